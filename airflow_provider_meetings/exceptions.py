@@ -1,0 +1,249 @@
+"""Exceptions of the provider, and the parsing of Graph and Entra error bodies into them.
+
+Every exception carries facts (HTTP status, service error code, request id) rather than a
+formatted blob, so callers can tell a permanent error from a transient one with
+:func:`is_permanent`. Nothing here needs Airflow or the network.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+#: Graph statuses that are worth another attempt (createOrGet is idempotent by externalId).
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+_BODY_SNIPPET_CHARS = 200
+
+
+class MeetingsError(Exception):
+    """Base class of every error raised by this provider."""
+
+    #: ``True`` when repeating the same call cannot succeed (bad input, bad credentials, 4xx).
+    permanent: bool = True
+
+
+class InvalidMeetingRequestError(MeetingsError, ValueError):
+    """A meeting request was refused before anything was sent.
+
+    :param field: the argument that is wrong, e.g. ``end_date_time``
+    :param message: what is wrong and what to do
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class ConnectionConfigError(MeetingsError, ValueError):
+    """The Airflow connection is not usable as configured.
+
+    :param field: the connection field or extra that is wrong, e.g. ``tenant_id``
+    :param message: what is wrong and what to do
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"connection field {field!r}: {message}")
+
+
+class AuthenticationError(MeetingsError):
+    """Entra ID (the token endpoint) refused or failed to issue an access token.
+
+    :param error: OAuth error, e.g. ``invalid_client``
+    :param description: Entra's ``error_description`` (starts with the AADSTS code)
+    :param error_codes: Entra's numeric ``error_codes``
+    :param correlation_id: Entra's correlation id, for a support request
+    :param permanent: ``False`` for outages (5xx, timeouts) that a later attempt may survive
+    """
+
+    def __init__(
+        self,
+        error: str,
+        description: str = "",
+        *,
+        error_codes: list[int] | None = None,
+        correlation_id: str | None = None,
+        permanent: bool = True,
+    ) -> None:
+        self.error = error
+        self.description = description
+        self.error_codes = list(error_codes or [])
+        self.correlation_id = correlation_id
+        self.permanent = permanent
+        text = f"Entra ID refused the token request: {error}"
+        if description:
+            # Entra descriptions end with trace/correlation lines; the first line is the fact.
+            text += f": {description.splitlines()[0].strip()}"
+        if correlation_id:
+            text += f" (correlation id {correlation_id})"
+        super().__init__(text)
+
+    @property
+    def aadsts_code(self) -> str | None:
+        """The ``AADSTSnnnn`` code at the start of the description, if any."""
+        head = self.description.split(":", 1)[0].strip()
+        return head if head.startswith("AADSTS") else None
+
+
+class GraphAPIError(MeetingsError):
+    """Microsoft Graph answered with an error status.
+
+    :param status: HTTP status
+    :param code: Graph's ``error.code``, e.g. ``Forbidden``
+    :param message: Graph's ``error.message``
+    :param request_id: ``innerError.request-id`` (or the ``request-id`` header)
+    :param date: ``innerError.date``
+    :param retry_after: seconds from ``Retry-After``, when the answer carried one
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        date: str | None = None,
+        retry_after: float | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.date = date
+        self.retry_after = retry_after
+        self.permanent = status not in RETRYABLE_STATUSES and status != 408
+        text = f"Microsoft Graph answered {status} {code}: {message}"
+        if detail:
+            text += f" {detail}"
+        if request_id:
+            text += f" (request-id {request_id}"
+            text += f", date {date})" if date else ")"
+        super().__init__(text)
+
+
+class ApplicationAccessPolicyError(GraphAPIError):
+    """403: the app has no Teams application access policy for the organizer."""
+
+
+class RetriesExhaustedError(MeetingsError):
+    """A transient failure persisted past the retry bound.
+
+    :param attempts: requests made, the first included
+    :param waited: seconds spent waiting between attempts
+    :param last_error: what the last attempt ran into
+    """
+
+    permanent = False
+
+    def __init__(self, what: str, attempts: int, waited: float, last_error: BaseException) -> None:
+        self.attempts = attempts
+        self.waited = waited
+        self.last_error = last_error
+        super().__init__(
+            f"{what} gave up after {attempts} attempts and {waited:.1f}s of waiting; "
+            f"last error: {last_error}"
+        )
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Whether repeating the call that raised ``error`` is pointless."""
+    return bool(getattr(error, "permanent", False))
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _BODY_SNIPPET_CHARS else text[:_BODY_SNIPPET_CHARS] + "..."
+
+
+def _decode_body(body: bytes | str | Mapping[str, Any] | None) -> tuple[Mapping[str, Any] | None, str]:
+    if body is None:
+        return None, ""
+    if isinstance(body, Mapping):
+        return body, ""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        parsed = json.loads(text) if text.strip() else None
+    except ValueError:
+        return None, text
+    return (parsed if isinstance(parsed, Mapping) else None), text
+
+
+def graph_error_from_response(
+    status: int,
+    headers: Mapping[str, str] | None,
+    body: bytes | str | Mapping[str, Any] | None,
+    *,
+    user_id: str | None = None,
+    retry_after: float | None = None,
+) -> GraphAPIError:
+    """Turn a Graph error answer into a :class:`GraphAPIError` (or a subclass).
+
+    Works for top-level answers and for ``$batch`` items (whose body is already a dict).
+    A body that is not Graph's JSON (an HTML page from a proxy, say) keeps a short
+    excerpt in the message.
+
+    :param status: HTTP status of the answer
+    :param headers: its headers (case-insensitive mapping or plain dict)
+    :param body: raw or decoded body
+    :param user_id: the organizer the call was for, named in access-policy errors
+    :param retry_after: already-parsed ``Retry-After`` seconds, if any
+    """
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    parsed, text = _decode_body(body)
+    error = parsed.get("error") if parsed else None
+    if isinstance(error, Mapping):
+        code = str(error.get("code") or f"HTTP{status}")
+        message = str(error.get("message") or "").strip() or "(no message)"
+        inner = error.get("innerError") or error.get("innererror") or {}
+        inner = inner if isinstance(inner, Mapping) else {}
+        request_id = inner.get("request-id") or headers.get("request-id")
+        date = inner.get("date")
+        detail = None
+    else:
+        code = f"HTTP{status}"
+        message = "the answer was not a Microsoft Graph error"
+        request_id = headers.get("request-id")
+        date = None
+        content_type = headers.get("content-type", "unknown content type")
+        detail = f"({content_type}; a proxy or gateway may have answered): {_snippet(text)!r}"
+
+    if status == 403 and "access policy" in message.lower():
+        who = f"user {user_id!r}" if user_id else "this user"
+        detail = (
+            f"The app has no Teams application access policy for {who}. A Teams admin "
+            "must grant one (New-CsApplicationAccessPolicy -AppIds <client id>, then "
+            "Grant-CsApplicationAccessPolicy -Identity <user> or -Global); changes can "
+            "take up to 30 minutes."
+        )
+        return ApplicationAccessPolicyError(
+            status, code, message, request_id=request_id, date=date,
+            retry_after=retry_after, detail=detail,
+        )
+    if status == 404 and user_id:
+        detail = (
+            f"Check that user {user_id!r} exists in the tenant, has a Teams licence and is "
+            "given by its Entra object id (some tenants answer 404 to a UPN)."
+        )
+    return GraphAPIError(
+        status, code, message, request_id=request_id, date=date,
+        retry_after=retry_after, detail=detail,
+    )
+
+
+def authentication_error_from_msal(result: Mapping[str, Any]) -> AuthenticationError:
+    """Turn MSAL's error dict (answers below HTTP 500) into an :class:`AuthenticationError`."""
+    error = str(result.get("error") or "unknown_error")
+    description = str(result.get("error_description") or "")
+    # Entra outages that MSAL reports as a dict are worth another attempt.
+    transient = error in {"temporarily_unavailable", "server_error"}
+    return AuthenticationError(
+        error,
+        description,
+        error_codes=result.get("error_codes"),
+        correlation_id=result.get("correlation_id"),
+        permanent=not transient,
+    )

@@ -1,0 +1,290 @@
+"""Building and validating createOrGet requests: pure functions, no Airflow, no network.
+
+Rules that a caller meets here (and that the docs repeat):
+
+* ``external_id``: a non-empty string without control characters; it is the meeting's
+  identity together with the tenant and the organizer.
+* ``user_id``: the organizer's Entra object id (a GUID) or UPN; it is percent-encoded
+  into the URL path, and anything else (slashes, ``..``, ``?``, ``#``, ``%``, white space)
+  is refused. ``None`` means ``/me`` (delegated tokens).
+* Datetimes: timezone-aware ``datetime`` objects (pendulum's included) and ISO-8601
+  strings **with** an offset or ``Z`` are converted to UTC. Naive values are refused,
+  because guessing a timezone for a meeting silently moves it by hours.
+* ``end_date_time`` needs ``start_date_time`` and must be after it. With neither, Graph
+  makes the meeting start now and last one hour; with only a start, it lasts one hour.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from airflow_provider_meetings.exceptions import InvalidMeetingRequestError
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# A conservative UPN: no characters that mean something in a URL path or query.
+UPN_RE = re.compile(r"^[A-Za-z0-9!'^~_+-]+(\.[A-Za-z0-9!'^~_+-]+)*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_FRACTION_RE = re.compile(r"(\.\d{6})\d+")
+
+PARTICIPANT_ROLES = ("organizer", "attendees", "producers", "contributors")
+
+
+def is_guid(value: str) -> bool:
+    """Whether ``value`` looks like an Entra object id."""
+    return bool(GUID_RE.match(value))
+
+
+def validate_external_id(value: Any, *, field_name: str = "external_id") -> str:
+    """Return ``value`` if it is usable as a createOrGet ``externalId``."""
+    if not isinstance(value, str):
+        raise InvalidMeetingRequestError(
+            field_name,
+            f"must be a string, got {type(value).__name__} {value!r}; template it from a "
+            "stable key such as '{{ dag.dag_id }}-{{ ds }}'",
+        )
+    if not value.strip():
+        raise InvalidMeetingRequestError(
+            field_name, "is empty; give each meeting a stable, unique id such as '{{ dag.dag_id }}-{{ ds }}'"
+        )
+    if _CONTROL_RE.search(value):
+        raise InvalidMeetingRequestError(field_name, f"contains control characters: {value!r}")
+    return value
+
+
+def validate_user_id(value: Any, *, field_name: str = "user_id") -> str:
+    """Return ``value`` if it is an object id (GUID) or a plain UPN."""
+    if not isinstance(value, str):
+        raise InvalidMeetingRequestError(
+            field_name, f"must be a string (an Entra object id or UPN), got {type(value).__name__}"
+        )
+    if is_guid(value) or UPN_RE.match(value):
+        return value
+    raise InvalidMeetingRequestError(
+        field_name,
+        f"{value!r} is neither an Entra object id (GUID such as "
+        "'00000000-0000-0000-0000-000000000000') nor a user principal name "
+        "('name@contoso.com'); find the organizer's object id in Entra ID > Users",
+    )
+
+
+def user_path(user_id: str | None) -> str:
+    """The Graph path segment of the organizer: ``users/<encoded id>`` or ``me``."""
+    if user_id is None:
+        return "me"
+    return "users/" + quote(validate_user_id(user_id), safe="")
+
+
+def to_utc(value: Any, *, field_name: str) -> datetime | None:
+    """Convert an aware datetime or an ISO-8601 string with an offset to a UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+        iso = _FRACTION_RE.sub(r"\1", iso)  # Graph writes 7 fractional digits; Python reads 6
+        try:
+            parsed = datetime.fromisoformat(iso)
+        except ValueError:
+            raise InvalidMeetingRequestError(
+                field_name,
+                f"{value!r} is not an ISO-8601 datetime; use e.g. '2026-11-28T09:00:00Z' "
+                "or '2026-11-28T10:00:00+01:00'",
+            ) from None
+        if parsed.tzinfo is None:
+            raise InvalidMeetingRequestError(
+                field_name,
+                f"{value!r} has no timezone; add 'Z' for UTC or an offset such as '+01:00'",
+            )
+        return parsed.astimezone(timezone.utc)
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+            raise InvalidMeetingRequestError(
+                field_name,
+                f"{value.isoformat()} is a naive datetime; give it a timezone "
+                "(datetime(..., tzinfo=timezone.utc) or pendulum.datetime(..., tz='Europe/Paris'))",
+            )
+        return value.astimezone(timezone.utc)
+    if isinstance(value, date):
+        raise InvalidMeetingRequestError(
+            field_name, f"{value.isoformat()} is a date without a time; give a datetime with a timezone"
+        )
+    raise InvalidMeetingRequestError(
+        field_name, f"must be a datetime or an ISO-8601 string, got {type(value).__name__}"
+    )
+
+
+def format_graph_datetime(value: datetime) -> str:
+    """Graph's UTC form, e.g. ``2026-11-28T09:00:00.0000000Z``."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+
+
+def _attendee(item: Any, index: int, role: str) -> dict[str, Any]:
+    where = f"participants.{role}[{index}]"
+    if isinstance(item, str):
+        if is_guid(item):
+            return {"identity": {"user": {"id": item}}}
+        if UPN_RE.match(item):
+            return {"upn": item}
+        raise InvalidMeetingRequestError(where, f"{item!r} is neither an object id nor a UPN")
+    if not isinstance(item, Mapping):
+        raise InvalidMeetingRequestError(
+            where, f"must be a mapping like {{'upn': 'name@contoso.com'}} or a UPN string, got {type(item).__name__}"
+        )
+    identity = item.get("identity")
+    upn = item.get("upn")
+    if identity is None and upn is None:
+        raise InvalidMeetingRequestError(
+            where, "needs 'identity' ({'user': {'id': <object id>}}) or 'upn' (or both)"
+        )
+    if identity is not None and not isinstance(identity, Mapping):
+        raise InvalidMeetingRequestError(f"{where}.identity", f"must be a mapping, got {type(identity).__name__}")
+    if upn is not None and not (isinstance(upn, str) and upn.strip()):
+        raise InvalidMeetingRequestError(f"{where}.upn", f"must be a non-empty string, got {upn!r}")
+    return dict(item)
+
+
+def normalize_participants(value: Any) -> dict[str, Any] | None:
+    """Check Graph's ``meetingParticipants`` shape; attendees may also be UPN/GUID strings."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidMeetingRequestError(
+            "participants",
+            f"must be a mapping like {{'attendees': [{{'upn': 'name@contoso.com'}}]}}, got {type(value).__name__}",
+        )
+    unknown = sorted(set(value) - set(PARTICIPANT_ROLES))
+    if unknown:
+        raise InvalidMeetingRequestError(
+            "participants", f"unknown key(s) {unknown}; allowed: {list(PARTICIPANT_ROLES)}"
+        )
+    result: dict[str, Any] = {}
+    for role in PARTICIPANT_ROLES:
+        if role not in value:
+            continue
+        members = value[role]
+        if role == "organizer":
+            result[role] = _attendee(members, 0, role) if members is not None else None
+            continue
+        if isinstance(members, (str, bytes)) or not isinstance(members, Sequence):
+            raise InvalidMeetingRequestError(
+                f"participants.{role}", f"must be a list, got {type(members).__name__}"
+            )
+        result[role] = [_attendee(item, i, role) for i, item in enumerate(members)]
+    return result
+
+
+@dataclass(frozen=True)
+class MeetingSpec:
+    """One meeting to create or get, as the caller gave it (not yet validated).
+
+    :param external_id: the meeting's stable key (with tenant and organizer, its identity)
+    :param user_id: organizer's object id or UPN; ``None`` for the connection's default
+    :param subject: meeting subject
+    :param start_date_time: aware datetime or ISO-8601 string with offset
+    :param end_date_time: aware datetime or ISO-8601 string with offset
+    :param participants: Graph ``meetingParticipants``
+    :param chat_info: Graph ``chatInfo``
+    """
+
+    external_id: Any
+    user_id: Any = None
+    subject: Any = None
+    start_date_time: Any = None
+    end_date_time: Any = None
+    participants: Any = None
+    chat_info: Any = None
+
+    @classmethod
+    def from_mapping(cls, value: Any, *, where: str = "meeting") -> MeetingSpec:
+        """Build a spec from a dict with the same keys as the arguments."""
+        if isinstance(value, MeetingSpec):
+            return value
+        if not isinstance(value, Mapping):
+            raise InvalidMeetingRequestError(where, f"must be a mapping, got {type(value).__name__}")
+        allowed = {f.name for f in fields(cls)}
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise InvalidMeetingRequestError(where, f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        if "external_id" not in value:
+            raise InvalidMeetingRequestError(f"{where}.external_id", "is missing")
+        return cls(**value)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A validated createOrGet call: where to send it and what to send."""
+
+    path: str
+    body: dict[str, Any]
+    user_id: str | None
+    external_id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "external_id", self.body["externalId"])
+
+
+def build_create_or_get_body(
+    external_id: Any,
+    *,
+    subject: Any = None,
+    start_date_time: Any = None,
+    end_date_time: Any = None,
+    participants: Any = None,
+    chat_info: Any = None,
+) -> dict[str, Any]:
+    """Validate the arguments and return the JSON body for createOrGet."""
+    body: dict[str, Any] = {"externalId": validate_external_id(external_id)}
+    if subject is not None:
+        if not isinstance(subject, str):
+            raise InvalidMeetingRequestError("subject", f"must be a string, got {type(subject).__name__}")
+        body["subject"] = subject
+    start = to_utc(start_date_time, field_name="start_date_time")
+    end = to_utc(end_date_time, field_name="end_date_time")
+    if end is not None and start is None:
+        raise InvalidMeetingRequestError(
+            "end_date_time",
+            f"{end_date_time!r} was given without start_date_time; Graph needs a start "
+            "to go with an end (give both, or only a start for a one-hour meeting)",
+        )
+    if start is not None and end is not None and end <= start:
+        raise InvalidMeetingRequestError(
+            "end_date_time",
+            f"end_date_time {end_date_time!r} ({format_graph_datetime(end)}) is not after "
+            f"start_date_time {start_date_time!r} ({format_graph_datetime(start)})",
+        )
+    if start is not None:
+        body["startDateTime"] = format_graph_datetime(start)
+    if end is not None:
+        body["endDateTime"] = format_graph_datetime(end)
+    normalized = normalize_participants(participants)
+    if normalized is not None:
+        body["participants"] = normalized
+    if chat_info is not None:
+        if not isinstance(chat_info, Mapping):
+            raise InvalidMeetingRequestError(
+                "chat_info", f"must be a mapping like {{'threadId': '19:...@thread.v2'}}, got {type(chat_info).__name__}"
+            )
+        body["chatInfo"] = dict(chat_info)
+    return body
+
+
+def prepare_request(spec: MeetingSpec, *, default_user_id: str | None = None) -> PreparedRequest:
+    """Validate ``spec`` and say where and what to send; ``None`` user means ``/me``."""
+    user_id = spec.user_id if spec.user_id not in (None, "") else default_user_id
+    path = f"{user_path(user_id)}/onlineMeetings/createOrGet"
+    body = build_create_or_get_body(
+        spec.external_id,
+        subject=spec.subject,
+        start_date_time=spec.start_date_time,
+        end_date_time=spec.end_date_time,
+        participants=spec.participants,
+        chat_info=spec.chat_info,
+    )
+    return PreparedRequest(path=path, body=body, user_id=user_id)

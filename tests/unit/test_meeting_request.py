@@ -1,0 +1,240 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pendulum
+import pytest
+
+from airflow_provider_meetings.exceptions import InvalidMeetingRequestError
+from airflow_provider_meetings.meeting_request import (
+    MeetingSpec,
+    build_create_or_get_body,
+    format_graph_datetime,
+    normalize_participants,
+    prepare_request,
+    to_utc,
+    user_path,
+    validate_external_id,
+    validate_user_id,
+)
+
+GUID = "a1b2c3d4-0000-4000-8000-0123456789ab"
+UTC = timezone.utc
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("2026-11-28T09:00:00Z", datetime(2026, 11, 28, 9, tzinfo=UTC), id="zulu"),
+        pytest.param("2026-11-28T10:00:00+01:00", datetime(2026, 11, 28, 9, tzinfo=UTC), id="offset"),
+        pytest.param("2026-11-28 04:30:00-04:30", datetime(2026, 11, 28, 9, tzinfo=UTC), id="space-separator"),
+        pytest.param(
+            "2020-02-06T01:49:21.3524945Z", datetime(2020, 2, 6, 1, 49, 21, 352494, tzinfo=UTC), id="graph-7-digits"
+        ),
+        pytest.param(
+            datetime(2026, 11, 28, 10, tzinfo=timezone(timedelta(hours=1))),
+            datetime(2026, 11, 28, 9, tzinfo=UTC),
+            id="aware-datetime",
+        ),
+        pytest.param(
+            pendulum.datetime(2026, 7, 1, 11, tz="Europe/Paris"), datetime(2026, 7, 1, 9, tzinfo=UTC), id="pendulum-dst"
+        ),
+        pytest.param(None, None, id="none"),
+        pytest.param("", None, id="empty-string-is-absent"),
+    ],
+)
+def test_to_utc_converts(value, expected):
+    assert to_utc(value, field_name="start_date_time") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        pytest.param("2026-11-28T09:00:00", "has no timezone", id="naive-string"),
+        pytest.param(datetime(2026, 11, 28, 9), "naive datetime", id="naive-datetime"),
+        pytest.param("next tuesday", "not an ISO-8601 datetime", id="unparseable"),
+        pytest.param("2026-13-01T00:00:00Z", "not an ISO-8601 datetime", id="bad-month"),
+        pytest.param(date(2026, 11, 28), "date without a time", id="date"),
+        pytest.param(1764320400, "must be a datetime", id="epoch-int"),
+    ],
+)
+def test_to_utc_refuses(value, fragment):
+    with pytest.raises(InvalidMeetingRequestError, match=fragment) as info:
+        to_utc(value, field_name="start_date_time")
+    assert info.value.field == "start_date_time"
+    assert str(info.value).startswith("start_date_time: ")
+
+
+def test_format_graph_datetime_is_utc_with_seven_digits():
+    value = datetime(2026, 11, 28, 10, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1)))
+    assert format_graph_datetime(value) == "2026-11-28T09:00:00.1234560Z"
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        pytest.param("", "is empty", id="empty"),
+        pytest.param("   ", "is empty", id="blank"),
+        pytest.param(None, "must be a string", id="none"),
+        pytest.param(42, "must be a string", id="int"),
+        pytest.param("a\nb", "control characters", id="newline"),
+    ],
+)
+def test_external_id_refused(value, fragment):
+    with pytest.raises(InvalidMeetingRequestError, match=fragment):
+        validate_external_id(value)
+
+
+@pytest.mark.parametrize("value", [GUID, GUID.upper(), "adele.vance@contoso.com", "o'brien@sub.contoso.co.uk"])
+def test_user_id_accepted(value):
+    assert validate_user_id(value) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("../me", id="dotdot"),
+        pytest.param("a/b@contoso.com", id="slash"),
+        pytest.param("adele@contoso.com?$select=id", id="query"),
+        pytest.param("adele@contoso.com#x", id="fragment"),
+        pytest.param("adele%2F..@contoso.com", id="percent-encoded-slash"),
+        pytest.param("adele vance@contoso.com", id="space"),
+        pytest.param(" adele@contoso.com", id="leading-space"),
+        pytest.param("adele..vance@contoso.com", id="double-dot"),
+        pytest.param("adele", id="plain-name"),
+        pytest.param("a1b2c3d4-0000-4000-8000-0123456789", id="short-guid"),
+        pytest.param("", id="empty"),
+        pytest.param(123, id="int"),
+    ],
+)
+def test_user_id_refused(value):
+    with pytest.raises(InvalidMeetingRequestError) as info:
+        validate_user_id(value)
+    assert info.value.field == "user_id"
+
+
+def test_user_path_encodes_and_me():
+    assert user_path(None) == "me"
+    assert user_path(GUID) == f"users/{GUID}"
+    assert user_path("o'brien@contoso.com") == "users/o%27brien%40contoso.com"
+
+
+def test_body_with_everything():
+    body = build_create_or_get_body(
+        "office-hours-2026-11-28",
+        subject="Office hours",
+        start_date_time="2026-11-28T10:00:00+01:00",
+        end_date_time=pendulum.datetime(2026, 11, 28, 10, tz="UTC"),
+        participants={"attendees": ["pat@contoso.com", GUID, {"upn": "x@contoso.com", "identity": {"user": {"id": GUID}}}]},
+        chat_info={"threadId": "19:abc@thread.v2"},
+    )
+    assert body == {
+        "externalId": "office-hours-2026-11-28",
+        "subject": "Office hours",
+        "startDateTime": "2026-11-28T09:00:00.0000000Z",
+        "endDateTime": "2026-11-28T10:00:00.0000000Z",
+        "participants": {
+            "attendees": [
+                {"upn": "pat@contoso.com"},
+                {"identity": {"user": {"id": GUID}}},
+                {"upn": "x@contoso.com", "identity": {"user": {"id": GUID}}},
+            ]
+        },
+        "chatInfo": {"threadId": "19:abc@thread.v2"},
+    }
+
+
+def test_body_minimal_leaves_defaults_to_graph():
+    assert build_create_or_get_body("x") == {"externalId": "x"}
+    start_only = build_create_or_get_body("x", start_date_time="2026-11-28T09:00:00Z")
+    assert "endDateTime" not in start_only
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "fragments"),
+    [
+        pytest.param(
+            {"end_date_time": "2026-11-28T10:00:00Z"},
+            "end_date_time",
+            ["without start_date_time", "2026-11-28T10:00:00Z"],
+            id="end-without-start",
+        ),
+        pytest.param(
+            {"start_date_time": "2026-11-28T10:00:00Z", "end_date_time": "2026-11-28T09:00:00Z"},
+            "end_date_time",
+            ["is not after", "2026-11-28T10:00:00Z", "2026-11-28T09:00:00Z"],
+            id="end-before-start",
+        ),
+        pytest.param(
+            {"start_date_time": "2026-11-28T10:00:00+01:00", "end_date_time": "2026-11-28T09:00:00Z"},
+            "end_date_time",
+            ["is not after"],
+            id="end-equals-start-after-conversion",
+        ),
+        pytest.param({"subject": 5}, "subject", ["must be a string"], id="subject-int"),
+        pytest.param({"participants": ["a@b.com"]}, "participants", ["must be a mapping"], id="participants-list"),
+        pytest.param({"participants": {"attendee": []}}, "participants", ["unknown key"], id="participants-typo"),
+        pytest.param(
+            {"participants": {"attendees": "a@b.com"}}, "participants.attendees", ["must be a list"], id="attendees-str"
+        ),
+        pytest.param(
+            {"participants": {"attendees": [{"name": "Pat"}]}},
+            "participants.attendees[0]",
+            ["needs 'identity'"],
+            id="attendee-without-identity",
+        ),
+        pytest.param(
+            {"participants": {"attendees": [{"identity": "pat"}]}},
+            "participants.attendees[0].identity",
+            ["must be a mapping"],
+            id="identity-str",
+        ),
+        pytest.param(
+            {"participants": {"attendees": ["not an id"]}},
+            "participants.attendees[0]",
+            ["neither an object id nor a UPN"],
+            id="attendee-bad-string",
+        ),
+        pytest.param({"chat_info": "19:abc"}, "chat_info", ["must be a mapping"], id="chat-info-str"),
+    ],
+)
+def test_body_refused(kwargs, field, fragments):
+    with pytest.raises(InvalidMeetingRequestError) as info:
+        build_create_or_get_body("x", **kwargs)
+    assert info.value.field == field
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_normalize_participants_keeps_organizer():
+    organizer = {"identity": {"user": {"id": GUID}}}
+    assert normalize_participants({"organizer": organizer}) == {"organizer": organizer}
+
+
+def test_prepare_request_paths():
+    spec = MeetingSpec("e1", subject="s")
+    assert prepare_request(spec).path == "me/onlineMeetings/createOrGet"
+    assert prepare_request(spec, default_user_id=GUID).path == f"users/{GUID}/onlineMeetings/createOrGet"
+    explicit = prepare_request(MeetingSpec("e1", user_id="pat@contoso.com"), default_user_id=GUID)
+    assert explicit.path == "users/pat%40contoso.com/onlineMeetings/createOrGet"
+    assert explicit.user_id == "pat@contoso.com"
+    assert explicit.external_id == "e1"
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        pytest.param(["e1"], "must be a mapping", id="not-mapping"),
+        pytest.param({"subject": "s"}, "external_id: is missing", id="no-external-id"),
+        pytest.param({"external_id": "e", "start_date": "x"}, "unknown key(s) ['start_date']", id="unknown-key"),
+    ],
+)
+def test_spec_from_mapping_refused(value, fragment):
+    with pytest.raises(InvalidMeetingRequestError) as info:
+        MeetingSpec.from_mapping(value, where="meetings[3]")
+    assert fragment in str(info.value)
+    assert str(info.value).startswith("meetings[3]")
+
+
+def test_spec_from_mapping():
+    assert MeetingSpec.from_mapping({"external_id": "e", "user_id": GUID}) == MeetingSpec("e", user_id=GUID)
