@@ -1,0 +1,126 @@
+"""``python -m airflow_provider_meetings.emulator`` / ``meetings-emulator``: serve until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="meetings-emulator",
+        description="Local HTTPS stand-in for Entra ID and Microsoft Graph onlineMeetings (testing only).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
+    parser.add_argument("--port", type=int, default=8443, help="TCP port; 0 picks a free one (default 8443)")
+    parser.add_argument("--state-file", help="persist meetings to this JSON file (survives restarts)")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to each Graph request")
+    parser.add_argument("--rate-limit", type=float, default=None,
+                        help="Graph requests per second before 429 TooManyRequests (default: unlimited)")
+    parser.add_argument("--retry-after", type=int, default=1,
+                        help="Retry-After seconds on a rate-limit 429 (default 1)")
+    parser.add_argument("--no-retry-after", action="store_true", help="send rate-limit 429s without Retry-After")
+    parser.add_argument("--token-lifetime", type=int, default=3600, help="access token lifetime in seconds")
+    parser.add_argument("--ca-file", help="write the throwaway CA certificate (PEM) here")
+    parser.add_argument("--ready-file", help="write a JSON file (url, ca_path, connection) once listening")
+    parser.add_argument("--certificate-file", action="append", default=[],
+                        help="register a PEM certificate on the app (repeatable)")
+    parser.add_argument("--client-secret", help="the app's secret (default: the documented test secret)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log every request to stderr")
+    return parser
+
+
+def _write_atomically(path: str, content: str) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    os.replace(tmp, target)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the emulator, print how to connect, serve until a signal arrives."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    if not args.verbose:
+        logging.getLogger("airflow_provider_meetings.emulator").setLevel(logging.WARNING)
+
+    from airflow_provider_meetings.emulator.config import DEFAULT_CLIENT_SECRET, EmulatorConfig
+    from airflow_provider_meetings.emulator.runtime import RunningEmulator
+
+    config = EmulatorConfig(
+        host=args.host,
+        port=args.port,
+        client_secret=args.client_secret or DEFAULT_CLIENT_SECRET,
+        certificates=[Path(p).read_text() for p in args.certificate_file],
+        token_lifetime=args.token_lifetime,
+        latency_ms=args.latency_ms,
+        rate_limit=args.rate_limit,
+        rate_limit_retry_after=None if args.no_retry_after else args.retry_after,
+        state_file=args.state_file,
+        ca_file=args.ca_file,
+        log_requests=args.verbose,
+    )
+    emulator = RunningEmulator(config)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    emulator.start()
+    info = emulator.info()
+    connection = emulator.connection_json()
+    where = "loopback only" if emulator.is_loopback else f"bound to {args.host}: REACHABLE FROM THE NETWORK"
+    lines = [
+        f"Meetings emulator (Entra ID + Graph onlineMeetings) listening on {emulator.url} ({where})",
+        f"CA certificate: {emulator.ca_path}",
+        f"Tenant: {info['tenant_id']} ({info['tenant_domain']})",
+        f"Client id: {info['client_id']}",
+        f"Client secret (test only): {info['client_secret']}",
+        f"Refresh token (delegated, {info['default_user_id']}): {next(iter(info['refresh_tokens']), '-')}",
+        "Users:",
+        *(
+            f"  {u['id']}  {u['userPrincipalName']:<28} {u['displayName']}"
+            f"{'' if u['hasPolicy'] else '  (no application access policy)'}"
+            for u in info["users"]
+        ),
+        f"Control endpoint: {emulator.url}/_emulator/",
+        "Airflow connection:",
+        f"AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT='{connection}'",
+    ]
+    print("\n".join(lines), flush=True)
+    if args.ready_file:
+        _write_atomically(
+            args.ready_file,
+            json.dumps(
+                {
+                    "url": emulator.url,
+                    "ca_path": emulator.ca_path,
+                    "pid": os.getpid(),
+                    "tenant_id": info["tenant_id"],
+                    "client_id": info["client_id"],
+                    "connection": json.loads(connection),
+                    "connection_json": connection,
+                },
+                indent=1,
+            ),
+        )
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+        print("Meetings emulator stopped.", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Configuration of the emulator: the seeded directory and the start-up knobs.
+
+Everything here is plain data so that it can be built from CLI flags, from keyword
+arguments of :func:`~airflow_provider_meetings.emulator.run_emulator` or from JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Fixed identifiers of the seeded directory (documented in docs/emulator.md).
+DEFAULT_TENANT_ID = "5f1c8f0e-7c3a-4b6e-9d2a-3e8b1a6c4d70"
+DEFAULT_TENANT_DOMAIN = "contoso.example"
+DEFAULT_CLIENT_ID = "8a2d4c6e-1b3f-4e5a-9c7d-2f4b6d8e0a13"
+#: A test secret, printed on start-up on purpose: it protects nothing.
+DEFAULT_CLIENT_SECRET = "emulator-test-secret~not-for-production"
+DEFAULT_REFRESH_TOKEN = "emulator-refresh-token-adele-vance"
+
+ORGANIZER_ID = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
+ALEX_ID = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c02"
+MEGAN_ID = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c03"
+NOPOLICY_ID = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c04"
+
+#: Graph roots of the national clouds; ``<root>/.default`` is an accepted scope.
+GRAPH_ROOTS = (
+    "https://graph.microsoft.com",
+    "https://graph.microsoft.us",
+    "https://dod-graph.microsoft.us",
+    "https://microsoftgraph.chinacloudapi.cn",
+)
+#: The audience Entra expects in a federated (workload identity) assertion by default.
+DEFAULT_FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
+
+
+@dataclass(frozen=True)
+class SeedUser:
+    """A user of the emulated tenant.
+
+    :param id: Entra object id (GUID).
+    :param user_principal_name: UPN, also accepted as ``{userId}`` in Graph URLs.
+    :param display_name: shown as the organizer's ``displayName``.
+    :param has_policy: whether an application access policy is granted to this user.
+    """
+
+    id: str
+    user_principal_name: str
+    display_name: str
+    has_policy: bool = True
+
+
+@dataclass(frozen=True)
+class FederatedCredential:
+    """A federated identity credential of the app (workload identity federation).
+
+    :param issuer: required ``iss`` of the presented assertion.
+    :param subject: required ``sub`` of the presented assertion.
+    :param audience: required ``aud`` (Entra's default is ``api://AzureADTokenExchange``).
+    :param public_key_pem: if set, the assertion's signature is verified against this
+        key (RS256/PS256/ES256); if not, any well-formed unexpired JWT whose
+        ``iss``/``sub``/``aud`` match is accepted.
+    """
+
+    issuer: str
+    subject: str
+    audience: str = DEFAULT_FEDERATED_AUDIENCE
+    public_key_pem: str | None = None
+
+
+def default_users() -> tuple[SeedUser, ...]:
+    """The seeded users: an organizer, two attendees and one user without a policy."""
+    domain = DEFAULT_TENANT_DOMAIN
+    return (
+        SeedUser(ORGANIZER_ID, f"adelev@{domain}", "Adele Vance"),
+        SeedUser(ALEX_ID, f"alexw@{domain}", "Alex Wilber"),
+        SeedUser(MEGAN_ID, f"meganb@{domain}", "Megan Bowen"),
+        SeedUser(NOPOLICY_ID, f"nopolicy@{domain}", "No Policy", has_policy=False),
+    )
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything the emulator needs to start.
+
+    :param host: interface to bind; loopback by default.
+    :param port: TCP port; 0 picks a free one.
+    :param tenant_id: the tenant GUID.
+    :param tenant_domain: the tenant's verified domain (also accepted in authority URLs).
+    :param client_id: the confidential client app id.
+    :param client_secret: its secret; ``None`` registers no secret.
+    :param certificates: PEM certificates registered on the app (for client assertions).
+    :param federated_credentials: federated identity credentials of the app.
+    :param users: the seeded users.
+    :param refresh_tokens: refresh token -> user id (object id or UPN), for delegated mode.
+    :param token_lifetime: access token lifetime in seconds.
+    :param latency_ms: latency added to every Graph HTTP request.
+    :param rate_limit: Graph requests per second (createOrGet and GETs, batch items
+        counted one by one); ``None`` means unlimited.
+    :param rate_limit_retry_after: ``Retry-After`` seconds on a rate-limit 429;
+        ``None`` omits the header.
+    :param state_file: JSON file persisting meetings and policy changes across restarts.
+    :param ca_file: where to write the throwaway CA certificate (PEM); a temp file if unset.
+    :param log_requests: log one line per request to stderr.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    tenant_id: str = DEFAULT_TENANT_ID
+    tenant_domain: str = DEFAULT_TENANT_DOMAIN
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str | None = DEFAULT_CLIENT_SECRET
+    certificates: list[str] = field(default_factory=list)
+    federated_credentials: list[FederatedCredential] = field(default_factory=list)
+    users: tuple[SeedUser, ...] = field(default_factory=default_users)
+    refresh_tokens: dict[str, str] = field(
+        default_factory=lambda: {DEFAULT_REFRESH_TOKEN: ORGANIZER_ID}
+    )
+    token_lifetime: int = 3600
+    latency_ms: float = 0.0
+    rate_limit: float | None = None
+    rate_limit_retry_after: int | None = 1
+    state_file: str | None = None
+    ca_file: str | None = None
+    log_requests: bool = False
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> EmulatorConfig:
+        """Build a config from keyword arguments, rejecting unknown names early."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            raise TypeError(f"unknown emulator option(s): {', '.join(unknown)}")
+        config = cls(**kwargs)
+        config.users = tuple(
+            u if isinstance(u, SeedUser) else SeedUser(**u) for u in config.users
+        )
+        config.federated_credentials = [
+            c if isinstance(c, FederatedCredential) else FederatedCredential(**c)
+            for c in config.federated_credentials
+        ]
+        return config
+
+    @property
+    def organizer(self) -> SeedUser:
+        """The first seeded user: the default organizer (``default_user_id``)."""
+        return self.users[0]

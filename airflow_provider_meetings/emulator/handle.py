@@ -1,0 +1,174 @@
+"""What every emulator handle offers, in-process or remote: identity, connection, control."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from typing import Any
+from urllib.parse import quote
+
+CONN_TYPE = "msgraph_meetings"
+
+
+class EmulatorHandle(ABC):
+    """Shared API of :class:`~.runtime.RunningEmulator` and :class:`~.client.EmulatorClient`."""
+
+    url: str
+    ca_path: str
+
+    @abstractmethod
+    def info(self) -> dict[str, Any]:
+        """``url``, ``tenant_id``, ``client_id``, ``client_secret``, ``users``, ..."""
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def tenant_id(self) -> str:
+        """The emulated tenant GUID."""
+        return self.info()["tenant_id"]
+
+    @property
+    def client_id(self) -> str:
+        """The confidential client app id."""
+        return self.info()["client_id"]
+
+    @property
+    def client_secret(self) -> str | None:
+        """The app's (test) secret."""
+        return self.info()["client_secret"]
+
+    @property
+    def users(self) -> list[dict[str, Any]]:
+        """Seeded users: ``id``, ``userPrincipalName``, ``displayName``, ``hasPolicy``."""
+        return self.info()["users"]
+
+    @property
+    def default_user_id(self) -> str:
+        """Object id of the seeded organizer."""
+        return self.info()["default_user_id"]
+
+    @property
+    def refresh_token(self) -> str:
+        """The first configured refresh token (delegated mode)."""
+        return next(iter(self.info()["refresh_tokens"]))
+
+    def user(self, name: str) -> dict[str, Any]:
+        """A seeded user by id, UPN, or the part of the UPN before ``@``."""
+        key = name.lower()
+        for user in self.users:
+            upn = user["userPrincipalName"].lower()
+            if key in (user["id"].lower(), upn, upn.split("@")[0]):
+                return user
+        raise KeyError(name)
+
+    # -- Airflow connection -------------------------------------------------------------------
+
+    def connection_dict(self, **overrides: Any) -> dict[str, Any]:
+        """The Airflow connection (JSON form) for the provider's hook.
+
+        :param overrides: top-level keys (``login``, ``password``, ``host``) replace the
+            defaults; any other key is put into ``extra``.
+        """
+        info = self.info()
+        extra: dict[str, Any] = {
+            "tenant_id": info["tenant_id"],
+            "authority_host": self.url,
+            "verify": self.ca_path,
+            "default_user_id": info["default_user_id"],
+        }
+        conn: dict[str, Any] = {
+            "conn_type": CONN_TYPE,
+            "login": info["client_id"],
+            "password": info["client_secret"],
+            "host": self.url,
+        }
+        for key, value in overrides.items():
+            if key in ("conn_type", "login", "password", "host", "port", "schema", "description"):
+                conn[key] = value
+            elif key == "extra":
+                extra.update(value)
+            else:
+                extra[key] = value
+        conn["extra"] = extra
+        return conn
+
+    def connection_json(self, **overrides: Any) -> str:
+        """:meth:`connection_dict` as the JSON string for ``AIRFLOW_CONN_<ID>``."""
+        return json.dumps(self.connection_dict(**overrides))
+
+    def connection_uri(self, **overrides: Any) -> str:
+        """The same connection in Airflow's URI form (host with its ``https://`` protocol)."""
+        conn = self.connection_dict(**overrides)
+        protocol, _, hostport = conn["host"].partition("://")
+        login = quote(str(conn.get("login") or ""), safe="")
+        password = quote(str(conn.get("password") or ""), safe="")
+        extra = quote(json.dumps(conn["extra"]), safe="")
+        scheme = conn["conn_type"].replace("_", "-")
+        return f"{scheme}://{protocol}://{login}:{password}@{hostport}/?__extra__={extra}"
+
+    def environment(self, conn_id: str = "msgraph_meetings_default", **overrides: Any) -> dict[str, str]:
+        """``{"AIRFLOW_CONN_<ID>": json}`` for a subprocess environment."""
+        return {f"AIRFLOW_CONN_{conn_id.upper()}": self.connection_json(**overrides)}
+
+    # -- control --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def set_latency(self, ms: float) -> None:
+        """Latency added to each Graph HTTP request (a ``$batch`` counts once)."""
+
+    @abstractmethod
+    def set_rate_limit(self, per_second: float | None, retry_after: int | None | str = "keep") -> None:
+        """Graph requests per second; ``retry_after=None`` omits ``Retry-After`` on 429."""
+
+    @abstractmethod
+    def script(self, fault: Any, **options: Any) -> dict[str, Any]:
+        """Queue a fault for the next matching requests.
+
+        :param fault: ``429``/``503``/``504``, ``{"status": 429, "retry_after": "2"}``,
+            ``"drop"``, ``"slow"``, ``"non_json"``.
+        :param options: ``times``, ``when`` (``before``/``after``), ``target``
+            (``graph``/``token``), ``match`` (regex on ``METHOD path``), ``seconds``,
+            ``retry_after``.
+        """
+
+    @abstractmethod
+    def clear_faults(self) -> None:
+        """Drop every queued fault."""
+
+    @abstractmethod
+    def pending_faults(self) -> list[dict[str, Any]]:
+        """Scripted faults still queued."""
+
+    @abstractmethod
+    def expire_tokens(self) -> int:
+        """Expire every access token issued so far."""
+
+    @abstractmethod
+    def grant_policy(self, user: str) -> None:
+        """Grant the application access policy to a user (id or UPN)."""
+
+    @abstractmethod
+    def revoke_policy(self, user: str) -> None:
+        """Revoke a user's application access policy."""
+
+    @abstractmethod
+    def meetings(self) -> list[dict[str, Any]]:
+        """Stored meetings: ``tenant_id``, ``user_id``, ``external_id``, ``meeting``."""
+
+    @abstractmethod
+    def stats(self) -> dict[str, Any]:
+        """Counters (token requests, Graph requests by route and status, 429s, batches...)."""
+
+    @abstractmethod
+    def reset(self, tokens: bool = False) -> None:
+        """Back to the start-up state (meetings, faults, counters, latency, limits, policies)."""
+
+    @abstractmethod
+    def add_certificate(self, pem: str | bytes) -> dict[str, str]:
+        """Register a PEM certificate on the app for certificate credentials."""
+
+    @abstractmethod
+    def add_federated_credential(
+        self, issuer: str, subject: str, audience: str | None = None, public_key_pem: str | None = None
+    ) -> None:
+        """Register a federated identity credential on the app."""

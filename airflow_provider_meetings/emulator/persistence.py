@@ -1,0 +1,63 @@
+"""Optional persistence of meetings and policy changes to a JSON file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from airflow_provider_meetings.emulator.meetings import StoredMeeting
+
+STATE_VERSION = 1
+
+
+@dataclass
+class PersistedState:
+    """What survives a restart.
+
+    :param meetings: stored meetings.
+    :param policies: user id -> granted, only where it differs from the seed.
+    """
+
+    meetings: list[StoredMeeting] = field(default_factory=list)
+    policies: dict[str, bool] = field(default_factory=dict)
+
+
+def load_state(path: str | os.PathLike[str]) -> PersistedState:
+    """Read a state file; a missing or empty file is an empty state."""
+    file = Path(path)
+    if not file.exists() or not file.read_text().strip():
+        return PersistedState()
+    data = json.loads(file.read_text())
+    if data.get("version") != STATE_VERSION:
+        raise ValueError(f"{file}: unsupported emulator state version {data.get('version')!r}")
+    return PersistedState(
+        meetings=[StoredMeeting.from_json(m) for m in data.get("meetings", [])],
+        policies={str(k): bool(v) for k, v in data.get("policies", {}).items()},
+    )
+
+
+def save_state(
+    path: str | os.PathLike[str], meetings: list[StoredMeeting], policies: dict[str, bool]
+) -> None:
+    """Write the state atomically (a temp file in the same directory, then ``os.replace``)."""
+    file = Path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "version": STATE_VERSION,
+        "meetings": [m.to_json() for m in meetings],
+        "policies": policies,
+    }
+    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(payload, handle, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, file)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

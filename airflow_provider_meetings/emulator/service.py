@@ -1,0 +1,564 @@
+"""The emulator's behaviour, independent of the HTTP plumbing.
+
+:class:`EmulatorService` answers discovery, token, Graph, batch and control calls with
+:class:`Reply` objects; ``server.py`` only moves bytes. All state sits behind one lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from airflow_provider_meetings.emulator.config import EmulatorConfig, FederatedCredential
+from airflow_provider_meetings.emulator.directory import Directory
+from airflow_provider_meetings.emulator.errors import EntraError, GraphError, bad_request
+from airflow_provider_meetings.emulator.faults import (
+    FaultPlan,
+    RateLimiter,
+    ScriptedFault,
+    Stats,
+    parse_fault,
+)
+from airflow_provider_meetings.emulator.meetings import MeetingStore
+from airflow_provider_meetings.emulator.persistence import load_state, save_state
+from airflow_provider_meetings.emulator.tokens import TokenService
+
+log = logging.getLogger("airflow_provider_meetings.emulator")
+
+GRAPH_CONTENT_TYPE = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;"
+    "IEEE754Compatible=false;charset=utf-8"
+)
+MAX_BATCH = 20
+PROXY_502_HTML = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+)
+_VERSION_RE = re.compile(r"^/(v1\.0|beta)(/.*)$")
+_MEETINGS_RE = re.compile(
+    r"^/(?:users/(?P<user>[^/]+)|(?P<me>me))/onlineMeetings(?:/(?P<rest>[^/]+))?/?$", re.IGNORECASE
+)
+_FILTER_RE = re.compile(r"^\s*joinWebUrl\s+eq\s+'(?P<v>(?:[^']|'')*)'\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Reply:
+    """One HTTP answer (or a batch item).
+
+    :param status: HTTP status.
+    :param body: a JSON-able object, ``str`` (sent as is) or ``None``.
+    :param headers: response headers.
+    :param drop: close the connection without answering.
+    """
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+
+@dataclass
+class GraphRequest:
+    """A Graph call, top-level or a batch item.
+
+    :param method: HTTP method.
+    :param path: path after the version segment, e.g. ``/users/x/onlineMeetings/createOrGet``.
+    :param query: raw query string.
+    :param headers: request headers (lower-case names).
+    :param body: raw body bytes, or an already-decoded JSON object for batch items.
+    :param version: ``v1.0`` or ``beta``.
+    """
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: Any
+    version: str = "v1.0"
+
+
+def _route_name(method: str, path: str) -> str:
+    match = _MEETINGS_RE.match(path)
+    if not match:
+        return "other"
+    rest = match["rest"]
+    if rest is None:
+        return "listMeetings"
+    if rest.lower() == "createorget":
+        return "createOrGet"
+    return "getMeeting"
+
+
+class EmulatorService:
+    """All state and behaviour of one emulator instance.
+
+    :param config: the start-up configuration.
+    :param base_url: the URL clients reach the emulator at (set again once bound).
+    """
+
+    def __init__(self, config: EmulatorConfig, base_url: str = "https://127.0.0.1") -> None:
+        self.config = config
+        self.base_url = base_url.rstrip("/")
+        self.lock = threading.RLock()
+        self.directory = Directory.from_config(config)
+        self.tokens = TokenService(self.directory, config.token_lifetime)
+        self.meetings = MeetingStore()
+        self.faults = FaultPlan()
+        self.limiter = RateLimiter(config.rate_limit)
+        self.rate_limit_retry_after = config.rate_limit_retry_after
+        self.latency_ms = float(config.latency_ms)
+        self.stats = Stats()
+        self.sleep: Callable[[float], None] = time.sleep
+        if config.state_file:
+            state = load_state(config.state_file)
+            for meeting in state.meetings:
+                self.meetings.add(meeting)
+            for user_id, granted in state.policies.items():
+                if self.directory.find_user(user_id) is not None:
+                    self.directory.set_policy(user_id, granted)
+
+    # -- persistence ------------------------------------------------------------------------
+
+    def _persist(self) -> None:
+        if self.config.state_file:
+            default = {u.id for u in self.directory.users if u.has_policy}
+            policies = {
+                u.id: self.directory.has_policy(u)
+                for u in self.directory.users
+                if self.directory.has_policy(u) != (u.id in default)
+            }
+            save_state(self.config.state_file, self.meetings.all(), policies)
+
+    # -- Entra ID ---------------------------------------------------------------------------
+
+    def openid_configuration(self, tenant: str) -> Reply:
+        """``GET /{tenant}/v2.0/.well-known/openid-configuration``."""
+        if not self.directory.is_tenant(tenant):
+            error = EntraError(
+                400, "invalid_tenant", 90002,
+                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
+                "and are signing into the correct cloud.",
+            )
+            return Reply(400, error.body())
+        base, tid = self.base_url, self.directory.tenant_id
+        return Reply(
+            200,
+            {
+                "token_endpoint": f"{base}/{tid}/oauth2/v2.0/token",
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_post", "private_key_jwt", "client_secret_basic",
+                ],
+                "jwks_uri": f"{base}/{tid}/discovery/v2.0/keys",
+                "response_modes_supported": ["query", "fragment", "form_post"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "issuer": f"{base}/{tid}/v2.0",
+                "request_uri_parameter_supported": False,
+                "userinfo_endpoint": f"{base}/oidc/userinfo",
+                "authorization_endpoint": f"{base}/{tid}/oauth2/v2.0/authorize",
+                "device_authorization_endpoint": f"{base}/{tid}/oauth2/v2.0/devicecode",
+                "http_logout_supported": True,
+                "frontchannel_logout_supported": True,
+                "end_session_endpoint": f"{base}/{tid}/oauth2/v2.0/logout",
+                "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "name", "tid", "oid"],
+                "tenant_region_scope": "EU",
+                "cloud_instance_name": "emulator.invalid",
+                "msgraph_host": urlsplit(base).netloc,
+            },
+        )
+
+    def token(self, tenant: str, form: Mapping[str, str], correlation_id: str | None) -> Reply:
+        """``POST /{tenant}/oauth2/v2.0/token``."""
+        base = self.base_url
+        endpoints = tuple(
+            f"{base}/{t}/oauth2/v2.0/token"
+            for t in (tenant, self.directory.tenant_id, self.directory.tenant_domain)
+        )
+        issuer = f"{base}/{self.directory.tenant_id}/v2.0"
+        headers = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
+        with self.lock:
+            self.stats.token_requests += 1
+            try:
+                body = self.tokens.token_request(tenant, form, endpoints, issuer, base)
+            except EntraError as error:
+                self.stats.token_errors += 1
+                log.info(
+                    "token request refused: AADSTS%s %s (grant_type=%s)",
+                    error.code, error.error, form.get("grant_type"),
+                )
+                return Reply(error.status, error.body(correlation_id), headers)
+        log.info("token issued (grant_type=%s)", form.get("grant_type"))
+        return Reply(200, body, headers)
+
+    def take_fault(self, target: str, method: str, path: str) -> ScriptedFault | None:
+        """Consume the next scripted fault matching a request, if any."""
+        with self.lock:
+            fault = self.faults.take(target, method, path)
+            if fault is not None:
+                self.stats.faults_applied += 1
+            return fault
+
+    # -- Graph ------------------------------------------------------------------------------
+
+    def graph(self, request: GraphRequest) -> Reply:
+        """One Graph request or batch item, with scripted faults and rate limiting."""
+        request_id = str(uuid.uuid4())
+        client_request_id = request.headers.get("client-request-id") or str(uuid.uuid4())
+        route = "$batch" if request.path.rstrip("/") == "/$batch" else _route_name(
+            request.method, request.path
+        )
+        if route == "$batch":
+            # Unmatched faults are meant for the items; the envelope only takes faults whose
+            # ``match`` names it explicitly.
+            with self.lock:
+                fault = self.faults.take_explicit("graph", request.method, request.path)
+                if fault is not None:
+                    self.stats.faults_applied += 1
+        else:
+            fault = self.take_fault("graph", request.method, request.path)
+        reply: Reply | None = None
+        if fault is not None and fault.when == "before":
+            if fault.kind == "slow":
+                self.sleep(fault.seconds)
+            else:
+                reply = fault_reply(fault, graph=True, ids=(request_id, client_request_id))
+        if reply is None:
+            try:
+                if route == "$batch":
+                    reply = self._batch(request)
+                else:
+                    reply = self._graph_call(request, route)
+            except GraphError as error:
+                reply = Reply(error.status, error.body(request_id, client_request_id), error.headers)
+            if fault is not None and fault.when == "after":
+                if fault.kind == "slow":
+                    self.sleep(fault.seconds)
+                else:
+                    reply = fault_reply(fault, graph=True, ids=(request_id, client_request_id))
+        reply.headers.setdefault("request-id", request_id)
+        reply.headers.setdefault("client-request-id", client_request_id)
+        if isinstance(reply.body, (dict, list)):
+            reply.headers.setdefault("Content-Type", GRAPH_CONTENT_TYPE)
+        with self.lock:
+            if route == "$batch":
+                self.stats.batches += 1
+                self.stats.by_route.setdefault("$batch", {})
+                key = "dropped" if reply.drop else str(reply.status)
+                self.stats.by_route["$batch"][key] = self.stats.by_route["$batch"].get(key, 0) + 1
+            else:
+                self.stats.count_graph(route, "dropped" if reply.drop else reply.status)
+        if self.config.log_requests:
+            log.info("%s /%s%s -> %s", request.method, request.version, request.path,
+                     "dropped" if reply.drop else reply.status)
+        return reply
+
+    def _authenticate(self, headers: Mapping[str, str]) -> Any:
+        challenge = {
+            "WWW-Authenticate": (
+                f'Bearer realm="", authorization_uri="{self.base_url}/common/oauth2/authorize", '
+                'client_id="00000003-0000-0000-c000-000000000000"'
+            )
+        }
+        value = headers.get("authorization", "")
+        scheme, _, token = value.partition(" ")
+        token = token.strip()
+        if not value or scheme.lower() != "bearer" or not token:
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.", challenge)
+        with self.lock:
+            record = self.tokens.lookup(token)
+        if record is None:
+            raise GraphError(
+                401, "InvalidAuthenticationToken",
+                "IDX14100: JWT is not well formed, there are no dots (.).\n"
+                "The token needs to be in JWS or JWE Compact Serialization Format. "
+                "(JWS): 'EncodedHeader.EndcodedPayload.EncodedSignature'. "
+                "(JWE): 'EncodedProtectedHeader.EncodedEncryptedKey.EncodedInitializationVector."
+                "EncodedCiphertext.EncodedAuthenticationTag'.",
+                challenge,
+            )
+        if record.expires_at <= time.time():
+            raise GraphError(
+                401, "InvalidAuthenticationToken",
+                "Access token has expired or is not yet valid.", challenge,
+            )
+        return record
+
+    def _graph_call(self, request: GraphRequest, route: str) -> Reply:
+        match = _MEETINGS_RE.match(request.path)
+        if match is None:
+            segment = request.path.strip("/").split("/")[0] or request.path
+            raise bad_request(f"Resource not found for the segment '{segment}'.")
+        token = self._authenticate(request.headers)
+        with self.lock:
+            if not self.limiter.admit():
+                headers = {}
+                if self.rate_limit_retry_after is not None:
+                    headers["Retry-After"] = str(self.rate_limit_retry_after)
+                raise GraphError(
+                    429, "TooManyRequests",
+                    "Too many requests. The request has been throttled; retry later.", headers,
+                )
+        if match["me"]:
+            if not token.is_delegated:
+                raise bad_request("/me request is only valid with delegated authentication flow.")
+            user = self.directory.require_user(token.user_id)
+        else:
+            user = self.directory.find_user(unquote(match["user"]))
+            if user is None:
+                raise GraphError(
+                    404, "NotFound",
+                    f"Resource '{unquote(match['user'])}' does not exist or one of its queried "
+                    "reference-property objects are not present.",
+                )
+            if token.is_delegated and user.id != token.user_id:
+                raise GraphError(403, "Forbidden", "Insufficient privileges to complete the operation.")
+        if not token.is_delegated:
+            with self.lock:
+                allowed = self.directory.has_policy(user)
+            if not allowed:
+                raise GraphError(403, "Forbidden", "No Application Access Policy found for this app.")
+        tenant_id = self.directory.tenant_id
+        context = f"{self.base_url}/{request.version}/$metadata#users('{user.id}')/onlineMeetings"
+        if route == "createOrGet":
+            if request.method != "POST":
+                raise GraphError(
+                    405, "BadRequest", f"The HTTP method '{request.method}' is not supported."
+                )
+            body = self._json_body(request)
+            with self.lock:
+                created, meeting = self.meetings.create_or_get(tenant_id, user, body)
+                if created:
+                    self.stats.meetings_created += 1
+                    self._persist()
+            return Reply(201 if created else 200, {"@odata.context": f"{context}/$entity", **meeting})
+        if request.method != "GET":
+            raise GraphError(405, "BadRequest", f"The HTTP method '{request.method}' is not supported.")
+        if route == "getMeeting":
+            with self.lock:
+                meeting = self.meetings.get(tenant_id, user.id, unquote(match["rest"]))
+            return Reply(200, {"@odata.context": f"{context}/$entity", **meeting})
+        query = parse_qs(request.query, keep_blank_values=True)
+        expression = (query.get("$filter") or query.get("%24filter") or [""])[0]
+        filter_match = _FILTER_RE.match(expression)
+        if filter_match is None:
+            raise bad_request(
+                "Filter expression expected - /onlineMeetings?$filter=joinWebUrl eq '{joinWebUrl}'."
+            )
+        url = filter_match["v"].replace("''", "'")
+        with self.lock:
+            found = self.meetings.find_by_join_web_url(tenant_id, user.id, url)
+        return Reply(200, {"@odata.context": context, "value": found})
+
+    @staticmethod
+    def _json_body(request: GraphRequest) -> Any:
+        body = request.body
+        if isinstance(body, (bytes, bytearray)):
+            if not body.strip():
+                raise bad_request("Empty Payload. JSON content expected.")
+            try:
+                return json.loads(body)
+            except ValueError:
+                raise bad_request("Unable to read JSON request payload. Please ensure Content-Type "
+                                  "header is set and payload is of valid JSON format.") from None
+        if body is None:
+            raise bad_request("Empty Payload. JSON content expected.")
+        return body
+
+    def _batch(self, request: GraphRequest) -> Reply:
+        if request.method != "POST":
+            raise GraphError(405, "BadRequest", f"The HTTP method '{request.method}' is not supported.")
+        self._authenticate(request.headers)
+        payload = self._json_body(request)
+        items = payload.get("requests") if isinstance(payload, dict) else None
+        if not isinstance(items, list) or not items:
+            raise bad_request("Invalid batch payload format.")
+        if len(items) > MAX_BATCH:
+            raise bad_request(f"Number of batch request steps exceeds the maximum of {MAX_BATCH}.")
+        seen: set[str] = set()
+        for item in items:
+            if not isinstance(item, dict) or not item.get("id") or not item.get("method") or not item.get("url"):
+                raise bad_request("Invalid batch payload format. Each request needs id, method and url.")
+            item_id = str(item["id"])
+            if item_id in seen:
+                raise bad_request(f"Batch request ids must be unique; '{item_id}' is repeated.")
+            seen.add(item_id)
+            headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
+            if item.get("body") is not None and "content-type" not in headers:
+                raise bad_request(f"Write request id : {item_id} does not contain Content-Type header or body.")
+        with self.lock:
+            self.stats.batch_items += len(items)
+        responses = []
+        drop = False
+        for item in items:
+            item_headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
+            item_headers.setdefault("authorization", request.headers.get("authorization", ""))
+            url = str(item["url"])
+            if url.lower().startswith("https://"):
+                url = urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
+            if not url.startswith("/"):
+                url = "/" + url
+            version_match = _VERSION_RE.match(url)
+            if version_match:
+                url = version_match.group(2)
+            path, _, query = url.partition("?")
+            sub = GraphRequest(
+                method=str(item["method"]).upper(),
+                path=path,
+                query=query,
+                headers=item_headers,
+                body=item.get("body"),
+                version=request.version,
+            )
+            reply = self.graph(sub)
+            drop = drop or reply.drop
+            item_response_headers = {
+                k: v for k, v in reply.headers.items() if k.lower() not in ("request-id", "client-request-id")
+            }
+            responses.append(
+                {
+                    "id": str(item["id"]),
+                    "status": 502 if reply.drop else reply.status,
+                    "headers": item_response_headers,
+                    "body": reply.body,
+                }
+            )
+        return Reply(200, {"responses": responses}, drop=drop)
+
+    # -- control ----------------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """Identity of the running emulator (URL, tenant, client, users)."""
+        with self.lock:
+            return {
+                "url": self.base_url,
+                "tenant_id": self.directory.tenant_id,
+                "tenant_domain": self.directory.tenant_domain,
+                "client_id": self.directory.client_id,
+                "client_secret": self.directory.client_secret,
+                "default_user_id": self.config.organizer.id,
+                "refresh_tokens": dict(self.directory.refresh_tokens),
+                "users": self.directory.users_json(),
+            }
+
+    def set_latency(self, ms: float) -> None:
+        """Latency added to each Graph HTTP request."""
+        if ms < 0:
+            raise ValueError("latency must not be negative")
+        with self.lock:
+            self.latency_ms = float(ms)
+
+    def set_rate_limit(self, per_second: float | None, retry_after: int | None | str = "keep") -> None:
+        """Graph requests per second (``None``: unlimited); ``retry_after=None`` omits the header."""
+        if per_second is not None and per_second <= 0:
+            raise ValueError("rate limit must be positive or None")
+        with self.lock:
+            self.limiter.configure(per_second)
+            if retry_after != "keep":
+                self.rate_limit_retry_after = None if retry_after is None else int(retry_after)
+
+    def script(self, fault: Any, **options: Any) -> ScriptedFault:
+        """Queue a scripted fault (see :func:`~.faults.parse_fault`)."""
+        parsed = parse_fault(fault, **options)
+        with self.lock:
+            self.faults.add(parsed)
+        return parsed
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault."""
+        with self.lock:
+            self.faults.clear()
+
+    def pending_faults(self) -> list[dict[str, Any]]:
+        """Faults still queued."""
+        with self.lock:
+            return self.faults.pending()
+
+    def expire_tokens(self) -> int:
+        """Expire every issued access token now."""
+        with self.lock:
+            return self.tokens.expire_all()
+
+    def set_policy(self, user_id: str, granted: bool) -> dict[str, Any]:
+        """Grant or revoke a user's application access policy; raises ``KeyError``."""
+        with self.lock:
+            user = self.directory.set_policy(user_id, granted)
+            self._persist()
+            return {"id": user.id, "hasPolicy": granted}
+
+    def add_certificate(self, pem: str) -> dict[str, str]:
+        """Register a certificate on the app; returns its thumbprints."""
+        with self.lock:
+            cert = self.directory.add_certificate(pem)
+        return {"x5t": cert.sha1, "x5t#S256": cert.sha256}
+
+    def add_federated_credential(self, credential: FederatedCredential | Mapping[str, Any]) -> None:
+        """Register a federated identity credential on the app."""
+        if not isinstance(credential, FederatedCredential):
+            credential = FederatedCredential(**credential)
+        with self.lock:
+            self.directory.add_federated_credential(credential)
+
+    def list_meetings(self) -> list[dict[str, Any]]:
+        """Stored meetings with tenant, user and externalId."""
+        with self.lock:
+            return [m.to_json() for m in self.meetings.all()]
+
+    def stats_json(self) -> dict[str, Any]:
+        """Counters, plus the current latency, rate limit and pending faults."""
+        with self.lock:
+            data = self.stats.to_json()
+            data["meetings"] = len(self.meetings)
+            data["latency_ms"] = self.latency_ms
+            data["rate_limit"] = self.limiter.per_second
+            data["pending_faults"] = len(self.faults.pending())
+            return data
+
+    def reset(self, tokens: bool = False) -> None:
+        """Back to the start-up state: no meetings, faults, counters; seeded policies.
+
+        Issued access tokens stay valid unless ``tokens=True`` (clients cache them).
+        """
+        with self.lock:
+            self.meetings.clear()
+            self.faults.clear()
+            self.stats = Stats()
+            self.latency_ms = float(self.config.latency_ms)
+            self.limiter.configure(self.config.rate_limit)
+            self.rate_limit_retry_after = self.config.rate_limit_retry_after
+            self.directory.reset_policies()
+            if tokens:
+                self.tokens.clear()
+            self._persist()
+
+
+def fault_reply(fault: ScriptedFault, graph: bool, ids: tuple[str, str] = ("", "")) -> Reply:
+    """The answer a scripted fault stands for (``slow`` is handled by the caller)."""
+    if fault.kind == "drop":
+        return Reply(0, drop=True)
+    if fault.kind == "non_json":
+        return Reply(502, PROXY_502_HTML, {"Content-Type": "text/html"})
+    status = int(fault.status or 503)
+    headers = {}
+    if fault.retry_after is not None:
+        headers["Retry-After"] = fault.retry_after
+    codes = {
+        429: ("TooManyRequests", "Too many requests."),
+        500: ("InternalServerError", "An internal server error occurred."),
+        502: ("BadGateway", "Bad gateway."),
+        503: ("ServiceNotAvailable", "The service is temporarily unavailable. Retry later."),
+        504: ("GatewayTimeout", "The gateway timed out."),
+    }
+    code, message = codes.get(status, ("UnknownError", f"Scripted error {status}."))
+    if graph:
+        return Reply(status, GraphError(status, code, message).body(*ids), headers)
+    error = "temporarily_unavailable" if status >= 500 or status == 429 else "invalid_request"
+    return Reply(status, EntraError(status, error, 50196 if status == 429 else 90033, message).body(), headers)

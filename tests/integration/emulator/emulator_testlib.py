@@ -1,0 +1,42 @@
+"""Helpers shared by the emulator's integration tests (real requests + MSAL over HTTPS)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+GRAPH_SCOPE = ["https://graph.microsoft.com/.default"]
+
+
+def make_session(ca_path: str) -> Any:
+    """A requests session that trusts only the emulator CA, ignoring REQUESTS_CA_BUNDLE/proxies."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = ca_path
+    return session
+
+
+def make_app(emu: Any, credential: Any = None, **kwargs: Any) -> Any:
+    """A real MSAL confidential client against the emulator."""
+    import msal
+
+    return msal.ConfidentialClientApplication(
+        kwargs.pop("client_id", emu.client_id),
+        client_credential=emu.client_secret if credential is None else credential,
+        authority=kwargs.pop("authority", f"{emu.url}/{emu.tenant_id}"),
+        instance_discovery=False,
+        http_client=make_session(emu.ca_path),
+        **kwargs,
+    )
+
+
+def create_path(user: str) -> str:
+    return f"/users/{user}/onlineMeetings/createOrGet"
+
+
+def parse_graph_time(value: str) -> datetime.datetime:
+    """Graph's 7-digit UTC form to an aware datetime (microseconds)."""
+    assert value.endswith("Z") and len(value.split(".")[1]) == 8, value
+    return datetime.datetime.strptime(value[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)

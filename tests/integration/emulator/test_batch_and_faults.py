@@ -1,0 +1,220 @@
+"""$batch, rate limiting, latency and scripted faults."""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+import time
+from typing import Any, Callable
+
+import pytest
+import requests
+
+from airflow_provider_meetings.emulator.config import MEGAN_ID, NOPOLICY_ID, ORGANIZER_ID
+from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
+
+pytestmark = pytest.mark.integration
+
+Graph = Callable[..., Any]
+ADELE = create_path(ORGANIZER_ID)
+JSON = {"Content-Type": "application/json"}
+
+
+def item(i: int | str, external_id: str, user: str = ORGANIZER_ID) -> dict[str, Any]:
+    return {"id": str(i), "method": "POST", "url": create_path(user), "headers": JSON,
+            "body": {"externalId": external_id}}
+
+
+def test_batch_creates_and_reports_per_item(graph: Graph, emu: Any) -> None:
+    graph("POST", ADELE, json={"externalId": "b1"})
+    requests_ = [item(1, "b1"), item(2, "b2"), item(3, "b3", NOPOLICY_ID), item(4, "b4", MEGAN_ID),
+                 {"id": "5", "method": "POST", "url": ADELE, "headers": JSON, "body": {}}]
+    response = graph("POST", "/$batch", json={"requests": requests_})
+    assert response.status_code == 200
+    by_id = {r["id"]: r for r in response.json()["responses"]}
+    assert {k: v["status"] for k, v in by_id.items()} == {"1": 200, "2": 201, "3": 403, "4": 201, "5": 400}
+    assert by_id["2"]["body"]["externalId"] == "b2"
+    assert by_id["3"]["body"]["error"]["code"] == "Forbidden"
+    stats = emu.stats()
+    assert stats["batches"] == 1 and stats["batch_items"] == 5
+    assert stats["by_route"]["createOrGet"] == {"201": 3, "200": 1, "403": 1, "400": 1}
+
+
+def test_batch_item_urls_with_version_and_get(graph: Graph) -> None:
+    created = graph("POST", ADELE, json={"externalId": "bg"}).json()
+    response = graph("POST", "/$batch", json={"requests": [
+        {"id": "a", "method": "GET", "url": f"/users/{ORGANIZER_ID}/onlineMeetings/{created['id']}"},
+        {"id": "b", "method": "POST", "url": f"/v1.0{ADELE}", "headers": JSON, "body": {"externalId": "bg"}},
+    ]})
+    statuses = {r["id"]: (r["status"], r["body"]["id"]) for r in response.json()["responses"]}
+    assert statuses == {"a": (200, created["id"]), "b": (200, created["id"])}
+
+
+@pytest.mark.parametrize(
+    "requests_",
+    [
+        pytest.param([item(i, f"x{i}") for i in range(21)], id="more-than-20"),
+        pytest.param([item(1, "a"), item(1, "b")], id="duplicate-ids"),
+        pytest.param([{"id": "1", "method": "POST", "url": ADELE, "body": {"externalId": "a"}}], id="no-content-type"),
+        pytest.param([], id="empty"),
+    ],
+)
+def test_batch_errors(graph: Graph, emu: Any, requests_: list[dict[str, Any]]) -> None:
+    response = graph("POST", "/$batch", json={"requests": requests_})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BadRequest"
+    assert emu.meetings() == []
+
+
+def test_batch_of_20_is_fine(graph: Graph, emu: Any) -> None:
+    response = graph("POST", "/$batch", json={"requests": [item(i, f"x{i}") for i in range(20)]})
+    assert [r["status"] for r in response.json()["responses"]] == [201] * 20
+    assert len(emu.meetings()) == 20
+
+
+def test_batch_requires_a_token(graph: Graph) -> None:
+    assert graph("POST", "/$batch", token=None, json={"requests": [item(1, "a")]}).status_code == 401
+
+
+def test_rate_limit_per_item_in_batch(graph: Graph, emu: Any) -> None:
+    emu.set_rate_limit(3, retry_after=2)
+    response = graph("POST", "/$batch", json={"requests": [item(i, f"r{i}") for i in range(5)]})
+    assert response.status_code == 200
+    items = sorted(response.json()["responses"], key=lambda r: r["id"])
+    assert [r["status"] for r in items] == [201, 201, 201, 429, 429]
+    assert items[3]["headers"]["Retry-After"] == "2"
+    assert items[3]["body"]["error"]["code"] == "TooManyRequests"
+    assert emu.stats()["throttled"] == 2
+
+
+def test_rate_limit_top_level_and_window(graph: Graph, emu: Any) -> None:
+    emu.set_rate_limit(2)
+    codes = [graph("POST", ADELE, json={"externalId": f"w{i}"}).status_code for i in range(3)]
+    assert codes == [201, 201, 429]
+    time.sleep(1.05)
+    assert graph("POST", ADELE, json={"externalId": "w3"}).status_code == 201
+
+
+def test_rate_limit_without_retry_after(graph: Graph, emu: Any) -> None:
+    emu.set_rate_limit(1, retry_after=None)
+    graph("POST", ADELE, json={"externalId": "n0"})
+    throttled = graph("POST", ADELE, json={"externalId": "n1"})
+    assert throttled.status_code == 429 and "Retry-After" not in throttled.headers
+
+
+def test_latency_is_added_once_per_request_and_concurrent(graph: Graph, emu: Any, app_token: str) -> None:
+    emu.set_latency(200)
+    start = time.monotonic()
+    graph("POST", "/$batch", json={"requests": [item(i, f"l{i}") for i in range(5)]})
+    assert 0.2 <= time.monotonic() - start < 0.6
+
+    def call(i: int) -> None:
+        session = make_session(emu.ca_path)
+        session.post(f"{emu.url}/v1.0{ADELE}", json={"externalId": f"c{i}"},
+                     headers={"Authorization": f"Bearer {app_token}"}, timeout=10)
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert time.monotonic() - start < 1.5  # ten 200 ms requests in parallel, not 2 s
+    assert len(emu.meetings()) == 15
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "retry_after"),
+    [
+        pytest.param({"status": 429, "retry_after": "2"}, 429, "2", id="429-seconds"),
+        pytest.param({"status": 429}, 429, None, id="429-no-retry-after"),
+        pytest.param(503, 503, None, id="503"),
+        pytest.param({"status": 504}, 504, None, id="504"),
+    ],
+)
+def test_scripted_status(graph: Graph, emu: Any, fault: Any, status: int, retry_after: str | None) -> None:
+    emu.script(fault, times=2)
+    for _ in range(2):
+        response = graph("POST", ADELE, json={"externalId": "f"})
+        assert response.status_code == status
+        assert response.headers.get("Retry-After") == retry_after
+        assert response.json()["error"]["innerError"]["request-id"]
+    assert emu.meetings() == []  # "before": nothing was processed
+    assert graph("POST", ADELE, json={"externalId": "f"}).status_code == 201
+
+
+def test_scripted_http_date_retry_after(graph: Graph, emu: Any) -> None:
+    when = email.utils.formatdate(time.time() + 3, usegmt=True)
+    emu.script({"status": 429, "retry_after": when})
+    assert graph("POST", ADELE, json={"externalId": "d"}).headers["Retry-After"] == when
+
+
+def test_scripted_status_after_processing(graph: Graph, emu: Any) -> None:
+    emu.script(503, when="after")
+    assert graph("POST", ADELE, json={"externalId": "after"}).status_code == 503
+    assert len(emu.meetings()) == 1
+    assert graph("POST", ADELE, json={"externalId": "after"}).status_code == 200
+
+
+@pytest.mark.parametrize(("when", "stored"), [("before", 0), ("after", 1)])
+def test_drop(graph: Graph, emu: Any, when: str, stored: int) -> None:
+    emu.script("drop", when=when)
+    with pytest.raises(requests.ConnectionError):
+        graph("POST", ADELE, json={"externalId": "drop"})
+    assert len(emu.meetings()) == stored
+    retry = graph("POST", ADELE, json={"externalId": "drop"})
+    assert retry.status_code == (200 if stored else 201)
+
+
+@pytest.mark.parametrize(("when", "stored_at_timeout"), [("before", 0), ("after", 1)])
+def test_slow(graph: Graph, emu: Any, when: str, stored_at_timeout: int) -> None:
+    emu.script("slow", seconds=0.6, when=when)
+    with pytest.raises(requests.Timeout):
+        graph("POST", ADELE, json={"externalId": "slow"}, timeout=0.2)
+    assert len(emu.meetings()) == stored_at_timeout
+    time.sleep(0.6)
+    assert len(emu.meetings()) == 1  # a slow request is still processed
+    assert graph("POST", ADELE, json={"externalId": "slow"}).status_code == 200
+
+
+def test_non_json(graph: Graph, emu: Any) -> None:
+    emu.script("non_json")
+    response = graph("POST", ADELE, json={"externalId": "html"})
+    assert response.status_code == 502
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "<html>" in response.text
+
+
+def test_fault_match_and_per_item_in_batch(graph: Graph, emu: Any) -> None:
+    emu.script({"status": 429, "retry_after": "1"}, match="createOrGet", times=1)
+    response = graph("POST", "/$batch", json={"requests": [item(1, "m1"), item(2, "m2")]})
+    statuses = sorted((r["id"], r["status"]) for r in response.json()["responses"])
+    assert statuses == [("1", 429), ("2", 201)]
+    assert emu.stats()["faults_applied"] == 1
+
+
+def test_faults_on_token_endpoint(emu: Any) -> None:
+    emu.script(503, target="token")
+    app = make_app(emu)
+    from msal.exceptions import MsalServiceError
+
+    with pytest.raises(MsalServiceError, match="503"):
+        app.acquire_token_for_client(GRAPH_SCOPE)
+    emu.script("drop", target="token")
+    with pytest.raises(requests.ConnectionError):
+        make_session(emu.ca_path).post(f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token", data={}, timeout=5)
+    assert emu.pending_faults() == []
+    # a fresh app: MSAL replays the 503 from memory for a few seconds
+    assert "access_token" in make_app(emu).acquire_token_for_client(GRAPH_SCOPE)
+
+
+def test_reset_clears_everything(graph: Graph, emu: Any) -> None:
+    graph("POST", ADELE, json={"externalId": "r"})
+    emu.set_latency(50)
+    emu.set_rate_limit(1)
+    emu.script(503, times=5)
+    emu.revoke_policy(ORGANIZER_ID)
+    emu.reset()
+    stats = emu.stats()
+    assert (stats["meetings"], stats["latency_ms"], stats["rate_limit"], stats["pending_faults"]) == (0, 0.0, None, 0)
+    assert graph("POST", ADELE, json={"externalId": "r"}).status_code == 201

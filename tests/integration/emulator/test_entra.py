@@ -1,0 +1,332 @@
+"""Entra ID side of the emulator, driven by real MSAL over HTTPS."""
+
+from __future__ import annotations
+
+import datetime
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
+
+pytestmark = pytest.mark.integration
+
+
+def make_certificate(common_name: str = "emulator-test-app") -> tuple[str, str, Any]:
+    """(private key PEM, certificate PEM, certificate) for a fresh self-signed RSA cert."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode(), cert
+
+
+@pytest.fixture(scope="module")
+def certificate() -> tuple[str, str, Any]:
+    return make_certificate()
+
+
+def post_token(emu: Any, form: dict[str, str], tenant: str | None = None) -> Any:
+    session = make_session(emu.ca_path)
+    return session.post(f"{emu.url}/{tenant or emu.tenant_id}/oauth2/v2.0/token", data=form, timeout=10)
+
+
+def assert_entra_error(response: Any, status: int, error: str, code: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"] == error
+    assert body["error_description"].startswith(f"AADSTS{code}:")
+    assert body["error_codes"] == [code]
+    for key in ("timestamp", "trace_id", "correlation_id"):
+        assert body[key]
+    return body
+
+
+def test_openid_configuration_points_at_the_emulator(emu: Any) -> None:
+    session = make_session(emu.ca_path)
+    config = session.get(f"{emu.url}/{emu.tenant_id}/v2.0/.well-known/openid-configuration").json()
+    assert config["token_endpoint"] == f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token"
+    assert config["authorization_endpoint"].startswith(f"{emu.url}/{emu.tenant_id}/")
+    assert config["issuer"] == f"{emu.url}/{emu.tenant_id}/v2.0"
+    by_domain = session.get(f"{emu.url}/contoso.example/v2.0/.well-known/openid-configuration")
+    assert by_domain.status_code == 200
+
+
+def test_openid_configuration_unknown_tenant(emu: Any) -> None:
+    response = make_session(emu.ca_path).get(f"{emu.url}/{uuid.uuid4()}/v2.0/.well-known/openid-configuration")
+    assert_entra_error(response, 400, "invalid_tenant", 90002)
+
+
+def test_msal_refuses_unknown_tenant_at_construction(emu: Any) -> None:
+    with pytest.raises(ValueError, match="Unable to get authority configuration"):
+        make_app(emu, authority=f"{emu.url}/{uuid.uuid4()}")
+
+
+def test_client_secret_token(emu: Any, session: Any) -> None:
+    result = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)
+    assert result["token_type"] == "Bearer"
+    assert result["expires_in"] == 3600
+    token = result["access_token"]
+    assert len(token) >= 100 and "." not in token
+    response = session.post(
+        f"{emu.url}/v1.0{create_path(emu.default_user_id)}",
+        json={"externalId": "secret"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201
+    assert emu.stats()["token_requests"] == 1
+
+
+def test_raw_token_response_fields(emu: Any) -> None:
+    response = post_token(
+        emu,
+        {"grant_type": "client_credentials", "client_id": emu.client_id,
+         "client_secret": emu.client_secret, "scope": "https://graph.microsoft.us/.default"},
+    )
+    body = response.json()
+    assert response.status_code == 200
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == body["ext_expires_in"] == 3600
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_tokens_are_unique(emu: Any) -> None:
+    form = {"grant_type": "client_credentials", "client_id": emu.client_id,
+            "client_secret": emu.client_secret, "scope": GRAPH_SCOPE[0]}
+    tokens = {post_token(emu, form).json()["access_token"] for _ in range(5)}
+    assert len(tokens) == 5
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "https://graph.microsoft.com/.default",
+        "https://graph.microsoft.us/.default",
+        "https://dod-graph.microsoft.us/.default",
+        "https://microsoftgraph.chinacloudapi.cn/.default",
+        "https://graph.microsoft.com/.default offline_access openid profile",
+        "EMULATOR/.default",
+    ],
+)
+def test_accepted_scopes(emu: Any, scope: str) -> None:
+    scope = scope.replace("EMULATOR", emu.url)
+    form = {"grant_type": "client_credentials", "client_id": emu.client_id,
+            "client_secret": emu.client_secret, "scope": scope}
+    assert post_token(emu, form).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("form_changes", "status", "error", "code"),
+    [
+        pytest.param({"client_id": "00000000-0000-0000-0000-000000000001"}, 400, "unauthorized_client", 700016,
+                     id="unknown-client"),
+        pytest.param({"client_secret": "wrong"}, 401, "invalid_client", 7000215, id="wrong-secret"),
+        pytest.param({"client_secret": None}, 401, "invalid_client", 7000218, id="no-credential"),
+        pytest.param({"scope": "https://graph.microsoft.com/User.Read"}, 400, "invalid_scope", 1002012,
+                     id="scope-without-default"),
+        pytest.param({"scope": "https://example.org/.default"}, 400, "invalid_resource", 500011,
+                     id="unknown-resource"),
+        pytest.param({"scope": None}, 400, "invalid_request", 900144, id="no-scope"),
+        pytest.param({"grant_type": "password"}, 400, "unsupported_grant_type", 70003, id="grant-type"),
+    ],
+)
+def test_token_errors(emu: Any, form_changes: dict[str, Any], status: int, error: str, code: int) -> None:
+    form: dict[str, Any] = {"grant_type": "client_credentials", "client_id": emu.client_id,
+                            "client_secret": emu.client_secret, "scope": GRAPH_SCOPE[0]}
+    form.update(form_changes)
+    body = assert_entra_error(post_token(emu, {k: v for k, v in form.items() if v is not None}), status, error, code)
+    assert emu.client_secret not in body["error_description"]
+    assert emu.stats()["token_errors"] == 1
+
+
+def test_unknown_tenant_on_token_endpoint(emu: Any) -> None:
+    form = {"grant_type": "client_credentials", "client_id": emu.client_id,
+            "client_secret": emu.client_secret, "scope": GRAPH_SCOPE[0]}
+    assert_entra_error(post_token(emu, form, tenant="nosuchtenant.example"), 400, "invalid_request", 90002)
+
+
+def test_msal_wrong_secret_comes_back_as_dict(emu: Any) -> None:
+    result = make_app(emu, credential="not-the-secret").acquire_token_for_client(GRAPH_SCOPE)
+    assert result["error"] == "invalid_client"
+    assert result["error_description"].startswith("AADSTS7000215:")
+    assert result["error_codes"] == [7000215]
+
+
+def test_msal_certificate_thumbprint_rs256(emu: Any, certificate: tuple[str, str, Any]) -> None:
+    from cryptography.hazmat.primitives import hashes
+
+    key_pem, cert_pem, cert = certificate
+    emu.add_certificate(cert_pem)
+    thumbprint = cert.fingerprint(hashes.SHA1()).hex()
+    result = make_app(emu, {"private_key": key_pem, "thumbprint": thumbprint}).acquire_token_for_client(GRAPH_SCOPE)
+    assert "access_token" in result, result
+
+
+def test_msal_certificate_public_certificate_ps256(emu: Any, certificate: tuple[str, str, Any]) -> None:
+    key_pem, cert_pem, _ = certificate
+    emu.add_certificate(cert_pem)
+    credential = {"private_key": key_pem, "public_certificate": cert_pem}
+    result = make_app(emu, credential).acquire_token_for_client(GRAPH_SCOPE)
+    assert "access_token" in result, result
+
+
+def test_certificate_not_registered(emu: Any) -> None:
+    key_pem, cert_pem, _ = make_certificate("unregistered")
+    result = make_app(emu, {"private_key": key_pem, "public_certificate": cert_pem}).acquire_token_for_client(GRAPH_SCOPE)
+    assert result["error"] == "invalid_client"
+    assert result["error_codes"] == [700027]
+
+
+def test_certificate_signed_by_another_key(emu: Any, certificate: tuple[str, str, Any]) -> None:
+    from cryptography.hazmat.primitives import hashes
+
+    _, cert_pem, cert = certificate
+    emu.add_certificate(cert_pem)
+    other_key, _, _ = make_certificate("other")
+    thumbprint = cert.fingerprint(hashes.SHA1()).hex()
+    result = make_app(emu, {"private_key": other_key, "thumbprint": thumbprint}).acquire_token_for_client(GRAPH_SCOPE)
+    assert result["error"] == "invalid_client"
+    assert result["error_codes"] == [7000274]
+
+
+def _assertion(key_pem: str, cert: Any, **claims: Any) -> str:
+    import base64
+
+    import jwt
+    from cryptography.hazmat.primitives import hashes
+
+    x5t = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA1())).rstrip(b"=").decode()
+    return jwt.encode(claims, key_pem, algorithm="RS256", headers={"x5t": x5t})
+
+
+@pytest.mark.parametrize(
+    ("claims", "code"),
+    [
+        pytest.param({"exp_delta": -3600}, 700024, id="expired"),
+        pytest.param({"aud": "https://login.microsoftonline.com/x/oauth2/v2.0/token"}, 700212, id="wrong-aud"),
+        pytest.param({"sub": "someone-else"}, 700021, id="wrong-sub"),
+    ],
+)
+def test_certificate_assertion_claims_are_checked(
+    emu: Any, certificate: tuple[str, str, Any], claims: dict[str, Any], code: int
+) -> None:
+    key_pem, cert_pem, cert = certificate
+    emu.add_certificate(cert_pem)
+    now = int(time.time())
+    payload = {
+        "iss": emu.client_id,
+        "sub": claims.get("sub", emu.client_id),
+        "aud": claims.get("aud", f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token"),
+        "exp": now + 600 + claims.get("exp_delta", 0),
+        "iat": now - 10,
+        "jti": str(uuid.uuid4()),
+    }
+    form = {"grant_type": "client_credentials", "client_id": emu.client_id, "scope": GRAPH_SCOPE[0],
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": _assertion(key_pem, cert, **payload)}
+    body = assert_entra_error(post_token(emu, form), 401, "invalid_client", code)
+    assert form["client_assertion"] not in body["error_description"]
+
+
+def test_valid_hand_made_assertion_is_accepted(emu: Any, certificate: tuple[str, str, Any]) -> None:
+    key_pem, cert_pem, cert = certificate
+    emu.add_certificate(cert_pem)
+    now = int(time.time())
+    payload = {"iss": emu.client_id, "sub": emu.client_id, "aud": f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token",
+               "exp": now + 600, "iat": now, "jti": str(uuid.uuid4())}
+    form = {"grant_type": "client_credentials", "client_id": emu.client_id, "scope": GRAPH_SCOPE[0],
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": _assertion(key_pem, cert, **payload)}
+    assert post_token(emu, form).status_code == 200
+
+
+def _federated_jwt(key_pem: str, issuer: str, subject: str, audience: str = "api://AzureADTokenExchange",
+                   exp_delta: int = 600) -> str:
+    import jwt
+
+    now = int(time.time())
+    return jwt.encode({"iss": issuer, "sub": subject, "aud": audience, "exp": now + exp_delta, "iat": now},
+                      key_pem, algorithm="RS256")
+
+
+def test_federated_assertion_with_configured_key(emu: Any) -> None:
+    key_pem, _, cert = make_certificate("workload")
+    from cryptography.hazmat.primitives import serialization
+
+    public_pem = cert.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    issuer, subject = "https://token.actions.example", "system:serviceaccount:airflow:worker"
+    emu.add_federated_credential(issuer, subject, public_key_pem=public_pem)
+    token = _federated_jwt(key_pem, issuer, subject)
+    app = make_app(emu, {"client_assertion": lambda: token})
+    assert "access_token" in app.acquire_token_for_client(GRAPH_SCOPE)
+
+    forged_key, _, _ = make_certificate("forger")
+    forged_jwt = _federated_jwt(forged_key, issuer, subject)
+    forged = make_app(emu, {"client_assertion": lambda: forged_jwt})
+    result = forged.acquire_token_for_client(GRAPH_SCOPE)
+    assert result["error"] == "invalid_client"
+
+
+def test_federated_assertion_without_key_checks_iss_sub_aud_exp(emu: Any) -> None:
+    key_pem, _, _ = make_certificate("any")
+    issuer, subject = "https://oidc.example", "repo:org/app:ref:refs/heads/main"
+    emu.add_federated_credential(issuer, subject)
+    ok = _federated_jwt(key_pem, issuer, subject)
+    assert "access_token" in make_app(emu, {"client_assertion": lambda: ok}).acquire_token_for_client(GRAPH_SCOPE)
+    cases = {
+        70021: _federated_jwt(key_pem, issuer, "other-subject"),
+        700212: _federated_jwt(key_pem, issuer, subject, audience="api://other"),
+        700024: _federated_jwt(key_pem, issuer, subject, exp_delta=-3600),
+    }
+    for code, assertion in cases.items():
+        form = {"grant_type": "client_credentials", "client_id": emu.client_id, "scope": GRAPH_SCOPE[0],
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": assertion}
+        assert_entra_error(post_token(emu, form), 401, "invalid_client", code)
+
+
+def test_refresh_token_gives_a_delegated_token(emu: Any, session: Any) -> None:
+    result = make_app(emu).acquire_token_by_refresh_token(emu.refresh_token, GRAPH_SCOPE)
+    assert "access_token" in result, result
+    assert result["refresh_token"]
+    assert result["id_token_claims"]["oid"] == emu.default_user_id
+    response = session.post(
+        f"{emu.url}/v1.0/me/onlineMeetings/createOrGet",
+        json={"externalId": "delegated"},
+        headers={"Authorization": f"Bearer {result['access_token']}"},
+    )
+    assert response.status_code == 201
+    assert response.json()["participants"]["organizer"]["identity"]["user"]["id"] == emu.default_user_id
+
+
+def test_unknown_refresh_token(emu: Any) -> None:
+    result = make_app(emu).acquire_token_by_refresh_token("not-a-refresh-token", GRAPH_SCOPE)
+    assert result["error"] == "invalid_grant"
+
+
+def test_token_lifetime_is_configurable() -> None:
+    from airflow_provider_meetings.emulator import run_emulator
+
+    with run_emulator(token_lifetime=120) as emu:
+        assert make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["expires_in"] == 120

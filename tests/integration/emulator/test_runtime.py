@@ -1,0 +1,180 @@
+"""Start-up paths: persistence, CLI, subprocess helper, control client, binding, pytest fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_meetings.emulator import EmulatorClient, run_emulator, start_emulator_process
+from airflow_provider_meetings.emulator.config import ORGANIZER_ID
+from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
+
+pytestmark = pytest.mark.integration
+
+
+def create(emu: Any, external_id: str) -> Any:
+    token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
+    return make_session(emu.ca_path).post(
+        f"{emu.url}/v1.0{create_path(ORGANIZER_ID)}", json={"externalId": external_id},
+        headers={"Authorization": f"Bearer {token}"}, timeout=10,
+    )
+
+
+def test_state_file_survives_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with run_emulator(state_file=str(state)) as emu:
+        first = create(emu, "persist")
+        emu.revoke_policy("alexw@contoso.example")
+        assert first.status_code == 201
+    assert json.loads(state.read_text())["meetings"][0]["external_id"] == "persist"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    with run_emulator(state_file=str(state)) as emu:
+        again = create(emu, "persist")
+        assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+        assert emu.user("alexw")["hasPolicy"] is False
+
+
+def test_cli_ready_file_call_and_sigterm(tmp_path: Path) -> None:
+    ready = tmp_path / "ready.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_meetings.emulator", "--port", "0", "--ready-file", str(ready),
+         "--ca-file", str(tmp_path / "ca.pem"), "--token-lifetime", "600"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not ready.exists():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        info = json.loads(ready.read_text())
+        assert info["ca_path"] == str(tmp_path / "ca.pem")
+        conn = info["connection"]
+        assert conn["conn_type"] == "msgraph_meetings" and conn["host"] == info["url"]
+        assert conn["extra"]["verify"] == info["ca_path"] and conn["extra"]["default_user_id"] == ORGANIZER_ID
+        client = EmulatorClient(info["url"], info["ca_path"])
+        response = create(client, "cli")
+        assert response.status_code == 201
+        assert client.stats()["by_route"]["createOrGet"] == {"201": 1}
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert "loopback only" in out
+    assert f"AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT='{info['connection_json']}'" in out
+    assert "nopolicy@contoso.example" in out
+    assert info["connection"]["password"] not in err  # secrets only on stdout, on purpose
+
+
+def test_process_helper_and_remote_control(tmp_path: Path) -> None:
+    with start_emulator_process(latency_ms=0, rate_limit=100) as emu:
+        assert emu.health()
+        emu.set_latency(10)
+        emu.script({"status": 429, "retry_after": "3"})
+        assert emu.pending_faults()[0]["retry_after"] == "3"
+        assert create(emu, "remote").status_code == 429
+        assert create(emu, "remote").status_code == 201
+        emu.revoke_policy("adelev@contoso.example")
+        assert create(emu, "remote").status_code == 403
+        emu.grant_policy(ORGANIZER_ID)
+        assert [m["external_id"] for m in emu.meetings()] == ["remote"]
+        assert emu.expire_tokens() >= 1
+        emu.reset()
+        assert emu.meetings() == [] and emu.stats()["latency_ms"] == 0.0
+        process = emu.process
+    assert process.returncode == 0
+
+
+def test_control_endpoint_rejects_bad_input(emu: Any) -> None:
+    from airflow_provider_meetings.emulator.client import EmulatorError
+
+    client = EmulatorClient(emu.url, emu.ca_path)
+    with pytest.raises(EmulatorError) as unknown_user:
+        client.grant_policy("nobody@contoso.example")
+    assert unknown_user.value.status == 404
+    with pytest.raises(EmulatorError) as bad_fault:
+        client.script("explode")
+    assert bad_fault.value.status == 400
+    response = make_session(emu.ca_path).get(f"{emu.url}/_emulator/nothing-here")
+    assert response.status_code == 404
+
+
+def test_binds_loopback_by_default(emu: Any) -> None:
+    assert emu.url.startswith("https://127.0.0.1:")
+    assert emu._server.server_address[0] == "127.0.0.1"
+    hostname = socket.gethostname()
+    try:
+        external = {a[4][0] for a in socket.getaddrinfo(hostname, None, socket.AF_INET)} - {"127.0.0.1", "127.0.1.1"}
+    except socket.gaierror:
+        external = set()
+    for address in external:
+        with pytest.raises(OSError):
+            socket.create_connection((address, emu.port), timeout=1).close()
+
+
+def test_plain_http_is_refused(emu: Any) -> None:
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    with pytest.raises(requests.ConnectionError):
+        session.get(f"http://127.0.0.1:{emu.port}/_emulator/health", timeout=5)
+    assert make_session(emu.ca_path).get(f"{emu.url}/_emulator/health").json() == {"status": "ok"}
+
+
+def test_meetings_conn_id_fixture(meetings_conn_id: str, graph_emulator: Any) -> None:
+    assert meetings_conn_id == "msgraph_meetings_test"
+    conn = json.loads(os.environ["AIRFLOW_CONN_MSGRAPH_MEETINGS_TEST"])
+    assert conn["host"] == graph_emulator.url and conn["login"] == graph_emulator.client_id
+    assert graph_emulator.meetings() == []
+
+
+def test_connection_forms_parse_in_airflow(emu: Any) -> None:
+    pytest.importorskip("airflow")
+    from airflow.sdk import Connection
+
+    from_json = Connection.from_json(emu.connection_json(), conn_id="x")
+    assert from_json.host == emu.url and from_json.password == emu.client_secret
+    assert from_json.extra_dejson["tenant_id"] == emu.tenant_id
+    # the URI form splits the port off the host, as Airflow always does
+    from_uri = Connection.from_uri(emu.connection_uri(), conn_id="y")
+    assert f"{from_uri.host}:{from_uri.port}" == emu.url
+    assert from_uri.login == emu.client_id and from_uri.password == emu.client_secret
+    assert from_uri.extra_dejson == from_json.extra_dejson
+
+
+def test_throughput_with_latency_in_a_subprocess() -> None:
+    import threading
+
+    with start_emulator_process(latency_ms=100) as emu:
+        token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
+        url = f"{emu.url}/v1.0{create_path(emu.default_user_id)}"
+        codes: list[int] = []
+
+        def worker(w: int) -> None:
+            session = make_session(emu.ca_path)
+            for i in range(10):
+                codes.append(session.post(url, json={"externalId": f"{w}-{i}"},
+                                          headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code)
+
+        start = time.monotonic()
+        threads = [threading.Thread(target=worker, args=(w,)) for w in range(25)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - start
+        assert codes == [201] * 250
+        assert 250 / elapsed > 100, f"{250 / elapsed:.0f} requests/s"
+        assert emu.stats()["connections"] <= 30  # keep-alive: about one connection per worker

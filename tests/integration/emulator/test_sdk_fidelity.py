@@ -1,0 +1,108 @@
+"""Fidelity check: the official Microsoft Graph Python SDK talks to the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import datetime
+from typing import Any
+
+import pytest
+
+from emulator_testlib import GRAPH_SCOPE, make_app
+
+pytestmark = pytest.mark.integration
+
+
+def _graph_client(emu: Any, token: str) -> Any:
+    import httpx
+    from kiota_abstractions.authentication import (
+        AccessTokenProvider,
+        AllowedHostsValidator,
+        BaseBearerTokenAuthenticationProvider,
+    )
+    from msgraph import GraphRequestAdapter, GraphServiceClient
+    from msgraph_core import GraphClientFactory
+
+    host = emu.url.split("://", 1)[1]
+
+    class MsalTokenProvider(AccessTokenProvider):
+        async def get_authorization_token(self, uri: str, additional_authentication_context: Any = None) -> str:
+            return token
+
+        def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
+            return AllowedHostsValidator([host])
+
+    http_client = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(verify=ssl.create_default_context(cafile=emu.ca_path), trust_env=False)
+    )
+    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(MsalTokenProvider()), client=http_client)
+    adapter.base_url = f"{emu.url}/v1.0"
+    return GraphServiceClient(request_adapter=adapter)
+
+
+def test_sdk_create_or_get(emu: Any) -> None:
+    pytest.importorskip("msgraph")
+    from msgraph.generated.models.identity_set import IdentitySet
+    from msgraph.generated.models.identity import Identity
+    from msgraph.generated.models.meeting_participant_info import MeetingParticipantInfo
+    from msgraph.generated.models.meeting_participants import MeetingParticipants
+    from msgraph.generated.users.item.online_meetings.create_or_get.create_or_get_post_request_body import (
+        CreateOrGetPostRequestBody,
+    )
+
+    token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
+    client = _graph_client(emu, token)
+    attendee = emu.user("alexw")
+    body = CreateOrGetPostRequestBody(
+        start_date_time=datetime.datetime(2030, 2, 6, 14, 30, 34, 235400, tzinfo=datetime.timezone(datetime.timedelta(hours=-8))),
+        end_date_time=datetime.datetime(2030, 2, 6, 15, 0, 34, 235400, tzinfo=datetime.timezone(datetime.timedelta(hours=-8))),
+        subject="Create a meeting with customId provided",
+        external_id="7eb8263f-d0e0-4149-bb1c-1f0476083c56",
+        participants=MeetingParticipants(
+            attendees=[
+                MeetingParticipantInfo(
+                    identity=IdentitySet(user=Identity(id=attendee["id"])),
+                    upn=attendee["userPrincipalName"],
+                )
+            ]
+        ),
+    )
+
+    async def post_twice() -> tuple[Any, Any]:
+        builder = client.users.by_user_id(emu.default_user_id).online_meetings.create_or_get
+        return await builder.post(body), await builder.post(body)
+
+    first, second = asyncio.run(post_twice())
+    assert first.id and first.join_web_url.startswith("https://teams.microsoft.com/l/meetup-join/")
+    assert first.external_id == "7eb8263f-d0e0-4149-bb1c-1f0476083c56"
+    assert first.subject == "Create a meeting with customId provided"
+    assert first.start_date_time == datetime.datetime(2030, 2, 6, 22, 30, 34, 235400, tzinfo=datetime.timezone.utc)
+    assert first.end_date_time - first.start_date_time == datetime.timedelta(minutes=30)
+    assert first.participants.organizer.identity.user.id == emu.default_user_id
+    assert first.participants.attendees[0].identity.user.id == attendee["id"]
+    assert first.join_meeting_id_settings.join_meeting_id
+    assert second.id == first.id
+    assert emu.stats()["by_route"]["createOrGet"] == {"201": 1, "200": 1}
+
+
+def test_sdk_sees_graph_errors(emu: Any) -> None:
+    pytest.importorskip("msgraph")
+    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+    from msgraph.generated.users.item.online_meetings.create_or_get.create_or_get_post_request_body import (
+        CreateOrGetPostRequestBody,
+    )
+
+    token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
+    client = _graph_client(emu, token)
+    nopolicy = emu.user("nopolicy")["id"]
+
+    async def post() -> Any:
+        return await client.users.by_user_id(nopolicy).online_meetings.create_or_get.post(
+            CreateOrGetPostRequestBody(external_id="x")
+        )
+
+    with pytest.raises(ODataError) as raised:
+        asyncio.run(post())
+    assert raised.value.response_status_code == 403
+    assert raised.value.error.code == "Forbidden"

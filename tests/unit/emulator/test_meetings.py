@@ -1,0 +1,102 @@
+"""Pure createOrGet semantics and date-time handling, without HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_meetings.emulator.config import default_users
+from airflow_provider_meetings.emulator.errors import GraphError
+from airflow_provider_meetings.emulator.meetings import (
+    HOUR_TICKS,
+    MeetingStore,
+    format_ticks,
+    now_ticks,
+    parse_datetime,
+)
+
+ADELE, ALEX = default_users()[0], default_users()[1]
+TENANT = "tenant"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("2020-02-06T01:49:21.3524945Z", "2020-02-06T01:49:21.3524945Z", id="seven-digits"),
+        pytest.param("2020-02-06T01:49:21Z", "2020-02-06T01:49:21.0000000Z", id="no-fraction"),
+        pytest.param("2020-02-06T01:49:21.5+01:00", "2020-02-06T00:49:21.5000000Z", id="offset"),
+        pytest.param("2020-02-06T01:49:21.123456789-0530", "2020-02-06T07:19:21.1234567Z", id="nine-digits-compact-offset"),
+        pytest.param("2020-02-06T01:49:21", "2020-02-06T01:49:21.0000000Z", id="naive-is-utc"),
+        pytest.param("2020-02-06 01:49Z", "2020-02-06T01:49:00.0000000Z", id="space-no-seconds"),
+        pytest.param("2020-12-31T23:30:00-01:00", "2021-01-01T00:30:00.0000000Z", id="year-rollover"),
+    ],
+)
+def test_parse_and_format(value: str, expected: str) -> None:
+    assert format_ticks(parse_datetime(value, "startDateTime")) == expected
+
+
+@pytest.mark.parametrize("value", ["", "tomorrow", "2020-13-01T00:00:00Z", "2020-02-30T00:00:00Z", 12, None])
+def test_parse_rejects(value: object) -> None:
+    with pytest.raises(GraphError) as raised:
+        parse_datetime(value, "startDateTime")
+    assert raised.value.status == 400 and raised.value.code == "BadRequest"
+
+
+def test_identity_is_tenant_user_external_id() -> None:
+    store = MeetingStore()
+    created, first = store.create_or_get(TENANT, ADELE, {"externalId": "a", "subject": "One"})
+    again, second = store.create_or_get(TENANT, ADELE, {"externalId": "a", "subject": "Two"})
+    other_user, third = store.create_or_get(TENANT, ALEX, {"externalId": "a"})
+    other_tenant, fourth = store.create_or_get("other", ADELE, {"externalId": "a"})
+    assert (created, again, other_user, other_tenant) == (True, False, True, True)
+    assert first == second and second["subject"] == "One"
+    assert len({first["id"], third["id"], fourth["id"]}) == 3
+    assert len(store) == 3
+
+
+def test_defaults() -> None:
+    store = MeetingStore()
+    before = now_ticks()
+    _, meeting = store.create_or_get(TENANT, ADELE, {"externalId": "d"})
+    start = parse_datetime(meeting["startDateTime"], "s")
+    assert before <= start <= now_ticks()
+    assert parse_datetime(meeting["endDateTime"], "e") - start == HOUR_TICKS
+    _, only_start = store.create_or_get(TENANT, ADELE, {"externalId": "s", "startDateTime": "2030-01-01T00:00:00Z"})
+    assert only_start["endDateTime"] == "2030-01-01T01:00:00.0000000Z"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(None, id="none"),
+        pytest.param({}, id="missing"),
+        pytest.param({"externalId": "  "}, id="blank"),
+        pytest.param({"externalId": "x", "endDateTime": "2030-01-01T00:00:00Z"}, id="end-only"),
+        pytest.param({"externalId": "x", "startDateTime": "2030-01-01T01:00:00Z", "endDateTime": "2030-01-01T00:00:00Z"},
+                     id="end-before-start"),
+        pytest.param({"externalId": "x", "participants": []}, id="participants-not-object"),
+    ],
+)
+def test_validation(body: object) -> None:
+    store = MeetingStore()
+    with pytest.raises(GraphError) as raised:
+        store.create_or_get(TENANT, ADELE, body)
+    assert raised.value.status == 400
+    assert len(store) == 0
+
+
+def test_get_and_find() -> None:
+    store = MeetingStore()
+    _, meeting = store.create_or_get(TENANT, ADELE, {"externalId": "g"})
+    assert store.get(TENANT, ADELE.id, meeting["id"]) == meeting
+    assert store.find_by_join_web_url(TENANT, ADELE.id, meeting["joinWebUrl"]) == [meeting]
+    assert store.find_by_join_web_url(TENANT, ALEX.id, meeting["joinWebUrl"]) == []
+    with pytest.raises(GraphError) as raised:
+        store.get(TENANT, ALEX.id, meeting["id"])
+    assert raised.value.status == 404
+
+
+def test_returned_copies_do_not_alias_the_store() -> None:
+    store = MeetingStore()
+    _, meeting = store.create_or_get(TENANT, ADELE, {"externalId": "c", "subject": "S"})
+    meeting["subject"] = "changed"
+    assert store.get(TENANT, ADELE.id, meeting["id"])["subject"] == "S"
