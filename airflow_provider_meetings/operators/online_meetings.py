@@ -1,0 +1,271 @@
+"""Operators that create or reuse Microsoft Teams online meetings.
+
+Importing this module loads neither msal nor requests: the hook imports them when a task
+runs, not when a DAG file is parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_meetings.exceptions import MeetingsError, is_permanent
+from airflow_provider_meetings.hooks.online_meetings import MeetingResult, OnlineMeetingsHook
+from airflow_provider_meetings.links.online_meetings import JoinTeamsMeetingLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_meetings.batching import BulkProgress
+
+#: XCom key telling whether the meeting was created (``True``) or already existed.
+XCOM_CREATED = "created"
+
+
+@contextmanager
+def fail_permanent_errors() -> Iterator[None]:
+    """Turn permanent provider errors into ``AirflowFailException`` (no task retries).
+
+    Transient errors (throttling that outlasted the retry bound, outages) pass through
+    unchanged so that the task's own retries apply.
+    """
+    try:
+        yield
+    except MeetingsError as err:
+        if is_permanent(err):
+            raise AirflowFailException(f"{type(err).__name__}: {err}") from err
+        raise
+
+
+def describe_result(result: MeetingResult, external_id: str) -> str:
+    """One log line about a created or reused meeting."""
+    meeting = result.meeting
+    organizer = (meeting.get("participants") or {}).get("organizer") or {}
+    user = (organizer.get("identity") or {}).get("user") or {}
+    who = user.get("displayName") or user.get("id") or organizer.get("upn") or "unknown"
+    verb = "Created" if result.created else "Reused existing"
+    return (
+        f"{verb} Teams meeting id={meeting.get('id')} join_url={meeting.get('joinWebUrl')} "
+        f"external_id={external_id} organizer={who}"
+    )
+
+
+class CreateOrGetOnlineMeetingOperator(BaseOperator):
+    """Create a Microsoft Teams meeting, or get the existing one with the same external id.
+
+    Idempotent: a rerun with the same ``external_id`` (and organizer) returns the meeting
+    the first run created, as it is. The meeting JSON is the task's return value; the XCom
+    ``created`` says whether this run created it.
+
+    .. seealso::
+        ``docs/operators.md``
+
+    :param conn_id: id of a ``msgraph_meetings`` connection
+    :param external_id: the meeting's stable key, e.g. ``"{{ dag.dag_id }}-{{ ds }}"``
+        (templated)
+    :param user_id: organizer's Entra object id; default: the connection's
+        ``default_user_id``, else ``/me`` with a delegated connection (templated)
+    :param subject: meeting subject (templated)
+    :param start_date_time: aware datetime or ISO-8601 string with an offset or ``Z``
+        (templated)
+    :param end_date_time: same as ``start_date_time``; needs it (templated)
+    :param participants: Graph ``meetingParticipants``, e.g.
+        ``{"attendees": [{"upn": "alex@contoso.com"}]}`` (templated)
+    :param chat_info: Graph ``chatInfo`` (templated)
+    """
+
+    template_fields: Sequence[str] = (
+        "external_id",
+        "user_id",
+        "subject",
+        "start_date_time",
+        "end_date_time",
+        "participants",
+        "chat_info",
+    )
+    template_ext: Sequence[str] = ()
+    template_fields_renderers: ClassVar[dict[str, str]] = {"participants": "json", "chat_info": "json"}
+    ui_color = "#C5CAF3"
+    operator_extra_links = (JoinTeamsMeetingLink(),)
+
+    def __init__(
+        self,
+        *,
+        conn_id: str = OnlineMeetingsHook.default_conn_name,
+        external_id: str,
+        user_id: str | None = None,
+        subject: str | None = None,
+        start_date_time: Any = None,
+        end_date_time: Any = None,
+        participants: Mapping[str, Any] | None = None,
+        chat_info: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+        self.external_id = external_id
+        self.user_id = user_id
+        self.subject = subject
+        self.start_date_time = start_date_time
+        self.end_date_time = end_date_time
+        self.participants = participants
+        self.chat_info = chat_info
+
+    @cached_property
+    def hook(self) -> OnlineMeetingsHook:
+        """The hook of ``conn_id``."""
+        return OnlineMeetingsHook(conn_id=self.conn_id)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        with fail_permanent_errors():
+            result = self.hook.create_or_get_meeting(
+                self.external_id,
+                user_id=self.user_id or None,
+                subject=self.subject,
+                start_date_time=self.start_date_time,
+                end_date_time=self.end_date_time,
+                participants=self.participants,
+                chat_info=self.chat_info,
+            )
+        context["ti"].xcom_push(key=XCOM_CREATED, value=result.created)
+        self.log.info("%s", describe_result(result, self.external_id))
+        return result.meeting
+
+
+#: Failed items named in the exception text; the log names every one.
+_FAILURES_IN_MESSAGE = 20
+
+
+class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
+    """Create or get many Teams meetings in one task, with Graph JSON batching.
+
+    Every item is validated first; invalid and repeated items are reported, not sent.
+    The others go out in ``$batch`` requests of up to 20, a bounded number at a time,
+    slowing down to the rate Graph accepts when it throttles. One failing item does not
+    stop the others: the task fails at the end, after every other item is done, naming
+    each failed external id and why. When every failure is permanent (400/403/404,
+    invalid input) it raises ``AirflowFailException`` so task retries are not spent;
+    otherwise a retry of the task re-sends everything, and meetings that exist come
+    back unchanged (200), so only the missing ones are created.
+
+    The return value (XCom) is a list with one dict per item, in input order:
+    ``external_id``, ``user_id``, ``meeting_id``, ``join_web_url``, ``created``, ``error``.
+    On failure the same list is pushed under the XCom key ``results``.
+
+    .. seealso::
+        ``docs/bulk.md`` (and when to prefer mapped ``CreateOrGetOnlineMeetingOperator``)
+
+    :param meetings: a list of mappings with the keys of
+        :class:`CreateOrGetOnlineMeetingOperator` (``external_id``, ``user_id``,
+        ``subject``, ``start_date_time``, ``end_date_time``, ``participants``,
+        ``chat_info``), or an ``XComArg``/template producing one (templated)
+    :param external_id_template: Jinja text rendered per item, with the task's context and
+        the item as ``item``, e.g. ``"{{ dag.dag_id }}-{{ item.event_key }}"``; it sets
+        each item's ``external_id``. With it, item keys that are not meeting fields are
+        allowed (they are the data the template reads) and not sent
+    :param conn_id: id of a ``msgraph_meetings`` connection
+    :param user_id: organizer for items without a ``user_id``; default: the connection's
+        ``default_user_id`` (templated)
+    :param max_concurrency: ``$batch`` requests in flight at most (1-32); default: the
+        connection's ``bulk_concurrency``
+    :param progress_interval: seconds between progress log lines
+    """
+
+    template_fields: Sequence[str] = ("meetings", "user_id")
+    template_ext: Sequence[str] = ()
+    template_fields_renderers: ClassVar[dict[str, str]] = {"meetings": "json"}
+    ui_color = "#C5CAF3"
+
+    def __init__(
+        self,
+        *,
+        meetings: Any,
+        external_id_template: str | None = None,
+        conn_id: str = OnlineMeetingsHook.default_conn_name,
+        user_id: str | None = None,
+        max_concurrency: int | None = None,
+        progress_interval: float = 5.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.meetings = meetings
+        # Not a template field: it is rendered per item, with ``item`` in the context.
+        self.external_id_template = external_id_template
+        self.conn_id = conn_id
+        self.user_id = user_id
+        self.max_concurrency = max_concurrency
+        self.progress_interval = progress_interval
+
+    @cached_property
+    def hook(self) -> OnlineMeetingsHook:
+        """The hook of ``conn_id``."""
+        return OnlineMeetingsHook(conn_id=self.conn_id)
+
+    def _specs(self, items: Sequence[Any], context: Context) -> Iterator[Any]:
+        """Each item as a meeting mapping: external id rendered, default organizer filled in."""
+        from airflow_provider_meetings.meeting_request import MeetingSpec
+
+        template = self.get_template_env().from_string(self.external_id_template) if self.external_id_template else None
+        fields = MeetingSpec.__dataclass_fields__
+        render_context = dict(context)
+        for item in items:
+            if not isinstance(item, Mapping):
+                yield item  # reported as invalid by the hook, with its position
+                continue
+            spec = dict(item)
+            if template is not None:
+                render_context["item"] = item
+                spec = {k: v for k, v in spec.items() if k in fields}
+                spec["external_id"] = template.render(render_context)
+            if self.user_id and not spec.get("user_id"):
+                spec["user_id"] = self.user_id
+            yield spec
+
+    def _log_progress(self, progress: BulkProgress) -> None:
+        self.log.info(
+            "createOrGet: %d/%d done (%.1f/s), %d ok, %d failed, %d retries, %d throttled (429), "
+            "%d batches in flight at most%s",
+            progress.done, progress.total, progress.rate, progress.succeeded, progress.failed,
+            progress.retries, progress.throttled, progress.concurrency,
+            f", paced at {progress.paced_rate:.1f}/s" if progress.paced_rate else "",
+        )
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        items = self.meetings
+        if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
+            raise AirflowFailException(
+                f"meetings must be a list of meeting mappings (or an XCom of one), got {type(items).__name__}"
+            )
+        with fail_permanent_errors():  # connection problems: nothing was sent
+            results = self.hook.create_or_get_meetings(
+                self._specs(items, context),
+                max_concurrency=self.max_concurrency,
+                progress=self._log_progress,
+                progress_interval=self.progress_interval,
+            )
+        output = [result.to_dict() for result in results]
+        failed = [result for result in results if not result.ok]
+        created = sum(1 for result in results if result.created)
+        self.log.info(
+            "%d meeting(s): %d created, %d already existed, %d failed",
+            len(results), created, len(results) - created - len(failed), len(failed),
+        )
+        if not failed:
+            return output
+        for result in failed:
+            self.log.error("meetings[%d] external_id=%s failed: %s", result.index, result.external_id, result.error)
+        context["ti"].xcom_push(key="results", value=output)
+        named = "; ".join(f"{r.external_id or f'meetings[{r.index}]'}: {r.error}" for r in failed[:_FAILURES_IN_MESSAGE])
+        more = len(failed) - _FAILURES_IN_MESSAGE
+        message = (
+            f"{len(failed)} of {len(results)} meeting(s) failed (the other {len(results) - len(failed)} are done): "
+            f"{named}" + (f"; and {more} more (see the log)" if more > 0 else "")
+        )
+        if all(result.permanent for result in failed):
+            raise AirflowFailException(message)
+        raise AirflowException(message + ". Some failures were transient: a retry creates only what is missing.")

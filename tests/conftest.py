@@ -1,0 +1,82 @@
+"""Test session set-up: a throwaway Airflow home, configured before Airflow is imported.
+
+The metadata database (SQLite) is migrated lazily, once per session, only when a test
+asks for the ``airflow_db`` fixture (the ``dag.test()`` tests do).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="meetings-airflow-home-"))
+_DAGS_FOLDER = _AIRFLOW_HOME / "dags"
+_DAGS_FOLDER.mkdir()
+atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
+
+# Environment variables win over any airflow.cfg; set them before anything imports Airflow.
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(_DAGS_FOLDER),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+    }
+)
+# A developer's own connection must not leak into the tests.
+os.environ.pop("AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT", None)
+
+
+@pytest.fixture(scope="session")
+def airflow_home() -> Path:
+    """The session's Airflow home (a temporary directory)."""
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def dags_folder() -> Path:
+    """The configured DAGs folder; ``dag.test()`` finds a DAG only if its file is here."""
+    return _DAGS_FOLDER
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Migrate the session's SQLite metadata database (a few seconds, once)."""
+    airflow = Path(sys.executable).with_name("airflow")
+    command = [str(airflow)] if airflow.exists() else [sys.executable, "-m", "airflow"]
+    subprocess.run([*command, "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+
+
+class CapturedLogs:
+    """Log events of Airflow's structlog loggers (the hook's ``self.log``) during a test."""
+
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        self.entries = entries
+
+    @property
+    def text(self) -> str:
+        return "\n".join(f"{e.get('log_level', '?').upper()} {e.get('event')}" for e in self.entries)
+
+    def messages(self, level: str) -> list[str]:
+        return [str(e.get("event")) for e in self.entries if e.get("log_level") == level]
+
+
+@pytest.fixture
+def hook_logs() -> Iterator[CapturedLogs]:
+    """What hooks created during the test log (Airflow 3 hooks log through structlog, not caplog)."""
+    import structlog.testing
+
+    with structlog.testing.capture_logs() as entries:
+        yield CapturedLogs(entries)

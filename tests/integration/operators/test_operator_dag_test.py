@@ -1,0 +1,109 @@
+"""CreateOrGetOnlineMeetingOperator in a real DAG run (``dag.test()``) against the emulator."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
+
+LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
+
+DAG_SOURCE = '''
+from datetime import timedelta
+
+from airflow.sdk import DAG
+
+from airflow_provider_meetings.operators.online_meetings import CreateOrGetOnlineMeetingOperator
+
+with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
+    CreateOrGetOnlineMeetingOperator(
+        task_id="meeting",
+        conn_id="{conn_id}",
+        external_id="{{{{ dag.dag_id }}}}-{{{{ ds }}}}",
+        user_id={user_id!r},
+        subject="Daily review {{{{ ds }}}}",
+        start_date_time="{{{{ logical_date.add(hours=9).isoformat() }}}}",
+        participants={{"attendees": [{{"upn": "{{{{ params.attendee }}}}"}}]}},
+        params={{"attendee": "alexw@contoso.example"}},
+        retries=2,
+        retry_delay=timedelta(seconds=1),
+    )
+'''
+
+
+def load_dag(dags_folder: Path, dag_id: str, conn_id: str, user_id: str | None = None) -> Any:
+    """Write the DAG file into the DAGs folder (``dag.test()`` syncs it from there) and import it."""
+    path = dags_folder / f"{dag_id}.py"
+    path.write_text(textwrap.dedent(DAG_SOURCE.format(dag_id=dag_id, conn_id=conn_id, user_id=user_id)))
+    spec = importlib.util.spec_from_file_location(f"meetings_test_dag_{dag_id}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.dag
+
+
+def task_instance(dag_run: Any) -> Any:
+    (ti,) = [ti for ti in dag_run.get_task_instances() if ti.task_id == "meeting"]
+    return ti
+
+
+def xcom(ti: Any, key: str) -> Any:
+    """The XCom a task instance stored in the metadata database, deserialised."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    query = XComModel.get_many(
+        key=key, dag_ids=ti.dag_id, task_ids=ti.task_id, run_id=ti.run_id, map_indexes=ti.map_index
+    )
+    with create_session() as session:
+        row = session.scalars(query).first()
+        return None if row is None else XComModel.deserialize_value(row)
+
+
+def test_templated_meeting_is_created_then_reused(dags_folder, graph_emulator, meetings_conn_id):
+    dag = load_dag(dags_folder, "meetings_daily_review", meetings_conn_id)
+
+    first = dag.test(logical_date=LOGICAL_DATE)
+    ti = task_instance(first)
+    assert ti.state == "success"
+
+    stored = graph_emulator.meetings()
+    assert [m["external_id"] for m in stored] == ["meetings_daily_review-2026-11-28"]
+    meeting = stored[0]["meeting"]
+    assert meeting["subject"] == "Daily review 2026-11-28"
+    assert meeting["startDateTime"].startswith("2026-11-28T09:00:00")
+    assert [a.get("upn") for a in meeting["participants"]["attendees"]] == ["alexw@contoso.example"]
+
+    returned = xcom(ti, "return_value")
+    assert returned["id"] == meeting["id"]
+    assert xcom(ti, "created") is True
+    assert xcom(ti, "_link_JoinTeamsMeetingLink") == meeting["joinWebUrl"]
+
+    second = dag.test(logical_date=LOGICAL_DATE)
+    ti2 = task_instance(second)
+    assert ti2.state == "success"
+    assert xcom(ti2, "created") is False
+    assert xcom(ti2, "return_value")["id"] == meeting["id"]
+    assert len(graph_emulator.meetings()) == 1
+    assert graph_emulator.stats()["by_route"]["createOrGet"] == {"201": 1, "200": 1}
+
+
+def test_permanent_error_fails_the_task_without_retries(dags_folder, graph_emulator, meetings_conn_id):
+    nopolicy = graph_emulator.user("nopolicy")["id"]
+    dag = load_dag(dags_folder, "meetings_no_policy", meetings_conn_id, user_id=nopolicy)
+
+    run = dag.test(logical_date=LOGICAL_DATE)
+    ti = task_instance(run)
+
+    assert ti.state == "failed"
+    assert ti.try_number == 1  # retries=2 on the task, none used
+    assert graph_emulator.stats()["by_route"]["createOrGet"] == {"403": 1}
+    assert graph_emulator.meetings() == []

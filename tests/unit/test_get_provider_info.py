@@ -1,0 +1,100 @@
+"""The provider metadata Airflow discovers through the ``apache_airflow_provider`` entry point."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from importlib.metadata import distribution, entry_points
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_meetings.connection_settings import KNOWN_EXTRAS
+from airflow_provider_meetings.get_provider_info import get_provider_info
+
+INFO = get_provider_info()
+(CONN_TYPE,) = INFO["connection-types"]
+
+
+def airflow_schema(name: str) -> dict:
+    import airflow
+
+    return json.loads((Path(airflow.__file__).parent / name).read_text())
+
+
+def test_entry_point_points_here_and_package_name_is_the_distribution():
+    (ep,) = [ep for ep in entry_points(group="apache_airflow_provider") if ep.dist.name == "airflow-provider-meetings"]
+    assert ep.load() is get_provider_info
+    assert INFO["package-name"] == distribution("airflow-provider-meetings").metadata["Name"] == "airflow-provider-meetings"
+
+
+def test_matches_airflows_runtime_schema():
+    import jsonschema
+
+    jsonschema.validate(INFO, airflow_schema("provider_info.schema.json"))
+
+
+def test_connection_form_matches_provider_yaml_schema():
+    import jsonschema
+
+    item_schema = airflow_schema("provider.yaml.schema.json")["properties"]["connection-types"]["items"]
+    jsonschema.validate(CONN_TYPE, item_schema)
+
+
+def test_every_extra_the_provider_reads_has_a_form_field():
+    assert set(CONN_TYPE["conn-fields"]) == KNOWN_EXTRAS
+
+
+@pytest.mark.parametrize(
+    ("field", "secret"),
+    [(name, name in {"private_key_password", "refresh_token"}) for name in sorted(KNOWN_EXTRAS)],
+)
+def test_secret_fields_are_password_fields(field, secret):
+    spec = CONN_TYPE["conn-fields"][field]
+    assert spec["label"] and spec["description"]
+    assert (spec["schema"].get("format") == "password") is secret
+
+
+@pytest.mark.parametrize(
+    ("standard_field", "label"),
+    [("login", "Client ID"), ("password", "Client secret"), ("host", "Graph URL override")],
+)
+def test_standard_fields_are_relabelled(standard_field, label):
+    behaviour = CONN_TYPE["ui-field-behaviour"]
+    assert behaviour["relabeling"][standard_field] == label
+    assert behaviour["placeholders"][standard_field]
+    assert standard_field not in behaviour["hidden-fields"]
+
+
+def test_hook_class_agrees_with_connection_type():
+    module_name, _, class_name = CONN_TYPE["hook-class-name"].rpartition(".")
+    hook = getattr(importlib.import_module(module_name), class_name)
+
+    assert (CONN_TYPE["connection-type"], CONN_TYPE["hook-name"]) == (hook.conn_type, hook.hook_name)
+    assert (hook.conn_name_attr, hook.default_conn_name) == ("conn_id", "msgraph_meetings_default")
+    assert module_name in INFO["hooks"][0]["python-modules"]
+
+
+def test_declared_modules_and_links_import():
+    from airflow.sdk import BaseOperatorLink
+
+    for section in ("hooks", "operators"):
+        for module in INFO[section][0]["python-modules"]:
+            importlib.import_module(module)
+    for path in INFO["extra-links"]:
+        module_name, _, class_name = path.rpartition(".")
+        assert issubclass(getattr(importlib.import_module(module_name), class_name), BaseOperatorLink)
+    integrations = {i["integration-name"] for i in INFO["integrations"]}
+    assert {INFO["hooks"][0]["integration-name"], INFO["operators"][0]["integration-name"]} <= integrations
+
+
+def test_airflow_providers_manager_registers_the_connection_form():
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    assert "airflow-provider-meetings" in manager.providers
+    assert "airflow_provider_meetings.links.online_meetings.JoinTeamsMeetingLink" in manager.extra_links_class_names
+    widgets = manager.connection_form_widgets
+    assert widgets["extra__msgraph_meetings__refresh_token"].is_sensitive
+    assert not widgets["extra__msgraph_meetings__tenant_id"].is_sensitive
+    assert manager.field_behaviours["msgraph_meetings"]["relabeling"]["login"] == "Client ID"
