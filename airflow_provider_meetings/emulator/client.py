@@ -97,6 +97,12 @@ class EmulatorClient(EmulatorHandle):
     def pending_faults(self) -> list[dict[str, Any]]:
         return self._call("GET", "/faults")["faults"]
 
+    def set_batch_order(self, order: str) -> None:
+        self._call("POST", "/batch-order", {"order": order})
+
+    def issued_tokens(self) -> list[str]:
+        return self._call("GET", "/tokens")["tokens"]
+
     def expire_tokens(self) -> int:
         return self._call("POST", "/tokens/expire", {})["expired"]
 

@@ -44,6 +44,8 @@ def _dispatch(service: EmulatorService, method: str, path: str, body: dict[str, 
             return Reply(200, {"meetings": service.list_meetings()})
         if path == "/faults":
             return Reply(200, {"faults": service.pending_faults()})
+        if path == "/tokens":
+            return Reply(200, {"tokens": service.issued_tokens()})
     elif method == "DELETE" and path == "/faults":
         service.clear_faults()
         return Reply(200, {"faults": []})
@@ -65,6 +67,9 @@ def _dispatch(service: EmulatorService, method: str, path: str, body: dict[str, 
             options = {k: v for k, v in body.items() if k != "fault"}
             fault = service.script(body["fault"], **options)
             return Reply(200, {"queued": fault.to_json()})
+        if path == "/batch-order":
+            service.set_batch_order(str(body["order"]))
+            return Reply(200, {"order": service.batch_order})
         if path == "/tokens/expire":
             return Reply(200, {"expired": service.expire_tokens()})
         match = _POLICY_RE.match(path)

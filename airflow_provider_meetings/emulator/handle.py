@@ -140,6 +140,14 @@ class EmulatorHandle(ABC):
         """Scripted faults still queued."""
 
     @abstractmethod
+    def set_batch_order(self, order: str) -> None:
+        """Answer ``$batch`` items ``inorder``, in ``reverse`` or ``shuffle``d (Graph promises no order)."""
+
+    @abstractmethod
+    def issued_tokens(self) -> list[str]:
+        """Every access token issued so far, for leak checks in tests."""
+
+    @abstractmethod
     def expire_tokens(self) -> int:
         """Expire every access token issued so far."""
 

@@ -95,6 +95,12 @@ class RunningEmulator(EmulatorHandle):
     def pending_faults(self) -> list[dict[str, Any]]:
         return self.service.pending_faults()
 
+    def set_batch_order(self, order: str) -> None:
+        self.service.set_batch_order(order)
+
+    def issued_tokens(self) -> list[str]:
+        return self.service.issued_tokens()
+
     def expire_tokens(self) -> int:
         return self.service.expire_tokens()
 

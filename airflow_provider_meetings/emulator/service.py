@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import threading
 import time
@@ -96,6 +97,9 @@ def _route_name(method: str, path: str) -> str:
     return "getMeeting"
 
 
+BATCH_ORDERS = ("inorder", "reverse", "shuffle")
+
+
 class EmulatorService:
     """All state and behaviour of one emulator instance.
 
@@ -114,6 +118,8 @@ class EmulatorService:
         self.limiter = RateLimiter(config.rate_limit)
         self.rate_limit_retry_after = config.rate_limit_retry_after
         self.latency_ms = float(config.latency_ms)
+        #: Order of ``$batch`` answers: Graph promises none, so clients must not rely on it.
+        self.batch_order = "inorder"
         self.stats = Stats()
         self.sleep: Callable[[float], None] = time.sleep
         if config.state_file:
@@ -431,6 +437,10 @@ class EmulatorService:
                     "body": reply.body,
                 }
             )
+        if self.batch_order == "reverse":
+            responses.reverse()
+        elif self.batch_order == "shuffle":
+            random.shuffle(responses)
         return Reply(200, {"responses": responses}, drop=drop)
 
     # -- control ----------------------------------------------------------------------------
@@ -455,6 +465,18 @@ class EmulatorService:
             raise ValueError("latency must not be negative")
         with self.lock:
             self.latency_ms = float(ms)
+
+    def set_batch_order(self, order: str) -> None:
+        """Answer ``$batch`` items ``inorder``, in ``reverse`` or ``shuffle``d."""
+        if order not in BATCH_ORDERS:
+            raise ValueError(f"batch order must be one of {BATCH_ORDERS}")
+        with self.lock:
+            self.batch_order = order
+
+    def issued_tokens(self) -> list[str]:
+        """Every access token issued so far (for leak checks in tests)."""
+        with self.lock:
+            return self.tokens.issued()
 
     def set_rate_limit(self, per_second: float | None, retry_after: int | None | str = "keep") -> None:
         """Graph requests per second (``None``: unlimited); ``retry_after=None`` omits the header."""
@@ -520,6 +542,7 @@ class EmulatorService:
             data["latency_ms"] = self.latency_ms
             data["rate_limit"] = self.limiter.per_second
             data["pending_faults"] = len(self.faults.pending())
+            data["batch_order"] = self.batch_order
             return data
 
     def reset(self, tokens: bool = False) -> None:
@@ -532,6 +555,7 @@ class EmulatorService:
             self.faults.clear()
             self.stats = Stats()
             self.latency_ms = float(self.config.latency_ms)
+            self.batch_order = "inorder"
             self.limiter.configure(self.config.rate_limit)
             self.rate_limit_retry_after = self.config.rate_limit_retry_after
             self.directory.reset_policies()
@@ -551,6 +575,7 @@ def fault_reply(fault: ScriptedFault, graph: bool, ids: tuple[str, str] = ("", "
     if fault.retry_after is not None:
         headers["Retry-After"] = fault.retry_after
     codes = {
+        401: ("InvalidAuthenticationToken", "Access token has expired or is not yet valid."),
         429: ("TooManyRequests", "Too many requests."),
         500: ("InternalServerError", "An internal server error occurred."),
         502: ("BadGateway", "Bad gateway."),
@@ -559,6 +584,8 @@ def fault_reply(fault: ScriptedFault, graph: bool, ids: tuple[str, str] = ("", "
     }
     code, message = codes.get(status, ("UnknownError", f"Scripted error {status}."))
     if graph:
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="", error="invalid_token"'
         return Reply(status, GraphError(status, code, message).body(*ids), headers)
     error = "temporarily_unavailable" if status >= 500 or status == 429 else "invalid_request"
     return Reply(status, EntraError(status, error, 50196 if status == 429 else 90033, message).body(), headers)

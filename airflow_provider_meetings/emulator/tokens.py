@@ -70,6 +70,10 @@ class TokenService:
             record.expires_at = min(record.expires_at, now - 1)
         return len(self._tokens)
 
+    def issued(self) -> list[str]:
+        """Every access token issued and not forgotten."""
+        return list(self._tokens)
+
     def clear(self) -> None:
         """Forget every issued token."""
         self._tokens.clear()

@@ -218,3 +218,30 @@ def test_reset_clears_everything(graph: Graph, emu: Any) -> None:
     stats = emu.stats()
     assert (stats["meetings"], stats["latency_ms"], stats["rate_limit"], stats["pending_faults"]) == (0, 0.0, None, 0)
     assert graph("POST", ADELE, json={"externalId": "r"}).status_code == 201
+
+
+
+@pytest.mark.parametrize("order", ["reverse", "shuffle"])
+def test_batch_answers_in_another_order_keep_ids(graph: Graph, emu: Any, order: str) -> None:
+    emu.set_batch_order(order)
+    ids = [str(i) for i in range(1, 11)]
+    response = graph("POST", "/$batch", json={"requests": [item(i, f"order-{i}") for i in ids]})
+    responses = response.json()["responses"]
+    assert {r["id"]: r["body"]["externalId"] for r in responses} == {i: f"order-{i}" for i in ids}
+    if order == "reverse":
+        assert [r["id"] for r in responses] == list(reversed(ids))
+    emu.reset()
+    assert emu.stats()["batch_order"] == "inorder"
+
+
+def test_scripted_401_is_graphs_expired_token_answer(graph: Graph, emu: Any) -> None:
+    emu.script(401)
+    response = graph("POST", ADELE, json={"externalId": "x401"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "InvalidAuthenticationToken"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_issued_tokens_lists_what_was_handed_out(graph: Graph, emu: Any) -> None:
+    token = graph("POST", ADELE, json={"externalId": "tok"}).request.headers["Authorization"].split()[1]
+    assert token in emu.issued_tokens()
