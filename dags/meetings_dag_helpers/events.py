@@ -1,0 +1,224 @@
+"""Reading an events file (the stand-in for a timetable, an interview system or a ticket
+queue) and turning each event into the arguments of one createOrGet call.
+
+File formats, chosen by the suffix:
+
+* ``.csv`` with a header row: ``event_key,title,start,end,organizer,attendees``;
+  ``attendees`` separated by ``;``.
+* ``.json``: a list of objects with the same keys; ``attendees`` a list (or a ``;``
+  separated string).
+
+``event_key``, ``title`` and ``start`` are required. ``start``/``end`` are ISO-8601 with
+an offset (``2026-12-07T09:00:00+01:00``) or ``Z``; without ``end`` the event lasts the
+DAG's default duration; without ``organizer`` the DAG's default organizer books it.
+Organizer and attendees are Entra object ids (GUIDs) or UPNs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_meetings.exceptions import MeetingsError
+from airflow_provider_meetings.meeting_request import to_utc, validate_user_id
+
+COLUMNS = ("event_key", "title", "start", "end", "organizer", "attendees")
+REQUIRED = ("event_key", "title", "start")
+# Values mapped from XCom are rendered as templates by the operator: keep Jinja out of data.
+_TEMPLATE_RE = re.compile(r"\{\{|\{%|\{#")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class EventsFileError(ValueError):
+    """The events file, or one of its rows, cannot be used."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event to book a meeting for.
+
+    :param key: the event's own stable key in its source system
+    :param title: becomes the meeting subject
+    :param start: aware start
+    :param end: aware end, or ``None`` for the default duration
+    :param organizer: object id or UPN, or ``None`` for the default organizer
+    :param attendees: object ids or UPNs
+    """
+
+    key: str
+    title: str
+    start: datetime
+    end: datetime | None = None
+    organizer: str | None = None
+    attendees: tuple[str, ...] = ()
+
+
+def _text(row: Mapping[str, Any], name: str, where: str) -> str | None:
+    value = row.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise EventsFileError(f"{where}: {name} must be text, got {type(value).__name__}")
+    value = value.strip()
+    if _CONTROL_RE.search(value):
+        raise EventsFileError(f"{where}: {name} contains control characters: {value!r}")
+    if _TEMPLATE_RE.search(value):
+        raise EventsFileError(f"{where}: {name} contains a Jinja template marker ({{{{, {{% or {{#): {value!r}")
+    return value or None
+
+
+def _attendees(value: Any, where: str) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        items: Iterable[Any] = value.split(";")
+    elif isinstance(value, Sequence):
+        items = value
+    else:
+        raise EventsFileError(f"{where}: attendees must be a list or a ';' separated string")
+    result = []
+    for item in items:
+        text = _text({"attendee": item}, "attendee", where)
+        if text:
+            result.append(_user(text, "attendee", where))
+    return tuple(result)
+
+
+def _user(value: str, name: str, where: str) -> str:
+    try:
+        return validate_user_id(value, field_name=name)
+    except MeetingsError as err:
+        raise EventsFileError(f"{where}: {err}") from None
+
+
+def _datetime(value: str | None, name: str, where: str) -> datetime | None:
+    try:
+        return to_utc(value, field_name=name)
+    except MeetingsError as err:
+        raise EventsFileError(f"{where}: {err}") from None
+
+
+def parse_event(row: Mapping[str, Any], *, where: str = "event") -> Event:
+    """Validate one row (CSV or JSON) into an :class:`Event`."""
+    unknown = sorted(set(row) - set(COLUMNS))
+    if unknown:
+        raise EventsFileError(f"{where}: unknown column(s) {unknown}; allowed: {list(COLUMNS)}")
+    values = {name: _text(row, name, where) for name in COLUMNS if name != "attendees"}
+    missing = [name for name in REQUIRED if not values[name]]
+    if missing:
+        raise EventsFileError(f"{where}: {', '.join(missing)} missing")
+    start = _datetime(values["start"], "start", where)
+    end = _datetime(values["end"], "end", where)
+    assert start is not None
+    if end is not None and end <= start:
+        raise EventsFileError(f"{where}: end {values['end']} is not after start {values['start']}")
+    organizer = values["organizer"]
+    return Event(
+        key=str(values["event_key"]),
+        title=str(values["title"]),
+        start=start,
+        end=end,
+        organizer=_user(organizer, "organizer", where) if organizer else None,
+        attendees=_attendees(row.get("attendees"), where),
+    )
+
+
+def _rows(text: str, suffix: str) -> list[tuple[str, Mapping[str, Any]]]:
+    if suffix == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        rows = []
+        for row in reader:
+            if None in row:
+                raise EventsFileError(f"line {reader.line_num}: more values than header columns")
+            if any((v or "").strip() for v in row.values()):
+                rows.append((f"line {reader.line_num}", row))
+        return rows
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except ValueError as err:
+            raise EventsFileError(f"not valid JSON: {err}") from None
+        if not isinstance(data, list) or not all(isinstance(item, Mapping) for item in data):
+            raise EventsFileError("a JSON events file must hold a list of objects")
+        return [(f"item {i}", item) for i, item in enumerate(data)]
+    raise EventsFileError(f"unsupported events file type {suffix!r}; use .csv or .json")
+
+
+def parse_events(text: str, *, suffix: str) -> list[Event]:
+    """All events of a file's content; event keys must be unique."""
+    events: list[Event] = []
+    seen: dict[str, str] = {}
+    for where, row in _rows(text, suffix.lower()):
+        event = parse_event(row, where=where)
+        if event.key in seen:
+            raise EventsFileError(
+                f"{where}: event_key {event.key!r} repeats {seen[event.key]}; each event needs "
+                "its own key, or two events would share one meeting"
+            )
+        seen[event.key] = where
+        events.append(event)
+    return events
+
+
+def resolve_events_file(value: str, dag_folder: Path) -> Path:
+    """``value`` as a path; a relative one is relative to the DAG file's folder."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else dag_folder / path
+
+
+def read_events_file(path: Path) -> list[Event]:
+    """Read and validate an events file (errors name the file and the row)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise EventsFileError(f"cannot read events file {path}: {err.strerror or err}") from None
+    try:
+        return parse_events(text, suffix=path.suffix)
+    except EventsFileError as err:
+        raise EventsFileError(f"{path}: {err}") from None
+
+
+def events_in_window(events: Iterable[Event], start: datetime, end: datetime) -> list[Event]:
+    """Events starting in ``[start, end)``, earliest first."""
+    return sorted((e for e in events if start <= e.start < end), key=lambda e: (e.start, e.key))
+
+
+def event_external_id(dag_id: str, event_key: str) -> str:
+    """The meeting's external id: DAG id plus the event's own key."""
+    return f"{dag_id}-{event_key}"
+
+
+def event_key_of(dag_id: str, external_id: str) -> str:
+    """Inverse of :func:`event_external_id`."""
+    prefix = f"{dag_id}-"
+    return external_id[len(prefix):] if external_id.startswith(prefix) else external_id
+
+
+def meeting_kwargs(
+    event: Event, *, dag_id: str, default_organizer: str | None, default_duration: timedelta
+) -> dict[str, Any]:
+    """Arguments of ``CreateOrGetOnlineMeetingOperator`` for one event (JSON-serialisable).
+
+    An empty ``default_organizer`` leaves ``user_id`` out, so the connection's
+    ``default_user_id`` organizes the meeting.
+    """
+    end = event.end or event.start + default_duration
+    kwargs: dict[str, Any] = {
+        "external_id": event_external_id(dag_id, event.key),
+        "subject": event.title,
+        "start_date_time": event.start.isoformat(),
+        "end_date_time": end.isoformat(),
+    }
+    organizer = event.organizer or default_organizer or None
+    if organizer:
+        kwargs["user_id"] = organizer
+    if event.attendees:
+        kwargs["participants"] = {"attendees": list(event.attendees)}
+    return kwargs

@@ -1,0 +1,131 @@
+"""What the sample DAGs write: an invitation file and a CSV report of the meetings.
+
+Files go under ``<output_dir>/<dag_id>/<run folder>/``. ``output_dir`` is the DAG's
+param; when empty it is ``$AIRFLOW_HOME/meetings_output`` (or a folder in the system's
+temp directory when ``AIRFLOW_HOME`` is unset), never the DAGs folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+REPORT_FILE = "meetings.csv"
+INVITATION_FILE = "invitation.ics"
+REPORT_COLUMNS = ("event_key", "status", "subject", "start", "end", "meeting_id", "join_url", "external_id")
+
+
+def resolve_output_dir(value: str | None, environ: Mapping[str, str] | None = None) -> Path:
+    """The base output folder: ``value``, else under ``AIRFLOW_HOME``, else a temp folder."""
+    environ = os.environ if environ is None else environ
+    if value and value.strip():
+        return Path(value.strip()).expanduser()
+    home = environ.get("AIRFLOW_HOME")
+    if home:
+        return Path(home).expanduser() / "meetings_output"
+    return Path(tempfile.gettempdir()) / "airflow-meetings-output"
+
+
+def run_folder(base: Path, dag_id: str, anchor: datetime) -> Path:
+    """``<base>/<dag_id>/<anchor as UTC YYYYMMDDTHHMMSSZ>``: one folder per run, stable on re-runs."""
+    return base / dag_id / f"{anchor.astimezone(timezone.utc):%Y%m%dT%H%M%S}Z"
+
+
+def status_of(created: bool | None) -> str:
+    """``created``, ``reused`` or ``unknown`` (no XCom, e.g. an operator failure)."""
+    if created is None:
+        return "unknown"
+    return "created" if created else "reused"
+
+
+def report_row(event_key: str, meeting: Mapping[str, Any], created: bool | None) -> dict[str, str]:
+    """One report line from the operator's meeting JSON and its ``created`` XCom."""
+    return {
+        "event_key": event_key,
+        "status": status_of(created),
+        "subject": str(meeting.get("subject") or ""),
+        "start": str(meeting.get("startDateTime") or ""),
+        "end": str(meeting.get("endDateTime") or ""),
+        "meeting_id": str(meeting.get("id") or ""),
+        "join_url": str(meeting.get("joinWebUrl") or ""),
+        "external_id": str(meeting.get("externalId") or ""),
+    }
+
+
+def report_csv(rows: Iterable[Mapping[str, str]]) -> str:
+    """The report as CSV text with a header row."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    """Rows of a report written by :func:`report_csv`."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` atomically enough for a report (temp file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8", newline="")
+    partial.replace(path)
+    return path
+
+
+def _ics_time(value: str) -> str:
+    # Graph writes seven fractional digits; Python's fromisoformat in 3.10 reads six.
+    head, _, tail = value.rstrip("Zz").partition(".")
+    moment = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+    return f"{moment:%Y%m%dT%H%M%S}Z"
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _fold(line: str, width: int = 74) -> str:
+    # RFC 5545 lines are at most 75 octets; longer ones continue on lines starting with a space.
+    data = line.encode("utf-8")
+    parts = []
+    while len(data) > width:
+        cut = width
+        while cut > 0 and (data[cut] & 0xC0) == 0x80:  # do not split a UTF-8 sequence
+            cut -= 1
+        parts.append(data[:cut].decode("utf-8"))
+        data = data[cut:]
+        width = 73  # continuation lines spend one octet on the leading space
+    parts.append(data.decode("utf-8"))
+    return "\r\n ".join(parts)
+
+
+def invitation_ics(meeting: Mapping[str, Any], *, stamp: datetime) -> str:
+    """An iCalendar invitation (RFC 5545) for a Graph meeting; times are Graph's UTC times."""
+    join_url = str(meeting.get("joinWebUrl") or "")
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//airflow-provider-meetings//sample DAG//EN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{meeting.get('id')}",
+        f"DTSTAMP:{stamp.astimezone(timezone.utc):%Y%m%dT%H%M%S}Z",
+        f"DTSTART:{_ics_time(str(meeting['startDateTime']))}",
+        f"DTEND:{_ics_time(str(meeting['endDateTime']))}",
+        f"SUMMARY:{_ics_text(str(meeting.get('subject') or 'Teams meeting'))}",
+        "LOCATION:Microsoft Teams",
+        f"URL:{join_url}",
+        f"DESCRIPTION:{_ics_text('Join the Teams meeting: ' + join_url)}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"

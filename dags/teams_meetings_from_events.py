@@ -1,0 +1,153 @@
+"""
+### Teams meetings from an events file: one meeting per event
+
+Every morning at 06:00 (Europe/Paris) this DAG reads the events of the next
+`horizon_hours` from an events file (a stand-in for a course timetable, an interview
+system or a ticket queue), books one Teams meeting per event with dynamic task mapping,
+and writes a CSV report: event key, created or reused, meeting id, join URL.
+
+**Events file.** CSV (`event_key,title,start,end,organizer,attendees`, attendees separated
+by `;`) or JSON (a list of objects with those keys). `start`/`end` are ISO-8601 with an
+offset; rows without `end` last `duration_minutes`, rows without `organizer` are booked
+for the `organizer` param. Text fields must not contain Jinja markers (`{{`, `{%`): mapped
+values are rendered as templates. The sample is `dags/data/events.csv`.
+
+**Which events?** Those starting in `[anchor, anchor + horizon_hours)`, where the anchor
+is the run's `data_interval_end` (the cron tick; `run_after` for a run without a logical
+date).
+
+**Idempotency.** Each meeting's external id is `<dag_id>-<event_key>`: the event's own key
+plus the DAG id, so two DAGs reading the same source do not share meetings. A re-run, a
+cleared task or a later run that sees the same event again gets the existing meeting
+(HTTP 200). Changing an event's time in the file does not move a meeting that exists.
+
+**Pool.** The Graph calls run in the Airflow pool `teams_meetings`, which caps how many
+run at once across all DAGs. Create it before the first run, e.g.
+`airflow pools set teams_meetings 4 "Microsoft Graph createOrGet calls"`. A task whose
+pool does not exist is never scheduled: it waits forever without an error.
+
+| param | default | meaning |
+|---|---|---|
+| `events_file` | `data/events.csv` | CSV or JSON file; a relative path is relative to this DAG file |
+| `organizer` | the emulator's organizer | object id or UPN for rows without an organizer; empty: the connection's `default_user_id` |
+| `duration_minutes` | `30` | length of events without an `end` |
+| `horizon_hours` | `24` | how far ahead of the anchor events are booked |
+| `output_dir` | empty | where the report goes; empty: `$AIRFLOW_HOME/meetings_output` |
+
+<!-- [START bulk_operator_placeholder] -->
+**Many events at once?** *(placeholder for issue 5: `BulkCreateOrGetOnlineMeetingsOperator`
+books a whole list in one task with Graph `$batch`; its usage goes here.)*
+<!-- [END bulk_operator_placeholder] -->
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, CronTriggerTimetable, Param, task
+
+from airflow_provider_meetings.operators.online_meetings import CreateOrGetOnlineMeetingOperator
+
+log = logging.getLogger(__name__)
+
+DAG_ID = "teams_meetings_from_events"
+POOL = "teams_meetings"
+#: The emulator's seeded organizer (Adele Vance). Use an object id in a real tenant.
+ORGANIZER = "adelev@contoso.example"
+
+with DAG(
+    dag_id=DAG_ID,
+    schedule=CronTriggerTimetable("0 6 * * *", timezone="Europe/Paris"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Paris"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["teams", "meetings", "example"],
+    default_args={
+        "owner": "data-platform",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+    },
+    params={
+        "events_file": Param("data/events.csv", type="string", minLength=1),
+        "organizer": Param(ORGANIZER, type="string", description="Default organizer object id or UPN"),
+        "duration_minutes": Param(30, type="integer", minimum=5, maximum=24 * 60),
+        "horizon_hours": Param(24, type="integer", minimum=1, maximum=14 * 24),
+        "output_dir": Param("", type="string", description="Empty: $AIRFLOW_HOME/meetings_output"),
+    },
+) as dag:
+
+    # [START howto_events_read]
+    @task
+    def read_events(**context: Any) -> list[dict[str, Any]]:
+        """The operator arguments of every event in this run's window."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from meetings_dag_helpers.events import (
+            EventsFileError, events_in_window, meeting_kwargs, read_events_file, resolve_events_file,
+        )
+        from meetings_dag_helpers.window import run_anchor
+
+        params = context["params"]
+        path = resolve_events_file(params["events_file"], Path(__file__).parent)
+        start = run_anchor(context["dag_run"])
+        end = start + timedelta(hours=params["horizon_hours"])
+        try:
+            events = events_in_window(read_events_file(path), start, end)
+        except EventsFileError as err:
+            raise AirflowFailException(str(err)) from err  # bad data: retrying will not help
+        log.info("%d event(s) in %s starting in [%s, %s)", len(events), path, start, end)
+        return [
+            meeting_kwargs(
+                event,
+                dag_id=context["dag"].dag_id,
+                default_organizer=params["organizer"],
+                default_duration=timedelta(minutes=params["duration_minutes"]),
+            )
+            for event in events
+        ]
+    # [END howto_events_read]
+
+    planned = read_events()
+
+    # [START howto_events_mapped_operator]
+    meetings = CreateOrGetOnlineMeetingOperator.partial(
+        task_id="create_or_get_meeting",
+        conn_id="msgraph_meetings_default",
+        pool=POOL,  # caps concurrent Graph calls; the pool must exist (see the DAG docs)
+        map_index_template="{{ task.subject }}",
+    ).expand_kwargs(planned)
+    # [END howto_events_mapped_operator]
+
+    # [START howto_events_report]
+    @task(trigger_rule="none_failed")  # also runs, with an empty report, on a day without events
+    def write_report(planned: list[dict[str, Any]], **context: Any) -> str:
+        """Collect every mapped result into ``meetings.csv``; return its path."""
+        from meetings_dag_helpers.events import event_key_of
+        from meetings_dag_helpers.outputs import (
+            REPORT_FILE, report_csv, report_row, resolve_output_dir, run_folder, write_text,
+        )
+        from meetings_dag_helpers.window import run_anchor
+
+        ti, dag_id = context["ti"], context["dag"].dag_id
+        indexes = list(range(len(planned)))  # map index i booked planned[i]
+        results = ti.xcom_pull(task_ids="create_or_get_meeting", map_indexes=indexes) if indexes else []
+        created = ti.xcom_pull(task_ids="create_or_get_meeting", key="created", map_indexes=indexes) if indexes else []
+        rows = [
+            report_row(event_key_of(dag_id, kwargs["external_id"]), meeting or {}, flag)
+            for kwargs, meeting, flag in zip(planned, results, created)
+        ]
+        folder = run_folder(resolve_output_dir(context["params"]["output_dir"]), dag_id, run_anchor(context["dag_run"]))
+        path = write_text(folder / REPORT_FILE, report_csv(rows))
+        for row in rows:
+            log.info("%-24s %-8s %s", row["event_key"], row["status"], row["join_url"])
+        log.info("Report of %d meeting(s): %s", len(rows), path)
+        return str(path)
+
+    meetings >> write_report(planned)
+    # [END howto_events_report]

@@ -1,0 +1,258 @@
+#!/usr/bin/env python
+"""``make demo``: run the sample DAGs against the local Graph emulator, end to end.
+
+1. starts the emulator in a subprocess, its meetings kept in ``.demo/emulator-state.json``;
+2. prepares an Airflow home in ``.demo/airflow`` (SQLite, ``airflow db migrate``, the
+   repository's ``dags/`` folder, no example DAGs) and the ``teams_meetings`` pool;
+3. runs ``airflow dags test`` for both sample DAGs with the emulator as the
+   ``msgraph_meetings_default`` connection (output in ``.demo/logs/``);
+4. prints the meetings from the DAGs' reports and stops the emulator.
+
+A second run finds every meeting again (the state file persists): all reused, none
+created. ``rm -rf .demo`` starts from scratch. Nothing leaves this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_provider_meetings.emulator import EmulatorProcess
+
+REPO = Path(__file__).resolve().parent.parent
+POOL = "teams_meetings"
+POOL_SLOTS = 2
+CONN_ENV = "AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT"
+STEP_TIMEOUT = 240.0
+URL_WIDTH = 64
+
+
+@dataclass(frozen=True)
+class DemoDag:
+    """A sample DAG and the logical date the demo runs it for (fixed, to match dags/data)."""
+
+    dag_id: str
+    logical_date: str
+    what: str
+
+
+DEMO_DAGS = (
+    DemoDag("teams_weekly_office_hour", "2026-12-07T07:00:00+00:00", "weekly office hour"),
+    DemoDag("teams_meetings_from_events", "2026-12-07T05:00:00+00:00", "one meeting per event"),
+)
+
+
+class DemoError(Exception):
+    """A step failed; the message says which and where its log is."""
+
+
+def airflow_env(base: Mapping[str, str], *, demo_dir: Path, connection_json: str) -> dict[str, str]:
+    """The environment of every ``airflow`` command of the demo."""
+    home = demo_dir / "airflow"
+    env = dict(base)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            # Explicit, so that a developer's own AIRFLOW__DATABASE__... is never touched.
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            CONN_ENV: connection_json,
+            "NO_PROXY": ",".join(filter(None, [base.get("NO_PROXY", ""), "127.0.0.1,localhost"])),
+        }
+    )
+    return env
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join("    | " + line for line in text[-lines:])
+
+
+def run_step(title: str, args: Sequence[str], *, env: Mapping[str, str], log: Path, hint: str = "") -> None:
+    """Run one command, its output appended to ``log``; print one line with the time it took."""
+    print(f"  {title} ...", end="", flush=True)
+    started = time.monotonic()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(f"\n$ {' '.join(args)}\n")
+        handle.flush()
+        try:
+            result = subprocess.run(
+                list(args), env=dict(env), stdout=handle, stderr=subprocess.STDOUT, timeout=STEP_TIMEOUT, cwd=REPO
+            )
+            code: int | str = result.returncode
+        except subprocess.TimeoutExpired:
+            code = f"no result after {STEP_TIMEOUT:.0f} s"
+    if code == 0:
+        print(f" ok ({time.monotonic() - started:.1f} s)")
+        return
+    print(" FAILED")
+    print(f"\n  Last lines of {log}:\n{_tail(log)}\n", file=sys.stderr)
+    raise DemoError(f"{title} failed (exit {code}); full output in {log}" + (f"\n  {hint}" if hint else ""))
+
+
+def airflow(*args: str) -> list[str]:
+    """An ``airflow`` command line using this interpreter's Airflow."""
+    return [sys.executable, "-m", "airflow", *args]
+
+
+def read_reports(output_dir: Path) -> list[tuple[str, dict[str, str]]]:
+    """``(dag_id, row)`` of every ``meetings.csv`` the sample DAGs wrote under ``output_dir``."""
+    if str(REPO / "dags") not in sys.path:
+        sys.path.insert(0, str(REPO / "dags"))
+    from meetings_dag_helpers.outputs import REPORT_FILE, read_report
+
+    rows = []
+    for dag in DEMO_DAGS:
+        for path in sorted((output_dir / dag.dag_id).glob(f"*/{REPORT_FILE}")):
+            rows.extend((dag.dag_id, row) for row in read_report(path))
+    return rows
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def format_table(rows: Sequence[tuple[str, dict[str, str]]]) -> str:
+    """The meetings as a small fixed-width table."""
+    header = ("event", "status", "join URL")
+    lines = [(row["event_key"], row["status"], _shorten(row["join_url"], URL_WIDTH)) for _, row in rows]
+    width = max(len(header[0]), *(len(line[0]) for line in lines)) if lines else len(header[0])
+    out = [f"  {header[0]:<{width}}  {header[1]:<7}  {header[2]}"]
+    out += [f"  {event:<{width}}  {status:<7}  {url}" for event, status, url in lines]
+    return "\n".join(out)
+
+
+def summary(rows: Sequence[tuple[str, dict[str, str]]]) -> tuple[int, int]:
+    """``(created, reused)`` counts."""
+    statuses = [row["status"] for _, row in rows]
+    return statuses.count("created"), statuses.count("reused")
+
+
+@contextmanager
+def emulator(demo_dir: Path, log: Path) -> Iterator[EmulatorProcess]:
+    """The emulator as a subprocess, stopped on exit (also on errors and Ctrl-C)."""
+    try:
+        from airflow_provider_meetings.emulator import start_emulator_process
+    except ImportError as err:  # pragma: no cover - only without the [emulator] extra
+        raise DemoError(f"the emulator cannot start ({err}); install with: pip install -e '.[emulator]'") from err
+    log.parent.mkdir(parents=True, exist_ok=True)
+    ready = False
+    with log.open("a", encoding="utf-8") as handle:
+        try:
+            with start_emulator_process(
+                state_file=str(demo_dir / "emulator-state.json"),
+                ca_file=str(demo_dir / "emulator-ca.pem"),
+                stdout=handle,
+                stderr=handle,
+            ) as process:
+                ready = True
+                yield process
+        except (RuntimeError, TimeoutError) as err:
+            if ready:
+                raise
+            raise DemoError(f"the emulator did not start: {err}; see {log}") from err
+
+
+def prepare_airflow(demo_dir: Path, env: Mapping[str, str], log: Path) -> None:
+    """Migrate the SQLite database (skipped when this Airflow version did it) and create the pool."""
+    marker = demo_dir / "airflow" / ".migrated"
+    if marker.is_file() and marker.read_text() == _airflow_version() and (marker.parent / "airflow.db").is_file():
+        print("  airflow db migrate (SQLite) ... up to date")
+    else:
+        run_step("airflow db migrate (SQLite)", airflow("db", "migrate"), env=env, log=log)
+        marker.write_text(_airflow_version())
+    run_step(
+        f"airflow pools set {POOL} {POOL_SLOTS}",
+        airflow("pools", "set", POOL, str(POOL_SLOTS), "Microsoft Graph createOrGet calls (sample DAGs)"),
+        env=env,
+        log=log,
+    )
+
+
+def print_results(rows: Sequence[tuple[str, dict[str, str]]], *, held: int, demo_dir: Path, seconds: float) -> None:
+    """The table of meetings and what to do next."""
+    created, reused = summary(rows)
+    print()
+    print(format_table(rows))
+    print()
+    print(f"{len(rows)} meetings: {created} created, {reused} reused; the emulator holds {held}. Took {seconds:.0f} s.")
+    print(f"Reports: {_rel(demo_dir / 'output')}/<dag_id>/<run>/meetings.csv   Logs: {_rel(demo_dir / 'logs')}/")
+    if created:
+        print("Run `make demo` again: every meeting is found again (HTTP 200), none is created.")
+    print(f"Start over with `rm -rf {_rel(demo_dir)}`. Against a real tenant: docs/tutorial.md.")
+
+
+def run_demo(demo_dir: Path) -> int:
+    """The whole demo; returns the process exit code."""
+    started = time.monotonic()
+    logs, output_dir = demo_dir / "logs", demo_dir / "output"
+    for folder in (logs, output_dir):  # only this run's logs and reports count
+        shutil.rmtree(folder, ignore_errors=True)
+    print("Teams meetings demo: the sample DAGs against the local Graph emulator (nothing leaves this machine)")
+    with emulator(demo_dir, logs / "emulator.log") as emu:
+        print(f"  emulator listening on {emu.url} (meetings kept in {_rel(demo_dir / 'emulator-state.json')})")
+        env = airflow_env(os.environ, demo_dir=demo_dir, connection_json=emu.connection_json())
+        prepare_airflow(demo_dir, env, logs / "airflow.log")
+        conf = json.dumps({"output_dir": str(output_dir)})
+        for dag in DEMO_DAGS:
+            run_step(
+                f"airflow dags test {dag.dag_id} {dag.logical_date[:10]} ({dag.what})",
+                airflow("dags", "test", dag.dag_id, dag.logical_date, "-c", conf),
+                env=env,
+                log=logs / f"{dag.dag_id}.log",
+                hint="Common causes and fixes: docs/tutorial.md, section 11 (Troubleshooting).",
+            )
+        held = len(emu.meetings())
+    rows = read_reports(output_dir)
+    if not rows:
+        raise DemoError(f"the DAGs ran but wrote no report under {output_dir}")
+    print_results(rows, held=held, demo_dir=demo_dir, seconds=time.monotonic() - started)
+    return 0
+
+
+def _airflow_version() -> str:
+    from importlib.metadata import version
+
+    return version("apache-airflow-core")
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--demo-dir", type=Path, default=REPO / ".demo", help="working folder (default: .demo)")
+    args = parser.parse_args(argv)
+    try:
+        return run_demo(args.demo_dir.resolve())
+    except DemoError as err:
+        print(f"\nDemo failed: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted; the emulator was stopped.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

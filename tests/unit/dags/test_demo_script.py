@@ -1,0 +1,59 @@
+"""The pure parts of ``scripts/demo.py`` (the whole demo runs in tests/integration/dags)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+DEMO = Path(__file__).resolve().parents[3] / "scripts" / "demo.py"
+
+
+@pytest.fixture(scope="module")
+def demo() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("meetings_demo_script", DEMO)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def row(key: str, status: str, url: str = "https://teams.example/join") -> tuple[str, dict[str, str]]:
+    return "dag", {"event_key": key, "status": status, "join_url": url}
+
+
+def test_airflow_env_isolates_the_demo(demo: ModuleType, tmp_path: Path) -> None:
+    base = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql://prod", "NO_PROXY": "corp.example", "PATH": "/bin"}
+    env = demo.airflow_env(base, demo_dir=tmp_path, connection_json="{}")
+    assert env["AIRFLOW_HOME"] == str(tmp_path / "airflow")
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{tmp_path / 'airflow' / 'airflow.db'}"
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(demo.REPO / "dags")
+    assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+    assert env["AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT"] == "{}"
+    assert env["NO_PROXY"] == "corp.example,127.0.0.1,localhost"
+    assert env["PATH"] == "/bin"
+
+
+def test_format_table_and_summary(demo: ModuleType) -> None:
+    rows = [row("office-hour-2026-12-07", "created", "https://teams.example/" + "x" * 200), row("k", "reused")]
+    lines = demo.format_table(rows).splitlines()
+    assert lines[0].split() == ["event", "status", "join", "URL"]
+    assert lines[1].split()[:2] == ["office-hour-2026-12-07", "created"]
+    assert lines[1].endswith("...") and len(lines[1].split()[2]) == demo.URL_WIDTH
+    assert lines[2].split() == ["k", "reused", "https://teams.example/join"]
+    assert demo.summary(rows) == (1, 1)
+
+
+def test_demo_dates_match_the_sample_events(demo: ModuleType) -> None:
+    """The demo's fixed logical dates must select events from dags/data/events.csv."""
+    from meetings_dag_helpers.events import events_in_window, read_events_file
+
+    (events_dag,) = [d for d in demo.DEMO_DAGS if d.dag_id == "teams_meetings_from_events"]
+    start = datetime.fromisoformat(events_dag.logical_date)
+    events = read_events_file(demo.REPO / "dags" / "data" / "events.csv")
+    assert len(events_in_window(events, start, start + timedelta(hours=24))) == 3
