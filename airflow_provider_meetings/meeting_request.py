@@ -36,7 +36,7 @@ PARTICIPANT_ROLES = ("organizer", "attendees", "producers", "contributors")
 
 def is_guid(value: str) -> bool:
     """Whether ``value`` looks like an Entra object id."""
-    return bool(GUID_RE.match(value))
+    return bool(GUID_RE.fullmatch(value))
 
 
 def validate_external_id(value: Any, *, field_name: str = "external_id") -> str:
@@ -62,7 +62,7 @@ def validate_user_id(value: Any, *, field_name: str = "user_id") -> str:
         raise InvalidMeetingRequestError(
             field_name, f"must be a string (an Entra object id or UPN), got {type(value).__name__}"
         )
-    if is_guid(value) or UPN_RE.match(value):
+    if is_guid(value) or UPN_RE.fullmatch(value):
         return value
     raise InvalidMeetingRequestError(
         field_name,
@@ -125,12 +125,11 @@ def format_graph_datetime(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
 
 
-def _attendee(item: Any, index: int, role: str) -> dict[str, Any]:
-    where = f"participants.{role}[{index}]"
+def _attendee(item: Any, where: str) -> dict[str, Any]:
     if isinstance(item, str):
         if is_guid(item):
             return {"identity": {"user": {"id": item}}}
-        if UPN_RE.match(item):
+        if UPN_RE.fullmatch(item):
             return {"upn": item}
         raise InvalidMeetingRequestError(where, f"{item!r} is neither an object id nor a UPN")
     if not isinstance(item, Mapping):
@@ -170,13 +169,13 @@ def normalize_participants(value: Any) -> dict[str, Any] | None:
             continue
         members = value[role]
         if role == "organizer":
-            result[role] = _attendee(members, 0, role) if members is not None else None
+            result[role] = _attendee(members, f"participants.{role}") if members is not None else None
             continue
         if isinstance(members, (str, bytes)) or not isinstance(members, Sequence):
             raise InvalidMeetingRequestError(
                 f"participants.{role}", f"must be a list, got {type(members).__name__}"
             )
-        result[role] = [_attendee(item, i, role) for i, item in enumerate(members)]
+        result[role] = [_attendee(item, f"participants.{role}[{i}]") for i, item in enumerate(members)]
     return result
 
 

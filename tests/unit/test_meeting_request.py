@@ -102,6 +102,8 @@ def test_user_id_accepted(value):
         pytest.param(" adele@contoso.com", id="leading-space"),
         pytest.param("adele..vance@contoso.com", id="double-dot"),
         pytest.param("adele", id="plain-name"),
+        pytest.param("adele@contoso.com\n", id="trailing-newline"),
+        pytest.param(GUID + "\n", id="guid-trailing-newline"),
         pytest.param("a1b2c3d4-0000-4000-8000-0123456789", id="short-guid"),
         pytest.param("", id="empty"),
         pytest.param(123, id="int"),
@@ -204,6 +206,12 @@ def test_body_refused(kwargs, field, fragments):
     assert info.value.field == field
     for fragment in fragments:
         assert fragment in str(info.value)
+
+
+def test_organizer_errors_name_the_organizer():
+    with pytest.raises(InvalidMeetingRequestError) as info:
+        normalize_participants({"organizer": "not an id"})
+    assert info.value.field == "participants.organizer"
 
 
 def test_normalize_participants_keeps_organizer():

@@ -1,8 +1,8 @@
-"""docs/tutorial.md quotes the sample DAGs between their ``[START x]``/``[END x]`` markers;
-the quotes must match the code CI runs.
+"""The docs quote code that CI runs (sample DAGs, tests) between ``[START x]``/``[END x]``
+markers, after a ``<!-- snippet: <path> <name> -->`` line; the quotes must match the code.
 
-After editing a marked region, refresh the tutorial with
-``UPDATE_TUTORIAL_SNIPPETS=1 python -m pytest tests/unit/dags/test_tutorial_snippets.py``.
+After editing a marked region, refresh the docs with
+``UPDATE_DOC_SNIPPETS=1 python -m pytest tests/unit/test_docs_snippets.py``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-TUTORIAL = REPO / "docs" / "tutorial.md"
+REPO = Path(__file__).resolve().parents[2]
+DOCS = sorted((REPO / "docs").glob("*.md"))
 # <!-- snippet: <path> <name> --> followed by a fenced python block
 SNIPPET_RE = re.compile(
     r"(?P<head><!-- snippet: (?P<path>\S+) (?P<name>\S+) -->\n```python\n)(?P<body>.*?)(?P<tail>```)",
@@ -34,12 +34,12 @@ def extract(path: Path, name: str) -> str:
     return textwrap.dedent("\n".join(body)).strip("\n") + "\n"
 
 
-def snippets() -> list[re.Match[str]]:
-    return list(SNIPPET_RE.finditer(TUTORIAL.read_text()))
+def snippets() -> list[tuple[Path, re.Match[str]]]:
+    return [(doc, match) for doc in DOCS for match in SNIPPET_RE.finditer(doc.read_text())]
 
 
-def test_tutorial_quotes_every_marked_region_of_its_dags() -> None:
-    quoted = {(m["path"], m["name"]) for m in snippets()}
+def test_docs_quote_every_marked_region_of_the_files_they_quote() -> None:
+    quoted = {(m["path"], m["name"]) for _, m in snippets()}
     marked = {
         (path, name)
         for path in {path for path, _ in quoted}
@@ -48,11 +48,11 @@ def test_tutorial_quotes_every_marked_region_of_its_dags() -> None:
     assert quoted == marked
 
 
-@pytest.mark.parametrize("match", snippets(), ids=lambda m: m["name"])
-def test_snippet_matches_the_dag_file(match: re.Match[str]) -> None:
+@pytest.mark.parametrize(("doc", "match"), snippets(), ids=lambda v: v.name if isinstance(v, Path) else v["name"])
+def test_snippet_matches_the_quoted_file(doc: Path, match: re.Match[str]) -> None:
     expected = extract(REPO / match["path"], match["name"])
-    if os.environ.get("UPDATE_TUTORIAL_SNIPPETS"):
-        text = TUTORIAL.read_text()
-        TUTORIAL.write_text(text.replace(match.group(0), match["head"] + expected + match["tail"], 1))
+    if os.environ.get("UPDATE_DOC_SNIPPETS"):
+        text = doc.read_text()
+        doc.write_text(text.replace(match.group(0), match["head"] + expected + match["tail"], 1))
         return
-    assert match["body"] == expected, f"docs/tutorial.md is out of date for {match['name']} (see module docstring)"
+    assert match["body"] == expected, f"docs/{doc.name} is out of date for {match['name']} (see module docstring)"
