@@ -154,6 +154,15 @@ def is_permanent(error: BaseException) -> bool:
     return bool(getattr(error, "permanent", False))
 
 
+def describe_error(error: BaseException) -> str:
+    """Short reason for a retry log line, e.g. ``429 TooManyRequests`` or ``ConnectionError``."""
+    if isinstance(error, GraphAPIError):
+        return f"{error.status} {error.code}"
+    if isinstance(error, AuthenticationError):
+        return f"{error.error} {error.description.splitlines()[0] if error.description else ''}".strip()
+    return type(error).__name__
+
+
 def _snippet(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _BODY_SNIPPET_CHARS else text[:_BODY_SNIPPET_CHARS] + "..."

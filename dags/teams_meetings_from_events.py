@@ -34,10 +34,10 @@ pool does not exist is never scheduled: it waits forever without an error.
 | `horizon_hours` | `24` | how far ahead of the anchor events are booked |
 | `output_dir` | empty | where the report goes; empty: `$AIRFLOW_HOME/meetings_output` |
 
-<!-- [START bulk_operator_placeholder] -->
-**Many events at once?** *(placeholder for issue 5: `BulkCreateOrGetOnlineMeetingsOperator`
-books a whole list in one task with Graph `$batch`; its usage goes here.)*
-<!-- [END bulk_operator_placeholder] -->
+**Many events at once?** The DAG `example_bulk_meetings` books the same events file with
+one `BulkCreateOrGetOnlineMeetingsOperator` task (Graph `$batch`, up to 20 meetings a
+request). Choose it for hundreds of events a run; keep this mapped DAG when each event
+deserves its own retries and row in the grid (`docs/bulk.md`).
 """
 
 from __future__ import annotations

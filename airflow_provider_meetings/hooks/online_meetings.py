@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 
 from airflow_provider_meetings import __version__
-from airflow_provider_meetings.batching import DEFAULT_MEETING_FIELDS
 from airflow_provider_meetings.connection_settings import CLOUDS, ConnectionSettings, parse_connection
 from airflow_provider_meetings.exceptions import (
     AuthenticationError,
@@ -29,6 +28,7 @@ from airflow_provider_meetings.exceptions import (
     RetriesExhaustedError,
     RETRYABLE_STATUSES,
     authentication_error_from_msal,
+    describe_error,
     graph_error_from_response,
 )
 from airflow_provider_meetings.meeting_request import MeetingSpec, PreparedRequest, prepare_request
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
     from airflow_provider_meetings.batching import BulkItemResult, BulkProgress
 
+#: Meeting fields kept per bulk result by default; equal to
+#: ``batching.DEFAULT_MEETING_FIELDS`` (not imported here: it loads only when used).
+BULK_MEETING_FIELDS: tuple[str, ...] = ("id", "joinWebUrl")
 USER_AGENT = f"airflow-provider-meetings/{__version__}"
 #: Delegated tokens are renewed when fewer seconds than this are left (MSAL's own rule).
 TOKEN_REFRESH_MARGIN = 300.0
@@ -449,7 +452,7 @@ class OnlineMeetingsHook(BaseHook):
                 raise RetriesExhaustedError("token request", retries + 1, waited, error) from error
             retries += 1
             self.log.info(
-                "token request: %s, retry %d/%d in %.1fs", _describe(error), retries, policy.max_retries, wait
+                "token request: %s, retry %d/%d in %.1fs", describe_error(error), retries, policy.max_retries, wait
             )
             self._sleep(wait)
             waited += wait
@@ -541,7 +544,7 @@ class OnlineMeetingsHook(BaseHook):
             retries += 1
             self.log.info(
                 "%s: %s, retry %d/%d in %.1fs%s",
-                what, _describe(error), retries, policy.max_retries, wait,
+                what, describe_error(error), retries, policy.max_retries, wait,
                 " (Retry-After)" if retry_after is not None else "",
             )
             self._sleep(wait)
@@ -625,7 +628,7 @@ class OnlineMeetingsHook(BaseHook):
         meetings: Iterable[Mapping[str, Any] | MeetingSpec],
         *,
         max_concurrency: int | None = None,
-        meeting_fields: Sequence[str] | None = DEFAULT_MEETING_FIELDS,
+        meeting_fields: Sequence[str] | None = BULK_MEETING_FIELDS,
         progress: Callable[[BulkProgress], None] | None = None,
         progress_interval: float = 5.0,
     ) -> list[BulkItemResult]:
@@ -670,6 +673,7 @@ class OnlineMeetingsHook(BaseHook):
             transient_errors=_transient_http_errors(),
             progress=progress,
             progress_interval=progress_interval,
+            log=self.log,
         )
         return engine.run(meetings)
 
@@ -694,15 +698,6 @@ class OnlineMeetingsHook(BaseHook):
 
 def _is_expired_token(error: GraphAPIError) -> bool:
     return error.status == 401 and error.code == "InvalidAuthenticationToken"
-
-
-def _describe(error: BaseException) -> str:
-    """Short reason for a retry log line, e.g. ``429 TooManyRequests`` or ``ConnectionError``."""
-    if isinstance(error, GraphAPIError):
-        return f"{error.status} {error.code}"
-    if isinstance(error, AuthenticationError):
-        return f"{error.error} {error.description.splitlines()[0] if error.description else ''}".strip()
-    return type(error).__name__
 
 
 class _BatchTransport:

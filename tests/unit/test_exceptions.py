@@ -10,6 +10,7 @@ from airflow_provider_meetings.exceptions import (
     GraphAPIError,
     RetriesExhaustedError,
     authentication_error_from_msal,
+    describe_error,
     graph_error_from_response,
     is_permanent,
 )
@@ -121,3 +122,18 @@ def test_retries_exhausted_says_what_and_how_long():
 
 def test_plain_exceptions_are_not_permanent():
     assert not is_permanent(ConnectionError("reset"))
+
+
+@pytest.mark.parametrize(
+    ("error", "text"),
+    [
+        pytest.param(GraphAPIError(429, "TooManyRequests", "slow down"), "429 TooManyRequests", id="graph"),
+        pytest.param(
+            AuthenticationError("temporarily_unavailable", "AADSTS50196: loop\nTrace ID: x", permanent=False),
+            "temporarily_unavailable AADSTS50196: loop", id="entra",
+        ),
+        pytest.param(ConnectionResetError("peer"), "ConnectionResetError", id="network"),
+    ],
+)
+def test_describe_error(error, text):
+    assert describe_error(error) == text

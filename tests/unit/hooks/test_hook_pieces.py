@@ -23,7 +23,6 @@ from airflow_provider_meetings.hooks.online_meetings import (
     MSAL_REPLAY_SECONDS,
     MeetingResult,
     OnlineMeetingsHook,
-    _describe,
     _is_expired_token,
     _pinned_session_class,
     _UserToken,
@@ -207,21 +206,6 @@ def test_token_wait_gives_up_when_the_replay_floor_exceeds_the_bound():
 def test_is_expired_token(status, code, expired):
     error = graph_error_from_response(status, {}, {"error": {"code": code, "message": "m"}})
     assert _is_expired_token(error) is expired
-
-
-@pytest.mark.parametrize(
-    ("error", "text"),
-    [
-        pytest.param(GraphAPIError(429, "TooManyRequests", "slow down"), "429 TooManyRequests", id="graph"),
-        pytest.param(
-            AuthenticationError("temporarily_unavailable", "AADSTS50196: loop\nTrace ID: x", permanent=False),
-            "temporarily_unavailable AADSTS50196: loop", id="entra",
-        ),
-        pytest.param(ConnectionResetError("peer"), "ConnectionResetError", id="network"),
-    ],
-)
-def test_describe(error, text):
-    assert _describe(error) == text
 
 
 @pytest.mark.parametrize(

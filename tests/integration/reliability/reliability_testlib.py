@@ -1,0 +1,216 @@
+"""Helpers of the reliability and security suites (issue 6): fault plans and end-state checks.
+
+Imported by ``tests/integration/reliability`` and ``tests/integration/security``; nothing
+here mocks the provider: the checks read the emulator's own state and counters.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import importlib.util
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TESTS_DIR = Path(__file__).resolve().parents[2]
+REPO = TESTS_DIR.parent
+
+#: Connection extras that make the fault runs fast: 1 s per request, waits of at most 20 s
+#: per call, generous retry count (the bound under test is the wait, not the count).
+FAST_RETRY_EXTRAS: dict[str, Any] = {"timeout": 1, "max_retries": 8, "max_retry_wait": 20}
+
+
+def load_hook_fixtures() -> Any:
+    """The hook suite's conftest (``make_hook``, ``certificate_files``...), loaded by path.
+
+    The fixtures are reused rather than copied; pytest registers them when a conftest
+    assigns them to module-level names.
+    """
+    name = "meetings_hooks_conftest_for_issue6"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, TESTS_DIR / "integration" / "hooks" / "conftest.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def http_date_in(seconds: float) -> str:
+    """A ``Retry-After`` HTTP-date ``seconds`` from now (whole seconds, as HTTP has them)."""
+    return email.utils.formatdate(time.time() + seconds, usegmt=True)
+
+
+# -- counters: "no request was sent" -------------------------------------------------------
+
+#: Counters that move as soon as anything reaches the emulator (TLS connection, token, Graph).
+WIRE_COUNTERS = ("connections", "token_requests", "graph_requests", "batches")
+
+
+def wire_counters(emu: Any) -> dict[str, int]:
+    stats = emu.stats()
+    return {name: stats[name] for name in WIRE_COUNTERS}
+
+
+@contextmanager
+def nothing_sent(emu: Any) -> Iterator[None]:
+    """Assert that the block opened no connection to the emulator and sent no request."""
+    before = wire_counters(emu)
+    yield
+    after = wire_counters(emu)
+    assert after == before, f"a request reached the emulator although the input alone was wrong: {before} -> {after}"
+
+
+# -- end state: exactly once ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One meeting a run must leave behind: its organizer (object id) and external id."""
+
+    user_id: str
+    external_id: str
+
+
+def assert_exactly_once(emu: Any, expected: Iterable[Expected]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every expected meeting exists exactly once and nothing else exists.
+
+    :return: the stored meetings by ``(user_id, external_id)``
+    """
+    expected = list(expected)
+    stored = emu.meetings()
+    keys = Counter((m["user_id"], m["external_id"]) for m in stored)
+    duplicated = {k: n for k, n in keys.items() if n > 1}
+    assert not duplicated, f"meetings stored more than once: {duplicated}"
+    per_external_id = Counter(m["external_id"] for m in stored)
+    expected_per_external_id = Counter(e.external_id for e in expected)
+    assert per_external_id == expected_per_external_id, "an externalId has more (or fewer) meetings than asked for"
+    wanted = {(e.user_id, e.external_id) for e in expected}
+    assert set(keys) == wanted, (
+        f"missing: {sorted(wanted - set(keys))[:5]}, unexpected: {sorted(set(keys) - wanted)[:5]}"
+    )
+    assert emu.stats()["meetings_created"] == len(wanted), "the emulator created a meeting more than once"
+    return {(m["user_id"], m["external_id"]): m["meeting"] for m in stored}
+
+
+def assert_results_match_state(
+    stored: Mapping[tuple[str, str], Mapping[str, Any]],
+    results: Iterable[tuple[Expected, str | None, str | None, bool | None]],
+) -> None:
+    """Each ``(expected, meeting id, join url, created)`` is the stored meeting.
+
+    ``created`` may be ``False`` for a meeting this run made: when the answer to the
+    creating request was lost (dropped, timed out), the retry gets it back with 200.
+    The number of ``created=True`` results can therefore be lower than the meetings made,
+    never higher.
+    """
+    created_true = 0
+    for expected, meeting_id, join_url, created in results:
+        meeting = stored[(expected.user_id, expected.external_id)]
+        assert meeting_id == meeting["id"], f"{expected}: result id {meeting_id} is not the stored meeting"
+        assert join_url == meeting["joinWebUrl"], f"{expected}: join URL differs from the stored meeting"
+        assert created in (True, False), f"{expected}: created={created!r}"
+        created_true += bool(created)
+    assert created_true <= len(stored)
+
+
+# -- a plan of faults -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scripted fault and the retry log text it must produce.
+
+    :param label: readable name (used in assertion messages)
+    :param fault: the emulator's fault spec (``429``, ``{"status": 429, ...}``, ``"drop"``...)
+    :param options: ``when``, ``seconds``, ``match``... for :meth:`script`
+    :param log: what the hook's retry line says about it, e.g. ``"429 TooManyRequests"``
+    """
+
+    label: str
+    fault: Any
+    options: Mapping[str, Any]
+    log: str
+
+    def script(self, emu: Any, **more: Any) -> None:
+        fault = self.fault
+        if isinstance(fault, dict) and fault.get("retry_after") == "http-date":
+            fault = {**fault, "retry_after": http_date_in(1)}
+        emu.script(fault, **{**self.options, **more})
+
+
+#: The mix of transient faults of the issue, each with the hook's description of it.
+FAULT_MIX: tuple[Fault, ...] = (
+    Fault("429 Retry-After 0", {"status": 429, "retry_after": "0"}, {}, "429 TooManyRequests"),
+    Fault("429 Retry-After 1", {"status": 429, "retry_after": "1"}, {}, "429 TooManyRequests"),
+    Fault("429 without Retry-After", {"status": 429}, {}, "429 TooManyRequests"),
+    Fault("429 Retry-After HTTP-date", {"status": 429, "retry_after": "http-date"}, {}, "429 TooManyRequests"),
+    Fault("503 Retry-After 0", {"status": 503, "retry_after": "0"}, {}, "503 ServiceNotAvailable"),
+    Fault("503 without Retry-After", 503, {}, "503 ServiceNotAvailable"),
+    Fault("504", 504, {}, "504 GatewayTimeout"),
+    Fault("504 after processing", 504, {"when": "after"}, "504 GatewayTimeout"),
+    Fault("connection dropped before processing", "drop", {}, "ConnectionError"),
+    Fault("connection dropped after processing", "drop", {"when": "after"}, "ConnectionError"),
+    Fault("slower than the timeout, processed first", "slow", {"when": "after", "seconds": 1.6}, "ReadTimeout"),
+    Fault("slower than the timeout, processed late", "slow", {"when": "before", "seconds": 1.3}, "ReadTimeout"),
+    Fault("proxy HTML 502", "non_json", {}, "502 HTTP502"),
+)
+
+
+def wait_until(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+# -- real Airflow ------------------------------------------------------------------------------
+
+
+def load_dag(dags_folder: Path, dag_id: str, source: str) -> Any:
+    """Write a DAG file into the DAGs folder (``dag.test()`` syncs it from there) and import it."""
+    import textwrap
+
+    path = dags_folder / f"{dag_id}.py"
+    path.write_text(textwrap.dedent(source))
+    spec = importlib.util.spec_from_file_location(f"issue6_dag_{dag_id}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.dag
+
+
+def task_instances(dag_run: Any) -> dict[str, Any]:
+    return {ti.task_id: ti for ti in dag_run.get_task_instances()}
+
+
+def xcom(ti: Any, key: str = "return_value") -> Any:
+    """An XCom a task instance stored in the metadata database, deserialised."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    query = XComModel.get_many(key=key, dag_ids=ti.dag_id, task_ids=ti.task_id, run_id=ti.run_id, map_indexes=ti.map_index)
+    with create_session() as session:
+        row = session.scalars(query).first()
+        return None if row is None else XComModel.deserialize_value(row)
+
+
+def all_xcom_values(dag_id: str) -> list[Any]:
+    """Every XCom value stored for a DAG, deserialised (for leak checks)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.scalars(select(XComModel).where(XComModel.dag_id == dag_id)).all()
+        return [XComModel.deserialize_value(row) for row in rows]

@@ -1,0 +1,95 @@
+"""Retries give up within the configured bound, say what happened and how long they tried.
+
+Every case runs under a short pytest-timeout: a retry loop that ignores its bound fails
+the test instead of hanging CI.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_meetings.exceptions import RetriesExhaustedError, is_permanent
+from reliability_testlib import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(20)]
+
+
+def settle(emu: Any, fault: Any, attempts: int) -> None:
+    """Let Graph requests still sleeping in the emulator (``slow``) finish before the next test."""
+    if fault == "slow":
+        wait_until(lambda: emu.stats()["graph_requests"] >= attempts, 3)
+
+
+@pytest.mark.parametrize(
+    ("fault", "options", "extras", "attempts", "last_error"),
+    [
+        pytest.param({"status": 503, "retry_after": "0"}, {}, {"max_retries": 2}, 3,
+                     "Microsoft Graph answered 503 ServiceNotAvailable", id="graph 503: max_retries reached"),
+        pytest.param({"status": 429, "retry_after": "1"}, {}, {"max_retries": 8, "max_retry_wait": 1.5}, 2,
+                     "Microsoft Graph answered 429 TooManyRequests", id="graph 429 Retry-After 1: max_retry_wait reached"),
+        pytest.param(504, {}, {"max_retries": 8, "max_retry_wait": 1.2}, 2,
+                     "Microsoft Graph answered 504 GatewayTimeout", id="graph 504 backoff: max_retry_wait reached"),
+        pytest.param("drop", {}, {"max_retries": 1}, 2, "Connection aborted", id="graph connection dropped"),
+        pytest.param("slow", {"seconds": 1.2, "when": "after"}, {"max_retries": 1, "timeout": 0.5}, 2,
+                     "Read timed out", id="graph slower than the timeout"),
+        pytest.param("non_json", {}, {"max_retries": 1}, 2,
+                     "a proxy or gateway may have answered", id="graph proxy HTML 502"),
+        pytest.param({"status": 429, "retry_after": "0"}, {}, {"max_retries": 0}, 1,
+                     "Microsoft Graph answered 429 TooManyRequests", id="max_retries 0: no retry"),
+    ],
+)
+def test_graph_retries_stop_at_the_bound(make_hook, graph_emulator, hook_logs, fault, options, extras, attempts, last_error):
+    graph_emulator.script(fault, times=50, match="createOrGet", **options)
+    hook = make_hook(**{"timeout": 2, **extras})
+    what = "createOrGet external_id=bounded"
+
+    started = time.monotonic()
+    with pytest.raises(RetriesExhaustedError) as caught:
+        hook.create_or_get_meeting("bounded")
+    elapsed = time.monotonic() - started
+    settle(graph_emulator, fault, attempts)
+
+    error = caught.value
+    settings = hook.settings
+    assert error.attempts == attempts <= settings.retry.max_retries + 1
+    assert error.waited <= settings.retry.max_total_wait
+    assert str(error).startswith(f"{what} gave up after {attempts} attempts and {error.waited:.1f}s of waiting; last error: ")
+    assert last_error in str(error)
+    assert not is_permanent(error)  # transient: the task's own retries may still help
+    assert graph_emulator.stats()["faults_applied"] == attempts
+    assert elapsed <= error.waited + attempts * settings.timeout + 1.5
+    assert hook_logs.text.count(f"{what}: ") == attempts - 1  # one line per retry
+
+
+@pytest.mark.parametrize(
+    ("fault", "options", "extras", "attempts", "last_error"),
+    [
+        pytest.param({"status": 503, "retry_after": "0"}, {}, {"max_retries": 2}, 3, "service_error",
+                     id="token 503: max_retries reached"),
+        pytest.param(500, {}, {"max_retries": 8, "max_retry_wait": 3}, 1, "service_error",
+                     id="token 500: MSAL replay window longer than max_retry_wait"),
+        pytest.param("slow", {"seconds": 1.2, "when": "after"}, {"max_retries": 1, "timeout": 0.5}, 2,
+                     "Read timed out", id="token endpoint slower than the timeout"),
+    ],
+)
+def test_token_retries_stop_at_the_bound(make_hook, graph_emulator, hook_logs, fault, options, extras, attempts, last_error):
+    graph_emulator.script(fault, times=50, target="token", **options)
+    hook = make_hook(**{"timeout": 2, **extras})
+
+    started = time.monotonic()
+    with pytest.raises(RetriesExhaustedError) as caught:
+        hook.create_or_get_meeting("token-bounded")
+    elapsed = time.monotonic() - started
+
+    error = caught.value
+    assert error.attempts == attempts
+    assert error.waited <= hook.settings.retry.max_total_wait
+    assert str(error).startswith(f"token request gave up after {attempts} attempts and {error.waited:.1f}s of waiting")
+    assert last_error in str(error)
+    assert elapsed <= error.waited + attempts * hook.settings.timeout + 1.5
+    stats = graph_emulator.stats()
+    assert (stats["graph_requests"], stats["faults_applied"]) == (0, attempts)  # each attempt reached Entra
+    assert hook_logs.text.count("token request: ") == attempts - 1
