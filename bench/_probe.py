@@ -1,0 +1,119 @@
+"""Child process of ``bench/run.py``: one measurement in a fresh interpreter.
+
+``python bench/_probe.py import`` measures importing the operator module after
+``airflow.sdk``; ``python bench/_probe.py memory --n N --mode rss|tracemalloc`` runs one
+bulk call against the emulator named by ``AIRFLOW_CONN_MSGRAPH_MEETINGS_BENCH`` and
+measures its memory. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import sys
+import threading
+import time
+
+CONN_ID = "msgraph_meetings_bench"
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def rss_bytes() -> int:
+    """Current resident set size (Linux ``/proc``; peak RSS elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def measure_import() -> dict[str, object]:
+    import airflow.sdk  # noqa: F401  (the baseline every DAG file pays)
+
+    gc.collect()
+    before = rss_bytes()
+    start = time.perf_counter()
+    import airflow_provider_meetings.operators.online_meetings  # noqa: F401
+
+    elapsed = time.perf_counter() - start
+    return {
+        "ms": elapsed * 1000,
+        "rss_kib": (rss_bytes() - before) / 1024,
+        "msal": "msal" in sys.modules,
+        "requests": "requests" in sys.modules,
+    }
+
+
+class PeakSampler(threading.Thread):
+    """Samples RSS every few milliseconds and keeps the peak."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peak = rss_bytes()
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.peak = max(self.peak, rss_bytes())
+            self._halt.wait(self.interval)
+
+    def stop(self) -> int:
+        self._halt.set()
+        self.join()
+        self.peak = max(self.peak, rss_bytes())
+        return self.peak
+
+
+def measure_memory(n: int, mode: str, prefix: str) -> dict[str, object]:
+    # What a worker has loaded when execute() starts: the operator module, no more.
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+    from airflow_provider_meetings.operators import online_meetings  # noqa: F401
+
+    specs = [
+        {"external_id": f"{prefix}-{i}", "subject": f"Bench meeting {i}",
+         "start_date_time": "2026-12-07T09:00:00Z", "end_date_time": "2026-12-07T09:30:00Z"}
+        for i in range(n)
+    ]
+    hook = OnlineMeetingsHook(CONN_ID)
+    gc.collect()
+    start = time.perf_counter()
+    if mode == "tracemalloc":
+        import tracemalloc
+
+        tracemalloc.start()
+        results = hook.create_or_get_meetings(specs)
+        retained, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        out = {"tracemalloc_peak": peak, "tracemalloc_retained": retained}
+    else:
+        before = rss_bytes()
+        sampler = PeakSampler()
+        sampler.start()
+        results = hook.create_or_get_meetings(specs)
+        peak = sampler.stop()
+        out = {"rss_before": before, "rss_peak_growth": peak - before, "rss_retained": rss_bytes() - before}
+    out.update(
+        n=n, mode=mode, seconds=time.perf_counter() - start,
+        failures=sum(not r.ok for r in results),
+        max_rss_total=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["import", "memory"])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--mode", choices=["rss", "tracemalloc"], default="rss")
+    parser.add_argument("--prefix", default="mem")
+    args = parser.parse_args()
+    result = measure_import() if args.what == "import" else measure_memory(args.n, args.mode, args.prefix)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
