@@ -184,16 +184,10 @@ def _error_at(index: int, error: InvalidMeetingRequestError) -> InvalidMeetingRe
     return InvalidMeetingRequestError(f"meetings[{index}].{error.field}", message)
 
 
-def _given_external_id(spec: Any) -> str | None:
-    value = spec.external_id if isinstance(spec, MeetingSpec) else (
-        spec.get("external_id") if isinstance(spec, Mapping) else None
-    )
-    return value if isinstance(value, str) else None
-
-
-def _given_user_id(spec: Any) -> str | None:
-    value = spec.user_id if isinstance(spec, MeetingSpec) else (
-        spec.get("user_id") if isinstance(spec, Mapping) else None
+def _given(spec: Any, name: str) -> str | None:
+    """A spec's ``external_id`` or ``user_id`` as given, if it is a string (for error results)."""
+    value = getattr(spec, name, None) if isinstance(spec, MeetingSpec) else (
+        spec.get(name) if isinstance(spec, Mapping) else None
     )
     return value if isinstance(value, str) else None
 
@@ -236,7 +230,7 @@ def validate_all(specs: Sequence[Any], prepare: Preparer) -> tuple[list[BulkItem
         try:
             prepared = prepare_item(spec, index, prepare)
         except InvalidMeetingRequestError as err:
-            results[index] = BulkItemResult(index, _given_external_id(spec), _given_user_id(spec), error=err)
+            results[index] = BulkItemResult(index, _given(spec, "external_id"), _given(spec, "user_id"), error=err)
             continue
         key = identity_key(prepared)
         first = first_seen.setdefault(key, index)
@@ -357,10 +351,7 @@ def classify_batch_response(
                 ItemOutcome(index, OK, status, meeting=trim_meeting(body, meeting_fields), created=status == 201)
             )
             continue
-        retry_after = None
-        for name, value in headers.items():
-            if str(name).lower() == "retry-after":
-                retry_after = parse_retry_after(str(value))
+        retry_after = parse_retry_after(_header(headers, "Retry-After"))
         if status in (200, 201):
             error = GraphAPIError(status, "InvalidResponse", "the answer was not a JSON onlineMeeting")
             kind = FAILED
@@ -775,7 +766,7 @@ class BulkEngine:
         return 1 + (state.retries if state else 0)
 
     def _external_id(self, index: int) -> str | None:
-        return _given_external_id(self._specs[index])
+        return _given(self._specs[index], "external_id")
 
     def _fail(self, index: int, user_id: str | None, error: BaseException) -> None:
         self._complete(
@@ -888,20 +879,12 @@ class BulkEngine:
         )
 
 
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    """A header's value, whatever the case of its name (``$batch`` items use plain dicts)."""
     if not headers:
         return None
     lowered = name.lower()
     for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
+        if str(key).lower() == lowered:
+            return str(value)
     return None
-
-
-def run_bulk(
-    specs: Iterable[Any],
-    transport: BatchTransport,
-    **options: Any,
-) -> list[BulkItemResult]:
-    """Shortcut for ``BulkEngine(transport, **options).run(specs)``."""
-    return BulkEngine(transport, **options).run(specs)

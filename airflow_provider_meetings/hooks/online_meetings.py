@@ -723,9 +723,13 @@ class _BatchTransport:
     def send_batch(self, payload: Mapping[str, Any]) -> tuple[int, Mapping[str, str], Any]:
         with self._token_lock:
             token = self.hook.get_access_token()
-        response = self.hook.session.request(
-            "POST", self.url, json=payload, headers=self.hook._headers(token, has_body=True)
-        )
+        try:
+            response = self.hook.session.request(
+                "POST", self.url, json=payload, headers=self.hook._headers(token, has_body=True)
+            )
+        except _transient_http_errors() as err:
+            _raise_if_untrusted(err)  # as for single calls: retrying cannot make it trusted
+            raise
         try:
             body: Any = response.json()
         except ValueError:

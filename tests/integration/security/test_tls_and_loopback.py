@@ -39,6 +39,18 @@ def test_tls_is_verified_by_default_and_failure_is_reported_at_once(make_hook, g
     assert (stats["token_requests"], stats["graph_requests"]) == (0, 0)
 
 
+def test_bulk_with_an_untrusted_certificate_fails_every_item_at_once(make_hook, graph_emulator, hook_logs):
+    hook = make_hook(verify=None)
+
+    started = time.monotonic()
+    results = hook.create_or_get_meetings([{"external_id": f"tls-bulk-{i}"} for i in range(45)])
+
+    assert time.monotonic() - started < 3 and "retry" not in hook_logs.text
+    assert all(isinstance(r.error, ConnectionConfigError) and r.error.field == "verify" for r in results)
+    assert all(r.permanent for r in results)
+    assert graph_emulator.stats()["graph_requests"] == 0
+
+
 def test_verify_false_works_and_warns_once_per_hook(make_hook, graph_emulator, hook_logs):
     hooks = [make_hook(verify=False), make_hook(verify="false")]
     with warnings.catch_warnings(record=True) as caught:
