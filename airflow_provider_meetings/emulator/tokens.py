@@ -251,7 +251,6 @@ class TokenService:
         claims: dict[str, Any],
         token_endpoints: tuple[str, ...],
     ) -> None:
-        import jwt
 
         client_id = self.directory.client_id
         if str(claims.get("sub", "")).lower() != client_id:

@@ -14,9 +14,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_meetings.exceptions import (
-    AuthenticationError,
     ConnectionConfigError,
-    GraphAPIError,
     graph_error_from_response,
 )
 from airflow_provider_meetings.hooks.online_meetings import (
