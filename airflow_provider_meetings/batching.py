@@ -180,14 +180,16 @@ def _error_at(index: int, error: InvalidMeetingRequestError) -> InvalidMeetingRe
         return error
     message = str(error)
     prefix = f"{error.field}: "
-    message = message[len(prefix):] if message.startswith(prefix) else message
+    message = message[len(prefix) :] if message.startswith(prefix) else message
     return InvalidMeetingRequestError(f"meetings[{index}].{error.field}", message)
 
 
 def _given(spec: Any, name: str) -> str | None:
     """A spec's ``external_id`` or ``user_id`` as given, if it is a string (for error results)."""
-    value = getattr(spec, name, None) if isinstance(spec, MeetingSpec) else (
-        spec.get(name) if isinstance(spec, Mapping) else None
+    value = (
+        getattr(spec, name, None)
+        if isinstance(spec, MeetingSpec)
+        else (spec.get(name) if isinstance(spec, Mapping) else None)
     )
     return value if isinstance(value, str) else None
 
@@ -645,9 +647,15 @@ class BulkEngine:
         """Progress so far."""
         s = self.stats
         return BulkProgress(
-            done=s.done, total=s.total, succeeded=s.succeeded, failed=s.failed, retries=s.retries,
-            throttled=s.throttled, elapsed=max(0.0, self.clock() - s.started),
-            concurrency=self.controller.concurrency, paced_rate=self.controller.rate,
+            done=s.done,
+            total=s.total,
+            succeeded=s.succeeded,
+            failed=s.failed,
+            retries=s.retries,
+            throttled=s.throttled,
+            elapsed=max(0.0, self.clock() - s.started),
+            concurrency=self.controller.concurrency,
+            paced_rate=self.controller.rate,
         )
 
     def run(self, specs: Iterable[Any]) -> list[BulkItemResult]:
@@ -785,8 +793,13 @@ class BulkEngine:
         self.stats.retries += 1
         self.log.info(
             "createOrGet meetings[%d] external_id=%s: %s, retry %d/%d in %.1fs%s",
-            index, self._external_id(index), describe_error(error), state.retries,
-            self.retry_policy.max_retries, wait_s, " (Retry-After)" if retry_after is not None else "",
+            index,
+            self._external_id(index),
+            describe_error(error),
+            state.retries,
+            self.retry_policy.max_retries,
+            wait_s,
+            " (Retry-After)" if retry_after is not None else "",
         )
         self._requeue(index, self.clock() + wait_s)
 
@@ -799,7 +812,9 @@ class BulkEngine:
         state.refreshed = True
         self.log.info(
             "createOrGet meetings[%d] external_id=%s: %s, retry with a fresh token",
-            index, self._external_id(index), describe_error(error),
+            index,
+            self._external_id(index),
+            describe_error(error),
         )
         self._requeue(index, self.clock())
         return generation == self._token_generation
@@ -842,7 +857,11 @@ class BulkEngine:
             throttled = len(batch.items) if status == 429 else 0
             self.stats.throttled += throttled
             hold = self.controller.on_batch_done(
-                now, sent_at=batch.sent_at, accepted=0, throttled=throttled, retry_after=retry_after,
+                now,
+                sent_at=batch.sent_at,
+                accepted=0,
+                throttled=throttled,
+                retry_after=retry_after,
                 failed=not is_permanent(error),
             )
             return max(hold, retry_after or 0.0) if status == 429 else hold
@@ -851,7 +870,7 @@ class BulkEngine:
         retry_after_max: float | None = None
         needs_refresh = False
         outcomes = classify_batch_response(batch.items, body, meeting_fields=self.meeting_fields)
-        for (index, user_id), outcome in zip(batch.items, outcomes):
+        for (index, user_id), outcome in zip(batch.items, outcomes, strict=True):
             if outcome.status == 429:
                 throttled += 1
                 if outcome.retry_after is not None:
@@ -861,8 +880,12 @@ class BulkEngine:
             if outcome.kind == OK:
                 self._complete(
                     BulkItemResult(
-                        index, self._external_id(index), user_id, meeting=outcome.meeting,
-                        created=outcome.created, attempts=self._attempts(index),
+                        index,
+                        self._external_id(index),
+                        user_id,
+                        meeting=outcome.meeting,
+                        created=outcome.created,
+                        attempts=self._attempts(index),
                     )
                 )
             elif outcome.kind == UNAUTHORIZED:

@@ -42,10 +42,22 @@ API_VERSIONS = ("v1.0", "beta")
 #: Every extra the provider reads; anything else is reported as unknown (likely a typo).
 KNOWN_EXTRAS = frozenset(
     {
-        "tenant_id", "cloud", "authority_host", "api_version", "verify", "proxies", "timeout",
-        "certificate_path", "certificate_thumbprint", "private_key_password",
-        "federated_token_file", "default_user_id", "refresh_token",
-        "max_retries", "max_retry_wait", "bulk_concurrency",
+        "tenant_id",
+        "cloud",
+        "authority_host",
+        "api_version",
+        "verify",
+        "proxies",
+        "timeout",
+        "certificate_path",
+        "certificate_thumbprint",
+        "private_key_password",
+        "federated_token_file",
+        "default_user_id",
+        "refresh_token",
+        "max_retries",
+        "max_retry_wait",
+        "bulk_concurrency",
     }
 )
 _LEGACY_PREFIX = "extra__msgraph_meetings__"
@@ -78,7 +90,8 @@ def normalize_base_url(value: str, *, field_name: str, allow_loopback_http: bool
             raise ConnectionConfigError(
                 field_name,
                 f"{value!r} uses plain http; tokens would cross the network unencrypted. Use "
-                "https" + ("" if allow_loopback_http else " (MSAL accepts only https authorities)")
+                "https"
+                + ("" if allow_loopback_http else " (MSAL accepts only https authorities)")
                 + (" (plain http is accepted only for loopback hosts)" if allow_loopback_http else ""),
             )
     if parts.path.rstrip("/").split("/")[-1] in API_VERSIONS:
@@ -122,10 +135,10 @@ def _parse_proxies(value: Any) -> dict[str, str] | None:
             value = json.loads(value)
         except ValueError:
             raise ConnectionConfigError(
-                "proxies", "must be a mapping like {\"https\": \"http://proxy:3128\"} (JSON), got unparseable text"
+                "proxies", 'must be a mapping like {"https": "http://proxy:3128"} (JSON), got unparseable text'
             ) from None
     if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise ConnectionConfigError("proxies", "must map schemes to proxy URLs, e.g. {\"https\": \"http://proxy:3128\"}")
+        raise ConnectionConfigError("proxies", 'must map schemes to proxy URLs, e.g. {"https": "http://proxy:3128"}')
     return dict(value)
 
 
@@ -141,7 +154,7 @@ def parse_extra(extra: Mapping[str, Any] | str | None) -> dict[str, Any]:
     if not isinstance(extra, Mapping):
         raise ConnectionConfigError("extra", f"must be a JSON object, got {type(extra).__name__}")
     return {
-        (key[len(_LEGACY_PREFIX):] if key.startswith(_LEGACY_PREFIX) else key): value
+        (key[len(_LEGACY_PREFIX) :] if key.startswith(_LEGACY_PREFIX) else key): value
         for key, value in extra.items()
         if value not in (None, "")
     }
@@ -243,7 +256,9 @@ def parse_connection(
         raise ConnectionConfigError("api_version", f"beta createOrGet exists only in the global cloud, not {cloud!r}")
 
     graph_url = (
-        normalize_base_url(host, field_name="host", allow_loopback_http=True) if host and host.strip() else endpoints.graph
+        normalize_base_url(host, field_name="host", allow_loopback_http=True)
+        if host and host.strip()
+        else endpoints.graph
     )
     authority_raw = extras.get("authority_host")
     authority_host = (
@@ -255,14 +270,22 @@ def parse_connection(
     verify = _parse_bool_or_path(extras.get("verify", True))
     timeout = _parse_number(extras.get("timeout", DEFAULT_TIMEOUT), "timeout", minimum=0.1)
     retry = RetryPolicy(
-        max_retries=int(_parse_number(extras.get("max_retries", RetryPolicy.max_retries), "max_retries", minimum=0, integer=True)),
-        max_total_wait=_parse_number(extras.get("max_retry_wait", RetryPolicy.max_total_wait), "max_retry_wait", minimum=0),
+        max_retries=int(
+            _parse_number(extras.get("max_retries", RetryPolicy.max_retries), "max_retries", minimum=0, integer=True)
+        ),
+        max_total_wait=_parse_number(
+            extras.get("max_retry_wait", RetryPolicy.max_total_wait), "max_retry_wait", minimum=0
+        ),
     )
     bulk_concurrency = int(
-        _parse_number(extras.get("bulk_concurrency", DEFAULT_BULK_CONCURRENCY), "bulk_concurrency", minimum=1, integer=True)
+        _parse_number(
+            extras.get("bulk_concurrency", DEFAULT_BULK_CONCURRENCY), "bulk_concurrency", minimum=1, integer=True
+        )
     )
     if bulk_concurrency > MAX_BULK_CONCURRENCY:
-        raise ConnectionConfigError("bulk_concurrency", f"must be at most {MAX_BULK_CONCURRENCY}, got {bulk_concurrency}")
+        raise ConnectionConfigError(
+            "bulk_concurrency", f"must be at most {MAX_BULK_CONCURRENCY}, got {bulk_concurrency}"
+        )
 
     secret = password or None
     certificate_path = extras.get("certificate_path")

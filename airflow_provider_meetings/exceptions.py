@@ -144,8 +144,7 @@ class RetriesExhaustedError(MeetingsError):
         self.waited = waited
         self.last_error = last_error
         super().__init__(
-            f"{what} gave up after {attempts} attempts and {waited:.1f}s of waiting; "
-            f"last error: {last_error}"
+            f"{what} gave up after {attempts} attempts and {waited:.1f}s of waiting; last error: {last_error}"
         )
 
 
@@ -229,8 +228,13 @@ def graph_error_from_response(
             "take up to 30 minutes."
         )
         return ApplicationAccessPolicyError(
-            status, code, message, request_id=request_id, date=date,
-            retry_after=retry_after, detail=detail,
+            status,
+            code,
+            message,
+            request_id=request_id,
+            date=date,
+            retry_after=retry_after,
+            detail=detail,
         )
     if status == 404 and user_id:
         detail = (
@@ -238,8 +242,13 @@ def graph_error_from_response(
             "given by its Entra object id (some tenants answer 404 to a UPN)."
         )
     return GraphAPIError(
-        status, code, message, request_id=request_id, date=date,
-        retry_after=retry_after, detail=detail,
+        status,
+        code,
+        message,
+        request_id=request_id,
+        date=date,
+        retry_after=retry_after,
+        detail=detail,
     )
 
 

@@ -28,13 +28,10 @@ def _number(label: str, description: str, kind: str, **schema: Any) -> dict[str,
 
 
 CONN_FIELDS: dict[str, dict[str, Any]] = {
-    "tenant_id": _string(
-        "Tenant ID", "Directory (tenant) id or verified domain of the app registration. Required."
-    ),
+    "tenant_id": _string("Tenant ID", "Directory (tenant) id or verified domain of the app registration. Required."),
     "cloud": _string(
         "Cloud",
-        "Microsoft cloud: global (also M365 GCC), usgov (GCC High), dod, china. "
-        "createOrGet is not available in china.",
+        "Microsoft cloud: global (also M365 GCC), usgov (GCC High), dod, china. createOrGet is not available in china.",
         default="global",
         enum=["global", "usgov", "dod", "china"],
     ),
@@ -43,7 +40,9 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "Entra login host, e.g. https://login.microsoftonline.com. Leave empty to use the cloud's.",
     ),
     "api_version": _string(
-        "Graph API version", "v1.0 (default) or beta (global cloud only).", default="v1.0",
+        "Graph API version",
+        "v1.0 (default) or beta (global cloud only).",
+        default="v1.0",
         enum=["v1.0", "beta"],
     ),
     "verify": _string(
@@ -51,9 +50,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "true (default), false (not recommended), or the path of a CA bundle. "
         "Wins over REQUESTS_CA_BUNDLE for both Entra and Graph requests.",
     ),
-    "proxies": _string(
-        "Proxies (JSON)", 'Scheme to proxy URL, e.g. {"https": "http://proxy:3128"}.', format="json"
-    ),
+    "proxies": _string("Proxies (JSON)", 'Scheme to proxy URL, e.g. {"https": "http://proxy:3128"}.', format="json"),
     "timeout": _number("Timeout (s)", "Seconds per HTTP request (default 30).", "number", minimum=0.1),
     "certificate_path": _string(
         "Certificate PEM path",
@@ -75,16 +72,26 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "Refresh token (delegated)", "Act as a user: meetings are created under /me unless a user is named."
     ),
     "max_retries": _number(
-        "Max retries", "Retries of throttled (429) or failed (502/503/504, network) requests.", "integer",
-        default=6, minimum=0,
+        "Max retries",
+        "Retries of throttled (429) or failed (502/503/504, network) requests.",
+        "integer",
+        default=6,
+        minimum=0,
     ),
     "max_retry_wait": _number(
-        "Max retry wait (s)", "Total seconds one call may spend waiting between retries.", "number",
-        default=300, minimum=0,
+        "Max retry wait (s)",
+        "Total seconds one call may spend waiting between retries.",
+        "number",
+        default=300,
+        minimum=0,
     ),
     "bulk_concurrency": _number(
-        "Bulk concurrency", "Parallel requests of bulk provisioning (1-32).", "integer",
-        default=4, minimum=1, maximum=32,
+        "Bulk concurrency",
+        "Parallel requests of bulk provisioning (1-32).",
+        "integer",
+        default=4,
+        minimum=1,
+        maximum=32,
     ),
 }
 
@@ -114,8 +121,7 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": PACKAGE_NAME,
         "name": "Microsoft Teams Meetings",
         "description": (
-            "Create or reuse Microsoft Teams online meetings through Microsoft Graph "
-            "``onlineMeetings/createOrGet``."
+            "Create or reuse Microsoft Teams online meetings through Microsoft Graph ``onlineMeetings/createOrGet``."
         ),
         "integrations": [
             {

@@ -139,9 +139,7 @@ def _attendee(item: Any, where: str) -> dict[str, Any]:
     identity = item.get("identity")
     upn = item.get("upn")
     if identity is None and upn is None:
-        raise InvalidMeetingRequestError(
-            where, "needs 'identity' ({'user': {'id': <object id>}}) or 'upn' (or both)"
-        )
+        raise InvalidMeetingRequestError(where, "needs 'identity' ({'user': {'id': <object id>}}) or 'upn' (or both)")
     if identity is not None and not isinstance(identity, Mapping):
         raise InvalidMeetingRequestError(f"{where}.identity", f"must be a mapping, got {type(identity).__name__}")
     if upn is not None and not (isinstance(upn, str) and upn.strip()):
@@ -172,9 +170,7 @@ def normalize_participants(value: Any) -> dict[str, Any] | None:
             result[role] = _attendee(members, f"participants.{role}") if members is not None else None
             continue
         if isinstance(members, (str, bytes)) or not isinstance(members, Sequence):
-            raise InvalidMeetingRequestError(
-                f"participants.{role}", f"must be a list, got {type(members).__name__}"
-            )
+            raise InvalidMeetingRequestError(f"participants.{role}", f"must be a list, got {type(members).__name__}")
         result[role] = [_attendee(item, f"participants.{role}[{i}]") for i, item in enumerate(members)]
     return result
 
@@ -268,7 +264,8 @@ def build_create_or_get_body(
     if chat_info is not None:
         if not isinstance(chat_info, Mapping):
             raise InvalidMeetingRequestError(
-                "chat_info", f"must be a mapping like {{'threadId': '19:...@thread.v2'}}, got {type(chat_info).__name__}"
+                "chat_info",
+                f"must be a mapping like {{'threadId': '19:...@thread.v2'}}, got {type(chat_info).__name__}",
             )
         body["chatInfo"] = dict(chat_info)
     return body

@@ -74,8 +74,12 @@ def measure_memory(n: int, mode: str, prefix: str) -> dict[str, object]:
     from airflow_provider_meetings.operators import online_meetings  # noqa: F401
 
     specs = [
-        {"external_id": f"{prefix}-{i}", "subject": f"Bench meeting {i}",
-         "start_date_time": "2026-12-07T09:00:00Z", "end_date_time": "2026-12-07T09:30:00Z"}
+        {
+            "external_id": f"{prefix}-{i}",
+            "subject": f"Bench meeting {i}",
+            "start_date_time": "2026-12-07T09:00:00Z",
+            "end_date_time": "2026-12-07T09:30:00Z",
+        }
         for i in range(n)
     ]
     hook = OnlineMeetingsHook(CONN_ID)
@@ -97,7 +101,9 @@ def measure_memory(n: int, mode: str, prefix: str) -> dict[str, object]:
         peak = sampler.stop()
         out = {"rss_before": before, "rss_peak_growth": peak - before, "rss_retained": rss_bytes() - before}
     out.update(
-        n=n, mode=mode, seconds=time.perf_counter() - start,
+        n=n,
+        mode=mode,
+        seconds=time.perf_counter() - start,
         failures=sum(not r.ok for r in results),
         max_rss_total=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     )

@@ -122,16 +122,28 @@ def run_sequential(emulator: Any, sample: int, prefix: str) -> dict[str, Any]:
     stats = emulator.stats()
     stored, dups = duplicates(emulator)
     return {
-        "n": sample, "seconds": elapsed, "rate": sample / elapsed, "failures": failures, "created": stored,
-        "tokens": stats["token_requests"], "throttled": stats["throttled"], "batches": 0, "retries": 0,
-        "stored": stored, "duplicates": dups,
+        "n": sample,
+        "seconds": elapsed,
+        "rate": sample / elapsed,
+        "failures": failures,
+        "created": stored,
+        "tokens": stats["token_requests"],
+        "throttled": stats["throttled"],
+        "batches": 0,
+        "retries": 0,
+        "stored": stored,
+        "duplicates": dups,
     }
 
 
 def probe(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, str(PROBE), *args], capture_output=True, text=True, check=False,
-        env={**os.environ, **(env or {})}, cwd=str(ROOT),
+        [sys.executable, str(PROBE), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+        cwd=str(ROOT),
     )
     if out.returncode != 0:
         raise RuntimeError(f"probe {args} failed:\n{out.stderr[-3000:]}")
@@ -148,8 +160,7 @@ def run_imports(runs: int) -> dict[str, Any]:
     samples = [probe("import") for _ in range(runs)]
     base = [process_seconds("import airflow.sdk") for _ in range(runs)]
     full = [
-        process_seconds("import airflow.sdk, airflow_provider_meetings.operators.online_meetings")
-        for _ in range(runs)
+        process_seconds("import airflow.sdk, airflow_provider_meetings.operators.online_meetings") for _ in range(runs)
     ]
     return {
         "runs": runs,
@@ -242,7 +253,10 @@ def render(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool, str]]]:
         )
     small, large = mem[min(mem)], mem[max(mem)]
     per_item = (large["tracemalloc_retained"] - small["tracemalloc_retained"]) / (max(mem) - min(mem))
-    lines += ["", f"Each further meeting's result keeps about {per_item:.0f} bytes (the difference between the two runs)."]
+    lines += [
+        "",
+        f"Each further meeting's result keeps about {per_item:.0f} bytes (the difference between the two runs).",
+    ]
     ratio = large["rss_peak_growth"] / small["rss_peak_growth"]
     peak_ratio = large["max_rss_total"] / small["max_rss_total"]
     lines += [
@@ -253,19 +267,36 @@ def render(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool, str]]]:
     working = {n: row["tracemalloc_peak"] - row["tracemalloc_retained"] for n, row in mem.items()}
     working_ratio = working[max(mem)] / max(1, working[min(mem)])
     targets = [
-        ("bulk >= 15x sequential at 100 ms", bulk["rate"] >= 15 * seq["rate"],
-         f"{bulk['rate'] / seq['rate']:.1f}x"),
-        ("no duplicates, no failures (throughput)", bulk["duplicates"] == 0 and bulk["failures"] == 0
-         and seq["duplicates"] == 0 and seq["failures"] == 0 and bulk["stored"] == bulk["n"],
-         f"{bulk['duplicates']} duplicates, {bulk['failures']} failures, {bulk['stored']} stored"),
-        (f">= 90% of a {s2['limit']}/s limit with 0 failures", s2["rate"] >= 0.9 * s2["limit"] and s2["failures"] == 0
-         and s2["duplicates"] == 0, f"{s2['rate'] / s2['limit']:.0%}, {s2['failures']} failures"),
-        ("operator import < 30 ms, no msal/requests", imp["ms"] < 30 and not imp["msal"] and not imp["requests"],
-         f"{imp['ms']:.1f} ms"),
-        (f"peak memory at {max(mem):,} < 1.5x at {min(mem):,} (process peak RSS of the worker)",
-         peak_ratio < 1.5, f"{peak_ratio:.2f}x ({mib(small['max_rss_total'])} vs {mib(large['max_rss_total'])})"),
-        (f"working memory at {max(mem):,} < 1.5x at {min(mem):,} (tracemalloc peak minus the results kept)",
-         working_ratio < 1.5, f"{working_ratio:.2f}x ({mib(working[min(mem)])} vs {mib(working[max(mem)])})"),
+        ("bulk >= 15x sequential at 100 ms", bulk["rate"] >= 15 * seq["rate"], f"{bulk['rate'] / seq['rate']:.1f}x"),
+        (
+            "no duplicates, no failures (throughput)",
+            bulk["duplicates"] == 0
+            and bulk["failures"] == 0
+            and seq["duplicates"] == 0
+            and seq["failures"] == 0
+            and bulk["stored"] == bulk["n"],
+            f"{bulk['duplicates']} duplicates, {bulk['failures']} failures, {bulk['stored']} stored",
+        ),
+        (
+            f">= 90% of a {s2['limit']}/s limit with 0 failures",
+            s2["rate"] >= 0.9 * s2["limit"] and s2["failures"] == 0 and s2["duplicates"] == 0,
+            f"{s2['rate'] / s2['limit']:.0%}, {s2['failures']} failures",
+        ),
+        (
+            "operator import < 30 ms, no msal/requests",
+            imp["ms"] < 30 and not imp["msal"] and not imp["requests"],
+            f"{imp['ms']:.1f} ms",
+        ),
+        (
+            f"peak memory at {max(mem):,} < 1.5x at {min(mem):,} (process peak RSS of the worker)",
+            peak_ratio < 1.5,
+            f"{peak_ratio:.2f}x ({mib(small['max_rss_total'])} vs {mib(large['max_rss_total'])})",
+        ),
+        (
+            f"working memory at {max(mem):,} < 1.5x at {min(mem):,} (tracemalloc peak minus the results kept)",
+            working_ratio < 1.5,
+            f"{working_ratio:.2f}x ({mib(working[min(mem)])} vs {mib(working[max(mem)])})",
+        ),
     ]
     lines += ["", "| target | result | measured |", "|---|---|---|"]
     lines += [f"| {name} | {'PASS' if ok else 'FAIL'} | {value} |" for name, ok, value in targets]
@@ -304,8 +335,11 @@ def main() -> int:
 
     began = time.perf_counter()
     results: dict[str, Any] = {
-        "machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M %Z"), "latency_ms": args.latency_ms,
-        "ceiling": args.ceiling, "memory_latency_ms": args.memory_latency_ms,
+        "machine": machine(),
+        "when": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "latency_ms": args.latency_ms,
+        "ceiling": args.ceiling,
+        "memory_latency_ms": args.memory_latency_ms,
     }
     with start_emulator_process(latency_ms=args.latency_ms, stderr=subprocess.DEVNULL) as emulator:
         os.environ.update(emulator.environment(CONN_ID))

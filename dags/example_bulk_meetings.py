@@ -66,7 +66,10 @@ with DAG(
     def read_events(**context: Any) -> list[dict[str, Any]]:
         """The meeting of every event in this run's window (same rules as the mapped DAG)."""
         from meetings_dag_helpers.events import (
-            events_in_window, meeting_kwargs, read_events_file, resolve_events_file,
+            events_in_window,
+            meeting_kwargs,
+            read_events_file,
+            resolve_events_file,
         )
         from meetings_dag_helpers.window import run_anchor
 

@@ -81,15 +81,17 @@ with DAG(
         "output_dir": Param("", type="string", description="Empty: $AIRFLOW_HOME/meetings_output"),
     },
 ) as dag:
-
     # [START howto_events_read]
     @task
     def read_events(**context: Any) -> list[dict[str, Any]]:
         """The operator arguments of every event in this run's window."""
         from airflow.sdk.exceptions import AirflowFailException
-
         from meetings_dag_helpers.events import (
-            EventsFileError, events_in_window, meeting_kwargs, read_events_file, resolve_events_file,
+            EventsFileError,
+            events_in_window,
+            meeting_kwargs,
+            read_events_file,
+            resolve_events_file,
         )
         from meetings_dag_helpers.window import run_anchor
 
@@ -111,6 +113,7 @@ with DAG(
             )
             for event in events
         ]
+
     # [END howto_events_read]
 
     planned = read_events()
@@ -130,7 +133,12 @@ with DAG(
         """Collect every mapped result into ``meetings.csv``; return its path."""
         from meetings_dag_helpers.events import event_key_of
         from meetings_dag_helpers.outputs import (
-            REPORT_FILE, report_csv, report_row, resolve_output_dir, run_folder, write_text,
+            REPORT_FILE,
+            report_csv,
+            report_row,
+            resolve_output_dir,
+            run_folder,
+            write_text,
         )
         from meetings_dag_helpers.window import run_anchor
 
@@ -140,7 +148,7 @@ with DAG(
         created = ti.xcom_pull(task_ids="create_or_get_meeting", key="created", map_indexes=indexes) if indexes else []
         rows = [
             report_row(event_key_of(dag_id, kwargs["external_id"]), meeting or {}, flag)
-            for kwargs, meeting, flag in zip(planned, results, created)
+            for kwargs, meeting, flag in zip(planned, results, created, strict=True)
         ]
         folder = run_folder(resolve_output_dir(context["params"]["output_dir"]), dag_id, run_anchor(context["dag_run"]))
         path = write_text(folder / REPORT_FILE, report_csv(rows))

@@ -38,9 +38,9 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, CronTriggerTimetable, Param, task
+from meetings_dag_helpers.window import TEMPLATE_MACROS
 
 from airflow_provider_meetings.operators.online_meetings import CreateOrGetOnlineMeetingOperator
-from meetings_dag_helpers.window import TEMPLATE_MACROS
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,14 @@ with DAG(
         from datetime import datetime, timezone
 
         from meetings_dag_helpers.outputs import (
-            INVITATION_FILE, REPORT_FILE, invitation_ics, report_csv, report_row,
-            resolve_output_dir, run_folder, write_text,
+            INVITATION_FILE,
+            REPORT_FILE,
+            invitation_ics,
+            report_csv,
+            report_row,
+            resolve_output_dir,
+            run_folder,
+            write_text,
         )
         from meetings_dag_helpers.window import run_anchor
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the names of __all__, for type checkers (resolved lazily below)
     from airflow_provider_meetings.emulator.client import EmulatorClient
     from airflow_provider_meetings.emulator.config import (
         EmulatorConfig,

@@ -10,8 +10,8 @@ import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,16 +24,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8443, help="TCP port; 0 picks a free one (default 8443)")
     parser.add_argument("--state-file", help="persist meetings to this JSON file (survives restarts)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to each Graph request")
-    parser.add_argument("--rate-limit", type=float, default=None,
-                        help="Graph requests per second before 429 TooManyRequests (default: unlimited)")
-    parser.add_argument("--retry-after", type=int, default=1,
-                        help="Retry-After seconds on a rate-limit 429 (default 1)")
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        help="Graph requests per second before 429 TooManyRequests (default: unlimited)",
+    )
+    parser.add_argument(
+        "--retry-after", type=int, default=1, help="Retry-After seconds on a rate-limit 429 (default 1)"
+    )
     parser.add_argument("--no-retry-after", action="store_true", help="send rate-limit 429s without Retry-After")
     parser.add_argument("--token-lifetime", type=int, default=3600, help="access token lifetime in seconds")
     parser.add_argument("--ca-file", help="write the throwaway CA certificate (PEM) here")
     parser.add_argument("--ready-file", help="write a JSON file (url, ca_path, connection) once listening")
-    parser.add_argument("--certificate-file", action="append", default=[],
-                        help="register a PEM certificate on the app (repeatable)")
+    parser.add_argument(
+        "--certificate-file", action="append", default=[], help="register a PEM certificate on the app (repeatable)"
+    )
     parser.add_argument("--client-secret", help="the app's secret (default: the documented test secret)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every request to stderr")
     return parser

@@ -30,6 +30,11 @@ GRAPH_ROOTS = (
     "https://dod-graph.microsoft.us",
     "https://microsoftgraph.chinacloudapi.cn",
 )
+#: Application permissions the seeded app holds with admin consent (an app token's ``roles``):
+#: createOrGet needs OnlineMeetings.ReadWrite.All; resolving a UPN with GET /users needs User.Read.All.
+DEFAULT_APP_ROLES = ("OnlineMeetings.ReadWrite.All", "User.Read.All")
+#: Delegated permissions consented for the seeded app (a delegated token's ``scp``).
+DEFAULT_DELEGATED_SCOPES = ("OnlineMeetings.ReadWrite", "User.Read")
 #: The audience Entra expects in a federated (workload identity) assertion by default.
 DEFAULT_FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
 
@@ -93,6 +98,8 @@ class EmulatorConfig:
     :param federated_credentials: federated identity credentials of the app.
     :param users: the seeded users.
     :param refresh_tokens: refresh token -> user id (object id or UPN), for delegated mode.
+    :param app_roles: application permissions granted to the app (``roles`` of app tokens).
+    :param delegated_scopes: delegated permissions consented for the app (``scp`` of delegated tokens).
     :param token_lifetime: access token lifetime in seconds.
     :param latency_ms: latency added to every Graph HTTP request.
     :param rate_limit: Graph requests per second (createOrGet and GETs, batch items
@@ -113,9 +120,9 @@ class EmulatorConfig:
     certificates: list[str] = field(default_factory=list)
     federated_credentials: list[FederatedCredential] = field(default_factory=list)
     users: tuple[SeedUser, ...] = field(default_factory=default_users)
-    refresh_tokens: dict[str, str] = field(
-        default_factory=lambda: {DEFAULT_REFRESH_TOKEN: ORGANIZER_ID}
-    )
+    refresh_tokens: dict[str, str] = field(default_factory=lambda: {DEFAULT_REFRESH_TOKEN: ORGANIZER_ID})
+    app_roles: tuple[str, ...] = DEFAULT_APP_ROLES
+    delegated_scopes: tuple[str, ...] = DEFAULT_DELEGATED_SCOPES
     token_lifetime: int = 3600
     latency_ms: float = 0.0
     rate_limit: float | None = None
@@ -132,12 +139,9 @@ class EmulatorConfig:
         if unknown:
             raise TypeError(f"unknown emulator option(s): {', '.join(unknown)}")
         config = cls(**kwargs)
-        config.users = tuple(
-            u if isinstance(u, SeedUser) else SeedUser(**u) for u in config.users
-        )
+        config.users = tuple(u if isinstance(u, SeedUser) else SeedUser(**u) for u in config.users)
         config.federated_credentials = [
-            c if isinstance(c, FederatedCredential) else FederatedCredential(**c)
-            for c in config.federated_credentials
+            c if isinstance(c, FederatedCredential) else FederatedCredential(**c) for c in config.federated_credentials
         ]
         return config
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 from airflow_provider_meetings.emulator.service import EmulatorService, Reply
 

@@ -77,6 +77,10 @@ class Directory:
     certificates: list[RegisteredCertificate] = field(default_factory=list)
     federated_credentials: list[FederatedCredential] = field(default_factory=list)
     policy_user_ids: set[str] = field(default_factory=set)
+    #: Application permissions granted to the app (with admin consent): an app token's ``roles``.
+    app_roles: set[str] = field(default_factory=set)
+    #: Delegated permissions consented for the app: a delegated token's ``scp``.
+    delegated_scopes: set[str] = field(default_factory=set)
 
     @classmethod
     def from_config(cls, config: EmulatorConfig) -> Directory:
@@ -89,6 +93,8 @@ class Directory:
             users=tuple(config.users),
             refresh_tokens={},
             federated_credentials=list(config.federated_credentials),
+            app_roles=set(config.app_roles),
+            delegated_scopes=set(config.delegated_scopes),
         )
         for pem in config.certificates:
             directory.add_certificate(pem)

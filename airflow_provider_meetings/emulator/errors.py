@@ -56,9 +56,7 @@ class GraphError(Exception):
     :param headers: extra response headers (``Retry-After``, ``WWW-Authenticate``).
     """
 
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
@@ -70,9 +68,7 @@ class GraphError(Exception):
         return graph_error_body(self.code, self.message, request_id, client_request_id)
 
 
-def graph_error_body(
-    code: str, message: str, request_id: str, client_request_id: str
-) -> dict[str, Any]:
+def graph_error_body(code: str, message: str, request_id: str, client_request_id: str) -> dict[str, Any]:
     """``{"error": {"code", "message", "innerError": {...}}}`` as Graph returns it."""
     return {
         "error": {

@@ -5,8 +5,9 @@ from __future__ import annotations
 import collections
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 FAULT_KINDS = ("status", "drop", "slow", "non_json")
 TARGETS = ("graph", "token")

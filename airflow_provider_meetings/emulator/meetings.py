@@ -13,8 +13,9 @@ import re
 import secrets
 import string
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from airflow_provider_meetings.emulator.config import SeedUser
 from airflow_provider_meetings.emulator.errors import GraphError, bad_request
@@ -45,9 +46,7 @@ def parse_datetime(value: Any, field_name: str) -> int:
             f"{match['date']}T{match['h']}:{match['m']}:{match['s'] or '00'}", "%Y-%m-%dT%H:%M:%S"
         )
     except ValueError:
-        raise bad_request(
-            f"Cannot convert the literal '{value}' to the expected type 'Edm.DateTimeOffset'."
-        ) from None
+        raise bad_request(f"Cannot convert the literal '{value}' to the expected type 'Edm.DateTimeOffset'.") from None
     offset = datetime.timedelta(0)
     tz = match["tz"]
     if tz and tz not in ("Z", "z"):
@@ -127,9 +126,7 @@ class MeetingStore:
         self._by_key[key] = meeting
         self._by_id[meeting.resource["id"]] = meeting
 
-    def create_or_get(
-        self, tenant_id: str, organizer: SeedUser, body: Any
-    ) -> tuple[bool, dict[str, Any]]:
+    def create_or_get(self, tenant_id: str, organizer: SeedUser, body: Any) -> tuple[bool, dict[str, Any]]:
         """Apply createOrGet; returns ``(created, resource)``. Raises 400 :class:`GraphError`.
 
         An existing meeting is returned as stored: a changed subject or time in ``body``
@@ -192,14 +189,9 @@ def _new_meeting(
 ) -> dict[str, Any]:
     thread_token = base64.b64encode(secrets.token_bytes(36)).decode().replace("+", "a").replace("/", "b")
     thread_id = f"19:meeting_{thread_token}@thread.v2"
-    meeting_id = (
-        base64.urlsafe_b64encode(f"1*{organizer.id}*0**{thread_id}".encode()).rstrip(b"=").decode()
-    )
+    meeting_id = base64.urlsafe_b64encode(f"1*{organizer.id}*0**{thread_id}".encode()).rstrip(b"=").decode()
     context = f"%7b%22Tid%22%3a%22{tenant_id}%22%2c%22Oid%22%3a%22{organizer.id}%22%7d"
-    join_url = (
-        f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{thread_token}%40thread.v2/0"
-        f"?context={context}"
-    )
+    join_url = f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{thread_token}%40thread.v2/0?context={context}"
     sent = body.get("participants") or {}
     attendees = []
     for attendee in sent.get("attendees") or []:

@@ -39,9 +39,7 @@ def load_state(path: str | os.PathLike[str]) -> PersistedState:
     )
 
 
-def save_state(
-    path: str | os.PathLike[str], meetings: list[StoredMeeting], policies: dict[str, bool]
-) -> None:
+def save_state(path: str | os.PathLike[str], meetings: list[StoredMeeting], policies: dict[str, bool]) -> None:
     """Write the state atomically (a temp file in the same directory, then ``os.replace``)."""
     file = Path(path)
     file.parent.mkdir(parents=True, exist_ok=True)

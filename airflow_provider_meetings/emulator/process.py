@@ -10,8 +10,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from airflow_provider_meetings.emulator.client import EmulatorClient
 
@@ -69,11 +70,22 @@ def start_emulator_process(
     """
     with tempfile.TemporaryDirectory(prefix="meetings-emulator-") as tmp:
         ready_file = Path(tmp) / "ready.json"
-        args = [sys.executable, "-m", "airflow_provider_meetings.emulator", "--port", str(port),
-                "--ready-file", str(ready_file)]
-        for flag, value in (("--state-file", state_file), ("--latency-ms", latency_ms),
-                            ("--rate-limit", rate_limit), ("--token-lifetime", token_lifetime),
-                            ("--ca-file", ca_file or str(Path(tmp) / "ca.pem"))):
+        args = [
+            sys.executable,
+            "-m",
+            "airflow_provider_meetings.emulator",
+            "--port",
+            str(port),
+            "--ready-file",
+            str(ready_file),
+        ]
+        for flag, value in (
+            ("--state-file", state_file),
+            ("--latency-ms", latency_ms),
+            ("--rate-limit", rate_limit),
+            ("--token-lifetime", token_lifetime),
+            ("--ca-file", ca_file or str(Path(tmp) / "ca.pem")),
+        ):
             if value is not None:
                 args += [flag, str(value)]
         args += list(extra_args or [])

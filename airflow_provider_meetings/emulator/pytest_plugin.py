@@ -6,7 +6,8 @@ fixture is first used; without trustme the fixtures skip the test.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from airflow_provider_meetings.emulator.config import EmulatorConfig
 from airflow_provider_meetings.emulator.handle import EmulatorHandle
@@ -55,7 +56,8 @@ class RunningEmulator(EmulatorHandle):
 
         self._thread = serve_in_thread(self._server)
         log.info(
-            "meetings emulator listening on %s (%s)", self.url,
+            "meetings emulator listening on %s (%s)",
+            self.url,
             "loopback only" if self.is_loopback else f"bound to {self.host}: reachable from the network",
         )
         return self

@@ -41,9 +41,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 512
 
-    def __init__(
-        self, address: tuple[str, int], service: EmulatorService, tls_context: ssl.SSLContext
-    ) -> None:
+    def __init__(self, address: tuple[str, int], service: EmulatorService, tls_context: ssl.SSLContext) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.service = service
         self.tls_context = tls_context
@@ -122,7 +120,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         method = self.command
         headers = {k.lower(): v for k, v in self.headers.items()}
         if path.startswith(CONTROL_PREFIX + "/"):
-            self._send(handle_control(service, method, path[len(CONTROL_PREFIX):], body))
+            self._send(handle_control(service, method, path[len(CONTROL_PREFIX) :], body))
             return
         match = _DISCOVERY_RE.match(path)
         if match and method == "GET":

@@ -13,8 +13,9 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from airflow_provider_meetings.emulator.config import EmulatorConfig, FederatedCredential
@@ -34,8 +35,7 @@ from airflow_provider_meetings.emulator.tokens import TokenService
 log = logging.getLogger("airflow_provider_meetings.emulator")
 
 GRAPH_CONTENT_TYPE = (
-    "application/json;odata.metadata=minimal;odata.streaming=true;"
-    "IEEE754Compatible=false;charset=utf-8"
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 )
 MAX_BATCH = 20
 PROXY_502_HTML = (
@@ -148,7 +148,9 @@ class EmulatorService:
         """``GET /{tenant}/v2.0/.well-known/openid-configuration``."""
         if not self.directory.is_tenant(tenant):
             error = EntraError(
-                400, "invalid_tenant", 90002,
+                400,
+                "invalid_tenant",
+                90002,
                 f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
                 "and are signing into the correct cloud.",
             )
@@ -159,7 +161,9 @@ class EmulatorService:
             {
                 "token_endpoint": f"{base}/{tid}/oauth2/v2.0/token",
                 "token_endpoint_auth_methods_supported": [
-                    "client_secret_post", "private_key_jwt", "client_secret_basic",
+                    "client_secret_post",
+                    "private_key_jwt",
+                    "client_secret_basic",
                 ],
                 "jwks_uri": f"{base}/{tid}/discovery/v2.0/keys",
                 "response_modes_supported": ["query", "fragment", "form_post"],
@@ -186,8 +190,7 @@ class EmulatorService:
         """``POST /{tenant}/oauth2/v2.0/token``."""
         base = self.base_url
         endpoints = tuple(
-            f"{base}/{t}/oauth2/v2.0/token"
-            for t in (tenant, self.directory.tenant_id, self.directory.tenant_domain)
+            f"{base}/{t}/oauth2/v2.0/token" for t in (tenant, self.directory.tenant_id, self.directory.tenant_domain)
         )
         issuer = f"{base}/{self.directory.tenant_id}/v2.0"
         headers = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
@@ -199,7 +202,9 @@ class EmulatorService:
                 self.stats.token_errors += 1
                 log.info(
                     "token request refused: AADSTS%s %s (grant_type=%s)",
-                    error.code, error.error, form.get("grant_type"),
+                    error.code,
+                    error.error,
+                    form.get("grant_type"),
                 )
                 return Reply(error.status, error.body(correlation_id), headers)
         log.info("token issued (grant_type=%s)", form.get("grant_type"))
@@ -219,9 +224,7 @@ class EmulatorService:
         """One Graph request or batch item, with scripted faults and rate limiting."""
         request_id = str(uuid.uuid4())
         client_request_id = request.headers.get("client-request-id") or str(uuid.uuid4())
-        route = "$batch" if request.path.rstrip("/") == "/$batch" else _route_name(
-            request.method, request.path
-        )
+        route = "$batch" if request.path.rstrip("/") == "/$batch" else _route_name(request.method, request.path)
         if route == "$batch":
             # Unmatched faults are meant for the items; the envelope only takes faults whose
             # ``match`` names it explicitly.
@@ -263,8 +266,13 @@ class EmulatorService:
             else:
                 self.stats.count_graph(route, "dropped" if reply.drop else reply.status)
         if self.config.log_requests:
-            log.info("%s /%s%s -> %s", request.method, request.version, request.path,
-                     "dropped" if reply.drop else reply.status)
+            log.info(
+                "%s /%s%s -> %s",
+                request.method,
+                request.version,
+                request.path,
+                "dropped" if reply.drop else reply.status,
+            )
         return reply
 
     def _authenticate(self, headers: Mapping[str, str]) -> Any:
@@ -283,7 +291,8 @@ class EmulatorService:
             record = self.tokens.lookup(token)
         if record is None:
             raise GraphError(
-                401, "InvalidAuthenticationToken",
+                401,
+                "InvalidAuthenticationToken",
                 "IDX14100: JWT is not well formed, there are no dots (.).\n"
                 "The token needs to be in JWS or JWE Compact Serialization Format. "
                 "(JWS): 'EncodedHeader.EndcodedPayload.EncodedSignature'. "
@@ -293,8 +302,10 @@ class EmulatorService:
             )
         if record.expires_at <= time.time():
             raise GraphError(
-                401, "InvalidAuthenticationToken",
-                "Access token has expired or is not yet valid.", challenge,
+                401,
+                "InvalidAuthenticationToken",
+                "Access token has expired or is not yet valid.",
+                challenge,
             )
         return record
 
@@ -310,8 +321,10 @@ class EmulatorService:
                 if self.rate_limit_retry_after is not None:
                     headers["Retry-After"] = str(self.rate_limit_retry_after)
                 raise GraphError(
-                    429, "TooManyRequests",
-                    "Too many requests. The request has been throttled; retry later.", headers,
+                    429,
+                    "TooManyRequests",
+                    "Too many requests. The request has been throttled; retry later.",
+                    headers,
                 )
         if match["me"]:
             if not token.is_delegated:
@@ -321,7 +334,8 @@ class EmulatorService:
             user = self.directory.find_user(unquote(match["user"]))
             if user is None:
                 raise GraphError(
-                    404, "NotFound",
+                    404,
+                    "NotFound",
                     f"Resource '{unquote(match['user'])}' does not exist or one of its queried "
                     "reference-property objects are not present.",
                 )
@@ -336,9 +350,7 @@ class EmulatorService:
         context = f"{self.base_url}/{request.version}/$metadata#users('{user.id}')/onlineMeetings"
         if route == "createOrGet":
             if request.method != "POST":
-                raise GraphError(
-                    405, "BadRequest", f"The HTTP method '{request.method}' is not supported."
-                )
+                raise GraphError(405, "BadRequest", f"The HTTP method '{request.method}' is not supported.")
             body = self._json_body(request)
             with self.lock:
                 created, meeting = self.meetings.create_or_get(tenant_id, user, body)
@@ -356,9 +368,7 @@ class EmulatorService:
         expression = (query.get("$filter") or query.get("%24filter") or [""])[0]
         filter_match = _FILTER_RE.match(expression)
         if filter_match is None:
-            raise bad_request(
-                "Filter expression expected - /onlineMeetings?$filter=joinWebUrl eq '{joinWebUrl}'."
-            )
+            raise bad_request("Filter expression expected - /onlineMeetings?$filter=joinWebUrl eq '{joinWebUrl}'.")
         url = filter_match["v"].replace("''", "'")
         with self.lock:
             found = self.meetings.find_by_join_web_url(tenant_id, user.id, url)
@@ -373,8 +383,10 @@ class EmulatorService:
             try:
                 return json.loads(body)
             except ValueError:
-                raise bad_request("Unable to read JSON request payload. Please ensure Content-Type "
-                                  "header is set and payload is of valid JSON format.") from None
+                raise bad_request(
+                    "Unable to read JSON request payload. Please ensure Content-Type "
+                    "header is set and payload is of valid JSON format."
+                ) from None
         if body is None:
             raise bad_request("Empty Payload. JSON content expected.")
         return body

@@ -10,8 +10,9 @@ import base64
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from airflow_provider_meetings.emulator.config import GRAPH_ROOTS
 from airflow_provider_meetings.emulator.directory import Directory
@@ -31,17 +32,26 @@ class AccessToken:
     :param client_id: app it was issued to.
     :param user_id: the signed-in user (delegated tokens), ``None`` for app tokens.
     :param expires_at: epoch seconds.
+    :param roles: application permissions (the ``roles`` claim of an app token).
+    :param scopes: delegated permissions (the ``scp`` claim of a delegated token).
     """
 
     tenant_id: str
     client_id: str
     user_id: str | None
     expires_at: float
+    roles: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
 
     @property
     def is_delegated(self) -> bool:
         """Whether the token acts as a user (``/me`` is allowed)."""
         return self.user_id is not None
+
+    def grants(self, permission: str) -> bool:
+        """Whether the token carries ``permission`` (a role for app tokens, a scope for delegated ones)."""
+        held = self.scopes if self.is_delegated else self.roles
+        return permission.lower() in {p.lower() for p in held}
 
 
 class TokenService:
@@ -109,23 +119,31 @@ class TokenService:
         grant_type = form.get("grant_type", "")
         if not grant_type:
             raise EntraError(
-                400, "invalid_request", 900144,
+                400,
+                "invalid_request",
+                900144,
                 "The request body must contain the following parameter: 'grant_type'.",
             )
         if grant_type not in ("client_credentials", "refresh_token"):
             raise EntraError(
-                400, "unsupported_grant_type", 70003,
+                400,
+                "unsupported_grant_type",
+                70003,
                 "The app requested an unsupported grant type.",
             )
         client_id = form.get("client_id", "")
         if not client_id:
             raise EntraError(
-                400, "invalid_request", 900144,
+                400,
+                "invalid_request",
+                900144,
                 "The request body must contain the following parameter: 'client_id'.",
             )
         if client_id.lower() != directory.client_id:
             raise EntraError(
-                400, "unauthorized_client", 700016,
+                400,
+                "unauthorized_client",
+                700016,
                 f"Application with identifier '{client_id}' was not found in the directory "
                 f"'{directory.tenant_domain}'. This can happen if the application has not been "
                 "installed by the administrator of the tenant or consented to by any user in the "
@@ -135,7 +153,9 @@ class TokenService:
         scopes = form.get("scope", "").split()
         if not scopes:
             raise EntraError(
-                400, "invalid_request", 900144,
+                400,
+                "invalid_request",
+                900144,
                 "The request body must contain the following parameter: 'scope'.",
             )
         if grant_type == "client_credentials":
@@ -157,6 +177,8 @@ class TokenService:
             client_id=self.directory.client_id,
             user_id=user_id,
             expires_at=time.time() + self.lifetime,
+            roles=frozenset() if user_id else frozenset(self.directory.app_roles),
+            scopes=frozenset(self.directory.delegated_scopes) if user_id else frozenset(),
         )
         return {
             "token_type": "Bearer",
@@ -187,23 +209,23 @@ class TokenService:
 
     # -- client authentication --------------------------------------------------------------
 
-    def _authenticate_client(
-        self, form: Mapping[str, str], token_endpoints: tuple[str, ...]
-    ) -> None:
+    def _authenticate_client(self, form: Mapping[str, str], token_endpoints: tuple[str, ...]) -> None:
         secret = form.get("client_secret")
         assertion = form.get("client_assertion")
         if secret is not None and assertion is not None:
             raise EntraError(
-                400, "invalid_request", 90015,
+                400,
+                "invalid_request",
+                90015,
                 "Requested query string is too long. Only one client credential may be presented.",
             )
         if secret is not None:
             expected = self.directory.client_secret
-            if expected is None or not secrets.compare_digest(
-                secret.encode(), expected.encode()
-            ):
+            if expected is None or not secrets.compare_digest(secret.encode(), expected.encode()):
                 raise EntraError(
-                    401, "invalid_client", 7000215,
+                    401,
+                    "invalid_client",
+                    7000215,
                     "Invalid client secret provided. Ensure the secret being sent in the request "
                     "is the client secret value, not the client secret ID, for a secret added to "
                     f"app '{self.directory.client_id}'.",
@@ -212,16 +234,18 @@ class TokenService:
         if assertion is not None:
             if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
                 raise EntraError(
-                    400, "invalid_request", 50027,
-                    "Invalid client_assertion_type; expected "
-                    f"'{CLIENT_ASSERTION_TYPE}'.",
+                    400,
+                    "invalid_request",
+                    50027,
+                    f"Invalid client_assertion_type; expected '{CLIENT_ASSERTION_TYPE}'.",
                 )
             self._verify_assertion(assertion, token_endpoints)
             return
         raise EntraError(
-            401, "invalid_client", 7000218,
-            "The request body must contain the following parameter: 'client_assertion' or "
-            "'client_secret'.",
+            401,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         )
 
     def _verify_assertion(self, assertion: str, token_endpoints: tuple[str, ...]) -> None:
@@ -232,7 +256,9 @@ class TokenService:
             claims = jwt.decode(assertion, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise EntraError(
-                401, "invalid_client", 50027,
+                401,
+                "invalid_client",
+                50027,
                 "JWT token is invalid or malformed.",
             ) from None
         client_id = self.directory.client_id
@@ -255,13 +281,17 @@ class TokenService:
         client_id = self.directory.client_id
         if str(claims.get("sub", "")).lower() != client_id:
             raise EntraError(
-                401, "invalid_client", 700021,
+                401,
+                "invalid_client",
+                700021,
                 "Client assertion application identifier doesn't match 'client_id' parameter.",
             )
         cert = self.directory.find_certificate(header)
         if cert is None:
             raise EntraError(
-                401, "invalid_client", 700027,
+                401,
+                "invalid_client",
+                700027,
                 "The certificate with identifier used to sign the client assertion is not "
                 f"registered on application. [Reason - The key was not found., Please visit the "
                 f"Azure Portal, Graph Explorer or directly use MS Graph to see configured keys "
@@ -270,37 +300,38 @@ class TokenService:
         algorithm = header.get("alg")
         if algorithm not in ("RS256", "PS256"):
             raise EntraError(
-                401, "invalid_client", 5002738,
+                401,
+                "invalid_client",
+                5002738,
                 f"Invalid JWT token. '{algorithm}' is not a supported signature algorithm.",
             )
         self._decode_verified(assertion, cert.public_key(), algorithm, audience=None)
         if not _audience_matches(claims.get("aud"), token_endpoints):
             raise EntraError(
-                401, "invalid_client", 700212,
+                401,
+                "invalid_client",
+                700212,
                 "The audience of the client assertion is not the token endpoint of this tenant.",
             )
 
-    def _verify_federated_assertion(
-        self, assertion: str, header: dict[str, Any], claims: dict[str, Any]
-    ) -> None:
+    def _verify_federated_assertion(self, assertion: str, header: dict[str, Any], claims: dict[str, Any]) -> None:
         issuer, subject = claims.get("iss"), claims.get("sub")
-        matches = [
-            c
-            for c in self.directory.federated_credentials
-            if c.issuer == issuer and c.subject == subject
-        ]
+        matches = [c for c in self.directory.federated_credentials if c.issuer == issuer and c.subject == subject]
         if not matches:
             raise EntraError(
-                401, "invalid_client", 70021,
+                401,
+                "invalid_client",
+                70021,
                 "No matching federated identity record found for presented assertion. "
                 f"Assertion Issuer: '{issuer}'. Assertion Subject: '{subject}'.",
             )
         credential = matches[0]
         if not _audience_matches(claims.get("aud"), (credential.audience,)):
             raise EntraError(
-                401, "invalid_client", 700212,
-                "No matching federated identity record found for presented assertion audience "
-                f"'{claims.get('aud')}'.",
+                401,
+                "invalid_client",
+                700212,
+                f"No matching federated identity record found for presented assertion audience '{claims.get('aud')}'.",
             )
         if credential.public_key_pem:
             from cryptography.hazmat.primitives import serialization
@@ -324,12 +355,16 @@ class TokenService:
             )
         except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
             raise EntraError(
-                401, "invalid_client", 700024,
+                401,
+                "invalid_client",
+                700024,
                 "Client assertion is not within its valid time range.",
             ) from None
         except jwt.PyJWTError:
             raise EntraError(
-                401, "invalid_client", 7000274,
+                401,
+                "invalid_client",
+                7000274,
                 "Key was found, but use of the key to verify the signature failed.",
             ) from None
 
@@ -342,7 +377,9 @@ class TokenService:
         resources = [s for s in scopes if s.lower() not in RESERVED_SCOPES]
         if len(resources) != 1 or not resources[0].endswith("/.default"):
             raise EntraError(
-                400, "invalid_scope", 1002012,
+                400,
+                "invalid_scope",
+                1002012,
                 f"The provided value for scope {' '.join(scopes)} is not valid. Client credential "
                 "flows must have a scope value with /.default suffixed to the resource identifier "
                 "(application ID URI).",
@@ -360,7 +397,9 @@ class TokenService:
     def _check_resource(self, resource: str, base_url: str) -> None:
         if resource.rstrip("/").lower() not in {r.lower() for r in self._resource_roots(base_url)}:
             raise EntraError(
-                400, "invalid_resource", 500011,
+                400,
+                "invalid_resource",
+                500011,
                 f"The resource principal named {resource} was not found in the tenant named "
                 f"{self.directory.tenant_domain}. This can happen if the application has not been "
                 "installed by the administrator of the tenant or consented to by any user in the "
@@ -370,13 +409,17 @@ class TokenService:
     def _redeem_refresh_token(self, refresh_token: str) -> str:
         if not refresh_token:
             raise EntraError(
-                400, "invalid_request", 900144,
+                400,
+                "invalid_request",
+                900144,
                 "The request body must contain the following parameter: 'refresh_token'.",
             )
         user_id = self.directory.refresh_tokens.get(refresh_token)
         if user_id is None:
             raise EntraError(
-                400, "invalid_grant", 9002313,
+                400,
+                "invalid_grant",
+                9002313,
                 "Invalid request. Request is malformed or invalid.",
             )
         return user_id
@@ -391,11 +434,15 @@ def _audience_matches(aud: Any, expected: tuple[str, ...]) -> bool:
 def _check_times(claims: Mapping[str, Any]) -> None:
     now = time.time()
     exp, nbf = claims.get("exp"), claims.get("nbf")
-    if not isinstance(exp, (int, float)) or exp + ASSERTION_LEEWAY_S < now or (
-        isinstance(nbf, (int, float)) and nbf - ASSERTION_LEEWAY_S > now
+    if (
+        not isinstance(exp, (int, float))
+        or exp + ASSERTION_LEEWAY_S < now
+        or (isinstance(nbf, (int, float)) and nbf - ASSERTION_LEEWAY_S > now)
     ):
         raise EntraError(
-            401, "invalid_client", 700024,
+            401,
+            "invalid_client",
+            700024,
             "Client assertion is not within its valid time range.",
         )
 

@@ -21,12 +21,12 @@ from airflow.sdk import BaseHook
 from airflow_provider_meetings import __version__
 from airflow_provider_meetings.connection_settings import CLOUDS, ConnectionSettings, parse_connection
 from airflow_provider_meetings.exceptions import (
+    RETRYABLE_STATUSES,
     AuthenticationError,
     ConnectionConfigError,
     GraphAPIError,
     InvalidMeetingRequestError,
     RetriesExhaustedError,
-    RETRYABLE_STATUSES,
     authentication_error_from_msal,
     describe_error,
     graph_error_from_response,
@@ -51,9 +51,7 @@ TOKEN_REFRESH_MARGIN = 300.0
 MSAL_REPLAY_SECONDS = 5.0
 _REPLAY_MARGIN = 0.2
 
-_PEM_KEY_RE = re.compile(
-    rb"-----BEGIN ((?:ENCRYPTED |RSA |EC )?PRIVATE KEY)-----.+?-----END \1-----", re.DOTALL
-)
+_PEM_KEY_RE = re.compile(rb"-----BEGIN ((?:ENCRYPTED |RSA |EC )?PRIVATE KEY)-----.+?-----END \1-----", re.DOTALL)
 _PEM_CERT_RE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 
 
@@ -207,9 +205,7 @@ class OnlineMeetingsHook(BaseHook):
         from airflow.sdk.log import mask_secret
 
         conn = self.get_connection(self.conn_id)
-        settings = parse_connection(
-            login=conn.login, password=conn.password, host=conn.host, extra=conn.extra_dejson
-        )
+        settings = parse_connection(login=conn.login, password=conn.password, host=conn.host, extra=conn.extra_dejson)
         for secret in (settings.client_secret, settings.private_key_password, settings.refresh_token):
             if secret:
                 mask_secret(secret)
@@ -528,8 +524,11 @@ class OnlineMeetingsHook(BaseHook):
                     return response
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 error = graph_error_from_response(
-                    response.status_code, response.headers, response.content,
-                    user_id=user_id, retry_after=retry_after,
+                    response.status_code,
+                    response.headers,
+                    response.content,
+                    user_id=user_id,
+                    retry_after=retry_after,
                 )
                 if _is_expired_token(error) and not token_refreshed:
                     token_refreshed = True
@@ -544,7 +543,11 @@ class OnlineMeetingsHook(BaseHook):
             retries += 1
             self.log.info(
                 "%s: %s, retry %d/%d in %.1fs%s",
-                what, describe_error(error), retries, policy.max_retries, wait,
+                what,
+                describe_error(error),
+                retries,
+                policy.max_retries,
+                wait,
                 " (Retry-After)" if retry_after is not None else "",
             )
             self._sleep(wait)
@@ -663,7 +666,9 @@ class OnlineMeetingsHook(BaseHook):
         settings = self.settings
         concurrency = settings.bulk_concurrency if max_concurrency is None else max_concurrency
         if not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_BULK_CONCURRENCY:
-            raise ValueError(f"max_concurrency must be a whole number from 1 to {MAX_BULK_CONCURRENCY}, got {concurrency!r}")
+            raise ValueError(
+                f"max_concurrency must be a whole number from 1 to {MAX_BULK_CONCURRENCY}, got {concurrency!r}"
+            )
         engine = BulkEngine(
             _BatchTransport(self, pool_size=concurrency),
             prepare=self.prepare,

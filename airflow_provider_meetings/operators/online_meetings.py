@@ -230,8 +230,14 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
         self.log.info(
             "createOrGet: %d/%d done (%.1f/s), %d ok, %d failed, %d retries, %d throttled (429), "
             "%d batches in flight at most%s",
-            progress.done, progress.total, progress.rate, progress.succeeded, progress.failed,
-            progress.retries, progress.throttled, progress.concurrency,
+            progress.done,
+            progress.total,
+            progress.rate,
+            progress.succeeded,
+            progress.failed,
+            progress.retries,
+            progress.throttled,
+            progress.concurrency,
             f", paced at {progress.paced_rate:.1f}/s" if progress.paced_rate else "",
         )
 
@@ -253,14 +259,19 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
         created = sum(1 for result in results if result.created)
         self.log.info(
             "%d meeting(s): %d created, %d already existed, %d failed",
-            len(results), created, len(results) - created - len(failed), len(failed),
+            len(results),
+            created,
+            len(results) - created - len(failed),
+            len(failed),
         )
         if not failed:
             return output
         for result in failed:
             self.log.error("meetings[%d] external_id=%s failed: %s", result.index, result.external_id, result.error)
         context["ti"].xcom_push(key="results", value=output)
-        named = "; ".join(f"{r.external_id or f'meetings[{r.index}]'}: {r.error}" for r in failed[:_FAILURES_IN_MESSAGE])
+        named = "; ".join(
+            f"{r.external_id or f'meetings[{r.index}]'}: {r.error}" for r in failed[:_FAILURES_IN_MESSAGE]
+        )
         more = len(failed) - _FAILURES_IN_MESSAGE
         message = (
             f"{len(failed)} of {len(results)} meeting(s) failed (the other {len(results) - len(failed)} are done): "

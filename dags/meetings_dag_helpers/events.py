@@ -198,7 +198,7 @@ def event_external_id(dag_id: str, event_key: str) -> str:
 def event_key_of(dag_id: str, external_id: str) -> str:
     """Inverse of :func:`event_external_id`."""
     prefix = f"{dag_id}-"
-    return external_id[len(prefix):] if external_id.startswith(prefix) else external_id
+    return external_id[len(prefix) :] if external_id.startswith(prefix) else external_id
 
 
 def meeting_kwargs(

@@ -195,8 +195,18 @@ def _err(code: str) -> dict[str, Any]:
         (_entry(9, 201, MEETING), RETRY, 0, None),
     ],
     ids=[
-        "created", "existing", "throttled", "throttled-lowercase-header", "unavailable", "proxy-502",
-        "gateway-timeout", "forbidden", "not-found", "bad-request", "unauthorized", "200-without-body",
+        "created",
+        "existing",
+        "throttled",
+        "throttled-lowercase-header",
+        "unavailable",
+        "proxy-502",
+        "gateway-timeout",
+        "forbidden",
+        "not-found",
+        "bad-request",
+        "unauthorized",
+        "200-without-body",
         "missing-entry",
     ],
 )
@@ -212,7 +222,9 @@ def test_classify_batch_response(entry: dict[str, Any], kind: str, status: int, 
 
 def test_classify_batch_response_keeps_the_order_sent() -> None:
     sent = [(i, USER) for i in (5, 1, 9)]
-    payload = {"responses": [_entry(9, 201, {"id": "m9"}), _entry(5, 200, {"id": "m5"}), _entry(1, 403, _err("Forbidden"))]}
+    payload = {
+        "responses": [_entry(9, 201, {"id": "m9"}), _entry(5, 200, {"id": "m5"}), _entry(1, 403, _err("Forbidden"))]
+    }
     outcomes = classify_batch_response(sent, payload)
     assert [o.index for o in outcomes] == [5, 1, 9]
     assert [o.kind for o in outcomes] == [OK, FAILED, OK]
@@ -547,7 +559,9 @@ def test_concurrency_bounds_batches_in_flight() -> None:
 def test_a_list_over_the_documented_size_is_refused_before_anything_is_sent() -> None:
     transport = FakeTransport()
     specs = (spec(f"e{i}") for i in range(MAX_BULK_ITEMS + 1))
-    with pytest.raises(InvalidMeetingRequestError, match=r"meetings: has 10,001 items; one bulk call takes at most 10,000"):
+    with pytest.raises(
+        InvalidMeetingRequestError, match=r"meetings: has 10,001 items; one bulk call takes at most 10,000"
+    ):
         engine(transport).run(specs)
     assert transport.batch_sizes == []
 

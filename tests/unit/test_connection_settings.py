@@ -57,7 +57,9 @@ def test_verify(value, expected):
 
 
 def test_tuning_extras():
-    s = settings(timeout="12.5", max_retries="2", max_retry_wait=30, bulk_concurrency=8, proxies='{"https": "http://p:3128"}')
+    s = settings(
+        timeout="12.5", max_retries="2", max_retry_wait=30, bulk_concurrency=8, proxies='{"https": "http://p:3128"}'
+    )
     assert s.timeout == 12.5
     assert (s.retry.max_retries, s.retry.max_total_wait) == (2, 30.0)
     assert s.bulk_concurrency == 8
@@ -116,7 +118,9 @@ def test_secrets_stay_out_of_repr():
         pytest.param({"tenant_id": "a/b"}, "tenant_id", "not a tenant id", id="tenant-with-slash"),
         pytest.param({"cloud": "mars"}, "cloud", "'mars' is not one of", id="unknown-cloud"),
         pytest.param({"api_version": "v2"}, "api_version", "not one of", id="unknown-api-version"),
-        pytest.param({"cloud": "usgov", "api_version": "beta"}, "api_version", "only in the global cloud", id="beta-sovereign"),
+        pytest.param(
+            {"cloud": "usgov", "api_version": "beta"}, "api_version", "only in the global cloud", id="beta-sovereign"
+        ),
         pytest.param({"host": "http://graph.example.com"}, "host", "plain http", id="http-graph-not-loopback"),
         pytest.param({"authority_host": "http://127.0.0.1:8443"}, "authority_host", "only https", id="http-authority"),
         pytest.param({"host": "https://graph.microsoft.com/v1.0"}, "host", "api_version", id="host-with-version"),
@@ -138,7 +142,9 @@ def test_secrets_stay_out_of_repr():
             "keep one credential",
             id="cert-and-federated",
         ),
-        pytest.param({"default_user_id": "../x"}, "default_user_id", "neither an Entra object id", id="bad-default-user"),
+        pytest.param(
+            {"default_user_id": "../x"}, "default_user_id", "neither an Entra object id", id="bad-default-user"
+        ),
     ],
 )
 def test_refused(kwargs, field, fragment):

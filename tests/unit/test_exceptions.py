@@ -130,7 +130,8 @@ def test_plain_exceptions_are_not_permanent():
         pytest.param(GraphAPIError(429, "TooManyRequests", "slow down"), "429 TooManyRequests", id="graph"),
         pytest.param(
             AuthenticationError("temporarily_unavailable", "AADSTS50196: loop\nTrace ID: x", permanent=False),
-            "temporarily_unavailable AADSTS50196: loop", id="entra",
+            "temporarily_unavailable AADSTS50196: loop",
+            id="entra",
         ),
         pytest.param(ConnectionResetError("peer"), "ConnectionResetError", id="network"),
     ],

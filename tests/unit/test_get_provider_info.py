@@ -25,7 +25,11 @@ def airflow_schema(name: str) -> dict:
 def test_entry_point_points_here_and_package_name_is_the_distribution():
     (ep,) = [ep for ep in entry_points(group="apache_airflow_provider") if ep.dist.name == "airflow-provider-meetings"]
     assert ep.load() is get_provider_info
-    assert INFO["package-name"] == distribution("airflow-provider-meetings").metadata["Name"] == "airflow-provider-meetings"
+    assert (
+        INFO["package-name"]
+        == distribution("airflow-provider-meetings").metadata["Name"]
+        == "airflow-provider-meetings"
+    )
 
 
 def test_matches_airflows_runtime_schema():

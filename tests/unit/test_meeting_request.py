@@ -127,7 +127,9 @@ def test_body_with_everything():
         subject="Office hours",
         start_date_time="2026-11-28T10:00:00+01:00",
         end_date_time=pendulum.datetime(2026, 11, 28, 10, tz="UTC"),
-        participants={"attendees": ["pat@contoso.com", GUID, {"upn": "x@contoso.com", "identity": {"user": {"id": GUID}}}]},
+        participants={
+            "attendees": ["pat@contoso.com", GUID, {"upn": "x@contoso.com", "identity": {"user": {"id": GUID}}}]
+        },
         chat_info={"threadId": "19:abc@thread.v2"},
     )
     assert body == {

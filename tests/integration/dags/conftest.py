@@ -7,6 +7,7 @@ that use the session's home.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -37,7 +38,11 @@ class SampleAirflow:
         """Run ``airflow <args>``; fail the test with the output's tail if it fails."""
         result = subprocess.run(
             [sys.executable, "-m", "airflow", *args],
-            env=self.env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            cwd=REPO,
         )
         if result.returncode != 0:
             output = (result.stdout + result.stderr)[-6000:]
@@ -46,7 +51,7 @@ class SampleAirflow:
 
     def dags_test(self, dag_id: str, logical_date: str) -> subprocess.CompletedProcess[str]:
         """``airflow dags test`` with the DAG's output redirected to :attr:`output_dir`."""
-        conf = '{"output_dir": "%s"}' % self.output_dir.as_posix()
+        conf = json.dumps({"output_dir": self.output_dir.as_posix()})
         return self.airflow("dags", "test", dag_id, logical_date, "-c", conf)
 
 

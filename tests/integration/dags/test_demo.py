@@ -23,7 +23,10 @@ def run_demo(demo_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     return subprocess.run(
         [sys.executable, str(DEMO), "--demo-dir", str(demo_dir)],
-        env=env, capture_output=True, text=True, timeout=150,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=150,
     )
 
 
@@ -59,7 +62,10 @@ def test_ctrl_c_stops_the_emulator(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     process = subprocess.Popen(
         [sys.executable, str(DEMO), "--demo-dir", str(tmp_path)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60

@@ -24,13 +24,28 @@ NEXT_DAY = "2026-12-08T05:00:00+00:00"
 #: What dags/data/events.csv must become for the 2026-12-07 run:
 #: key -> (organizer object id, subject, start UTC, end UTC, attendee UPNs)
 EXPECTED_EVENTS = {
-    "course-ml101-2026-12-07": (ADELE, "ML 101 lecture: gradient descent", "2026-12-07T08:00:00", "2026-12-07T09:30:00",
-                                ["alexw@contoso.example", "meganb@contoso.example"]),
-    "interview-4711": (ALEX, "Interview: senior data engineer, candidate 4711", "2026-12-07T10:00:00",
-                       "2026-12-07T10:45:00", ["meganb@contoso.example"]),
+    "course-ml101-2026-12-07": (
+        ADELE,
+        "ML 101 lecture: gradient descent",
+        "2026-12-07T08:00:00",
+        "2026-12-07T09:30:00",
+        ["alexw@contoso.example", "meganb@contoso.example"],
+    ),
+    "interview-4711": (
+        ALEX,
+        "Interview: senior data engineer, candidate 4711",
+        "2026-12-07T10:00:00",
+        "2026-12-07T10:45:00",
+        ["meganb@contoso.example"],
+    ),
     # No end in the file: the default 30 minutes.
-    "ticket-INC-1042": (MEGAN, "Incident review INC-1042", "2026-12-07T14:00:00", "2026-12-07T14:30:00",
-                        ["alexw@contoso.example", "adelev@contoso.example"]),
+    "ticket-INC-1042": (
+        MEGAN,
+        "Incident review INC-1042",
+        "2026-12-07T14:00:00",
+        "2026-12-07T14:30:00",
+        ["alexw@contoso.example", "adelev@contoso.example"],
+    ),
 }
 
 
@@ -72,7 +87,10 @@ def test_weekly_dag_books_one_meeting_for_the_run(first_runs: Any, graph_emulato
     assert entry["user_id"] == ADELE
     assert meeting["subject"] == "Data team office hour (2026-12-07)"
     # anchor 07:00 UTC + 360 min offset, 60 min long
-    assert (utc(meeting["startDateTime"]), utc(meeting["endDateTime"])) == ("2026-12-07T13:00:00", "2026-12-07T14:00:00")
+    assert (utc(meeting["startDateTime"]), utc(meeting["endDateTime"])) == (
+        "2026-12-07T13:00:00",
+        "2026-12-07T14:00:00",
+    )
     assert attendee_upns(meeting) == ["alexw@contoso.example", "meganb@contoso.example"]
 
     (row,) = report(first_runs, WEEKLY, "20261207T070000Z")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-
 from emulator_testlib import GRAPH_SCOPE, make_app, make_session
 
 PLUGIN = "airflow_provider_meetings.emulator.pytest_plugin"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import email.utils
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
+from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
 
 from airflow_provider_meetings.emulator.config import MEGAN_ID, NOPOLICY_ID, ORGANIZER_ID
-from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
 
 pytestmark = pytest.mark.integration
 
@@ -21,14 +22,24 @@ JSON = {"Content-Type": "application/json"}
 
 
 def item(i: int | str, external_id: str, user: str = ORGANIZER_ID) -> dict[str, Any]:
-    return {"id": str(i), "method": "POST", "url": create_path(user), "headers": JSON,
-            "body": {"externalId": external_id}}
+    return {
+        "id": str(i),
+        "method": "POST",
+        "url": create_path(user),
+        "headers": JSON,
+        "body": {"externalId": external_id},
+    }
 
 
 def test_batch_creates_and_reports_per_item(graph: Graph, emu: Any) -> None:
     graph("POST", ADELE, json={"externalId": "b1"})
-    requests_ = [item(1, "b1"), item(2, "b2"), item(3, "b3", NOPOLICY_ID), item(4, "b4", MEGAN_ID),
-                 {"id": "5", "method": "POST", "url": ADELE, "headers": JSON, "body": {}}]
+    requests_ = [
+        item(1, "b1"),
+        item(2, "b2"),
+        item(3, "b3", NOPOLICY_ID),
+        item(4, "b4", MEGAN_ID),
+        {"id": "5", "method": "POST", "url": ADELE, "headers": JSON, "body": {}},
+    ]
     response = graph("POST", "/$batch", json={"requests": requests_})
     assert response.status_code == 200
     by_id = {r["id"]: r for r in response.json()["responses"]}
@@ -42,10 +53,16 @@ def test_batch_creates_and_reports_per_item(graph: Graph, emu: Any) -> None:
 
 def test_batch_item_urls_with_version_and_get(graph: Graph) -> None:
     created = graph("POST", ADELE, json={"externalId": "bg"}).json()
-    response = graph("POST", "/$batch", json={"requests": [
-        {"id": "a", "method": "GET", "url": f"/users/{ORGANIZER_ID}/onlineMeetings/{created['id']}"},
-        {"id": "b", "method": "POST", "url": f"/v1.0{ADELE}", "headers": JSON, "body": {"externalId": "bg"}},
-    ]})
+    response = graph(
+        "POST",
+        "/$batch",
+        json={
+            "requests": [
+                {"id": "a", "method": "GET", "url": f"/users/{ORGANIZER_ID}/onlineMeetings/{created['id']}"},
+                {"id": "b", "method": "POST", "url": f"/v1.0{ADELE}", "headers": JSON, "body": {"externalId": "bg"}},
+            ]
+        },
+    )
     statuses = {r["id"]: (r["status"], r["body"]["id"]) for r in response.json()["responses"]}
     assert statuses == {"a": (200, created["id"]), "b": (200, created["id"])}
 
@@ -110,8 +127,12 @@ def test_latency_is_added_once_per_request_and_concurrent(graph: Graph, emu: Any
 
     def call(i: int) -> None:
         session = make_session(emu.ca_path)
-        session.post(f"{emu.url}/v1.0{ADELE}", json={"externalId": f"c{i}"},
-                     headers={"Authorization": f"Bearer {app_token}"}, timeout=10)
+        session.post(
+            f"{emu.url}/v1.0{ADELE}",
+            json={"externalId": f"c{i}"},
+            headers={"Authorization": f"Bearer {app_token}"},
+            timeout=10,
+        )
 
     start = time.monotonic()
     threads = [threading.Thread(target=call, args=(i,)) for i in range(10)]
@@ -218,7 +239,6 @@ def test_reset_clears_everything(graph: Graph, emu: Any) -> None:
     stats = emu.stats()
     assert (stats["meetings"], stats["latency_ms"], stats["rate_limit"], stats["pending_faults"]) == (0, 0.0, None, 0)
     assert graph("POST", ADELE, json={"externalId": "r"}).status_code == 201
-
 
 
 @pytest.mark.parametrize("order", ["reverse", "shuffle"])

@@ -37,4 +37,6 @@ def test_standup_meeting_is_created_once(graph_emulator, tmp_path, monkeypatch):
     assert stored["external_id"] == "standup-2030-01-07"
     assert stored["meeting"]["participants"]["attendees"][0]["upn"] == "alexw@contoso.example"
     assert graph_emulator.stats()["by_route"]["createOrGet"] == {"429": 1, "201": 1, "200": 1}
+
+
 # [END emulator_docs_example]

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import pytest
-
 from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
 
 pytestmark = pytest.mark.integration
@@ -99,8 +98,12 @@ def test_client_secret_token(emu: Any, session: Any) -> None:
 def test_raw_token_response_fields(emu: Any) -> None:
     response = post_token(
         emu,
-        {"grant_type": "client_credentials", "client_id": emu.client_id,
-         "client_secret": emu.client_secret, "scope": "https://graph.microsoft.us/.default"},
+        {
+            "grant_type": "client_credentials",
+            "client_id": emu.client_id,
+            "client_secret": emu.client_secret,
+            "scope": "https://graph.microsoft.us/.default",
+        },
     )
     body = response.json()
     assert response.status_code == 200
@@ -110,8 +113,12 @@ def test_raw_token_response_fields(emu: Any) -> None:
 
 
 def test_tokens_are_unique(emu: Any) -> None:
-    form = {"grant_type": "client_credentials", "client_id": emu.client_id,
-            "client_secret": emu.client_secret, "scope": GRAPH_SCOPE[0]}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": emu.client_id,
+        "client_secret": emu.client_secret,
+        "scope": GRAPH_SCOPE[0],
+    }
     tokens = {post_token(emu, form).json()["access_token"] for _ in range(5)}
     assert len(tokens) == 5
 
@@ -129,29 +136,46 @@ def test_tokens_are_unique(emu: Any) -> None:
 )
 def test_accepted_scopes(emu: Any, scope: str) -> None:
     scope = scope.replace("EMULATOR", emu.url)
-    form = {"grant_type": "client_credentials", "client_id": emu.client_id,
-            "client_secret": emu.client_secret, "scope": scope}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": emu.client_id,
+        "client_secret": emu.client_secret,
+        "scope": scope,
+    }
     assert post_token(emu, form).status_code == 200
 
 
 @pytest.mark.parametrize(
     ("form_changes", "status", "error", "code"),
     [
-        pytest.param({"client_id": "00000000-0000-0000-0000-000000000001"}, 400, "unauthorized_client", 700016,
-                     id="unknown-client"),
+        pytest.param(
+            {"client_id": "00000000-0000-0000-0000-000000000001"},
+            400,
+            "unauthorized_client",
+            700016,
+            id="unknown-client",
+        ),
         pytest.param({"client_secret": "wrong"}, 401, "invalid_client", 7000215, id="wrong-secret"),
         pytest.param({"client_secret": None}, 401, "invalid_client", 7000218, id="no-credential"),
-        pytest.param({"scope": "https://graph.microsoft.com/User.Read"}, 400, "invalid_scope", 1002012,
-                     id="scope-without-default"),
-        pytest.param({"scope": "https://example.org/.default"}, 400, "invalid_resource", 500011,
-                     id="unknown-resource"),
+        pytest.param(
+            {"scope": "https://graph.microsoft.com/User.Read"},
+            400,
+            "invalid_scope",
+            1002012,
+            id="scope-without-default",
+        ),
+        pytest.param({"scope": "https://example.org/.default"}, 400, "invalid_resource", 500011, id="unknown-resource"),
         pytest.param({"scope": None}, 400, "invalid_request", 900144, id="no-scope"),
         pytest.param({"grant_type": "password"}, 400, "unsupported_grant_type", 70003, id="grant-type"),
     ],
 )
 def test_token_errors(emu: Any, form_changes: dict[str, Any], status: int, error: str, code: int) -> None:
-    form: dict[str, Any] = {"grant_type": "client_credentials", "client_id": emu.client_id,
-                            "client_secret": emu.client_secret, "scope": GRAPH_SCOPE[0]}
+    form: dict[str, Any] = {
+        "grant_type": "client_credentials",
+        "client_id": emu.client_id,
+        "client_secret": emu.client_secret,
+        "scope": GRAPH_SCOPE[0],
+    }
     form.update(form_changes)
     body = assert_entra_error(post_token(emu, {k: v for k, v in form.items() if v is not None}), status, error, code)
     assert emu.client_secret not in body["error_description"]
@@ -159,8 +183,12 @@ def test_token_errors(emu: Any, form_changes: dict[str, Any], status: int, error
 
 
 def test_unknown_tenant_on_token_endpoint(emu: Any) -> None:
-    form = {"grant_type": "client_credentials", "client_id": emu.client_id,
-            "client_secret": emu.client_secret, "scope": GRAPH_SCOPE[0]}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": emu.client_id,
+        "client_secret": emu.client_secret,
+        "scope": GRAPH_SCOPE[0],
+    }
     assert_entra_error(post_token(emu, form, tenant="nosuchtenant.example"), 400, "invalid_request", 90002)
 
 
@@ -191,7 +219,9 @@ def test_msal_certificate_public_certificate_ps256(emu: Any, certificate: tuple[
 
 def test_certificate_not_registered(emu: Any) -> None:
     key_pem, cert_pem, _ = make_certificate("unregistered")
-    result = make_app(emu, {"private_key": key_pem, "public_certificate": cert_pem}).acquire_token_for_client(GRAPH_SCOPE)
+    result = make_app(emu, {"private_key": key_pem, "public_certificate": cert_pem}).acquire_token_for_client(
+        GRAPH_SCOPE
+    )
     assert result["error"] == "invalid_client"
     assert result["error_codes"] == [700027]
 
@@ -240,9 +270,13 @@ def test_certificate_assertion_claims_are_checked(
         "iat": now - 10,
         "jti": str(uuid.uuid4()),
     }
-    form = {"grant_type": "client_credentials", "client_id": emu.client_id, "scope": GRAPH_SCOPE[0],
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": _assertion(key_pem, cert, **payload)}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": emu.client_id,
+        "scope": GRAPH_SCOPE[0],
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": _assertion(key_pem, cert, **payload),
+    }
     body = assert_entra_error(post_token(emu, form), 401, "invalid_client", code)
     assert form["client_assertion"] not in body["error_description"]
 
@@ -251,30 +285,44 @@ def test_valid_hand_made_assertion_is_accepted(emu: Any, certificate: tuple[str,
     key_pem, cert_pem, cert = certificate
     emu.add_certificate(cert_pem)
     now = int(time.time())
-    payload = {"iss": emu.client_id, "sub": emu.client_id, "aud": f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token",
-               "exp": now + 600, "iat": now, "jti": str(uuid.uuid4())}
-    form = {"grant_type": "client_credentials", "client_id": emu.client_id, "scope": GRAPH_SCOPE[0],
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": _assertion(key_pem, cert, **payload)}
+    payload = {
+        "iss": emu.client_id,
+        "sub": emu.client_id,
+        "aud": f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token",
+        "exp": now + 600,
+        "iat": now,
+        "jti": str(uuid.uuid4()),
+    }
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": emu.client_id,
+        "scope": GRAPH_SCOPE[0],
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": _assertion(key_pem, cert, **payload),
+    }
     assert post_token(emu, form).status_code == 200
 
 
-def _federated_jwt(key_pem: str, issuer: str, subject: str, audience: str = "api://AzureADTokenExchange",
-                   exp_delta: int = 600) -> str:
+def _federated_jwt(
+    key_pem: str, issuer: str, subject: str, audience: str = "api://AzureADTokenExchange", exp_delta: int = 600
+) -> str:
     import jwt
 
     now = int(time.time())
-    return jwt.encode({"iss": issuer, "sub": subject, "aud": audience, "exp": now + exp_delta, "iat": now},
-                      key_pem, algorithm="RS256")
+    return jwt.encode(
+        {"iss": issuer, "sub": subject, "aud": audience, "exp": now + exp_delta, "iat": now}, key_pem, algorithm="RS256"
+    )
 
 
 def test_federated_assertion_with_configured_key(emu: Any) -> None:
     key_pem, _, cert = make_certificate("workload")
     from cryptography.hazmat.primitives import serialization
 
-    public_pem = cert.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public_pem = (
+        cert.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     issuer, subject = "https://token.actions.example", "system:serviceaccount:airflow:worker"
     emu.add_federated_credential(issuer, subject, public_key_pem=public_pem)
     token = _federated_jwt(key_pem, issuer, subject)
@@ -300,9 +348,13 @@ def test_federated_assertion_without_key_checks_iss_sub_aud_exp(emu: Any) -> Non
         700024: _federated_jwt(key_pem, issuer, subject, exp_delta=-3600),
     }
     for code, assertion in cases.items():
-        form = {"grant_type": "client_credentials", "client_id": emu.client_id, "scope": GRAPH_SCOPE[0],
-                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                "client_assertion": assertion}
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": emu.client_id,
+            "scope": GRAPH_SCOPE[0],
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+        }
         assert_entra_error(post_token(emu, form), 401, "invalid_client", code)
 
 

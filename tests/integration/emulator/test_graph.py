@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import pytest
+from emulator_testlib import create_path, parse_graph_time
 
 from airflow_provider_meetings.emulator.config import ALEX_ID, MEGAN_ID, NOPOLICY_ID, ORGANIZER_ID
-from emulator_testlib import create_path, parse_graph_time
 
 pytestmark = pytest.mark.integration
 
@@ -33,8 +34,12 @@ def assert_graph_error(response: Any, status: int, code: str, message: str | Non
 
 
 def test_create_then_get_same_meeting(graph: Graph, emu: Any) -> None:
-    body = {"externalId": "ext-1", "subject": "Weekly sync",
-            "startDateTime": "2030-01-02T10:00:00Z", "endDateTime": "2030-01-02T11:30:00Z"}
+    body = {
+        "externalId": "ext-1",
+        "subject": "Weekly sync",
+        "startDateTime": "2030-01-02T10:00:00Z",
+        "endDateTime": "2030-01-02T11:30:00Z",
+    }
     first = graph("POST", ADELE, json=body)
     assert first.status_code == 201
     second = graph("POST", ADELE, json=body)
@@ -48,10 +53,17 @@ def test_create_then_get_same_meeting(graph: Graph, emu: Any) -> None:
 
 def test_response_fields_look_like_graph(graph: Graph, emu: Any) -> None:
     attendee = {"identity": {"user": {"id": ALEX_ID}}, "upn": "alexw@contoso.example"}
-    response = graph("POST", ADELE, json={
-        "externalId": "fields", "subject": "Fields", "startDateTime": "2030-05-01T09:00:00.1234567+02:00",
-        "endDateTime": "2030-05-01T10:00:00+02:00", "participants": {"attendees": [attendee]},
-    })
+    response = graph(
+        "POST",
+        ADELE,
+        json={
+            "externalId": "fields",
+            "subject": "Fields",
+            "startDateTime": "2030-05-01T09:00:00.1234567+02:00",
+            "endDateTime": "2030-05-01T10:00:00+02:00",
+            "participants": {"attendees": [attendee]},
+        },
+    )
     meeting = response.json()
     assert response.headers["Content-Type"].startswith("application/json")
     assert meeting["@odata.context"].endswith(f"users('{ORGANIZER_ID}')/onlineMeetings/$entity")
@@ -59,13 +71,18 @@ def test_response_fields_look_like_graph(graph: Graph, emu: Any) -> None:
     assert meeting["startDateTime"] == "2030-05-01T07:00:00.1234567Z"
     assert meeting["endDateTime"] == "2030-05-01T08:00:00.0000000Z"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", meeting["creationDateTime"])
-    assert re.match(r"https://teams\.microsoft\.com/l/meetup-join/19%3ameeting_[^/]+%40thread\.v2/0\?context=",
-                    meeting["joinWebUrl"])
+    assert re.match(
+        r"https://teams\.microsoft\.com/l/meetup-join/19%3ameeting_[^/]+%40thread\.v2/0\?context=",
+        meeting["joinWebUrl"],
+    )
     assert meeting["joinUrl"] == meeting["joinWebUrl"]
     assert meeting["subject"] == "Fields" and meeting["externalId"] == "fields"
     organizer = meeting["participants"]["organizer"]
-    assert organizer["identity"]["user"] == {**organizer["identity"]["user"], "id": ORGANIZER_ID,
-                                             "displayName": "Adele Vance"}
+    assert organizer["identity"]["user"] == {
+        **organizer["identity"]["user"],
+        "id": ORGANIZER_ID,
+        "displayName": "Adele Vance",
+    }
     assert organizer["upn"] == "adelev@contoso.example" and organizer["role"] == "presenter"
     [sent] = meeting["participants"]["attendees"]
     assert sent["identity"]["user"]["id"] == ALEX_ID and sent["role"] == "attendee"
@@ -74,8 +91,13 @@ def test_response_fields_look_like_graph(graph: Graph, emu: Any) -> None:
     assert chat["messageId"] == "0" and chat["replyChainMessageId"] is None
     settings = meeting["joinMeetingIdSettings"]
     assert settings["joinMeetingId"].isdigit() and settings["passcode"] and settings["isPasscodeRequired"]
-    for key in ("audioConferencing", "lobbyBypassSettings", "allowedPresenters", "isEntryExitAnnounced",
-                "videoTeleconferenceId"):
+    for key in (
+        "audioConferencing",
+        "lobbyBypassSettings",
+        "allowedPresenters",
+        "isEntryExitAnnounced",
+        "videoTeleconferenceId",
+    ):
         assert key in meeting
 
 
@@ -130,8 +152,10 @@ def test_start_only_gets_one_hour(graph: Graph) -> None:
         pytest.param({"externalId": ""}, id="empty-external-id"),
         pytest.param({"externalId": 5}, id="numeric-external-id"),
         pytest.param({"externalId": "x", "endDateTime": "2030-01-01T10:00:00Z"}, id="end-without-start"),
-        pytest.param({"externalId": "x", "startDateTime": "2030-01-01T10:00:00Z",
-                      "endDateTime": "2030-01-01T09:00:00Z"}, id="end-before-start"),
+        pytest.param(
+            {"externalId": "x", "startDateTime": "2030-01-01T10:00:00Z", "endDateTime": "2030-01-01T09:00:00Z"},
+            id="end-before-start",
+        ),
         pytest.param({"externalId": "x", "startDateTime": "tomorrow"}, id="bad-datetime"),
         pytest.param([1, 2], id="not-an-object"),
     ],
@@ -182,8 +206,9 @@ def test_expired_token(graph: Graph, emu: Any) -> None:
 def test_token_expires_by_lifetime() -> None:
     import time
 
-    from airflow_provider_meetings.emulator import run_emulator
     from emulator_testlib import GRAPH_SCOPE, make_app, make_session
+
+    from airflow_provider_meetings.emulator import run_emulator
 
     with run_emulator(token_lifetime=1) as emu:
         token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
@@ -230,8 +255,11 @@ def test_get_by_id_and_by_join_web_url(graph: Graph, delegated_token: str) -> No
     assert [m["id"] for m in me_listed.json()["value"]] == [meeting["id"]]
     me_by_id = graph("GET", f"/me/onlineMeetings/{quote(meeting['id'])}", token=delegated_token)
     assert me_by_id.json()["id"] == meeting["id"]
-    nothing = graph("GET", f"/users/{ORGANIZER_ID}/onlineMeetings",
-                    params={"$filter": "joinWebUrl eq 'https://teams.microsoft.com/l/meetup-join/none'"})
+    nothing = graph(
+        "GET",
+        f"/users/{ORGANIZER_ID}/onlineMeetings",
+        params={"$filter": "joinWebUrl eq 'https://teams.microsoft.com/l/meetup-join/none'"},
+    )
     assert nothing.json()["value"] == []
     assert_graph_error(graph("GET", f"/users/{ALEX_ID}/onlineMeetings/{meeting['id']}"), 404, "NotFound")
     assert_graph_error(graph("GET", f"/users/{ORGANIZER_ID}/onlineMeetings"), 400, "BadRequest")

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
 
 from airflow_provider_meetings.emulator import EmulatorClient, run_emulator, start_emulator_process
 from airflow_provider_meetings.emulator.config import ORGANIZER_ID
-from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
 
 pytestmark = pytest.mark.integration
 
@@ -24,8 +24,10 @@ pytestmark = pytest.mark.integration
 def create(emu: Any, external_id: str) -> Any:
     token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
     return make_session(emu.ca_path).post(
-        f"{emu.url}/v1.0{create_path(ORGANIZER_ID)}", json={"externalId": external_id},
-        headers={"Authorization": f"Bearer {token}"}, timeout=10,
+        f"{emu.url}/v1.0{create_path(ORGANIZER_ID)}",
+        json={"externalId": external_id},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
     )
 
 
@@ -46,9 +48,22 @@ def test_state_file_survives_restart(tmp_path: Path) -> None:
 def test_cli_ready_file_call_and_sigterm(tmp_path: Path) -> None:
     ready = tmp_path / "ready.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_meetings.emulator", "--port", "0", "--ready-file", str(ready),
-         "--ca-file", str(tmp_path / "ca.pem"), "--token-lifetime", "600"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_meetings.emulator",
+            "--port",
+            "0",
+            "--ready-file",
+            str(ready),
+            "--ca-file",
+            str(tmp_path / "ca.pem"),
+            "--token-lifetime",
+            "600",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 20
@@ -165,8 +180,11 @@ def test_throughput_with_latency_in_a_subprocess() -> None:
         def worker(w: int) -> None:
             session = make_session(emu.ca_path)
             for i in range(10):
-                codes.append(session.post(url, json={"externalId": f"{w}-{i}"},
-                                          headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code)
+                codes.append(
+                    session.post(
+                        url, json={"externalId": f"{w}-{i}"}, headers={"Authorization": f"Bearer {token}"}, timeout=10
+                    ).status_code
+                )
 
         start = time.monotonic()
         threads = [threading.Thread(target=worker, args=(w,)) for w in range(25)]

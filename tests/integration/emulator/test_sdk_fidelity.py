@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
 import datetime
+import ssl
 from typing import Any
 
 import pytest
-
 from emulator_testlib import GRAPH_SCOPE, make_app
 
 pytestmark = pytest.mark.integration
@@ -43,8 +42,8 @@ def _graph_client(emu: Any, token: str) -> Any:
 
 def test_sdk_create_or_get(emu: Any) -> None:
     pytest.importorskip("msgraph")
-    from msgraph.generated.models.identity_set import IdentitySet
     from msgraph.generated.models.identity import Identity
+    from msgraph.generated.models.identity_set import IdentitySet
     from msgraph.generated.models.meeting_participant_info import MeetingParticipantInfo
     from msgraph.generated.models.meeting_participants import MeetingParticipants
     from msgraph.generated.users.item.online_meetings.create_or_get.create_or_get_post_request_body import (
@@ -55,8 +54,12 @@ def test_sdk_create_or_get(emu: Any) -> None:
     client = _graph_client(emu, token)
     attendee = emu.user("alexw")
     body = CreateOrGetPostRequestBody(
-        start_date_time=datetime.datetime(2030, 2, 6, 14, 30, 34, 235400, tzinfo=datetime.timezone(datetime.timedelta(hours=-8))),
-        end_date_time=datetime.datetime(2030, 2, 6, 15, 0, 34, 235400, tzinfo=datetime.timezone(datetime.timedelta(hours=-8))),
+        start_date_time=datetime.datetime(
+            2030, 2, 6, 14, 30, 34, 235400, tzinfo=datetime.timezone(datetime.timedelta(hours=-8))
+        ),
+        end_date_time=datetime.datetime(
+            2030, 2, 6, 15, 0, 34, 235400, tzinfo=datetime.timezone(datetime.timedelta(hours=-8))
+        ),
         subject="Create a meeting with customId provided",
         external_id="7eb8263f-d0e0-4149-bb1c-1f0476083c56",
         participants=MeetingParticipants(

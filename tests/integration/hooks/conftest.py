@@ -85,7 +85,9 @@ def certificate_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
     }
 
 
-def _write_federated_token(path: Path, *, issuer: str, subject: str, audience: str = "api://AzureADTokenExchange") -> str:
+def _write_federated_token(
+    path: Path, *, issuer: str, subject: str, audience: str = "api://AzureADTokenExchange"
+) -> str:
     import time
 
     import jwt

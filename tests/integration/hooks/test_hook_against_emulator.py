@@ -41,7 +41,9 @@ def test_first_call_creates_then_same_external_id_returns_same_meeting(make_hook
     assert first.join_url.startswith("https://")
     assert second.meeting["subject"] == "Stand-up"  # createOrGet does not update
     stored = created_meetings(graph_emulator)
-    assert [(m["external_id"], m["user_id"]) for m in stored] == [("standup-2026-11-28", graph_emulator.default_user_id)]
+    assert [(m["external_id"], m["user_id"]) for m in stored] == [
+        ("standup-2026-11-28", graph_emulator.default_user_id)
+    ]
     assert graph_emulator.stats()["by_route"]["createOrGet"] == {"201": 1, "200": 1}
 
 
@@ -187,8 +189,11 @@ def test_certificate_credential(make_hook, graph_emulator, certificate_files, pe
         pytest.param("cert_only", {}, "certificate_path", "no PEM private key", id="no key in file"),
         pytest.param("encrypted", {}, "private_key_password", "is required", id="encrypted key without password"),
         pytest.param(
-            "encrypted", {"private_key_password": "not-the-passphrase"}, "private_key_password",
-            "wrong password", id="wrong password",
+            "encrypted",
+            {"private_key_password": "not-the-passphrase"},
+            "private_key_password",
+            "wrong password",
+            id="wrong password",
         ),
     ],
 )
@@ -281,12 +286,21 @@ def http_date_in(seconds: float) -> str:
 @pytest.mark.parametrize(
     ("fault", "log_text"),
     [
-        pytest.param({"status": 429, "retry_after": "1"}, "429 TooManyRequests, retry 1/6 in 1.0s (Retry-After)",
-                     id="429 Retry-After seconds"),
-        pytest.param({"status": 429, "retry_after": "http-date"}, "429 TooManyRequests, retry 1/6 in",
-                     id="429 Retry-After HTTP-date"),
-        pytest.param({"status": 503, "retry_after": "1"}, "503 ServiceNotAvailable, retry 1/6 in 1.0s (Retry-After)",
-                     id="503 Retry-After"),
+        pytest.param(
+            {"status": 429, "retry_after": "1"},
+            "429 TooManyRequests, retry 1/6 in 1.0s (Retry-After)",
+            id="429 Retry-After seconds",
+        ),
+        pytest.param(
+            {"status": 429, "retry_after": "http-date"},
+            "429 TooManyRequests, retry 1/6 in",
+            id="429 Retry-After HTTP-date",
+        ),
+        pytest.param(
+            {"status": 503, "retry_after": "1"},
+            "503 ServiceNotAvailable, retry 1/6 in 1.0s (Retry-After)",
+            id="503 Retry-After",
+        ),
         pytest.param({"status": 504}, "504 GatewayTimeout, retry 1/6 in", id="504 backoff"),
         pytest.param({"status": 502, "kind": "non_json"}, "502 HTTP502, retry 1/6 in", id="502 proxy page"),
         pytest.param("drop", "ConnectionError, retry 1/6 in", id="dropped connection"),
@@ -370,17 +384,33 @@ def test_token_endpoint_outage_is_retried(make_hook, graph_emulator, hook_logs, 
     [
         pytest.param({"external_id": ""}, {}, InvalidMeetingRequestError, "external_id", id="empty external_id"),
         pytest.param(
-            {"external_id": "x", "start_date_time": "2026-11-28T10:00:00"}, {}, InvalidMeetingRequestError,
-            "start_date_time", id="naive start",
+            {"external_id": "x", "start_date_time": "2026-11-28T10:00:00"},
+            {},
+            InvalidMeetingRequestError,
+            "start_date_time",
+            id="naive start",
         ),
         pytest.param(
-            {"external_id": "x", "end_date_time": "2026-11-28T10:00:00Z"}, {}, InvalidMeetingRequestError,
-            "end_date_time", id="end without start",
+            {"external_id": "x", "end_date_time": "2026-11-28T10:00:00Z"},
+            {},
+            InvalidMeetingRequestError,
+            "end_date_time",
+            id="end without start",
         ),
-        pytest.param({"external_id": "x", "user_id": "../me"}, {}, InvalidMeetingRequestError, "user_id",
-                     id="user id with path characters"),
-        pytest.param({"external_id": "x"}, {"default_user_id": None}, InvalidMeetingRequestError, "user_id",
-                     id="app token without organizer"),
+        pytest.param(
+            {"external_id": "x", "user_id": "../me"},
+            {},
+            InvalidMeetingRequestError,
+            "user_id",
+            id="user id with path characters",
+        ),
+        pytest.param(
+            {"external_id": "x"},
+            {"default_user_id": None},
+            InvalidMeetingRequestError,
+            "user_id",
+            id="app token without organizer",
+        ),
         pytest.param({"external_id": "x"}, {"cloud": "china"}, ConnectionConfigError, "cloud", id="china cloud"),
     ],
 )
@@ -407,7 +437,9 @@ def wrong_ca_bundle(tmp_path: Path) -> str:
 
 
 @pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
-def test_connection_verify_path_wins_over_ca_bundle_environment(make_hook, graph_emulator, monkeypatch, wrong_ca_bundle, variable):
+def test_connection_verify_path_wins_over_ca_bundle_environment(
+    make_hook, graph_emulator, monkeypatch, wrong_ca_bundle, variable
+):
     monkeypatch.setenv(variable, wrong_ca_bundle)
 
     assert make_hook().create_or_get_meeting("tls-pinned").created  # verify=<emulator CA> (default)

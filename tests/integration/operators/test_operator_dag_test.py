@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 
 LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
 
-DAG_SOURCE = '''
+DAG_SOURCE = """
 from datetime import timedelta
 
 from airflow.sdk import DAG
@@ -35,7 +35,7 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
         retries=2,
         retry_delay=timedelta(seconds=1),
     )
-'''
+"""
 
 
 def load_dag(dags_folder: Path, dag_id: str, conn_id: str, user_id: str | None = None) -> Any:

@@ -199,7 +199,9 @@ def xcom(ti: Any, key: str = "return_value") -> Any:
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    query = XComModel.get_many(key=key, dag_ids=ti.dag_id, task_ids=ti.task_id, run_id=ti.run_id, map_indexes=ti.map_index)
+    query = XComModel.get_many(
+        key=key, dag_ids=ti.dag_id, task_ids=ti.task_id, run_id=ti.run_id, map_indexes=ti.map_index
+    )
     with create_session() as session:
         row = session.scalars(query).first()
         return None if row is None else XComModel.deserialize_value(row)

@@ -5,15 +5,15 @@ already made; permanent errors fail the task with the message and spend no retri
 from __future__ import annotations
 
 from datetime import datetime, timezone
-import pytest
 
+import pytest
 from reliability_testlib import Expected, assert_exactly_once, load_dag, nothing_sent, task_instances, xcom
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db"), pytest.mark.timeout(120)]
 
 LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
 
-RETRY_DAG = '''
+RETRY_DAG = """
 from datetime import timedelta
 
 from airflow.sdk import DAG
@@ -41,16 +41,14 @@ with DAG(dag_id="issue6_task_retries", schedule=None, catchup=False) as dag:
         user_id="{single_user}",
         **RETRIES,
     )
-'''
+"""
 
 
 def test_task_retry_after_transient_failures_reuses_what_exists(dags_folder, graph_emulator, monkeypatch):
     graph_emulator.reset()
     alex, megan = graph_emulator.user("alexw")["id"], graph_emulator.user("meganb")["id"]
     # No retries inside the hook: the first try of each task fails on its first transient fault.
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_ISSUE6_NO_HOOK_RETRIES", graph_emulator.connection_json(max_retries=0, timeout=1)
-    )
+    monkeypatch.setenv("AIRFLOW_CONN_ISSUE6_NO_HOOK_RETRIES", graph_emulator.connection_json(max_retries=0, timeout=1))
     # Bulk: 5 of 30 items are unavailable (503) on the first try, the other 25 are created.
     graph_emulator.script(503, times=5, match=f"/users/{alex}/")
     # Single: the meeting is created, then the answer takes longer than the 1 s timeout.
@@ -76,7 +74,7 @@ def test_task_retry_after_transient_failures_reuses_what_exists(dags_folder, gra
     assert graph_emulator.stats()["by_route"]["createOrGet"] == {"201": 31, "503": 5, "200": 26}
 
 
-PERMANENT_DAG = '''
+PERMANENT_DAG = """
 from datetime import timedelta
 
 from airflow.sdk import DAG
@@ -108,10 +106,12 @@ with DAG(dag_id="issue6_permanent_failures", schedule=None, catchup=False) as da
         task_id="bulk_rendered_to_text", conn_id="{conn}", meetings="{{{{ params.items }}}}",
         params={{"items": [{{"external_id": "a"}}]}}, **RETRIES,
     )
-'''
+"""
 
 
-def test_bad_input_fails_the_task_at_once_without_requests(dags_folder, graph_emulator, meetings_conn_id, monkeypatch, capfd):
+def test_bad_input_fails_the_task_at_once_without_requests(
+    dags_folder, graph_emulator, meetings_conn_id, monkeypatch, capfd
+):
     monkeypatch.setenv("AIRFLOW_CONN_ISSUE6_UNKNOWN_CLOUD", graph_emulator.connection_json(cloud="azure-germany"))
     dag = load_dag(dags_folder, "issue6_permanent_failures", PERMANENT_DAG.format(conn=meetings_conn_id))
 

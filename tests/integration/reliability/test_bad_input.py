@@ -11,6 +11,7 @@ import datetime
 from typing import Any
 
 import pytest
+from reliability_testlib import nothing_sent
 
 from airflow_provider_meetings.exceptions import (
     ApplicationAccessPolicyError,
@@ -20,7 +21,6 @@ from airflow_provider_meetings.exceptions import (
     InvalidMeetingRequestError,
     RetriesExhaustedError,
 )
-from reliability_testlib import nothing_sent
 
 pytestmark = pytest.mark.integration
 
@@ -40,42 +40,89 @@ def case(id: str, field: str, message: str, **kwargs: Any) -> Any:  # noqa: A002
 
 REQUEST_CASES = [
     # external_id
-    case("external_id empty", "external_id",
-         "is empty; give each meeting a stable, unique id such as '{{ dag.dag_id }}-{{ ds }}'", external_id=""),
-    case("external_id blank", "external_id",
-         "is empty; give each meeting a stable, unique id such as '{{ dag.dag_id }}-{{ ds }}'", external_id="   "),
-    case("external_id None", "external_id", f"must be a string, got NoneType None; {STABLE_KEY_HINT}", external_id=None),
+    case(
+        "external_id empty",
+        "external_id",
+        "is empty; give each meeting a stable, unique id such as '{{ dag.dag_id }}-{{ ds }}'",
+        external_id="",
+    ),
+    case(
+        "external_id blank",
+        "external_id",
+        "is empty; give each meeting a stable, unique id such as '{{ dag.dag_id }}-{{ ds }}'",
+        external_id="   ",
+    ),
+    case(
+        "external_id None", "external_id", f"must be a string, got NoneType None; {STABLE_KEY_HINT}", external_id=None
+    ),
     case("external_id int", "external_id", f"must be a string, got int 42; {STABLE_KEY_HINT}", external_id=42),
     case("external_id list", "external_id", f"must be a string, got list ['a']; {STABLE_KEY_HINT}", external_id=["a"]),
     case("external_id control character", "external_id", "contains control characters: 'a\\nb'", external_id="a\nb"),
     # datetimes
-    case("end without start", "end_date_time",
-         f"'{END}' was given without start_date_time; Graph needs a start to go with an end "
-         "(give both, or only a start for a one-hour meeting)", end_date_time=END),
-    case("end before start", "end_date_time",
-         f"end_date_time '{START}' (2026-11-28T10:00:00.0000000Z) is not after start_date_time "
-         f"'{END}' (2026-11-28T11:00:00.0000000Z)", start_date_time=END, end_date_time=START),
-    case("end equals start in another offset", "end_date_time",
-         "end_date_time '2026-11-28T11:00:00+01:00' (2026-11-28T10:00:00.0000000Z) is not after "
-         f"start_date_time '{START}' (2026-11-28T10:00:00.0000000Z)",
-         start_date_time=START, end_date_time="2026-11-28T11:00:00+01:00"),
+    case(
+        "end without start",
+        "end_date_time",
+        f"'{END}' was given without start_date_time; Graph needs a start to go with an end "
+        "(give both, or only a start for a one-hour meeting)",
+        end_date_time=END,
+    ),
+    case(
+        "end before start",
+        "end_date_time",
+        f"end_date_time '{START}' (2026-11-28T10:00:00.0000000Z) is not after start_date_time "
+        f"'{END}' (2026-11-28T11:00:00.0000000Z)",
+        start_date_time=END,
+        end_date_time=START,
+    ),
+    case(
+        "end equals start in another offset",
+        "end_date_time",
+        "end_date_time '2026-11-28T11:00:00+01:00' (2026-11-28T10:00:00.0000000Z) is not after "
+        f"start_date_time '{START}' (2026-11-28T10:00:00.0000000Z)",
+        start_date_time=START,
+        end_date_time="2026-11-28T11:00:00+01:00",
+    ),
     case("start unparseable", "start_date_time", f"'next tuesday' {ISO_HINT}", start_date_time="next tuesday"),
-    case("end out of range", "end_date_time", f"'2026-13-40T25:00:00Z' {ISO_HINT}",
-         start_date_time=START, end_date_time="2026-13-40T25:00:00Z"),
-    case("start naive string", "start_date_time",
-         "'2026-11-28T10:00:00' has no timezone; add 'Z' for UTC or an offset such as '+01:00'",
-         start_date_time="2026-11-28T10:00:00"),
-    case("start naive datetime", "start_date_time",
-         "2026-11-28T10:00:00 is a naive datetime; give it a timezone (datetime(..., tzinfo=timezone.utc) "
-         "or pendulum.datetime(..., tz='Europe/Paris'))", start_date_time=datetime.datetime(2026, 11, 28, 10)),
-    case("end naive datetime", "end_date_time",
-         "2026-11-28T11:00:00 is a naive datetime; give it a timezone (datetime(..., tzinfo=timezone.utc) "
-         "or pendulum.datetime(..., tz='Europe/Paris'))",
-         start_date_time=START, end_date_time=datetime.datetime(2026, 11, 28, 11)),
-    case("start date only", "start_date_time", "2026-11-28 is a date without a time; give a datetime with a timezone",
-         start_date_time=datetime.date(2026, 11, 28)),
-    case("start epoch number", "start_date_time", "must be a datetime or an ISO-8601 string, got int",
-         start_date_time=1764324000),
+    case(
+        "end out of range",
+        "end_date_time",
+        f"'2026-13-40T25:00:00Z' {ISO_HINT}",
+        start_date_time=START,
+        end_date_time="2026-13-40T25:00:00Z",
+    ),
+    case(
+        "start naive string",
+        "start_date_time",
+        "'2026-11-28T10:00:00' has no timezone; add 'Z' for UTC or an offset such as '+01:00'",
+        start_date_time="2026-11-28T10:00:00",
+    ),
+    case(
+        "start naive datetime",
+        "start_date_time",
+        "2026-11-28T10:00:00 is a naive datetime; give it a timezone (datetime(..., tzinfo=timezone.utc) "
+        "or pendulum.datetime(..., tz='Europe/Paris'))",
+        start_date_time=datetime.datetime(2026, 11, 28, 10),
+    ),
+    case(
+        "end naive datetime",
+        "end_date_time",
+        "2026-11-28T11:00:00 is a naive datetime; give it a timezone (datetime(..., tzinfo=timezone.utc) "
+        "or pendulum.datetime(..., tz='Europe/Paris'))",
+        start_date_time=START,
+        end_date_time=datetime.datetime(2026, 11, 28, 11),
+    ),
+    case(
+        "start date only",
+        "start_date_time",
+        "2026-11-28 is a date without a time; give a datetime with a timezone",
+        start_date_time=datetime.date(2026, 11, 28),
+    ),
+    case(
+        "start epoch number",
+        "start_date_time",
+        "must be a datetime or an ISO-8601 string, got int",
+        start_date_time=1764324000,
+    ),
     # user_id: everything that could change the URL path, and non-ids
     *[
         case(f"user_id {label}", "user_id", f"{value!r} {NOT_A_USER}", user_id=value)
@@ -94,26 +141,55 @@ REQUEST_CASES = [
     ],
     case("user_id int", "user_id", "must be a string (an Entra object id or UPN), got int", user_id=12345),
     # participants of the wrong shape
-    case("participants list", "participants",
-         "must be a mapping like {'attendees': [{'upn': 'name@contoso.com'}]}, got list",
-         participants=["alexw@contoso.example"]),
-    case("participants string", "participants",
-         "must be a mapping like {'attendees': [{'upn': 'name@contoso.com'}]}, got str",
-         participants="alexw@contoso.example"),
-    case("attendees string", "participants.attendees", "must be a list, got str",
-         participants={"attendees": "alexw@contoso.example"}),
-    case("attendee int", "participants.attendees[0]",
-         "must be a mapping like {'upn': 'name@contoso.com'} or a UPN string, got int", participants={"attendees": [42]}),
-    case("attendee without identity or upn", "participants.attendees[0]",
-         "needs 'identity' ({'user': {'id': <object id>}}) or 'upn' (or both)", participants={"attendees": [{"name": "Alex"}]}),
-    case("attendee empty upn", "participants.attendees[0].upn", "must be a non-empty string, got ''",
-         participants={"attendees": [{"upn": ""}]}),
-    case("unknown participants key", "participants",
-         "unknown key(s) ['guests']; allowed: ['organizer', 'attendees', 'producers', 'contributors']",
-         participants={"guests": []}),
+    case(
+        "participants list",
+        "participants",
+        "must be a mapping like {'attendees': [{'upn': 'name@contoso.com'}]}, got list",
+        participants=["alexw@contoso.example"],
+    ),
+    case(
+        "participants string",
+        "participants",
+        "must be a mapping like {'attendees': [{'upn': 'name@contoso.com'}]}, got str",
+        participants="alexw@contoso.example",
+    ),
+    case(
+        "attendees string",
+        "participants.attendees",
+        "must be a list, got str",
+        participants={"attendees": "alexw@contoso.example"},
+    ),
+    case(
+        "attendee int",
+        "participants.attendees[0]",
+        "must be a mapping like {'upn': 'name@contoso.com'} or a UPN string, got int",
+        participants={"attendees": [42]},
+    ),
+    case(
+        "attendee without identity or upn",
+        "participants.attendees[0]",
+        "needs 'identity' ({'user': {'id': <object id>}}) or 'upn' (or both)",
+        participants={"attendees": [{"name": "Alex"}]},
+    ),
+    case(
+        "attendee empty upn",
+        "participants.attendees[0].upn",
+        "must be a non-empty string, got ''",
+        participants={"attendees": [{"upn": ""}]},
+    ),
+    case(
+        "unknown participants key",
+        "participants",
+        "unknown key(s) ['guests']; allowed: ['organizer', 'attendees', 'producers', 'contributors']",
+        participants={"guests": []},
+    ),
     # The organizer is a single participant, not a list: no "[0]" in the field name.
-    case("organizer not an id", "participants.organizer", "'nobody' is neither an object id nor a UPN",
-         participants={"organizer": "nobody"}),
+    case(
+        "organizer not an id",
+        "participants.organizer",
+        "'nobody' is neither an object id nor a UPN",
+        participants={"organizer": "nobody"},
+    ),
 ]
 
 
@@ -132,38 +208,89 @@ def conn_case(id: str, field: str, message: str, **overrides: Any) -> Any:  # no
 
 
 CONNECTION_CASES = [
-    conn_case("tenant_id missing", "tenant_id",
-              "is missing; set the extra to the directory (tenant) id of the app registration", tenant_id=None),
-    conn_case("tenant_id with a path", "tenant_id", "'contoso/../x' is not a tenant id or domain name",
-              tenant_id="contoso/../x"),
-    conn_case("client id missing", "login", "is empty; set it to the app registration's application (client) id",
-              login=None),
-    conn_case("no credential at all", "password",
-              "no credential: set the client secret as the password, or the extra certificate_path, or "
-              "federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)", password=None),
-    conn_case("secret and certificate", "certificate_path",
-              "is set together with a client secret (password); keep one credential: clear the password to "
-              "use the certificate, or remove certificate_path to use the secret", certificate_path="{cert}"),
-    conn_case("secret and federated token", "federated_token_file",
-              "is set together with a secret or certificate; keep one credential", federated_token_file="{token}"),
-    conn_case("certificate path is a directory", "certificate_path", "cannot read '{dir}': Is a directory",
-              password=None, certificate_path="{dir}"),
-    conn_case("federated token file missing", "federated_token_file",
-              "cannot read '{dir}/missing-token': No such file or directory",
-              password=None, federated_token_file="{dir}/missing-token"),
-    conn_case("federated token file empty", "federated_token_file", "'{empty}' is empty",
-              password=None, federated_token_file="{empty}"),
-    conn_case("http Graph host off loopback", "host",
-              "'http://graph.example.com' uses plain http; tokens would cross the network unencrypted. Use "
-              "https (plain http is accepted only for loopback hosts)", host="http://graph.example.com"),
-    conn_case("http login host off loopback", "authority_host",
-              "'http://login.example.com' uses plain http; tokens would cross the network unencrypted. Use "
-              "https (MSAL accepts only https authorities)", authority_host="http://login.example.com"),
-    conn_case("unknown cloud", "cloud", "'azure-germany' is not one of ['china', 'dod', 'global', 'usgov']",
-              cloud="azure-germany"),
-    conn_case("Graph URL with the API version", "host",
-              "'https://graph.microsoft.com/v1.0' ends with an API version; give the root URL and set the "
-              "extra 'api_version'", host="https://graph.microsoft.com/v1.0"),
+    conn_case(
+        "tenant_id missing",
+        "tenant_id",
+        "is missing; set the extra to the directory (tenant) id of the app registration",
+        tenant_id=None,
+    ),
+    conn_case(
+        "tenant_id with a path",
+        "tenant_id",
+        "'contoso/../x' is not a tenant id or domain name",
+        tenant_id="contoso/../x",
+    ),
+    conn_case(
+        "client id missing", "login", "is empty; set it to the app registration's application (client) id", login=None
+    ),
+    conn_case(
+        "no credential at all",
+        "password",
+        "no credential: set the client secret as the password, or the extra certificate_path, or "
+        "federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)",
+        password=None,
+    ),
+    conn_case(
+        "secret and certificate",
+        "certificate_path",
+        "is set together with a client secret (password); keep one credential: clear the password to "
+        "use the certificate, or remove certificate_path to use the secret",
+        certificate_path="{cert}",
+    ),
+    conn_case(
+        "secret and federated token",
+        "federated_token_file",
+        "is set together with a secret or certificate; keep one credential",
+        federated_token_file="{token}",
+    ),
+    conn_case(
+        "certificate path is a directory",
+        "certificate_path",
+        "cannot read '{dir}': Is a directory",
+        password=None,
+        certificate_path="{dir}",
+    ),
+    conn_case(
+        "federated token file missing",
+        "federated_token_file",
+        "cannot read '{dir}/missing-token': No such file or directory",
+        password=None,
+        federated_token_file="{dir}/missing-token",
+    ),
+    conn_case(
+        "federated token file empty",
+        "federated_token_file",
+        "'{empty}' is empty",
+        password=None,
+        federated_token_file="{empty}",
+    ),
+    conn_case(
+        "http Graph host off loopback",
+        "host",
+        "'http://graph.example.com' uses plain http; tokens would cross the network unencrypted. Use "
+        "https (plain http is accepted only for loopback hosts)",
+        host="http://graph.example.com",
+    ),
+    conn_case(
+        "http login host off loopback",
+        "authority_host",
+        "'http://login.example.com' uses plain http; tokens would cross the network unencrypted. Use "
+        "https (MSAL accepts only https authorities)",
+        authority_host="http://login.example.com",
+    ),
+    conn_case(
+        "unknown cloud",
+        "cloud",
+        "'azure-germany' is not one of ['china', 'dod', 'global', 'usgov']",
+        cloud="azure-germany",
+    ),
+    conn_case(
+        "Graph URL with the API version",
+        "host",
+        "'https://graph.microsoft.com/v1.0' ends with an API version; give the root URL and set the "
+        "extra 'api_version'",
+        host="https://graph.microsoft.com/v1.0",
+    ),
 ]
 
 
@@ -194,13 +321,20 @@ WRONG_SECRET = "wrong-secret-~Q7v-issue6-must-not-appear"
 @pytest.mark.parametrize(
     ("overrides", "shown"),
     [
-        pytest.param({"password": WRONG_SECRET},
-                     ["Entra ID refused the token request: invalid_client: AADSTS7000215: Invalid client secret provided."],
-                     id="wrong secret"),
-        pytest.param({"tenant_id": "00000000-0000-0000-0000-00000000dead"},
-                     ["Entra ID refused the token request: invalid_authority:",
-                      "/00000000-0000-0000-0000-00000000dead", "Check the extras tenant_id and authority_host."],
-                     id="unknown tenant"),
+        pytest.param(
+            {"password": WRONG_SECRET},
+            ["Entra ID refused the token request: invalid_client: AADSTS7000215: Invalid client secret provided."],
+            id="wrong secret",
+        ),
+        pytest.param(
+            {"tenant_id": "00000000-0000-0000-0000-00000000dead"},
+            [
+                "Entra ID refused the token request: invalid_authority:",
+                "/00000000-0000-0000-0000-00000000dead",
+                "Check the extras tenant_id and authority_host.",
+            ],
+            id="unknown tenant",
+        ),
     ],
 )
 def test_refused_by_entra_fails_once_without_graph_requests(make_hook, graph_emulator, hook_logs, overrides, shown):
@@ -222,20 +356,46 @@ def test_refused_by_entra_fails_once_without_graph_requests(make_hook, graph_emu
 @pytest.mark.parametrize(
     ("setup", "error_type", "fragments", "requests"),
     [
-        pytest.param({"fault": 400}, GraphAPIError,
-                     ["Microsoft Graph answered 400 UnknownError: Scripted error 400.", "(request-id "], 1,
-                     id="400 Graph error body"),
-        pytest.param({"user": "nopolicy"}, ApplicationAccessPolicyError,
-                     ["Microsoft Graph answered 403 Forbidden: No Application Access Policy found for this app.",
-                      "Grant-CsApplicationAccessPolicy", "(request-id "], 1, id="403 no access policy"),
-        pytest.param({"user": "0b6c2a1e-4f3d-4a5b-8c9d-0000000000ff"}, GraphAPIError,
-                     ["Microsoft Graph answered 404 NotFound:",
-                      "Check that user '0b6c2a1e-4f3d-4a5b-8c9d-0000000000ff' exists in the tenant", "(request-id "], 1,
-                     id="404 unknown organizer"),
-        pytest.param({"fault": "non_json", "times": 5}, RetriesExhaustedError,
-                     ["gave up after 2 attempts", "502 HTTP502: the answer was not a Microsoft Graph error",
-                      "(text/html; a proxy or gateway may have answered): '<html>"], 2,
-                     id="proxy HTML 502, not JSON"),
+        pytest.param(
+            {"fault": 400},
+            GraphAPIError,
+            ["Microsoft Graph answered 400 UnknownError: Scripted error 400.", "(request-id "],
+            1,
+            id="400 Graph error body",
+        ),
+        pytest.param(
+            {"user": "nopolicy"},
+            ApplicationAccessPolicyError,
+            [
+                "Microsoft Graph answered 403 Forbidden: No Application Access Policy found for this app.",
+                "Grant-CsApplicationAccessPolicy",
+                "(request-id ",
+            ],
+            1,
+            id="403 no access policy",
+        ),
+        pytest.param(
+            {"user": "0b6c2a1e-4f3d-4a5b-8c9d-0000000000ff"},
+            GraphAPIError,
+            [
+                "Microsoft Graph answered 404 NotFound:",
+                "Check that user '0b6c2a1e-4f3d-4a5b-8c9d-0000000000ff' exists in the tenant",
+                "(request-id ",
+            ],
+            1,
+            id="404 unknown organizer",
+        ),
+        pytest.param(
+            {"fault": "non_json", "times": 5},
+            RetriesExhaustedError,
+            [
+                "gave up after 2 attempts",
+                "502 HTTP502: the answer was not a Microsoft Graph error",
+                "(text/html; a proxy or gateway may have answered): '<html>",
+            ],
+            2,
+            id="proxy HTML 502, not JSON",
+        ),
     ],
 )
 def test_graph_errors_say_what_graph_said(make_hook, graph_emulator, setup, error_type, fragments, requests):
@@ -262,27 +422,35 @@ def test_bulk_reports_each_bad_item_and_sends_only_the_good_ones(make_hook, grap
     items: list[tuple[Any, str | None]] = [  # (item, expected error text or None when it is sent)
         ({"external_id": "bulk-ok-1"}, None),
         ({"external_id": ""}, "meetings[1].external_id: is empty;"),
-        ({"external_id": "bulk-naive", "start_date_time": "2026-11-28T10:00:00"},
-         "meetings[2].start_date_time: '2026-11-28T10:00:00' has no timezone"),
+        (
+            {"external_id": "bulk-naive", "start_date_time": "2026-11-28T10:00:00"},
+            "meetings[2].start_date_time: '2026-11-28T10:00:00' has no timezone",
+        ),
         ({"external_id": "bulk-path", "user_id": "adelev/../x"}, "meetings[3].user_id: 'adelev/../x' is neither"),
-        ({"external_id": "bulk-participants", "participants": ["alexw@contoso.example"]},
-         "meetings[4].participants: must be a mapping"),
+        (
+            {"external_id": "bulk-participants", "participants": ["alexw@contoso.example"]},
+            "meetings[4].participants: must be a mapping",
+        ),
         ({"external_id": "bulk-ok-1"}, "meetings[5].external_id duplicates meetings[0] ('bulk-ok-1' for user"),
         ({"external_id": "bulk-upn", "user_id": adele["userPrincipalName"]}, None),
-        ({"external_id": "bulk-upn", "user_id": adele["userPrincipalName"].upper()},
-         "meetings[7].external_id duplicates meetings[6] ('bulk-upn' for user"),
+        (
+            {"external_id": "bulk-upn", "user_id": adele["userPrincipalName"].upper()},
+            "meetings[7].external_id duplicates meetings[6] ('bulk-upn' for user",
+        ),
         ({"external_id": "bulk-ok-1", "user_id": alex["id"]}, None),  # same key, other organizer: not a duplicate
         ("bulk-just-a-string", "meetings[9]: must be a mapping, got str"),
         ({"subject": "no key"}, "meetings[10].external_id: is missing"),
         ({"external_id": "bulk-typo", "subjcet": "typo"}, "meetings[11]: unknown key(s) ['subjcet']"),
-        ({"external_id": "bulk-end", "end_date_time": "2026-11-28T10:00:00Z"},
-         "meetings[12].end_date_time: '2026-11-28T10:00:00Z' was given without start_date_time"),
+        (
+            {"external_id": "bulk-end", "end_date_time": "2026-11-28T10:00:00Z"},
+            "meetings[12].end_date_time: '2026-11-28T10:00:00Z' was given without start_date_time",
+        ),
     ]
     hook = make_hook()
 
     results = hook.create_or_get_meetings([item for item, _ in items])
 
-    for (item, error), result in zip(items, results):
+    for (item, error), result in zip(items, results, strict=True):
         if error is None:
             assert result.ok and result.created, (item, result.error)
         else:
@@ -293,7 +461,6 @@ def test_bulk_reports_each_bad_item_and_sends_only_the_good_ones(make_hook, grap
     assert sorted((m["user_id"], m["external_id"]) for m in graph_emulator.meetings()) == sorted(
         [(adele["id"], "bulk-ok-1"), (adele["id"], "bulk-upn"), (alex["id"], "bulk-ok-1")]
     )
-
 
 
 def test_bulk_list_over_the_documented_size_is_refused_whole(make_hook, graph_emulator):

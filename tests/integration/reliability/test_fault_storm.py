@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-
 from reliability_testlib import (
     FAST_RETRY_EXTRAS,
     FAULT_MIX,
@@ -143,7 +142,9 @@ def bulk_storm(graph_emulator: Any, fast_hook: Any) -> Storm:
             time.sleep(0.005)
 
     thread = threading.Thread(target=watcher, daemon=True)
-    specs = [{"external_id": e.external_id, "user_id": e.user_id, "subject": f"Bulk storm {e.external_id}"} for e in expected]
+    specs = [
+        {"external_id": e.external_id, "user_id": e.user_id, "subject": f"Bulk storm {e.external_id}"} for e in expected
+    ]
     with structlog.testing.capture_logs() as logs:
         thread.start()
         started = time.monotonic()
@@ -156,7 +157,7 @@ def bulk_storm(graph_emulator: Any, fast_hook: Any) -> Storm:
     time.sleep(max(0.0, last_injection[0] + 1.7 - time.monotonic()))
     failed = [(r.external_id, str(r.error)) for r in bulk if not r.ok]
     assert not failed, f"items failed although every fault was transient: {failed[:5]}"
-    results = [(e, r.meeting_id, r.join_url, r.created) for e, r in zip(expected, bulk)]
+    results = [(e, r.meeting_id, r.join_url, r.created) for e, r in zip(expected, bulk, strict=True)]
     storm = finish(graph_emulator, expected, results, logs, elapsed)
     storm.attempts = {r.external_id: r.attempts for r in bulk}
     storm.stats["injections_left"] = len(injections)
@@ -180,7 +181,10 @@ def test_single_calls_log_every_retry(single_storm):
         line = f"createOrGet external_id={single_storm.expected[n].external_id}: {fault.log}, retry 1/8 in"
         assert line in single_storm.log_text, f"no retry logged for {fault.label!r}"
     expired = single_storm.expected[MEETINGS // 2 + 3].external_id
-    assert f"createOrGet external_id={expired}: 401 InvalidAuthenticationToken, getting a fresh token" in single_storm.log_text
+    assert (
+        f"createOrGet external_id={expired}: 401 InvalidAuthenticationToken, getting a fresh token"
+        in single_storm.log_text
+    )
     assert len([m for m in single_storm.logs if ", retry " in m]) == len(FAULT_MIX)
 
 

@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 import pytest
-
 from reliability_testlib import FAST_RETRY_EXTRAS, Expected, assert_exactly_once, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -37,7 +36,10 @@ def run_worker(emu: Any, specs: list[dict[str, Any]]) -> subprocess.Popen[str]:
     env = {**os.environ, **emu.environment(CONN_ID, **FAST_RETRY_EXTRAS)}
     return subprocess.Popen(
         [sys.executable, "-c", WORKER, json.dumps(specs), CONN_ID],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -70,11 +72,11 @@ def test_bulk_killed_mid_run_then_rerun_completes_without_duplicates(emu):
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err[-3000:]
     (line,) = [line for line in out.splitlines() if line.startswith("RESULTS ")]
-    results = json.loads(line[len("RESULTS "):])
+    results = json.loads(line[len("RESULTS ") :])
 
     stored = assert_exactly_once(emu, expected)
     assert all(r["error"] is None for r in results)
-    for item, result in zip(expected, results):
+    for item, result in zip(expected, results, strict=True):
         assert result["meeting_id"] == stored[(item.user_id, item.external_id)]["id"]
         # Meetings of the killed run come back (200), only the missing ones are created.
         assert result["created"] is (item.external_id not in made_before_rerun), item

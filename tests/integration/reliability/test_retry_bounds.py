@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 import pytest
+from reliability_testlib import wait_until
 
 from airflow_provider_meetings.exceptions import RetriesExhaustedError, is_permanent
-from reliability_testlib import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(20)]
 
@@ -26,22 +26,55 @@ def settle(emu: Any, fault: Any, attempts: int) -> None:
 @pytest.mark.parametrize(
     ("fault", "options", "extras", "attempts", "last_error"),
     [
-        pytest.param({"status": 503, "retry_after": "0"}, {}, {"max_retries": 2}, 3,
-                     "Microsoft Graph answered 503 ServiceNotAvailable", id="graph 503: max_retries reached"),
-        pytest.param({"status": 429, "retry_after": "1"}, {}, {"max_retries": 8, "max_retry_wait": 1.5}, 2,
-                     "Microsoft Graph answered 429 TooManyRequests", id="graph 429 Retry-After 1: max_retry_wait reached"),
-        pytest.param(504, {}, {"max_retries": 8, "max_retry_wait": 1.2}, 2,
-                     "Microsoft Graph answered 504 GatewayTimeout", id="graph 504 backoff: max_retry_wait reached"),
+        pytest.param(
+            {"status": 503, "retry_after": "0"},
+            {},
+            {"max_retries": 2},
+            3,
+            "Microsoft Graph answered 503 ServiceNotAvailable",
+            id="graph 503: max_retries reached",
+        ),
+        pytest.param(
+            {"status": 429, "retry_after": "1"},
+            {},
+            {"max_retries": 8, "max_retry_wait": 1.5},
+            2,
+            "Microsoft Graph answered 429 TooManyRequests",
+            id="graph 429 Retry-After 1: max_retry_wait reached",
+        ),
+        pytest.param(
+            504,
+            {},
+            {"max_retries": 8, "max_retry_wait": 1.2},
+            2,
+            "Microsoft Graph answered 504 GatewayTimeout",
+            id="graph 504 backoff: max_retry_wait reached",
+        ),
         pytest.param("drop", {}, {"max_retries": 1}, 2, "Connection aborted", id="graph connection dropped"),
-        pytest.param("slow", {"seconds": 1.2, "when": "after"}, {"max_retries": 1, "timeout": 0.5}, 2,
-                     "Read timed out", id="graph slower than the timeout"),
-        pytest.param("non_json", {}, {"max_retries": 1}, 2,
-                     "a proxy or gateway may have answered", id="graph proxy HTML 502"),
-        pytest.param({"status": 429, "retry_after": "0"}, {}, {"max_retries": 0}, 1,
-                     "Microsoft Graph answered 429 TooManyRequests", id="max_retries 0: no retry"),
+        pytest.param(
+            "slow",
+            {"seconds": 1.2, "when": "after"},
+            {"max_retries": 1, "timeout": 0.5},
+            2,
+            "Read timed out",
+            id="graph slower than the timeout",
+        ),
+        pytest.param(
+            "non_json", {}, {"max_retries": 1}, 2, "a proxy or gateway may have answered", id="graph proxy HTML 502"
+        ),
+        pytest.param(
+            {"status": 429, "retry_after": "0"},
+            {},
+            {"max_retries": 0},
+            1,
+            "Microsoft Graph answered 429 TooManyRequests",
+            id="max_retries 0: no retry",
+        ),
     ],
 )
-def test_graph_retries_stop_at_the_bound(make_hook, graph_emulator, hook_logs, fault, options, extras, attempts, last_error):
+def test_graph_retries_stop_at_the_bound(
+    make_hook, graph_emulator, hook_logs, fault, options, extras, attempts, last_error
+):
     graph_emulator.script(fault, times=50, match="createOrGet", **options)
     hook = make_hook(**{"timeout": 2, **extras})
     what = "createOrGet external_id=bounded"
@@ -56,7 +89,9 @@ def test_graph_retries_stop_at_the_bound(make_hook, graph_emulator, hook_logs, f
     settings = hook.settings
     assert error.attempts == attempts <= settings.retry.max_retries + 1
     assert error.waited <= settings.retry.max_total_wait
-    assert str(error).startswith(f"{what} gave up after {attempts} attempts and {error.waited:.1f}s of waiting; last error: ")
+    assert str(error).startswith(
+        f"{what} gave up after {attempts} attempts and {error.waited:.1f}s of waiting; last error: "
+    )
     assert last_error in str(error)
     assert not is_permanent(error)  # transient: the task's own retries may still help
     assert graph_emulator.stats()["faults_applied"] == attempts
@@ -67,15 +102,35 @@ def test_graph_retries_stop_at_the_bound(make_hook, graph_emulator, hook_logs, f
 @pytest.mark.parametrize(
     ("fault", "options", "extras", "attempts", "last_error"),
     [
-        pytest.param({"status": 503, "retry_after": "0"}, {}, {"max_retries": 2}, 3, "service_error",
-                     id="token 503: max_retries reached"),
-        pytest.param(500, {}, {"max_retries": 8, "max_retry_wait": 3}, 1, "service_error",
-                     id="token 500: MSAL replay window longer than max_retry_wait"),
-        pytest.param("slow", {"seconds": 1.2, "when": "after"}, {"max_retries": 1, "timeout": 0.5}, 2,
-                     "Read timed out", id="token endpoint slower than the timeout"),
+        pytest.param(
+            {"status": 503, "retry_after": "0"},
+            {},
+            {"max_retries": 2},
+            3,
+            "service_error",
+            id="token 503: max_retries reached",
+        ),
+        pytest.param(
+            500,
+            {},
+            {"max_retries": 8, "max_retry_wait": 3},
+            1,
+            "service_error",
+            id="token 500: MSAL replay window longer than max_retry_wait",
+        ),
+        pytest.param(
+            "slow",
+            {"seconds": 1.2, "when": "after"},
+            {"max_retries": 1, "timeout": 0.5},
+            2,
+            "Read timed out",
+            id="token endpoint slower than the timeout",
+        ),
     ],
 )
-def test_token_retries_stop_at_the_bound(make_hook, graph_emulator, hook_logs, fault, options, extras, attempts, last_error):
+def test_token_retries_stop_at_the_bound(
+    make_hook, graph_emulator, hook_logs, fault, options, extras, attempts, last_error
+):
     graph_emulator.script(fault, times=50, target="token", **options)
     hook = make_hook(**{"timeout": 2, **extras})
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from reliability_testlib import FAST_RETRY_EXTRAS, Expected, assert_exactly_once
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -19,14 +18,29 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 @pytest.mark.parametrize(
     ("fault", "options", "log", "min_wait", "processed"),
     [
-        pytest.param(500, {}, "token request: service_error", 5.0, False, id="500 without Retry-After (MSAL replays 5 s)"),
-        pytest.param({"status": 503, "retry_after": "1"}, {"times": 2}, "token request: service_error", 2.0, False,
-                     id="503 Retry-After 1, twice"),
-        pytest.param({"status": 429, "retry_after": "1"}, {}, "token request: temporarily_unavailable", 1.0, False,
-                     id="429 Retry-After 1"),
+        pytest.param(
+            500, {}, "token request: service_error", 5.0, False, id="500 without Retry-After (MSAL replays 5 s)"
+        ),
+        pytest.param(
+            {"status": 503, "retry_after": "1"},
+            {"times": 2},
+            "token request: service_error",
+            2.0,
+            False,
+            id="503 Retry-After 1, twice",
+        ),
+        pytest.param(
+            {"status": 429, "retry_after": "1"},
+            {},
+            "token request: temporarily_unavailable",
+            1.0,
+            False,
+            id="429 Retry-After 1",
+        ),
         pytest.param("slow", {"seconds": 1.5}, "token request: ReadTimeout", 0.4, True, id="slower than the timeout"),
-        pytest.param("drop", {"when": "after"}, "token request: ConnectionError", 0.4, True,
-                     id="dropped after issuing a token"),
+        pytest.param(
+            "drop", {"when": "after"}, "token request: ConnectionError", 0.4, True, id="dropped after issuing a token"
+        ),
     ],
 )
 def test_token_endpoint_recovers(make_hook, graph_emulator, hook_logs, fault, options, log, min_wait, processed):

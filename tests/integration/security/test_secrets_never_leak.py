@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from reliability_testlib import REPO, all_xcom_values
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db"), pytest.mark.timeout(150)]
@@ -22,7 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db"), py
 DAG_ID = "issue6_secret_leaks"
 WRONG_SECRET = "wrong-secret-~Lk9-issue6-never-in-a-log"
 
-DAG_SOURCE = '''
+DAG_SOURCE = """
 from airflow.sdk import DAG
 
 from airflow_provider_meetings.operators.online_meetings import (
@@ -46,7 +45,7 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
         task_id="bulk_forbidden_403", conn_id="issue6_secret",
         meetings=[{{"external_id": "leak-bulk-403", "user_id": "{nopolicy}"}}],
     )
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -63,20 +62,30 @@ def pem_body_lines(pem: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def dag_run_output(graph_emulator, expired_token_emulator, certificate_files, dags_folder, airflow_home, airflow_db) -> dict[str, Any]:
+def dag_run_output(
+    graph_emulator, expired_token_emulator, certificate_files, dags_folder, airflow_home, airflow_db
+) -> dict[str, Any]:
     """Run the DAG once with ``airflow dags test``; return everything it printed and wrote."""
     graph_emulator.reset(tokens=True)
     graph_emulator.add_certificate(certificate_files["cert_pem"])
     env = dict(os.environ)
     env.update(graph_emulator.environment("issue6_secret"))
     env.update(graph_emulator.environment("issue6_wrong_secret", password=WRONG_SECRET))
-    env.update(graph_emulator.environment(
-        "issue6_certificate", password=None, certificate_path=certificate_files["paths"]["encrypted"],
-        private_key_password=certificate_files["password"],
-    ))
-    env.update(graph_emulator.environment(
-        "issue6_delegated", refresh_token=graph_emulator.refresh_token, default_user_id=None,
-    ))
+    env.update(
+        graph_emulator.environment(
+            "issue6_certificate",
+            password=None,
+            certificate_path=certificate_files["paths"]["encrypted"],
+            private_key_password=certificate_files["password"],
+        )
+    )
+    env.update(
+        graph_emulator.environment(
+            "issue6_delegated",
+            refresh_token=graph_emulator.refresh_token,
+            default_user_id=None,
+        )
+    )
     env.update(expired_token_emulator.environment("issue6_expired_tokens"))
     nopolicy = graph_emulator.user("nopolicy")["id"]
     (dags_folder / f"{DAG_ID}.py").write_text(DAG_SOURCE.format(dag_id=DAG_ID, nopolicy=nopolicy))
@@ -84,11 +93,17 @@ def dag_run_output(graph_emulator, expired_token_emulator, certificate_files, da
     logs_before = set((airflow_home / "logs").rglob("*")) if (airflow_home / "logs").exists() else set()
     result = subprocess.run(
         [sys.executable, "-m", "airflow", "dags", "test", DAG_ID, "2026-11-28"],
-        env=env, capture_output=True, text=True, timeout=120, cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
     )
-    log_files = [
-        p for p in (airflow_home / "logs").rglob("*") if p.is_file() and p not in logs_before
-    ] if (airflow_home / "logs").exists() else []
+    log_files = (
+        [p for p in (airflow_home / "logs").rglob("*") if p.is_file() and p not in logs_before]
+        if (airflow_home / "logs").exists()
+        else []
+    )
     return {
         "result": result,
         "text": result.stdout + result.stderr + "".join(p.read_text(errors="replace") for p in log_files),
@@ -126,11 +141,15 @@ def test_the_runs_did_what_the_leak_check_assumes(dag_run_output, graph_emulator
     text = dag_run_output["text"]
     token = dag_run_output["tokens"][0]
     assert leaks(f"x{secrets['private key line 3']}x Bearer {token}", secrets, [token]) == [
-        "private key line 3", f"access token {token[:6]}..."
+        "private key line 3",
+        f"access token {token[:6]}...",
     ]
     for expected in (
-        "Created Teams meeting", "AADSTS7000215", "401 InvalidAuthenticationToken",
-        "403 Forbidden: No Application Access Policy found", "25 meeting(s): 25 created",
+        "Created Teams meeting",
+        "AADSTS7000215",
+        "401 InvalidAuthenticationToken",
+        "403 Forbidden: No Application Access Policy found",
+        "25 meeting(s): 25 created",
     ):
         assert expected in text, expected
     assert len(dag_run_output["tokens"]) >= 4  # app, certificate, delegated, and the expired ones
@@ -153,22 +172,33 @@ def test_no_secret_in_exceptions_reprs_or_results(make_hook, graph_emulator, cer
 
     graph_emulator.add_certificate(certificate_files["cert_pem"])
     seen: list[str] = []
-    cert = make_hook(password=None, certificate_path=certificate_files["paths"]["encrypted"],
-                     private_key_password=certificate_files["password"])
+    cert = make_hook(
+        password=None,
+        certificate_path=certificate_files["paths"]["encrypted"],
+        private_key_password=certificate_files["password"],
+    )
     delegated = make_hook(refresh_token=graph_emulator.refresh_token, default_user_id=None)
     ok = make_hook()
     for hook in (cert, delegated, ok):
         result = hook.create_or_get_meeting(f"repr-{len(seen)}")
         seen += [repr(hook), repr(hook.settings), str(hook.settings), repr(result)]
-    bulk = ok.create_or_get_meetings([{"external_id": "repr-bulk"}, {"external_id": "x", "user_id": graph_emulator.user("nopolicy")["id"]}])
+    bulk = ok.create_or_get_meetings(
+        [{"external_id": "repr-bulk"}, {"external_id": "x", "user_id": graph_emulator.user("nopolicy")["id"]}]
+    )
     seen += [repr(bulk), repr([r.to_dict() for r in bulk])]
     with run_emulator(token_lifetime=0) as expired:
         failing = [
             (make_hook(password=WRONG_SECRET), {}),
             (make_hook(expired), {}),
             (ok, {"user_id": graph_emulator.user("nopolicy")["id"]}),
-            (make_hook(password=None, certificate_path=certificate_files["paths"]["encrypted"],
-                       private_key_password="not-the-password"), {}),
+            (
+                make_hook(
+                    password=None,
+                    certificate_path=certificate_files["paths"]["encrypted"],
+                    private_key_password="not-the-password",
+                ),
+                {},
+            ),
         ]
         for hook, kwargs in failing:
             with pytest.raises(Exception) as caught:
@@ -190,20 +220,38 @@ def test_emulator_error_answers_do_not_echo_credentials(graph_emulator, secrets)
     session = requests.Session()
     session.trust_env = False
     token_url = f"{graph_emulator.url}/{graph_emulator.tenant_id}/oauth2/v2.0/token"
-    form = {"grant_type": "client_credentials", "client_id": graph_emulator.client_id,
-            "scope": "https://graph.microsoft.com/.default"}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": graph_emulator.client_id,
+        "scope": "https://graph.microsoft.com/.default",
+    }
     answers = [
         session.post(token_url, data={**form, "client_secret": WRONG_SECRET}, verify=graph_emulator.ca_path, timeout=5),
-        session.post(token_url.replace(graph_emulator.tenant_id, "00000000-0000-0000-0000-00000000dead"),
-                     data={**form, "client_secret": WRONG_SECRET}, verify=graph_emulator.ca_path, timeout=5),
+        session.post(
+            token_url.replace(graph_emulator.tenant_id, "00000000-0000-0000-0000-00000000dead"),
+            data={**form, "client_secret": WRONG_SECRET},
+            verify=graph_emulator.ca_path,
+            timeout=5,
+        ),
     ]
-    good = session.post(token_url, data={**form, "client_secret": graph_emulator.client_secret},
-                        verify=graph_emulator.ca_path, timeout=5).json()["access_token"]
+    good = session.post(
+        token_url,
+        data={**form, "client_secret": graph_emulator.client_secret},
+        verify=graph_emulator.ca_path,
+        timeout=5,
+    ).json()["access_token"]
     graph_emulator.expire_tokens()
     create = f"{graph_emulator.url}/v1.0/users/{graph_emulator.default_user_id}/onlineMeetings/createOrGet"
     for token in (good, WRONG_SECRET):
-        answers.append(session.post(create, json={"externalId": "echo"}, headers={"Authorization": f"Bearer {token}"},
-                                    verify=graph_emulator.ca_path, timeout=5))
+        answers.append(
+            session.post(
+                create,
+                json={"externalId": "echo"},
+                headers={"Authorization": f"Bearer {token}"},
+                verify=graph_emulator.ca_path,
+                timeout=5,
+            )
+        )
     assert sorted(a.status_code for a in answers) == [400, 401, 401, 401]
     bodies = "\n".join(a.text + repr(dict(a.headers)) for a in answers)
     assert leaks(bodies, secrets, [good]) == []

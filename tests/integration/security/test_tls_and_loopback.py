@@ -19,7 +19,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
     "ca_environment",
     [pytest.param(True, id="REQUESTS_CA_BUNDLE = system CAs"), pytest.param(False, id="no CA environment (certifi)")],
 )
-def test_tls_is_verified_by_default_and_failure_is_reported_at_once(make_hook, graph_emulator, monkeypatch, hook_logs, ca_environment):
+def test_tls_is_verified_by_default_and_failure_is_reported_at_once(
+    make_hook, graph_emulator, monkeypatch, hook_logs, ca_environment
+):
     if not ca_environment:
         for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
             monkeypatch.delenv(name, raising=False)
@@ -76,9 +78,12 @@ def test_emulator_cli_says_where_it_listens(tmp_path, host, says, address):
     from airflow_provider_meetings.emulator import start_emulator_process
 
     output = tmp_path / "stdout.txt"
-    with output.open("w") as stdout, start_emulator_process(
-        extra_args=["--host", host] if host else [], stdout=stdout, stderr=subprocess.DEVNULL
-    ) as emu:
+    with (
+        output.open("w") as stdout,
+        start_emulator_process(
+            extra_args=["--host", host] if host else [], stdout=stdout, stderr=subprocess.DEVNULL
+        ) as emu,
+    ):
         port = int(emu.url.rsplit(":", 1)[1])
         listening = listening_addresses(port)
     first_line = output.read_text().splitlines()[0]

@@ -139,8 +139,9 @@ def test_events_in_window_is_half_open_and_sorted() -> None:
 
 def test_meeting_kwargs_defaults() -> None:
     event = Event("k1", "Title", datetime(2026, 12, 7, 8, tzinfo=UTC))
-    kwargs = meeting_kwargs(event, dag_id="dag", default_organizer="adelev@contoso.example",
-                            default_duration=timedelta(minutes=30))
+    kwargs = meeting_kwargs(
+        event, dag_id="dag", default_organizer="adelev@contoso.example", default_duration=timedelta(minutes=30)
+    )
     assert kwargs == {
         "external_id": "dag-k1",
         "subject": "Title",
@@ -153,8 +154,9 @@ def test_meeting_kwargs_defaults() -> None:
 
 def test_meeting_kwargs_event_values_win() -> None:
     event = parse_event(ROW)
-    kwargs = meeting_kwargs(event, dag_id="dag", default_organizer="x@contoso.example",
-                            default_duration=timedelta(minutes=30))
+    kwargs = meeting_kwargs(
+        event, dag_id="dag", default_organizer="x@contoso.example", default_duration=timedelta(minutes=30)
+    )
     assert kwargs["user_id"] == "adelev@contoso.example"
     assert kwargs["end_date_time"] == "2026-12-07T08:45:00+00:00"
     assert kwargs["participants"] == {"attendees": list(event.attendees)}

@@ -21,12 +21,16 @@ def dag_run(**fields: object) -> SimpleNamespace:
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        pytest.param({"data_interval_end": TICK, "logical_date": TICK - timedelta(weeks=1)}, TICK,
-                     id="interval-timetable-uses-interval-end-not-logical-date"),
+        pytest.param(
+            {"data_interval_end": TICK, "logical_date": TICK - timedelta(weeks=1)},
+            TICK,
+            id="interval-timetable-uses-interval-end-not-logical-date",
+        ),
         pytest.param({"data_interval_end": TICK, "logical_date": TICK}, TICK, id="trigger-timetable"),
         pytest.param({"run_after": TICK}, TICK, id="no-logical-date-uses-run-after"),
-        pytest.param({"data_interval_end": pendulum.datetime(2026, 12, 7, 8, tz="Europe/Paris")}, TICK,
-                     id="converted-to-utc"),
+        pytest.param(
+            {"data_interval_end": pendulum.datetime(2026, 12, 7, 8, tz="Europe/Paris")}, TICK, id="converted-to-utc"
+        ),
     ],
 )
 def test_run_anchor(fields: dict, expected: datetime) -> None:
@@ -50,8 +54,9 @@ def test_run_anchor_refuses(fields: dict, message: str) -> None:
 @pytest.mark.parametrize(
     ("offset", "duration", "start", "end"),
     [
-        pytest.param(timedelta(hours=6), timedelta(hours=1), TICK + timedelta(hours=6), TICK + timedelta(hours=7),
-                     id="afternoon"),
+        pytest.param(
+            timedelta(hours=6), timedelta(hours=1), TICK + timedelta(hours=6), TICK + timedelta(hours=7), id="afternoon"
+        ),
         pytest.param(timedelta(0), timedelta(minutes=30), TICK, TICK + timedelta(minutes=30), id="at-the-tick"),
     ],
 )

@@ -24,7 +24,9 @@ TENANT = "tenant"
         pytest.param("2020-02-06T01:49:21.3524945Z", "2020-02-06T01:49:21.3524945Z", id="seven-digits"),
         pytest.param("2020-02-06T01:49:21Z", "2020-02-06T01:49:21.0000000Z", id="no-fraction"),
         pytest.param("2020-02-06T01:49:21.5+01:00", "2020-02-06T00:49:21.5000000Z", id="offset"),
-        pytest.param("2020-02-06T01:49:21.123456789-0530", "2020-02-06T07:19:21.1234567Z", id="nine-digits-compact-offset"),
+        pytest.param(
+            "2020-02-06T01:49:21.123456789-0530", "2020-02-06T07:19:21.1234567Z", id="nine-digits-compact-offset"
+        ),
         pytest.param("2020-02-06T01:49:21", "2020-02-06T01:49:21.0000000Z", id="naive-is-utc"),
         pytest.param("2020-02-06 01:49Z", "2020-02-06T01:49:00.0000000Z", id="space-no-seconds"),
         pytest.param("2020-12-31T23:30:00-01:00", "2021-01-01T00:30:00.0000000Z", id="year-rollover"),
@@ -71,8 +73,10 @@ def test_defaults() -> None:
         pytest.param({}, id="missing"),
         pytest.param({"externalId": "  "}, id="blank"),
         pytest.param({"externalId": "x", "endDateTime": "2030-01-01T00:00:00Z"}, id="end-only"),
-        pytest.param({"externalId": "x", "startDateTime": "2030-01-01T01:00:00Z", "endDateTime": "2030-01-01T00:00:00Z"},
-                     id="end-before-start"),
+        pytest.param(
+            {"externalId": "x", "startDateTime": "2030-01-01T01:00:00Z", "endDateTime": "2030-01-01T00:00:00Z"},
+            id="end-before-start",
+        ),
         pytest.param({"externalId": "x", "participants": []}, id="participants-not-object"),
     ],
 )

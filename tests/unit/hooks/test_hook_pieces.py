@@ -58,7 +58,7 @@ def test_settings_are_read_once(make_hook, monkeypatch):
 
 
 def test_unknown_extras_are_warned_about(make_hook, hook_logs):
-    make_hook(tenant="typo-of-tenant_id", max_retry=3).settings
+    assert make_hook(tenant="typo-of-tenant_id", max_retry=3).settings.client_id
 
     (warning,) = hook_logs.messages("warning")
     assert "max_retry, tenant" in warning and "meetings_unit" in warning
@@ -68,7 +68,7 @@ def test_bad_connection_is_a_config_error_and_test_connection_says_so(make_hook)
     hook = make_hook(tenant_id="")
 
     with pytest.raises(ConnectionConfigError):
-        hook.settings
+        _ = hook.settings
     ok, message = hook.test_connection()
     assert not ok and "tenant_id" in message
 
@@ -120,10 +120,18 @@ class RecordingAdapter:
 @pytest.mark.parametrize(
     ("verify", "env", "expected_verify"),
     [
-        pytest.param("/etc/ca/emulator.pem", {"REQUESTS_CA_BUNDLE": "/wrong.pem"}, "/etc/ca/emulator.pem",
-                     id="path beats REQUESTS_CA_BUNDLE"),
-        pytest.param("/etc/ca/emulator.pem", {"CURL_CA_BUNDLE": "/wrong.pem"}, "/etc/ca/emulator.pem",
-                     id="path beats CURL_CA_BUNDLE"),
+        pytest.param(
+            "/etc/ca/emulator.pem",
+            {"REQUESTS_CA_BUNDLE": "/wrong.pem"},
+            "/etc/ca/emulator.pem",
+            id="path beats REQUESTS_CA_BUNDLE",
+        ),
+        pytest.param(
+            "/etc/ca/emulator.pem",
+            {"CURL_CA_BUNDLE": "/wrong.pem"},
+            "/etc/ca/emulator.pem",
+            id="path beats CURL_CA_BUNDLE",
+        ),
         pytest.param(False, {"REQUESTS_CA_BUNDLE": "/wrong.pem"}, False, id="false beats REQUESTS_CA_BUNDLE"),
         pytest.param(True, {"REQUESTS_CA_BUNDLE": "/corp.pem"}, "/corp.pem", id="true lets the environment choose"),
     ],
@@ -208,8 +216,11 @@ def test_is_expired_token(status, code, expired):
 
 @pytest.mark.parametrize(
     ("expires_in", "fresh"),
-    [pytest.param(3600, True, id="an hour left"), pytest.param(301, True, id="just over 5 min"),
-     pytest.param(299, False, id="under 5 min")],
+    [
+        pytest.param(3600, True, id="an hour left"),
+        pytest.param(301, True, id="just over 5 min"),
+        pytest.param(299, False, id="under 5 min"),
+    ],
 )
 def test_user_token_freshness(expires_in, fresh):
     token = _UserToken("eyJ0eXAi.access-token", expires_at=1000.0 + expires_in)

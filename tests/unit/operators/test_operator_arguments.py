@@ -120,8 +120,10 @@ def test_permanent_errors_fail_the_task_without_retry(error):
 @pytest.mark.parametrize(
     "error",
     [
-        pytest.param(RetriesExhaustedError("createOrGet", 7, 300.0, GraphAPIError(429, "TooManyRequests", "x")),
-                     id="retries exhausted"),
+        pytest.param(
+            RetriesExhaustedError("createOrGet", 7, 300.0, GraphAPIError(429, "TooManyRequests", "x")),
+            id="retries exhausted",
+        ),
         pytest.param(GraphAPIError(503, "ServiceNotAvailable", "later"), id="503"),
         pytest.param(AuthenticationError("temporarily_unavailable", "AADSTS50196", permanent=False), id="entra outage"),
         pytest.param(OSError("disk"), id="not ours"),
@@ -144,7 +146,10 @@ MEETING = {
 
 @pytest.mark.parametrize(
     ("created", "start"),
-    [pytest.param(True, "Created Teams meeting", id="201"), pytest.param(False, "Reused existing Teams meeting", id="200")],
+    [
+        pytest.param(True, "Created Teams meeting", id="201"),
+        pytest.param(False, "Reused existing Teams meeting", id="200"),
+    ],
 )
 def test_describe_result(created, start):
     line = describe_result(MeetingResult(MEETING, created), "dag-2026-11-28")
