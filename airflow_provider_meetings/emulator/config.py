@@ -227,9 +227,11 @@ class EmulatorConfig:
         if not self.graph_resource.lower().startswith("https://"):
             raise ValueError(f"graph_resource must be an https URL such as {DEFAULT_GRAPH_RESOURCE}")
         self.graph_resource = self.graph_resource.rstrip("/")
-        for name in ("token_lifetime", "refresh_token_lifetime", "device_code_lifetime", "device_code_interval"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+        for name in ("token_lifetime", "refresh_token_lifetime", "device_code_lifetime"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative (0: tokens are expired when issued)")
+        if self.device_code_interval < 1:
+            raise ValueError("device_code_interval must be at least 1 second")
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> EmulatorConfig:

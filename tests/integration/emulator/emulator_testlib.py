@@ -22,12 +22,12 @@ def make_app(emu: Any, credential: Any = None, **kwargs: Any) -> Any:
     """A real MSAL confidential client against the emulator."""
     import msal
 
+    kwargs.setdefault("http_client", make_session(emu.ca_path))
     return msal.ConfidentialClientApplication(
         kwargs.pop("client_id", emu.client_id),
         client_credential=emu.client_secret if credential is None else credential,
         authority=kwargs.pop("authority", f"{emu.url}/{emu.tenant_id}"),
         instance_discovery=False,
-        http_client=make_session(emu.ca_path),
         **kwargs,
     )
 

@@ -10,6 +10,7 @@ import pytest
 from emulator_testlib import (
     GRAPH_SCOPE,
     assert_entra_error,
+    claims,
     create_path,
     make_app,
     make_certificate,
@@ -180,6 +181,85 @@ def test_msal_certificate_public_certificate_ps256(emu: Any, certificate: tuple[
     credential = {"private_key": key_pem, "public_certificate": cert_pem}
     result = make_app(emu, credential).acquire_token_for_client(GRAPH_SCOPE)
     assert "access_token" in result, result
+
+
+class RecordingSession:
+    """Wraps a real requests session and keeps the client assertions MSAL posts."""
+
+    def __init__(self, ca_path: str) -> None:
+        self._session = make_session(ca_path)
+        self.assertions: list[str] = []
+
+    def post(self, url: str, data: Any = None, **kwargs: Any) -> Any:
+        if isinstance(data, dict) and data.get("client_assertion"):
+            self.assertions.append(data["client_assertion"])
+        return self._session.post(url, data=data, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self._session.get(url, **kwargs)
+
+    def close(self) -> None:
+        self._session.close()
+
+
+@pytest.mark.parametrize(
+    ("form", "alg", "header"),
+    [
+        pytest.param("thumbprint", "RS256", {"x5t"}, id="sha1-thumbprint-rs256-deprecated"),
+        pytest.param("public_certificate", "PS256", {"x5t#S256", "x5c"}, id="sha256-thumbprint-ps256-x5c"),
+    ],
+)
+def test_msal_certificate_forms_are_both_accepted(
+    emu: Any, certificate: tuple[str, str, Any], form: str, alg: str, header: set[str]
+) -> None:
+    import jwt
+    from cryptography.hazmat.primitives import hashes
+
+    key_pem, cert_pem, cert = certificate
+    emu.add_certificate(cert_pem)
+    credential = {"private_key": key_pem}
+    if form == "thumbprint":
+        credential["thumbprint"] = cert.fingerprint(hashes.SHA1()).hex()
+    else:
+        credential["public_certificate"] = cert_pem
+    recorder = RecordingSession(emu.ca_path)
+    result = make_app(emu, credential, http_client=recorder).acquire_token_for_client(GRAPH_SCOPE)
+    assert "access_token" in result, result
+    assert claims(result["access_token"])["appidacr"] == "2"
+    [assertion] = recorder.assertions
+    sent = jwt.get_unverified_header(assertion)
+    assert sent["alg"] == alg and header <= set(sent), sent
+    if form == "thumbprint":
+        assert "x5t#S256" not in sent and "x5c" not in sent
+
+
+def test_sha256_thumbprint_alone_identifies_the_certificate(emu: Any, certificate: tuple[str, str, Any]) -> None:
+    # Without x5c, the emulator finds the registered certificate by its SHA-256 thumbprint.
+    import base64
+
+    import jwt
+    from cryptography.hazmat.primitives import hashes
+
+    key_pem, cert_pem, cert = certificate
+    emu.add_certificate(cert_pem)
+    now = int(time.time())
+    x5t256 = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
+    payload = {
+        "iss": emu.client_id,
+        "sub": emu.client_id,
+        "aud": f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token",
+        "exp": now + 600,
+        "iat": now,
+        "jti": str(uuid.uuid4()),
+    }
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": emu.client_id,
+        "scope": GRAPH_SCOPE[0],
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": jwt.encode(payload, key_pem, algorithm="PS256", headers={"x5t#S256": x5t256}),
+    }
+    assert post_token(emu, form).status_code == 200
 
 
 def test_certificate_not_registered(emu: Any) -> None:

@@ -172,3 +172,16 @@ def test_require_checks_roles_of_app_tokens_and_scp_of_delegated_ones() -> None:
     with pytest.raises(GraphError, match="Insufficient privileges"):
         require(delegated, CREATE_OR_GET)  # a delegated token is judged by its scp, not roles
     require(AccessToken("t", "c", "u", 0, scopes=frozenset({"onlinemeetings.readwrite"})), CREATE_OR_GET)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        pytest.param({"refresh_token_lifetime": -1}, "must not be negative", id="negative-lifetime"),
+        pytest.param({"device_code_interval": 0}, "at least 1 second", id="zero-interval"),
+    ],
+)
+def test_config_rejects_bad_lifetimes(option: dict[str, int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        EmulatorConfig(**option)
+    assert EmulatorConfig(token_lifetime=0).token_lifetime == 0  # tokens expired when issued: allowed
