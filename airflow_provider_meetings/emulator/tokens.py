@@ -189,10 +189,10 @@ class TokenService:
             # (reported as AADSTS7000218 for device code redemption, e.g. learn.microsoft.com/answers/questions/446907).
             raise _credential_required()
         code = self.device_codes.poll(device_code)
-        assert code.user_id is not None  # an approved code names its user
+        user_id = code.user_id or ""  # poll() only returns approved codes, which name their user
         resource = self._check_delegated_scopes(code.scopes, base_url)
         public = credential is Credential.NONE
-        return self._issue_delegated(code.user_id, public, code.scopes, resource, credential, issuer, rotate=False)
+        return self._issue_delegated(user_id, public, code.scopes, resource, credential, issuer, rotate=False)
 
     # -- issuing -------------------------------------------------------------------------
 
