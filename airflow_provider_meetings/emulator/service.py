@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from airflow_provider_meetings.emulator.config import EmulatorConfig, FederatedCredential
 from airflow_provider_meetings.emulator.directory import Directory
+from airflow_provider_meetings.emulator.entra import EntraEndpoints
 from airflow_provider_meetings.emulator.errors import EntraError, GraphError, bad_request
 from airflow_provider_meetings.emulator.faults import (
     FaultPlan,
@@ -29,6 +30,7 @@ from airflow_provider_meetings.emulator.faults import (
     parse_fault,
 )
 from airflow_provider_meetings.emulator.meetings import MeetingStore
+from airflow_provider_meetings.emulator.permissions import for_meeting_route, require
 from airflow_provider_meetings.emulator.persistence import load_state, save_state
 from airflow_provider_meetings.emulator.tokens import TokenService
 
@@ -112,7 +114,8 @@ class EmulatorService:
         self.base_url = base_url.rstrip("/")
         self.lock = threading.RLock()
         self.directory = Directory.from_config(config)
-        self.tokens = TokenService(self.directory, config.token_lifetime)
+        self.tokens = TokenService(self.directory, config)
+        self.entra = EntraEndpoints(self)
         self.meetings = MeetingStore()
         self.faults = FaultPlan()
         self.limiter = RateLimiter(config.rate_limit)
@@ -124,6 +127,11 @@ class EmulatorService:
         self.sleep: Callable[[float], None] = time.sleep
         if config.state_file:
             state = load_state(config.state_file)
+            for user in state.users:
+                try:
+                    self.directory.add_user(user)
+                except ValueError as error:
+                    log.warning("state file: user %s not restored: %s", user.id, error)
             for meeting in state.meetings:
                 self.meetings.add(meeting)
             for user_id, granted in state.policies.items():
@@ -140,7 +148,7 @@ class EmulatorService:
                 for u in self.directory.users
                 if self.directory.has_policy(u) != (u.id in default)
             }
-            save_state(self.config.state_file, self.meetings.all(), policies)
+            save_state(self.config.state_file, self.meetings.all(), policies, self.directory.users.added())
 
     # -- Entra ID ---------------------------------------------------------------------------
 
@@ -289,6 +297,10 @@ class EmulatorService:
             raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.", challenge)
         with self.lock:
             record = self.tokens.lookup(token)
+        if record is None and token.count(".") == 2:
+            # A JWT this emulator did not issue (or issued before a restart): its signature does
+            # not verify. Graph's text for that case is an assumption (docs/emulator.md).
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure.", challenge)
         if record is None:
             raise GraphError(
                 401,
@@ -306,6 +318,11 @@ class EmulatorService:
                 "InvalidAuthenticationToken",
                 "Access token has expired or is not yet valid.",
                 challenge,
+            )
+        if record.audience.lower() not in (self.config.graph_resource.lower(), self.base_url.lower()):
+            # A token for another resource, e.g. another national cloud's Graph (community-reported text).
+            raise GraphError(
+                401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.", challenge
             )
         return record
 
@@ -326,6 +343,7 @@ class EmulatorService:
                     "Too many requests. The request has been throttled; retry later.",
                     headers,
                 )
+        require(token, for_meeting_route(route, request.method))
         if match["me"]:
             if not token.is_delegated:
                 raise bad_request("/me request is only valid with delegated authentication flow.")
@@ -468,6 +486,11 @@ class EmulatorService:
                 "client_secret": self.directory.client_secret,
                 "default_user_id": self.config.organizer.id,
                 "refresh_tokens": dict(self.directory.refresh_tokens),
+                "public_refresh_tokens": dict(self.directory.public_refresh_tokens),
+                "app_roles": sorted(self.directory.app_roles),
+                "delegated_scopes": sorted(self.directory.delegated_scopes),
+                "allow_public_client": self.directory.allow_public_client,
+                "graph_resource": self.config.graph_resource,
                 "users": self.directory.users_json(),
             }
 
@@ -557,10 +580,13 @@ class EmulatorService:
             data["batch_order"] = self.batch_order
             return data
 
-    def reset(self, tokens: bool = False) -> None:
-        """Back to the start-up state: no meetings, faults, counters; seeded policies.
+    def reset(self, tokens: bool = False, users: bool = False) -> None:
+        """Back to the start-up state: no meetings, faults, counters; seeded policies, app roles,
+        public client setting; seeded refresh tokens valid again.
 
-        Issued access tokens stay valid unless ``tokens=True`` (clients cache them).
+        Issued access tokens, refresh tokens and device codes stay valid unless ``tokens=True``
+        (clients cache them). Users added at run time stay (with the policy they were added
+        with) unless ``users=True``.
         """
         with self.lock:
             self.meetings.clear()
@@ -570,9 +596,15 @@ class EmulatorService:
             self.batch_order = "inorder"
             self.limiter.configure(self.config.rate_limit)
             self.rate_limit_retry_after = self.config.rate_limit_retry_after
+            if users:
+                self.directory.users.drop_added()
             self.directory.reset_policies()
+            self.directory.app_roles = set(self.config.app_roles)
+            self.directory.allow_public_client = self.config.allow_public_client
             if tokens:
                 self.tokens.clear()
+            else:
+                self.tokens.refresh_tokens.reset(forget_minted=False)
             self._persist()
 
 

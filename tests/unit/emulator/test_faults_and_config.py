@@ -67,8 +67,11 @@ def test_rate_limiter_sliding_window() -> None:
 
 
 def test_config_from_kwargs() -> None:
-    config = EmulatorConfig.from_kwargs(users=[{"id": "u1", "user_principal_name": "a@b", "display_name": "A"}])
-    assert config.users == (SeedUser("u1", "a@b", "A"),)
+    user_id = "6f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
+    config = EmulatorConfig.from_kwargs(users=[{"id": user_id, "user_principal_name": "a@b", "display_name": "A"}])
+    assert config.users == (SeedUser(user_id, "a@b", "A"),)
+    camel = EmulatorConfig.from_kwargs(users=[{"id": user_id, "userPrincipalName": "a@b", "displayName": "A"}])
+    assert camel.users == config.users
     with pytest.raises(TypeError, match="latency"):
         EmulatorConfig.from_kwargs(latency=5)
 
