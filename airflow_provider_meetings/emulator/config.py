@@ -102,10 +102,11 @@ class EmulatorConfig:
     :param delegated_scopes: delegated permissions consented for the app (``scp`` of delegated tokens).
     :param token_lifetime: access token lifetime in seconds.
     :param latency_ms: latency added to every Graph HTTP request.
-    :param rate_limit: Graph requests per second (createOrGet and GETs, batch items
-        counted one by one); ``None`` means unlimited.
-    :param rate_limit_retry_after: ``Retry-After`` seconds on a rate-limit 429;
-        ``None`` omits the header.
+    :param rate_limit: Graph requests per sliding second (batch items counted one by one,
+        throttled requests included, as Graph keeps counting usage while it throttles);
+        ``None`` means unlimited.
+    :param rate_limit_retry_after: ``Retry-After`` seconds on a rate-limit 429, decimals
+        allowed (Graph's own sample sends ``2.128``); ``None`` omits the header.
     :param state_file: JSON file persisting meetings and policy changes across restarts.
     :param ca_file: where to write the throwaway CA certificate (PEM); a temp file if unset.
     :param log_requests: log one line per request to stderr.
@@ -126,7 +127,7 @@ class EmulatorConfig:
     token_lifetime: int = 3600
     latency_ms: float = 0.0
     rate_limit: float | None = None
-    rate_limit_retry_after: int | None = 1
+    rate_limit_retry_after: float | None = 1
     state_file: str | None = None
     ca_file: str | None = None
     log_requests: bool = False

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import html
+import http
 import json
 import logging
 import random
@@ -26,7 +28,9 @@ from airflow_provider_meetings.emulator.faults import (
     RateLimiter,
     ScriptedFault,
     Stats,
+    format_retry_after,
     parse_fault,
+    parse_retry_after_seconds,
 )
 from airflow_provider_meetings.emulator.meetings import MeetingStore
 from airflow_provider_meetings.emulator.persistence import load_state, save_state
@@ -38,10 +42,21 @@ GRAPH_CONTENT_TYPE = (
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 )
 MAX_BATCH = 20
-PROXY_502_HTML = (
-    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    "<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
-)
+
+
+def proxy_html(status: int) -> str:
+    """The HTML page a proxy, gateway or captive portal answers with (nginx's layout)."""
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    title = html.escape(f"{status} {phrase}")
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
+    )
+
+
 _VERSION_RE = re.compile(r"^/(v1\.0|beta)(/.*)$")
 _MEETINGS_RE = re.compile(
     r"^/(?:users/(?P<user>[^/]+)|(?P<me>me))/onlineMeetings(?:/(?P<rest>[^/]+))?/?$", re.IGNORECASE
@@ -116,7 +131,7 @@ class EmulatorService:
         self.meetings = MeetingStore()
         self.faults = FaultPlan()
         self.limiter = RateLimiter(config.rate_limit)
-        self.rate_limit_retry_after = config.rate_limit_retry_after
+        self.rate_limit_retry_after = _retry_after_setting(config.rate_limit_retry_after)
         self.latency_ms = float(config.latency_ms)
         #: Order of ``$batch`` answers: Graph promises none, so clients must not rely on it.
         self.batch_order = "inorder"
@@ -319,7 +334,7 @@ class EmulatorService:
             if not self.limiter.admit():
                 headers = {}
                 if self.rate_limit_retry_after is not None:
-                    headers["Retry-After"] = str(self.rate_limit_retry_after)
+                    headers["Retry-After"] = format_retry_after(self.rate_limit_retry_after)
                 raise GraphError(
                     429,
                     "TooManyRequests",
@@ -453,7 +468,13 @@ class EmulatorService:
             responses.reverse()
         elif self.batch_order == "shuffle":
             random.shuffle(responses)
-        return Reply(200, {"responses": responses}, drop=drop)
+        # "Requests in a batch are evaluated individually against throttling limits and if any
+        # request exceeds the limits, it fails with a status of 429 [...]. The batch itself
+        # fails with a status code of 424 (Failed Dependency)."
+        # (https://learn.microsoft.com/graph/throttling, "Throttling and batching"). The
+        # envelope still carries every item's response; otherwise a batch answers 200.
+        throttled = any(r["status"] == 429 for r in responses)
+        return Reply(424 if throttled else 200, {"responses": responses}, drop=drop)
 
     # -- control ----------------------------------------------------------------------------
 
@@ -490,14 +511,21 @@ class EmulatorService:
         with self.lock:
             return self.tokens.issued()
 
-    def set_rate_limit(self, per_second: float | None, retry_after: int | None | str = "keep") -> None:
-        """Graph requests per second (``None``: unlimited); ``retry_after=None`` omits the header."""
+    def set_rate_limit(self, per_second: float | None, retry_after: float | None | str = "keep") -> None:
+        """Graph requests per second (``None``: unlimited).
+
+        :param per_second: the limit, counted over a sliding second, throttled requests included.
+        :param retry_after: seconds in ``Retry-After`` of a rate-limit 429 (decimals allowed,
+            e.g. ``2.128``); ``None`` omits the header; ``"keep"`` leaves it as it is.
+        """
         if per_second is not None and per_second <= 0:
             raise ValueError("rate limit must be positive or None")
+        if retry_after not in ("keep", None):
+            retry_after = parse_retry_after_seconds(retry_after)
         with self.lock:
             self.limiter.configure(per_second)
             if retry_after != "keep":
-                self.rate_limit_retry_after = None if retry_after is None else int(retry_after)
+                self.rate_limit_retry_after = retry_after
 
     def script(self, fault: Any, **options: Any) -> ScriptedFault:
         """Queue a scripted fault (see :func:`~.faults.parse_fault`)."""
@@ -553,6 +581,7 @@ class EmulatorService:
             data["meetings"] = len(self.meetings)
             data["latency_ms"] = self.latency_ms
             data["rate_limit"] = self.limiter.per_second
+            data["rate_limit_retry_after"] = self.rate_limit_retry_after
             data["pending_faults"] = len(self.faults.pending())
             data["batch_order"] = self.batch_order
             return data
@@ -569,11 +598,15 @@ class EmulatorService:
             self.latency_ms = float(self.config.latency_ms)
             self.batch_order = "inorder"
             self.limiter.configure(self.config.rate_limit)
-            self.rate_limit_retry_after = self.config.rate_limit_retry_after
+            self.rate_limit_retry_after = _retry_after_setting(self.config.rate_limit_retry_after)
             self.directory.reset_policies()
             if tokens:
                 self.tokens.clear()
             self._persist()
+
+
+def _retry_after_setting(value: float | None) -> float | None:
+    return None if value is None else parse_retry_after_seconds(value)
 
 
 def fault_reply(fault: ScriptedFault, graph: bool, ids: tuple[str, str] = ("", "")) -> Reply:
@@ -581,7 +614,15 @@ def fault_reply(fault: ScriptedFault, graph: bool, ids: tuple[str, str] = ("", "
     if fault.kind == "drop":
         return Reply(0, drop=True)
     if fault.kind == "non_json":
-        return Reply(502, PROXY_502_HTML, {"Content-Type": "text/html"})
+        # A proxy, gateway or captive portal answering in HTML: below 500 MSAL tries to read
+        # the token answer as JSON and fails; a Graph client sees a non-JSON error body.
+        status = int(fault.status or 502)
+        headers = {"Content-Type": "text/html"}
+        if status == 407:
+            headers["Proxy-Authenticate"] = 'Basic realm="proxy"'
+        if fault.retry_after is not None:
+            headers["Retry-After"] = fault.retry_after
+        return Reply(status, proxy_html(status), headers)
     status = int(fault.status or 503)
     headers = {}
     if fault.retry_after is not None:
