@@ -841,7 +841,10 @@ class BulkEngine:
                     self._retry_or_fail(index, user_id, err, None)
             return 0.0
 
-        if status != 200:
+        # Graph answers 424 Failed Dependency for a batch whose items were throttled and still
+        # lists every item's response (https://learn.microsoft.com/graph/throttling,
+        # "Throttling and batching"): read the items of any envelope that carries them.
+        if status != 200 and not (isinstance(body, Mapping) and isinstance(body.get("responses"), list)):
             retry_after = parse_retry_after(_header(headers, "Retry-After"))
             error = graph_error_from_response(status, headers, body, retry_after=retry_after)
             needs_refresh = False
