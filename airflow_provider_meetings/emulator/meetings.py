@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_meetings.emulator.config import SeedUser
-from airflow_provider_meetings.emulator.errors import GraphError, bad_request
+from airflow_provider_meetings.emulator.errors import MeetingNotFound, bad_request
 
 TICKS_PER_SECOND = 10_000_000
 HOUR_TICKS = 3600 * TICKS_PER_SECOND
@@ -163,7 +163,7 @@ class MeetingStore:
         """A meeting of that organizer by id; raises 404 :class:`GraphError`."""
         meeting = self._by_id.get(meeting_id)
         if meeting is None or (meeting.tenant_id, meeting.user_id) != (tenant_id, user_id):
-            raise GraphError(404, "NotFound", "The requested resource does not exist.")
+            raise MeetingNotFound()
         return copy.deepcopy(meeting.resource)
 
     def find_by_join_web_url(self, tenant_id: str, user_id: str, url: str) -> list[dict[str, Any]]:

@@ -40,3 +40,16 @@ def parse_graph_time(value: str) -> datetime.datetime:
     """Graph's 7-digit UTC form to an aware datetime (microseconds)."""
     assert value.endswith("Z") and len(value.split(".")[1]) == 8, value
     return datetime.datetime.strptime(value[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
+
+
+def assert_graph_error(response: Any, status: int, code: str, message: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    if message is not None:
+        assert error["message"] == message
+    inner = error["innerError"]
+    assert inner["request-id"] == response.headers["request-id"]
+    assert inner["client-request-id"] == response.headers["client-request-id"]
+    assert inner["date"]
+    return error
