@@ -226,6 +226,7 @@ class Stats:
     batch_items: int = 0
     faults_applied: int = 0
     meetings_created: int = 0
+    meetings_deleted: int = 0
 
     def count_graph(self, route: str, status: int | str) -> None:
         """Count one Graph request (or batch item) with its outcome."""

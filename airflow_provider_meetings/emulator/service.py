@@ -143,7 +143,11 @@ GRAPH_ROUTES: tuple[Route, ...] = (
     Route(re.compile(_ORGANIZER + r"/?$", re.IGNORECASE), {"GET": ("listMeetings", "_list_meetings")}),
     Route(
         re.compile(_ORGANIZER + r"/(?P<meeting>[^/]+)/?$", re.IGNORECASE),
-        {"GET": ("getMeeting", "_get_meeting")},
+        {
+            "GET": ("getMeeting", "_get_meeting"),
+            "PATCH": ("updateMeeting", "_update_meeting"),
+            "DELETE": ("deleteMeeting", "_delete_meeting"),
+        },
     ),
     Route(re.compile(r"^/users/(?P<user>[^/]+)/?$", re.IGNORECASE), {"GET": ("getUser", "_get_user")}),
 )
@@ -456,6 +460,25 @@ class EmulatorService:
         with self.lock:
             meeting = self.meetings.get(self.directory.tenant_id, user.id, unquote(match["meeting"]))
         return Reply(200, {"@odata.context": f"{self._context(request, user)}/$entity", **meeting})
+
+    def _update_meeting(self, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
+        """``PATCH .../onlineMeetings/{meetingId}`` (learn.microsoft.com/graph/api/onlinemeeting-update)."""
+        user = self._organizer(match, token)
+        body = self._json_body(request)
+        check_properties(body, "onlineMeeting", request.version)
+        with self.lock:
+            meeting = self.meetings.update(self.directory.tenant_id, user.id, unquote(match["meeting"]), body)
+            self._persist()
+        return Reply(200, {"@odata.context": f"{self._context(request, user)}/$entity", **meeting})
+
+    def _delete_meeting(self, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
+        """``DELETE .../onlineMeetings/{meetingId}``: 204 (learn.microsoft.com/graph/api/onlinemeeting-delete)."""
+        user = self._organizer(match, token)
+        with self.lock:
+            self.meetings.delete(self.directory.tenant_id, user.id, unquote(match["meeting"]))
+            self.stats.meetings_deleted += 1
+            self._persist()
+        return Reply(204)
 
     def _list_meetings(self, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
         """``GET .../onlineMeetings?$filter=joinWebUrl eq '...'`` (the only listing Graph offers)."""
