@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -248,15 +248,33 @@ class MeetingSpec:
 
 @dataclass(frozen=True)
 class PreparedRequest:
-    """A validated createOrGet call: where to send it and what to send."""
+    """A validated Graph call: what to send where, and for which meeting.
+
+    :param path: below the versioned Graph root, e.g. ``users/<id>/onlineMeetings/createOrGet``
+    :param body: the JSON body (``None`` for GET and DELETE)
+    :param user_id: the organizer (``None`` for ``/me``), named in errors
+    :param method: HTTP method
+    :param external_id: the meeting's external id (default: the body's ``externalId``)
+    """
 
     path: str
-    body: dict[str, Any]
+    body: dict[str, Any] | None
     user_id: str | None
-    external_id: str = field(init=False)
+    method: str = "POST"
+    external_id: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "external_id", self.body["externalId"])
+        if self.external_id is None and self.body is not None and "externalId" in self.body:
+            object.__setattr__(self, "external_id", self.body["externalId"])
+
+    @property
+    def operation(self) -> str:
+        """A short name for logs: ``createOrGet``, ``PATCH onlineMeetings``, ``GET users``..."""
+        last = self.path.rstrip("/").rsplit("/", 1)[-1]
+        if self.method == "POST" and last == "createOrGet":
+            return "createOrGet"
+        resource = "onlineMeetings" if "/onlineMeetings" in self.path else self.path.split("/", 1)[0]
+        return f"{self.method} {resource}"
 
 
 def build_create_or_get_body(
