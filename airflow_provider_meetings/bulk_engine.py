@@ -339,6 +339,7 @@ class _BulkRun:
             throttled=throttled,
             retry_after=answer.retry_after,
             failed=not is_permanent(error),
+            whole_batch=True,
         )
         # A whole-batch 429 says nothing may go for its Retry-After (if the items could wait that long).
         if throttled and self.stopped is None:

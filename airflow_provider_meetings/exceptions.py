@@ -287,7 +287,9 @@ def graph_error_from_response(
         content_type = headers.get("content-type", "unknown content type")
         detail = f"({content_type}; a proxy or gateway may have answered): {_snippet(text)!r}"
 
+    error_class = GraphAPIError
     if status == 403 and "access policy" in message.lower():
+        error_class = ApplicationAccessPolicyError
         who = f"user {user_id!r}" if user_id else "this user"
         detail = (
             f"The app has no Teams application access policy for {who}. A Teams admin "
@@ -295,29 +297,12 @@ def graph_error_from_response(
             "Grant-CsApplicationAccessPolicy -Identity <user> or -Global); changes can "
             "take up to 30 minutes."
         )
-        return ApplicationAccessPolicyError(
-            status,
-            code,
-            message,
-            request_id=request_id,
-            date=date,
-            retry_after=retry_after,
-            detail=detail,
-        )
-    if status == 404 and user_id:
+    elif status == 404 and user_id:
         detail = (
             f"Check that user {user_id!r} exists in the tenant, has a Teams licence and is "
             "given by its Entra object id (some tenants answer 404 to a UPN)."
         )
-    return GraphAPIError(
-        status,
-        code,
-        message,
-        request_id=request_id,
-        date=date,
-        retry_after=retry_after,
-        detail=detail,
-    )
+    return error_class(status, code, message, request_id=request_id, date=date, retry_after=retry_after, detail=detail)
 
 
 def authentication_error_from_msal(
