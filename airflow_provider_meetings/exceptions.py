@@ -142,6 +142,36 @@ class ApplicationAccessPolicyError(GraphAPIError):
     """403: the app has no Teams application access policy for the organizer."""
 
 
+class OrganizerLookupError(MeetingsError):
+    """An organizer given by user principal name (UPN) could not be resolved to its Entra
+    object id, so nothing was sent for it (see ``airflow_provider_meetings.organizers``).
+
+    Carries the facts of the lookup's failure (``status``, ``code``, ``request_id``) and is
+    permanent exactly when that failure is (a 403 or 404 is; throttling that outlasted the
+    retry bound is not).
+
+    :param upn: the organizer as given
+    :param message: what went wrong and what to do
+    :param cause: the lookup's error
+    """
+
+    def __init__(self, upn: str, message: str, *, cause: BaseException | None = None) -> None:
+        self.upn = upn
+        self.status = getattr(cause, "status", None)
+        self.code = getattr(cause, "code", None)
+        self.request_id = getattr(cause, "request_id", None)
+        self.permanent = True if cause is None else is_permanent(cause)
+        super().__init__(message)
+
+
+class OrganizerLookupDeniedError(OrganizerLookupError):
+    """403 to ``GET /users/{upn}``: the app may not read users (``User.Read.All`` is missing)."""
+
+
+class OrganizerNotFoundError(OrganizerLookupError):
+    """404 to ``GET /users/{upn}``: no user of the tenant has this user principal name."""
+
+
 #: Short names of :class:`TransportError` kinds, for log lines.
 TRANSPORT_ERROR_LABELS = {
     "connection": "connection failed",
