@@ -157,9 +157,14 @@ def test_plain_http_is_refused(emu: Any) -> None:
 
 
 def test_meetings_conn_id_fixture(meetings_conn_id: str, graph_emulator: Any) -> None:
+    from airflow_provider_meetings.emulator.pytest_plugin import DEFAULT_CONN_ID
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
     assert meetings_conn_id == "msgraph_meetings_test"
-    conn = json.loads(os.environ["AIRFLOW_CONN_MSGRAPH_MEETINGS_TEST"])
-    assert conn["host"] == graph_emulator.url and conn["login"] == graph_emulator.client_id
+    assert DEFAULT_CONN_ID == OnlineMeetingsHook.default_conn_name  # what DAGs use without conn_id
+    for variable in ("AIRFLOW_CONN_MSGRAPH_MEETINGS_TEST", "AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT"):
+        conn = json.loads(os.environ[variable])
+        assert conn["host"] == graph_emulator.url and conn["login"] == graph_emulator.client_id
     assert graph_emulator.meetings() == []
 
 
