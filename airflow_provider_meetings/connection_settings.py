@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_meetings.credentials import normalize_thumbprint
 from airflow_provider_meetings.exceptions import ConnectionConfigError, InvalidMeetingRequestError
 from airflow_provider_meetings.meeting_request import validate_user_id
 from airflow_provider_meetings.retry import RetryPolicy
@@ -338,7 +339,9 @@ def parse_connection(
         bulk_concurrency=bulk_concurrency,
         default_user_id=default_user_id,
         certificate_path=str(certificate_path) if certificate_path else None,
-        certificate_thumbprint=extras.get("certificate_thumbprint"),
+        certificate_thumbprint=(
+            normalize_thumbprint(extras["certificate_thumbprint"]) if extras.get("certificate_thumbprint") else None
+        ),
         federated_token_file=str(federated_token_file) if federated_token_file else None,
         client_secret=secret,
         private_key_password=extras.get("private_key_password"),

@@ -11,8 +11,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-#: Graph statuses that are worth another attempt (createOrGet is idempotent by externalId).
-RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+#: Statuses worth another attempt, for single calls and ``$batch`` items alike (createOrGet is
+#: idempotent by externalId, so repeating a request that may have been processed is safe):
+#: 408 (request timeout), 424 (a ``$batch`` item or envelope that failed because others were
+#: throttled, https://learn.microsoft.com/graph/throttling#throttling-and-batching), 429
+#: (throttled), 500 (a server error is not a verdict on the request), 502/503/504.
+TRANSIENT_STATUSES = frozenset({408, 424, 429, 500, 502, 503, 504})
+#: The status of throttling: it counts against the waiting budget, not the attempt count.
+THROTTLED_STATUS = 429
 
 _BODY_SNIPPET_CHARS = 200
 
@@ -56,6 +62,8 @@ class AuthenticationError(MeetingsError):
     :param error_codes: Entra's numeric ``error_codes``
     :param correlation_id: Entra's correlation id, for a support request
     :param permanent: ``False`` for outages (5xx, timeouts) that a later attempt may survive
+    :param status: HTTP status of the token endpoint's answer, when one arrived
+    :param retry_after: seconds from the answer's ``Retry-After``, if any
     """
 
     def __init__(
@@ -66,12 +74,16 @@ class AuthenticationError(MeetingsError):
         error_codes: list[int] | None = None,
         correlation_id: str | None = None,
         permanent: bool = True,
+        status: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.error = error
         self.description = description
         self.error_codes = list(error_codes or [])
         self.correlation_id = correlation_id
         self.permanent = permanent
+        self.status = status
+        self.retry_after = retry_after
         text = f"Entra ID refused the token request: {error}"
         if description:
             # Entra descriptions end with trace/correlation lines; the first line is the fact.
@@ -115,7 +127,8 @@ class GraphAPIError(MeetingsError):
         self.request_id = request_id
         self.date = date
         self.retry_after = retry_after
-        self.permanent = status not in RETRYABLE_STATUSES and status != 408
+        # 0: no answer for a $batch item at all; worth sending again.
+        self.permanent = status != 0 and status not in TRANSIENT_STATUSES
         text = f"Microsoft Graph answered {status} {code}: {message}"
         if detail:
             text += f" {detail}"
@@ -129,23 +142,76 @@ class ApplicationAccessPolicyError(GraphAPIError):
     """403: the app has no Teams application access policy for the organizer."""
 
 
+#: Short names of :class:`TransportError` kinds, for log lines.
+TRANSPORT_ERROR_LABELS = {
+    "connection": "connection failed",
+    "proxy": "proxy unreachable",
+    "timeout": "timed out",
+    "dropped": "connection dropped",
+}
+
+
+class TransportError(MeetingsError):
+    """No HTTP answer: the connection failed, dropped mid-answer, or timed out.
+
+    Always transient. The message names the host and what happened, never a header or body.
+
+    :param kind: ``connection``, ``proxy``, ``timeout`` or ``dropped``
+    :param url: the URL the request went to (without query)
+    :param reason: the underlying library's short reason
+    """
+
+    permanent = False
+    status = None
+    retry_after = None
+
+    def __init__(self, kind: str, url: str, reason: str) -> None:
+        self.kind = kind
+        self.url = url
+        self.reason = reason
+        what = {
+            "connection": "could not connect to",
+            "proxy": "could not reach the proxy for",
+            "timeout": "timed out waiting for",
+            "dropped": "lost the connection in the middle of an answer from",
+        }.get(kind, "failed to reach")
+        super().__init__(f"{what} {url}: {reason}")
+
+
 class RetriesExhaustedError(MeetingsError):
     """A transient failure persisted past the retry bound.
 
+    :param what: the call, e.g. ``createOrGet external_id=abc``
     :param attempts: requests made, the first included
     :param waited: seconds spent waiting between attempts
     :param last_error: what the last attempt ran into
+    :param asked_wait: set when the server asked (``Retry-After``) to wait longer than the
+        waiting budget had left: the call stopped at once instead of waiting; a caller that
+        can wait longer (a deferred task, a task retry) may try again after this many seconds
     """
 
     permanent = False
 
-    def __init__(self, what: str, attempts: int, waited: float, last_error: BaseException) -> None:
+    def __init__(
+        self,
+        what: str,
+        attempts: int,
+        waited: float,
+        last_error: BaseException,
+        *,
+        asked_wait: float | None = None,
+    ) -> None:
+        self.what = what
         self.attempts = attempts
         self.waited = waited
         self.last_error = last_error
-        super().__init__(
-            f"{what} gave up after {attempts} attempts and {waited:.1f}s of waiting; last error: {last_error}"
-        )
+        self.asked_wait = asked_wait
+        self.status = getattr(last_error, "status", None)
+        self.code = getattr(last_error, "code", None)
+        reason = f"after {attempts} attempts and {waited:.1f}s of waiting"
+        if asked_wait is not None:
+            reason += f": the server asked to wait {asked_wait:.1f}s more, beyond max_retry_wait"
+        super().__init__(f"{what} gave up {reason}; last error: {last_error}")
 
 
 def is_permanent(error: BaseException) -> bool:
@@ -159,6 +225,8 @@ def describe_error(error: BaseException) -> str:
         return f"{error.status} {error.code}"
     if isinstance(error, AuthenticationError):
         return f"{error.error} {error.description.splitlines()[0] if error.description else ''}".strip()
+    if isinstance(error, TransportError):
+        return TRANSPORT_ERROR_LABELS.get(error.kind, error.kind)
     return type(error).__name__
 
 
@@ -252,16 +320,25 @@ def graph_error_from_response(
     )
 
 
-def authentication_error_from_msal(result: Mapping[str, Any]) -> AuthenticationError:
-    """Turn MSAL's error dict (answers below HTTP 500) into an :class:`AuthenticationError`."""
+def authentication_error_from_msal(
+    result: Mapping[str, Any], *, status: int | None = None, retry_after: float | None = None
+) -> AuthenticationError:
+    """Turn MSAL's error dict (answers below HTTP 500) into an :class:`AuthenticationError`.
+
+    :param result: what ``acquire_token_*`` returned
+    :param status: HTTP status of the answer behind it, when known (a 429 is throttling)
+    :param retry_after: its ``Retry-After`` in seconds
+    """
     error = str(result.get("error") or "unknown_error")
     description = str(result.get("error_description") or "")
-    # Entra outages that MSAL reports as a dict are worth another attempt.
-    transient = error in {"temporarily_unavailable", "server_error"}
+    # Entra outages that MSAL reports as a dict, and throttling, are worth another attempt.
+    transient = error in {"temporarily_unavailable", "server_error"} or status in TRANSIENT_STATUSES
     return AuthenticationError(
         error,
         description,
         error_codes=result.get("error_codes"),
         correlation_id=result.get("correlation_id"),
         permanent=not transient,
+        status=status,
+        retry_after=retry_after,
     )

@@ -34,6 +34,7 @@ _EXPORTS = {
     "DEFAULT_CLIENT_ID": "config",
     "DEFAULT_CLIENT_SECRET": "config",
     "DEFAULT_REFRESH_TOKEN": "config",
+    "DEFAULT_PUBLIC_REFRESH_TOKEN": "config",
     "ORGANIZER_ID": "config",
     "NOPOLICY_ID": "config",
     "RunningEmulator": "runtime",

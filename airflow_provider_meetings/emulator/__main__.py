@@ -32,7 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="Graph requests per second before 429 TooManyRequests (default: unlimited)",
     )
     parser.add_argument(
-        "--retry-after", type=int, default=1, help="Retry-After seconds on a rate-limit 429 (default 1)"
+        "--rate-limit-retry-after",
+        "--retry-after",
+        dest="retry_after",
+        metavar="SECONDS",
+        type=_seconds,
+        default=1.0,
+        help="Retry-After seconds on a rate-limit 429, decimals allowed, e.g. 2.128 (default 1)",
     )
     parser.add_argument("--no-retry-after", action="store_true", help="send rate-limit 429s without Retry-After")
     parser.add_argument("--token-lifetime", type=int, default=3600, help="access token lifetime in seconds")
@@ -42,8 +48,72 @@ def build_parser() -> argparse.ArgumentParser:
         "--certificate-file", action="append", default=[], help="register a PEM certificate on the app (repeatable)"
     )
     parser.add_argument("--client-secret", help="the app's secret (default: the documented test secret)")
+    roles = parser.add_mutually_exclusive_group()
+    roles.add_argument(
+        "--app-role",
+        action="append",
+        dest="app_roles",
+        metavar="PERMISSION",
+        help="application permission granted with admin consent, in the roles of app tokens (repeatable; "
+        "default: OnlineMeetings.ReadWrite.All and User.Read.All)",
+    )
+    roles.add_argument(
+        "--no-app-roles",
+        action="store_true",
+        help="grant no application permission: app tokens carry no roles (permission added, admin consent missing)",
+    )
+    parser.add_argument(
+        "--graph-resource",
+        default=None,
+        help="the Graph resource this emulator stands for; tokens for another audience get 401 "
+        "(default https://graph.microsoft.com; e.g. https://graph.microsoft.us for US Gov L4)",
+    )
+    parser.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        type=_user_spec,
+        metavar='ID,UPN,"Display Name"[,policy=no]',
+        help="add a user to the tenant (repeatable): object id (GUID), UPN, display name, and policy=no "
+        "for a user without an application access policy",
+    )
+    parser.add_argument(
+        "--no-public-client-flows",
+        action="store_true",
+        help='the app registration\'s "Allow public client flows" is off: the device code flow needs a credential',
+    )
+    parser.add_argument(
+        "--refresh-token-lifetime",
+        type=int,
+        default=None,
+        help="refresh token lifetime in seconds (default 90 days)",
+    )
+    parser.add_argument(
+        "--device-code-interval",
+        type=int,
+        default=None,
+        help="seconds between polls the device code response asks for (default 5)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="log every request to stderr")
     return parser
+
+
+def _user_spec(value: str) -> object:
+    from airflow_provider_meetings.emulator.config import SeedUser
+
+    try:
+        return SeedUser.parse(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _seconds(text: str) -> float:
+    from airflow_provider_meetings.emulator.faults import parse_retry_after_seconds
+
+    try:
+        return parse_retry_after_seconds(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _write_atomically(path: str, content: str) -> None:
@@ -62,23 +132,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("airflow_provider_meetings.emulator").setLevel(logging.WARNING)
 
-    from airflow_provider_meetings.emulator.config import DEFAULT_CLIENT_SECRET, EmulatorConfig
+    from airflow_provider_meetings.emulator.config import DEFAULT_CLIENT_SECRET, EmulatorConfig, default_users
     from airflow_provider_meetings.emulator.runtime import RunningEmulator
 
-    config = EmulatorConfig(
-        host=args.host,
-        port=args.port,
-        client_secret=args.client_secret or DEFAULT_CLIENT_SECRET,
-        certificates=[Path(p).read_text() for p in args.certificate_file],
-        token_lifetime=args.token_lifetime,
-        latency_ms=args.latency_ms,
-        rate_limit=args.rate_limit,
-        rate_limit_retry_after=None if args.no_retry_after else args.retry_after,
-        state_file=args.state_file,
-        ca_file=args.ca_file,
-        log_requests=args.verbose,
-    )
-    emulator = RunningEmulator(config)
+    optional: dict[str, object] = {}
+    if args.no_app_roles:
+        optional["app_roles"] = ()
+    elif args.app_roles:
+        optional["app_roles"] = tuple(args.app_roles)
+    if args.user:
+        optional["users"] = (*default_users(), *args.user)
+    for name in ("graph_resource", "refresh_token_lifetime", "device_code_interval"):
+        if getattr(args, name) is not None:
+            optional[name] = getattr(args, name)
+    try:
+        config = EmulatorConfig(
+            host=args.host,
+            port=args.port,
+            client_secret=args.client_secret or DEFAULT_CLIENT_SECRET,
+            certificates=[Path(p).read_text() for p in args.certificate_file],
+            token_lifetime=args.token_lifetime,
+            latency_ms=args.latency_ms,
+            rate_limit=args.rate_limit,
+            rate_limit_retry_after=None if args.no_retry_after else args.retry_after,
+            state_file=args.state_file,
+            ca_file=args.ca_file,
+            log_requests=args.verbose,
+            allow_public_client=not args.no_public_client_flows,
+            **optional,  # type: ignore[arg-type]
+        )
+        emulator = RunningEmulator(config)
+    except ValueError as error:
+        print(f"meetings-emulator: error: {error}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -92,7 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Tenant: {info['tenant_id']} ({info['tenant_domain']})",
         f"Client id: {info['client_id']}",
         f"Client secret (test only): {info['client_secret']}",
-        f"Refresh token (delegated, {info['default_user_id']}): {next(iter(info['refresh_tokens']), '-')}",
+        f"Refresh token (delegated, confidential client, redeem with the secret, {info['default_user_id']}): "
+        f"{next(iter(info['refresh_tokens']), '-')}",
+        f"Refresh token (delegated, public client, redeem without a secret, {info['default_user_id']}): "
+        f"{next(iter(info['public_refresh_tokens']), '-')}",
+        f"App roles (application permissions with admin consent): {', '.join(info['app_roles']) or '(none)'}",
+        f"Emulated Graph resource (token audience): {info['graph_resource']}",
         "Users:",
         *(
             f"  {u['id']}  {u['userPrincipalName']:<28} {u['displayName']}"

@@ -82,7 +82,7 @@ class EmulatorClient(EmulatorHandle):
     def set_latency(self, ms: float) -> None:
         self._call("POST", "/latency", {"ms": ms})
 
-    def set_rate_limit(self, per_second: float | None, retry_after: int | None | str = "keep") -> None:
+    def set_rate_limit(self, per_second: float | None, retry_after: float | None | str = "keep") -> None:
         body: dict[str, Any] = {"per_second": per_second}
         if retry_after != "keep":
             body["retry_after"] = retry_after
@@ -118,8 +118,8 @@ class EmulatorClient(EmulatorHandle):
     def stats(self) -> dict[str, Any]:
         return self._call("GET", "/stats")
 
-    def reset(self, tokens: bool = False) -> None:
-        self._call("POST", "/reset", {"tokens": tokens})
+    def reset(self, tokens: bool = False, users: bool = False) -> None:
+        self._call("POST", "/reset", {"tokens": tokens, "users": users})
 
     def add_certificate(self, pem: str | bytes) -> dict[str, str]:
         return self._call("POST", "/certificates", {"pem": pem.decode() if isinstance(pem, bytes) else pem})
@@ -131,3 +131,28 @@ class EmulatorClient(EmulatorHandle):
         if audience is not None:
             body["audience"] = audience
         self._call("POST", "/federated-credentials", body)
+
+    def set_app_roles(self, roles: list[str]) -> list[str]:
+        return self._call("POST", "/app-roles", {"roles": list(roles)})["app_roles"]
+
+    def set_public_client_flows(self, enabled: bool) -> None:
+        self._call("POST", "/public-client-flows", {"enabled": enabled})
+
+    def add_user(self, id: str, user_principal_name: str, display_name: str, has_policy: bool = True) -> dict[str, Any]:
+        body = {"id": id, "userPrincipalName": user_principal_name, "displayName": display_name}
+        return self._call("POST", "/users", {**body, "hasPolicy": has_policy})
+
+    def expire_refresh_tokens(self) -> int:
+        return self._call("POST", "/refresh-tokens/expire", {})["expired"]
+
+    def issued_refresh_tokens(self) -> list[str]:
+        return self._call("GET", "/refresh-tokens")["refresh_tokens"]
+
+    def device_codes(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/device-codes")["device_codes"]
+
+    def approve_device_code(self, user: str, user_code: str | None = None) -> dict[str, Any]:
+        return self._call("POST", "/device-codes/approve", {"user": user, "user_code": user_code})
+
+    def decline_device_code(self, user_code: str | None = None) -> dict[str, Any]:
+        return self._call("POST", "/device-codes/decline", {"user_code": user_code})

@@ -10,6 +10,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
+from airflow_provider_meetings.emulator.entra import handle_entra_control
 from airflow_provider_meetings.emulator.service import EmulatorService, Reply
 
 CONTROL_PREFIX = "/_emulator"
@@ -33,6 +34,9 @@ def handle_control(service: EmulatorService, method: str, path: str, raw_body: b
 
 
 def _dispatch(service: EmulatorService, method: str, path: str, body: dict[str, Any]) -> Reply:
+    entra_reply = handle_entra_control(service.entra, method, path, body)
+    if entra_reply is not None:
+        return entra_reply
     if method == "GET":
         if path == "/health":
             return Reply(200, {"status": "ok"})
@@ -51,7 +55,7 @@ def _dispatch(service: EmulatorService, method: str, path: str, body: dict[str, 
         return Reply(200, {"faults": []})
     elif method == "POST":
         if path == "/reset":
-            service.reset(tokens=bool(body.get("tokens", False)))
+            service.reset(tokens=bool(body.get("tokens", False)), users=bool(body.get("users", False)))
             return Reply(200, {"reset": True})
         if path == "/latency":
             service.set_latency(float(body["ms"]))
@@ -60,7 +64,7 @@ def _dispatch(service: EmulatorService, method: str, path: str, body: dict[str, 
             per_second = body.get("per_second")
             retry_after = body["retry_after"] if "retry_after" in body else "keep"
             service.set_rate_limit(None if per_second is None else float(per_second), retry_after)
-            return Reply(200, {"rate_limit": per_second})
+            return Reply(200, {"rate_limit": per_second, "retry_after": service.rate_limit_retry_after})
         if path == "/faults":
             if "fault" not in body:
                 raise ValueError("expected {'fault': ..., 'times'?, 'when'?, 'target'?, 'match'?}")

@@ -1,9 +1,11 @@
-"""The emulated directory: one tenant, one confidential client app and its users."""
+"""The emulated directory: one tenant, one app registration and its users."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +58,70 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+class UserTable:
+    """The tenant's users in the order they were added, found by object id or UPN (any case).
+
+    Users configured at start-up are *seeded*; users added at run time are not, so that
+    ``reset(users=True)`` can drop them again.
+
+    :param seed: the start-up users.
+    """
+
+    def __init__(self, seed: Iterable[SeedUser] = ()) -> None:
+        self._users: dict[str, SeedUser] = {}
+        self._keys: dict[str, str] = {}
+        self._seeded: set[str] = set()
+        for user in seed:
+            self.add(user)
+            self._seeded.add(user.id.lower())
+
+    def __iter__(self) -> Iterator[SeedUser]:
+        return iter(list(self._users.values()))
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+    def __getitem__(self, index: int) -> SeedUser:
+        return list(self._users.values())[index]
+
+    def find(self, key: str) -> SeedUser | None:
+        """A user by object id or UPN (case-insensitive), or ``None``."""
+        user_id = self._keys.get(key.lower())
+        return None if user_id is None else self._users[user_id]
+
+    def add(self, user: SeedUser) -> bool:
+        """Add ``user``; ``False`` if exactly this user is already there.
+
+        :raises ValueError: another user already has this object id or UPN.
+        """
+        for key in (user.id, user.user_principal_name):
+            existing = self.find(key)
+            if existing is not None and existing != user:
+                raise ValueError(
+                    f"{key!r} already belongs to user {existing.id} ({existing.user_principal_name}, "
+                    f"{existing.display_name!r})"
+                )
+        if self.find(user.id) is not None:
+            return False
+        user_id = user.id.lower()
+        self._users[user_id] = user
+        self._keys[user_id] = user_id
+        self._keys[user.user_principal_name.lower()] = user_id
+        return True
+
+    def added(self) -> list[SeedUser]:
+        """Users added after start-up."""
+        return [u for key, u in self._users.items() if key not in self._seeded]
+
+    def drop_added(self) -> None:
+        """Remove every user added after start-up."""
+        for user in self.added():
+            user_id = user.id.lower()
+            del self._users[user_id]
+            del self._keys[user_id]
+            del self._keys[user.user_principal_name.lower()]
+
+
 @dataclass
 class Directory:
     """Tenant, app and users, plus who has an application access policy.
@@ -65,15 +131,19 @@ class Directory:
     :param client_id: the app id.
     :param client_secret: the app secret (``None``: no secret registered).
     :param users: the users.
-    :param refresh_tokens: refresh token -> user object id.
+    :param refresh_tokens: seeded confidential-client refresh token -> user object id.
+    :param public_refresh_tokens: seeded public-client refresh token -> user object id.
     """
 
     tenant_id: str
     tenant_domain: str
     client_id: str
     client_secret: str | None
-    users: tuple[SeedUser, ...]
+    users: UserTable
     refresh_tokens: dict[str, str]
+    public_refresh_tokens: dict[str, str] = field(default_factory=dict)
+    #: The app registration's "Allow public client flows" (``isFallbackPublicClient``).
+    allow_public_client: bool = True
     certificates: list[RegisteredCertificate] = field(default_factory=list)
     federated_credentials: list[FederatedCredential] = field(default_factory=list)
     policy_user_ids: set[str] = field(default_factory=set)
@@ -90,25 +160,44 @@ class Directory:
             tenant_domain=config.tenant_domain.lower(),
             client_id=config.client_id.lower(),
             client_secret=config.client_secret,
-            users=tuple(config.users),
+            users=UserTable(config.users),
             refresh_tokens={},
             federated_credentials=list(config.federated_credentials),
             app_roles=set(config.app_roles),
             delegated_scopes=set(config.delegated_scopes),
+            allow_public_client=config.allow_public_client,
         )
         for pem in config.certificates:
             directory.add_certificate(pem)
-        for token, user in config.refresh_tokens.items():
-            resolved = directory.find_user(user)
-            if resolved is None:
-                raise ValueError(f"refresh token mapped to unknown user {user!r}")
-            directory.refresh_tokens[token] = resolved.id
+        for seeds, table in (
+            (config.refresh_tokens, directory.refresh_tokens),
+            (config.public_refresh_tokens, directory.public_refresh_tokens),
+        ):
+            for token, user in seeds.items():
+                resolved = directory.find_user(user)
+                if resolved is None:
+                    raise ValueError(f"refresh token mapped to unknown user {user!r}")
+                table[token] = resolved.id
         directory.reset_policies()
         return directory
+
+    @property
+    def service_principal_id(self) -> str:
+        """Object id of the app's service principal: ``oid``/``sub`` of its app tokens (derived, stable)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"serviceprincipal:{self.tenant_id}/{self.client_id}"))
 
     def reset_policies(self) -> None:
         """Grant policies as the seed says (every user but those with ``has_policy=False``)."""
         self.policy_user_ids = {u.id for u in self.users if u.has_policy}
+
+    def add_user(self, user: SeedUser) -> SeedUser:
+        """Add a user at run time, with the access policy its ``has_policy`` says.
+
+        :raises ValueError: its object id or UPN belongs to another user.
+        """
+        if self.users.add(user) and user.has_policy:
+            self.policy_user_ids.add(user.id)
+        return user
 
     def is_tenant(self, tenant: str) -> bool:
         """Whether ``tenant`` (GUID or domain, any case) names the emulated tenant."""
@@ -116,11 +205,7 @@ class Directory:
 
     def find_user(self, user_id: str) -> SeedUser | None:
         """A user by object id or UPN (case-insensitive), or ``None``."""
-        key = user_id.lower()
-        for user in self.users:
-            if key in (user.id.lower(), user.user_principal_name.lower()):
-                return user
-        return None
+        return self.users.find(user_id)
 
     def require_user(self, user_id: str) -> SeedUser:
         """Like :meth:`find_user` but raises ``KeyError`` for an unknown user."""

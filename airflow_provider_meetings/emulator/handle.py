@@ -49,8 +49,13 @@ class EmulatorHandle(ABC):
 
     @property
     def refresh_token(self) -> str:
-        """The first configured refresh token (delegated mode)."""
+        """The first configured confidential-client refresh token (redeemed with the client's credential)."""
         return next(iter(self.info()["refresh_tokens"]))
+
+    @property
+    def public_refresh_token(self) -> str:
+        """The first configured public-client refresh token (redeemed without any client credential)."""
+        return next(iter(self.info()["public_refresh_tokens"]))
 
     def user(self, name: str) -> dict[str, Any]:
         """A seeded user by id, UPN, or the part of the UPN before ``@``."""
@@ -117,15 +122,22 @@ class EmulatorHandle(ABC):
         """Latency added to each Graph HTTP request (a ``$batch`` counts once)."""
 
     @abstractmethod
-    def set_rate_limit(self, per_second: float | None, retry_after: int | None | str = "keep") -> None:
-        """Graph requests per second; ``retry_after=None`` omits ``Retry-After`` on 429."""
+    def set_rate_limit(self, per_second: float | None, retry_after: float | None | str = "keep") -> None:
+        """Graph requests per sliding second (throttled requests count too).
+
+        :param per_second: the limit; ``None`` for unlimited.
+        :param retry_after: ``Retry-After`` seconds on a rate-limit 429, decimals allowed
+            (``2.128``); ``None`` omits the header; ``"keep"`` leaves it unchanged.
+        """
 
     @abstractmethod
     def script(self, fault: Any, **options: Any) -> dict[str, Any]:
         """Queue a fault for the next matching requests.
 
         :param fault: ``429``/``503``/``504``, ``{"status": 429, "retry_after": "2"}``,
-            ``"drop"``, ``"slow"``, ``"non_json"``.
+            ``"drop"``, ``"slow"``, ``"non_json"`` (an HTML 502 page) or
+            ``{"kind": "non_json", "status": 200}`` (an HTML page with another status, as
+            from a captive portal or proxy).
         :param options: ``times``, ``when`` (``before``/``after``), ``target``
             (``graph``/``token``), ``match`` (regex on ``METHOD path``), ``seconds``,
             ``retry_after``.
@@ -168,8 +180,12 @@ class EmulatorHandle(ABC):
         """Counters (token requests, Graph requests by route and status, 429s, batches...)."""
 
     @abstractmethod
-    def reset(self, tokens: bool = False) -> None:
-        """Back to the start-up state (meetings, faults, counters, latency, limits, policies)."""
+    def reset(self, tokens: bool = False, users: bool = False) -> None:
+        """Back to the start-up state (meetings, faults, counters, latency, limits, policies, app roles).
+
+        :param tokens: also forget issued access tokens, minted refresh tokens and device codes.
+        :param users: also remove users added at run time.
+        """
 
     @abstractmethod
     def add_certificate(self, pem: str | bytes) -> dict[str, str]:
@@ -180,3 +196,50 @@ class EmulatorHandle(ABC):
         self, issuer: str, subject: str, audience: str | None = None, public_key_pem: str | None = None
     ) -> None:
         """Register a federated identity credential on the app."""
+
+    # -- Entra ID: app registration, users, refresh tokens, device codes -----------------------
+
+    @abstractmethod
+    def set_app_roles(self, roles: list[str]) -> list[str]:
+        """Application permissions granted with admin consent (``roles`` of app tokens issued from now on).
+
+        ``[]`` reproduces "permission added but no admin consent": app tokens without ``roles``.
+        """
+
+    @abstractmethod
+    def set_public_client_flows(self, enabled: bool) -> None:
+        """The app registration's "Allow public client flows" (device code flow without a credential)."""
+
+    @abstractmethod
+    def add_user(self, id: str, user_principal_name: str, display_name: str, has_policy: bool = True) -> dict[str, Any]:
+        """Add a user to the tenant (kept by ``reset()``, persisted with the state file).
+
+        :param id: the user's object id (a GUID).
+        :param user_principal_name: UPN, e.g. ``dana@contoso.example``.
+        :param display_name: shown as the organizer's ``displayName``.
+        :param has_policy: whether an application access policy is granted to the user.
+        """
+
+    @abstractmethod
+    def expire_refresh_tokens(self) -> int:
+        """Expire every refresh token now (redeeming one then answers AADSTS700082)."""
+
+    @abstractmethod
+    def issued_refresh_tokens(self) -> list[str]:
+        """Refresh tokens handed out by the token endpoint so far, for leak checks in tests."""
+
+    @abstractmethod
+    def device_codes(self) -> list[dict[str, Any]]:
+        """Device codes not yet redeemed: ``user_code``, ``scope``, ``state``, ``expires_in``, ``user_id``."""
+
+    @abstractmethod
+    def approve_device_code(self, user: str, user_code: str | None = None) -> dict[str, Any]:
+        """Play the user: approve a pending device code, signing in as ``user`` (id or UPN).
+
+        :param user: who signs in.
+        :param user_code: the code shown to the user; ``None`` picks the only pending one.
+        """
+
+    @abstractmethod
+    def decline_device_code(self, user_code: str | None = None) -> dict[str, Any]:
+        """Play the user: decline a pending device code (``None``: the only pending one)."""

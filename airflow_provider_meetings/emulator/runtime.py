@@ -85,7 +85,7 @@ class RunningEmulator(EmulatorHandle):
     def set_latency(self, ms: float) -> None:
         self.service.set_latency(ms)
 
-    def set_rate_limit(self, per_second: float | None, retry_after: int | None | str = "keep") -> None:
+    def set_rate_limit(self, per_second: float | None, retry_after: float | None | str = "keep") -> None:
         self.service.set_rate_limit(per_second, retry_after)
 
     def script(self, fault: Any, **options: Any) -> dict[str, Any]:
@@ -118,8 +118,8 @@ class RunningEmulator(EmulatorHandle):
     def stats(self) -> dict[str, Any]:
         return self.service.stats_json()
 
-    def reset(self, tokens: bool = False) -> None:
-        self.service.reset(tokens=tokens)
+    def reset(self, tokens: bool = False, users: bool = False) -> None:
+        self.service.reset(tokens=tokens, users=users)
 
     def add_certificate(self, pem: str | bytes) -> dict[str, str]:
         return self.service.add_certificate(pem.decode() if isinstance(pem, bytes) else pem)
@@ -131,6 +131,31 @@ class RunningEmulator(EmulatorHandle):
         if audience is not None:
             data["audience"] = audience
         self.service.add_federated_credential(data)
+
+    def set_app_roles(self, roles: list[str]) -> list[str]:
+        return self.service.entra.set_app_roles(list(roles))
+
+    def set_public_client_flows(self, enabled: bool) -> None:
+        self.service.entra.set_public_client_flows(enabled)
+
+    def add_user(self, id: str, user_principal_name: str, display_name: str, has_policy: bool = True) -> dict[str, Any]:
+        body = {"id": id, "userPrincipalName": user_principal_name, "displayName": display_name}
+        return self.service.entra.add_user({**body, "hasPolicy": has_policy})
+
+    def expire_refresh_tokens(self) -> int:
+        return self.service.entra.expire_refresh_tokens()
+
+    def issued_refresh_tokens(self) -> list[str]:
+        return self.service.entra.issued_refresh_tokens()
+
+    def device_codes(self) -> list[dict[str, Any]]:
+        return self.service.entra.device_codes()
+
+    def approve_device_code(self, user: str, user_code: str | None = None) -> dict[str, Any]:
+        return self.service.entra.decide_device_code(True, user=user, user_code=user_code)
+
+    def decline_device_code(self, user_code: str | None = None) -> dict[str, Any]:
+        return self.service.entra.decide_device_code(False, user_code=user_code)
 
 
 @contextlib.contextmanager

@@ -24,6 +24,8 @@ log = logging.getLogger("airflow_provider_meetings.emulator")
 
 _DISCOVERY_RE = re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")
 _TOKEN_RE = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")
+_DEVICE_CODE_RE = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/devicecode$")
+_KEYS_RE = re.compile(r"^/(?P<tenant>[^/]+)/discovery(?:/v2\.0)?/keys$")
 _GRAPH_RE = re.compile(r"^/(?P<version>v1\.0|beta)(?P<path>/.*)$")
 #: Idle keep-alive connections are closed after this many seconds.
 IDLE_TIMEOUT_S = 30
@@ -129,6 +131,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         match = _TOKEN_RE.match(path)
         if match and method == "POST":
             self._token(match["tenant"], body, headers)
+            return
+        match = _DEVICE_CODE_RE.match(path)
+        if match and method == "POST":
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            self._send(service.entra.device_authorization(match["tenant"], form, headers.get("client-request-id")))
+            return
+        match = _KEYS_RE.match(path)
+        if match and method == "GET":
+            self._send(service.entra.keys(match["tenant"]))
+            return
+        if path == "/devicelogin" and method == "GET":
+            self._send(service.entra.device_login_page())
             return
         match = _GRAPH_RE.match(path)
         if match:

@@ -1,27 +1,38 @@
-"""The Entra ID token endpoint: client authentication, grants, scopes, opaque tokens.
+"""The Entra ID token endpoint: grants, scopes, and access tokens shaped like Graph's.
 
-Access tokens are opaque random strings (real ones are JWTs, but clients must not look
-inside them); the emulator remembers what each one stands for.
+Access tokens are RS256 JWTs with the claims Entra puts in a v1.0 token for Microsoft Graph
+(https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference): ``aud``
+(the Graph resource asked for), ``iss`` (``https://sts.windows.net/{tid}/``), ``iat``/``nbf``/
+``exp``, ``appid``, ``appidacr``, ``idtyp``, ``oid``, ``sub``, ``tid``, ``uti``, ``ver`` ("1.0")
+and ``roles`` (app tokens) or ``scp`` (delegated tokens). Clients must treat them as opaque
+(https://learn.microsoft.com/entra/identity-platform/access-tokens), but may decode them for
+diagnostics. Graph here still authenticates by looking the token up, so that the controls
+(expire, reset) act on issued tokens.
+
+Grants: ``client_credentials``, ``refresh_token`` and the device code grant
+(``urn:ietf:params:oauth:grant-type:device_code``).
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import secrets
+import hashlib
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_meetings.emulator.config import GRAPH_ROOTS
+from airflow_provider_meetings.emulator.client_auth import ClientAuthenticator, Credential
+from airflow_provider_meetings.emulator.config import GRAPH_ROOTS, EmulatorConfig
+from airflow_provider_meetings.emulator.device_codes import DeviceCodeStore
 from airflow_provider_meetings.emulator.directory import Directory
 from airflow_provider_meetings.emulator.errors import EntraError
+from airflow_provider_meetings.emulator.refresh_tokens import RefreshTokenStore
+from airflow_provider_meetings.emulator.signing import SigningKey, b64url, b64url_json
 
-CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
-#: Clock skew tolerated on client assertions, like Entra's five minutes.
-ASSERTION_LEEWAY_S = 300
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+GRANT_TYPES = ("client_credentials", "refresh_token", DEVICE_CODE_GRANT)
 
 
 @dataclass
@@ -34,6 +45,7 @@ class AccessToken:
     :param expires_at: epoch seconds.
     :param roles: application permissions (the ``roles`` claim of an app token).
     :param scopes: delegated permissions (the ``scp`` claim of a delegated token).
+    :param audience: the ``aud`` claim: the resource the token is for.
     """
 
     tenant_id: str
@@ -42,6 +54,7 @@ class AccessToken:
     expires_at: float
     roles: frozenset[str] = frozenset()
     scopes: frozenset[str] = frozenset()
+    audience: str = ""
 
     @property
     def is_delegated(self) -> bool:
@@ -55,17 +68,25 @@ class AccessToken:
 
 
 class TokenService:
-    """Issues and looks up access tokens; not thread-safe (the caller holds a lock).
+    """Issues and looks up tokens; not thread-safe (the caller holds a lock).
 
     :param directory: the emulated directory.
-    :param lifetime: access token lifetime in seconds.
+    :param config: lifetimes, device code settings and the emulated Graph resource.
     """
 
-    def __init__(self, directory: Directory, lifetime: int) -> None:
+    def __init__(self, directory: Directory, config: EmulatorConfig) -> None:
         self.directory = directory
-        self.lifetime = lifetime
+        self.lifetime = config.token_lifetime
+        self.graph_resource = config.graph_resource
+        self.signing = SigningKey()
+        self.clients = ClientAuthenticator(directory)
+        self.refresh_tokens = RefreshTokenStore(config.refresh_token_lifetime)
+        self.device_codes = DeviceCodeStore(config.device_code_lifetime, config.device_code_interval)
+        for token, user_id in directory.refresh_tokens.items():
+            self.refresh_tokens.seed(token, user_id, public=False)
+        for token, user_id in directory.public_refresh_tokens.items():
+            self.refresh_tokens.seed(token, user_id, public=True)
         self._tokens: dict[str, AccessToken] = {}
-        self._used_assertion_ids: set[str] = set()
 
     # -- lookups ---------------------------------------------------------------------
 
@@ -85,9 +106,11 @@ class TokenService:
         return list(self._tokens)
 
     def clear(self) -> None:
-        """Forget every issued token."""
+        """Forget every issued access token, minted refresh token and device code."""
         self._tokens.clear()
-        self._used_assertion_ids.clear()
+        self.clients.clear()
+        self.device_codes.clear()
+        self.refresh_tokens.reset(forget_minted=True)
 
     # -- token endpoint ----------------------------------------------------------------
 
@@ -104,81 +127,119 @@ class TokenService:
         :param tenant: the tenant path segment.
         :param form: the decoded form body.
         :param token_endpoints: this tenant's token endpoint URLs (accepted assertion ``aud``).
-        :param issuer: the tenant's issuer URL (for ``id_token``).
+        :param issuer: the tenant's v2.0 issuer URL (for ``id_token``).
         :param base_url: the emulator's base URL (an accepted scope resource).
         """
-        directory = self.directory
-        if not directory.is_tenant(tenant):
-            raise EntraError(
-                400,
-                "invalid_request",
-                90002,
-                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
-                "and are signing into the correct cloud.",
-            )
+        self._check_tenant(tenant)
         grant_type = form.get("grant_type", "")
         if not grant_type:
-            raise EntraError(
-                400,
-                "invalid_request",
-                900144,
-                "The request body must contain the following parameter: 'grant_type'.",
-            )
-        if grant_type not in ("client_credentials", "refresh_token"):
-            raise EntraError(
-                400,
-                "unsupported_grant_type",
-                70003,
-                "The app requested an unsupported grant type.",
-            )
-        client_id = form.get("client_id", "")
-        if not client_id:
-            raise EntraError(
-                400,
-                "invalid_request",
-                900144,
-                "The request body must contain the following parameter: 'client_id'.",
-            )
-        if client_id.lower() != directory.client_id:
-            raise EntraError(
-                400,
-                "unauthorized_client",
-                700016,
-                f"Application with identifier '{client_id}' was not found in the directory "
-                f"'{directory.tenant_domain}'. This can happen if the application has not been "
-                "installed by the administrator of the tenant or consented to by any user in the "
-                "tenant. You may have sent your authentication request to the wrong tenant.",
-            )
-        self._authenticate_client(form, token_endpoints)
+            raise _missing("grant_type")
+        if grant_type not in GRANT_TYPES:
+            raise EntraError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
+        self._check_client_id(form.get("client_id", ""))
+        credential = self.clients.authenticate(form, token_endpoints)
+        if grant_type == DEVICE_CODE_GRANT:
+            return self._device_code_grant(form, credential, issuer, base_url)
         scopes = form.get("scope", "").split()
         if not scopes:
-            raise EntraError(
-                400,
-                "invalid_request",
-                900144,
-                "The request body must contain the following parameter: 'scope'.",
-            )
+            raise _missing("scope")
         if grant_type == "client_credentials":
-            self._check_app_scopes(scopes, base_url)
-            return self._issue(user_id=None)
-        user_id = self._redeem_refresh_token(form.get("refresh_token", ""))
-        self._check_delegated_scopes(scopes, base_url)
-        response = self._issue(user_id=user_id)
-        response["scope"] = " ".join(s for s in scopes if s.lower() not in RESERVED_SCOPES)
-        response["refresh_token"] = form["refresh_token"]
-        response["client_info"] = _b64url_json({"uid": user_id, "utid": directory.tenant_id})
-        response["id_token"] = self._id_token(user_id, issuer)
-        return response
+            if credential is Credential.NONE:
+                raise _credential_required()
+            resource = self._check_app_scopes(scopes, base_url)
+            return self._issue(None, resource, credential)
+        record = self.refresh_tokens.redeem(form.get("refresh_token", ""), credential)
+        resource = self._check_delegated_scopes(scopes, base_url)
+        return self._issue_delegated(record.user_id, record.public, scopes, resource, credential, issuer, rotate=True)
 
-    def _issue(self, user_id: str | None) -> dict[str, Any]:
-        token = secrets.token_urlsafe(96)
+    def device_authorization(self, tenant: str, form: Mapping[str, str], base_url: str) -> dict[str, Any]:
+        """Answer ``POST /{tenant}/oauth2/v2.0/devicecode``; raises :class:`EntraError`.
+
+        https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code#device-authorization-response
+        """
+        self._check_tenant(tenant)
+        self._check_client_id(form.get("client_id", ""))
+        scopes = form.get("scope", "").split()
+        if not scopes:
+            raise _missing("scope")
+        self._check_delegated_scopes(scopes, base_url)
+        code = self.device_codes.start(scopes)
+        # Entra sends https://microsoft.com/devicelogin; the emulator's page says how to approve.
+        verification_uri = f"{base_url.rstrip('/')}/devicelogin"
+        return {
+            "user_code": code.user_code,
+            "device_code": code.device_code,
+            "verification_uri": verification_uri,
+            "expires_in": self.device_codes.lifetime,
+            "interval": code.interval,
+            "message": (
+                f"To sign in, use a web browser to open the page {verification_uri} and enter the code "
+                f"{code.user_code} to authenticate."
+            ),
+        }
+
+    def _device_code_grant(
+        self, form: Mapping[str, str], credential: Credential, issuer: str, base_url: str
+    ) -> dict[str, Any]:
+        device_code = form.get("device_code", "")
+        if not device_code:
+            raise _missing("device_code")
+        if credential is Credential.NONE and not self.directory.allow_public_client:
+            # Without "Allow public client flows" the app is confidential and must authenticate
+            # (reported as AADSTS7000218 for device code redemption, e.g. learn.microsoft.com/answers/questions/446907).
+            raise _credential_required()
+        code = self.device_codes.poll(device_code)
+        user_id = code.user_id or ""  # poll() only returns approved codes, which name their user
+        resource = self._check_delegated_scopes(code.scopes, base_url)
+        public = credential is Credential.NONE
+        return self._issue_delegated(user_id, public, code.scopes, resource, credential, issuer, rotate=False)
+
+    # -- issuing -------------------------------------------------------------------------
+
+    def _issue(self, user_id: str | None, resource: str, credential: Credential) -> dict[str, Any]:
+        now = int(time.time())
+        directory = self.directory
+        roles = frozenset() if user_id else frozenset(directory.app_roles)
+        scopes = frozenset(directory.delegated_scopes) if user_id else frozenset()
+        claims: dict[str, Any] = {
+            "aud": resource,
+            "iss": f"https://sts.windows.net/{directory.tenant_id}/",
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.lifetime,
+            "appid": directory.client_id,
+            "appidacr": credential.acr,
+            "idp": f"https://sts.windows.net/{directory.tenant_id}/",
+            "idtyp": "user" if user_id else "app",
+            "tid": directory.tenant_id,
+            "uti": uuid.uuid4().hex,
+            "ver": "1.0",
+        }
+        if user_id:
+            user = directory.require_user(user_id)
+            claims.update(
+                {
+                    "name": user.display_name,
+                    "oid": user.id,
+                    "scp": " ".join(sorted(scopes)),
+                    "sub": _pairwise_subject(user.id, directory.client_id),
+                    "unique_name": user.user_principal_name,
+                    "upn": user.user_principal_name,
+                }
+            )
+        else:
+            claims.update({"oid": directory.service_principal_id, "sub": directory.service_principal_id})
+            if roles:  # "Claims are present only if a value exists to fill it."
+                claims["roles"] = sorted(roles)
+        token = self.signing.sign(claims)
         self._tokens[token] = AccessToken(
-            tenant_id=self.directory.tenant_id,
-            client_id=self.directory.client_id,
+            tenant_id=directory.tenant_id,
+            client_id=directory.client_id,
             user_id=user_id,
-            expires_at=time.time() + self.lifetime,
-            roles=frozenset() if user_id else frozenset(self.directory.app_roles),
-            scopes=frozenset(self.directory.delegated_scopes) if user_id else frozenset(),
+            expires_at=now + self.lifetime,
+            roles=roles,
+            scopes=scopes,
+            audience=resource,
         )
         return {
             "token_type": "Bearer",
@@ -186,6 +247,29 @@ class TokenService:
             "ext_expires_in": self.lifetime,
             "access_token": token,
         }
+
+    def _issue_delegated(
+        self,
+        user_id: str,
+        public: bool,
+        scopes: list[str],
+        resource: str,
+        credential: Credential,
+        issuer: str,
+        rotate: bool,
+    ) -> dict[str, Any]:
+        response = self._issue(user_id, resource, credential)
+        response["scope"] = " ".join(s for s in scopes if s.lower() not in RESERVED_SCOPES)
+        # A redeemed refresh token is always replaced; the device code grant returns one only for
+        # offline_access, and an id_token only for openid (v2-oauth2-device-code, "Successful
+        # authentication response"). MSAL always asks for both.
+        lowered = {s.lower() for s in scopes}
+        if rotate or "offline_access" in lowered:
+            response["refresh_token"] = self.refresh_tokens.mint(user_id, public)
+        if "openid" in lowered or "offline_access" in lowered:
+            response["id_token"] = self._id_token(user_id, issuer)
+        response["client_info"] = b64url_json({"uid": user_id, "utid": self.directory.tenant_id})
+        return response
 
     def _id_token(self, user_id: str, issuer: str) -> str:
         # MSAL decodes (without verifying) the id_token to build its account cache entry.
@@ -200,180 +284,42 @@ class TokenService:
             "name": user.display_name,
             "oid": user.id,
             "preferred_username": user.user_principal_name,
-            "sub": user.id,
+            "sub": _pairwise_subject(user.id, self.directory.client_id),
             "tid": self.directory.tenant_id,
             "ver": "2.0",
         }
-        header = _b64url_json({"typ": "JWT", "alg": "none"})
-        return f"{header}.{_b64url_json(claims)}."
+        return self.signing.sign(claims, x5t=False)
 
-    # -- client authentication --------------------------------------------------------------
+    # -- request checks ------------------------------------------------------------------
 
-    def _authenticate_client(self, form: Mapping[str, str], token_endpoints: tuple[str, ...]) -> None:
-        secret = form.get("client_secret")
-        assertion = form.get("client_assertion")
-        if secret is not None and assertion is not None:
+    def _check_tenant(self, tenant: str) -> None:
+        if not self.directory.is_tenant(tenant):
             raise EntraError(
                 400,
                 "invalid_request",
-                90015,
-                "Requested query string is too long. Only one client credential may be presented.",
-            )
-        if secret is not None:
-            expected = self.directory.client_secret
-            if expected is None or not secrets.compare_digest(secret.encode(), expected.encode()):
-                raise EntraError(
-                    401,
-                    "invalid_client",
-                    7000215,
-                    "Invalid client secret provided. Ensure the secret being sent in the request "
-                    "is the client secret value, not the client secret ID, for a secret added to "
-                    f"app '{self.directory.client_id}'.",
-                )
-            return
-        if assertion is not None:
-            if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
-                raise EntraError(
-                    400,
-                    "invalid_request",
-                    50027,
-                    f"Invalid client_assertion_type; expected '{CLIENT_ASSERTION_TYPE}'.",
-                )
-            self._verify_assertion(assertion, token_endpoints)
-            return
-        raise EntraError(
-            401,
-            "invalid_client",
-            7000218,
-            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-        )
-
-    def _verify_assertion(self, assertion: str, token_endpoints: tuple[str, ...]) -> None:
-        import jwt
-
-        try:
-            header = jwt.get_unverified_header(assertion)
-            claims = jwt.decode(assertion, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            raise EntraError(
-                401,
-                "invalid_client",
-                50027,
-                "JWT token is invalid or malformed.",
-            ) from None
-        client_id = self.directory.client_id
-        if str(claims.get("iss", "")).lower() == client_id:
-            self._verify_certificate_assertion(assertion, header, claims, token_endpoints)
-        else:
-            self._verify_federated_assertion(assertion, header, claims)
-        jti = claims.get("jti")
-        if isinstance(jti, str):
-            self._used_assertion_ids.add(jti)
-
-    def _verify_certificate_assertion(
-        self,
-        assertion: str,
-        header: dict[str, Any],
-        claims: dict[str, Any],
-        token_endpoints: tuple[str, ...],
-    ) -> None:
-
-        client_id = self.directory.client_id
-        if str(claims.get("sub", "")).lower() != client_id:
-            raise EntraError(
-                401,
-                "invalid_client",
-                700021,
-                "Client assertion application identifier doesn't match 'client_id' parameter.",
-            )
-        cert = self.directory.find_certificate(header)
-        if cert is None:
-            raise EntraError(
-                401,
-                "invalid_client",
-                700027,
-                "The certificate with identifier used to sign the client assertion is not "
-                f"registered on application. [Reason - The key was not found., Please visit the "
-                f"Azure Portal, Graph Explorer or directly use MS Graph to see configured keys "
-                f"for app Id '{client_id}'.]",
-            )
-        algorithm = header.get("alg")
-        if algorithm not in ("RS256", "PS256"):
-            raise EntraError(
-                401,
-                "invalid_client",
-                5002738,
-                f"Invalid JWT token. '{algorithm}' is not a supported signature algorithm.",
-            )
-        self._decode_verified(assertion, cert.public_key(), algorithm, audience=None)
-        if not _audience_matches(claims.get("aud"), token_endpoints):
-            raise EntraError(
-                401,
-                "invalid_client",
-                700212,
-                "The audience of the client assertion is not the token endpoint of this tenant.",
+                90002,
+                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
+                "and are signing into the correct cloud.",
             )
 
-    def _verify_federated_assertion(self, assertion: str, header: dict[str, Any], claims: dict[str, Any]) -> None:
-        issuer, subject = claims.get("iss"), claims.get("sub")
-        matches = [c for c in self.directory.federated_credentials if c.issuer == issuer and c.subject == subject]
-        if not matches:
+    def _check_client_id(self, client_id: str) -> None:
+        if not client_id:
+            raise _missing("client_id")
+        if client_id.lower() != self.directory.client_id:
             raise EntraError(
-                401,
-                "invalid_client",
-                70021,
-                "No matching federated identity record found for presented assertion. "
-                f"Assertion Issuer: '{issuer}'. Assertion Subject: '{subject}'.",
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory "
+                f"'{self.directory.tenant_domain}'. This can happen if the application has not been "
+                "installed by the administrator of the tenant or consented to by any user in the "
+                "tenant. You may have sent your authentication request to the wrong tenant.",
             )
-        credential = matches[0]
-        if not _audience_matches(claims.get("aud"), (credential.audience,)):
-            raise EntraError(
-                401,
-                "invalid_client",
-                700212,
-                f"No matching federated identity record found for presented assertion audience '{claims.get('aud')}'.",
-            )
-        if credential.public_key_pem:
-            from cryptography.hazmat.primitives import serialization
-
-            key = serialization.load_pem_public_key(credential.public_key_pem.encode())
-            self._decode_verified(assertion, key, str(header.get("alg")), audience=None)
-        else:
-            _check_times(claims)
-
-    @staticmethod
-    def _decode_verified(assertion: str, key: Any, algorithm: str, audience: str | None) -> None:
-        import jwt
-
-        try:
-            jwt.decode(
-                assertion,
-                key=key,
-                algorithms=[algorithm],
-                options={"verify_aud": False, "require": ["exp"]},
-                leeway=ASSERTION_LEEWAY_S,
-            )
-        except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
-            raise EntraError(
-                401,
-                "invalid_client",
-                700024,
-                "Client assertion is not within its valid time range.",
-            ) from None
-        except jwt.PyJWTError:
-            raise EntraError(
-                401,
-                "invalid_client",
-                7000274,
-                "Key was found, but use of the key to verify the signature failed.",
-            ) from None
-
-    # -- scopes and refresh tokens --------------------------------------------------------
 
     def _resource_roots(self, base_url: str) -> tuple[str, ...]:
-        return (*GRAPH_ROOTS, base_url.rstrip("/"))
+        return (*GRAPH_ROOTS, self.graph_resource, base_url.rstrip("/"))
 
-    def _check_app_scopes(self, scopes: list[str], base_url: str) -> None:
+    def _check_app_scopes(self, scopes: list[str], base_url: str) -> str:
         resources = [s for s in scopes if s.lower() not in RESERVED_SCOPES]
         if len(resources) != 1 or not resources[0].endswith("/.default"):
             raise EntraError(
@@ -384,18 +330,22 @@ class TokenService:
                 "flows must have a scope value with /.default suffixed to the resource identifier "
                 "(application ID URI).",
             )
-        self._check_resource(resources[0][: -len("/.default")], base_url)
+        return self._check_resource(resources[0][: -len("/.default")], base_url)
 
-    def _check_delegated_scopes(self, scopes: list[str], base_url: str) -> None:
+    def _check_delegated_scopes(self, scopes: list[str], base_url: str) -> str:
+        """The resource the scopes name (a bare permission such as ``User.Read`` means Graph)."""
+        resource = None
         for scope in scopes:
-            if scope.lower() in RESERVED_SCOPES:
+            if scope.lower() in RESERVED_SCOPES or "/" not in scope.replace("://", ""):
                 continue
-            if "/" not in scope.replace("://", ""):
-                continue  # a bare permission name such as OnlineMeetings.ReadWrite means Graph
-            self._check_resource(scope.rsplit("/", 1)[0], base_url)
+            checked = self._check_resource(scope.rsplit("/", 1)[0], base_url)
+            resource = resource or checked
+        return resource or self.graph_resource
 
-    def _check_resource(self, resource: str, base_url: str) -> None:
-        if resource.rstrip("/").lower() not in {r.lower() for r in self._resource_roots(base_url)}:
+    def _check_resource(self, resource: str, base_url: str) -> str:
+        known = {r.lower(): r for r in self._resource_roots(base_url)}
+        match = known.get(resource.rstrip("/").lower())
+        if match is None:
             raise EntraError(
                 400,
                 "invalid_resource",
@@ -405,48 +355,24 @@ class TokenService:
                 "installed by the administrator of the tenant or consented to by any user in the "
                 "tenant. You might have sent your authentication request to the wrong tenant.",
             )
-
-    def _redeem_refresh_token(self, refresh_token: str) -> str:
-        if not refresh_token:
-            raise EntraError(
-                400,
-                "invalid_request",
-                900144,
-                "The request body must contain the following parameter: 'refresh_token'.",
-            )
-        user_id = self.directory.refresh_tokens.get(refresh_token)
-        if user_id is None:
-            raise EntraError(
-                400,
-                "invalid_grant",
-                9002313,
-                "Invalid request. Request is malformed or invalid.",
-            )
-        return user_id
+        return match
 
 
-def _audience_matches(aud: Any, expected: tuple[str, ...]) -> bool:
-    wanted = {e.rstrip("/").lower() for e in expected}
-    values = aud if isinstance(aud, list) else [aud]
-    return any(isinstance(v, str) and v.rstrip("/").lower() in wanted for v in values)
+def _missing(parameter: str) -> EntraError:
+    return EntraError(
+        400, "invalid_request", 900144, f"The request body must contain the following parameter: '{parameter}'."
+    )
 
 
-def _check_times(claims: Mapping[str, Any]) -> None:
-    now = time.time()
-    exp, nbf = claims.get("exp"), claims.get("nbf")
-    if (
-        not isinstance(exp, (int, float))
-        or exp + ASSERTION_LEEWAY_S < now
-        or (isinstance(nbf, (int, float)) and nbf - ASSERTION_LEEWAY_S > now)
-    ):
-        raise EntraError(
-            401,
-            "invalid_client",
-            700024,
-            "Client assertion is not within its valid time range.",
-        )
+def _credential_required() -> EntraError:
+    return EntraError(
+        401,
+        "invalid_client",
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    )
 
 
-def _b64url_json(data: Mapping[str, Any]) -> str:
-    raw = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+def _pairwise_subject(object_id: str, client_id: str) -> str:
+    """``sub`` is "a pairwise identifier that's unique to a particular application ID"."""
+    return b64url(hashlib.sha256(f"{object_id.lower()}|{client_id.lower()}".encode()).digest()[:32])

@@ -15,13 +15,12 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_meetings.exceptions import MeetingsError, is_permanent
-from airflow_provider_meetings.hooks.online_meetings import MeetingResult, OnlineMeetingsHook
+from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from airflow_provider_meetings.links.online_meetings import JoinTeamsMeetingLink
+from airflow_provider_meetings.results import BulkProgress, MeetingResult
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from airflow_provider_meetings.batching import BulkProgress
 
 #: XCom key telling whether the meeting was created (``True``) or already existed.
 XCOM_CREATED = "created"
@@ -227,9 +226,10 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
             yield spec
 
     def _log_progress(self, progress: BulkProgress) -> None:
+        # What happened (batches sent, the most in flight at once) beside what was allowed.
         self.log.info(
-            "createOrGet: %d/%d done (%.1f/s), %d ok, %d failed, %d retries, %d throttled (429), "
-            "%d batches in flight at most%s",
+            "createOrGet: %d/%d done (%.1f/s), %d ok, %d failed, %d retries, %d throttled (429); "
+            "%d batch(es) sent, at most %d in flight (allowed %d%s)",
             progress.done,
             progress.total,
             progress.rate,
@@ -237,8 +237,12 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
             progress.failed,
             progress.retries,
             progress.throttled,
-            progress.concurrency,
-            f", paced at {progress.paced_rate:.1f}/s" if progress.paced_rate else "",
+            progress.batches,
+            progress.peak_in_flight,
+            progress.max_concurrency,
+            f", now {progress.concurrency} and paced at {progress.paced_rate:.1f}/s"
+            if progress.paced_rate
+            else (f", now {progress.concurrency}" if progress.concurrency != progress.max_concurrency else ""),
         )
 
     def execute(self, context: Context) -> list[dict[str, Any]]:

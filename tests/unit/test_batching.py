@@ -1,28 +1,19 @@
-"""The bulk engine's pure parts, and its scheduling against an in-memory fake transport."""
+"""Batching's pure parts: chunks and payloads, validation and duplicates, reading batch answers."""
 
 from __future__ import annotations
 
 import json
-import random
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from airflow_provider_meetings.batching import (
-    FAILED,
     MAX_BATCH_ITEMS,
-    MAX_BULK_ITEMS,
-    OK,
-    RETRY,
-    UNAUTHORIZED,
-    BulkEngine,
-    BulkItemResult,
-    BulkProgress,
     DuplicateMeetingError,
-    FlowController,
+    ItemKind,
     batch_item_id,
+    batch_responses,
     build_batch_payload,
     chunked,
     classify_batch_response,
@@ -31,17 +22,12 @@ from airflow_provider_meetings.batching import (
     trim_meeting,
     validate_all,
 )
-from airflow_provider_meetings.exceptions import (
-    GraphAPIError,
-    InvalidMeetingRequestError,
-    RetriesExhaustedError,
-)
+from airflow_provider_meetings.exceptions import GraphAPIError, InvalidMeetingRequestError
 from airflow_provider_meetings.meeting_request import MeetingSpec, prepare_request
-from airflow_provider_meetings.retry import RetryPolicy
+from airflow_provider_meetings.results import BulkItemResult
 
 USER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 OTHER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c02"
-FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
 
 
 def prep(spec: MeetingSpec) -> Any:
@@ -180,19 +166,19 @@ def _err(code: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("entry", "kind", "status", "retry_after"),
     [
-        (_entry(0, 201, MEETING), OK, 201, None),
-        (_entry(0, 200, MEETING), OK, 200, None),
-        (_entry(0, 429, _err("TooManyRequests"), {"Retry-After": "3"}), RETRY, 429, 3.0),
-        (_entry(0, 429, _err("TooManyRequests"), {"retry-after": "2"}), RETRY, 429, 2.0),
-        (_entry(0, 503, _err("ServiceNotAvailable")), RETRY, 503, None),
-        (_entry(0, 502, "<html>bad gateway</html>"), RETRY, 502, None),
-        (_entry(0, 504, _err("GatewayTimeout")), RETRY, 504, None),
-        (_entry(0, 403, _err("Forbidden")), FAILED, 403, None),
-        (_entry(0, 404, _err("NotFound")), FAILED, 404, None),
-        (_entry(0, 400, _err("BadRequest")), FAILED, 400, None),
-        (_entry(0, 401, _err("InvalidAuthenticationToken")), UNAUTHORIZED, 401, None),
-        (_entry(0, 200, None), FAILED, 200, None),
-        (_entry(9, 201, MEETING), RETRY, 0, None),
+        (_entry(0, 201, MEETING), ItemKind.OK, 201, None),
+        (_entry(0, 200, MEETING), ItemKind.OK, 200, None),
+        (_entry(0, 429, _err("TooManyRequests"), {"Retry-After": "3"}), ItemKind.RETRY, 429, 3.0),
+        (_entry(0, 429, _err("TooManyRequests"), {"retry-after": "2"}), ItemKind.RETRY, 429, 2.0),
+        (_entry(0, 503, _err("ServiceNotAvailable")), ItemKind.RETRY, 503, None),
+        (_entry(0, 502, "<html>bad gateway</html>"), ItemKind.RETRY, 502, None),
+        (_entry(0, 504, _err("GatewayTimeout")), ItemKind.RETRY, 504, None),
+        (_entry(0, 403, _err("Forbidden")), ItemKind.FAILED, 403, None),
+        (_entry(0, 404, _err("NotFound")), ItemKind.FAILED, 404, None),
+        (_entry(0, 400, _err("BadRequest")), ItemKind.FAILED, 400, None),
+        (_entry(0, 401, _err("InvalidAuthenticationToken")), ItemKind.UNAUTHORIZED, 401, None),
+        (_entry(0, 200, None), ItemKind.FAILED, 200, None),
+        (_entry(9, 201, MEETING), ItemKind.RETRY, 0, None),
     ],
     ids=[
         "created",
@@ -210,10 +196,10 @@ def _err(code: str) -> dict[str, Any]:
         "missing-entry",
     ],
 )
-def test_classify_batch_response(entry: dict[str, Any], kind: str, status: int, retry_after: float | None) -> None:
+def test_classify_batch_response(entry: dict[str, Any], kind: ItemKind, status: int, retry_after: float | None) -> None:
     (outcome,) = classify_batch_response([(0, USER)], {"responses": [entry]})
     assert (outcome.kind, outcome.status, outcome.retry_after) == (kind, status, retry_after)
-    if kind == OK:
+    if kind == ItemKind.OK:
         assert outcome.created is (status == 201)
         assert outcome.meeting == {"id": "MSo1", "joinWebUrl": "https://teams.example/l/1"}
     else:
@@ -227,7 +213,7 @@ def test_classify_batch_response_keeps_the_order_sent() -> None:
     }
     outcomes = classify_batch_response(sent, payload)
     assert [o.index for o in outcomes] == [5, 1, 9]
-    assert [o.kind for o in outcomes] == [OK, FAILED, OK]
+    assert [o.kind for o in outcomes] == [ItemKind.OK, ItemKind.FAILED, ItemKind.OK]
 
 
 def test_classify_names_the_user_in_policy_errors() -> None:
@@ -266,307 +252,20 @@ def test_result_to_dict_is_json_and_secret_free() -> None:
     assert ok.ok and not ok.permanent and not failed.ok and failed.permanent
 
 
-# -- flow control ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("envelope", "has_items"),
+    [
+        pytest.param({"responses": []}, True, id="200 envelope"),
+        pytest.param({"responses": [{"id": "1", "status": 429}]}, True, id="424 envelope with items"),
+        pytest.param(_err("TooManyRequests"), False, id="whole-batch 429"),
+        pytest.param(None, False, id="not JSON"),
+        pytest.param({"responses": "nope"}, False, id="malformed"),
+    ],
+)
+def test_batch_responses_are_read_whatever_the_envelope(envelope: Any, has_items: bool) -> None:
+    assert (batch_responses(envelope) is not None) is has_items
 
 
-def test_aimd_concurrency_halves_on_throttling_and_grows_back() -> None:
-    flow = FlowController(8)
-    assert flow.concurrency == 8 and flow.batch_size == 20 and flow.delay(20, 0.0) == 0
-    hold = flow.on_batch_done(1.0, sent_at=0.9, accepted=20, throttled=0)
-    assert hold == 0 and flow.concurrency == 8
-    flow.concurrency = 4
-    for t in range(4):
-        flow.on_batch_done(2.0 + t / 10, sent_at=1.9, accepted=20, throttled=0)
-    assert flow.concurrency == 5
-    flow.on_batch_done(3.0, sent_at=2.9, accepted=0, throttled=0, failed=True)
-    assert flow.concurrency == 2
-    # A second failure of a batch sent before that decrease does not halve again.
-    flow.on_batch_done(3.1, sent_at=2.95, accepted=0, throttled=0, failed=True)
-    assert flow.concurrency == 2
-
-
-def test_first_throttle_estimates_the_limit_holds_and_paces() -> None:
-    flow = FlowController(4, margin=0.95)
-    flow.on_batch_done(0.10, sent_at=0.0, accepted=20, throttled=0)
-    flow.on_batch_done(0.11, sent_at=0.0, accepted=20, throttled=0)
-    hold = flow.on_batch_done(0.12, sent_at=0.0, accepted=10, throttled=10, retry_after=1.0)
-    assert hold == 1.0  # the window is full: wait it out once
-    assert flow.rate == pytest.approx(50 * 0.95)
-    assert flow.batch_size == 5  # about 0.1 s of items
-    assert flow.concurrency >= 1
-    # Answers to batches sent before the decrease do not lower the rate again.
-    flow.on_batch_done(0.13, sent_at=0.05, accepted=0, throttled=20, retry_after=1.0)
-    assert flow.rate == pytest.approx(47.5) and flow.decreases == 1
-
-
-def test_an_early_429_is_measured_over_the_time_since_sending_began() -> None:
-    flow = FlowController(4, margin=1.0)
-    flow.on_sent(20, 0.0)
-    hold = flow.on_batch_done(0.1, sent_at=0.0, accepted=19, throttled=1, retry_after=1.0)
-    assert hold == 1.0
-    assert flow.rate == pytest.approx(190.0)  # 19 items in 0.1 s, not 19 in a second
-    assert flow.batch_size == 19
-
-
-def test_pacer_spaces_items_at_the_rate() -> None:
-    flow = FlowController(4)
-    flow.rate = 50.0
-    flow._tokens_at = 0.0
-    assert flow.batch_size == 5
-    assert flow.delay(5, 0.0) == pytest.approx(0.1)
-    assert flow.delay(5, 0.1) == 0.0
-    flow.on_sent(5, 0.1)
-    assert flow.delay(5, 0.1) == pytest.approx(0.1)
-    # Idle time does not bank more than one batch.
-    assert flow.delay(5, 10.0) == 0.0
-    flow.on_sent(5, 10.0)
-    assert flow.delay(5, 10.0) == pytest.approx(0.1)
-
-
-def test_rate_probes_up_and_comes_down_on_the_next_throttle() -> None:
-    flow = FlowController(4, margin=0.95, probe=0.02)
-    flow.on_batch_done(0.1, sent_at=0.0, accepted=50, throttled=30, retry_after=1.0)
-    assert flow.rate == pytest.approx(47.5)
-    start = flow.rate
-    t = 1.2
-    while t < 6.0:
-        flow.on_batch_done(t, sent_at=t - 0.1, accepted=5, throttled=0)
-        t += 0.1
-    assert flow.rate > start * 1.07
-    # 52 accepted in the last second, with 429s: the estimate pulls the rate below it.
-    for k in range(10):
-        flow.on_batch_done(6.0 + k / 10, sent_at=5.9 + k / 10, accepted=5, throttled=0)
-    flow.on_batch_done(7.0, sent_at=6.95, accepted=2, throttled=3, retry_after=1.0)
-    assert flow.rate == pytest.approx(min(start * 1.1, 52) * 0.95, rel=0.1)
-    assert flow.rate < 52
-
-
-def test_with_nothing_accepted_the_rate_halves() -> None:
-    flow = FlowController(4)
-    flow.on_batch_done(0.1, sent_at=0.0, accepted=100, throttled=1, retry_after=1.0)
-    before = flow.rate
-    flow.on_batch_done(5.0, sent_at=4.9, accepted=0, throttled=5, retry_after=1.0)
-    assert flow.rate == pytest.approx(before * 0.5)
-
-
-def test_one_decrease_per_window() -> None:
-    flow = FlowController(4, margin=1.0)
-    flow.on_batch_done(0.1, sent_at=0.0, accepted=100, throttled=1, retry_after=1.0)
-    assert flow.rate == pytest.approx(100)
-    # Sent during the hold, or within a window after the decrease: ignored.
-    flow.on_batch_done(1.5, sent_at=1.05, accepted=0, throttled=5, retry_after=1.0)
-    assert flow.rate == pytest.approx(100) and flow.decreases == 1
-    flow.on_batch_done(2.5, sent_at=2.4, accepted=40, throttled=5, retry_after=1.0)
-    assert flow.rate == pytest.approx(40) and flow.decreases == 2
-
-
-# -- the engine against a fake transport -----------------------------------------------------
-
-
-class FakeTransport:
-    """Answers batches from a script: ``behaviour(external_id, attempt) -> (status, headers)``."""
-
-    def __init__(
-        self,
-        behaviour: Callable[[str, int], tuple[int, dict[str, str]]] | None = None,
-        *,
-        batch_status: list[int | BaseException] | None = None,
-        shuffle: bool = True,
-    ) -> None:
-        self.behaviour = behaviour or (lambda eid, attempt: (201, {}))
-        self.batch_status = list(batch_status or [])
-        self.shuffle = shuffle
-        self.lock = threading.Lock()
-        self.attempts: dict[str, int] = {}
-        self.batch_sizes: list[int] = []
-        self.refreshes = 0
-        self.created: set[str] = set()
-        self.token = 0
-
-    def send_batch(self, payload: Mapping[str, Any]) -> tuple[int, Mapping[str, str], Any]:
-        with self.lock:
-            requests = payload["requests"]
-            assert len(requests) <= MAX_BATCH_ITEMS
-            assert len({r["id"] for r in requests}) == len(requests)
-            self.batch_sizes.append(len(requests))
-            if self.batch_status:
-                top = self.batch_status.pop(0)
-                if isinstance(top, BaseException):
-                    raise top
-                if top != 200:
-                    return top, {"Retry-After": "0"}, _err("TooManyRequests" if top == 429 else "X")
-            responses = []
-            for r in requests:
-                eid = r["body"]["externalId"]
-                attempt = self.attempts.get(eid, 0)
-                self.attempts[eid] = attempt + 1
-                status, headers = self.behaviour(eid, attempt)
-                if status == 401 and self.token > 0:
-                    status = 201
-                if status in (200, 201):
-                    status = 200 if eid in self.created else 201
-                    self.created.add(eid)
-                    body: Any = {"id": f"m-{eid}", "joinWebUrl": f"https://t/{eid}", "externalId": eid}
-                else:
-                    body = _err({429: "TooManyRequests", 401: "InvalidAuthenticationToken"}.get(status, "Err"))
-                responses.append({"id": r["id"], "status": status, "headers": headers, "body": body})
-            if self.shuffle:
-                random.Random(len(self.batch_sizes)).shuffle(responses)
-            return 200, {}, {"responses": responses}
-
-    def refresh_token(self) -> None:
-        self.refreshes += 1
-        self.token += 1
-
-
-def engine(transport: FakeTransport, **kw: Any) -> BulkEngine:
-    kw.setdefault("retry_policy", FAST)
-    kw.setdefault("prepare", prep)
-    kw.setdefault("transient_errors", (ConnectionError,))
-    # A short assumed window keeps the throttling tests fast.
-    kw.setdefault("controller", FlowController(kw.get("max_concurrency", 4), min_window=0.05))
-    return BulkEngine(transport, **kw)
-
-
-def test_results_come_back_in_input_order_across_batches() -> None:
-    transport = FakeTransport()
-    specs = [spec(f"e{i}") for i in range(45)]
-    results = engine(transport).run(specs)
-    assert [r.index for r in results] == list(range(45))
-    assert [r.external_id for r in results] == [f"e{i}" for i in range(45)]
-    assert all(r.ok and r.created and r.attempts == 1 for r in results)
-    assert sorted(transport.batch_sizes) == [5, 20, 20]
-    assert results[7].meeting == {"id": "m-e7", "joinWebUrl": "https://t/e7"}
-
-
-def test_second_run_reports_existing_meetings() -> None:
-    transport = FakeTransport()
-    specs = [spec(f"e{i}") for i in range(3)]
-    engine(transport).run(specs)
-    again = engine(transport).run(specs)
-    assert [r.created for r in again] == [False, False, False]
-
-
-def test_throttled_and_unavailable_items_are_retried_to_success() -> None:
-    def behaviour(eid: str, attempt: int) -> tuple[int, dict[str, str]]:
-        if eid in ("e1", "e4") and attempt < 2:
-            return 429, {"Retry-After": "0"}
-        if eid == "e2" and attempt == 0:
-            return 503, {}
-        return 201, {}
-
-    transport = FakeTransport(behaviour)
-    eng = engine(transport)
-    results = eng.run([spec(f"e{i}") for i in range(6)])
-    assert all(r.ok for r in results)
-    assert [r.attempts for r in results] == [1, 3, 2, 1, 3, 1]
-    assert eng.stats.retries == 5 and eng.stats.throttled == 4
-
-
-def test_retries_are_bounded_per_item() -> None:
-    transport = FakeTransport(lambda eid, attempt: (503, {}) if eid == "bad" else (201, {}))
-    results = engine(transport).run([spec("ok"), spec("bad")])
-    assert results[0].ok
-    assert isinstance(results[1].error, RetriesExhaustedError)
-    assert results[1].attempts == FAST.max_retries + 1
-    assert transport.attempts["bad"] == FAST.max_retries + 1
-    assert not results[1].permanent
-
-
-def test_permanent_errors_are_final_and_invalid_items_never_sent() -> None:
-    transport = FakeTransport(lambda eid, attempt: (403, {}) if eid == "forbidden" else (201, {}))
-    specs = [spec("a"), spec("forbidden"), spec(""), spec("a"), spec("b")]
-    results = engine(transport).run(specs)
-    assert [r.ok for r in results] == [True, False, False, False, True]
-    assert transport.attempts == {"a": 1, "forbidden": 1, "b": 1}
-    assert results[1].error.status == 403 and results[1].permanent
-    assert "duplicates meetings[0]" in str(results[3].error)
-
-
-def test_a_401_gets_one_token_refresh_for_the_whole_batch() -> None:
-    transport = FakeTransport(lambda eid, attempt: (401, {}) if attempt == 0 else (201, {}))
-    eng = engine(transport)
-    results = eng.run([spec(f"e{i}") for i in range(5)])
-    assert all(r.ok for r in results)
-    assert transport.refreshes == 1 and eng.stats.token_refreshes == 1
-
-
-def test_a_second_401_after_the_refresh_is_final() -> None:
-    transport = FakeTransport(lambda eid, attempt: (401, {}))
-    transport.token = -10  # the fake keeps refusing even after refreshes
-    results = engine(transport).run([spec("a")])
-    assert results[0].error.status == 401 and transport.refreshes == 1
-
-
-def test_whole_batch_failures_retry_every_item() -> None:
-    transport = FakeTransport(batch_status=[ConnectionError("reset"), 429, 503])
-    eng = engine(transport)
-    results = eng.run([spec(f"e{i}") for i in range(3)])
-    assert all(r.ok and r.created for r in results)
-    assert all(r.attempts >= 2 for r in results)
-    assert sum(r.attempts for r in results) == sum(transport.batch_sizes)
-    assert eng.stats.throttled == transport.batch_sizes[1]
-
-
-def test_whole_batch_permanent_error_fails_every_item() -> None:
-    transport = FakeTransport(batch_status=[400])
-    results = engine(transport).run([spec("a"), spec("b")])
-    assert [r.error.status for r in results] == [400, 400]
-
-
-def test_progress_is_reported_at_the_end() -> None:
-    seen: list[BulkProgress] = []
-    engine(FakeTransport(), progress=seen.append).run([spec("a"), spec(""), spec("b")])
-    assert seen[-1].done == 3 and seen[-1].succeeded == 2 and seen[-1].failed == 1 and seen[-1].total == 3
-
-
-def test_nothing_to_send() -> None:
-    transport = FakeTransport()
-    results = engine(transport).run([spec(""), {"nope": 1}])
-    assert [r.ok for r in results] == [False, False] and transport.batch_sizes == []
-    assert engine(transport).run([]) == []
-
-
-def test_accepts_a_generator_and_meeting_specs() -> None:
-    results = engine(FakeTransport()).run(MeetingSpec(f"g{i}") for i in range(3))
-    assert [r.external_id for r in results] == ["g0", "g1", "g2"]
-
-
-def test_concurrency_bounds_batches_in_flight() -> None:
-    in_flight = 0
-    peak = 0
-    lock = threading.Lock()
-    release = threading.Event()
-
-    class Slow(FakeTransport):
-        def send_batch(self, payload: Mapping[str, Any]) -> tuple[int, Mapping[str, str], Any]:
-            nonlocal in_flight, peak
-            with lock:
-                in_flight += 1
-                peak = max(peak, in_flight)
-            release.wait(0.02)
-            try:
-                return super().send_batch(payload)
-            finally:
-                with lock:
-                    in_flight -= 1
-
-    results = engine(Slow(), max_concurrency=3).run([spec(f"e{i}") for i in range(200)])
-    assert all(r.ok for r in results)
-    assert 1 < peak <= 3
-
-
-def test_a_list_over_the_documented_size_is_refused_before_anything_is_sent() -> None:
-    transport = FakeTransport()
-    specs = (spec(f"e{i}") for i in range(MAX_BULK_ITEMS + 1))
-    with pytest.raises(
-        InvalidMeetingRequestError, match=r"meetings: has 10,001 items; one bulk call takes at most 10,000"
-    ):
-        engine(transport).run(specs)
-    assert transport.batch_sizes == []
-
-
-def test_a_list_of_the_documented_size_is_accepted() -> None:
-    transport = FakeTransport(shuffle=False)
-    results = engine(transport, max_concurrency=8).run([spec(f"e{i}") for i in range(MAX_BULK_ITEMS)])
-    assert len(results) == MAX_BULK_ITEMS and all(r.ok for r in results)
+def test_a_424_item_is_transient() -> None:
+    (outcome,) = classify_batch_response([(0, USER)], {"responses": [_entry(0, 424, _err("FailedDependency"))]})
+    assert outcome.kind is ItemKind.RETRY and not outcome.error.permanent

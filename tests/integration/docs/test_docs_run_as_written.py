@@ -396,6 +396,50 @@ def test_emulator_from_python_as_shown() -> None:
         exec(compile(text_of("checked", name), f"<docs/emulator.md {name}>", "exec"), {})
 
 
+@pytest.mark.integration
+@runs("checked", "emulator_device_code")
+def test_device_code_flow_as_shown() -> None:
+    from airflow_provider_meetings.emulator import run_emulator
+
+    with run_emulator(device_code_interval=1) as emu:  # as the doc says to start it
+        exec(
+            compile(text_of("checked", "emulator_device_code"), "<docs/emulator.md device code>", "exec"), {"emu": emu}
+        )
+        assert len(emu.issued_refresh_tokens()) == 1
+
+
+@pytest.mark.integration
+@runs("command", "emulator_users_cli", "emulator_users_curl")
+def test_own_organizers_on_the_command_line_and_over_https(tmp_path: Path) -> None:
+    """emulator.md's "Your own organizers": the emulator with --user in one terminal, curl in another."""
+    from airflow_provider_meetings.emulator import EmulatorClient
+
+    requires_the_clones_venv()
+    started = text_of("command", "emulator_users_cli")
+    port = int(re.search(r"--port (\d+)", started)[1])
+    env = fresh_env()
+    env["PATH"] = f"{Path(sys.prefix) / 'bin'}{os.pathsep}{env['PATH']}"  # the provider installed
+    folder = tmp_path / "work"
+    folder.mkdir()
+
+    with exclusive_port(port), Terminal(folder, env, tmp_path / "first").start(started) as emulator:
+        emulator.wait_for("export AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT=")
+        assert any(
+            "fox.mulder@contoso.example" in line and "Mulder, Fox  (no application access policy)" in line
+            for line in emulator.lines
+        ), emulator.lines
+
+        answer = Terminal(folder, env, tmp_path / "second").run(text_of("command", "emulator_users_curl"))
+
+        added, _ = json.JSONDecoder().raw_decode(answer[answer.index('{"') :])  # after curl's progress meter
+        assert added["userPrincipalName"] == "dana.scully@contoso.example"
+        users = {
+            u["userPrincipalName"]: u for u in EmulatorClient(f"https://127.0.0.1:{port}", str(folder / "ca.pem")).users
+        }
+        assert users["dana.scully@contoso.example"]["hasPolicy"] is True
+        assert users["fox.mulder@contoso.example"]["hasPolicy"] is False
+
+
 # -- README: the minimal DAG; tutorial: the arguments of an event, troubleshooting ---------------------
 
 

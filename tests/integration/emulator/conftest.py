@@ -21,9 +21,9 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def emu(graph_emulator: Any) -> Iterator[Any]:
     """The session emulator, reset before and after the test."""
-    graph_emulator.reset(tokens=True)
+    graph_emulator.reset(tokens=True, users=True)
     yield graph_emulator
-    graph_emulator.reset(tokens=True)
+    graph_emulator.reset(tokens=True, users=True)
 
 
 @pytest.fixture

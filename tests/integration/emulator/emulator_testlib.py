@@ -22,12 +22,12 @@ def make_app(emu: Any, credential: Any = None, **kwargs: Any) -> Any:
     """A real MSAL confidential client against the emulator."""
     import msal
 
+    kwargs.setdefault("http_client", make_session(emu.ca_path))
     return msal.ConfidentialClientApplication(
         kwargs.pop("client_id", emu.client_id),
         client_credential=emu.client_secret if credential is None else credential,
         authority=kwargs.pop("authority", f"{emu.url}/{emu.tenant_id}"),
         instance_discovery=False,
-        http_client=make_session(emu.ca_path),
         **kwargs,
     )
 
@@ -40,3 +40,78 @@ def parse_graph_time(value: str) -> datetime.datetime:
     """Graph's 7-digit UTC form to an aware datetime (microseconds)."""
     assert value.endswith("Z") and len(value.split(".")[1]) == 8, value
     return datetime.datetime.strptime(value[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
+
+
+def make_certificate(common_name: str = "emulator-test-app") -> tuple[str, str, Any]:
+    """(private key PEM, certificate PEM, certificate) for a fresh self-signed RSA cert."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode(), cert
+
+
+def post_token(emu: Any, form: dict[str, str], tenant: str | None = None) -> Any:
+    session = make_session(emu.ca_path)
+    return session.post(f"{emu.url}/{tenant or emu.tenant_id}/oauth2/v2.0/token", data=form, timeout=10)
+
+
+def assert_entra_error(response: Any, status: int, error: str, code: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"] == error
+    assert body["error_description"].startswith(f"AADSTS{code}:")
+    assert body["error_codes"] == [code]
+    for key in ("timestamp", "trace_id", "correlation_id"):
+        assert body[key]
+    return body
+
+
+def claims(token: str) -> dict[str, Any]:
+    """A JWT's claims, decoded without verifying, the way a client reads an access token."""
+    import jwt
+
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def make_public_app(emu: Any, **kwargs: Any) -> Any:
+    """A real MSAL public client (no credential) against the emulator."""
+    import msal
+
+    return msal.PublicClientApplication(
+        kwargs.pop("client_id", emu.client_id),
+        authority=kwargs.pop("authority", f"{emu.url}/{emu.tenant_id}"),
+        instance_discovery=False,
+        http_client=make_session(emu.ca_path),
+        **kwargs,
+    )
+
+
+def assert_graph_error(response: Any, status: int, code: str, message: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    if message is not None:
+        assert error["message"] == message
+    inner = error["innerError"]
+    assert inner["request-id"] == response.headers["request-id"]
+    assert inner["client-request-id"] == response.headers["client-request-id"]
+    assert inner["date"]
+    return error

@@ -2,62 +2,28 @@
 
 from __future__ import annotations
 
-import datetime
 import time
 import uuid
 from typing import Any
 
 import pytest
-from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
+from emulator_testlib import (
+    GRAPH_SCOPE,
+    assert_entra_error,
+    claims,
+    create_path,
+    make_app,
+    make_certificate,
+    make_session,
+    post_token,
+)
 
 pytestmark = pytest.mark.integration
-
-
-def make_certificate(common_name: str = "emulator-test-app") -> tuple[str, str, Any]:
-    """(private key PEM, certificate PEM, certificate) for a fresh self-signed RSA cert."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode(), cert
 
 
 @pytest.fixture(scope="module")
 def certificate() -> tuple[str, str, Any]:
     return make_certificate()
-
-
-def post_token(emu: Any, form: dict[str, str], tenant: str | None = None) -> Any:
-    session = make_session(emu.ca_path)
-    return session.post(f"{emu.url}/{tenant or emu.tenant_id}/oauth2/v2.0/token", data=form, timeout=10)
-
-
-def assert_entra_error(response: Any, status: int, error: str, code: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["error"] == error
-    assert body["error_description"].startswith(f"AADSTS{code}:")
-    assert body["error_codes"] == [code]
-    for key in ("timestamp", "trace_id", "correlation_id"):
-        assert body[key]
-    return body
 
 
 def test_openid_configuration_points_at_the_emulator(emu: Any) -> None:
@@ -85,7 +51,7 @@ def test_client_secret_token(emu: Any, session: Any) -> None:
     assert result["token_type"] == "Bearer"
     assert result["expires_in"] == 3600
     token = result["access_token"]
-    assert len(token) >= 100 and "." not in token
+    assert token.count(".") == 2  # a JWT, as Graph's access tokens are
     response = session.post(
         f"{emu.url}/v1.0{create_path(emu.default_user_id)}",
         json={"externalId": "secret"},
@@ -215,6 +181,85 @@ def test_msal_certificate_public_certificate_ps256(emu: Any, certificate: tuple[
     credential = {"private_key": key_pem, "public_certificate": cert_pem}
     result = make_app(emu, credential).acquire_token_for_client(GRAPH_SCOPE)
     assert "access_token" in result, result
+
+
+class RecordingSession:
+    """Wraps a real requests session and keeps the client assertions MSAL posts."""
+
+    def __init__(self, ca_path: str) -> None:
+        self._session = make_session(ca_path)
+        self.assertions: list[str] = []
+
+    def post(self, url: str, data: Any = None, **kwargs: Any) -> Any:
+        if isinstance(data, dict) and data.get("client_assertion"):
+            self.assertions.append(data["client_assertion"])
+        return self._session.post(url, data=data, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self._session.get(url, **kwargs)
+
+    def close(self) -> None:
+        self._session.close()
+
+
+@pytest.mark.parametrize(
+    ("form", "alg", "header"),
+    [
+        pytest.param("thumbprint", "RS256", {"x5t"}, id="sha1-thumbprint-rs256-deprecated"),
+        pytest.param("public_certificate", "PS256", {"x5t#S256", "x5c"}, id="sha256-thumbprint-ps256-x5c"),
+    ],
+)
+def test_msal_certificate_forms_are_both_accepted(
+    emu: Any, certificate: tuple[str, str, Any], form: str, alg: str, header: set[str]
+) -> None:
+    import jwt
+    from cryptography.hazmat.primitives import hashes
+
+    key_pem, cert_pem, cert = certificate
+    emu.add_certificate(cert_pem)
+    credential = {"private_key": key_pem}
+    if form == "thumbprint":
+        credential["thumbprint"] = cert.fingerprint(hashes.SHA1()).hex()
+    else:
+        credential["public_certificate"] = cert_pem
+    recorder = RecordingSession(emu.ca_path)
+    result = make_app(emu, credential, http_client=recorder).acquire_token_for_client(GRAPH_SCOPE)
+    assert "access_token" in result, result
+    assert claims(result["access_token"])["appidacr"] == "2"
+    [assertion] = recorder.assertions
+    sent = jwt.get_unverified_header(assertion)
+    assert sent["alg"] == alg and header <= set(sent), sent
+    if form == "thumbprint":
+        assert "x5t#S256" not in sent and "x5c" not in sent
+
+
+def test_sha256_thumbprint_alone_identifies_the_certificate(emu: Any, certificate: tuple[str, str, Any]) -> None:
+    # Without x5c, the emulator finds the registered certificate by its SHA-256 thumbprint.
+    import base64
+
+    import jwt
+    from cryptography.hazmat.primitives import hashes
+
+    key_pem, cert_pem, cert = certificate
+    emu.add_certificate(cert_pem)
+    now = int(time.time())
+    x5t256 = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
+    payload = {
+        "iss": emu.client_id,
+        "sub": emu.client_id,
+        "aud": f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token",
+        "exp": now + 600,
+        "iat": now,
+        "jti": str(uuid.uuid4()),
+    }
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": emu.client_id,
+        "scope": GRAPH_SCOPE[0],
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": jwt.encode(payload, key_pem, algorithm="PS256", headers={"x5t#S256": x5t256}),
+    }
+    assert post_token(emu, form).status_code == 200
 
 
 def test_certificate_not_registered(emu: Any) -> None:

@@ -178,7 +178,8 @@ def test_single_calls_leave_every_meeting_exactly_once(single_storm):
 def test_single_calls_log_every_retry(single_storm):
     faulted = {15 * (k + 1): fault for k, fault in enumerate(FAULT_MIX)}
     for n, fault in faulted.items():
-        line = f"createOrGet external_id={single_storm.expected[n].external_id}: {fault.log}, retry 1/8 in"
+        retry = "throttled, retry in" if fault.log.startswith("429") else "retry 1/8 in"
+        line = f"createOrGet external_id={single_storm.expected[n].external_id}: {fault.log}, {retry}"
         assert line in single_storm.log_text, f"no retry logged for {fault.label!r}"
     expired = single_storm.expected[MEETINGS // 2 + 3].external_id
     assert (

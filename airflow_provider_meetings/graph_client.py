@@ -1,0 +1,188 @@
+"""The Graph client: settings, a token source and a transport, and the calls the hook makes.
+
+Layers with one job each, as in requests (build, token, transport, one retry decision):
+
+* :class:`~airflow_provider_meetings.transport.Transport` sends and returns answers;
+* :class:`~airflow_provider_meetings.token_source.TokenSource` supplies access tokens;
+* :meth:`GraphClient.request` is one Graph call: a token, a request, a 401 refresh, and
+  the retry core (:func:`~airflow_provider_meetings.retry.run_with_retries`);
+* bulk calls hand this client, as a
+  :class:`~airflow_provider_meetings.bulk_engine.BatchTransport`, to the bulk engine.
+
+The hook imports this module only when a task runs (it loads msal and requests).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from airflow_provider_meetings.bulk_engine import BulkEngine
+from airflow_provider_meetings.connection_settings import ConnectionSettings
+from airflow_provider_meetings.exceptions import (
+    GraphAPIError,
+    TransportError,
+    graph_error_from_response,
+)
+from airflow_provider_meetings.http_answer import HttpAnswer
+from airflow_provider_meetings.meeting_request import MeetingSpec, PreparedRequest
+from airflow_provider_meetings.results import BulkItemResult, BulkProgress, MeetingResult
+from airflow_provider_meetings.retry import run_with_retries
+from airflow_provider_meetings.token_source import TokenSource
+from airflow_provider_meetings.transport import USER_AGENT, Transport
+
+
+def is_expired_token(error: GraphAPIError) -> bool:
+    """Graph's answer to an access token that expired (or was revoked) since it was issued."""
+    return error.status == 401 and error.code == "InvalidAuthenticationToken"
+
+
+class GraphClient:
+    """Graph calls of one connection, on one transport and one token source; thread-safe.
+
+    :param settings: the connection's settings
+    :param mask: registers secrets (Airflow's ``mask_secret``)
+    :param log: where retries are logged (the hook's logger)
+    :param sleep: how to wait between retries
+    """
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        *,
+        mask: Callable[[str], None],
+        log: Any,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.log = log
+        self.sleep = sleep
+        self.transport = Transport(
+            verify=settings.verify,
+            proxies=settings.proxies,
+            timeout=settings.timeout,
+            pool_size=settings.bulk_concurrency,
+        )
+        self.tokens = TokenSource(settings, self.transport, mask=mask, log=log, sleep=sleep)
+
+    def close(self) -> None:
+        """Close the transport's connections."""
+        self.transport.close()
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a Graph path such as ``users/<id>/onlineMeetings/createOrGet``."""
+        return f"{self.settings.graph_base}/{path.lstrip('/')}"
+
+    @staticmethod
+    def headers(token: str, *, has_body: bool) -> dict[str, str]:
+        """Request headers: the token, a fresh ``client-request-id`` (Graph logs it), JSON."""
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "client-request-id": str(uuid.uuid4()),
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+        }
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    # -- single calls --------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, json: Any = None, what: str, user_id: str | None = None) -> HttpAnswer:
+        """One Graph call with a token, one refresh after a 401, and retries.
+
+        :param method: HTTP method
+        :param path: path below the versioned Graph root
+        :param json: JSON body, if any
+        :param what: the call in logs and errors, e.g. ``createOrGet external_id=abc``
+        :param user_id: the organizer, named in access-policy and not-found errors
+        :return: the 2xx answer
+        :raises GraphAPIError: for an error answer that retrying cannot fix
+        :raises RetriesExhaustedError: when transient failures outlast the retry bound
+        """
+        url = self.url(path)
+        refreshed = False
+
+        def attempt() -> HttpAnswer:
+            nonlocal refreshed
+            while True:
+                token = self.tokens.get()
+                answer = self.transport.send(
+                    method, url, headers=self.headers(token, has_body=json is not None), json=json
+                )
+                if answer.ok:
+                    return answer
+                error = graph_error_from_response(
+                    answer.status, answer.headers, answer.content, user_id=user_id, retry_after=answer.retry_after
+                )
+                if is_expired_token(error) and not refreshed:
+                    refreshed = True
+                    self.log.info("%s: 401 %s, getting a fresh token and trying once more", what, error.code)
+                    self.tokens.invalidate()
+                    continue
+                raise error
+
+        # Token errors are not retried here: the token source has retried them already.
+        return run_with_retries(
+            attempt,
+            policy=self.settings.retry,
+            what=what,
+            log=self.log,
+            sleep=self.sleep,
+            retry_on=(GraphAPIError, TransportError),
+        )
+
+    def create_or_get(self, prepared: PreparedRequest) -> MeetingResult:
+        """Send a prepared createOrGet request."""
+        answer = self.request(
+            "POST",
+            prepared.path,
+            json=prepared.body,
+            what=f"createOrGet external_id={prepared.external_id}",
+            user_id=prepared.user_id,
+        )
+        meeting = answer.json()
+        if not isinstance(meeting, dict):
+            raise GraphAPIError(answer.status, "InvalidResponse", "the answer was not a JSON onlineMeeting")
+        return MeetingResult(meeting=meeting, created=answer.status == 201)
+
+    # -- bulk (the engine's BatchTransport) -----------------------------------------------------
+
+    def token(self) -> str:
+        """An access token for a batch (see :class:`~airflow_provider_meetings.bulk_engine.BatchTransport`)."""
+        return self.tokens.get()
+
+    def send_batch(self, payload: Mapping[str, Any], token: str) -> HttpAnswer:
+        """One ``POST $batch`` attempt."""
+        return self.transport.send("POST", self.url("$batch"), headers=self.headers(token, has_body=True), json=payload)
+
+    def invalidate_token(self) -> None:
+        """Forget the token after a 401."""
+        self.tokens.invalidate()
+
+    def create_or_get_many(
+        self,
+        meetings: Iterable[Mapping[str, Any] | MeetingSpec],
+        *,
+        prepare: Callable[[MeetingSpec], PreparedRequest],
+        max_concurrency: int,
+        meeting_fields: Sequence[str] | None,
+        progress: Callable[[BulkProgress], None] | None,
+        progress_interval: float,
+    ) -> list[BulkItemResult]:
+        """Create or get many meetings through ``$batch`` (see the hook's method)."""
+        self.transport.ensure_pool(max_concurrency)
+        engine = BulkEngine(
+            self,
+            prepare=prepare,
+            max_concurrency=max_concurrency,
+            retry_policy=self.settings.retry,
+            meeting_fields=meeting_fields,
+            progress=progress,
+            progress_interval=progress_interval,
+            sleep=self.sleep,
+            log=self.log,
+        )
+        return engine.run(meetings)

@@ -1,0 +1,130 @@
+"""What the provider returns: plain, JSON-friendly result types (no I/O, no heavy imports).
+
+The operators import these when Airflow parses DAG files, so this module must stay light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_meetings.exceptions import is_permanent
+
+
+@dataclass(frozen=True)
+class MeetingResult:
+    """The outcome of one createOrGet call.
+
+    :param meeting: Graph's ``onlineMeeting`` JSON, as returned
+    :param created: ``True`` when Graph created the meeting (201), ``False`` when it
+        returned an existing one (200)
+    """
+
+    meeting: dict[str, Any]
+    created: bool
+
+    @property
+    def meeting_id(self) -> str | None:
+        """Graph's meeting id."""
+        return self.meeting.get("id")
+
+    @property
+    def join_url(self) -> str | None:
+        """The ``joinWebUrl`` attendees open."""
+        return self.meeting.get("joinWebUrl")
+
+
+@dataclass(frozen=True, slots=True)
+class BulkItemResult:
+    """The outcome of one item of a bulk call.
+
+    :param index: position of the item in the input
+    :param external_id: the item's external id (``None`` when it was not a string)
+    :param user_id: the organizer the item was for (``None`` for ``/me``)
+    :param meeting: the meeting's kept fields (see ``meeting_fields``), or ``None`` on error
+    :param created: ``True`` for 201 (created), ``False`` for 200 (existing), ``None`` on error
+    :param error: why the item failed, or ``None``
+    :param attempts: requests sent for this item (0 if it was refused before sending)
+    """
+
+    index: int
+    external_id: str | None
+    user_id: str | None
+    meeting: Mapping[str, Any] | None = None
+    created: bool | None = None
+    error: BaseException | None = None
+    attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the meeting exists now (created or found)."""
+        return self.error is None
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the failure would repeat on a re-run (``False`` when it succeeded)."""
+        return self.error is not None and is_permanent(self.error)
+
+    @property
+    def meeting_id(self) -> str | None:
+        """Graph's meeting id."""
+        return self.meeting.get("id") if self.meeting else None
+
+    @property
+    def join_url(self) -> str | None:
+        """The meeting's ``joinWebUrl``."""
+        return self.meeting.get("joinWebUrl") if self.meeting else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (for XCom); carries no token and no passcode."""
+        error = self.error
+        return {
+            "index": self.index,
+            "external_id": self.external_id,
+            "user_id": self.user_id,
+            "meeting_id": self.meeting_id,
+            "join_web_url": self.join_url,
+            "created": self.created,
+            "error": None if error is None else str(error),
+            "error_status": getattr(error, "status", None),
+            "error_code": getattr(error, "code", None),
+            "permanent": None if error is None else is_permanent(error),
+        }
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    """A snapshot of a running bulk call, for progress logs.
+
+    :param done: items finished (succeeded or failed, the invalid ones included)
+    :param total: items in the call
+    :param succeeded: items whose meeting exists now
+    :param failed: items that failed for good
+    :param retries: item retries made so far
+    :param throttled: per-item or whole-batch 429 answers seen (in items)
+    :param elapsed: seconds since sending started
+    :param concurrency: batches allowed in flight now (lowered while Graph throttles)
+    :param paced_rate: items per second the pacer allows now (``None``: not paced)
+    :param batches: ``$batch`` requests sent so far
+    :param peak_in_flight: the most batches that were in flight at once
+    :param max_concurrency: the configured ceiling of batches in flight
+    """
+
+    done: int
+    total: int
+    succeeded: int
+    failed: int
+    retries: int
+    throttled: int
+    elapsed: float
+    concurrency: int
+    paced_rate: float | None
+    batches: int = 0
+    peak_in_flight: int = 0
+    max_concurrency: int = 0
+
+    @property
+    def rate(self) -> float:
+        """Finished items per second since sending started."""
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
