@@ -18,6 +18,7 @@ knowing:
 
 from __future__ import annotations
 
+import importlib.util
 import shlex
 import subprocess
 import time
@@ -28,8 +29,16 @@ from typing import Any
 
 from meetings_stack.airflow_api import AirflowApi
 from meetings_stack.config import ADMIN_USER, CONN_ID, DAGS_FOLDER, EXECUTORS, POOL, REPO, StackConfig, StackError
-from meetings_stack.processes import ProcessRecord, ProcessTable, start_detached, stop, wait_until
-from meetings_stack.services import clean_env, postgres_url, redis_url
+from meetings_stack.processes import (
+    ProcessRecord,
+    ProcessTable,
+    port_in_use,
+    start_detached,
+    stop,
+    tail,
+    wait_until,
+)
+from meetings_stack.services import clean_env, postgres_url, redis_url, write_private
 
 #: The DAGs whose parsing ``up`` waits for.
 SAMPLE_DAGS = ("teams_meetings_from_events", "teams_weekly_office_hour", "example_bulk_meetings")
@@ -81,9 +90,7 @@ def write_env_file(config: StackConfig, env: Mapping[str, str]) -> None:
     lines = ["# source this file to run `airflow` commands against the stack"]
     lines += [f"export {key}={shlex.quote(value)}" for key, value in sorted(env.items()) if key.startswith("AIRFLOW")]
     lines.append(f"export PATH={shlex.quote(str(config.python.parent))}:$PATH")
-    from meetings_stack.services import _write_private
-
-    _write_private(config.env_file, "\n".join(lines) + "\n")
+    write_private(config.env_file, "\n".join(lines) + "\n")
 
 
 def airflow_version() -> str:
@@ -95,8 +102,6 @@ def airflow_version() -> str:
 
 def check_python_packages(config: StackConfig) -> None:
     """Fail early, with the command to fix it, when an optional package is missing."""
-    import importlib.util
-
     needed = {"psycopg2": "the PostgreSQL driver (psycopg2-binary)"}
     if config.executor == "celery":
         needed["airflow.providers.celery"] = "apache-airflow-providers-celery"
@@ -130,8 +135,6 @@ def migrate(config: StackConfig, env: Mapping[str, str]) -> bool:
             timeout=MIGRATE_TIMEOUT,
         )
     if result.returncode != 0:
-        from meetings_stack.processes import tail
-
         raise StackError(f"airflow db migrate failed (exit {result.returncode}); see {log}\n{tail(log)}")
     marker.write_text(wanted)
     return True
@@ -187,8 +190,6 @@ def wait_ready(config: StackConfig, api: AirflowApi, started: Mapping[str, Proce
     def healthy() -> bool:
         for name in CORE_COMPONENTS:
             if not started[name].alive():
-                from meetings_stack.processes import tail
-
                 raise StackError(f"{name} exited; see {started[name].log}\n{tail(started[name].log)}")
         health = api.health()
         return all(
@@ -225,8 +226,6 @@ def api_client(config: StackConfig, password: str) -> AirflowApi:
 
 def wait_for_port_release(port: int, timeout: float = 30.0) -> None:
     """After a stop: the port is free again (a restarted api-server must bind it)."""
-    from meetings_stack.processes import port_in_use
-
     deadline = time.monotonic() + timeout
     while port_in_use(port) and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from meetings_stack import airflow_components as components
 from meetings_stack import services
-from meetings_stack.config import ADMIN_USER, CONN_ID, EXECUTORS, POOL, StackConfig, StackError
+from meetings_stack.config import ADMIN_USER, CONN_ID, EXECUTORS, POOL, Ports, StackConfig, StackError
 from meetings_stack.processes import ProcessTable, stop
 
 T = TypeVar("T")
@@ -185,8 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--wipe", action="store_true", help="down: also delete the state folder")
     args = parser.parse_args(argv)
     try:
-        from meetings_stack.config import Ports
-
         config = StackConfig.from_env(
             os.environ,
             executor=args.executor,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -144,8 +145,6 @@ def start_detached(
 
 
 def _primary_group(user: str) -> int:
-    import pwd
-
     return pwd.getpwnam(user).pw_gid
 
 

@@ -7,6 +7,7 @@ touch the system's own clusters or services.
 
 from __future__ import annotations
 
+import grp
 import hashlib
 import json
 import os
@@ -15,10 +16,11 @@ import secrets
 import shutil
 import socket
 import stat
+import subprocess
 from pathlib import Path
 from typing import Any
 
-from meetings_stack.config import StackConfig, StackError
+from meetings_stack.config import ADMIN_USER, StackConfig, StackError
 from meetings_stack.processes import ProcessTable, port_in_use, start_detached, wait_until
 
 INSTALL_HINT = "install the system packages with `make stack-deps` (scripts/install_system_packages.sh)"
@@ -44,11 +46,11 @@ def load_secrets(config: StackConfig) -> dict[str, str]:
         "api_secret_key": secrets.token_urlsafe(32),
         "admin_password": secrets.token_urlsafe(12),
     }
-    _write_private(path, json.dumps(values, indent=1))
+    write_private(path, json.dumps(values, indent=1))
     return values
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -58,9 +60,7 @@ def _write_private(path: Path, text: str) -> None:
 
 def write_password_file(config: StackConfig, password: str) -> None:
     """The SimpleAuthManager's password file: it keeps a password it finds for a user."""
-    from meetings_stack.config import ADMIN_USER
-
-    _write_private(config.password_file, json.dumps({ADMIN_USER: password}) + "\n")
+    write_private(config.password_file, json.dumps({ADMIN_USER: password}) + "\n")
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------
@@ -109,9 +109,7 @@ def _reachable(path: Path, user: pwd.struct_passwd) -> bool:
     return True
 
 
-def _groups_of(user: pwd.struct_passwd) -> list[Any]:
-    import grp
-
+def _groups_of(user: pwd.struct_passwd) -> list[grp.struct_group]:
     return [g for g in grp.getgrall() if user.pw_name in g.gr_mem]
 
 
@@ -154,7 +152,7 @@ def start_postgres(config: StackConfig, table: ProcessTable, password: str) -> N
     username = user.pw_name if user is not None else None
     if not (data / "PG_VERSION").is_file():
         pwfile = base / "initdb-password"
-        _write_private(pwfile, password + "\n")
+        write_private(pwfile, password + "\n")
         if user is not None:
             os.chown(pwfile, user.pw_uid, user.pw_gid)
         try:
@@ -196,8 +194,6 @@ def start_postgres(config: StackConfig, table: ProcessTable, password: str) -> N
 
 
 def _run_initdb(binaries: Path, data: Path, pwfile: Path, user: str | None, config: StackConfig) -> None:
-    import subprocess
-
     log = config.logs_dir / "postgres-initdb.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as handle:
@@ -277,7 +273,7 @@ def start_redis(config: StackConfig, table: ProcessTable, password: str) -> None
     folder.mkdir(parents=True, exist_ok=True)
     # The password goes in a config file, not on the command line that `ps` shows.
     conf = folder / "redis.conf"
-    _write_private(
+    write_private(
         conf,
         "\n".join(
             [
