@@ -462,7 +462,8 @@ class _BulkRun:
         if self.stopped is None:
             self.stopped = error
             self.log.warning(
-                "bulk createOrGet stops sending: %s; %d item(s) not done will fail with this error",
+                "bulk %s stops sending: %s; %d item(s) not done will fail with this error",
+                self.engine.operation,
                 error,
                 self.stats.total - self.stats.done,
             )
@@ -506,4 +507,5 @@ class _BulkRun:
             batches=s.batches,
             peak_in_flight=s.peak_in_flight,
             max_concurrency=self.engine.max_concurrency,
+            operation=self.engine.operation,
         )
