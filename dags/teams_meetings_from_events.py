@@ -178,15 +178,12 @@ with DAG(
             return ti.xcom_pull(task_ids=task_id, key=key, map_indexes=list(range(count))) if count else []
 
         booked, cancelled = planned["book"], planned["cancel"]
-        meetings = pull("create_or_get_meeting", "return_value", len(booked))
-        statuses = pull("create_or_get_meeting", "status", len(booked)) + pull(
-            "cancel_meeting", "status", len(cancelled)
-        )
+        meetings = pull("create_or_get_meeting", "return_value", len(booked)) + [{}] * len(cancelled)
+        statuses = pull("create_or_get_meeting", "status", len(booked))
+        statuses += pull("cancel_meeting", "status", len(cancelled))
         rows = [
             report_row(event_key_of(dag_id, kwargs["external_id"]), meeting or {}, status)
-            for kwargs, meeting, status in zip(
-                booked + cancelled, meetings + [{}] * len(cancelled), statuses, strict=True
-            )
+            for kwargs, meeting, status in zip(booked + cancelled, meetings, statuses, strict=True)
         ]
         folder = run_folder(resolve_output_dir(context["params"]["output_dir"]), dag_id, run_anchor(context["dag_run"]))
         path = write_text(folder / REPORT_FILE, report_csv(rows))

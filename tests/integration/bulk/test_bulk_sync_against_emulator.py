@@ -159,3 +159,31 @@ def test_items_that_cannot_be_sent_get_their_error_and_the_others_go(emu: Any, h
     assert str(results[3].error).startswith("participants.organizer: names 'meganb@contoso.example'")
     assert all(r.permanent for r in (results[0], results[2], results[3]))
     assert sorted(m["external_id"] for m in emu.meetings()) == ["timetable-0001", "timetable-0002", "timetable-0003"]
+
+
+def test_bulk_sync_and_cancel_as_the_docs_show(emu: Any, hook: Any) -> None:
+    hook.create_or_get_meetings([event(1), event(2), event(3)])
+
+    # [START howto_hook_bulk_sync]
+    results = hook.create_or_get_meetings(
+        [
+            {
+                "external_id": "timetable-0001",
+                "subject": "Session 1 (moved)",
+                "start_date_time": "2027-01-05T09:00:00Z",
+            },
+            {"external_id": "timetable-0002", "cancelled": True},  # deletes its meeting
+            {"external_id": "timetable-0004", "subject": "Session 4", "start_date_time": "2027-01-05T12:00:00Z"},
+        ],
+        update_existing=True,  # PATCH the meetings that differ from their item
+    )
+    outcomes = {r.external_id: r.outcome for r in results}  # created, updated, unchanged, cancelled, not_found
+    # [END howto_hook_bulk_sync]
+    assert outcomes == {"timetable-0001": "updated", "timetable-0002": "cancelled", "timetable-0004": "created"}
+
+    # [START howto_hook_bulk_cancel]
+    results = hook.cancel_meetings(["timetable-0003", "timetable-0009"])  # external ids (or mappings with user_id)
+    outcomes = {r.external_id: r.outcome for r in results}  # cancelled, or not_found when there was none
+    # [END howto_hook_bulk_cancel]
+    assert outcomes == {"timetable-0003": "cancelled", "timetable-0009": "not_found"}
+    assert sorted(m["external_id"] for m in emu.meetings()) == ["timetable-0001", "timetable-0004"]

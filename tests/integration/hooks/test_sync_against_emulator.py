@@ -189,3 +189,28 @@ def test_a_meeting_created_after_a_cancel_is_a_new_one(make_hook, graph_emulator
     again = hook.sync_meeting("interview-4", **LECTURE)
 
     assert again.status == "created" and again.meeting["id"] != first.meeting["id"]
+
+
+# -- the docs' example (docs/operators.md quotes it) ----------------------------------------------
+
+
+def test_sync_and_cancel_as_the_docs_show(make_hook, graph_emulator):
+    hook = make_hook()
+    hook.sync_meeting("lecture-2026-12-07", subject="ML 101 lecture", start_date_time="2026-12-07T09:00:00+01:00")
+
+    # [START howto_hook_sync_meeting]
+    result = hook.sync_meeting(
+        "lecture-2026-12-07",
+        subject="ML 101 lecture",
+        start_date_time="2026-12-07T10:00:00+01:00",  # moved by an hour
+        end_date_time="2026-12-07T11:30:00+01:00",
+        participants={"attendees": ["alexw@contoso.example", "meganb@contoso.example"]},
+    )
+    status, join_url = result.status, result.join_url  # "created", "updated" or "unchanged"
+    # [END howto_hook_sync_meeting]
+    assert (status, result.meeting["startDateTime"]) == ("updated", "2026-12-07T09:00:00.0000000Z")
+
+    # [START howto_hook_cancel_meeting]
+    deleted = hook.cancel_meeting("lecture-2026-12-07")  # True: deleted; False: there was none
+    # [END howto_hook_cancel_meeting]
+    assert deleted is True and graph_emulator.meetings() == [] and join_url.startswith("https://")
