@@ -120,8 +120,13 @@ class BulkSync:
 
     # -- step 2 --------------------------------------------------------------------------------
 
-    def second_step(self, first: Sequence[BulkItemResult]) -> list[PreparedRequest]:
-        """The PATCH and DELETE requests that follow step 1's results (in input order)."""
+    def second_step(self, first: Sequence[BulkItemResult], prepare: Preparer | None = None) -> list[PreparedRequest]:
+        """The PATCH and DELETE requests that follow step 1's results (in input order).
+
+        :param prepare: step 1's preparer (default: :meth:`prepare`); each request goes
+            below the organizer path step 1 used (the object id of an organizer given by UPN)
+        """
+        prepare = prepare or self.prepare
         self._first = list(first)
         requests: list[PreparedRequest] = []
         for result in self._first:
@@ -136,7 +141,7 @@ class BulkSync:
             if not isinstance(meeting.get("id"), str) or not meeting["id"]:
                 self._decide(self._failed(result, _invalid_answer(result)))
                 continue
-            prepared = prepare_item(self.specs[index], index, self.prepare)  # validated in step 1
+            prepared = prepare_item(self.specs[index], index, prepare)  # validated in step 1
             if cancel:
                 request = delete_request(prepared, meeting["id"])
             else:

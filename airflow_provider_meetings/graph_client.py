@@ -253,26 +253,29 @@ class GraphClient:
 
     def sync_many(
         self,
-        meetings: Iterable[Mapping[str, Any] | MeetingSpec],
+        plan: BulkSync,
         *,
         prepare: Callable[[MeetingSpec], PreparedRequest],
-        update_existing: bool,
         max_concurrency: int,
-        meeting_fields: Sequence[str] | None,
         progress: Callable[[BulkProgress], None] | None,
         progress_interval: float,
     ) -> list[BulkItemResult]:
-        """createOrGet every item, then PATCH what differs and DELETE what is cancelled (see the hook)."""
-        plan = BulkSync(meetings, prepare=prepare, update_existing=update_existing, meeting_fields=meeting_fields)
+        """createOrGet every item of ``plan``, then PATCH what differs and DELETE what is
+        cancelled, in a second engine run (see the hook's ``create_or_get_meetings``).
+
+        :param plan: the call's items and their bookkeeping
+        :param prepare: the preparer of step 1 (organizers resolved); step 2 addresses the
+            meetings below the same organizer path
+        """
         first = self.create_or_get_many(
             plan.specs,
-            prepare=plan.prepare,
+            prepare=prepare,
             max_concurrency=max_concurrency,
             meeting_fields=plan.first_fields,
             progress=progress,
             progress_interval=progress_interval,
         )
-        requests = plan.second_step(first)
+        requests = plan.second_step(first, prepare)
         second: list[BulkItemResult] = []
         if requests:
             methods = sorted({request.method for request in requests}, reverse=True)
@@ -280,7 +283,7 @@ class GraphClient:
                 self,
                 max_concurrency=max_concurrency,
                 retry_policy=self.settings.retry,
-                meeting_fields=meeting_fields,
+                meeting_fields=plan.meeting_fields,
                 progress=progress,
                 progress_interval=progress_interval,
                 sleep=self.sleep,

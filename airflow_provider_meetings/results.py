@@ -6,7 +6,7 @@ The operators import these when Airflow parses DAG files, so this module must st
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from airflow_provider_meetings.exceptions import is_permanent
@@ -31,10 +31,15 @@ class MeetingResult:
     :param meeting: Graph's ``onlineMeeting`` JSON, as returned
     :param created: ``True`` when Graph created the meeting (201), ``False`` when it
         returned an existing one (200)
+    :param user_id: the organizer's Entra object id, where the request went (``None``: ``/me``)
+    :param given_user_id: the organizer as given: a UPN (looked up to ``user_id``) or the
+        object id itself; ``None`` for ``/me``
     """
 
     meeting: dict[str, Any]
     created: bool
+    user_id: str | None = None
+    given_user_id: str | None = None
 
     @property
     def meeting_id(self) -> str | None:
@@ -56,7 +61,7 @@ class SyncResult(MeetingResult):
     :param status: ``created``, ``updated`` or ``unchanged``
     """
 
-    status: MeetingStatus
+    status: MeetingStatus = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +70,8 @@ class BulkItemResult:
 
     :param index: position of the item in the input
     :param external_id: the item's external id (``None`` when it was not a string)
-    :param user_id: the organizer the item was for (``None`` for ``/me``)
+    :param user_id: the organizer's Entra object id, where the request went (``None`` for
+        ``/me``, and for an item refused before sending whose organizer had no object id)
     :param meeting: the meeting's kept fields (see ``meeting_fields``), or ``None`` on error
     :param created: ``True`` for 201 (created), ``False`` for 200 (existing), ``None`` on error
     :param error: why the item failed, or ``None``
@@ -73,6 +79,8 @@ class BulkItemResult:
     :param status: the HTTP status of the item's successful answer (``None`` on error)
     :param outcome: what the call did about the meeting (see :data:`MeetingStatus`;
         ``None`` on error); the XCom key ``status`` of :meth:`to_dict`
+    :param given_user_id: the organizer as given (the item's ``user_id``, else the default
+        organizer): a UPN, or the object id itself; ``None`` for ``/me``
     """
 
     index: int
@@ -84,6 +92,7 @@ class BulkItemResult:
     attempts: int = 0
     status: int | None = None
     outcome: MeetingStatus | None = None
+    given_user_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -112,6 +121,7 @@ class BulkItemResult:
             "index": self.index,
             "external_id": self.external_id,
             "user_id": self.user_id,
+            "given_user_id": self.given_user_id,
             "meeting_id": self.meeting_id,
             "join_web_url": self.join_url,
             "created": self.created,

@@ -12,10 +12,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_meetings.bulk_sync import BulkSync, cancel_items
 from airflow_provider_meetings.connection_settings import (
     CLOUDS,
     MAX_BULK_CONCURRENCY,
@@ -24,6 +26,7 @@ from airflow_provider_meetings.connection_settings import (
 )
 from airflow_provider_meetings.exceptions import ConnectionConfigError, InvalidMeetingRequestError
 from airflow_provider_meetings.meeting_request import MeetingSpec, PreparedRequest, prepare_request
+from airflow_provider_meetings.organizers import OrganizerDirectory
 from airflow_provider_meetings.results import BulkItemResult, BulkProgress, MeetingResult, SyncResult
 from airflow_provider_meetings.retry import RetryPolicy
 
@@ -66,6 +69,8 @@ class OnlineMeetingsHook(BaseHook):
         self._settings: ConnectionSettings | None = None
         self._client: GraphClient | None = None
         self._lock = threading.Lock()
+        #: Object ids of organizers given by UPN, looked up once per hook (and kept by ``close()``).
+        self.organizers = OrganizerDirectory()
         #: Waits between retries go through this, so a test can observe them.
         self.sleep: Callable[[float], None] = time.sleep
 
@@ -182,11 +187,13 @@ class OnlineMeetingsHook(BaseHook):
 
         Everything is validated before a token is requested. For an existing meeting Graph
         returns it as it is: a changed subject or time is not applied (:meth:`sync_meeting`
-        applies them).
+        applies them). An organizer given by user principal name is looked up once per hook
+        (``GET /users/{upn}?$select=id``, which needs ``User.Read.All``) and the meeting is
+        made for its object id.
 
         :param external_id: the meeting's stable key, e.g. ``"<dag_id>-<ds>"``
-        :param user_id: organizer's Entra object id; default: the connection's
-            ``default_user_id``, else ``/me`` with a delegated connection
+        :param user_id: organizer's Entra object id or user principal name; default: the
+            connection's ``default_user_id``, else ``/me`` with a delegated connection
         :param subject: meeting subject
         :param start_date_time: aware datetime or ISO-8601 string with offset or ``Z``
         :param end_date_time: same; needs ``start_date_time``
@@ -203,7 +210,9 @@ class OnlineMeetingsHook(BaseHook):
             chat_info=chat_info,
         )
         prepared = self.prepare(spec)  # before the client exists: bad input sends nothing
-        return self.client.create_or_get(prepared)
+        resolved = self.organizers.resolve(prepared, self.client)
+        result = self.client.create_or_get(resolved)
+        return replace(result, user_id=resolved.user_id, given_user_id=prepared.user_id)
 
     def sync_meeting(
         self,
@@ -248,7 +257,9 @@ class OnlineMeetingsHook(BaseHook):
         """:meth:`sync_meeting` for a :class:`MeetingSpec` (whose ``chat_info`` applies when
         the meeting is created: Graph cannot update it)."""
         prepared = self.prepare(spec)  # bad input sends nothing
-        return self.client.sync(prepared)
+        resolved = self.organizers.resolve(prepared, self.client)
+        result = self.client.sync(resolved)
+        return replace(result, user_id=resolved.user_id, given_user_id=prepared.user_id)
 
     def cancel_meeting(self, external_id: str, *, user_id: str | None = None) -> bool:
         """Delete the meeting with this ``external_id``; idempotent.
@@ -262,7 +273,7 @@ class OnlineMeetingsHook(BaseHook):
         :return: ``True`` when a meeting existed and was deleted, ``False`` when there was none
         """
         prepared = self.prepare(MeetingSpec(external_id=external_id, user_id=user_id))
-        return self.client.cancel(prepared)
+        return self.client.cancel(self.organizers.resolve(prepared, self.client))
 
     def create_or_get_meetings(
         self,
@@ -278,6 +289,10 @@ class OnlineMeetingsHook(BaseHook):
 
         Every item is validated before anything is sent; an invalid item, or a repeat of an
         earlier ``(user_id, external_id)`` pair, gets its error result and is not sent.
+        Organizers given by user principal name are looked up first, each distinct one once
+        (in ``$batch`` requests; known ones not at all), and an item whose organizer could
+        not be resolved fails with :class:`~airflow_provider_meetings.exceptions.OrganizerLookupError`
+        and is not sent; an object id and its UPN count as one organizer.
         The rest go out in batches of up to 20 with at most ``max_concurrency`` batches in
         flight, on one token and one connection pool. Each item is retried by the same rules
         as a single call (429s within the waiting budget, failures within ``max_retries``);
@@ -309,15 +324,18 @@ class OnlineMeetingsHook(BaseHook):
         :return: one :class:`~airflow_provider_meetings.results.BulkItemResult` per item,
             in input order
         """
-        return self.client.sync_many(
-            meetings,
-            prepare=self.prepare,
-            update_existing=update_existing,
-            max_concurrency=self._bulk_concurrency(max_concurrency),
-            meeting_fields=meeting_fields,
+        concurrency = self._bulk_concurrency(max_concurrency)
+        plan = BulkSync(meetings, prepare=self.prepare, update_existing=update_existing, meeting_fields=meeting_fields)
+        organizers = self.organizers.for_bulk(plan.specs, plan.prepare)  # validates: bad input sends nothing
+        organizers.resolve(self.client, max_concurrency=concurrency)
+        results = self.client.sync_many(
+            plan,
+            prepare=organizers.prepare,
+            max_concurrency=concurrency,
             progress=progress,
             progress_interval=progress_interval,
         )
+        return organizers.annotate(results)
 
     def cancel_meetings(
         self,
@@ -338,8 +356,6 @@ class OnlineMeetingsHook(BaseHook):
         :return: one result per item, in input order; ``outcome`` is ``cancelled`` (a meeting
             existed and was deleted) or ``not_found`` (there was none)
         """
-        from airflow_provider_meetings.bulk_sync import cancel_items
-
         return self.create_or_get_meetings(
             cancel_items(meetings, user_id=user_id),
             max_concurrency=max_concurrency,

@@ -65,9 +65,9 @@ MEETING = {"id": "MSo1", "joinWebUrl": "https://teams.example/j"}
     [
         pytest.param(MeetingResult(MEETING, True), "created", "Created", id="201"),
         pytest.param(MeetingResult(MEETING, False), "existing", "Reused existing", id="200"),
-        pytest.param(SyncResult(MEETING, True, "created"), "created", "Created", id="sync created"),
-        pytest.param(SyncResult(MEETING, False, "updated"), "updated", "Updated", id="sync updated"),
-        pytest.param(SyncResult(MEETING, False, "unchanged"), "unchanged", "Unchanged", id="sync unchanged"),
+        pytest.param(SyncResult(MEETING, True, status="created"), "created", "Created", id="sync created"),
+        pytest.param(SyncResult(MEETING, False, status="updated"), "updated", "Updated", id="sync updated"),
+        pytest.param(SyncResult(MEETING, False, status="unchanged"), "unchanged", "Unchanged", id="sync unchanged"),
     ],
 )
 def test_status_and_log_line(result: MeetingResult, status: str, verb: str) -> None:
