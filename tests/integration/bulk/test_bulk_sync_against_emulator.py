@@ -187,3 +187,31 @@ def test_bulk_sync_and_cancel_as_the_docs_show(emu: Any, hook: Any) -> None:
     # [END howto_hook_bulk_cancel]
     assert outcomes == {"timetable-0003": "cancelled", "timetable-0009": "not_found"}
     assert sorted(m["external_id"] for m in emu.meetings()) == ["timetable-0001", "timetable-0004"]
+
+
+def test_organizers_given_by_upn_are_looked_up_once_and_synced_at_their_object_id(emu: Any, hook: Any) -> None:
+    alex, megan = emu.user("alexw"), emu.user("meganb")
+    items = [{**event(i), "user_id": alex["userPrincipalName"]} for i in range(3)]
+    hook.create_or_get_meetings(items, update_existing=True)
+
+    changed = [
+        {**event(0, moved=True), "user_id": alex["userPrincipalName"]},
+        {"external_id": "timetable-0001", "user_id": alex["userPrincipalName"], "cancelled": True},
+        {**event(2), "user_id": alex["userPrincipalName"]},
+        {"external_id": "timetable-0009", "user_id": megan["userPrincipalName"], "cancelled": True},
+    ]
+    results = hook.create_or_get_meetings(changed, update_existing=True)
+
+    assert [r.outcome for r in results] == ["updated", "cancelled", "unchanged", "not_found"]
+    assert [(r.user_id, r.given_user_id) for r in results] == [
+        (alex["id"], alex["userPrincipalName"]),
+        (alex["id"], alex["userPrincipalName"]),
+        (alex["id"], alex["userPrincipalName"]),
+        (megan["id"], megan["userPrincipalName"]),
+    ]
+    assert sorted((m["user_id"], m["external_id"]) for m in emu.meetings()) == [
+        (alex["id"], "timetable-0000"),
+        (alex["id"], "timetable-0002"),
+    ]
+    assert emu.stats()["by_route"]["getUser"] == {"200": 2}  # alex once (the hook remembers), megan once
+    assert routes(emu)["updateMeeting"] == {"200": 1}

@@ -214,3 +214,28 @@ def test_sync_and_cancel_as_the_docs_show(make_hook, graph_emulator):
     deleted = hook.cancel_meeting("lecture-2026-12-07")  # True: deleted; False: there was none
     # [END howto_hook_cancel_meeting]
     assert deleted is True and graph_emulator.meetings() == [] and join_url.startswith("https://")
+
+
+# -- organizers given by UPN --------------------------------------------------------------------
+
+
+def test_an_organizer_given_by_upn_is_synced_and_cancelled_at_its_object_id(make_hook, graph_emulator):
+    """Graph answers a UPN in the onlineMeetings path with 404: the PATCH and the DELETE go,
+    like the createOrGet, to the object id the hook looked up once."""
+    alex = graph_emulator.user("alexw")
+    hook = make_hook()
+    first = hook.sync_meeting("review-upn", user_id=alex["userPrincipalName"], **LECTURE)
+    moved = hook.sync_meeting(
+        "review-upn",
+        user_id=alex["userPrincipalName"],
+        **{**LECTURE, "start_date_time": "2026-12-07T11:00:00+01:00", "end_date_time": None},
+    )
+
+    assert (first.status, moved.status) == ("created", "updated")
+    assert (moved.user_id, moved.given_user_id) == (alex["id"], alex["userPrincipalName"])
+    assert moved.meeting["id"] == first.meeting["id"]
+    assert hook.cancel_meeting("review-upn", user_id=alex["userPrincipalName"]) is True
+    assert graph_emulator.meetings() == []
+    assert graph_emulator.stats()["by_route"]["getUser"] == {"200": 1}  # looked up once per hook
+    assert routes(graph_emulator)["updateMeeting"] == {"200": 1}
+    assert routes(graph_emulator)["deleteMeeting"] == {"204": 1}
