@@ -4,4 +4,10 @@ Importing this package is deliberately cheap: Airflow parses DAG files over and 
 so msal, requests and the emulator load only when a task or test uses them.
 """
 
+from airflow_provider_meetings.version_check import require_supported_airflow
+
 __version__ = "0.1.0"
+
+# Airflow older than the supported floor fails here, with the version it needs, instead of
+# with an ImportError of some airflow.sdk name deep inside the hook.
+require_supported_airflow()

@@ -343,7 +343,7 @@ class _BulkRun:
         )
         # A whole-batch 429 says nothing may go for its Retry-After (if the items could wait that long).
         if throttled and self.stopped is None:
-            hold = max(hold, min(answer.retry_after or 0.0, self.engine.retry_policy.max_total_wait))
+            hold = max(hold, min(answer.retry_after or 0.0, self.engine.retry_policy.longest_wait()))
         self._hold(hold)
 
     def _on_items(self, batch: _Batch, answer: HttpAnswer, payload: Any) -> None:
@@ -403,7 +403,7 @@ class _BulkRun:
         if wait_s is None:
             final = budget.give_up(what, error)
             self._fail(index, user_id, final)
-            if budget.asked_wait is not None and budget.asked_wait > self.engine.retry_policy.max_total_wait:
+            if budget.asked_wait is not None and budget.asked_wait > self.engine.retry_policy.longest_wait():
                 # Graph asks for a pause no item may wait: everything else would only be
                 # throttled again, and throttled requests count too. Stop; a task retry
                 # (or a deferred task) sends what is missing later.

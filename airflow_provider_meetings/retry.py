@@ -82,12 +82,21 @@ class RetryPolicy:
         single wait exceeds what is left of it (the connection extra ``max_retry_wait``)
     :param backoff_base: first exponential delay in seconds (when no ``Retry-After``)
     :param backoff_max: largest single exponential delay in seconds
+    :param max_single_wait: the longest one wait may be (``None``: any that fits the
+        budget); a deferrable task sets it, so that a longer pause Graph asks for ends the
+        call at once and the task defers instead of holding its worker slot
     """
 
     max_retries: int = 6
     max_total_wait: float = 300.0
     backoff_base: float = 1.0
     backoff_max: float = 60.0
+    max_single_wait: float | None = None
+
+    def longest_wait(self, waited: float = 0.0) -> float:
+        """The longest wait allowed after ``waited`` seconds of waiting."""
+        left = max(0.0, self.max_total_wait - waited)
+        return left if self.max_single_wait is None else min(left, self.max_single_wait)
 
     def delay(
         self,
@@ -153,6 +162,11 @@ class RetryBudget:
         """Seconds of waiting the budget still allows."""
         return max(0.0, self.policy.max_total_wait - self.waited)
 
+    @property
+    def longest_wait(self) -> float:
+        """The longest next wait allowed (the budget left, capped by ``max_single_wait``)."""
+        return self.policy.longest_wait(self.waited)
+
     def next_wait(
         self, error: BaseException, *, floor: float = 0.0, rand: Callable[[], float] = random.random
     ) -> float | None:
@@ -175,8 +189,8 @@ class RetryBudget:
             # against the limit (https://learn.microsoft.com/graph/throttling), and the waiting
             # budget must be spent for the throttling loop to be bounded.
             wait = max(wait, self.policy.backoff_base / 2)
-        if wait > self.wait_left:
-            if retry_after is not None and retry_after > self.wait_left:
+        if wait > self.longest_wait:
+            if retry_after is not None and retry_after > self.longest_wait:
                 self.asked_wait = max(retry_after, floor)
             return None
         return wait

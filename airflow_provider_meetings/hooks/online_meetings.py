@@ -9,6 +9,7 @@ requests, because Airflow imports operator modules every time it parses a DAG fi
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -56,6 +57,9 @@ class OnlineMeetingsHook(BaseHook):
         ``docs/connection.md`` for the connection fields and credentials.
 
     :param conn_id: id of an Airflow connection of type ``msgraph_meetings``
+    :param max_single_wait: seconds; a pause Graph asks for that is longer ends the call at
+        once with a transient ``RetriesExhaustedError`` whose ``asked_wait`` says how long
+        (default: any pause that fits the connection's ``max_retry_wait`` is slept)
     """
 
     conn_name_attr = "conn_id"
@@ -63,9 +67,13 @@ class OnlineMeetingsHook(BaseHook):
     conn_type = "msgraph_meetings"
     hook_name = "Microsoft Teams Meetings (Graph)"
 
-    def __init__(self, conn_id: str = default_conn_name) -> None:
+    def __init__(self, conn_id: str = default_conn_name, *, max_single_wait: float | None = None) -> None:
         super().__init__()
         self.conn_id = conn_id
+        #: A pause Graph asks for that is longer than this ends a call at once
+        #: (``RetriesExhaustedError.asked_wait``) instead of being slept: deferrable operators
+        #: set it, to wait in the triggerer rather than on a worker slot.
+        self.max_single_wait = max_single_wait
         self._settings: ConnectionSettings | None = None
         self._client: GraphClient | None = None
         self._lock = threading.Lock()
@@ -119,6 +127,10 @@ class OnlineMeetingsHook(BaseHook):
     def client(self) -> GraphClient:
         """The Graph client (built on first use; this imports msal and requests)."""
         settings = self.settings
+        if self.max_single_wait is not None:
+            settings = dataclasses.replace(
+                settings, retry=dataclasses.replace(settings.retry, max_single_wait=self.max_single_wait)
+            )
         with self._lock:
             if self._client is None:
                 from airflow_provider_meetings.graph_client import GraphClient

@@ -146,6 +146,19 @@ FAULT_MIX: tuple[Fault, ...] = (
 )
 
 
+def record_sleeps(hook: Any) -> list[float]:
+    """The hook's waits, recorded (and still slept): bounds are checked on what was waited,
+    not on the wall clock of a loaded machine."""
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    hook.sleep = sleep
+    return slept
+
+
 def wait_until(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
     """Poll ``predicate`` until it is true or ``timeout`` seconds passed."""
     deadline = time.monotonic() + timeout

@@ -199,3 +199,11 @@ def test_a_permanent_error_is_raised_as_it_is_without_a_cause_cycle():
     with pytest.raises(GraphAPIError) as caught:
         run_with_retries(attempt, policy=RetryPolicy(), what="w", log=Log(), sleep=lambda s: None)
     assert caught.value is error and caught.value.__cause__ is None
+
+
+def test_max_single_wait_ends_the_call_instead_of_a_long_sleep():
+    budget = RetryBudget(RetryPolicy(max_total_wait=300, max_single_wait=30))
+    assert budget.next_wait(graph_error(429, retry_after=20.0)) == 20.0
+    assert budget.next_wait(graph_error(429, retry_after=45.0)) is None
+    assert budget.asked_wait == 45.0
+    assert RetryPolicy(max_total_wait=300, max_single_wait=30).longest_wait(290.0) == 10.0

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from reliability_testlib import record_sleeps
 
 from airflow_provider_meetings.exceptions import (
     AuthenticationError,
@@ -68,9 +69,8 @@ def test_a_token_outage_stops_a_bulk_call_within_one_token_retry_cycle(make_hook
         graph_emulator.expire_tokens()
 
     when_items_reached(40, outage)
-    started = time.monotonic()
+    slept = record_sleeps(hook)
     results = hook.create_or_get_meetings(specs(200, "outage"), max_concurrency=1)
-    elapsed = time.monotonic() - started
 
     assert len(results) == 200
     done = [r for r in results if r.ok]
@@ -78,8 +78,8 @@ def test_a_token_outage_stops_a_bulk_call_within_one_token_retry_cycle(make_hook
     assert len(done) >= 20 and failed  # the first batch, at least, was answered before the outage
     assert all(isinstance(r.error, RetriesExhaustedError) and not r.permanent for r in failed)
     assert all(str(r.error).startswith("token request gave up") for r in failed)
-    # One token retry cycle (~3 waits of 1.2 s), not one per batch of the 160 left.
-    assert elapsed < 12
+    # One token retry cycle (at most 3 waits within max_retry_wait), not one per batch left.
+    assert len(slept) <= 3 and sum(slept) <= 4
     token_attempts = graph_emulator.stats()["token_requests"] + graph_emulator.stats()["faults_applied"]
     assert token_attempts <= 1 + 4 + 1
     counts = stored(graph_emulator)
@@ -205,3 +205,20 @@ def test_a_non_json_token_answer_mid_bulk_keeps_what_is_done(make_hook, graph_em
     assert len(done) >= 20 and failed
     assert all(isinstance(r.error, AuthenticationError) and r.error.error == "invalid_response" for r in failed)
     assert sorted(stored(graph_emulator)) == sorted(r.external_id for r in done)
+
+
+def test_a_hook_with_max_single_wait_hands_long_pauses_back_at_once(graph_emulator, monkeypatch):
+    """What a deferrable task relies on: a pause longer than it wants to hold a worker for
+    ends the call at once, saying how long Graph asked for."""
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_MEETINGS_PATIENT", graph_emulator.connection_json(max_retry_wait=600))
+    graph_emulator.script({"status": 429, "retry_after": "45"}, match="createOrGet")
+    hook = OnlineMeetingsHook(conn_id="meetings_patient", max_single_wait=30)
+
+    started = time.monotonic()
+    with pytest.raises(RetriesExhaustedError) as caught:
+        hook.create_or_get_meeting("defer-me")
+    assert time.monotonic() - started < 5 and caught.value.asked_wait == 45
+    assert hook.create_or_get_meeting("defer-me").created  # the pause is over (no fault left)
+    hook.close()

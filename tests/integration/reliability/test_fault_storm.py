@@ -22,7 +22,7 @@ from reliability_testlib import (
     assert_results_match_state,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.storm, pytest.mark.timeout(120)]
 
 MEETINGS = 210
 #: Faults on the whole ``$batch`` request (every item in it is retried).
@@ -172,7 +172,7 @@ def test_single_calls_leave_every_meeting_exactly_once(single_storm):
     assert single_storm.stats["faults_applied"] == len(FAULT_MIX)
     assert single_storm.stats["pending_faults"] == 0
     assert single_storm.stats["token_requests"] == 2  # the first token, and one after the expiry
-    assert single_storm.elapsed < 45  # waits stay small: Retry-After 0-1 s, backoff from 0.5 s, 1 s timeouts
+    assert single_storm.elapsed < 120  # a guard against a hang, not a measure (waits: 0.5-1 s each)
 
 
 def test_single_calls_log_every_retry(single_storm):
@@ -198,7 +198,7 @@ def test_bulk_leaves_every_meeting_exactly_once(bulk_storm):
     assert bulk_storm.stats["faults_applied"] == len(FAULT_MIX) + len(ENVELOPE_FAULTS)
     assert bulk_storm.stats["token_requests"] == 2, bulk_storm.stats
     assert sum(n - 1 for n in bulk_storm.attempts.values()) >= len(FAULT_MIX) + len(ENVELOPE_FAULTS)
-    assert bulk_storm.elapsed < 30
+    assert bulk_storm.elapsed < 90  # a guard against a hang, not a measure
 
 
 def test_bulk_logs_name_every_retry(bulk_storm):
