@@ -511,4 +511,5 @@ class _BulkRun:
             batches=s.batches,
             peak_in_flight=s.peak_in_flight,
             max_concurrency=self.engine.max_concurrency,
+            operation=self.engine.operation,
         )

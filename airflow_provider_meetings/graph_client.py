@@ -7,7 +7,10 @@ Layers with one job each, as in requests (build, token, transport, one retry dec
 * :meth:`GraphClient.request` is one Graph call: a token, a request, a 401 refresh, and
   the retry core (:func:`~airflow_provider_meetings.retry.run_with_retries`);
 * bulk calls hand this client, as a
-  :class:`~airflow_provider_meetings.bulk_engine.BatchTransport`, to the bulk engine.
+  :class:`~airflow_provider_meetings.bulk_engine.BatchTransport`, to the bulk engine;
+* sync and cancel compose these: createOrGet, then a PATCH or DELETE of the meeting found
+  (:mod:`~airflow_provider_meetings.meeting_sync` decides what differs; for bulk calls
+  :class:`~airflow_provider_meetings.bulk_sync.BulkSync` plans a second engine run).
 
 The hook imports this module only when a task runs (it loads msal and requests).
 """
@@ -20,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_meetings.bulk_engine import BulkEngine
+from airflow_provider_meetings.bulk_sync import BulkSync
 from airflow_provider_meetings.connection_settings import ConnectionSettings
 from airflow_provider_meetings.exceptions import (
     GraphAPIError,
@@ -28,7 +32,16 @@ from airflow_provider_meetings.exceptions import (
 )
 from airflow_provider_meetings.http_answer import HttpAnswer
 from airflow_provider_meetings.meeting_request import MeetingSpec, PreparedRequest
-from airflow_provider_meetings.results import BulkItemResult, BulkProgress, MeetingResult
+from airflow_provider_meetings.meeting_sync import check_organizer, delete_request, meeting_changes, update_request
+from airflow_provider_meetings.results import (
+    CREATED,
+    UNCHANGED,
+    UPDATED,
+    BulkItemResult,
+    BulkProgress,
+    MeetingResult,
+    SyncResult,
+)
 from airflow_provider_meetings.retry import run_with_retries
 from airflow_provider_meetings.token_source import TokenSource
 from airflow_provider_meetings.transport import USER_AGENT, Transport
@@ -37,6 +50,16 @@ from airflow_provider_meetings.transport import USER_AGENT, Transport
 def is_expired_token(error: GraphAPIError) -> bool:
     """Graph's answer to an access token that expired (or was revoked) since it was issued."""
     return error.status == 401 and error.code == "InvalidAuthenticationToken"
+
+
+def _meeting_id(found: MeetingResult) -> str:
+    """The id of the meeting createOrGet returned (a PATCH or DELETE needs it)."""
+    meeting_id = found.meeting_id
+    if not isinstance(meeting_id, str) or not meeting_id:
+        raise GraphAPIError(
+            201 if found.created else 200, "InvalidResponse", "the createOrGet answer had no meeting id"
+        )
+    return meeting_id
 
 
 class GraphClient:
@@ -148,6 +171,47 @@ class GraphClient:
             raise GraphAPIError(answer.status, "InvalidResponse", "the answer was not a JSON onlineMeeting")
         return MeetingResult(meeting=meeting, created=answer.status == 201)
 
+    def sync(self, prepared: PreparedRequest) -> SyncResult:
+        """createOrGet, then one PATCH of what differs from ``prepared`` (none when nothing does)."""
+        found = self.create_or_get(prepared)
+        wanted = prepared.body or {}
+        if found.created:  # made as asked
+            check_organizer(wanted, found.meeting)
+            return SyncResult(found.meeting, created=True, status=CREATED)
+        changes = meeting_changes(wanted, found.meeting)
+        if not changes:
+            return SyncResult(found.meeting, created=False, status=UNCHANGED)
+        patch = update_request(prepared, _meeting_id(found), changes)
+        answer = self.request(
+            "PATCH",
+            patch.path,
+            json=patch.body,
+            what=f"PATCH external_id={prepared.external_id} ({', '.join(changes)})",
+            user_id=prepared.user_id,
+        )
+        meeting = answer.json()
+        if not isinstance(meeting, dict):
+            raise GraphAPIError(answer.status, "InvalidResponse", "the answer was not a JSON onlineMeeting")
+        return SyncResult(meeting, created=False, status=UPDATED)
+
+    def cancel(self, prepared: PreparedRequest) -> bool:
+        """Delete the meeting of ``prepared``; ``True`` if there was one, ``False`` if not.
+
+        Graph has no lookup by ``externalId``: createOrGet finds the meeting (and creates one
+        when there is none, deleted at once), then ``DELETE`` removes it. A 404 to the DELETE
+        means the meeting is gone already (e.g. a retried DELETE whose first answer was lost).
+        """
+        found = self.create_or_get(prepared)
+        delete = delete_request(prepared, _meeting_id(found))
+        try:
+            self.request(
+                "DELETE", delete.path, what=f"DELETE external_id={prepared.external_id}", user_id=prepared.user_id
+            )
+        except GraphAPIError as error:
+            if error.status != 404:
+                raise
+        return not found.created
+
     # -- bulk (the engine's BatchTransport) -----------------------------------------------------
 
     def token(self) -> str:
@@ -186,3 +250,46 @@ class GraphClient:
             log=self.log,
         )
         return engine.run(meetings)
+
+    def sync_many(
+        self,
+        plan: BulkSync,
+        *,
+        prepare: Callable[[MeetingSpec], PreparedRequest],
+        max_concurrency: int,
+        progress: Callable[[BulkProgress], None] | None,
+        progress_interval: float,
+    ) -> list[BulkItemResult]:
+        """createOrGet every item of ``plan``, then PATCH what differs and DELETE what is
+        cancelled, in a second engine run (see the hook's ``create_or_get_meetings``).
+
+        :param plan: the call's items and their bookkeeping
+        :param prepare: the preparer of step 1 (organizers resolved); step 2 addresses the
+            meetings below the same organizer path
+        """
+        first = self.create_or_get_many(
+            plan.specs,
+            prepare=prepare,
+            max_concurrency=max_concurrency,
+            meeting_fields=plan.first_fields,
+            progress=progress,
+            progress_interval=progress_interval,
+        )
+        requests = plan.second_step(first, prepare)
+        second: list[BulkItemResult] = []
+        if requests:
+            methods = sorted({request.method for request in requests}, reverse=True)
+            engine = BulkEngine(
+                self,
+                max_concurrency=max_concurrency,
+                retry_policy=self.settings.retry,
+                meeting_fields=plan.meeting_fields,
+                progress=progress,
+                progress_interval=progress_interval,
+                sleep=self.sleep,
+                log=self.log,
+                operation="/".join(methods),
+                dedupe=False,  # one request per meeting already
+            )
+            second = engine.run(requests)
+        return plan.results(second)

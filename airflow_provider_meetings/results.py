@@ -6,10 +6,22 @@ The operators import these when Airflow parses DAG files, so this module must st
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from airflow_provider_meetings.exceptions import is_permanent
+
+#: What a call did about a meeting (``SyncResult.status``, ``BulkItemResult.outcome``, the
+#: XCom ``status``): ``created`` (201), ``existing`` (200, not compared: createOrGet without
+#: ``update_existing``), ``updated`` (one PATCH), ``unchanged`` (nothing differed, no PATCH),
+#: ``cancelled`` (a meeting existed and was deleted), ``not_found`` (a cancel found none).
+MeetingStatus = Literal["created", "existing", "updated", "unchanged", "cancelled", "not_found"]
+CREATED: MeetingStatus = "created"
+EXISTING: MeetingStatus = "existing"
+UPDATED: MeetingStatus = "updated"
+UNCHANGED: MeetingStatus = "unchanged"
+CANCELLED: MeetingStatus = "cancelled"
+NOT_FOUND: MeetingStatus = "not_found"
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,18 @@ class MeetingResult:
         return self.meeting.get("joinWebUrl")
 
 
+@dataclass(frozen=True)
+class SyncResult(MeetingResult):
+    """The outcome of one sync: createOrGet, then a PATCH of what differed (if anything did).
+
+    :param meeting: the meeting as it is now (the PATCH's answer when there was one)
+    :param created: ``True`` when the meeting was created by this call
+    :param status: ``created``, ``updated`` or ``unchanged``
+    """
+
+    status: MeetingStatus = field(kw_only=True)
+
+
 @dataclass(frozen=True, slots=True)
 class BulkItemResult:
     """The outcome of one item of a bulk call.
@@ -53,6 +77,8 @@ class BulkItemResult:
     :param error: why the item failed, or ``None``
     :param attempts: requests sent for this item (0 if it was refused before sending)
     :param status: the HTTP status of the item's successful answer (``None`` on error)
+    :param outcome: what the call did about the meeting (see :data:`MeetingStatus`;
+        ``None`` on error); the XCom key ``status`` of :meth:`to_dict`
     :param given_user_id: the organizer as given (the item's ``user_id``, else the default
         organizer): a UPN, or the object id itself; ``None`` for ``/me``
     """
@@ -65,11 +91,12 @@ class BulkItemResult:
     error: BaseException | None = None
     attempts: int = 0
     status: int | None = None
+    outcome: MeetingStatus | None = None
     given_user_id: str | None = None
 
     @property
     def ok(self) -> bool:
-        """Whether the meeting exists now (created or found)."""
+        """Whether the item succeeded (its meeting exists now, or is gone when it was cancelled)."""
         return self.error is None
 
     @property
@@ -98,6 +125,7 @@ class BulkItemResult:
             "meeting_id": self.meeting_id,
             "join_web_url": self.join_url,
             "created": self.created,
+            "status": self.outcome,
             "error": None if error is None else str(error),
             "error_status": getattr(error, "status", None),
             "error_code": getattr(error, "code", None),
@@ -121,6 +149,7 @@ class BulkProgress:
     :param batches: ``$batch`` requests sent so far
     :param peak_in_flight: the most batches that were in flight at once
     :param max_concurrency: the configured ceiling of batches in flight
+    :param operation: what the items are (``createOrGet``, ``PATCH``, ``DELETE``...)
     """
 
     done: int
@@ -135,6 +164,7 @@ class BulkProgress:
     batches: int = 0
     peak_in_flight: int = 0
     max_concurrency: int = 0
+    operation: str = "createOrGet"
 
     @property
     def rate(self) -> float:

@@ -9,10 +9,14 @@ or thousands of events a run); choose the mapped DAG for a handful of events tha
 deserve their own retries and a row in the grid (see `docs/bulk.md`).
 
 Both DAGs use `<dag_id>-<event_key>` as the external id, so each DAG books its own
-meetings. A re-run returns the existing meetings (HTTP 200): only missing ones are
-created. The task fails at the end, after every other event is booked, naming each event
-that failed and why; the per-event results are its XCom (`return_value`, or `results`
-when it failed).
+meetings, and both keep them in step with the file: `update_existing=True` PATCHes the
+meetings of moved events (a second `$batch` run, only for those that changed), and an
+event whose `status` is `cancelled` is sent with `"cancelled": True`, which deletes its
+meeting. A re-run finds the existing meetings (HTTP 200) and sends nothing more for
+unchanged ones. The task fails at the end, after every other event is done, naming each
+event that failed and why; the per-event results (with their `status`: `created`,
+`updated`, `unchanged`, `cancelled`, `not_found`) are its XCom (`return_value`, or
+`results` when it failed).
 
 | param | default | meaning |
 |---|---|---|
@@ -68,6 +72,7 @@ with DAG(
     def read_events(**context: Any) -> list[dict[str, Any]]:
         """The meeting of every event in this run's window (same rules as the mapped DAG)."""
         from meetings_dag_helpers.events import (
+            cancel_kwargs,
             events_in_window,
             meeting_kwargs,
             read_events_file,
@@ -81,14 +86,13 @@ with DAG(
         end = start + timedelta(hours=params["horizon_hours"])
         events = events_in_window(read_events_file(path), start, end)
         log.info("%d event(s) in %s starting in [%s, %s)", len(events), path, start, end)
+        dag_id, organizer = context["dag"].dag_id, params["organizer"]
+        duration = timedelta(minutes=params["duration_minutes"])
         return [
-            meeting_kwargs(
-                event,
-                dag_id=context["dag"].dag_id,
-                default_organizer=params["organizer"],
-                default_duration=timedelta(minutes=params["duration_minutes"]),
-            )
-            for event in events
+            {**cancel_kwargs(e, dag_id=dag_id, default_organizer=organizer), "cancelled": True}
+            if e.cancelled
+            else meeting_kwargs(e, dag_id=dag_id, default_organizer=organizer, default_duration=duration)
+            for e in events
         ]
 
     # [START howto_bulk_operator]
@@ -96,6 +100,7 @@ with DAG(
         task_id="create_or_get_meetings",
         conn_id="msgraph_meetings_default",
         meetings=read_events(),  # an XComArg: the list is resolved when the task runs
+        update_existing=True,  # PATCH the meetings of moved events; items with "cancelled": True are deleted
         max_concurrency=4,  # $batch requests in flight; default: the connection's bulk_concurrency
     )
     # [END howto_bulk_operator]

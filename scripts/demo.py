@@ -6,15 +6,21 @@
    repository's ``dags/`` folder, no example DAGs) and the ``teams_meetings`` pool;
 3. runs ``airflow dags test`` for both sample DAGs with the emulator as the
    ``msgraph_meetings_default`` connection (output in ``.demo/logs/``);
-4. prints the meetings from the DAGs' reports and stops the emulator.
+4. edits a copy of the events file (one event an hour later, one cancelled) and runs the
+   events DAG again on it: the moved event's meeting is updated, the cancelled one's
+   deleted, the others unchanged;
+5. prints the meetings from the DAGs' reports and stops the emulator.
 
-A second run finds every meeting again (the state file persists): all reused, none
-created. ``rm -rf .demo`` starts from scratch. Nothing leaves this machine.
+A second ``make demo`` finds the meetings again (the state file persists): the first run
+moves the lecture back and books the cancelled interview again, the edit applies once
+more. ``rm -rf .demo`` starts from scratch. Nothing leaves this machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import shutil
@@ -24,6 +30,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +58,12 @@ DEMO_DAGS = (
     DemoDag("teams_weekly_office_hour", "2026-12-07T07:00:00+00:00", "weekly office hour"),
     DemoDag("teams_meetings_from_events", "2026-12-07T05:00:00+00:00", "one meeting per event"),
 )
+EVENTS_DAG = DEMO_DAGS[1]
+EVENTS_FILE = REPO / "dags" / "data" / "events.csv"
+#: The demo's edit of the events file: this event an hour later, that one cancelled.
+MOVED_EVENT, MOVED_BY = "course-ml101-2026-12-07", timedelta(hours=1)
+CANCELLED_EVENT = "interview-4711"
+STATUS_WIDTH = 9
 
 
 class DemoError(Exception):
@@ -124,24 +137,56 @@ def read_reports(output_dir: Path) -> list[tuple[str, dict[str, str]]]:
     return rows
 
 
+def edit_events(text: str) -> str:
+    """The events file with :data:`MOVED_EVENT` moved by :data:`MOVED_BY` and :data:`CANCELLED_EVENT` cancelled."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    keys = {row["event_key"] for row in rows}
+    if not {MOVED_EVENT, CANCELLED_EVENT} <= keys:
+        raise DemoError(f"{EVENTS_FILE} no longer has the events {MOVED_EVENT} and {CANCELLED_EVENT} the demo edits")
+    for row in rows:
+        if row["event_key"] == MOVED_EVENT:
+            for column in ("start", "end"):
+                if row[column]:
+                    moved = datetime.fromisoformat(row[column].replace("Z", "+00:00")) + MOVED_BY
+                    row[column] = moved.isoformat()
+        if row["event_key"] == CANCELLED_EVENT:
+            row["status"] = "cancelled"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def format_table(rows: Sequence[tuple[str, dict[str, str]]]) -> str:
-    """The meetings as a small fixed-width table."""
-    header = ("event", "status", "join URL")
-    lines = [(row["event_key"], row["status"], _shorten(row["join_url"], URL_WIDTH)) for _, row in rows]
+def format_table(first: Sequence[tuple[str, dict[str, str]]], edited: Sequence[tuple[str, dict[str, str]]]) -> str:
+    """The meetings as a small fixed-width table: each event's status on the first run and
+    on the run with the edited events file (``-``: not in that run)."""
+    after = {row["event_key"]: row for _, row in edited}
+    keys = list(dict.fromkeys([row["event_key"] for _, row in first] + list(after)))
+    before = {row["event_key"]: row for _, row in first}
+    lines = []
+    for key in keys:
+        old, new = before.get(key), after.get(key)
+        url = (new or {}).get("join_url") or (old or {}).get("join_url") or ""
+        lines.append((key, old["status"] if old else "-", new["status"] if new else "-", _shorten(url, URL_WIDTH)))
+    header = ("event", "run 1", "edited", "join URL")
     width = max(len(header[0]), *(len(line[0]) for line in lines)) if lines else len(header[0])
-    out = [f"  {header[0]:<{width}}  {header[1]:<7}  {header[2]}"]
-    out += [f"  {event:<{width}}  {status:<7}  {url}" for event, status, url in lines]
-    return "\n".join(out)
+    return "\n".join(
+        f"  {key:<{width}}  {one:<{STATUS_WIDTH}}  {two:<{STATUS_WIDTH}}  {url}".rstrip()
+        for key, one, two, url in [header, *lines]
+    )
 
 
-def summary(rows: Sequence[tuple[str, dict[str, str]]]) -> tuple[int, int]:
-    """``(created, reused)`` counts."""
-    statuses = [row["status"] for _, row in rows]
-    return statuses.count("created"), statuses.count("reused")
+def summary(rows: Sequence[tuple[str, dict[str, str]]]) -> str:
+    """``2 created, 1 updated``: how many rows have each status, in order of appearance."""
+    counts: dict[str, int] = {}
+    for _, row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in counts.items()) or "none"
 
 
 @contextmanager
@@ -185,24 +230,39 @@ def prepare_airflow(demo_dir: Path, env: Mapping[str, str], log: Path) -> None:
     )
 
 
-def print_results(rows: Sequence[tuple[str, dict[str, str]]], *, held: int, demo_dir: Path, seconds: float) -> None:
+def print_results(
+    first: Sequence[tuple[str, dict[str, str]]],
+    edited: Sequence[tuple[str, dict[str, str]]],
+    *,
+    held: int,
+    demo_dir: Path,
+    seconds: float,
+) -> None:
     """The table of meetings and what to do next."""
-    created, reused = summary(rows)
     print()
-    print(format_table(rows))
+    print(format_table(first, edited))
     print()
-    print(f"{len(rows)} meetings: {created} created, {reused} reused; the emulator holds {held}. Took {seconds:.0f} s.")
-    print(f"Reports: {_rel(demo_dir / 'output')}/<dag_id>/<run>/meetings.csv   Logs: {_rel(demo_dir / 'logs')}/")
-    if created:
-        print("Run `make demo` again: every meeting is found again (HTTP 200), none is created.")
+    print(f"Run 1: {len(first)} meetings: {summary(first)}.")
+    print(
+        f"Edited events file ({MOVED_EVENT} an hour later, {CANCELLED_EVENT} cancelled): {summary(edited)}. "
+        f"The emulator holds {held}. Took {seconds:.0f} s."
+    )
+    print(
+        f"Reports: {_rel(demo_dir / 'output')}/ and {_rel(demo_dir / 'output-edited')}/, "
+        f"<dag_id>/<run>/meetings.csv   Logs: {_rel(demo_dir / 'logs')}/"
+    )
+    print(
+        "Run `make demo` again: run 1 finds the meetings (the lecture moves back, the interview is booked "
+        "again), and the edit applies once more."
+    )
     print(f"Start over with `rm -rf {_rel(demo_dir)}`. Against a real tenant: docs/tutorial.md.")
 
 
 def run_demo(demo_dir: Path) -> int:
     """The whole demo; returns the process exit code."""
     started = time.monotonic()
-    logs, output_dir = demo_dir / "logs", demo_dir / "output"
-    for folder in (logs, output_dir):  # only this run's logs and reports count
+    logs, output_dir, edited_dir = demo_dir / "logs", demo_dir / "output", demo_dir / "output-edited"
+    for folder in (logs, output_dir, edited_dir):  # only this run's logs and reports count
         shutil.rmtree(folder, ignore_errors=True)
     print("Teams meetings demo: the sample DAGs against the local Graph emulator (nothing leaves this machine)")
     with emulator(demo_dir, logs / "emulator.log") as emu:
@@ -218,11 +278,27 @@ def run_demo(demo_dir: Path) -> int:
                 log=logs / f"{dag.dag_id}.log",
                 hint="Common causes and fixes: docs/tutorial.md, section 11 (Troubleshooting).",
             )
+        edited_file = demo_dir / "events-edited.csv"
+        edited_file.write_text(edit_events(EVENTS_FILE.read_text(encoding="utf-8")), encoding="utf-8")
+        run_step(
+            f"airflow dags test {EVENTS_DAG.dag_id} {EVENTS_DAG.logical_date[:10]} ({_rel(edited_file)}: "
+            "one event moved, one cancelled)",
+            airflow(
+                "dags",
+                "test",
+                EVENTS_DAG.dag_id,
+                EVENTS_DAG.logical_date,
+                "-c",
+                json.dumps({"output_dir": str(edited_dir), "events_file": str(edited_file)}),
+            ),
+            env=env,
+            log=logs / f"{EVENTS_DAG.dag_id}-edited.log",
+        )
         held = len(emu.meetings())
-    rows = read_reports(output_dir)
-    if not rows:
-        raise DemoError(f"the DAGs ran but wrote no report under {output_dir}")
-    print_results(rows, held=held, demo_dir=demo_dir, seconds=time.monotonic() - started)
+    first, edited = read_reports(output_dir), read_reports(edited_dir)
+    if not first or not edited:
+        raise DemoError(f"the DAGs ran but wrote no report under {output_dir if not first else edited_dir}")
+    print_results(first, edited, held=held, demo_dir=demo_dir, seconds=time.monotonic() - started)
     return 0
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_meetings.bulk_sync import BulkSync, cancel_items
 from airflow_provider_meetings.connection_settings import (
     CLOUDS,
     MAX_BULK_CONCURRENCY,
@@ -27,13 +28,13 @@ from airflow_provider_meetings.connection_settings import (
 from airflow_provider_meetings.exceptions import ConnectionConfigError, InvalidMeetingRequestError
 from airflow_provider_meetings.meeting_request import MeetingSpec, PreparedRequest, prepare_request
 from airflow_provider_meetings.organizers import OrganizerDirectory
-from airflow_provider_meetings.results import BulkItemResult, BulkProgress, MeetingResult
+from airflow_provider_meetings.results import BulkItemResult, BulkProgress, MeetingResult, SyncResult
 from airflow_provider_meetings.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from airflow_provider_meetings.graph_client import GraphClient
 
-__all__ = ["BULK_MEETING_FIELDS", "MeetingResult", "OnlineMeetingsHook"]
+__all__ = ["BULK_MEETING_FIELDS", "MeetingResult", "OnlineMeetingsHook", "SyncResult"]
 
 #: Meeting fields kept per bulk result by default; equal to ``batching.DEFAULT_MEETING_FIELDS``
 #: (not imported here: the bulk modules load only when used).
@@ -197,9 +198,10 @@ class OnlineMeetingsHook(BaseHook):
         """Create a Teams meeting, or get the one that already has this ``external_id``.
 
         Everything is validated before a token is requested. For an existing meeting Graph
-        returns it as it is: a changed subject or time is not applied. An organizer given by
-        user principal name is looked up once per hook (``GET /users/{upn}?$select=id``,
-        which needs ``User.Read.All``) and the meeting is made for its object id.
+        returns it as it is: a changed subject or time is not applied (:meth:`sync_meeting`
+        applies them). An organizer given by user principal name is looked up once per hook
+        (``GET /users/{upn}?$select=id``, which needs ``User.Read.All``) and the meeting is
+        made for its object id.
 
         :param external_id: the meeting's stable key, e.g. ``"<dag_id>-<ds>"``
         :param user_id: organizer's Entra object id or user principal name; default: the
@@ -224,10 +226,72 @@ class OnlineMeetingsHook(BaseHook):
         result = self.client.create_or_get(resolved)
         return replace(result, user_id=resolved.user_id, given_user_id=prepared.user_id)
 
+    def sync_meeting(
+        self,
+        external_id: str,
+        *,
+        user_id: str | None = None,
+        subject: str | None = None,
+        start_date_time: Any = None,
+        end_date_time: Any = None,
+        participants: Mapping[str, Any] | None = None,
+    ) -> SyncResult:
+        """Create the meeting, or bring the existing one in step with these arguments.
+
+        createOrGet, then one ``PATCH`` of what differs (a new start or end sends both, new
+        attendees the full list), and no PATCH when nothing does. Arguments left out are
+        left as the meeting has them. The meeting keeps its id and join URL. The organizer
+        cannot change: a ``participants.organizer`` naming someone else raises
+        :class:`~airflow_provider_meetings.meeting_sync.OrganizerMismatchError`.
+
+        .. seealso:: ``docs/operators.md`` (keeping meetings in step with their events)
+
+        :param external_id: the meeting's stable key
+        :param user_id: organizer's Entra object id (as for :meth:`create_or_get_meeting`)
+        :param subject: meeting subject
+        :param start_date_time: aware datetime or ISO-8601 string with offset or ``Z``
+        :param end_date_time: same; needs ``start_date_time`` (a start alone: one hour)
+        :param participants: Graph ``meetingParticipants``; ``attendees`` are compared as a set
+        :return: the meeting as it is now and ``status``: ``created``, ``updated`` or ``unchanged``
+        """
+        return self.sync(
+            MeetingSpec(
+                external_id=external_id,
+                user_id=user_id,
+                subject=subject,
+                start_date_time=start_date_time,
+                end_date_time=end_date_time,
+                participants=participants,
+            )
+        )
+
+    def sync(self, spec: MeetingSpec) -> SyncResult:
+        """:meth:`sync_meeting` for a :class:`MeetingSpec` (whose ``chat_info`` applies when
+        the meeting is created: Graph cannot update it)."""
+        prepared = self.prepare(spec)  # bad input sends nothing
+        resolved = self.organizers.resolve(prepared, self.client)
+        result = self.client.sync(resolved)
+        return replace(result, user_id=resolved.user_id, given_user_id=prepared.user_id)
+
+    def cancel_meeting(self, external_id: str, *, user_id: str | None = None) -> bool:
+        """Delete the meeting with this ``external_id``; idempotent.
+
+        Graph cannot look a meeting up by ``externalId``, so this is createOrGet (which finds
+        it, or makes one when there is none) and ``DELETE``: two requests. A meeting that did
+        not exist is created and deleted at once, so a retried cancel never leaves one behind.
+
+        :param external_id: the meeting's stable key
+        :param user_id: organizer's Entra object id (as for :meth:`create_or_get_meeting`)
+        :return: ``True`` when a meeting existed and was deleted, ``False`` when there was none
+        """
+        prepared = self.prepare(MeetingSpec(external_id=external_id, user_id=user_id))
+        return self.client.cancel(self.organizers.resolve(prepared, self.client))
+
     def create_or_get_meetings(
         self,
         meetings: Iterable[Mapping[str, Any] | MeetingSpec],
         *,
+        update_existing: bool = False,
         max_concurrency: int | None = None,
         meeting_fields: Sequence[str] | None = BULK_MEETING_FIELDS,
         progress: Callable[[BulkProgress], None] | None = None,
@@ -250,37 +314,75 @@ class OnlineMeetingsHook(BaseHook):
         pause longer than ``max_retry_wait``, the call stops and every item not done fails
         with that (transient) error; the done ones keep their result.
 
+        With ``update_existing``, each existing meeting is then compared with its item as
+        :meth:`sync_meeting` does, and those that differ are PATCHed in a second ``$batch``
+        run (same pacing and retries). An item mapping with ``"cancelled": True`` is
+        cancelled as :meth:`cancel_meeting` does (its other keys are ignored). Each
+        result's ``outcome`` says what happened: ``created``, ``existing`` (without
+        ``update_existing``), ``updated``, ``unchanged``, ``cancelled`` or ``not_found``.
+
         .. seealso:: ``docs/bulk.md``
 
         :param meetings: mappings with the keys of :meth:`create_or_get_meeting` (plus
-            ``external_id``), or :class:`MeetingSpec` objects
+            ``external_id``, and optionally ``cancelled``), or :class:`MeetingSpec` objects
+        :param update_existing: PATCH existing meetings that differ from their item
         :param max_concurrency: batches in flight at most (1-32); default: the
             connection's ``bulk_concurrency``
         :param meeting_fields: fields of each meeting to keep in the results (``None``:
             all); fewer fields keep memory low for large calls
         :param progress: called with a :class:`~airflow_provider_meetings.results.BulkProgress`
-            every ``progress_interval`` seconds and at the end
+            every ``progress_interval`` seconds and at the end (of each ``$batch`` run)
         :param progress_interval: seconds between progress calls
         :return: one :class:`~airflow_provider_meetings.results.BulkItemResult` per item,
             in input order
         """
+        concurrency = self._bulk_concurrency(max_concurrency)
+        plan = BulkSync(meetings, prepare=self.prepare, update_existing=update_existing, meeting_fields=meeting_fields)
+        organizers = self.organizers.for_bulk(plan.specs, plan.prepare)  # validates: bad input sends nothing
+        organizers.resolve(self.client, max_concurrency=concurrency)
+        results = self.client.sync_many(
+            plan,
+            prepare=organizers.prepare,
+            max_concurrency=concurrency,
+            progress=progress,
+            progress_interval=progress_interval,
+        )
+        return organizers.annotate(results)
+
+    def cancel_meetings(
+        self,
+        meetings: Iterable[str | Mapping[str, Any]],
+        *,
+        user_id: str | None = None,
+        max_concurrency: int | None = None,
+        progress: Callable[[BulkProgress], None] | None = None,
+        progress_interval: float = 5.0,
+    ) -> list[BulkItemResult]:
+        """Delete many meetings by external id (createOrGet, then DELETE, each in ``$batch``).
+
+        :param meetings: external ids, or mappings with ``external_id`` (and ``user_id``)
+        :param user_id: organizer of items that name none; default: the connection's
+        :param max_concurrency: batches in flight at most (1-32)
+        :param progress: called with a :class:`~airflow_provider_meetings.results.BulkProgress`
+        :param progress_interval: seconds between progress calls
+        :return: one result per item, in input order; ``outcome`` is ``cancelled`` (a meeting
+            existed and was deleted) or ``not_found`` (there was none)
+        """
+        return self.create_or_get_meetings(
+            cancel_items(meetings, user_id=user_id),
+            max_concurrency=max_concurrency,
+            meeting_fields=(),
+            progress=progress,
+            progress_interval=progress_interval,
+        )
+
+    def _bulk_concurrency(self, max_concurrency: int | None) -> int:
         concurrency = self.settings.bulk_concurrency if max_concurrency is None else max_concurrency
         if not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_BULK_CONCURRENCY:
             raise ValueError(
                 f"max_concurrency must be a whole number from 1 to {MAX_BULK_CONCURRENCY}, got {concurrency!r}"
             )
-        items = meetings if isinstance(meetings, Sequence) else list(meetings)
-        organizers = self.organizers.for_bulk(items, self.prepare)  # validates: bad input sends nothing
-        organizers.resolve(self.client, max_concurrency=concurrency)
-        results = self.client.create_or_get_many(
-            items,
-            prepare=organizers.prepare,
-            max_concurrency=concurrency,
-            meeting_fields=meeting_fields,
-            progress=progress,
-            progress_interval=progress_interval,
-        )
-        return organizers.annotate(results)
+        return concurrency
 
     # -- connection test ----------------------------------------------------------------------
 

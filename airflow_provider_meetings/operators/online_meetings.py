@@ -17,13 +17,26 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_provider_meetings.exceptions import MeetingsError, is_permanent
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from airflow_provider_meetings.links.online_meetings import JoinTeamsMeetingLink
-from airflow_provider_meetings.results import BulkProgress, MeetingResult
+from airflow_provider_meetings.results import (
+    CANCELLED,
+    CREATED,
+    EXISTING,
+    NOT_FOUND,
+    BulkItemResult,
+    BulkProgress,
+    MeetingResult,
+    MeetingStatus,
+    SyncResult,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 #: XCom key telling whether the meeting was created (``True``) or already existed.
 XCOM_CREATED = "created"
+#: XCom key with what the task did about the meeting: ``created``, ``existing``, ``updated``,
+#: ``unchanged`` (create-or-get operator), ``cancelled`` or ``not_found`` (delete operator).
+XCOM_STATUS = "status"
 #: XCom key of the organizer: ``{"user_id": <object id>, "given_user_id": <as given>}``
 #: (both ``None`` for ``/me``); they differ when the organizer was given by UPN.
 XCOM_ORGANIZER = "organizer"
@@ -44,9 +57,19 @@ def fail_permanent_errors() -> Iterator[None]:
         raise
 
 
+_VERBS = {"created": "Created", "existing": "Reused existing", "updated": "Updated", "unchanged": "Unchanged"}
+
+
+def status_of(result: MeetingResult) -> MeetingStatus:
+    """What the call did: a sync's ``status``, else ``created`` or ``existing``."""
+    if isinstance(result, SyncResult):
+        return result.status
+    return CREATED if result.created else EXISTING
+
+
 def describe_result(result: MeetingResult, external_id: str) -> str:
-    """One log line about a created or reused meeting, with the organizer's object id and,
-    when it was given by UPN, what was given."""
+    """One log line about a created, reused, updated or unchanged meeting, with the
+    organizer's object id and, when it was given by UPN, what was given."""
     meeting = result.meeting
     organizer = (meeting.get("participants") or {}).get("organizer") or {}
     user = (organizer.get("identity") or {}).get("user") or {}
@@ -56,7 +79,7 @@ def describe_result(result: MeetingResult, external_id: str) -> str:
         if result.given_user_id and result.given_user_id != result.user_id:
             who += f", given as {result.given_user_id}"
         who += ")"
-    verb = "Created" if result.created else "Reused existing"
+    verb = _VERBS[status_of(result)]
     return (
         f"{verb} Teams meeting id={meeting.get('id')} join_url={meeting.get('joinWebUrl')} "
         f"external_id={external_id} organizer={who}"
@@ -67,9 +90,13 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
     """Create a Microsoft Teams meeting, or get the existing one with the same external id.
 
     Idempotent: a rerun with the same ``external_id`` (and organizer) returns the meeting
-    the first run created, as it is. The meeting JSON is the task's return value; the XCom
-    ``created`` says whether this run created it, the XCom ``organizer`` holds the
-    organizer's object id (``user_id``) and what was given (``given_user_id``, e.g. a UPN).
+    the first run created, as it is. With ``update_existing=True`` the existing meeting is
+    brought in step with the arguments instead (one PATCH of what differs, none when
+    nothing does; it keeps its id and join URL). The meeting JSON is the task's return
+    value; the XCom ``created`` says whether this run created it, the XCom ``status`` what
+    it did: ``created``, ``existing`` (without ``update_existing``), ``updated`` or
+    ``unchanged``, the XCom ``organizer`` holds the organizer's object id (``user_id``) and
+    what was given (``given_user_id``, e.g. a UPN).
 
     .. seealso::
         ``docs/operators.md``
@@ -86,7 +113,9 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
     :param end_date_time: same as ``start_date_time``; needs it (templated)
     :param participants: Graph ``meetingParticipants``, e.g.
         ``{"attendees": [{"upn": "alex@contoso.com"}]}`` (templated)
-    :param chat_info: Graph ``chatInfo`` (templated)
+    :param chat_info: Graph ``chatInfo``; used when the meeting is created (templated)
+    :param update_existing: sync an existing meeting with these arguments (subject, times,
+        attendees) instead of returning it as it is
     """
 
     template_fields: Sequence[str] = (
@@ -114,6 +143,7 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
         end_date_time: Any = None,
         participants: Mapping[str, Any] | None = None,
         chat_info: Mapping[str, Any] | None = None,
+        update_existing: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -125,6 +155,83 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
         self.end_date_time = end_date_time
         self.participants = participants
         self.chat_info = chat_info
+        self.update_existing = update_existing
+
+    @cached_property
+    def hook(self) -> OnlineMeetingsHook:
+        """The hook of ``conn_id``."""
+        return OnlineMeetingsHook(conn_id=self.conn_id)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_meetings.meeting_request import MeetingSpec
+
+        spec = MeetingSpec(
+            external_id=self.external_id,
+            user_id=self.user_id or None,
+            subject=self.subject,
+            start_date_time=self.start_date_time,
+            end_date_time=self.end_date_time,
+            participants=self.participants,
+            chat_info=self.chat_info,
+        )
+        with fail_permanent_errors():
+            if self.update_existing:
+                result: MeetingResult = self.hook.sync(spec)
+            else:
+                result = self.hook.create_or_get_meeting(
+                    spec.external_id,
+                    user_id=spec.user_id,
+                    subject=spec.subject,
+                    start_date_time=spec.start_date_time,
+                    end_date_time=spec.end_date_time,
+                    participants=spec.participants,
+                    chat_info=spec.chat_info,
+                )
+        context["ti"].xcom_push(key=XCOM_CREATED, value=result.created)
+        context["ti"].xcom_push(key=XCOM_STATUS, value=status_of(result))
+        context["ti"].xcom_push(
+            key=XCOM_ORGANIZER, value={"user_id": result.user_id, "given_user_id": result.given_user_id}
+        )
+        self.log.info("%s", describe_result(result, self.external_id))
+        return result.meeting
+
+
+class DeleteOnlineMeetingOperator(BaseOperator):
+    """Delete (cancel) the Teams meeting with an external id; idempotent.
+
+    Graph has no lookup by external id, so the task finds the meeting with createOrGet and
+    deletes it: two requests. When no meeting exists, createOrGet makes one that is deleted
+    at once, so a retried or repeated task never leaves a meeting behind.
+
+    The return value (XCom) is ``{"external_id", "user_id", "deleted", "status"}``:
+    ``deleted`` is ``True`` when a meeting existed and was deleted, ``False`` when there was
+    none; the XCom ``status`` is ``cancelled`` or ``not_found`` accordingly.
+
+    .. seealso::
+        ``docs/operators.md``
+
+    :param conn_id: id of a ``msgraph_meetings`` connection
+    :param external_id: the meeting's external id (templated)
+    :param user_id: organizer's Entra object id; default: the connection's
+        ``default_user_id``, else ``/me`` with a delegated connection (templated)
+    """
+
+    template_fields: Sequence[str] = ("external_id", "user_id")
+    template_ext: Sequence[str] = ()
+    ui_color = "#F3C5C5"
+
+    def __init__(
+        self,
+        *,
+        conn_id: str = OnlineMeetingsHook.default_conn_name,
+        external_id: str,
+        user_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+        self.external_id = external_id
+        self.user_id = user_id
 
     @cached_property
     def hook(self) -> OnlineMeetingsHook:
@@ -133,25 +240,33 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         with fail_permanent_errors():
-            result = self.hook.create_or_get_meeting(
-                self.external_id,
-                user_id=self.user_id or None,
-                subject=self.subject,
-                start_date_time=self.start_date_time,
-                end_date_time=self.end_date_time,
-                participants=self.participants,
-                chat_info=self.chat_info,
-            )
-        context["ti"].xcom_push(key=XCOM_CREATED, value=result.created)
-        context["ti"].xcom_push(
-            key=XCOM_ORGANIZER, value={"user_id": result.user_id, "given_user_id": result.given_user_id}
-        )
-        self.log.info("%s", describe_result(result, self.external_id))
-        return result.meeting
+            deleted = self.hook.cancel_meeting(self.external_id, user_id=self.user_id or None)
+        status = CANCELLED if deleted else NOT_FOUND
+        context["ti"].xcom_push(key=XCOM_STATUS, value=status)
+        if deleted:
+            self.log.info("Deleted the Teams meeting with external_id=%s", self.external_id)
+        else:
+            self.log.info("No Teams meeting had external_id=%s: nothing to delete", self.external_id)
+        return {"external_id": self.external_id, "user_id": self.user_id or None, "deleted": deleted, "status": status}
 
 
 #: Failed items named in the exception text; the log names every one.
 _FAILURES_IN_MESSAGE = 20
+#: The outcomes in the order a summary names them.
+_OUTCOMES: tuple[MeetingStatus, ...] = ("created", "existing", "updated", "unchanged", "cancelled", "not_found")
+
+
+def summarize(results: Sequence[BulkItemResult]) -> str:
+    """``2 created, 1 updated, 0 failed``: every outcome that occurred, and the failures."""
+    counts = {outcome: 0 for outcome in _OUTCOMES}
+    failed = 0
+    for result in results:
+        if result.outcome in counts:
+            counts[result.outcome] += 1
+        elif not result.ok:
+            failed += 1
+    named = [f"{n} {outcome.replace('_', ' ')}" for outcome, n in counts.items() if n]
+    return ", ".join([*named, f"{failed} failed"])
 
 
 class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
@@ -166,11 +281,17 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
     otherwise a retry of the task re-sends everything, and meetings that exist come
     back unchanged (200), so only the missing ones are created.
 
+    With ``update_existing=True`` every existing meeting is brought in step with its item
+    (a second ``$batch`` run PATCHes those that differ); an item with ``"cancelled": True``
+    has its meeting deleted (createOrGet finds it, then ``DELETE``).
+
     The return value (XCom) is a list with one dict per item, in input order:
     ``external_id``, ``user_id`` (the organizer's object id), ``given_user_id`` (the
-    organizer as given, e.g. a UPN), ``meeting_id``, ``join_web_url``, ``created``, ``error``.
-    Organizers given by UPN are looked up first, each once (needs ``User.Read.All``).
-    On failure the same list is pushed under the XCom key ``results``.
+    organizer as given, e.g. a UPN), ``meeting_id``, ``join_web_url``, ``created``,
+    ``status`` (``created``, ``existing``, ``updated``, ``unchanged``, ``cancelled``,
+    ``not_found``), ``error``. Organizers given by UPN are looked up first, each once
+    (needs ``User.Read.All``). On failure the same list is pushed under the XCom key
+    ``results``.
 
     .. seealso::
         ``docs/bulk.md`` (and when to prefer mapped ``CreateOrGetOnlineMeetingOperator``)
@@ -178,7 +299,8 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
     :param meetings: a list of mappings with the keys of
         :class:`CreateOrGetOnlineMeetingOperator` (``external_id``, ``user_id``,
         ``subject``, ``start_date_time``, ``end_date_time``, ``participants``,
-        ``chat_info``), or an ``XComArg``/template producing one (templated)
+        ``chat_info``, and ``cancelled``: ``True`` deletes the item's meeting), or an
+        ``XComArg``/template producing one (templated)
     :param external_id_template: Jinja text rendered per item, with the task's context and
         the item as ``item``, e.g. ``"{{ dag.dag_id }}-{{ item.event_key }}"``; it sets
         each item's ``external_id``. With it, item keys that are not meeting fields are
@@ -189,6 +311,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
     :param max_concurrency: ``$batch`` requests in flight at most (1-32); default: the
         connection's ``bulk_concurrency``
     :param progress_interval: seconds between progress log lines
+    :param update_existing: sync existing meetings with their items (PATCH what differs)
     """
 
     template_fields: Sequence[str] = ("meetings", "user_id")
@@ -205,6 +328,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
         user_id: str | None = None,
         max_concurrency: int | None = None,
         progress_interval: float = 5.0,
+        update_existing: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -215,6 +339,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
         self.user_id = user_id
         self.max_concurrency = max_concurrency
         self.progress_interval = progress_interval
+        self.update_existing = update_existing
 
     @cached_property
     def hook(self) -> OnlineMeetingsHook:
@@ -223,10 +348,11 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
 
     def _specs(self, items: Sequence[Any], context: Context) -> Iterator[Any]:
         """Each item as a meeting mapping: external id rendered, default organizer filled in."""
+        from airflow_provider_meetings.bulk_sync import CANCELLED_KEY
         from airflow_provider_meetings.meeting_request import MeetingSpec
 
         template = self.get_template_env().from_string(self.external_id_template) if self.external_id_template else None
-        fields = MeetingSpec.__dataclass_fields__
+        fields = {*MeetingSpec.__dataclass_fields__, CANCELLED_KEY}
         render_context = dict(context)
         for item in items:
             if not isinstance(item, Mapping):
@@ -244,8 +370,9 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
     def _log_progress(self, progress: BulkProgress) -> None:
         # What happened (batches sent, the most in flight at once) beside what was allowed.
         self.log.info(
-            "createOrGet: %d/%d done (%.1f/s), %d ok, %d failed, %d retries, %d throttled (429); "
+            "%s: %d/%d done (%.1f/s), %d ok, %d failed, %d retries, %d throttled (429); "
             "%d batch(es) sent, at most %d in flight (allowed %d%s)",
+            progress.operation,
             progress.done,
             progress.total,
             progress.rate,
@@ -270,20 +397,14 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
         with fail_permanent_errors():  # connection problems: nothing was sent
             results = self.hook.create_or_get_meetings(
                 self._specs(items, context),
+                update_existing=self.update_existing,
                 max_concurrency=self.max_concurrency,
                 progress=self._log_progress,
                 progress_interval=self.progress_interval,
             )
         output = [result.to_dict() for result in results]
         failed = [result for result in results if not result.ok]
-        created = sum(1 for result in results if result.created)
-        self.log.info(
-            "%d meeting(s): %d created, %d already existed, %d failed",
-            len(results),
-            created,
-            len(results) - created - len(failed),
-            len(failed),
-        )
+        self.log.info("%d meeting(s): %s", len(results), summarize(results))
         if not failed:
             return output
         for result in failed:

@@ -3,7 +3,7 @@ queue) and turning each event into the arguments of one createOrGet call.
 
 File formats, chosen by the suffix:
 
-* ``.csv`` with a header row: ``event_key,title,start,end,organizer,attendees``;
+* ``.csv`` with a header row: ``event_key,title,start,end,organizer,attendees,status``;
   ``attendees`` separated by ``;``.
 * ``.json``: a list of objects with the same keys; ``attendees`` a list (or a ``;``
   separated string).
@@ -11,7 +11,9 @@ File formats, chosen by the suffix:
 ``event_key``, ``title`` and ``start`` are required. ``start``/``end`` are ISO-8601 with
 an offset (``2026-12-07T09:00:00+01:00``) or ``Z``; without ``end`` the event lasts the
 DAG's default duration; without ``organizer`` the DAG's default organizer books it.
-Organizer and attendees are Entra object ids (GUIDs) or UPNs.
+Organizer and attendees are Entra object ids (GUIDs) or UPNs. ``status`` is empty (or
+``scheduled``) for an event that takes place, ``cancelled`` for one whose meeting must go;
+the column is optional.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ from typing import Any
 from airflow_provider_meetings.exceptions import MeetingsError
 from airflow_provider_meetings.meeting_request import to_utc, validate_user_id
 
-COLUMNS = ("event_key", "title", "start", "end", "organizer", "attendees")
+COLUMNS = ("event_key", "title", "start", "end", "organizer", "attendees", "status")
 REQUIRED = ("event_key", "title", "start")
+#: ``status`` values: the event takes place, or is cancelled (either spelling).
+SCHEDULED = ("", "scheduled")
+CANCELLED = ("cancelled", "canceled")
 # Values mapped from XCom are rendered as templates by the operator: keep Jinja out of data.
 _TEMPLATE_RE = re.compile(r"\{\{|\{%|\{#")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -50,6 +55,7 @@ class Event:
     :param end: aware end, or ``None`` for the default duration
     :param organizer: object id or UPN, or ``None`` for the default organizer
     :param attendees: object ids or UPNs
+    :param cancelled: the event is cancelled: its meeting must go
     """
 
     key: str
@@ -58,6 +64,7 @@ class Event:
     end: datetime | None = None
     organizer: str | None = None
     attendees: tuple[str, ...] = ()
+    cancelled: bool = False
 
 
 def _text(row: Mapping[str, Any], name: str, where: str) -> str | None:
@@ -105,6 +112,15 @@ def _datetime(value: str | None, name: str, where: str) -> datetime | None:
         raise EventsFileError(f"{where}: {err}") from None
 
 
+def _cancelled(value: str | None, where: str) -> bool:
+    status = (value or "").lower()
+    if status in CANCELLED:
+        return True
+    if status in SCHEDULED:
+        return False
+    raise EventsFileError(f"{where}: status must be empty, 'scheduled' or 'cancelled', got {value!r}")
+
+
 def parse_event(row: Mapping[str, Any], *, where: str = "event") -> Event:
     """Validate one row (CSV or JSON) into an :class:`Event`."""
     unknown = sorted(set(row) - set(COLUMNS))
@@ -127,6 +143,7 @@ def parse_event(row: Mapping[str, Any], *, where: str = "event") -> Event:
         end=end,
         organizer=_user(organizer, "organizer", where) if organizer else None,
         attendees=_attendees(row.get("attendees"), where),
+        cancelled=_cancelled(values["status"], where),
     )
 
 
@@ -221,4 +238,13 @@ def meeting_kwargs(
         kwargs["user_id"] = organizer
     if event.attendees:
         kwargs["participants"] = {"attendees": list(event.attendees)}
+    return kwargs
+
+
+def cancel_kwargs(event: Event, *, dag_id: str, default_organizer: str | None) -> dict[str, Any]:
+    """Arguments of ``DeleteOnlineMeetingOperator`` for a cancelled event: what identifies its meeting."""
+    kwargs: dict[str, Any] = {"external_id": event_external_id(dag_id, event.key)}
+    organizer = event.organizer or default_organizer or None
+    if organizer:
+        kwargs["user_id"] = organizer
     return kwargs

@@ -37,18 +37,22 @@ def run_folder(base: Path, dag_id: str, anchor: datetime) -> Path:
     return base / dag_id / f"{anchor.astimezone(timezone.utc):%Y%m%dT%H%M%S}Z"
 
 
-def status_of(created: bool | None) -> str:
-    """``created``, ``reused`` or ``unknown`` (no XCom, e.g. an operator failure)."""
-    if created is None:
+def status_of(outcome: bool | str | None) -> str:
+    """The report's status: the operator's ``status`` XCom as it is (``created``, ``updated``,
+    ``unchanged``, ``cancelled``, ``not_found``...), or from its ``created`` XCom ``created``
+    or ``reused``; ``unknown`` without either (e.g. an operator failure)."""
+    if isinstance(outcome, str):
+        return outcome
+    if outcome is None:
         return "unknown"
-    return "created" if created else "reused"
+    return "created" if outcome else "reused"
 
 
-def report_row(event_key: str, meeting: Mapping[str, Any], created: bool | None) -> dict[str, str]:
-    """One report line from the operator's meeting JSON and its ``created`` XCom."""
+def report_row(event_key: str, meeting: Mapping[str, Any], outcome: bool | str | None) -> dict[str, str]:
+    """One report line from the operator's meeting JSON and its ``status`` (or ``created``) XCom."""
     return {
         "event_key": event_key,
-        "status": status_of(created),
+        "status": status_of(outcome),
         "subject": str(meeting.get("subject") or ""),
         "start": str(meeting.get("startDateTime") or ""),
         "end": str(meeting.get("endDateTime") or ""),

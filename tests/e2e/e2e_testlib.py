@@ -21,6 +21,17 @@ from typing import Any
 DAG_ID = "teams_meetings_from_events"
 MAPPED_TASK = "create_or_get_meeting"
 REPORT_TASK = "write_report"
+#: The mapped task that deletes cancelled events' meetings; no sample event is cancelled, so
+#: it maps over nothing and Airflow marks it skipped.
+CANCEL_TASK = "cancel_meeting"
+
+
+def not_successful(states: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The task instances of a run that did not succeed (a successful events run: only
+    :data:`CANCEL_TASK`, skipped)."""
+    return {name: state for name, state in states.items() if state != "success"}
+
+
 #: The logical date ``make demo`` runs the events DAG for (06:00 Paris on the sample day).
 SAMPLE_ANCHOR = datetime(2026, 12, 7, 5, 0, tzinfo=timezone.utc)
 #: The sample events span 27 hours from the anchor; 48 takes them all.

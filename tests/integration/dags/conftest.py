@@ -49,9 +49,9 @@ class SampleAirflow:
             pytest.fail(f"airflow {' '.join(args)} exited with {result.returncode}:\n{output}")
         return result
 
-    def dags_test(self, dag_id: str, logical_date: str) -> subprocess.CompletedProcess[str]:
-        """``airflow dags test`` with the DAG's output redirected to :attr:`output_dir`."""
-        conf = json.dumps({"output_dir": self.output_dir.as_posix()})
+    def dags_test(self, dag_id: str, logical_date: str, **params: str) -> subprocess.CompletedProcess[str]:
+        """``airflow dags test`` with the DAG's output redirected to :attr:`output_dir` (and other params)."""
+        conf = json.dumps({"output_dir": self.output_dir.as_posix(), **params})
         return self.airflow("dags", "test", dag_id, logical_date, "-c", conf)
 
 

@@ -1,15 +1,19 @@
 """Both sample DAGs through real Airflow (``airflow dags test``), real MSAL and HTTPS,
-against the emulator: what they book, and that re-running books nothing more."""
+against the emulator: what they book, that re-running books nothing more, and that the
+events DAG keeps meetings in step with an edited events file (moved, cancelled events)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 from meetings_dag_helpers.outputs import read_report
 
 pytestmark = pytest.mark.integration
+
+DAGS_DIR = Path(__file__).resolve().parents[3] / "dags"
 
 ADELE = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 ALEX = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c02"
@@ -62,6 +66,10 @@ def stored(emulator: Any, dag_id: str) -> dict[str, dict[str, Any]]:
 
 def create_or_get_statuses(emulator: Any) -> dict[str, int]:
     return emulator.stats()["by_route"].get("createOrGet", {})
+
+
+def route(emulator: Any, name: str) -> dict[str, int]:
+    return emulator.stats()["by_route"].get(name, {})
 
 
 def attendee_upns(meeting: dict[str, Any]) -> list[str]:
@@ -131,8 +139,9 @@ def test_rerunning_the_same_logical_dates_books_nothing(first_runs: Any, graph_e
     statuses = create_or_get_statuses(graph_emulator)
     assert statuses.get("201", 0) == created_before
     assert statuses.get("200", 0) == reused_before + 1 + len(EXPECTED_EVENTS)
+    assert route(graph_emulator, "updateMeeting") == {}  # the events DAG syncs: nothing changed, nothing sent
     assert report(first_runs, WEEKLY, "20261207T070000Z")[0]["status"] == "reused"
-    assert {row["status"] for row in report(first_runs, EVENTS, "20261207T050000Z")} == {"reused"}
+    assert {row["status"] for row in report(first_runs, EVENTS, "20261207T050000Z")} == {"unchanged"}
 
 
 def test_rerunning_one_cleared_task_books_nothing(first_runs: Any, graph_emulator: Any) -> None:
@@ -151,6 +160,53 @@ def test_next_days_run_books_only_the_new_event(first_runs: Any, graph_emulator:
     assert set(stored(graph_emulator, EVENTS)) - before == {f"{EVENTS}-course-ml101-2026-12-08"}
     (row,) = report(first_runs, EVENTS, "20261208T050000Z")
     assert (row["event_key"], row["status"]) == ("course-ml101-2026-12-08", "created")
+
+
+def test_a_moved_event_moves_its_meeting_and_a_cancelled_one_loses_it(
+    first_runs: Any, graph_emulator: Any, tmp_path: Path
+) -> None:
+    """The demo's edit: one event an hour later, one cancelled. A second run changes nothing more."""
+    source = (DAGS_DIR / "data" / "events.csv").read_text()
+    edited = tmp_path / "events.csv"
+    edited.write_text(
+        source.replace(
+            "2026-12-07T09:00:00+01:00,2026-12-07T10:30:00+01:00", "2026-12-07T10:00:00+01:00,2026-12-07T11:30:00+01:00"
+        ).replace("meganb@contoso.example,\nticket", "meganb@contoso.example,cancelled\nticket")
+    )
+    assert edited.read_text().count("cancelled") == 1 and "T11:30:00+01:00" in edited.read_text()
+    before = stored(graph_emulator, EVENTS)
+    patched, deleted = (
+        route(graph_emulator, "updateMeeting").get("200", 0),
+        route(graph_emulator, "deleteMeeting").get("204", 0),
+    )
+
+    first_runs.dags_test(EVENTS, EVENTS_DATE, events_file=str(edited))
+
+    rows = {row["event_key"]: row for row in report(first_runs, EVENTS, "20261207T050000Z")}
+    assert {key: row["status"] for key, row in rows.items()} == {
+        "course-ml101-2026-12-07": "updated",
+        "interview-4711": "cancelled",
+        "ticket-INC-1042": "unchanged",
+    }
+    after = stored(graph_emulator, EVENTS)
+    assert set(before) - set(after) == {f"{EVENTS}-interview-4711"}
+    moved = after[f"{EVENTS}-course-ml101-2026-12-07"]["meeting"]
+    assert moved["id"] == before[f"{EVENTS}-course-ml101-2026-12-07"]["meeting"]["id"]
+    assert moved["joinWebUrl"] == rows["course-ml101-2026-12-07"]["join_url"]
+    assert (utc(moved["startDateTime"]), utc(moved["endDateTime"])) == ("2026-12-07T09:00:00", "2026-12-07T10:30:00")
+    assert route(graph_emulator, "updateMeeting").get("200", 0) == patched + 1
+    assert route(graph_emulator, "deleteMeeting").get("204", 0) == deleted + 1
+
+    first_runs.dags_test(EVENTS, EVENTS_DATE, events_file=str(edited))  # the same file again
+
+    rows = {row["event_key"]: row for row in report(first_runs, EVENTS, "20261207T050000Z")}
+    assert {key: row["status"] for key, row in rows.items()} == {
+        "course-ml101-2026-12-07": "unchanged",
+        "interview-4711": "not_found",  # found no meeting; the one createOrGet made is deleted at once
+        "ticket-INC-1042": "unchanged",
+    }
+    assert stored(graph_emulator, EVENTS) == after
+    assert route(graph_emulator, "updateMeeting").get("200", 0) == patched + 1
 
 
 def test_a_day_without_events_writes_an_empty_report(first_runs: Any, graph_emulator: Any) -> None:

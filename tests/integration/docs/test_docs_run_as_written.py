@@ -44,7 +44,9 @@ from doc_blocks import (
 
 USER_PROJECT = Path(__file__).parent / "user_project"
 DAGS_DIR = REPO / "dags"
-ROW_RE = re.compile(r"^\s+(\S+)\s+(created|reused|unknown)\s+https://", re.MULTILINE)
+STATUS = r"(created|reused|updated|unchanged|cancelled|not_found|unknown|-)"
+#: A row of the demo's table: event, status on run 1, status with the edited events file, join URL.
+ROW_RE = re.compile(rf"^\s+(\S+)\s+{STATUS}\s+{STATUS}\s+https://", re.MULTILINE)
 
 #: (mark kind, name) -> the test that runs or checks the blocks marked so.
 RUNNERS: dict[tuple[str, str], str] = {}
@@ -262,7 +264,8 @@ def assert_output_shows(shown: str, printed: list[str]) -> None:
 @pytest.mark.timeout(900)  # four `airflow dags test` runs; minutes on a busy machine
 @runs("command", "quick_start", "make_demo")
 def test_make_demo_twice(tmp_path: Path) -> None:
-    """``make demo`` as README and tutorial say, twice: the second run reuses every meeting.
+    """``make demo`` as README and tutorial say, twice: the edited events file moves one
+    meeting and cancels another; the second demo finds the meetings of the first.
     ``make test``, the README's second line, is what CI runs (and what runs this test)."""
     requires_the_clones_venv()
     demo, make_test = command_lines(text_of("command", "quick_start"))
@@ -275,13 +278,30 @@ def test_make_demo_twice(tmp_path: Path) -> None:
     terminal = Terminal(REPO, {**fresh_env(), "DEMO_DIR": str(tmp_path / "demo")}, tmp_path / "terminal")
 
     first = terminal.run(demo)
-    created = dict(ROW_RE.findall(first))
-    assert len(created) == 4 and set(created.values()) == {"created"}, first
-    assert "4 created, 0 reused; the emulator holds 4" in first
+    assert demo_statuses(first) == {
+        "office-hour-2026-12-07": ("created", "-"),
+        "course-ml101-2026-12-07": ("created", "updated"),
+        "interview-4711": ("created", "cancelled"),
+        "ticket-INC-1042": ("created", "unchanged"),
+    }, first
+    assert "Run 1: 4 meetings: 4 created." in first
+    assert "1 updated, 1 unchanged, 1 cancelled. The emulator holds 3." in first
 
+    # From the state the first demo left: run 1 moves the lecture back and books the
+    # cancelled interview again; the edit then applies once more.
     second = terminal.run(demo)
-    assert dict(ROW_RE.findall(second)) == {key: "reused" for key in created}
-    assert "0 created, 4 reused; the emulator holds 4" in second
+    assert demo_statuses(second) == {
+        "office-hour-2026-12-07": ("reused", "-"),
+        "course-ml101-2026-12-07": ("updated", "updated"),
+        "interview-4711": ("created", "cancelled"),
+        "ticket-INC-1042": ("unchanged", "unchanged"),
+    }, second
+    assert "The emulator holds 3." in second
+
+
+def demo_statuses(output: str) -> dict[str, tuple[str, str]]:
+    """The demo's table: event -> (status on run 1, status with the edited events file)."""
+    return {event: (one, two) for event, one, two in ROW_RE.findall(output)}
 
 
 @pytest.mark.integration

@@ -10,6 +10,7 @@ import pytest
 from meetings_dag_helpers.events import (
     Event,
     EventsFileError,
+    cancel_kwargs,
     event_external_id,
     event_key_of,
     events_in_window,
@@ -49,6 +50,31 @@ def test_parse_event_optional_columns_empty() -> None:
     assert (event.end, event.organizer, event.attendees) == (None, None, ())
 
 
+@pytest.mark.parametrize(
+    ("status", "cancelled"),
+    [
+        pytest.param(None, False, id="no status column"),
+        pytest.param("", False, id="empty"),
+        pytest.param("scheduled", False, id="scheduled"),
+        pytest.param("cancelled", True, id="cancelled"),
+        pytest.param(" Canceled ", True, id="US spelling, any case"),
+    ],
+)
+def test_parse_event_status(status: str | None, cancelled: bool) -> None:
+    row = dict(ROW) if status is None else {**ROW, "status": status}
+    assert parse_event(row).cancelled is cancelled
+
+
+def test_cancel_kwargs_name_the_meeting_only() -> None:
+    event = parse_event({**ROW, "status": "cancelled"})
+    assert cancel_kwargs(event, dag_id="dag", default_organizer="x@contoso.example") == {
+        "external_id": "dag-interview-1",
+        "user_id": "adelev@contoso.example",
+    }
+    no_organizer = parse_event({**ROW, "organizer": "", "status": "cancelled"})
+    assert cancel_kwargs(no_organizer, dag_id="dag", default_organizer="") == {"external_id": "dag-interview-1"}
+
+
 def test_parse_event_json_attendee_list() -> None:
     event = parse_event({**ROW, "attendees": ["alexw@contoso.example"]})
     assert event.attendees == ("alexw@contoso.example",)
@@ -71,6 +97,7 @@ def test_parse_event_json_attendee_list() -> None:
         pytest.param({"title": "two\nlines"}, "control characters", id="newline"),
         pytest.param({"organiser": "x"}, "unknown column", id="typo-column"),
         pytest.param({"title": 7}, "must be text", id="number-title"),
+        pytest.param({"status": "postponed"}, "status must be empty, 'scheduled' or 'cancelled'", id="bad-status"),
     ],
 )
 def test_parse_event_refuses(changes: dict, message: str) -> None:

@@ -47,9 +47,18 @@ def test_run_folder_is_stable_per_run() -> None:
     assert run_folder(Path("/o"), "dag", anchor) == Path("/o/dag/20261207T080000Z")
 
 
-@pytest.mark.parametrize(("created", "status"), [(True, "created"), (False, "reused"), (None, "unknown")])
-def test_status_of(created: bool | None, status: str) -> None:
-    assert status_of(created) == status
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [
+        (True, "created"),
+        (False, "reused"),
+        (None, "unknown"),
+        ("updated", "updated"),  # the operators' status XCom, as it is
+        ("cancelled", "cancelled"),
+    ],
+)
+def test_status_of(outcome: bool | str | None, status: str) -> None:
+    assert status_of(outcome) == status
 
 
 def test_report_round_trip(tmp_path: Path) -> None:

@@ -40,13 +40,38 @@ def test_airflow_env_isolates_the_demo(demo: ModuleType, tmp_path: Path) -> None
 
 
 def test_format_table_and_summary(demo: ModuleType) -> None:
-    rows = [row("office-hour-2026-12-07", "created", "https://teams.example/" + "x" * 200), row("k", "reused")]
-    lines = demo.format_table(rows).splitlines()
-    assert lines[0].split() == ["event", "status", "join", "URL"]
-    assert lines[1].split()[:2] == ["office-hour-2026-12-07", "created"]
-    assert lines[1].endswith("...") and len(lines[1].split()[2]) == demo.URL_WIDTH
-    assert lines[2].split() == ["k", "reused", "https://teams.example/join"]
-    assert demo.summary(rows) == (1, 1)
+    first = [
+        row("office-hour-2026-12-07", "created", "https://teams.example/" + "x" * 200),
+        row("k", "reused"),
+        row("gone", "created", "https://teams.example/gone"),
+    ]
+    edited = [row("k", "updated", "https://teams.example/moved"), row("gone", "cancelled", ""), row("new", "created")]
+    lines = demo.format_table(first, edited).splitlines()
+    assert lines[0].split() == ["event", "run", "1", "edited", "join", "URL"]
+    assert lines[1].split()[:3] == ["office-hour-2026-12-07", "created", "-"]
+    assert lines[1].endswith("...") and len(lines[1].split()[3]) == demo.URL_WIDTH
+    assert lines[2].split() == ["k", "reused", "updated", "https://teams.example/moved"]
+    assert lines[3].split() == ["gone", "created", "cancelled", "https://teams.example/gone"]  # the URL it had
+    assert lines[4].split() == ["new", "-", "created", "https://teams.example/join"]
+    assert demo.summary(first) == "2 created, 1 reused"
+    assert demo.summary(edited) == "1 updated, 1 cancelled, 1 created"
+
+
+def test_edit_events_moves_one_event_and_cancels_another(demo: ModuleType, tmp_path: Path) -> None:
+    from meetings_dag_helpers.events import parse_events
+
+    original = {e.key: e for e in parse_events(demo.EVENTS_FILE.read_text(), suffix=".csv")}
+    edited_text = demo.edit_events(demo.EVENTS_FILE.read_text())
+    edited = {e.key: e for e in parse_events(edited_text, suffix=".csv")}
+
+    assert set(edited) == set(original)
+    moved, was = edited[demo.MOVED_EVENT], original[demo.MOVED_EVENT]
+    assert (moved.start - was.start, moved.end - was.end) == (timedelta(hours=1), timedelta(hours=1))
+    assert [key for key, e in edited.items() if e.cancelled] == [demo.CANCELLED_EVENT]
+    unchanged = set(original) - {demo.MOVED_EVENT, demo.CANCELLED_EVENT}
+    assert all(edited[key] == original[key] for key in unchanged)
+    with pytest.raises(demo.DemoError):
+        demo.edit_events("event_key,title,start,end,organizer,attendees,status\n")
 
 
 def test_demo_dates_match_the_sample_events(demo: ModuleType) -> None:
