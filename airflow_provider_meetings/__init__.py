@@ -4,4 +4,6 @@ Importing this package is deliberately cheap: Airflow parses DAG files over and 
 so msal, requests and the emulator load only when a task or test uses them.
 """
 
+#: The one place the version is written: the build (hatch, ``[tool.hatch.version]``), the
+#: provider metadata Airflow reads and the HTTP User-Agent take it from here.
 __version__ = "0.1.0"
