@@ -709,6 +709,15 @@ def _graph_failure(check: _Check, probe: _Probe) -> _Failed | _Outcome:
             f"Check that {probe.user} is a user of tenant {settings.tenant_id} with a Teams licence and that the "
             f"access policy granted to them names app {settings.client_id}.",
         )
+    if error.status == 404 and probe.user and not is_guid(probe.user):
+        # The pages name {userId} the object id; callers who passed a UPN reported 404s.
+        return _Failed(
+            "organizer_upn",
+            f"Graph answered {said} for {who}, a user principal name: Graph's onlineMeetings paths take the "
+            "user's object id.",
+            f"Set default_user_id to the object id of {probe.user} (Entra admin center > Users > the user > "
+            f"Object ID, or GET /users/{probe.user}?$select=id).",
+        )
     if error.status == 404:
         return _Failed(
             "organizer_not_found",
