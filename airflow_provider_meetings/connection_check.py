@@ -44,11 +44,18 @@ from airflow_provider_meetings.exceptions import (
     ConnectionConfigError,
     GraphAPIError,
     MeetingsError,
+    OrganizerLookupError,
     RetriesExhaustedError,
     TransportError,
     graph_error_from_response,
 )
 from airflow_provider_meetings.meeting_request import is_guid, user_path
+from airflow_provider_meetings.organizers import (
+    LOOKUP_PERMISSION,
+    lookup_request,
+    needs_lookup,
+    object_id_from,
+)
 from airflow_provider_meetings.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -182,13 +189,19 @@ class _Outcome:
 
 @dataclass
 class _Probe:
-    """Step 5's Graph request and what came back (an answer, or the error that replaced one)."""
+    """Step 5's Graph requests and what came back (an answer, or the error that replaced one).
+
+    An organizer given by user principal name is first looked up (``GET /users/{upn}?$select=id``,
+    as the hook does before createOrGet: :mod:`~airflow_provider_meetings.organizers`); the
+    meetings lookup then goes to the object id. ``lookup`` says the error came from the first.
+    """
 
     user: str | None
-    path: str
+    object_id: str | None = None
     answer: HttpAnswer | None = None
     error: GraphAPIError | None = None
     failure: MeetingsError | None = None
+    lookup: bool = False
 
 
 class CheckableHook(Protocol):
@@ -237,27 +250,49 @@ class _Check:
         return self.probe_result
 
     def _send_probe(self) -> _Probe | None:
-        settings, client = self.cfg, self.client
+        settings = self.cfg
         user = settings.default_user_id
         if user is None and not settings.delegated:
             return None
-        url = PROBE_JOIN_URL.format(tenant=settings.tenant_id, organizer=user if user and is_guid(user) else _NO_ID)
+        probe = _Probe(user=user, object_id=user)
+        if user is not None and needs_lookup(user):
+            probe.lookup = True
+            user_json = self._get(probe, lookup_request(user).path)
+            if user_json is None:
+                return probe
+            try:
+                probe.object_id = object_id_from(user_json, user)
+            except OrganizerLookupError as error:
+                probe.failure = error
+                return probe
+            probe.lookup = False
+        organizer = probe.object_id if probe.object_id and is_guid(probe.object_id) else _NO_ID
+        url = PROBE_JOIN_URL.format(tenant=settings.tenant_id, organizer=organizer)
         # "joinWebUrl must be URL encoded" (onlinemeeting-get); the quotes delimit the literal.
         query = "$filter=" + quote(f"JoinWebUrl eq '{url}'", safe="'")
-        probe = _Probe(user=user, path=f"{user_path(user)}/onlineMeetings?{query}")
+        self._get(probe, f"{user_path(probe.object_id)}/onlineMeetings?{query}")
+        return probe
+
+    def _get(self, probe: _Probe, path: str) -> Any:
+        """One GET (no retries); its JSON, or ``None`` with the failure recorded on ``probe``."""
+        client = self.client
         try:
             answer = client.transport.send(
-                "GET", client.url(probe.path), headers=client.headers(self.token or "", has_body=False)
+                "GET", client.url(path), headers=client.headers(self.token or "", has_body=False)
             )
         except MeetingsError as error:
             probe.failure = error
-            return probe
+            return None
         probe.answer = answer
         if not answer.ok:
             probe.error = graph_error_from_response(
-                answer.status, answer.headers, answer.content, user_id=user, retry_after=answer.retry_after
+                answer.status, answer.headers, answer.content, user_id=probe.object_id, retry_after=answer.retry_after
             )
-        return probe
+            return None
+        try:
+            return answer.json()
+        except ValueError:
+            return {}
 
 
 # -- step 1: the connection's fields ----------------------------------------------------------
@@ -678,6 +713,23 @@ def _graph_failure(check: _Check, probe: _Probe) -> _Failed | _Outcome:
     assert error is not None
     who = f"organizer {probe.user}" if probe.user else "the signed-in user"
     said = f"{error.status} {error.code} ({error.message.rstrip('.')})"
+    if probe.lookup and error.status in (403, 404) and probe.user:
+        # The hook looks a UPN up before createOrGet (organizers.py), with the same request.
+        if error.status == 403:
+            return _Failed(
+                "organizer_lookup_denied",
+                f"Graph answered {said} to GET /users/{probe.user}: organizer {probe.user} is a user principal "
+                f"name, and the app may not look up its object id ({LOOKUP_PERMISSION} missing).",
+                f"Grant the application permission {LOOKUP_PERMISSION} with admin consent, or set default_user_id "
+                f"to the organizer's object id, which needs no lookup.",
+            )
+        return _Failed(
+            "organizer_not_found",
+            f"Graph answered {said} to GET /users/{probe.user}: no user of the tenant has the user principal "
+            f"name {probe.user}.",
+            f"Set default_user_id to the object id (or the exact user principal name) of a user of tenant "
+            f"{settings.tenant_id} (Entra admin center > Users > the user).",
+        )
     if error.status == 403 and "access policy" in error.message.lower():
         return _Failed(
             "no_access_policy",
@@ -708,15 +760,6 @@ def _graph_failure(check: _Check, probe: _Probe) -> _Failed | _Outcome:
             f"Graph answered {said} for {who}, although the token carries {APP_PERMISSION}.",
             f"Check that {probe.user} is a user of tenant {settings.tenant_id} with a Teams licence and that the "
             f"access policy granted to them names app {settings.client_id}.",
-        )
-    if error.status == 404 and probe.user and not is_guid(probe.user):
-        # The pages name {userId} the object id; callers who passed a UPN reported 404s.
-        return _Failed(
-            "organizer_upn",
-            f"Graph answered {said} for {who}, a user principal name: Graph's onlineMeetings paths take the "
-            "user's object id.",
-            f"Set default_user_id to the object id of {probe.user} (Entra admin center > Users > the user > "
-            f"Object ID, or GET /users/{probe.user}?$select=id).",
         )
     if error.status == 404:
         return _Failed(
@@ -771,16 +814,11 @@ def step_organizer(check: _Check) -> _Outcome:
         return found
     if settings.delegated and not probe.user:
         return _Outcome("Graph answered the signed-in user's meetings lookup; delegated tokens need no access policy.")
-    message = (
-        f"Organizer {probe.user} exists and an application access policy lets the app act for them "
+    who = probe.user if probe.object_id == probe.user else f"{probe.user} (object id {probe.object_id})"
+    return _Outcome(
+        f"Organizer {who} exists and an application access policy lets the app act for them "
         "(a read-only meetings lookup answered 200; nothing was created)."
     )
-    if probe.user and not is_guid(probe.user):
-        message += (
-            f" {probe.user} is a UPN: Graph documents the object id, and some tenants answer 404 to a UPN when "
-            "creating meetings, so prefer the object id."
-        )
-    return _Outcome(message)
 
 
 #: The steps, in order: key, title, function.

@@ -203,14 +203,14 @@ MISCONFIGURATIONS = [
         id="organizer not found",
     ),
     pytest.param(
-        {"default_user_id": "adelev@contoso.example"},
+        {"default_user_id": "nobody@contoso.example"},
         "organizer",
-        "organizer_upn",
-        "Graph answered 404 NotFound (Resource 'adelev@contoso.example' does not exist or one of its queried "
-        "reference-property objects are not present) for organizer adelev@contoso.example, a user principal "
-        "name: Graph's onlineMeetings paths take the user's object id.",
-        "GET /users/adelev@contoso.example?$select=id",
-        id="organizer given by UPN",
+        "organizer_not_found",
+        "Graph answered 404 Request_ResourceNotFound (Resource 'nobody@contoso.example' does not exist or one of "
+        "its queried reference-property objects are not present) to GET /users/nobody@contoso.example: no user "
+        "of the tenant has the user principal name nobody@contoso.example.",
+        "Set default_user_id to the object id",
+        id="organizer UPN unknown",
     ),
     pytest.param(
         {"host": "https://127.0.0.1:{closed}"},
@@ -299,6 +299,33 @@ def test_no_default_user_skips_the_organizer_step(make_hook, graph_emulator, cap
     assert organizer["status"] == "skipped"
     assert organizer["message"].startswith("No default_user_id: tasks name their organizer (user_id)")
     assert graph_emulator.stats()["graph_requests"] == 0
+
+
+def test_an_organizer_given_by_upn_is_looked_up_as_the_hook_does(make_hook, graph_emulator, capsys, monkeypatch):
+    hook = make_hook(default_user_id="adelev@contoso.example")
+
+    step = run_command(hook.conn_id, capsys, monkeypatch)["report"]["steps"][4]
+
+    assert step["status"] == "passed"
+    assert step["message"] == (
+        f"Organizer adelev@contoso.example (object id {graph_emulator.default_user_id}) exists and an application "
+        "access policy lets the app act for them (a read-only meetings lookup answered 200; nothing was created)."
+    )
+    assert graph_emulator.stats()["by_route"] == {"getUser": {"200": 1}, "listMeetings": {"200": 1}}
+
+
+def test_an_organizer_given_by_upn_needs_user_read_all(make_hook, graph_emulator, capsys, monkeypatch):
+    graph_emulator.set_app_roles(["OnlineMeetings.ReadWrite.All"])
+    hook = make_hook(default_user_id="adelev@contoso.example")
+
+    step = failed_step(run_command(hook.conn_id, capsys, monkeypatch)["report"])
+
+    assert (step["key"], step["problem"]) == ("organizer", "organizer_lookup_denied")
+    assert step["message"].startswith("Graph answered 403 Authorization_RequestDenied (Insufficient privileges")
+    assert step["message"].endswith(
+        "to GET /users/adelev@contoso.example: organizer adelev@contoso.example is a user principal name, and the "
+        "app may not look up its object id (User.Read.All missing)."
+    )
 
 
 @pytest.mark.parametrize(
