@@ -6,6 +6,8 @@ so msal, requests and the emulator load only when a task or test uses them.
 
 from airflow_provider_meetings.version_check import require_supported_airflow
 
+#: The one place the version is written: the build (hatch, ``[tool.hatch.version]``), the
+#: provider metadata Airflow reads and the HTTP User-Agent take it from here.
 __version__ = "0.1.0"
 
 # Airflow older than the supported floor fails here, with the version it needs, instead of

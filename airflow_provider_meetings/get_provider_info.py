@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_meetings import __version__
+
 PACKAGE_NAME = "airflow-provider-meetings"
 INTEGRATION_NAME = "Microsoft Teams online meetings (Microsoft Graph)"
 CONN_TYPE = "msgraph_meetings"
@@ -120,6 +122,8 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": PACKAGE_NAME,
         "name": "Microsoft Teams Meetings",
+        # provider.yaml's list of released versions, newest first; this build's only.
+        "versions": [__version__],
         "description": (
             "Create or reuse Microsoft Teams online meetings through Microsoft Graph ``onlineMeetings/createOrGet``."
         ),

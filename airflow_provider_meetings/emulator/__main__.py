@@ -178,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Tenant: {info['tenant_id']} ({info['tenant_domain']})",
         f"Client id: {info['client_id']}",
         f"Client secret (test only): {info['client_secret']}",
+        f"Expired client secret (answers AADSTS7000222): {', '.join(info['expired_client_secrets']) or '-'}",
         f"Refresh token (delegated, confidential client, redeem with the secret, {info['default_user_id']}): "
         f"{next(iter(info['refresh_tokens']), '-')}",
         f"Refresh token (delegated, public client, redeem without a secret, {info['default_user_id']}): "

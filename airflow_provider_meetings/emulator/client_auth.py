@@ -73,6 +73,20 @@ class ClientAuthenticator:
                 "Requested query string is too long. Only one client credential may be presented.",
             )
         if secret is not None:
+            if any(
+                secrets.compare_digest(secret.encode(), old.encode()) for old in self.directory.expired_client_secrets
+            ):
+                # "AADSTS7000222 | InvalidClientSecretExpiredKeysProvided - The provided client secret
+                # keys are expired." (https://learn.microsoft.com/entra/identity-platform/reference-error-codes);
+                # the text is the one Entra sends, the status and `error` an assumption (docs/emulator.md).
+                raise EntraError(
+                    401,
+                    "invalid_client",
+                    7000222,
+                    f"The provided client secret keys for app '{self.directory.client_id}' are expired. "
+                    "Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, "
+                    "or consider using certificate credentials for added security: https://aka.ms/certCreds.",
+                )
             expected = self.directory.client_secret
             if expected is None or not secrets.compare_digest(secret.encode(), expected.encode()):
                 raise EntraError(

@@ -18,6 +18,8 @@ DEFAULT_TENANT_DOMAIN = "contoso.example"
 DEFAULT_CLIENT_ID = "8a2d4c6e-1b3f-4e5a-9c7d-2f4b6d8e0a13"
 #: A test secret, printed on start-up on purpose: it protects nothing.
 DEFAULT_CLIENT_SECRET = "emulator-test-secret~not-for-production"
+#: A secret of the app whose end date has passed: presenting it answers AADSTS7000222.
+DEFAULT_EXPIRED_CLIENT_SECRET = "emulator-expired-secret~not-for-production"
 #: Refresh token of a confidential client (redeemed with the client's credential), for Adele.
 DEFAULT_REFRESH_TOKEN = "emulator-refresh-token-adele-vance"
 #: Refresh token of a public client (device code flow; redeemed without any credential), for Adele.
@@ -169,6 +171,8 @@ class EmulatorConfig:
     :param tenant_domain: the tenant's verified domain (also accepted in authority URLs).
     :param client_id: the confidential client app id.
     :param client_secret: its secret; ``None`` registers no secret.
+    :param expired_client_secrets: secrets of the app whose end date has passed (Entra answers
+        AADSTS7000222 for them, not AADSTS7000215).
     :param certificates: PEM certificates registered on the app (for client assertions).
     :param federated_credentials: federated identity credentials of the app.
     :param users: the seeded users.
@@ -204,6 +208,7 @@ class EmulatorConfig:
     tenant_domain: str = DEFAULT_TENANT_DOMAIN
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str | None = DEFAULT_CLIENT_SECRET
+    expired_client_secrets: tuple[str, ...] = (DEFAULT_EXPIRED_CLIENT_SECRET,)
     certificates: list[str] = field(default_factory=list)
     federated_credentials: list[FederatedCredential] = field(default_factory=list)
     users: tuple[SeedUser, ...] = field(default_factory=default_users)
@@ -244,6 +249,7 @@ class EmulatorConfig:
         config = cls(**kwargs)
         config.users = tuple(u if isinstance(u, SeedUser) else SeedUser.from_json(u) for u in config.users)
         config.app_roles = tuple(config.app_roles)
+        config.expired_client_secrets = tuple(config.expired_client_secrets)
         config.delegated_scopes = tuple(config.delegated_scopes)
         config.federated_credentials = [
             c if isinstance(c, FederatedCredential) else FederatedCredential(**c) for c in config.federated_credentials

@@ -130,6 +130,7 @@ class Directory:
     :param tenant_domain: the tenant's domain.
     :param client_id: the app id.
     :param client_secret: the app secret (``None``: no secret registered).
+    :param expired_client_secrets: secrets of the app past their end date.
     :param users: the users.
     :param refresh_tokens: seeded confidential-client refresh token -> user object id.
     :param public_refresh_tokens: seeded public-client refresh token -> user object id.
@@ -142,6 +143,7 @@ class Directory:
     users: UserTable
     refresh_tokens: dict[str, str]
     public_refresh_tokens: dict[str, str] = field(default_factory=dict)
+    expired_client_secrets: tuple[str, ...] = ()
     #: The app registration's "Allow public client flows" (``isFallbackPublicClient``).
     allow_public_client: bool = True
     certificates: list[RegisteredCertificate] = field(default_factory=list)
@@ -160,6 +162,7 @@ class Directory:
             tenant_domain=config.tenant_domain.lower(),
             client_id=config.client_id.lower(),
             client_secret=config.client_secret,
+            expired_client_secrets=tuple(config.expired_client_secrets),
             users=UserTable(config.users),
             refresh_tokens={},
             federated_credentials=list(config.federated_credentials),

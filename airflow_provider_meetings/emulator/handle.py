@@ -38,6 +38,11 @@ class EmulatorHandle(ABC):
         return self.info()["client_secret"]
 
     @property
+    def expired_client_secret(self) -> str | None:
+        """A secret of the app past its end date (Entra answers AADSTS7000222), if one is registered."""
+        return next(iter(self.info().get("expired_client_secrets") or []), None)
+
+    @property
     def users(self) -> list[dict[str, Any]]:
         """Seeded users: ``id``, ``userPrincipalName``, ``displayName``, ``hasPolicy``."""
         return self.info()["users"]

@@ -656,6 +656,7 @@ class EmulatorService:
                 "tenant_domain": self.directory.tenant_domain,
                 "client_id": self.directory.client_id,
                 "client_secret": self.directory.client_secret,
+                "expired_client_secrets": list(self.directory.expired_client_secrets),
                 "default_user_id": self.config.organizer.id,
                 "refresh_tokens": dict(self.directory.refresh_tokens),
                 "public_refresh_tokens": dict(self.directory.public_refresh_tokens),

@@ -387,17 +387,16 @@ class OnlineMeetingsHook(BaseHook):
     # -- connection test ----------------------------------------------------------------------
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the connection by getting an access token (no meeting is created).
+        """Check the connection step by step and name the first misconfiguration with its fix.
 
-        Airflow's UI and REST API call this only when ``[core] test_connection = Enabled``.
+        The checks of :mod:`~airflow_provider_meetings.connection_check`: the fields, a token,
+        the permission in it, the Graph host against the token's audience, and (with a
+        ``default_user_id``) the organizer and the access policy through one read-only Graph
+        request. No meeting is created. The console command ``airflow-provider-meetings
+        check`` runs the same checks. Airflow's UI and REST API call this method only when
+        ``[core] test_connection = Enabled``.
         """
-        try:
-            settings = self.settings
-            self.get_access_token(policy=RetryPolicy(max_retries=0, max_total_wait=0))
-        except Exception as err:  # the UI shows the text; every error of ours is secret-free
-            return False, str(err)
-        mode = "delegated (refresh token)" if settings.delegated else f"app-only ({settings.credential_kind})"
-        return True, (
-            f"Got an {mode} access token for client id {settings.client_id} in tenant "
-            f"{settings.tenant_id} ({settings.cloud} cloud); Graph URL {settings.graph_base}"
-        )
+        from airflow_provider_meetings.connection_check import check_connection
+
+        report = check_connection(self)
+        return report.ok, report.summary()

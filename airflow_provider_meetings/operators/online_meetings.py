@@ -101,7 +101,7 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
     .. seealso::
         ``docs/operators.md``
 
-    :param conn_id: id of a ``msgraph_meetings`` connection
+    :param conn_id: id of a ``msgraph_meetings`` connection (templated)
     :param external_id: the meeting's stable key, e.g. ``"{{ dag.dag_id }}-{{ ds }}"``
         (templated)
     :param user_id: organizer's Entra object id, or user principal name (looked up once,
@@ -119,6 +119,7 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = (
+        "conn_id",
         "external_id",
         "user_id",
         "subject",
@@ -305,7 +306,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
         the item as ``item``, e.g. ``"{{ dag.dag_id }}-{{ item.event_key }}"``; it sets
         each item's ``external_id``. With it, item keys that are not meeting fields are
         allowed (they are the data the template reads) and not sent
-    :param conn_id: id of a ``msgraph_meetings`` connection
+    :param conn_id: id of a ``msgraph_meetings`` connection (templated)
     :param user_id: organizer (object id or UPN) for items without a ``user_id``; default:
         the connection's ``default_user_id`` (templated)
     :param max_concurrency: ``$batch`` requests in flight at most (1-32); default: the
@@ -314,7 +315,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
     :param update_existing: sync existing meetings with their items (PATCH what differs)
     """
 
-    template_fields: Sequence[str] = ("meetings", "user_id")
+    template_fields: Sequence[str] = ("conn_id", "meetings", "user_id")
     template_ext: Sequence[str] = ()
     template_fields_renderers: ClassVar[dict[str, str]] = {"meetings": "json"}
     ui_color = "#C5CAF3"

@@ -102,3 +102,42 @@ def test_airflow_providers_manager_registers_the_connection_form():
     assert widgets["extra__msgraph_meetings__refresh_token"].is_sensitive
     assert not widgets["extra__msgraph_meetings__tenant_id"].is_sensitive
     assert manager.field_behaviours["msgraph_meetings"]["relabeling"]["login"] == "Client ID"
+
+
+# -- the package as users find it ---------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def pyproject() -> dict:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    return tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def test_version_is_written_once_and_read_everywhere():
+    from airflow_provider_meetings import __version__
+    from airflow_provider_meetings.transport import USER_AGENT
+
+    project = pyproject()
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["hatch"]["version"]["path"] == "airflow_provider_meetings/__init__.py"
+    assert distribution("airflow-provider-meetings").version == __version__
+    assert INFO["versions"] == [__version__]
+    assert USER_AGENT == f"airflow-provider-meetings/{__version__}"
+
+
+def test_changelog_names_the_version_at_the_top():
+    from airflow_provider_meetings import __version__
+
+    headings = [line for line in (REPO / "CHANGELOG.md").read_text().splitlines() if line.startswith("## ")]
+    assert headings[0].split()[1] == __version__
+
+
+def test_project_urls_name_documentation_source_and_changelog():
+    urls = dict(
+        entry.split(", ", 1) for entry in distribution("airflow-provider-meetings").metadata.get_all("Project-URL")
+    )
+
+    assert set(urls) == {"Documentation", "Source", "Changelog"}
+    assert urls == pyproject()["project"]["urls"]
+    assert all(url.startswith("https://") for url in urls.values())

@@ -352,6 +352,7 @@ def test_install_from_the_clone(clone: Path, tmp_path: Path) -> None:
 @pytest.mark.integration
 @pytest.mark.timeout(900)
 @runs("command", "by_hand_emulator", "emulator_cli", "by_hand_airflow_home", "connections_test")
+@runs("command", "connection_check", "check_readme")
 @runs("command", "by_hand_weekly", "by_hand_events", "pools_set")
 @runs("checked", "emulator_cli_output")
 def test_sample_dags_by_hand_against_the_emulator(clone: Path, tmp_path: Path) -> None:
@@ -372,7 +373,14 @@ def test_sample_dags_by_hand_against_the_emulator(clone: Path, tmp_path: Path) -
         second.run(text_of("command", "by_hand_airflow_home"))
         second.run(export)  # pasted from the first terminal
         assert "Connection success!" in second.run(text_of("command", "connections_test"))
-        assert graph.stats()["by_route"] == {}  # a token, no meeting
+        checked = second.run(text_of("command", "connection_check"))
+        assert "OK: the connection 'msgraph_meetings_default' passed every check." in checked, checked
+        readme = second.run(text_of("command", "check_readme"))  # text, then --json
+        report, _ = json.JSONDecoder().raw_decode(readme[readme.index("\n{") + 1 :])
+        assert report["ok"] is True, readme
+        # The organizer's read-only lookup, once per check; no meeting.
+        assert graph.stats()["by_route"] == {"listMeetings": {"200": 4}}
+        assert graph.meetings() == []
 
         second.run(text_of("command", "by_hand_weekly"))
         invitation = clone / ".airflow/meetings_output/teams_weekly_office_hour/20261207T070000Z/invitation.ics"

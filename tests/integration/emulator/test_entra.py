@@ -122,6 +122,13 @@ def test_accepted_scopes(emu: Any, scope: str) -> None:
             id="unknown-client",
         ),
         pytest.param({"client_secret": "wrong"}, 401, "invalid_client", 7000215, id="wrong-secret"),
+        pytest.param(
+            {"client_secret": "emulator-expired-secret~not-for-production"},
+            401,
+            "invalid_client",
+            7000222,
+            id="expired-secret",
+        ),
         pytest.param({"client_secret": None}, 401, "invalid_client", 7000218, id="no-credential"),
         pytest.param(
             {"scope": "https://graph.microsoft.com/User.Read"},

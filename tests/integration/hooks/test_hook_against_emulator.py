@@ -508,7 +508,9 @@ def test_test_connection_success(make_hook, graph_emulator):
     assert ok
     for fact in (graph_emulator.client_id, graph_emulator.tenant_id, "global cloud", graph_emulator.url):
         assert fact in message
-    assert graph_emulator.stats()["graph_requests"] == 0
+    # One read-only lookup for the organizer (tests/integration/connection_check has the rest).
+    assert graph_emulator.stats()["by_route"] == {"listMeetings": {"200": 1}}
+    assert graph_emulator.meetings() == []
 
 
 @pytest.mark.parametrize(

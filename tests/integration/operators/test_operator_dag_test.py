@@ -25,13 +25,13 @@ from airflow_provider_meetings.operators.online_meetings import CreateOrGetOnlin
 with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
     CreateOrGetOnlineMeetingOperator(
         task_id="meeting",
-        conn_id="{conn_id}",
+        conn_id="{{{{ params.conn_id }}}}",  # templated: rendered before the hook is built
         external_id="{{{{ dag.dag_id }}}}-{{{{ ds }}}}",
         user_id={user_id!r},
         subject="Daily review {{{{ ds }}}}",
         start_date_time="{{{{ logical_date.add(hours=9).isoformat() }}}}",
         participants={{"attendees": [{{"upn": "{{{{ params.attendee }}}}"}}]}},
-        params={{"attendee": "alexw@contoso.example"}},
+        params={{"attendee": "alexw@contoso.example", "conn_id": "{conn_id}"}},
         retries=2,
         retry_delay=timedelta(seconds=1),
     )

@@ -25,12 +25,22 @@ from airflow_provider_meetings.exceptions import (
 from airflow_provider_meetings.hooks.online_meetings import MeetingResult
 from airflow_provider_meetings.links.online_meetings import JoinTeamsMeetingLink, join_url_of
 from airflow_provider_meetings.operators.online_meetings import (
+    BulkCreateOrGetOnlineMeetingsOperator,
     CreateOrGetOnlineMeetingOperator,
     describe_result,
     fail_permanent_errors,
 )
 
-TEMPLATED = ("external_id", "user_id", "subject", "start_date_time", "end_date_time", "participants", "chat_info")
+TEMPLATED = (
+    "conn_id",
+    "external_id",
+    "user_id",
+    "subject",
+    "start_date_time",
+    "end_date_time",
+    "participants",
+    "chat_info",
+)
 
 
 def make_operator(**kwargs):
@@ -39,7 +49,7 @@ def make_operator(**kwargs):
     return CreateOrGetOnlineMeetingOperator(**kwargs)
 
 
-def test_template_fields_are_every_argument_but_conn_id():
+def test_template_fields_are_every_argument():
     assert tuple(CreateOrGetOnlineMeetingOperator.template_fields) == TEMPLATED
     assert tuple(CreateOrGetOnlineMeetingOperator.template_ext) == ()
     assert set(CreateOrGetOnlineMeetingOperator.template_fields_renderers) == {"participants", "chat_info"}
@@ -70,7 +80,7 @@ def test_arguments_are_keyword_only_and_kept_verbatim():
 def test_defaults():
     op = make_operator()
     assert op.conn_id == "msgraph_meetings_default"
-    assert [getattr(op, name) for name in TEMPLATED[1:]] == [None] * 6
+    assert [getattr(op, name) for name in TEMPLATED[2:]] == [None] * 6  # all but conn_id and external_id
     assert [link.name for link in op.operator_extra_links] == ["Join Teams meeting"]
 
 
@@ -96,6 +106,20 @@ def test_nested_templates_render_recursively():
         "attendees": [{"upn": "alexw@contoso.example"}],
         "organizer": {"upn": "adelev@contoso.example"},
     }
+
+
+@pytest.mark.parametrize("operator_class", [CreateOrGetOnlineMeetingOperator, BulkCreateOrGetOnlineMeetingsOperator])
+def test_conn_id_renders_and_the_hook_uses_the_rendered_id(operator_class):
+    from airflow.sdk import DAG
+
+    required = {"external_id": "k"} if operator_class is CreateOrGetOnlineMeetingOperator else {"meetings": []}
+    with DAG(dag_id="render_conn_id", schedule=None):
+        op = operator_class(task_id="meeting", conn_id="meetings_{{ params.env }}", params={"env": "prod"}, **required)
+    assert "conn_id" in operator_class.template_fields
+    op.render_template_fields({"params": op.params})
+
+    assert op.conn_id == "meetings_prod"
+    assert op.hook.conn_id == "meetings_prod"
 
 
 # -- errors: which ones burn task retries --------------------------------------------------------

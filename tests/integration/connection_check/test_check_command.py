@@ -1,0 +1,92 @@
+"""``airflow-provider-meetings check`` as users run it: an installed console script, in its own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_meetings.emulator.config import NOPOLICY_ID
+
+pytestmark = pytest.mark.integration
+
+BIN = Path(sys.executable).parent
+
+
+def command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    script = BIN / "airflow-provider-meetings"
+    argv = [str(script)] if script.exists() else [sys.executable, "-m", "airflow_provider_meetings.cli"]
+    return subprocess.run([*argv, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_json_from_a_connection_in_the_metadata_database_with_test_connection_disabled(
+    graph_emulator: Any, airflow_db: None
+) -> None:
+    from cryptography.fernet import Fernet
+
+    graph_emulator.reset()
+    # Both processes must share a Fernet key (in unit-test mode Airflow makes one per process).
+    env = {
+        **os.environ,
+        "AIRFLOW__CORE__TEST_CONNECTION": "Disabled",
+        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+    }
+    conn = graph_emulator.connection_dict(default_user_id=NOPOLICY_ID)
+    added = subprocess.run(
+        [str(BIN / "airflow"), "connections", "add", "meetings_check_db", "--conn-json", json.dumps(conn)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
+
+    done = command("check", "--conn-id", "meetings_check_db", "--json", env=env)
+
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)  # stdout is the report alone; logs went to stderr
+    assert (report["conn_id"], report["ok"], report["failed_step"], report["problem"]) == (
+        "meetings_check_db",
+        False,
+        "organizer",
+        "no_access_policy",
+    )
+    assert [s["status"] for s in report["steps"]] == ["passed", "passed", "passed", "passed", "failed"]
+    assert report["steps"][4]["message"] == (
+        f"Graph answered 403 Forbidden (No Application Access Policy found for this app) for organizer "
+        f"{NOPOLICY_ID}: no application access policy lets app {graph_emulator.client_id} act for them."
+    )
+    for secret in (graph_emulator.client_secret, *graph_emulator.issued_tokens()):
+        assert secret not in done.stdout + done.stderr
+
+
+def test_text_report_and_exit_status_zero(graph_emulator: Any) -> None:
+    graph_emulator.reset()
+    env = {**os.environ, "AIRFLOW_CONN_MEETINGS_CHECK_ENV": graph_emulator.connection_json()}
+
+    done = command("check", "--conn-id", "meetings_check_env", env=env)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Checking connection 'meetings_check_env' (airflow-provider-meetings ")
+    assert [line for line in lines if line[:2] in {f"{n}." for n in range(1, 6)}] == [
+        "1. Connection fields: ok",
+        "2. Access token from Entra ID: ok",
+        "3. Permission in the token: ok",
+        "4. Graph host and token audience: ok",
+        "5. Organizer and application access policy: ok",
+    ]
+    assert lines[-1] == "OK: the connection 'meetings_check_env' passed every check."
+    assert graph_emulator.client_secret not in done.stdout + done.stderr
+
+
+def test_help_lists_the_check_command() -> None:
+    done = command("--help", env=dict(os.environ))
+
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    assert "check Check a msgraph_meetings connection step by step and name the first misconfiguration" in text
