@@ -118,7 +118,9 @@ class OnlineMeetingsHook(BaseHook):
             if self._client is None:
                 from airflow_provider_meetings.graph_client import GraphClient
 
-                self._client = GraphClient(settings, mask=_mask_secret, log=self.log, sleep=self._sleep)
+                self._client = GraphClient(
+                    settings, mask=_mask_secret, log=self.log, sleep=self._sleep, conn_id=self.conn_id
+                )
             return self._client
 
     def _sleep(self, seconds: float) -> None:
@@ -266,7 +268,11 @@ class OnlineMeetingsHook(BaseHook):
             self.get_access_token(policy=RetryPolicy(max_retries=0, max_total_wait=0))
         except Exception as err:  # the UI shows the text; every error of ours is secret-free
             return False, str(err)
-        mode = "delegated (refresh token)" if settings.delegated else f"app-only ({settings.credential_kind})"
+        if settings.delegated:
+            client = "public client" if settings.public_client else f"confidential client, {settings.credential_kind}"
+            mode = f"delegated (refresh token, {client})"
+        else:
+            mode = f"app-only ({settings.credential_kind})"
         return True, (
             f"Got an {mode} access token for client id {settings.client_id} in tenant "
             f"{settings.tenant_id} ({settings.cloud} cloud); Graph URL {settings.graph_base}"
