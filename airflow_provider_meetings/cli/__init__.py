@@ -13,7 +13,9 @@ import sys
 from collections.abc import Sequence
 
 #: subcommand -> module below ``airflow_provider_meetings.cli``
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "login": "login",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
