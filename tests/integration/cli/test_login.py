@@ -57,12 +57,12 @@ class Login:
         return self.process.returncode, out, "".join(self.stderr)
 
 
-def start_login(emu: Any, *args: str, env: dict[str, str] | None = None, **conn: Any) -> Login:
+def start_login(emu: Any, *args: str, conn_id: str = CONN_ID, **conn: Any) -> Login:
     """Start the console script and wait until it prints the code to enter."""
     assert SCRIPT.exists(), f"the console script is not installed next to {sys.executable}"
-    environment = {**os.environ, **(env or emu.environment(CONN_ID, **conn))}
+    environment = {**os.environ, **emu.environment(conn_id, **conn)}
     process = subprocess.Popen(
-        [str(SCRIPT), "login", "--conn-id", CONN_ID, *args],
+        [str(SCRIPT), "login", "--conn-id", conn_id, *args],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -108,6 +108,37 @@ def test_login_prints_a_public_refresh_token_that_the_hook_redeems(emu, make_hoo
     hook = make_hook(emu, password=None, refresh_token=token, default_user_id=None)
     assert hook.create_or_get_meeting("after-login").created
     assert emu.meetings()[0]["user_id"] == emu.user("adelev")["id"]
+
+
+@pytest.mark.usefixtures("airflow_db")
+def test_walkthrough_of_the_docs_from_login_to_the_first_meeting(emu, dags_folder, monkeypatch, tmp_path):
+    """docs/connection.md, delegated mode: a connection without secret, login, the extra, the DAG."""
+    import importlib.util
+    import shutil
+    from datetime import datetime, timezone
+
+    conn_id = "msgraph_meetings_delegated"
+    conn = {"password": None, "default_user_id": None, "token_cache_path": str(tmp_path / "cache.json")}
+    login = start_login(emu, conn_id=conn_id, **conn)
+    emu.approve_device_code("adelev@contoso.example", user_code=login.code)
+    status, out, err = login.finish()
+    assert status == 0, err
+    [token] = [line for line in out.splitlines() if line.strip()]
+
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", emu.connection_json(refresh_token=token, **conn))
+    path = dags_folder / "my_first_delegated_meeting.py"
+    shutil.copy(Path(__file__).with_name("delegated_first_meeting.py"), path)
+    spec = importlib.util.spec_from_file_location("meetings_docs_delegated_first_meeting", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    run = module.dag.test(logical_date=datetime(2026, 11, 28, tzinfo=timezone.utc))
+
+    assert [ti.state for ti in run.get_task_instances()] == ["success"]
+    [meeting] = emu.meetings()
+    assert meeting["external_id"] == "my_first_delegated_meeting-2026-11-28"
+    assert meeting["user_id"] == emu.user("adelev")["id"]  # /me: the user who signed in
+    assert meeting["meeting"]["subject"] == "Planning 2026-11-28"
 
 
 def test_login_without_json_prints_the_token_and_what_to_do_with_it(emu):
