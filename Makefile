@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit lint format bench clean
+.PHONY: install demo test test-unit lint format bench bench-token-cache clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+bench-token-cache: $(STAMP)
+	$(BIN)/python bench/run.py --token-cache
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache
