@@ -83,7 +83,7 @@ def given(spec: Any, name: str) -> str | None:
     """A spec's ``external_id`` or ``user_id`` as given, if it is a string (for error results)."""
     value = (
         getattr(spec, name, None)
-        if isinstance(spec, MeetingSpec)
+        if isinstance(spec, (MeetingSpec, PreparedRequest))
         else (spec.get(name) if isinstance(spec, Mapping) else None)
     )
     return value if isinstance(value, str) else None
@@ -95,8 +95,13 @@ Preparer = Callable[[MeetingSpec], PreparedRequest]
 def prepare_item(spec: Any, index: int, prepare: Preparer) -> PreparedRequest:
     """Validate one bulk item (a mapping or :class:`MeetingSpec`) and prepare its request.
 
+    An item that is a :class:`PreparedRequest` already (a later phase of a bulk call, such
+    as the PATCH of a meeting that moved) is sent as it is.
+
     :raises InvalidMeetingRequestError: with the field named ``meetings[<index>].<field>``
     """
+    if isinstance(spec, PreparedRequest):
+        return spec
     try:
         return prepare(MeetingSpec.from_mapping(spec, where=f"meetings[{index}]"))
     except InvalidMeetingRequestError as err:
@@ -113,8 +118,12 @@ def identity_key(prepared: PreparedRequest) -> tuple[str | None, str]:
     return user, prepared.external_id
 
 
-def validate_all(specs: Sequence[Any], prepare: Preparer) -> tuple[list[BulkItemResult | None], int]:
+def validate_all(
+    specs: Sequence[Any], prepare: Preparer, *, dedupe: bool = True
+) -> tuple[list[BulkItemResult | None], int]:
     """Validate every item before anything is sent.
+
+    :param dedupe: refuse a repeated ``(user, external_id)`` (createOrGet: one meeting)
 
     :return: a list with an error result for each refused item (invalid, or a repeat of an
         earlier ``(user, external_id)``) and ``None`` for each item to send, and the number
@@ -128,6 +137,9 @@ def validate_all(specs: Sequence[Any], prepare: Preparer) -> tuple[list[BulkItem
             prepared = prepare_item(spec, index, prepare)
         except InvalidMeetingRequestError as err:
             results[index] = BulkItemResult(index, given(spec, "external_id"), given(spec, "user_id"), error=err)
+            continue
+        if not dedupe or prepared.external_id is None:
+            to_send += 1
             continue
         key = identity_key(prepared)
         first = first_seen.setdefault(key, index)
@@ -161,28 +173,31 @@ def batch_item_id(index: int) -> str:
     return str(index)
 
 
+def batch_request(index: int, prepared: PreparedRequest) -> dict[str, Any]:
+    """One request of a ``$batch``: its URL relative to the version root; ``Content-Type``
+    with every body, as the json-batching page requires."""
+    request: dict[str, Any] = {
+        "id": batch_item_id(index),
+        "method": prepared.method,
+        "url": "/" + prepared.path.lstrip("/"),
+    }
+    if prepared.body is not None:
+        request["headers"] = {"Content-Type": "application/json"}
+        request["body"] = prepared.body
+    return request
+
+
 def build_batch_payload(items: Sequence[tuple[int, PreparedRequest]]) -> dict[str, Any]:
-    """The ``$batch`` body for createOrGet requests; item URLs are relative to the version root."""
+    """The ``$batch`` body for up to 20 prepared requests."""
     if not 1 <= len(items) <= MAX_BATCH_ITEMS:
         raise ValueError(f"a batch holds 1 to {MAX_BATCH_ITEMS} requests, not {len(items)}")
-    return {
-        "requests": [
-            {
-                "id": batch_item_id(index),
-                "method": "POST",
-                "url": "/" + prepared.path.lstrip("/"),
-                "headers": {"Content-Type": "application/json"},
-                "body": prepared.body,
-            }
-            for index, prepared in items
-        ]
-    }
+    return {"requests": [batch_request(index, prepared) for index, prepared in items]}
 
 
 class ItemKind(enum.Enum):
     """What one item's answer inside a ``$batch`` response means for it."""
 
-    #: 200/201 with the meeting.
+    #: 2xx: 200/201 with the resource, 204 without a body.
     OK = "ok"
     #: transient (408, 424, 429, 5xx, or no entry for the item): send it again.
     RETRY = "retry"
@@ -261,16 +276,13 @@ def classify_batch_response(
             status = 0
         headers = entry.get("headers") if isinstance(entry.get("headers"), Mapping) else {}
         body = entry.get("body")
-        if status in (200, 201) and isinstance(body, Mapping):
-            outcomes.append(
-                ItemOutcome(
-                    index, ItemKind.OK, status, meeting=trim_meeting(body, meeting_fields), created=status == 201
-                )
-            )
+        if (status in (200, 201) and isinstance(body, Mapping)) or status == 204:
+            meeting = trim_meeting(body, meeting_fields) if isinstance(body, Mapping) else None
+            outcomes.append(ItemOutcome(index, ItemKind.OK, status, meeting=meeting, created=status == 201))
             continue
         retry_after = parse_retry_after(header(headers, "Retry-After"))
         if status in (200, 201):
-            error = GraphAPIError(status, "InvalidResponse", "the answer was not a JSON onlineMeeting")
+            error = GraphAPIError(status, "InvalidResponse", "the answer had no JSON body")
             kind = ItemKind.FAILED
         else:
             error = graph_error_from_response(status, headers, body, user_id=user_id, retry_after=retry_after)

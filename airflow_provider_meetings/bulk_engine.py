@@ -123,6 +123,8 @@ class BulkEngine:
     :param sleep: how to wait when nothing is in flight
     :param controller: flow control factory (default: :class:`FlowController`)
     :param log: where each retried item gets its INFO line (the hook passes its own logger)
+    :param operation: what the items are, in log lines (``createOrGet``, ``PATCH``...)
+    :param dedupe: refuse repeated ``(organizer, external_id)`` pairs (one meeting each)
     """
 
     def __init__(
@@ -139,6 +141,8 @@ class BulkEngine:
         sleep: Callable[[float], None] = time.sleep,
         controller: Callable[[int], FlowController] = FlowController,
         log: logging.Logger | Any | None = None,
+        operation: str = "createOrGet",
+        dedupe: bool = True,
     ) -> None:
         self.transport = transport
         self.log = log or logging.getLogger(__name__)
@@ -151,6 +155,8 @@ class BulkEngine:
         self.clock = clock
         self.sleep = sleep
         self.controller = controller
+        self.operation = operation
+        self.dedupe = dedupe
         #: the counters of the last run
         self.stats = BulkStats()
 
@@ -183,7 +189,7 @@ class _BulkRun:
         self.clock = engine.clock
         self.specs = specs
         self.controller = engine.controller(engine.max_concurrency)
-        self.results, to_send = validate_all(specs, engine.prepare)
+        self.results, to_send = validate_all(specs, engine.prepare, dedupe=engine.dedupe)
         self.stats = BulkStats(total=len(specs), started=self.clock())
         self.stats.done = self.stats.failed = len(specs) - to_send
         self.fresh_left = to_send
@@ -361,6 +367,7 @@ class _BulkRun:
                         meeting=outcome.meeting,
                         created=outcome.created,
                         attempts=self._attempts(index),
+                        status=outcome.status,
                     )
                 )
             elif outcome.kind is ItemKind.UNAUTHORIZED:
@@ -481,7 +488,7 @@ class _BulkRun:
         return given(self.specs[index], "external_id")
 
     def _what(self, index: int) -> str:
-        return f"createOrGet meetings[{index}] external_id={self._external_id(index)}"
+        return f"{self.engine.operation} meetings[{index}] external_id={self._external_id(index)}"
 
     def snapshot(self) -> BulkProgress:
         """Progress so far."""

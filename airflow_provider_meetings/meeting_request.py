@@ -12,13 +12,19 @@ Rules that a caller meets here (and that the docs repeat):
   because guessing a timezone for a meeting silently moves it by hours.
 * ``end_date_time`` needs ``start_date_time`` and must be after it. With neither, Graph
   makes the meeting start now and last one hour; with only a start, it lasts one hour.
+* API version: Graph answers 400 for a property its version does not define. v1.0's
+  ``meetingParticipants`` has only ``organizer`` and ``attendees`` (beta adds ``producers``
+  and ``contributors``), and v1.0's createOrGet page lists no ``chatInfo`` (it is supported
+  only in beta). Those are refused on v1.0 before any request. The tables below follow the
+  official SDK models (``msgraph-sdk`` for v1.0, ``msgraph-beta-sdk`` for beta); the
+  contract tests in ``tests/contract`` keep them equal.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +37,18 @@ UPN_RE = re.compile(r"^[A-Za-z0-9!'^~_+-]+(\.[A-Za-z0-9!'^~_+-]+)*@[A-Za-z0-9-]+
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _FRACTION_RE = re.compile(r"(\.\d{6})\d+")
 
-PARTICIPANT_ROLES = ("organizer", "attendees", "producers", "contributors")
+API_VERSIONS = ("v1.0", "beta")
+#: Properties of ``meetingParticipants`` per Graph API version (official SDK models).
+PARTICIPANT_ROLES_BY_VERSION: dict[str, tuple[str, ...]] = {
+    "v1.0": ("organizer", "attendees"),
+    "beta": ("organizer", "attendees", "producers", "contributors"),
+}
+#: Every role any version knows (the order bodies are built in).
+PARTICIPANT_ROLES = PARTICIPANT_ROLES_BY_VERSION["beta"]
+#: createOrGet arguments that only some versions accept: argument -> versions.
+#: "chatInfo" is documented for createOrGet in beta only.
+VERSIONED_ARGUMENTS: dict[str, tuple[str, ...]] = {"chat_info": ("beta",)}
+_USE_BETA = "set the connection extra api_version to 'beta' (global cloud only)"
 
 
 def is_guid(value: str) -> bool:
@@ -147,8 +164,16 @@ def _attendee(item: Any, where: str) -> dict[str, Any]:
     return dict(item)
 
 
-def normalize_participants(value: Any) -> dict[str, Any] | None:
-    """Check Graph's ``meetingParticipants`` shape; attendees may also be UPN/GUID strings."""
+def validate_api_version(api_version: Any) -> str:
+    """Return ``api_version`` if it is a Graph API version the provider knows."""
+    if api_version not in API_VERSIONS:
+        raise InvalidMeetingRequestError("api_version", f"{api_version!r} is not one of {list(API_VERSIONS)}")
+    return api_version
+
+
+def normalize_participants(value: Any, *, api_version: str = "v1.0") -> dict[str, Any] | None:
+    """Check Graph's ``meetingParticipants`` shape for ``api_version``; attendees may be UPN/GUID strings."""
+    validate_api_version(api_version)
     if value is None:
         return None
     if not isinstance(value, Mapping):
@@ -161,6 +186,15 @@ def normalize_participants(value: Any) -> dict[str, Any] | None:
         raise InvalidMeetingRequestError(
             "participants", f"unknown key(s) {unknown}; allowed: {list(PARTICIPANT_ROLES)}"
         )
+    accepted = PARTICIPANT_ROLES_BY_VERSION[api_version]
+    for role in PARTICIPANT_ROLES:
+        if role in value and role not in accepted:
+            raise InvalidMeetingRequestError(
+                f"participants.{role}",
+                f"is not a property of meetingParticipants in Graph {api_version} (api_version={api_version!r}, "
+                f"which accepts only {sorted(accepted)}) and Graph would answer 400; {_USE_BETA}, "
+                f"or drop '{role}' (list these people as attendees)",
+            )
     result: dict[str, Any] = {}
     for role in PARTICIPANT_ROLES:
         if role not in value:
@@ -214,15 +248,33 @@ class MeetingSpec:
 
 @dataclass(frozen=True)
 class PreparedRequest:
-    """A validated createOrGet call: where to send it and what to send."""
+    """A validated Graph call: what to send where, and for which meeting.
+
+    :param path: below the versioned Graph root, e.g. ``users/<id>/onlineMeetings/createOrGet``
+    :param body: the JSON body (``None`` for GET and DELETE)
+    :param user_id: the organizer (``None`` for ``/me``), named in errors
+    :param method: HTTP method
+    :param external_id: the meeting's external id (default: the body's ``externalId``)
+    """
 
     path: str
-    body: dict[str, Any]
+    body: dict[str, Any] | None
     user_id: str | None
-    external_id: str = field(init=False)
+    method: str = "POST"
+    external_id: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "external_id", self.body["externalId"])
+        if self.external_id is None and self.body is not None and "externalId" in self.body:
+            object.__setattr__(self, "external_id", self.body["externalId"])
+
+    @property
+    def operation(self) -> str:
+        """A short name for logs: ``createOrGet``, ``PATCH onlineMeetings``, ``GET users``..."""
+        last = self.path.rstrip("/").rsplit("/", 1)[-1]
+        if self.method == "POST" and last == "createOrGet":
+            return "createOrGet"
+        resource = "onlineMeetings" if "/onlineMeetings" in self.path else self.path.split("/", 1)[0]
+        return f"{self.method} {resource}"
 
 
 def build_create_or_get_body(
@@ -233,8 +285,14 @@ def build_create_or_get_body(
     end_date_time: Any = None,
     participants: Any = None,
     chat_info: Any = None,
+    api_version: str = "v1.0",
 ) -> dict[str, Any]:
-    """Validate the arguments and return the JSON body for createOrGet."""
+    """Validate the arguments and return the JSON body for createOrGet.
+
+    :param api_version: the Graph API version the body is for (``v1.0`` or ``beta``);
+        properties that version does not define are refused.
+    """
+    validate_api_version(api_version)
     body: dict[str, Any] = {"externalId": validate_external_id(external_id)}
     if subject is not None:
         if not isinstance(subject, str):
@@ -258,10 +316,16 @@ def build_create_or_get_body(
         body["startDateTime"] = format_graph_datetime(start)
     if end is not None:
         body["endDateTime"] = format_graph_datetime(end)
-    normalized = normalize_participants(participants)
+    normalized = normalize_participants(participants, api_version=api_version)
     if normalized is not None:
         body["participants"] = normalized
     if chat_info is not None:
+        if api_version not in VERSIONED_ARGUMENTS["chat_info"]:
+            raise InvalidMeetingRequestError(
+                "chat_info",
+                f"is supported only in Graph beta (Microsoft's createOrGet documents chatInfo for beta "
+                f"only), not with api_version={api_version!r}; {_USE_BETA}, or drop chat_info",
+            )
         if not isinstance(chat_info, Mapping):
             raise InvalidMeetingRequestError(
                 "chat_info",
@@ -271,8 +335,15 @@ def build_create_or_get_body(
     return body
 
 
-def prepare_request(spec: MeetingSpec, *, default_user_id: str | None = None) -> PreparedRequest:
-    """Validate ``spec`` and say where and what to send; ``None`` user means ``/me``."""
+def prepare_request(
+    spec: MeetingSpec, *, default_user_id: str | None = None, api_version: str = "v1.0"
+) -> PreparedRequest:
+    """Validate ``spec`` and say where and what to send; ``None`` user means ``/me``.
+
+    :param spec: the meeting as the caller gave it.
+    :param default_user_id: organizer when ``spec.user_id`` is empty (``None``: ``/me``).
+    :param api_version: the connection's Graph API version; what it does not define is refused.
+    """
     user_id = spec.user_id if spec.user_id not in (None, "") else default_user_id
     path = f"{user_path(user_id)}/onlineMeetings/createOrGet"
     body = build_create_or_get_body(
@@ -282,5 +353,6 @@ def prepare_request(spec: MeetingSpec, *, default_user_id: str | None = None) ->
         end_date_time=spec.end_date_time,
         participants=spec.participants,
         chat_info=spec.chat_info,
+        api_version=api_version,
     )
     return PreparedRequest(path=path, body=body, user_id=user_id)

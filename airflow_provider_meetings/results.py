@@ -46,6 +46,7 @@ class BulkItemResult:
     :param created: ``True`` for 201 (created), ``False`` for 200 (existing), ``None`` on error
     :param error: why the item failed, or ``None``
     :param attempts: requests sent for this item (0 if it was refused before sending)
+    :param status: the HTTP status of the item's successful answer (``None`` on error)
     """
 
     index: int
@@ -55,6 +56,7 @@ class BulkItemResult:
     created: bool | None = None
     error: BaseException | None = None
     attempts: int = 0
+    status: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -31,7 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="Graph requests per second before 429 TooManyRequests (default: unlimited)",
     )
     parser.add_argument(
-        "--retry-after", type=int, default=1, help="Retry-After seconds on a rate-limit 429 (default 1)"
+        "--rate-limit-retry-after",
+        "--retry-after",
+        dest="retry_after",
+        metavar="SECONDS",
+        type=_seconds,
+        default=1.0,
+        help="Retry-After seconds on a rate-limit 429, decimals allowed, e.g. 2.128 (default 1)",
     )
     parser.add_argument("--no-retry-after", action="store_true", help="send rate-limit 429s without Retry-After")
     parser.add_argument("--token-lifetime", type=int, default=3600, help="access token lifetime in seconds")
@@ -96,6 +102,15 @@ def _user_spec(value: str) -> object:
 
     try:
         return SeedUser.parse(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _seconds(text: str) -> float:
+    from airflow_provider_meetings.emulator.faults import parse_retry_after_seconds
+
+    try:
+        return parse_retry_after_seconds(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 

@@ -82,7 +82,7 @@ class EmulatorClient(EmulatorHandle):
     def set_latency(self, ms: float) -> None:
         self._call("POST", "/latency", {"ms": ms})
 
-    def set_rate_limit(self, per_second: float | None, retry_after: int | None | str = "keep") -> None:
+    def set_rate_limit(self, per_second: float | None, retry_after: float | None | str = "keep") -> None:
         body: dict[str, Any] = {"per_second": per_second}
         if retry_after != "keep":
             body["retry_after"] = retry_after

@@ -188,10 +188,11 @@ class EmulatorConfig:
     :param device_code_lifetime: seconds a device code stays valid (``expires_in``).
     :param device_code_interval: seconds between polls the device code response asks for.
     :param latency_ms: latency added to every Graph HTTP request.
-    :param rate_limit: Graph requests per second (createOrGet and GETs, batch items
-        counted one by one); ``None`` means unlimited.
-    :param rate_limit_retry_after: ``Retry-After`` seconds on a rate-limit 429;
-        ``None`` omits the header.
+    :param rate_limit: Graph requests per sliding second (batch items counted one by one,
+        throttled requests included, as Graph keeps counting usage while it throttles);
+        ``None`` means unlimited.
+    :param rate_limit_retry_after: ``Retry-After`` seconds on a rate-limit 429, decimals
+        allowed (Graph's own sample sends ``2.128``); ``None`` omits the header.
     :param state_file: JSON file persisting meetings and policy changes across restarts.
     :param ca_file: where to write the throwaway CA certificate (PEM); a temp file if unset.
     :param log_requests: log one line per request to stderr.
@@ -218,7 +219,7 @@ class EmulatorConfig:
     device_code_interval: int = DEFAULT_DEVICE_CODE_INTERVAL
     latency_ms: float = 0.0
     rate_limit: float | None = None
-    rate_limit_retry_after: int | None = 1
+    rate_limit_retry_after: float | None = 1
     state_file: str | None = None
     ca_file: str | None = None
     log_requests: bool = False

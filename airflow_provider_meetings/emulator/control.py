@@ -64,7 +64,7 @@ def _dispatch(service: EmulatorService, method: str, path: str, body: dict[str, 
             per_second = body.get("per_second")
             retry_after = body["retry_after"] if "retry_after" in body else "keep"
             service.set_rate_limit(None if per_second is None else float(per_second), retry_after)
-            return Reply(200, {"rate_limit": per_second})
+            return Reply(200, {"rate_limit": per_second, "retry_after": service.rate_limit_retry_after})
         if path == "/faults":
             if "fault" not in body:
                 raise ValueError("expected {'fault': ..., 'times'?, 'when'?, 'target'?, 'match'?}")

@@ -86,3 +86,78 @@ def graph_error_body(code: str, message: str, request_id: str, client_request_id
 def bad_request(message: str) -> GraphError:
     """A 400 ``BadRequest``."""
     return GraphError(400, "BadRequest", message)
+
+
+# Named Graph errors (one class per answer, as moto names its services' errors). Where the
+# wording comes from and what is assumed is listed in docs/emulator.md ("Graph messages").
+
+#: OData's rule for an object property its type does not define (Graph's answer as users
+#: report it, e.g. microsoftgraph/msgraph-sdk-python#440).
+PROPERTY_NOT_DEFINED = (
+    "The property '{name}' does not exist on type 'microsoft.graph.{type}'. Make sure to only use "
+    "property names that are defined by the type or mark the type as open type."
+)
+#: ODataLib's rule for an unknown parameter of an action such as createOrGet.
+PARAMETER_NOT_DEFINED = (
+    "The parameter '{name}' in the request payload is not a valid parameter for the operation '{operation}'."
+)
+
+
+class PropertyNotDefined(GraphError):
+    """400: a body property that the type (in this API version) does not define.
+
+    :param name: the property.
+    :param type_name: the Graph type, e.g. ``meetingParticipants``.
+    """
+
+    def __init__(self, name: str, type_name: str) -> None:
+        super().__init__(400, "BadRequest", PROPERTY_NOT_DEFINED.format(name=name, type=type_name))
+
+
+class ParameterNotDefined(GraphError):
+    """400: a top-level property of an action body (``createOrGet``) that the action does not take.
+
+    :param name: the parameter.
+    :param operation: the action, e.g. ``createOrGet``.
+    """
+
+    def __init__(self, name: str, operation: str) -> None:
+        super().__init__(400, "BadRequest", PARAMETER_NOT_DEFINED.format(name=name, operation=operation))
+
+
+class InsufficientPrivileges(GraphError):
+    """403 of directory reads (``GET /users/...``) without the permission, e.g. ``User.Read.All``."""
+
+    def __init__(self) -> None:
+        super().__init__(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+
+
+class DirectoryObjectNotFound(GraphError):
+    """404 of directory reads for an unknown user (id or UPN).
+
+    :param key: the id or UPN from the URL.
+    """
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
+        )
+
+
+class MeetingNotFound(GraphError):
+    """404 for an onlineMeeting id the organizer does not have."""
+
+    def __init__(self) -> None:
+        super().__init__(404, "NotFound", "The requested resource does not exist.")
+
+
+class MethodNotAllowed(GraphError):
+    """405 for a known path with a method it does not serve.
+
+    :param method: the HTTP method.
+    """
+
+    def __init__(self, method: str) -> None:
+        super().__init__(405, "BadRequest", f"The HTTP method '{method}' is not supported.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -12,6 +13,35 @@ from typing import Any
 FAULT_KINDS = ("status", "drop", "slow", "non_json")
 TARGETS = ("graph", "token")
 WHEN = ("before", "after")
+#: Status of a ``non_json`` fault when none is given: a proxy's 502 Bad Gateway page.
+NON_JSON_DEFAULT_STATUS = 502
+
+
+def format_retry_after(seconds: float | int | str) -> str:
+    """A ``Retry-After`` value in seconds as Graph writes it: ``2``, or a decimal like ``2.128``.
+
+    Graph's own throttling sample answers ``Retry-After: 2.128``
+    (https://learn.microsoft.com/graph/throttling, "Sample response"), so decimals are
+    legal; whole numbers are written without a trailing ``.0``.
+
+    :param seconds: a non-negative, finite number of seconds (or its text).
+    """
+    value = parse_retry_after_seconds(seconds)
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def parse_retry_after_seconds(seconds: Any) -> float:
+    """Validate a ``Retry-After`` delay in seconds (int, float or numeric text); raises ``ValueError``."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, str)):
+        raise ValueError(f"retry_after must be a number of seconds, got {seconds!r}")
+    try:
+        value = float(seconds)
+    except ValueError:
+        raise ValueError(f"retry_after must be a number of seconds, got {seconds!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"retry_after must be a finite number of seconds >= 0, got {seconds!r}")
+    return value
 
 
 @dataclass
@@ -19,10 +49,13 @@ class ScriptedFault:
     """A response scripted for the next ``times`` matching requests.
 
     :param kind: ``status`` (an error status), ``drop`` (close the connection without an
-        answer), ``slow`` (sleep ``seconds`` before answering) or ``non_json`` (an HTML 502
-        as from a proxy).
-    :param status: HTTP status for ``kind="status"`` (e.g. 429, 500, 503, 504).
-    :param retry_after: ``Retry-After`` value (seconds or an HTTP-date); ``None`` omits it.
+        answer), ``slow`` (sleep ``seconds`` before answering) or ``non_json`` (an HTML page
+        as from a proxy or captive portal, with ``status``, default 502).
+    :param status: HTTP status for ``kind="status"`` (400-599, e.g. 429, 500, 503, 504) or
+        ``kind="non_json"`` (200-599; e.g. 200 or 407 for a captive portal or proxy whose
+        page MSAL cannot parse as JSON).
+    :param retry_after: ``Retry-After`` value (seconds, decimals allowed, or an HTTP-date);
+        ``None`` omits it.
     :param seconds: sleep time of ``slow``.
     :param when: ``before`` the request is processed (nothing happens) or ``after``
         (the meeting is created, then the client sees the fault).
@@ -47,12 +80,20 @@ class ScriptedFault:
             raise ValueError(f"'when' must be one of {WHEN}")
         if self.target not in TARGETS:
             raise ValueError(f"'target' must be one of {TARGETS}")
-        if self.kind == "status" and not (isinstance(self.status, int) and 400 <= self.status <= 599):
+        if self.kind == "status" and not (_is_int(self.status) and 400 <= self.status <= 599):
             raise ValueError("a status fault needs 'status' between 400 and 599")
+        if self.kind == "non_json":
+            if self.status is None:
+                self.status = NON_JSON_DEFAULT_STATUS
+            if not (_is_int(self.status) and 200 <= self.status <= 599):
+                raise ValueError("a non_json fault takes 'status' between 200 and 599 (default 502)")
         if self.times < 1:
             raise ValueError("'times' must be at least 1")
         if self.retry_after is not None:
-            self.retry_after = str(self.retry_after)
+            if isinstance(self.retry_after, (int, float)) and not isinstance(self.retry_after, bool):
+                self.retry_after = format_retry_after(self.retry_after)
+            else:
+                self.retry_after = str(self.retry_after)
         if self.match is not None:
             re.compile(self.match)
 
@@ -61,11 +102,15 @@ class ScriptedFault:
         return asdict(self)
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def parse_fault(spec: Any, **overrides: Any) -> ScriptedFault:
     """Build a :class:`ScriptedFault` from the short forms the API accepts.
 
     ``429`` or ``{"status": 429, "retry_after": "2"}``; ``"drop"``, ``"slow"``,
-    ``"non_json"``; or a dict with ``kind``. ``overrides`` (``times``, ``when``, ``target``,
+    ``"non_json"``; or a dict with ``kind`` (``{"kind": "non_json", "status": 200}``). ``overrides`` (``times``, ``when``, ``target``,
     ``match``, ``seconds``, ``retry_after``) win over the spec.
     """
     data: dict[str, Any]
@@ -131,31 +176,40 @@ class FaultPlan:
 
 
 class RateLimiter:
-    """A sliding one-second window; throttled requests do not count against it.
+    """At most ``per_second`` requests in any sliding one-second window, throttled ones included.
+
+    Graph "continues to log resource usage while a client is being throttled" and "all
+    requests accrue against your usage limits" (https://learn.microsoft.com/graph/throttling,
+    "Best practices to handle throttling"). So every request that reaches the limiter is
+    recorded, admitted or not: a request is admitted when fewer than ``per_second``
+    requests (of any outcome) arrived in the second before it. A client that keeps knocking
+    while throttled stays throttled; one that pauses for a full second gets through.
 
     :param per_second: allowed requests per second, ``None`` for unlimited.
     """
 
+    WINDOW_S = 1.0
+
     def __init__(self, per_second: float | None) -> None:
         self.per_second = per_second
-        self._admitted: collections.deque[float] = collections.deque()
+        self._seen: collections.deque[float] = collections.deque()
 
     def configure(self, per_second: float | None) -> None:
         """Change the limit and start a fresh window."""
         self.per_second = per_second
-        self._admitted.clear()
+        self._seen.clear()
 
     def admit(self, now: float | None = None) -> bool:
-        """Whether one more request fits in the window (and count it if so)."""
+        """Record one request and say whether it is within the limit."""
         if self.per_second is None:
             return True
         now = time.monotonic() if now is None else now
-        while self._admitted and self._admitted[0] <= now - 1.0:
-            self._admitted.popleft()
-        if len(self._admitted) >= self.per_second:
-            return False
-        self._admitted.append(now)
-        return True
+        # A request exactly one second old has left the window.
+        while self._seen and self._seen[0] <= now - self.WINDOW_S:
+            self._seen.popleft()
+        admitted = len(self._seen) < self.per_second
+        self._seen.append(now)
+        return admitted
 
 
 @dataclass
@@ -172,6 +226,7 @@ class Stats:
     batch_items: int = 0
     faults_applied: int = 0
     meetings_created: int = 0
+    meetings_deleted: int = 0
 
     def count_graph(self, route: str, status: int | str) -> None:
         """Count one Graph request (or batch item) with its outcome."""

@@ -122,15 +122,22 @@ class EmulatorHandle(ABC):
         """Latency added to each Graph HTTP request (a ``$batch`` counts once)."""
 
     @abstractmethod
-    def set_rate_limit(self, per_second: float | None, retry_after: int | None | str = "keep") -> None:
-        """Graph requests per second; ``retry_after=None`` omits ``Retry-After`` on 429."""
+    def set_rate_limit(self, per_second: float | None, retry_after: float | None | str = "keep") -> None:
+        """Graph requests per sliding second (throttled requests count too).
+
+        :param per_second: the limit; ``None`` for unlimited.
+        :param retry_after: ``Retry-After`` seconds on a rate-limit 429, decimals allowed
+            (``2.128``); ``None`` omits the header; ``"keep"`` leaves it unchanged.
+        """
 
     @abstractmethod
     def script(self, fault: Any, **options: Any) -> dict[str, Any]:
         """Queue a fault for the next matching requests.
 
         :param fault: ``429``/``503``/``504``, ``{"status": 429, "retry_after": "2"}``,
-            ``"drop"``, ``"slow"``, ``"non_json"``.
+            ``"drop"``, ``"slow"``, ``"non_json"`` (an HTML 502 page) or
+            ``{"kind": "non_json", "status": 200}`` (an HTML page with another status, as
+            from a captive portal or proxy).
         :param options: ``times``, ``when`` (``before``/``after``), ``target``
             (``graph``/``token``), ``match`` (regex on ``METHOD path``), ``seconds``,
             ``retry_after``.

@@ -18,8 +18,38 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_meetings.emulator.config import SeedUser
-from airflow_provider_meetings.emulator.errors import GraphError, bad_request
+from airflow_provider_meetings.emulator.errors import MeetingNotFound, bad_request
 
+#: What "Update onlineMeeting" lists as updatable
+#: (https://learn.microsoft.com/graph/api/onlinemeeting-update, "Request body"). Other
+#: properties of onlineMeeting (id, joinWebUrl, externalId, chatInfo, ...) are refused.
+UPDATABLE_PROPERTIES = frozenset(
+    {
+        "allowAttendeeToEnableCamera",
+        "allowAttendeeToEnableMic",
+        "allowBreakoutRooms",
+        "allowCopyingAndSharingMeetingContent",
+        "allowedLobbyAdmitters",
+        "allowedPresenters",
+        "allowLiveShare",
+        "allowMeetingChat",
+        "allowPowerPointSharing",
+        "allowRecording",
+        "allowTeamworkReactions",
+        "allowTranscription",
+        "allowWhiteboard",
+        "anonymizeIdentityForRoles",
+        "endDateTime",
+        "isEntryExitAnnounced",
+        "lobbyBypassSettings",
+        "participants",
+        "recordAutomatically",
+        "startDateTime",
+        "subject",
+        "watermarkProtection",
+        "broadcastSettings",
+    }
+)
 TICKS_PER_SECOND = 10_000_000
 HOUR_TICKS = 3600 * TICKS_PER_SECOND
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -161,10 +191,54 @@ class MeetingStore:
 
     def get(self, tenant_id: str, user_id: str, meeting_id: str) -> dict[str, Any]:
         """A meeting of that organizer by id; raises 404 :class:`GraphError`."""
+        return copy.deepcopy(self._owned(tenant_id, user_id, meeting_id).resource)
+
+    def update(self, tenant_id: str, user_id: str, meeting_id: str, body: Any) -> dict[str, Any]:
+        """Apply a PATCH with the rules of "Update onlineMeeting"; returns the updated resource.
+
+        Start and end only together; ``participants`` may carry only ``attendees``, which
+        replace the whole list; the organizer cannot change. Raises 404/400 :class:`GraphError`.
+        """
+        meeting = self._owned(tenant_id, user_id, meeting_id)
+        if not isinstance(body, dict):
+            raise bad_request("Empty Payload. JSON content expected.")
+        for name in body:
+            if name not in UPDATABLE_PROPERTIES:
+                raise bad_request(f"Invalid request: property '{name}' of an onlineMeeting cannot be updated.")
+        resource = copy.deepcopy(meeting.resource)
+        if ("startDateTime" in body) != ("endDateTime" in body):
+            # "Adjusting the start or end date/time of an online meeting always requires both
+            # startDateTime and endDateTime properties in the request body."
+            raise bad_request("Invalid request: startDateTime and endDateTime must be updated together.")
+        if "startDateTime" in body:
+            start = parse_datetime(body["startDateTime"], "startDateTime")
+            end = parse_datetime(body["endDateTime"], "endDateTime")
+            if end < start:
+                raise bad_request("Invalid request: endDateTime must be later than startDateTime.")
+            resource["startDateTime"], resource["endDateTime"] = format_ticks(start), format_ticks(end)
+        if "participants" in body:
+            resource["participants"]["attendees"] = _updated_attendees(body["participants"])
+        for name, value in body.items():
+            if name in ("startDateTime", "endDateTime", "participants"):
+                continue
+            if isinstance(value, dict) and isinstance(resource.get(name), dict):
+                resource[name] = {**resource[name], **value}
+            else:
+                resource[name] = copy.deepcopy(value)
+        meeting.resource = resource
+        return copy.deepcopy(resource)
+
+    def delete(self, tenant_id: str, user_id: str, meeting_id: str) -> None:
+        """Forget a meeting; a later createOrGet with its externalId makes a new one. Raises 404."""
+        meeting = self._owned(tenant_id, user_id, meeting_id)
+        del self._by_key[(meeting.tenant_id, meeting.user_id, meeting.external_id)]
+        del self._by_id[meeting.resource["id"]]
+
+    def _owned(self, tenant_id: str, user_id: str, meeting_id: str) -> StoredMeeting:
         meeting = self._by_id.get(meeting_id)
         if meeting is None or (meeting.tenant_id, meeting.user_id) != (tenant_id, user_id):
-            raise GraphError(404, "NotFound", "The requested resource does not exist.")
-        return copy.deepcopy(meeting.resource)
+            raise MeetingNotFound()
+        return meeting
 
     def find_by_join_web_url(self, tenant_id: str, user_id: str, url: str) -> list[dict[str, Any]]:
         """Meetings of that organizer with this ``joinWebUrl`` (zero or one)."""
@@ -173,6 +247,22 @@ class MeetingStore:
             for m in self._by_key.values()
             if (m.tenant_id, m.user_id) == (tenant_id, user_id) and m.resource["joinWebUrl"] == url
         ]
+
+
+def _updated_attendees(participants: Any) -> list[dict[str, Any]]:
+    """The new attendee list of a PATCH: only ``attendees`` can change, always as the full list."""
+    if not isinstance(participants, dict):
+        raise bad_request("Invalid value for 'participants'.")
+    if "organizer" in participants:
+        # "The organizer of the meeting can't be modified after the meeting is created."
+        raise bad_request("Invalid request: the organizer of an onlineMeeting cannot be updated.")
+    others = sorted(set(participants) - {"attendees", "@odata.type"})
+    if others:
+        raise bad_request(f"Invalid request: only attendees of participants can be updated, not {others}.")
+    attendees = participants.get("attendees")
+    if not isinstance(attendees, list) or not all(isinstance(a, dict) for a in attendees):
+        raise bad_request("Invalid value for 'participants.attendees': expected the full list of attendees.")
+    return [{**a, "role": a.get("role") or "attendee"} for a in attendees]
 
 
 def _digits(n: int) -> str:

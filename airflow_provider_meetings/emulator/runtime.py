@@ -85,7 +85,7 @@ class RunningEmulator(EmulatorHandle):
     def set_latency(self, ms: float) -> None:
         self.service.set_latency(ms)
 
-    def set_rate_limit(self, per_second: float | None, retry_after: int | None | str = "keep") -> None:
+    def set_rate_limit(self, per_second: float | None, retry_after: float | None | str = "keep") -> None:
         self.service.set_rate_limit(per_second, retry_after)
 
     def script(self, fault: Any, **options: Any) -> dict[str, Any]:

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import html
+import http
 import json
 import logging
 import random
@@ -18,21 +20,33 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from airflow_provider_meetings.emulator.config import EmulatorConfig, FederatedCredential
+from airflow_provider_meetings.emulator.config import EmulatorConfig, FederatedCredential, SeedUser
 from airflow_provider_meetings.emulator.directory import Directory
 from airflow_provider_meetings.emulator.entra import EntraEndpoints
-from airflow_provider_meetings.emulator.errors import EntraError, GraphError, bad_request
+from airflow_provider_meetings.emulator.errors import (
+    DirectoryObjectNotFound,
+    EntraError,
+    GraphError,
+    InsufficientPrivileges,
+    MethodNotAllowed,
+    ParameterNotDefined,
+    PropertyNotDefined,
+    bad_request,
+)
 from airflow_provider_meetings.emulator.faults import (
     FaultPlan,
     RateLimiter,
     ScriptedFault,
     Stats,
+    format_retry_after,
     parse_fault,
+    parse_retry_after_seconds,
 )
+from airflow_provider_meetings.emulator.graph_schema import undefined_property
 from airflow_provider_meetings.emulator.meetings import MeetingStore
 from airflow_provider_meetings.emulator.permissions import for_meeting_route, require
 from airflow_provider_meetings.emulator.persistence import load_state, save_state
-from airflow_provider_meetings.emulator.tokens import TokenService
+from airflow_provider_meetings.emulator.tokens import AccessToken, TokenService
 
 log = logging.getLogger("airflow_provider_meetings.emulator")
 
@@ -40,14 +54,37 @@ GRAPH_CONTENT_TYPE = (
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 )
 MAX_BATCH = 20
-PROXY_502_HTML = (
-    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    "<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
-)
+
+
+def proxy_html(status: int) -> str:
+    """The HTML page a proxy, gateway or captive portal answers with (nginx's layout)."""
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    title = html.escape(f"{status} {phrase}")
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
+    )
+
+
 _VERSION_RE = re.compile(r"^/(v1\.0|beta)(/.*)$")
-_MEETINGS_RE = re.compile(
-    r"^/(?:users/(?P<user>[^/]+)|(?P<me>me))/onlineMeetings(?:/(?P<rest>[^/]+))?/?$", re.IGNORECASE
+_ORGANIZER = r"^/(?:users/(?P<user>[^/]+)|(?P<me>me))/onlineMeetings"
+_USER_SELECT_DEFAULT = (
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
 )
+GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _FILTER_RE = re.compile(r"^\s*joinWebUrl\s+eq\s+'(?P<v>(?:[^']|'')*)'\s*$", re.IGNORECASE)
 
 
@@ -87,16 +124,51 @@ class GraphRequest:
     version: str = "v1.0"
 
 
-def _route_name(method: str, path: str) -> str:
-    match = _MEETINGS_RE.match(path)
-    if not match:
-        return "other"
-    rest = match["rest"]
-    if rest is None:
-        return "listMeetings"
-    if rest.lower() == "createorget":
-        return "createOrGet"
-    return "getMeeting"
+@dataclass(frozen=True)
+class Route:
+    """One Graph path pattern and the handler of each method it serves.
+
+    :param pattern: regular expression on the path after the version segment.
+    :param methods: HTTP method -> ``(route name for stats, EmulatorService method name)``.
+    """
+
+    pattern: re.Pattern[str]
+    methods: dict[str, tuple[str, str]]
+
+
+#: Every Graph route of the emulator, first match wins; a known path with another method is 405.
+GRAPH_ROUTES: tuple[Route, ...] = (
+    Route(
+        re.compile(_ORGANIZER + r"/createOrGet/?$", re.IGNORECASE),
+        {"POST": ("createOrGet", "_create_or_get")},
+    ),
+    Route(re.compile(_ORGANIZER + r"/?$", re.IGNORECASE), {"GET": ("listMeetings", "_list_meetings")}),
+    Route(
+        re.compile(_ORGANIZER + r"/(?P<meeting>[^/]+)/?$", re.IGNORECASE),
+        {
+            "GET": ("getMeeting", "_get_meeting"),
+            "PATCH": ("updateMeeting", "_update_meeting"),
+            "DELETE": ("deleteMeeting", "_delete_meeting"),
+        },
+    ),
+    Route(re.compile(r"^/users/(?P<user>[^/]+)/?$", re.IGNORECASE), {"GET": ("getUser", "_get_user")}),
+)
+
+
+def resolve_route(method: str, path: str) -> tuple[str, str | None, re.Match[str] | None]:
+    """``(route name, handler name, path match)``; the handler is ``None`` for a method the path lacks.
+
+    An unknown path is ``("other", None, None)``.
+    """
+    for route in GRAPH_ROUTES:
+        match = route.pattern.match(path)
+        if match is None:
+            continue
+        if method in route.methods:
+            name, handler = route.methods[method]
+            return name, handler, match
+        return next(iter(route.methods.values()))[0], None, match
+    return "other", None, None
 
 
 BATCH_ORDERS = ("inorder", "reverse", "shuffle")
@@ -119,7 +191,7 @@ class EmulatorService:
         self.meetings = MeetingStore()
         self.faults = FaultPlan()
         self.limiter = RateLimiter(config.rate_limit)
-        self.rate_limit_retry_after = config.rate_limit_retry_after
+        self.rate_limit_retry_after = _retry_after_setting(config.rate_limit_retry_after)
         self.latency_ms = float(config.latency_ms)
         #: Order of ``$batch`` answers: Graph promises none, so clients must not rely on it.
         self.batch_order = "inorder"
@@ -232,7 +304,10 @@ class EmulatorService:
         """One Graph request or batch item, with scripted faults and rate limiting."""
         request_id = str(uuid.uuid4())
         client_request_id = request.headers.get("client-request-id") or str(uuid.uuid4())
-        route = "$batch" if request.path.rstrip("/") == "/$batch" else _route_name(request.method, request.path)
+        if request.path.rstrip("/") == "/$batch":
+            route, handler, match = "$batch", None, None
+        else:
+            route, handler, match = resolve_route(request.method, request.path)
         if route == "$batch":
             # Unmatched faults are meant for the items; the envelope only takes faults whose
             # ``match`` names it explicitly.
@@ -253,7 +328,7 @@ class EmulatorService:
                 if route == "$batch":
                     reply = self._batch(request)
                 else:
-                    reply = self._graph_call(request, route)
+                    reply = self._graph_call(request, route, handler, match)
             except GraphError as error:
                 reply = Reply(error.status, error.body(request_id, client_request_id), error.headers)
             if fault is not None and fault.when == "after":
@@ -326,8 +401,8 @@ class EmulatorService:
             )
         return record
 
-    def _graph_call(self, request: GraphRequest, route: str) -> Reply:
-        match = _MEETINGS_RE.match(request.path)
+    def _graph_call(self, request: GraphRequest, route: str, handler: str | None, match: re.Match[str] | None) -> Reply:
+        """Route checks, authentication and the rate limit, then the route's handler."""
         if match is None:
             segment = request.path.strip("/").split("/")[0] or request.path
             raise bad_request(f"Resource not found for the segment '{segment}'.")
@@ -336,52 +411,97 @@ class EmulatorService:
             if not self.limiter.admit():
                 headers = {}
                 if self.rate_limit_retry_after is not None:
-                    headers["Retry-After"] = str(self.rate_limit_retry_after)
+                    headers["Retry-After"] = format_retry_after(self.rate_limit_retry_after)
                 raise GraphError(
                     429,
                     "TooManyRequests",
                     "Too many requests. The request has been throttled; retry later.",
                     headers,
                 )
-        require(token, for_meeting_route(route, request.method))
+        if handler is None:
+            raise MethodNotAllowed(request.method)
+        if route != "getUser":  # GET /users checks its own permission (user-get page)
+            require(token, for_meeting_route(route, request.method))
+        return getattr(self, handler)(request, match, token)
+
+    # -- onlineMeetings: thin handlers over MeetingStore ---------------------------------------
+
+    def _organizer(self, match: re.Match[str], token: AccessToken) -> SeedUser:
+        """The organizer a meeting route acts for, with the access rules of the onlineMeetings pages."""
         if match["me"]:
             if not token.is_delegated:
                 raise bad_request("/me request is only valid with delegated authentication flow.")
-            user = self.directory.require_user(token.user_id)
-        else:
-            user = self.directory.find_user(unquote(match["user"]))
-            if user is None:
-                raise GraphError(
-                    404,
-                    "NotFound",
-                    f"Resource '{unquote(match['user'])}' does not exist or one of its queried "
-                    "reference-property objects are not present.",
-                )
-            if token.is_delegated and user.id != token.user_id:
-                raise GraphError(403, "Forbidden", "Insufficient privileges to complete the operation.")
+            return self.directory.require_user(token.user_id)
+        key = unquote(match["user"])
+        # The pages say {userId} is the user's object id; callers who put a UPN there have
+        # reported 404s (an assumption, see docs/emulator.md), so only object ids resolve.
+        user = self.directory.find_user(key) if GUID_RE.match(key) else None
+        if user is None:
+            raise GraphError(
+                404,
+                "NotFound",
+                f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
+            )
+        if token.is_delegated and user.id != token.user_id:
+            raise GraphError(403, "Forbidden", "Insufficient privileges to complete the operation.")
         if not token.is_delegated:
+            # App tokens need an application access policy granted to the user
+            # (https://learn.microsoft.com/graph/cloud-communication-online-meeting-application-access-policy).
             with self.lock:
                 allowed = self.directory.has_policy(user)
             if not allowed:
                 raise GraphError(403, "Forbidden", "No Application Access Policy found for this app.")
-        tenant_id = self.directory.tenant_id
-        context = f"{self.base_url}/{request.version}/$metadata#users('{user.id}')/onlineMeetings"
-        if route == "createOrGet":
-            if request.method != "POST":
-                raise GraphError(405, "BadRequest", f"The HTTP method '{request.method}' is not supported.")
-            body = self._json_body(request)
-            with self.lock:
-                created, meeting = self.meetings.create_or_get(tenant_id, user, body)
-                if created:
-                    self.stats.meetings_created += 1
-                    self._persist()
-            return Reply(201 if created else 200, {"@odata.context": f"{context}/$entity", **meeting})
-        if request.method != "GET":
-            raise GraphError(405, "BadRequest", f"The HTTP method '{request.method}' is not supported.")
-        if route == "getMeeting":
-            with self.lock:
-                meeting = self.meetings.get(tenant_id, user.id, unquote(match["rest"]))
-            return Reply(200, {"@odata.context": f"{context}/$entity", **meeting})
+        return user
+
+    def _context(self, request: GraphRequest, user: SeedUser) -> str:
+        return f"{self.base_url}/{request.version}/$metadata#users('{user.id}')/onlineMeetings"
+
+    def _create_or_get(self, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
+        """``POST .../onlineMeetings/createOrGet`` (learn.microsoft.com/graph/api/onlinemeeting-createorget)."""
+        user = self._organizer(match, token)
+        body = self._json_body(request)
+        check_properties(body, "createOrGetPostRequestBody", request.version, operation="createOrGet")
+        if request.version == "v1.0" and isinstance(body, dict) and "chatInfo" in body:
+            # v1.0's createOrGet page lists no chatInfo (it is documented for beta): the emulator
+            # ignores it there and answers the generated chatInfo (an assumption, docs/emulator.md).
+            body = {k: v for k, v in body.items() if k != "chatInfo"}
+        with self.lock:
+            created, meeting = self.meetings.create_or_get(self.directory.tenant_id, user, body)
+            if created:
+                self.stats.meetings_created += 1
+                self._persist()
+        context = self._context(request, user)
+        return Reply(201 if created else 200, {"@odata.context": f"{context}/$entity", **meeting})
+
+    def _get_meeting(self, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
+        """``GET .../onlineMeetings/{meetingId}``."""
+        user = self._organizer(match, token)
+        with self.lock:
+            meeting = self.meetings.get(self.directory.tenant_id, user.id, unquote(match["meeting"]))
+        return Reply(200, {"@odata.context": f"{self._context(request, user)}/$entity", **meeting})
+
+    def _update_meeting(self, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
+        """``PATCH .../onlineMeetings/{meetingId}`` (learn.microsoft.com/graph/api/onlinemeeting-update)."""
+        user = self._organizer(match, token)
+        body = self._json_body(request)
+        check_properties(body, "onlineMeeting", request.version)
+        with self.lock:
+            meeting = self.meetings.update(self.directory.tenant_id, user.id, unquote(match["meeting"]), body)
+            self._persist()
+        return Reply(200, {"@odata.context": f"{self._context(request, user)}/$entity", **meeting})
+
+    def _delete_meeting(self, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
+        """``DELETE .../onlineMeetings/{meetingId}``: 204 (learn.microsoft.com/graph/api/onlinemeeting-delete)."""
+        user = self._organizer(match, token)
+        with self.lock:
+            self.meetings.delete(self.directory.tenant_id, user.id, unquote(match["meeting"]))
+            self.stats.meetings_deleted += 1
+            self._persist()
+        return Reply(204)
+
+    def _list_meetings(self, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
+        """``GET .../onlineMeetings?$filter=joinWebUrl eq '...'`` (the only listing Graph offers)."""
+        user = self._organizer(match, token)
         query = parse_qs(request.query, keep_blank_values=True)
         expression = (query.get("$filter") or query.get("%24filter") or [""])[0]
         filter_match = _FILTER_RE.match(expression)
@@ -389,8 +509,49 @@ class EmulatorService:
             raise bad_request("Filter expression expected - /onlineMeetings?$filter=joinWebUrl eq '{joinWebUrl}'.")
         url = filter_match["v"].replace("''", "'")
         with self.lock:
-            found = self.meetings.find_by_join_web_url(tenant_id, user.id, url)
-        return Reply(200, {"@odata.context": context, "value": found})
+            found = self.meetings.find_by_join_web_url(self.directory.tenant_id, user.id, url)
+        return Reply(200, {"@odata.context": self._context(request, user), "value": found})
+
+    # -- users ----------------------------------------------------------------------------------
+
+    def _get_user(self, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
+        """``GET /users/{id | userPrincipalName}`` with optional ``$select``.
+
+        Needs ``User.Read.All`` (https://learn.microsoft.com/graph/api/user-get); a delegated
+        token may also read its own user with ``User.Read``.
+        """
+        key = unquote(match["user"])
+        user = self.directory.find_user(key)
+        if not token.grants("User.Read.All") and not (
+            token.is_delegated and token.grants("User.Read") and user is not None and user.id == token.user_id
+        ):
+            raise InsufficientPrivileges()
+        if user is None:
+            raise DirectoryObjectNotFound(key)
+        resource: dict[str, Any] = {
+            "businessPhones": [],
+            "displayName": user.display_name,
+            "givenName": None,
+            "jobTitle": None,
+            "mail": user.user_principal_name,
+            "mobilePhone": None,
+            "officeLocation": None,
+            "preferredLanguage": None,
+            "surname": None,
+            "userPrincipalName": user.user_principal_name,
+            "id": user.id,
+        }
+        query = parse_qs(request.query, keep_blank_values=True)
+        select = (query.get("$select") or query.get("%24select") or [""])[0]
+        context = f"{self.base_url}/{request.version}/$metadata#users"
+        if select.strip():
+            names = [n.strip() for n in select.split(",") if n.strip()]
+            for name in names:
+                if name not in resource:
+                    raise bad_request(f"Could not find a property named '{name}' on type 'microsoft.graph.user'.")
+            resource = {n: resource[n] for n in names}
+            context += f"({','.join(names)})"
+        return Reply(200, {"@odata.context": f"{context}/$entity", **resource})
 
     @staticmethod
     def _json_body(request: GraphRequest) -> Any:
@@ -411,7 +572,7 @@ class EmulatorService:
 
     def _batch(self, request: GraphRequest) -> Reply:
         if request.method != "POST":
-            raise GraphError(405, "BadRequest", f"The HTTP method '{request.method}' is not supported.")
+            raise MethodNotAllowed(request.method)
         self._authenticate(request.headers)
         payload = self._json_body(request)
         items = payload.get("requests") if isinstance(payload, dict) else None
@@ -471,7 +632,13 @@ class EmulatorService:
             responses.reverse()
         elif self.batch_order == "shuffle":
             random.shuffle(responses)
-        return Reply(200, {"responses": responses}, drop=drop)
+        # "Requests in a batch are evaluated individually against throttling limits and if any
+        # request exceeds the limits, it fails with a status of 429 [...]. The batch itself
+        # fails with a status code of 424 (Failed Dependency)."
+        # (https://learn.microsoft.com/graph/throttling, "Throttling and batching"). The
+        # envelope still carries every item's response; otherwise a batch answers 200.
+        throttled = any(r["status"] == 429 for r in responses)
+        return Reply(424 if throttled else 200, {"responses": responses}, drop=drop)
 
     # -- control ----------------------------------------------------------------------------
 
@@ -513,14 +680,21 @@ class EmulatorService:
         with self.lock:
             return self.tokens.issued()
 
-    def set_rate_limit(self, per_second: float | None, retry_after: int | None | str = "keep") -> None:
-        """Graph requests per second (``None``: unlimited); ``retry_after=None`` omits the header."""
+    def set_rate_limit(self, per_second: float | None, retry_after: float | None | str = "keep") -> None:
+        """Graph requests per second (``None``: unlimited).
+
+        :param per_second: the limit, counted over a sliding second, throttled requests included.
+        :param retry_after: seconds in ``Retry-After`` of a rate-limit 429 (decimals allowed,
+            e.g. ``2.128``); ``None`` omits the header; ``"keep"`` leaves it as it is.
+        """
         if per_second is not None and per_second <= 0:
             raise ValueError("rate limit must be positive or None")
+        if retry_after not in ("keep", None):
+            retry_after = parse_retry_after_seconds(retry_after)
         with self.lock:
             self.limiter.configure(per_second)
             if retry_after != "keep":
-                self.rate_limit_retry_after = None if retry_after is None else int(retry_after)
+                self.rate_limit_retry_after = retry_after
 
     def script(self, fault: Any, **options: Any) -> ScriptedFault:
         """Queue a scripted fault (see :func:`~.faults.parse_fault`)."""
@@ -576,6 +750,7 @@ class EmulatorService:
             data["meetings"] = len(self.meetings)
             data["latency_ms"] = self.latency_ms
             data["rate_limit"] = self.limiter.per_second
+            data["rate_limit_retry_after"] = self.rate_limit_retry_after
             data["pending_faults"] = len(self.faults.pending())
             data["batch_order"] = self.batch_order
             return data
@@ -595,7 +770,7 @@ class EmulatorService:
             self.latency_ms = float(self.config.latency_ms)
             self.batch_order = "inorder"
             self.limiter.configure(self.config.rate_limit)
-            self.rate_limit_retry_after = self.config.rate_limit_retry_after
+            self.rate_limit_retry_after = _retry_after_setting(self.config.rate_limit_retry_after)
             if users:
                 self.directory.users.drop_added()
             self.directory.reset_policies()
@@ -608,12 +783,40 @@ class EmulatorService:
             self._persist()
 
 
+def check_properties(body: Any, type_name: str, version: str, operation: str | None = None) -> None:
+    """Raise Graph's 400 for the first property ``type_name`` does not define in ``version``.
+
+    :param operation: for an action body (``createOrGet``), an unknown top-level name is an
+        unknown parameter of that operation; deeper ones are unknown properties of their type.
+    """
+    found = undefined_property(body, type_name, version)
+    if found is None:
+        return
+    path, owner = found
+    name = path.rsplit(".", 1)[-1]
+    if operation is not None and "." not in path:
+        raise ParameterNotDefined(name, operation)
+    raise PropertyNotDefined(name, owner)
+
+
+def _retry_after_setting(value: float | None) -> float | None:
+    return None if value is None else parse_retry_after_seconds(value)
+
+
 def fault_reply(fault: ScriptedFault, graph: bool, ids: tuple[str, str] = ("", "")) -> Reply:
     """The answer a scripted fault stands for (``slow`` is handled by the caller)."""
     if fault.kind == "drop":
         return Reply(0, drop=True)
     if fault.kind == "non_json":
-        return Reply(502, PROXY_502_HTML, {"Content-Type": "text/html"})
+        # A proxy, gateway or captive portal answering in HTML: below 500 MSAL tries to read
+        # the token answer as JSON and fails; a Graph client sees a non-JSON error body.
+        status = int(fault.status or 502)
+        headers = {"Content-Type": "text/html"}
+        if status == 407:
+            headers["Proxy-Authenticate"] = 'Basic realm="proxy"'
+        if fault.retry_after is not None:
+            headers["Retry-After"] = fault.retry_after
+        return Reply(status, proxy_html(status), headers)
     status = int(fault.status or 503)
     headers = {}
     if fault.retry_after is not None:

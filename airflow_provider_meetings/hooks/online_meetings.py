@@ -160,7 +160,7 @@ class OnlineMeetingsHook(BaseHook):
             raise ConnectionConfigError(
                 "cloud", f"onlineMeetings/createOrGet is not available in Graph v1.0 of the {settings.cloud!r} cloud"
             )
-        prepared = prepare_request(spec, default_user_id=settings.default_user_id)
+        prepared = prepare_request(spec, default_user_id=settings.default_user_id, api_version=settings.api_version)
         if prepared.user_id is None and not settings.delegated:
             raise InvalidMeetingRequestError(
                 "user_id",

@@ -23,7 +23,7 @@ from airflow_provider_meetings.batching import (
     validate_all,
 )
 from airflow_provider_meetings.exceptions import GraphAPIError, InvalidMeetingRequestError
-from airflow_provider_meetings.meeting_request import MeetingSpec, prepare_request
+from airflow_provider_meetings.meeting_request import MeetingSpec, PreparedRequest, prepare_request
 from airflow_provider_meetings.results import BulkItemResult
 
 USER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
@@ -269,3 +269,35 @@ def test_batch_responses_are_read_whatever_the_envelope(envelope: Any, has_items
 def test_a_424_item_is_transient() -> None:
     (outcome,) = classify_batch_response([(0, USER)], {"responses": [_entry(0, 424, _err("FailedDependency"))]})
     assert outcome.kind is ItemKind.RETRY and not outcome.error.permanent
+
+
+def test_later_phases_send_prepared_requests_as_they_are() -> None:
+    patch = PreparedRequest(f"users/{USER}/onlineMeetings/m1", {"subject": "moved"}, USER, method="PATCH")
+    delete = PreparedRequest(f"users/{USER}/onlineMeetings/m1", None, USER, method="DELETE", external_id="ev-1")
+    payload = build_batch_payload([(0, prepare_item(patch, 0, prep)), (1, prepare_item(delete, 1, prep))])
+    assert payload["requests"] == [
+        {
+            "id": "0",
+            "method": "PATCH",
+            "url": f"/users/{USER}/onlineMeetings/m1",
+            "headers": {"Content-Type": "application/json"},
+            "body": {"subject": "moved"},
+        },
+        {"id": "1", "method": "DELETE", "url": f"/users/{USER}/onlineMeetings/m1"},  # no body, no Content-Type
+    ]
+    assert (patch.operation, delete.operation, prep(MeetingSpec("x")).operation) == (
+        "PATCH onlineMeetings",
+        "DELETE onlineMeetings",
+        "createOrGet",
+    )
+
+
+def test_a_204_is_success_without_a_body() -> None:
+    (outcome,) = classify_batch_response([(0, USER)], {"responses": [_entry(0, 204)]})
+    assert (outcome.kind, outcome.status, outcome.meeting) == (ItemKind.OK, 204, None)
+
+
+def test_validation_without_dedupe_sends_repeats() -> None:
+    same = PreparedRequest(f"users/{USER}/onlineMeetings/m1", None, USER, method="GET", external_id="a")
+    _, to_send = validate_all([same, same], prep, dedupe=False)
+    assert to_send == 2

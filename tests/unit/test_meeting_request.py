@@ -131,6 +131,7 @@ def test_body_with_everything():
             "attendees": ["pat@contoso.com", GUID, {"upn": "x@contoso.com", "identity": {"user": {"id": GUID}}}]
         },
         chat_info={"threadId": "19:abc@thread.v2"},
+        api_version="beta",
     )
     assert body == {
         "externalId": "office-hours-2026-11-28",
@@ -199,7 +200,9 @@ def test_body_minimal_leaves_defaults_to_graph():
             ["neither an object id nor a UPN"],
             id="attendee-bad-string",
         ),
-        pytest.param({"chat_info": "19:abc"}, "chat_info", ["must be a mapping"], id="chat-info-str"),
+        pytest.param(
+            {"chat_info": "19:abc", "api_version": "beta"}, "chat_info", ["must be a mapping"], id="chat-info-str"
+        ),
     ],
 )
 def test_body_refused(kwargs, field, fragments):
@@ -248,3 +251,74 @@ def test_spec_from_mapping_refused(value, fragment):
 
 def test_spec_from_mapping():
     assert MeetingSpec.from_mapping({"external_id": "e", "user_id": GUID}) == MeetingSpec("e", user_id=GUID)
+
+
+PRODUCER = {"upn": "pro@contoso.com"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        pytest.param({"participants": {"producers": [PRODUCER]}}, "participants.producers", id="producers"),
+        pytest.param({"participants": {"contributors": [PRODUCER]}}, "participants.contributors", id="contributors"),
+        pytest.param(
+            {"participants": {"attendees": [PRODUCER], "producers": []}}, "participants.producers", id="empty-producers"
+        ),
+        pytest.param({"chat_info": {"threadId": "19:abc@thread.v2"}}, "chat_info", id="chat-info"),
+    ],
+)
+def test_v1_refuses_what_only_beta_defines(kwargs, field):
+    with pytest.raises(InvalidMeetingRequestError) as info:
+        build_create_or_get_body("x", api_version="v1.0", **kwargs)
+    message = str(info.value)
+    assert info.value.field == field
+    assert "api_version='v1.0'" in message
+    assert "'beta'" in message and "drop" in message  # what to do: use beta, or drop the field
+    # the default is v1.0
+    with pytest.raises(InvalidMeetingRequestError):
+        build_create_or_get_body("x", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "key", "expected"),
+    [
+        pytest.param(
+            {"participants": {"producers": ["pro@contoso.com"]}},
+            "participants",
+            {"producers": [PRODUCER]},
+            id="producers",
+        ),
+        pytest.param(
+            {"participants": {"contributors": [GUID]}},
+            "participants",
+            {"contributors": [{"identity": {"user": {"id": GUID}}}]},
+            id="contributors",
+        ),
+        pytest.param(
+            {"chat_info": {"threadId": "19:a@thread.v2"}}, "chatInfo", {"threadId": "19:a@thread.v2"}, id="chat"
+        ),
+    ],
+)
+def test_beta_accepts_its_own_properties(kwargs, key, expected):
+    assert build_create_or_get_body("x", api_version="beta", **kwargs)[key] == expected
+
+
+@pytest.mark.parametrize("api_version", ["v1", "V1.0", "", None, "v2.0"])
+def test_unknown_api_version_is_refused(api_version):
+    with pytest.raises(InvalidMeetingRequestError) as info:
+        build_create_or_get_body("x", api_version=api_version)
+    assert info.value.field == "api_version"
+
+
+@pytest.mark.parametrize(
+    ("api_version", "refused"),
+    [("v1.0", True), ("beta", False)],
+)
+def test_prepare_request_passes_the_api_version(api_version, refused):
+    spec = MeetingSpec("e1", participants={"producers": ["pro@contoso.com"]})
+    if refused:
+        with pytest.raises(InvalidMeetingRequestError, match="participants.producers"):
+            prepare_request(spec, default_user_id=GUID, api_version=api_version)
+    else:
+        prepared = prepare_request(spec, default_user_id=GUID, api_version=api_version)
+        assert prepared.body["participants"] == {"producers": [PRODUCER]}

@@ -102,3 +102,16 @@ def make_public_app(emu: Any, **kwargs: Any) -> Any:
         http_client=make_session(emu.ca_path),
         **kwargs,
     )
+
+
+def assert_graph_error(response: Any, status: int, code: str, message: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    if message is not None:
+        assert error["message"] == message
+    inner = error["innerError"]
+    assert inner["request-id"] == response.headers["request-id"]
+    assert inner["client-request-id"] == response.headers["client-request-id"]
+    assert inner["date"]
+    return error

@@ -93,15 +93,44 @@ def test_batch_requires_a_token(graph: Graph) -> None:
     assert graph("POST", "/$batch", token=None, json={"requests": [item(1, "a")]}).status_code == 401
 
 
-def test_rate_limit_per_item_in_batch(graph: Graph, emu: Any) -> None:
+def test_throttled_batch_is_424_with_every_item_response(graph: Graph, emu: Any) -> None:
+    # https://learn.microsoft.com/graph/throttling, "Throttling and batching": throttled items
+    # fail with 429 and "the batch itself fails with a status code of 424 (Failed Dependency)".
     emu.set_rate_limit(3, retry_after=2)
     response = graph("POST", "/$batch", json={"requests": [item(i, f"r{i}") for i in range(5)]})
-    assert response.status_code == 200
+    assert response.status_code == 424
+    assert response.headers["Content-Type"].startswith("application/json")
     items = sorted(response.json()["responses"], key=lambda r: r["id"])
     assert [r["status"] for r in items] == [201, 201, 201, 429, 429]
+    assert items[0]["body"]["externalId"] == "r0"
     assert items[3]["headers"]["Retry-After"] == "2"
     assert items[3]["body"]["error"]["code"] == "TooManyRequests"
-    assert emu.stats()["throttled"] == 2
+    assert sorted(m["external_id"] for m in emu.meetings()) == ["r0", "r1", "r2"]  # the others were done
+    stats = emu.stats()
+    assert stats["throttled"] == 2
+    assert stats["by_route"]["$batch"] == {"424": 1}
+
+
+def test_batch_without_throttled_items_is_200_even_with_failed_items(graph: Graph) -> None:
+    response = graph("POST", "/$batch", json={"requests": [item(1, "ok"), item(2, "nopolicy", NOPOLICY_ID)]})
+    assert response.status_code == 200
+    assert sorted(r["status"] for r in response.json()["responses"]) == [201, 403]
+
+
+@pytest.mark.parametrize(
+    ("fault", "status"),
+    [
+        pytest.param({"status": 429, "retry_after": "3"}, 429, id="429"),
+        pytest.param({"status": 503, "retry_after": "1"}, 503, id="503"),
+    ],
+)
+def test_scripted_envelope_fault_has_no_responses(graph: Graph, emu: Any, fault: Any, status: int) -> None:
+    emu.script(fault, match=r"\$batch")
+    response = graph("POST", "/$batch", json={"requests": [item(1, "env")]})
+    assert response.status_code == status
+    assert response.headers["Retry-After"] == fault["retry_after"]
+    assert "responses" not in response.json() and response.json()["error"]["innerError"]["request-id"]
+    assert emu.meetings() == []
 
 
 def test_rate_limit_top_level_and_window(graph: Graph, emu: Any) -> None:
@@ -110,6 +139,30 @@ def test_rate_limit_top_level_and_window(graph: Graph, emu: Any) -> None:
     assert codes == [201, 201, 429]
     time.sleep(1.05)
     assert graph("POST", ADELE, json={"externalId": "w3"}).status_code == 201
+
+
+def test_rate_limit_counts_throttled_requests(graph: Graph, emu: Any) -> None:
+    # Graph "continues to log resource usage while a client is being throttled"
+    # (https://learn.microsoft.com/graph/throttling): knocking keeps a client throttled.
+    emu.set_rate_limit(2, retry_after=1)
+    assert [graph("POST", ADELE, json={"externalId": f"k{i}"}).status_code for i in range(2)] == [201, 201]
+    knocks = []
+    for i in range(7):  # four requests a second for 1.75 s, against a limit of two
+        knocks.append(graph("POST", ADELE, json={"externalId": f"knock{i}"}).status_code)
+        time.sleep(0.25)
+    assert knocks == [429] * 7
+    time.sleep(1.05)  # a quiet second
+    assert graph("POST", ADELE, json={"externalId": "after-pause"}).status_code == 201
+
+
+@pytest.mark.parametrize(("retry_after", "header"), [(2.128, "2.128"), (0.5, "0.5"), (3.0, "3"), (3, "3")])
+def test_rate_limit_decimal_retry_after(graph: Graph, emu: Any, retry_after: float, header: str) -> None:
+    emu.set_rate_limit(1, retry_after=retry_after)
+    graph("POST", ADELE, json={"externalId": "d0"})
+    assert graph("POST", ADELE, json={"externalId": "d1"}).headers["Retry-After"] == header
+    batch = graph("POST", "/$batch", json={"requests": [item(1, "d2")]})
+    assert batch.json()["responses"][0]["headers"]["Retry-After"] == header
+    assert emu.stats()["rate_limit_retry_after"] == float(retry_after)
 
 
 def test_rate_limit_without_retry_after(graph: Graph, emu: Any) -> None:
@@ -198,17 +251,37 @@ def test_slow(graph: Graph, emu: Any, when: str, stored_at_timeout: int) -> None
     assert graph("POST", ADELE, json={"externalId": "slow"}).status_code == 200
 
 
-def test_non_json(graph: Graph, emu: Any) -> None:
-    emu.script("non_json")
+@pytest.mark.parametrize(("fault", "status"), [("non_json", 502), ({"kind": "non_json", "status": 403}, 403)])
+def test_non_json(graph: Graph, emu: Any, fault: Any, status: int) -> None:
+    emu.script(fault)
     response = graph("POST", ADELE, json={"externalId": "html"})
-    assert response.status_code == 502
+    assert response.status_code == status
     assert response.headers["Content-Type"].startswith("text/html")
-    assert "<html>" in response.text
+    assert f"<title>{status} " in response.text
+    assert emu.meetings() == []
+
+
+@pytest.mark.parametrize("status", [200, 403, 407])
+def test_token_endpoint_answering_html(emu: Any, status: int) -> None:
+    # A proxy or captive portal in the way: an HTML page with a status below 500, which MSAL
+    # reads as JSON (only 5xx make it raise for status first) and so fails to parse.
+    emu.script({"kind": "non_json", "status": status}, target="token", times=2)
+    raw = make_session(emu.ca_path).post(
+        f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token", data={"grant_type": "client_credentials"}, timeout=5
+    )
+    assert raw.status_code == status
+    assert raw.headers["Content-Type"].startswith("text/html") and raw.text.startswith("<html>")
+    assert ("Proxy-Authenticate" in raw.headers) == (status == 407)
+    with pytest.raises(ValueError):  # json.JSONDecodeError from MSAL's json.loads
+        make_app(emu).acquire_token_for_client(GRAPH_SCOPE)
+    assert emu.pending_faults() == []
+    assert "access_token" in make_app(emu).acquire_token_for_client(GRAPH_SCOPE)
 
 
 def test_fault_match_and_per_item_in_batch(graph: Graph, emu: Any) -> None:
     emu.script({"status": 429, "retry_after": "1"}, match="createOrGet", times=1)
     response = graph("POST", "/$batch", json={"requests": [item(1, "m1"), item(2, "m2")]})
+    assert response.status_code == 424  # a throttled item fails the envelope with 424
     statuses = sorted((r["id"], r["status"]) for r in response.json()["responses"])
     assert statuses == [("1", 429), ("2", 201)]
     assert emu.stats()["faults_applied"] == 1

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from emulator_testlib import create_path, parse_graph_time
+from emulator_testlib import assert_graph_error, create_path, parse_graph_time
 
 from airflow_provider_meetings.emulator.config import ALEX_ID, MEGAN_ID, NOPOLICY_ID, ORGANIZER_ID
 
@@ -18,19 +18,6 @@ pytestmark = pytest.mark.integration
 
 Graph = Callable[..., Any]
 ADELE = create_path(ORGANIZER_ID)
-
-
-def assert_graph_error(response: Any, status: int, code: str, message: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == code
-    if message is not None:
-        assert error["message"] == message
-    inner = error["innerError"]
-    assert inner["request-id"] == response.headers["request-id"]
-    assert inner["client-request-id"] == response.headers["client-request-id"]
-    assert inner["date"]
-    return error
 
 
 def test_create_then_get_same_meeting(graph: Graph, emu: Any) -> None:
@@ -101,10 +88,18 @@ def test_response_fields_look_like_graph(graph: Graph, emu: Any) -> None:
         assert key in meeting
 
 
-def test_chat_info_as_sent(graph: Graph) -> None:
+def test_chat_info_as_sent_on_beta(graph: Graph) -> None:
     chat = {"threadId": "19:meeting_custom@thread.v2", "messageId": "0", "replyChainMessageId": "12"}
-    meeting = graph("POST", ADELE, json={"externalId": "chat", "chatInfo": chat}).json()
+    meeting = graph("POST", ADELE, json={"externalId": "chat", "chatInfo": chat}, version="beta").json()
     assert meeting["chatInfo"] == chat
+
+
+def test_chat_info_is_not_stored_on_v1(graph: Graph, emu: Any) -> None:
+    chat = {"threadId": "19:meeting_custom@thread.v2", "messageId": "7", "replyChainMessageId": "12"}
+    response = graph("POST", ADELE, json={"externalId": "chat-v1", "chatInfo": chat})
+    assert response.status_code == 201
+    assert response.json()["chatInfo"]["threadId"] != chat["threadId"]  # generated, not echoed
+    assert emu.meetings()[0]["meeting"]["chatInfo"]["messageId"] == "0"
 
 
 def test_two_users_same_external_id_are_two_meetings(graph: Graph, emu: Any) -> None:
@@ -115,11 +110,12 @@ def test_two_users_same_external_id_are_two_meetings(graph: Graph, emu: Any) -> 
     assert len(emu.meetings()) == 2
 
 
-def test_user_by_upn_is_the_same_user(graph: Graph) -> None:
-    by_id = graph("POST", ADELE, json={"externalId": "upn"})
-    by_upn = graph("POST", create_path("AdeleV@contoso.example"), json={"externalId": "upn"})
-    assert (by_id.status_code, by_upn.status_code) == (201, 200)
-    assert by_id.json()["id"] == by_upn.json()["id"]
+@pytest.mark.parametrize("upn", ["adelev@contoso.example", "AdeleV@contoso.example", "adelev%40contoso.example"])
+def test_upn_in_the_path_is_not_found(graph: Graph, emu: Any, upn: str) -> None:
+    # {userId} is the object id; callers who passed a UPN have reported 404s (docs/emulator.md).
+    assert_graph_error(graph("POST", create_path(upn), json={"externalId": "upn"}), 404, "NotFound")
+    assert emu.meetings() == []
+    assert graph("POST", ADELE, json={"externalId": "upn"}).status_code == 201
 
 
 def test_existing_meeting_is_not_updated(graph: Graph) -> None:

@@ -93,7 +93,7 @@ def test_cli_ready_file_call_and_sigterm(tmp_path: Path) -> None:
 
 
 def test_process_helper_and_remote_control(tmp_path: Path) -> None:
-    with start_emulator_process(latency_ms=0, rate_limit=100) as emu:
+    with start_emulator_process(latency_ms=0, rate_limit=100, extra_args=["--rate-limit-retry-after", "0.5"]) as emu:
         assert emu.health()
         emu.set_latency(10)
         emu.script({"status": 429, "retry_after": "3"})
@@ -107,6 +107,10 @@ def test_process_helper_and_remote_control(tmp_path: Path) -> None:
         assert emu.expire_tokens() >= 1
         emu.reset()
         assert emu.meetings() == [] and emu.stats()["latency_ms"] == 0.0
+        assert emu.stats()["rate_limit_retry_after"] == 0.5  # from the command line
+        emu.set_rate_limit(1, retry_after=2.128)
+        assert create(emu, "decimal").status_code == 201
+        assert create(emu, "decimal").headers["Retry-After"] == "2.128"
         process = emu.process
     assert process.returncode == 0
 
@@ -121,6 +125,9 @@ def test_control_endpoint_rejects_bad_input(emu: Any) -> None:
     with pytest.raises(EmulatorError) as bad_fault:
         client.script("explode")
     assert bad_fault.value.status == 400
+    with pytest.raises(EmulatorError, match="retry_after") as bad_retry_after:
+        client.set_rate_limit(1, retry_after="soon")
+    assert bad_retry_after.value.status == 400
     response = make_session(emu.ca_path).get(f"{emu.url}/_emulator/nothing-here")
     assert response.status_code == 404
 

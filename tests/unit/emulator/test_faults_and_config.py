@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
+from airflow_provider_meetings.emulator.__main__ import build_parser
 from airflow_provider_meetings.emulator.config import EmulatorConfig, SeedUser
-from airflow_provider_meetings.emulator.faults import FaultPlan, RateLimiter, parse_fault
+from airflow_provider_meetings.emulator.faults import FaultPlan, RateLimiter, format_retry_after, parse_fault
 
 
 @pytest.mark.parametrize(
@@ -21,6 +22,16 @@ from airflow_provider_meetings.emulator.faults import FaultPlan, RateLimiter, pa
         pytest.param("slow", {"seconds": 3}, {"kind": "slow", "seconds": 3}, id="slow"),
         pytest.param({"kind": "non_json", "count": 2}, {}, {"kind": "non_json", "times": 2}, id="count-alias"),
         pytest.param(503, {"target": "token"}, {"status": 503, "target": "token"}, id="token-target"),
+        pytest.param("non_json", {}, {"kind": "non_json", "status": 502}, id="non-json-default-502"),
+        pytest.param(
+            {"kind": "non_json", "status": 200},
+            {"target": "token"},
+            {"status": 200, "target": "token"},
+            id="non-json-200",
+        ),
+        pytest.param({"kind": "non_json", "status": 407}, {}, {"kind": "non_json", "status": 407}, id="non-json-407"),
+        pytest.param({"status": 429, "retry_after": 2.128}, {}, {"retry_after": "2.128"}, id="decimal-retry-after"),
+        pytest.param({"status": 429, "retry_after": 3.0}, {}, {"retry_after": "3"}, id="whole-float-retry-after"),
     ],
 )
 def test_parse_fault(spec: object, options: dict, expected: dict) -> None:
@@ -38,6 +49,11 @@ def test_parse_fault(spec: object, options: dict, expected: dict) -> None:
         (429, {"times": 0}),
         ({"retry_after": "1"}, {}),
         (429, {"match": "("}),
+        ({"kind": "non_json", "status": 199}, {}),
+        ({"kind": "non_json", "status": 600}, {}),
+        ({"kind": "non_json", "status": "200"}, {}),
+        ({"status": 429, "retry_after": -1}, {}),
+        ({"status": 429, "retry_after": float("nan")}, {}),
     ],
 )
 def test_parse_fault_rejects(spec: object, options: dict) -> None:
@@ -58,12 +74,72 @@ def test_fault_plan_order_times_and_match() -> None:
     assert plan.pending() == []
 
 
-def test_rate_limiter_sliding_window() -> None:
+def test_rate_limiter_admits_n_per_sliding_second() -> None:
     limiter = RateLimiter(2)
     assert [limiter.admit(10.0), limiter.admit(10.1), limiter.admit(10.2)] == [True, True, False]
-    assert limiter.admit(11.05) is True  # the 10.0 admission left the window
-    assert limiter.admit(11.06) is False
     assert RateLimiter(None).admit() is True
+
+
+def test_rate_limiter_counts_throttled_requests() -> None:
+    # Graph "continues to log resource usage while a client is being throttled":
+    # the throttled request at 10.2 still fills the window at 11.05.
+    limiter = RateLimiter(2)
+    for moment in (10.0, 10.1, 10.2):
+        limiter.admit(moment)
+    assert limiter.admit(11.05) is False  # (10.05, 11.05] holds 10.1 and the throttled 10.2
+    assert limiter.admit(11.15) is False  # (10.15, 11.15] holds 10.2 and the throttled 11.05
+    assert limiter.admit(12.2) is True  # a quiet second emptied the window
+
+
+def test_rate_limiter_keeps_a_knocking_client_throttled() -> None:
+    limiter = RateLimiter(5)
+    knocks = [i * 0.1 for i in range(60)]  # 10 requests/s against a limit of 5/s, for 6 s
+    admitted = [t for t in knocks if limiter.admit(t)]
+    assert admitted == knocks[:5]  # only the first second's five; every later second is full
+
+
+def test_rate_limiter_window_edge_and_reconfigure() -> None:
+    limiter = RateLimiter(1)
+    assert limiter.admit(5.0) is True
+    assert limiter.admit(5.999) is False
+    assert limiter.admit(6.999) is True  # exactly one second after 5.999: that request left the window
+    limiter.configure(1)
+    assert limiter.admit(7.0) is True  # a new limit starts a fresh window
+    limiter.configure(None)
+    assert all(limiter.admit(7.0) for _ in range(100))
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(1, "1"), (2.0, "2"), (2.128, "2.128"), (0.5, "0.5"), ("3", "3"), ("1.25", "1.25"), (0, "0")],
+)
+def test_format_retry_after(value: object, text: str) -> None:
+    assert format_retry_after(value) == text
+
+
+@pytest.mark.parametrize("value", [-1, "soon", float("inf"), None, True])
+def test_format_retry_after_rejects(value: object) -> None:
+    with pytest.raises(ValueError):
+        format_retry_after(value)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], 1.0),
+        (["--rate-limit-retry-after", "2.128"], 2.128),
+        (["--retry-after", "3"], 3.0),
+    ],
+)
+def test_cli_rate_limit_retry_after(argv: list[str], expected: float) -> None:
+    assert build_parser().parse_args(argv).retry_after == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "soon"])
+def test_cli_rejects_bad_retry_after(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--rate-limit-retry-after", value])
+    assert "retry_after" in capsys.readouterr().err
 
 
 def test_config_from_kwargs() -> None:
