@@ -23,6 +23,7 @@ from typing import Any
 from airflow_provider_meetings.exceptions import (
     GraphAPIError,
     InvalidMeetingRequestError,
+    OrganizerLookupError,
     graph_error_from_response,
     is_permanent,
 )
@@ -125,8 +126,8 @@ def validate_all(
 
     :param dedupe: refuse a repeated ``(user, external_id)`` (createOrGet: one meeting)
 
-    :return: a list with an error result for each refused item (invalid, or a repeat of an
-        earlier ``(user, external_id)``) and ``None`` for each item to send, and the number
+    :return: a list with an error result for each refused item (invalid, its organizer's UPN
+        not resolved, or a repeat of an earlier ``(user, external_id)``) and ``None`` for each item to send, and the number
         of items to send
     """
     results: list[BulkItemResult | None] = [None] * len(specs)
@@ -135,7 +136,7 @@ def validate_all(
     for index, spec in enumerate(specs):
         try:
             prepared = prepare_item(spec, index, prepare)
-        except InvalidMeetingRequestError as err:
+        except (InvalidMeetingRequestError, OrganizerLookupError) as err:  # an organizer by UPN not resolved
             results[index] = BulkItemResult(index, given(spec, "external_id"), given(spec, "user_id"), error=err)
             continue
         if not dedupe or prepared.external_id is None:

@@ -58,7 +58,7 @@ from airflow_provider_meetings.exceptions import (
 )
 from airflow_provider_meetings.flow_control import FlowController
 from airflow_provider_meetings.http_answer import HttpAnswer
-from airflow_provider_meetings.meeting_request import prepare_request
+from airflow_provider_meetings.meeting_request import PreparedRequest, prepare_request
 from airflow_provider_meetings.results import BulkItemResult, BulkProgress
 from airflow_provider_meetings.retry import RetryBudget, RetryPolicy
 
@@ -339,6 +339,7 @@ class _BulkRun:
             throttled=throttled,
             retry_after=answer.retry_after,
             failed=not is_permanent(error),
+            whole_batch=True,
         )
         # A whole-batch 429 says nothing may go for its Retry-After (if the items could wait that long).
         if throttled and self.stopped is None:
@@ -462,7 +463,8 @@ class _BulkRun:
         if self.stopped is None:
             self.stopped = error
             self.log.warning(
-                "bulk createOrGet stops sending: %s; %d item(s) not done will fail with this error",
+                "bulk %s stops sending: %s; %d item(s) not done will fail with this error",
+                self.engine.operation,
                 error,
                 self.stats.total - self.stats.done,
             )
@@ -488,6 +490,9 @@ class _BulkRun:
         return given(self.specs[index], "external_id")
 
     def _what(self, index: int) -> str:
+        spec = self.specs[index]
+        if isinstance(spec, PreparedRequest) and spec.external_id is None:  # not a meeting, e.g. a user lookup
+            return f"{spec.method} /{spec.path}"
         return f"{self.engine.operation} meetings[{index}] external_id={self._external_id(index)}"
 
     def snapshot(self) -> BulkProgress:

@@ -160,6 +160,36 @@ class ApplicationAccessPolicyError(GraphAPIError):
     """403: the app has no Teams application access policy for the organizer."""
 
 
+class OrganizerLookupError(MeetingsError):
+    """An organizer given by user principal name (UPN) could not be resolved to its Entra
+    object id, so nothing was sent for it (see ``airflow_provider_meetings.organizers``).
+
+    Carries the facts of the lookup's failure (``status``, ``code``, ``request_id``) and is
+    permanent exactly when that failure is (a 403 or 404 is; throttling that outlasted the
+    retry bound is not).
+
+    :param upn: the organizer as given
+    :param message: what went wrong and what to do
+    :param cause: the lookup's error
+    """
+
+    def __init__(self, upn: str, message: str, *, cause: BaseException | None = None) -> None:
+        self.upn = upn
+        self.status = getattr(cause, "status", None)
+        self.code = getattr(cause, "code", None)
+        self.request_id = getattr(cause, "request_id", None)
+        self.permanent = True if cause is None else is_permanent(cause)
+        super().__init__(message)
+
+
+class OrganizerLookupDeniedError(OrganizerLookupError):
+    """403 to ``GET /users/{upn}``: the app may not read users (``User.Read.All`` is missing)."""
+
+
+class OrganizerNotFoundError(OrganizerLookupError):
+    """404 to ``GET /users/{upn}``: no user of the tenant has this user principal name."""
+
+
 #: Short names of :class:`TransportError` kinds, for log lines.
 TRANSPORT_ERROR_LABELS = {
     "connection": "connection failed",
@@ -305,7 +335,9 @@ def graph_error_from_response(
         content_type = headers.get("content-type", "unknown content type")
         detail = f"({content_type}; a proxy or gateway may have answered): {_snippet(text)!r}"
 
+    error_class = GraphAPIError
     if status == 403 and "access policy" in message.lower():
+        error_class = ApplicationAccessPolicyError
         who = f"user {user_id!r}" if user_id else "this user"
         detail = (
             f"The app has no Teams application access policy for {who}. A Teams admin "
@@ -313,29 +345,12 @@ def graph_error_from_response(
             "Grant-CsApplicationAccessPolicy -Identity <user> or -Global); changes can "
             "take up to 30 minutes."
         )
-        return ApplicationAccessPolicyError(
-            status,
-            code,
-            message,
-            request_id=request_id,
-            date=date,
-            retry_after=retry_after,
-            detail=detail,
-        )
-    if status == 404 and user_id:
+    elif status == 404 and user_id:
         detail = (
             f"Check that user {user_id!r} exists in the tenant, has a Teams licence and is "
             "given by its Entra object id (some tenants answer 404 to a UPN)."
         )
-    return GraphAPIError(
-        status,
-        code,
-        message,
-        request_id=request_id,
-        date=date,
-        retry_after=retry_after,
-        detail=detail,
-    )
+    return error_class(status, code, message, request_id=request_id, date=date, retry_after=retry_after, detail=detail)
 
 
 def authentication_error_from_msal(

@@ -19,23 +19,31 @@ class FlowController:
 
     * Concurrency is AIMD: halved on throttling or on a failed batch, raised by one after
       a round (``concurrency`` batches) without throttling, between 1 and the maximum.
-    * Pacing starts when a 429 shows that a limit exists. The items the service accepted
-      during the last ``Retry-After`` seconds (at least ``min_window``, at most 10 s; or
-      since sending began, if that is shorter) estimate its rate, and items are then paced
-      at ``margin`` times that rate, in batches of about
-      ``slice_seconds`` worth of items (smaller batches spread the load over a sliding
-      window). Without 429s the rate probes up by ``probe`` per second; another 429 sets it
-      back from the new estimate. At most one decrease per window: answers to batches
-      sent less than a window after the last decrease say nothing about the new rate.
-    * The first 429 also holds all sending for its ``Retry-After``, because the window is
-      full then and everything sent would be throttled too.
+    * Pacing starts when a per-item 429 shows that a limit exists. The limit is estimated
+      as the most items the service accepted in any window of ``Retry-After`` seconds (at
+      least ``min_window``, at most 10 s) during the last two windows (or since sending
+      began, if that is shorter): the *peak*, because the window just before a 429 may be
+      one where answers were lost to failures or to throttling itself. Items are then
+      paced at ``margin`` times that *ceiling*, in batches of about ``slice_seconds`` worth
+      of items: a batch sent late lets the next go at once, so one batch is the most a
+      window can overshoot by, and it must fit within the margin.
+    * Without 429s the rate climbs by ``probe`` per second up to ``margin`` times the
+      ceiling, then by ``cruise_probe`` per second only: Graph counts throttled requests
+      against the limit too (https://learn.microsoft.com/graph/throttling), so going over
+      it costs a full window in which everything is refused, and the limit found is the
+      best guess of where it still is. Another 429 learns the ceiling again.
+    * Every decrease holds all sending for one window (``Retry-After``), because the
+      service's window is full then, throttled requests included, and everything sent
+      would be throttled too. At most one decrease per window: answers to batches sent
+      before the hold ended say nothing about the new rate.
 
     Pure: the caller passes the time. Not thread-safe (the engine uses it from one thread).
 
     :param max_concurrency: the ceiling of batches in flight
     :param max_batch_items: the largest batch (Graph allows 20)
-    :param margin: paced rate as a fraction of the estimated accepted rate
-    :param probe: relative rate increase per second without throttling
+    :param margin: paced rate as a fraction of the estimated limit (the ceiling)
+    :param probe: relative rate increase per second without throttling, below the ceiling
+    :param cruise_probe: relative rate increase per second at the ceiling
     :param slice_seconds: target time span of one paced batch
     :param min_rate: the paced rate never drops below this (items per second)
     :param min_window: the shortest window assumed when ``Retry-After`` is absent or small
@@ -46,9 +54,10 @@ class FlowController:
         max_concurrency: int,
         *,
         max_batch_items: int = MAX_BATCH_ITEMS,
-        margin: float = 0.99,
+        margin: float = 0.95,
         probe: float = 0.03,
-        slice_seconds: float = 0.1,
+        cruise_probe: float = 0.001,
+        slice_seconds: float = 0.05,
         min_rate: float = 1.0,
         min_window: float = 1.0,
     ) -> None:
@@ -58,11 +67,14 @@ class FlowController:
         self.max_batch_items = max_batch_items
         self.margin = margin
         self.probe = probe
+        self.cruise_probe = cruise_probe
         self.slice_seconds = slice_seconds
         self.min_rate = min_rate
         self.min_window = min_window
         self.concurrency = max_concurrency
         self.rate: float | None = None
+        #: the last estimate of the service's limit (items per second)
+        self.ceiling: float | None = None
         self.window = 1.0
         self.rtt: float | None = None
         self.decreases = 0
@@ -70,6 +82,9 @@ class FlowController:
         self._tokens_at = 0.0
         self._accepted: collections.deque[tuple[float, int]] = collections.deque()
         self._last_decrease = -math.inf
+        #: when to learn the ceiling again: once the answers to what was in flight at a 429 are in
+        self._settle_at: float | None = None
+        self._rate_before = math.inf
         self._last_probe = 0.0
         self._clean_batches = 0
         self._started: float | None = None
@@ -94,8 +109,23 @@ class FlowController:
             self._tokens = min(capacity, self._tokens + (now - self._tokens_at) * self.rate)
         self._tokens_at = now
 
+    def _settle(self, now: float) -> None:
+        """After a decrease's hold, estimate the ceiling again from every answer that came in.
+
+        At the 429 itself only the answers that arrived first are known; the batches still in
+        flight were accepted in the same window, and leaving them out would under-estimate.
+        """
+        if self._settle_at is None or now < self._settle_at:
+            return
+        self._settle_at = None
+        estimate = self.peak_accepted_rate(now, self.window)
+        if estimate > 0:
+            self.ceiling = estimate
+            self.rate = max(self.rate or 0.0, min(self._rate_before, estimate) * self.margin, self.min_rate)
+
     def delay(self, items: int, now: float) -> float:
         """Seconds until ``items`` items may be sent (0: now)."""
+        self._settle(now)
         if self.rate is None:
             return 0.0
         self._refill(now)
@@ -111,13 +141,18 @@ class FlowController:
             self._tokens -= items
 
     def accepted_rate(self, now: float, window: float) -> float:
-        """Items per second accepted (answered other than 429) during the last ``window`` s.
+        """Items per second accepted (answered other than 429) in the ``window`` s up to ``now``.
 
-        Before ``window`` seconds of sending, the time since the first send is the span: a
-        429 that early says less about the rate than a full window would.
+        Always per full window, even before a window of sending has passed: the service
+        counts in its window, so a 429 after a burst shorter than the window means about
+        one window's worth was accepted, not that much per fraction of a second.
         """
-        span = window if self._started is None else max(1e-3, min(window, now - self._started))
-        return sum(n for t, n in self._accepted if t > now - window) / span
+        return sum(n for t, n in self._accepted if now - window < t <= now) / window
+
+    def peak_accepted_rate(self, now: float, window: float, lookback: int = 2) -> float:
+        """The highest :meth:`accepted_rate` of a window ending in the last ``lookback`` windows."""
+        ends = [t for t, _ in self._accepted if t > now - lookback * window]
+        return max([self.accepted_rate(end, window) for end in ends] + [self.accepted_rate(now, window)])
 
     def on_batch_done(
         self,
@@ -128,6 +163,7 @@ class FlowController:
         throttled: int,
         retry_after: float | None = None,
         failed: bool = False,
+        whole_batch: bool = False,
     ) -> float:
         """Learn from one batch's answer.
 
@@ -137,12 +173,17 @@ class FlowController:
         :param throttled: items answered 429 (all of them for a whole-batch 429)
         :param retry_after: the largest ``Retry-After`` among them
         :param failed: the batch as a whole failed (transport error or 5xx)
+        :param whole_batch: the 429 was the envelope's, without per-item answers: it says
+            "wait", not how fast items may go, so it holds sending and lowers concurrency
+            but leaves the paced rate alone (rates are learnt from per-item answers)
         :return: seconds to hold all sending (0: none)
         """
+        self._settle(now)
         rtt = max(0.0, now - sent_at)
         self.rtt = rtt if self.rtt is None else 0.8 * self.rtt + 0.2 * rtt
         if accepted:
-            self._accepted.append((now, accepted))
+            # At the time sent: the service admitted them then; answers arrive bunched.
+            self._accepted.append((sent_at, accepted))
         while self._accepted and self._accepted[0][0] <= now - 10.0:
             self._accepted.popleft()
         if failed and not throttled:
@@ -151,21 +192,23 @@ class FlowController:
                 self._last_decrease = now
             self._clean_batches = 0
             return 0.0
+        if throttled and whole_batch:
+            self._clean_batches = 0
+            self.concurrency = max(self._concurrency_floor(), self.concurrency // 2)
+            self._tokens, self._tokens_at = 0.0, now
+            return min(10.0, max(self.min_window, retry_after or 0.0))
         if throttled:
             self._clean_batches = 0
             if sent_at <= self._last_decrease:
                 return 0.0
-            first = self.rate is None
             self.window = min(10.0, max(self.min_window, retry_after or 0.0))
-            estimate = self.accepted_rate(now, self.window)
-            if self.rate is not None:
-                if estimate > 0:
-                    self.rate = max(self.min_rate, min(self.rate, estimate) * self.margin)
-                else:
-                    self.rate = max(self.min_rate, self.rate * 0.5)
-            elif estimate > 0:
-                self.rate = max(self.min_rate, estimate * self.margin)
-            # else: nothing got through (a whole-batch 429): no rate to learn, only wait.
+            estimate = self.peak_accepted_rate(now, self.window)
+            self._rate_before = self.rate or math.inf  # a 429 never raises the rate
+            if estimate > 0:
+                self.ceiling = estimate
+                self.rate = max(self.min_rate, min(self.rate or math.inf, estimate) * self.margin)
+            elif self.rate is not None:  # nothing accepted lately: no rate to learn, slow down
+                self.rate = max(self.min_rate, self.rate * 0.5)
             self._tokens, self._tokens_at = 0.0, now
             self.concurrency = max(self._concurrency_floor(), self.concurrency // 2)
             # Items admitted before now stay in the service's window for another window's
@@ -173,13 +216,18 @@ class FlowController:
             self._last_decrease = now + self.window
             self._last_probe = self._last_decrease
             self.decreases += 1
-            return self.window if first else 0.0
+            self._settle_at = now + self.window
+            return self.window
         self._clean_batches += 1
         if self._clean_batches >= self.concurrency and self.concurrency < self.max_concurrency:
             self.concurrency += 1
             self._clean_batches = 0
         if self.rate is not None and now - self._last_probe >= 1.0:
-            self.rate *= (1.0 + self.probe) ** (now - self._last_probe)
+            cruising = self.ceiling is not None and self.rate >= self.ceiling * self.margin
+            growth = self.cruise_probe if cruising else self.probe
+            self.rate *= (1.0 + growth) ** (now - self._last_probe)
+            if not cruising and self.ceiling is not None:
+                self.rate = min(self.rate, self.ceiling * self.margin)
             self._last_probe = now
             if self.rtt and self.rate * self.rtt > self.max_concurrency * self.max_batch_items:
                 self.rate = None  # faster than the concurrency could carry: pacing is moot

@@ -66,7 +66,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     ),
     "default_user_id": _string(
         "Default organizer",
-        "Entra object id (or UPN) of the organizer when a task names none.",
+        "Entra object id or UPN of the organizer when a task names none (a UPN needs User.Read.All).",
     ),
     "refresh_token": _secret(
         "Refresh token (delegated)", "Act as a user: meetings are created under /me unless a user is named."
@@ -112,7 +112,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "password": "client secret (leave empty for a certificate or federated credential)",
         "host": "https://graph.microsoft.com (default for the cloud)",
         "tenant_id": "00000000-0000-0000-0000-000000000000",
-        "default_user_id": "organizer's Entra object id",
+        "default_user_id": "organizer's Entra object id or UPN",
         "certificate_path": "/opt/airflow/secrets/meetings-app.pem",
         "proxies": '{"https": "http://proxy:3128"}',
         "verify": "true",

@@ -19,10 +19,15 @@ class MeetingResult:
     :param meeting: Graph's ``onlineMeeting`` JSON, as returned
     :param created: ``True`` when Graph created the meeting (201), ``False`` when it
         returned an existing one (200)
+    :param user_id: the organizer's Entra object id, where the request went (``None``: ``/me``)
+    :param given_user_id: the organizer as given: a UPN (looked up to ``user_id``) or the
+        object id itself; ``None`` for ``/me``
     """
 
     meeting: dict[str, Any]
     created: bool
+    user_id: str | None = None
+    given_user_id: str | None = None
 
     @property
     def meeting_id(self) -> str | None:
@@ -41,12 +46,15 @@ class BulkItemResult:
 
     :param index: position of the item in the input
     :param external_id: the item's external id (``None`` when it was not a string)
-    :param user_id: the organizer the item was for (``None`` for ``/me``)
+    :param user_id: the organizer's Entra object id, where the request went (``None`` for
+        ``/me``, and for an item refused before sending whose organizer had no object id)
     :param meeting: the meeting's kept fields (see ``meeting_fields``), or ``None`` on error
     :param created: ``True`` for 201 (created), ``False`` for 200 (existing), ``None`` on error
     :param error: why the item failed, or ``None``
     :param attempts: requests sent for this item (0 if it was refused before sending)
     :param status: the HTTP status of the item's successful answer (``None`` on error)
+    :param given_user_id: the organizer as given (the item's ``user_id``, else the default
+        organizer): a UPN, or the object id itself; ``None`` for ``/me``
     """
 
     index: int
@@ -57,6 +65,7 @@ class BulkItemResult:
     error: BaseException | None = None
     attempts: int = 0
     status: int | None = None
+    given_user_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -85,6 +94,7 @@ class BulkItemResult:
             "index": self.index,
             "external_id": self.external_id,
             "user_id": self.user_id,
+            "given_user_id": self.given_user_id,
             "meeting_id": self.meeting_id,
             "join_web_url": self.join_url,
             "created": self.created,

@@ -57,7 +57,8 @@ log = logging.getLogger(__name__)
 DAG_ID = "teams_meetings_from_events"
 POOL = "teams_meetings"
 #: The emulator's seeded organizer, Adele Vance (adelev@contoso.example), by Entra object id:
-#: Graph's onlineMeetings take the organizer's object id in the path. Use your organizer's id.
+#: Graph's onlineMeetings take the organizer's object id in the path. Use your organizer's id,
+#: or UPN (looked up once per task; needs the User.Read.All application permission).
 ORGANIZER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 
 with DAG(
@@ -76,7 +77,7 @@ with DAG(
     },
     params={
         "events_file": Param("data/events.csv", type="string", minLength=1),
-        "organizer": Param(ORGANIZER, type="string", description="Default organizer's Entra object id"),
+        "organizer": Param(ORGANIZER, type="string", description="Default organizer's Entra object id or UPN"),
         "duration_minutes": Param(30, type="integer", minimum=5, maximum=24 * 60),
         "horizon_hours": Param(24, type="integer", minimum=1, maximum=14 * 24),
         "output_dir": Param("", type="string", description="Empty: $AIRFLOW_HOME/meetings_output"),

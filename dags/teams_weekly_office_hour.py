@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 
 DAG_ID = "teams_weekly_office_hour"
 #: The emulator's seeded organizer, Adele Vance (adelev@contoso.example), by Entra object id:
-#: Graph's onlineMeetings take the organizer's object id in the path. Use your organizer's id.
+#: Graph's onlineMeetings take the organizer's object id in the path. Use your organizer's id,
+#: or UPN (looked up once per task; needs the User.Read.All application permission).
 ORGANIZER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 ATTENDEES = ["alexw@contoso.example", "meganb@contoso.example"]
 
@@ -68,7 +69,7 @@ with DAG(
     # run_anchor / meeting_start / meeting_end: plain functions, tested without Airflow.
     user_defined_macros=TEMPLATE_MACROS,
     params={
-        "organizer": Param(ORGANIZER, type="string", description="Organizer's Entra object id"),
+        "organizer": Param(ORGANIZER, type="string", description="Organizer's Entra object id or UPN"),
         "subject": Param("Data team office hour", type="string", minLength=1),
         "start_offset_minutes": Param(360, type="integer", minimum=0, maximum=7 * 24 * 60),
         "duration_minutes": Param(60, type="integer", minimum=5, maximum=24 * 60),

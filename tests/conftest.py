@@ -7,7 +7,6 @@ asks for the ``airflow_db`` fixture (the ``dag.test()`` tests do).
 from __future__ import annotations
 
 import atexit
-import datetime
 import os
 import shutil
 import subprocess
@@ -86,34 +85,13 @@ def hook_logs() -> Iterator[CapturedLogs]:
 @pytest.fixture(scope="session")
 def certificate_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A self-signed certificate with its key: plain PEM, encrypted PEM, and the cert alone."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
+    from airflow_provider_meetings.emulator.certs import make_app_certificate
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "airflow-provider-meetings test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    app = make_app_certificate()
+    cert_pem = app.cert_pem.encode()
     password = "pem-passphrase-7Hq"
-    plain_key = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    encrypted_key = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(password.encode()),
-    )
+    plain_key = app.key_pem().encode()
+    encrypted_key = app.key_pem(password).encode()
     folder = tmp_path_factory.mktemp("certs")
     paths = {
         "plain": folder / "app.pem",
@@ -128,5 +106,5 @@ def certificate_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
         "cert_pem": cert_pem.decode(),
         "key_pem": plain_key.decode(),
         "password": password,
-        "thumbprint": cert.fingerprint(hashes.SHA1()).hex(),  # noqa: S303 - Entra's x5t
+        "thumbprint": app.sha1_thumbprint,
     }

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
 import tempfile
@@ -190,8 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for u in info["users"]
         ),
         f"Control endpoint: {emulator.url}/_emulator/",
-        "Airflow connection:",
-        f"AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT='{connection}'",
+        "Airflow connection (paste into the shell that runs airflow):",
+        f"export AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT={shlex.quote(connection)}",
     ]
     print("\n".join(lines), flush=True)
     if args.ready_file:

@@ -94,6 +94,9 @@ class EmulatorClient(EmulatorHandle):
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
+    def set_random_faults(self, rate: float, faults: list[Any], **options: Any) -> dict[str, Any]:
+        return self._call("POST", "/random-faults", {"rate": rate, "faults": faults, **options})["random_faults"]
+
     def pending_faults(self) -> list[dict[str, Any]]:
         return self._call("GET", "/faults")["faults"]
 

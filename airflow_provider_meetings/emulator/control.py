@@ -48,11 +48,16 @@ def _dispatch(service: EmulatorService, method: str, path: str, body: dict[str, 
             return Reply(200, {"meetings": service.list_meetings()})
         if path == "/faults":
             return Reply(200, {"faults": service.pending_faults()})
+        if path == "/random-faults":
+            return Reply(200, {"random_faults": service.random_faults()})
         if path == "/tokens":
             return Reply(200, {"tokens": service.issued_tokens()})
     elif method == "DELETE" and path == "/faults":
         service.clear_faults()
         return Reply(200, {"faults": []})
+    elif method == "DELETE" and path == "/random-faults":
+        service.clear_faults()
+        return Reply(200, {"random_faults": None})
     elif method == "POST":
         if path == "/reset":
             service.reset(tokens=bool(body.get("tokens", False)), users=bool(body.get("users", False)))
@@ -71,6 +76,9 @@ def _dispatch(service: EmulatorService, method: str, path: str, body: dict[str, 
             options = {k: v for k, v in body.items() if k != "fault"}
             fault = service.script(body["fault"], **options)
             return Reply(200, {"queued": fault.to_json()})
+        if path == "/random-faults":
+            options = {k: body[k] for k in ("seed", "target", "match") if k in body}
+            return Reply(200, {"random_faults": service.set_random_faults(body["rate"], body["faults"], **options)})
         if path == "/batch-order":
             service.set_batch_order(str(body["order"]))
             return Reply(200, {"order": service.batch_order})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import math
+import random
 import re
 import time
 from collections.abc import Mapping
@@ -133,31 +134,102 @@ def parse_fault(spec: Any, **overrides: Any) -> ScriptedFault:
     return ScriptedFault(**data)
 
 
+@dataclass
+class RandomFaults:
+    """Faults drawn at random: each HTTP request to the target meets one with probability ``rate``.
+
+    For storms that no script could spell out ("half of all requests fail"): every top-level
+    request (a createOrGet, a ``$batch`` envelope; not the items inside a batch) draws
+    once; a drawn fault is one of ``faults``, chosen uniformly.
+
+    :param rate: probability of a fault, 0 < rate <= 1.
+    :param faults: the mix, in the short forms of :func:`parse_fault` (``times`` is ignored).
+    :param seed: seed of the generator (``None``: unpredictable).
+    :param target: ``graph`` or ``token``.
+    :param match: optional regular expression on ``METHOD path`` limiting which requests draw.
+    """
+
+    rate: float
+    faults: list[ScriptedFault]
+    seed: int | None = None
+    target: str = "graph"
+    match: str | None = None
+    applied: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.rate <= 1:
+            raise ValueError("'rate' must be above 0 and at most 1")
+        if not self.faults:
+            raise ValueError("'faults' must name at least one fault")
+        if self.target not in TARGETS:
+            raise ValueError(f"'target' must be one of {TARGETS}")
+        if self.match is not None:
+            re.compile(self.match)
+        self._rng = random.Random(self.seed)
+
+    @classmethod
+    def parse(cls, rate: Any, faults: Any, **options: Any) -> RandomFaults:
+        """Build from control-endpoint JSON."""
+        if not isinstance(faults, list):
+            raise ValueError("'faults' must be a list of faults")
+        return cls(float(rate), [parse_fault(f) for f in faults], **options)
+
+    def draw(self, target: str, subject: str) -> ScriptedFault | None:
+        """A fault for this request, or ``None``."""
+        if target != self.target or (self.match is not None and not re.search(self.match, subject)):
+            return None
+        if self._rng.random() >= self.rate:
+            return None
+        self.applied += 1
+        return self._rng.choice(self.faults)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for the control endpoint."""
+        return {
+            "rate": self.rate,
+            "faults": [f.to_json() for f in self.faults],
+            "seed": self.seed,
+            "target": self.target,
+            "match": self.match,
+            "applied": self.applied,
+        }
+
+
 class FaultPlan:
-    """The queue of scripted faults; not thread-safe (caller locks)."""
+    """The queue of scripted faults, and optional random faults; not thread-safe (caller locks)."""
 
     def __init__(self) -> None:
         self._faults: list[ScriptedFault] = []
+        #: random faults drawn by top-level requests when no scripted fault matched
+        self.random: RandomFaults | None = None
 
     def add(self, fault: ScriptedFault) -> None:
         """Queue a fault after those already queued."""
         self._faults.append(fault)
 
     def clear(self) -> None:
-        """Drop every queued fault."""
+        """Drop every queued fault and stop random faults."""
         self._faults.clear()
+        self.random = None
 
     def pending(self) -> list[dict[str, Any]]:
         """The queued faults as JSON."""
         return [f.to_json() for f in self._faults]
 
-    def take(self, target: str, method: str, path: str) -> ScriptedFault | None:
-        """The first queued fault matching this request, consuming one of its ``times``."""
-        return self._take(target, f"{method} {path}", explicit=False)
+    def take(self, target: str, method: str, path: str, *, top_level: bool = True) -> ScriptedFault | None:
+        """The first queued fault matching this request, consuming one of its ``times``;
+        else, for a top-level request, a random fault if one is drawn."""
+        return self._take(target, f"{method} {path}", explicit=False) or self._draw(target, method, path, top_level)
 
     def take_explicit(self, target: str, method: str, path: str) -> ScriptedFault | None:
-        """Like :meth:`take`, but only faults with a ``match`` that matches."""
-        return self._take(target, f"{method} {path}", explicit=True)
+        """Like :meth:`take`, but only scripted faults with a ``match`` that matches (or a
+        random fault: a ``$batch`` envelope is a top-level request)."""
+        return self._take(target, f"{method} {path}", explicit=True) or self._draw(target, method, path, True)
+
+    def _draw(self, target: str, method: str, path: str, top_level: bool) -> ScriptedFault | None:
+        if self.random is None or not top_level:
+            return None
+        return self.random.draw(target, f"{method} {path}")
 
     def _take(self, target: str, subject: str, explicit: bool) -> ScriptedFault | None:
         for fault in self._faults:

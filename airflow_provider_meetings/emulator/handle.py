@@ -145,7 +145,27 @@ class EmulatorHandle(ABC):
 
     @abstractmethod
     def clear_faults(self) -> None:
-        """Drop every queued fault."""
+        """Drop every queued fault and stop random faults."""
+
+    @abstractmethod
+    def set_random_faults(
+        self,
+        rate: float,
+        faults: list[Any],
+        *,
+        seed: int | None = None,
+        target: str = "graph",
+        match: str | None = None,
+    ) -> dict[str, Any]:
+        """Give each top-level request (a Graph call, a ``$batch`` envelope) a fault with probability ``rate``.
+
+        :param rate: 0 < rate <= 1, e.g. ``0.5`` for half of all requests.
+        :param faults: the mix in :meth:`script`'s short forms, e.g.
+            ``[{"status": 429, "retry_after": "1"}, 503, 504, "drop"]``; one is chosen uniformly.
+        :param seed: for a repeatable sequence of draws.
+        :param target: ``graph`` or ``token``.
+        :param match: regular expression on ``METHOD path`` limiting which requests draw.
+        """
 
     @abstractmethod
     def pending_faults(self) -> list[dict[str, Any]]:

@@ -94,6 +94,9 @@ class RunningEmulator(EmulatorHandle):
     def clear_faults(self) -> None:
         self.service.clear_faults()
 
+    def set_random_faults(self, rate: float, faults: list[Any], **options: Any) -> dict[str, Any]:
+        return self.service.set_random_faults(rate, faults, **options)
+
     def pending_faults(self) -> list[dict[str, Any]]:
         return self.service.pending_faults()
 

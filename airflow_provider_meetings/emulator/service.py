@@ -35,6 +35,7 @@ from airflow_provider_meetings.emulator.errors import (
 )
 from airflow_provider_meetings.emulator.faults import (
     FaultPlan,
+    RandomFaults,
     RateLimiter,
     ScriptedFault,
     Stats,
@@ -290,18 +291,22 @@ class EmulatorService:
         log.info("token issued (grant_type=%s)", form.get("grant_type"))
         return Reply(200, body, headers)
 
-    def take_fault(self, target: str, method: str, path: str) -> ScriptedFault | None:
-        """Consume the next scripted fault matching a request, if any."""
+    def take_fault(self, target: str, method: str, path: str, *, top_level: bool = True) -> ScriptedFault | None:
+        """Consume the next scripted fault matching a request, if any (or draw a random one)."""
         with self.lock:
-            fault = self.faults.take(target, method, path)
+            fault = self.faults.take(target, method, path, top_level=top_level)
             if fault is not None:
                 self.stats.faults_applied += 1
             return fault
 
     # -- Graph ------------------------------------------------------------------------------
 
-    def graph(self, request: GraphRequest) -> Reply:
-        """One Graph request or batch item, with scripted faults and rate limiting."""
+    def graph(self, request: GraphRequest, *, top_level: bool = True) -> Reply:
+        """One Graph request or batch item, with scripted faults and rate limiting.
+
+        :param top_level: ``False`` for an item of a ``$batch`` (random faults hit the
+            envelope, not its items)
+        """
         request_id = str(uuid.uuid4())
         client_request_id = request.headers.get("client-request-id") or str(uuid.uuid4())
         if request.path.rstrip("/") == "/$batch":
@@ -316,7 +321,7 @@ class EmulatorService:
                 if fault is not None:
                     self.stats.faults_applied += 1
         else:
-            fault = self.take_fault("graph", request.method, request.path)
+            fault = self.take_fault("graph", request.method, request.path, top_level=top_level)
         reply: Reply | None = None
         if fault is not None and fault.when == "before":
             if fault.kind == "slow":
@@ -615,7 +620,7 @@ class EmulatorService:
                 body=item.get("body"),
                 version=request.version,
             )
-            reply = self.graph(sub)
+            reply = self.graph(sub, top_level=False)
             drop = drop or reply.drop
             item_response_headers = {
                 k: v for k, v in reply.headers.items() if k.lower() not in ("request-id", "client-request-id")
@@ -704,9 +709,21 @@ class EmulatorService:
         return parsed
 
     def clear_faults(self) -> None:
-        """Drop every queued fault."""
+        """Drop every queued fault and stop random faults."""
         with self.lock:
             self.faults.clear()
+
+    def set_random_faults(self, rate: float, faults: list[Any], **options: Any) -> dict[str, Any]:
+        """Start random faults (see :class:`~.faults.RandomFaults`); replaces earlier ones."""
+        parsed = RandomFaults.parse(rate, faults, **options)
+        with self.lock:
+            self.faults.random = parsed
+            return parsed.to_json()
+
+    def random_faults(self) -> dict[str, Any] | None:
+        """The random faults in force, with how many were applied, or ``None``."""
+        with self.lock:
+            return self.faults.random.to_json() if self.faults.random else None
 
     def pending_faults(self) -> list[dict[str, Any]]:
         """Faults still queued."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
@@ -24,6 +25,7 @@ from airflow_provider_meetings.connection_settings import (
 )
 from airflow_provider_meetings.exceptions import ConnectionConfigError, InvalidMeetingRequestError
 from airflow_provider_meetings.meeting_request import MeetingSpec, PreparedRequest, prepare_request
+from airflow_provider_meetings.organizers import OrganizerDirectory
 from airflow_provider_meetings.results import BulkItemResult, BulkProgress, MeetingResult
 from airflow_provider_meetings.retry import RetryPolicy
 
@@ -66,6 +68,8 @@ class OnlineMeetingsHook(BaseHook):
         self._settings: ConnectionSettings | None = None
         self._client: GraphClient | None = None
         self._lock = threading.Lock()
+        #: Object ids of organizers given by UPN, looked up once per hook (and kept by ``close()``).
+        self.organizers = OrganizerDirectory()
         #: Waits between retries go through this, so a test can observe them.
         self.sleep: Callable[[float], None] = time.sleep
 
@@ -183,11 +187,13 @@ class OnlineMeetingsHook(BaseHook):
         """Create a Teams meeting, or get the one that already has this ``external_id``.
 
         Everything is validated before a token is requested. For an existing meeting Graph
-        returns it as it is: a changed subject or time is not applied.
+        returns it as it is: a changed subject or time is not applied. An organizer given by
+        user principal name is looked up once per hook (``GET /users/{upn}?$select=id``,
+        which needs ``User.Read.All``) and the meeting is made for its object id.
 
         :param external_id: the meeting's stable key, e.g. ``"<dag_id>-<ds>"``
-        :param user_id: organizer's Entra object id; default: the connection's
-            ``default_user_id``, else ``/me`` with a delegated connection
+        :param user_id: organizer's Entra object id or user principal name; default: the
+            connection's ``default_user_id``, else ``/me`` with a delegated connection
         :param subject: meeting subject
         :param start_date_time: aware datetime or ISO-8601 string with offset or ``Z``
         :param end_date_time: same; needs ``start_date_time``
@@ -204,7 +210,9 @@ class OnlineMeetingsHook(BaseHook):
             chat_info=chat_info,
         )
         prepared = self.prepare(spec)  # before the client exists: bad input sends nothing
-        return self.client.create_or_get(prepared)
+        resolved = self.organizers.resolve(prepared, self.client)
+        result = self.client.create_or_get(resolved)
+        return replace(result, user_id=resolved.user_id, given_user_id=prepared.user_id)
 
     def create_or_get_meetings(
         self,
@@ -219,6 +227,10 @@ class OnlineMeetingsHook(BaseHook):
 
         Every item is validated before anything is sent; an invalid item, or a repeat of an
         earlier ``(user_id, external_id)`` pair, gets its error result and is not sent.
+        Organizers given by user principal name are looked up first, each distinct one once
+        (in ``$batch`` requests; known ones not at all), and an item whose organizer could
+        not be resolved fails with :class:`~airflow_provider_meetings.exceptions.OrganizerLookupError`
+        and is not sent; an object id and its UPN count as one organizer.
         The rest go out in batches of up to 20 with at most ``max_concurrency`` batches in
         flight, on one token and one connection pool. Each item is retried by the same rules
         as a single call (429s within the waiting budget, failures within ``max_retries``);
@@ -247,14 +259,18 @@ class OnlineMeetingsHook(BaseHook):
             raise ValueError(
                 f"max_concurrency must be a whole number from 1 to {MAX_BULK_CONCURRENCY}, got {concurrency!r}"
             )
-        return self.client.create_or_get_many(
-            meetings,
-            prepare=self.prepare,
+        items = meetings if isinstance(meetings, Sequence) else list(meetings)
+        organizers = self.organizers.for_bulk(items, self.prepare)  # validates: bad input sends nothing
+        organizers.resolve(self.client, max_concurrency=concurrency)
+        results = self.client.create_or_get_many(
+            items,
+            prepare=organizers.prepare,
             max_concurrency=concurrency,
             meeting_fields=meeting_fields,
             progress=progress,
             progress_interval=progress_interval,
         )
+        return organizers.annotate(results)
 
     # -- connection test ----------------------------------------------------------------------
 

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 #: XCom key telling whether the meeting was created (``True``) or already existed.
 XCOM_CREATED = "created"
+#: XCom key of the organizer: ``{"user_id": <object id>, "given_user_id": <as given>}``
+#: (both ``None`` for ``/me``); they differ when the organizer was given by UPN.
+XCOM_ORGANIZER = "organizer"
 
 
 @contextmanager
@@ -42,11 +45,17 @@ def fail_permanent_errors() -> Iterator[None]:
 
 
 def describe_result(result: MeetingResult, external_id: str) -> str:
-    """One log line about a created or reused meeting."""
+    """One log line about a created or reused meeting, with the organizer's object id and,
+    when it was given by UPN, what was given."""
     meeting = result.meeting
     organizer = (meeting.get("participants") or {}).get("organizer") or {}
     user = (organizer.get("identity") or {}).get("user") or {}
     who = user.get("displayName") or user.get("id") or organizer.get("upn") or "unknown"
+    if result.user_id:
+        who += f" (user_id={result.user_id}"
+        if result.given_user_id and result.given_user_id != result.user_id:
+            who += f", given as {result.given_user_id}"
+        who += ")"
     verb = "Created" if result.created else "Reused existing"
     return (
         f"{verb} Teams meeting id={meeting.get('id')} join_url={meeting.get('joinWebUrl')} "
@@ -59,7 +68,8 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
 
     Idempotent: a rerun with the same ``external_id`` (and organizer) returns the meeting
     the first run created, as it is. The meeting JSON is the task's return value; the XCom
-    ``created`` says whether this run created it.
+    ``created`` says whether this run created it, the XCom ``organizer`` holds the
+    organizer's object id (``user_id``) and what was given (``given_user_id``, e.g. a UPN).
 
     .. seealso::
         ``docs/operators.md``
@@ -67,8 +77,9 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
     :param conn_id: id of a ``msgraph_meetings`` connection
     :param external_id: the meeting's stable key, e.g. ``"{{ dag.dag_id }}-{{ ds }}"``
         (templated)
-    :param user_id: organizer's Entra object id; default: the connection's
-        ``default_user_id``, else ``/me`` with a delegated connection (templated)
+    :param user_id: organizer's Entra object id, or user principal name (looked up once,
+        needs ``User.Read.All``); default: the connection's ``default_user_id``, else ``/me``
+        with a delegated connection (templated)
     :param subject: meeting subject (templated)
     :param start_date_time: aware datetime or ISO-8601 string with an offset or ``Z``
         (templated)
@@ -132,6 +143,9 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
                 chat_info=self.chat_info,
             )
         context["ti"].xcom_push(key=XCOM_CREATED, value=result.created)
+        context["ti"].xcom_push(
+            key=XCOM_ORGANIZER, value={"user_id": result.user_id, "given_user_id": result.given_user_id}
+        )
         self.log.info("%s", describe_result(result, self.external_id))
         return result.meeting
 
@@ -153,7 +167,9 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
     back unchanged (200), so only the missing ones are created.
 
     The return value (XCom) is a list with one dict per item, in input order:
-    ``external_id``, ``user_id``, ``meeting_id``, ``join_web_url``, ``created``, ``error``.
+    ``external_id``, ``user_id`` (the organizer's object id), ``given_user_id`` (the
+    organizer as given, e.g. a UPN), ``meeting_id``, ``join_web_url``, ``created``, ``error``.
+    Organizers given by UPN are looked up first, each once (needs ``User.Read.All``).
     On failure the same list is pushed under the XCom key ``results``.
 
     .. seealso::
@@ -168,8 +184,8 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
         each item's ``external_id``. With it, item keys that are not meeting fields are
         allowed (they are the data the template reads) and not sent
     :param conn_id: id of a ``msgraph_meetings`` connection
-    :param user_id: organizer for items without a ``user_id``; default: the connection's
-        ``default_user_id`` (templated)
+    :param user_id: organizer (object id or UPN) for items without a ``user_id``; default:
+        the connection's ``default_user_id`` (templated)
     :param max_concurrency: ``$batch`` requests in flight at most (1-32); default: the
         connection's ``bulk_concurrency``
     :param progress_interval: seconds between progress log lines

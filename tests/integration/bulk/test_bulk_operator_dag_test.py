@@ -65,11 +65,12 @@ def xcom(ti: Any, key: str) -> Any:
         return None if row is None else XComModel.deserialize_value(row)
 
 
+@pytest.mark.parametrize("given_as", ["id", "userPrincipalName"])
 def test_bulk_operator_fails_at_the_end_naming_the_failed_items(
-    dags_folder: Path, graph_emulator: Any, meetings_conn_id: str, hook_logs: Any
+    dags_folder: Path, graph_emulator: Any, meetings_conn_id: str, hook_logs: Any, given_as: str
 ) -> None:
-    dag_id = "meetings_bulk_partial"
-    nopolicy = graph_emulator.user("nopolicy")["id"]
+    dag_id = f"meetings_bulk_partial_{given_as}"
+    nopolicy = graph_emulator.user("nopolicy")[given_as]  # a UPN is looked up first, then refused alike
     dag = load_dag(dags_folder, dag_id, conn_id=meetings_conn_id, nopolicy=nopolicy)
 
     run = dag.test(logical_date=LOGICAL_DATE)
@@ -85,6 +86,9 @@ def test_bulk_operator_fails_at_the_end_naming_the_failed_items(
     failed = {r["external_id"]: r for r in results if r["error"]}
     assert set(failed) == {f"{dag_id}-ev-3", f"{dag_id}-ev-7"}
     assert failed[f"{dag_id}-ev-3"]["error_status"] == 403 and failed[f"{dag_id}-ev-3"]["permanent"]
+    # The organizer's object id, and what the item gave.
+    assert failed[f"{dag_id}-ev-3"]["user_id"] == graph_emulator.user("nopolicy")["id"]
+    assert failed[f"{dag_id}-ev-3"]["given_user_id"] == nopolicy
     assert failed[f"{dag_id}-ev-7"]["error"].startswith("meetings[7].start_date_time")
     ok = [r for r in results if not r["error"]]
     assert all(r["created"] and r["meeting_id"] and r["join_web_url"] for r in ok)

@@ -44,28 +44,10 @@ def parse_graph_time(value: str) -> datetime.datetime:
 
 def make_certificate(common_name: str = "emulator-test-app") -> tuple[str, str, Any]:
     """(private key PEM, certificate PEM, certificate) for a fresh self-signed RSA cert."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
+    from airflow_provider_meetings.emulator.certs import make_app_certificate
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode(), cert
+    app = make_app_certificate(common_name, days=1)
+    return app.key_pem(), app.cert_pem, app.cert
 
 
 def post_token(emu: Any, form: dict[str, str], tenant: str | None = None) -> Any:

@@ -338,3 +338,20 @@ def test_scripted_401_is_graphs_expired_token_answer(graph: Graph, emu: Any) -> 
 def test_issued_tokens_lists_what_was_handed_out(graph: Graph, emu: Any) -> None:
     token = graph("POST", ADELE, json={"externalId": "tok"}).request.headers["Authorization"].split()[1]
     assert token in emu.issued_tokens()
+
+
+def test_random_faults_hit_envelopes_and_calls_but_not_batch_items(graph: Graph, emu: Any) -> None:
+    from airflow_provider_meetings.emulator import EmulatorClient
+
+    client = EmulatorClient(emu.url, emu.ca_path)  # the control endpoint, as a process's test would use it
+    assert client.set_random_faults(1.0, [503], seed=1)["rate"] == 1.0
+    assert graph("POST", ADELE, json={"externalId": "r1"}).status_code == 503
+    envelope = graph("POST", "/$batch", json={"requests": [item(1, "r2")]})
+    assert envelope.status_code == 503 and "responses" not in envelope.json()
+    client.set_random_faults(1.0, [503], match="createOrGet")  # the envelope does not match: its items are spared
+    envelope = graph("POST", "/$batch", json={"requests": [item(1, "r3")]})
+    assert envelope.status_code == 200 and envelope.json()["responses"][0]["status"] == 201
+    assert client.set_random_faults(0.5, [503])["applied"] == 0
+    client.clear_faults()
+    assert graph("POST", ADELE, json={"externalId": "r4"}).status_code == 201
+    assert emu.stats()["faults_applied"] == 2

@@ -47,6 +47,7 @@ def test_state_file_survives_restart(tmp_path: Path) -> None:
 
 def test_cli_ready_file_call_and_sigterm(tmp_path: Path) -> None:
     ready = tmp_path / "ready.json"
+    ca_file = tmp_path / "it's here" / "ca.pem"  # a quote in the path: the printed line must still paste
     process = subprocess.Popen(
         [
             sys.executable,
@@ -57,7 +58,7 @@ def test_cli_ready_file_call_and_sigterm(tmp_path: Path) -> None:
             "--ready-file",
             str(ready),
             "--ca-file",
-            str(tmp_path / "ca.pem"),
+            str(ca_file),
             "--token-lifetime",
             "600",
         ],
@@ -72,7 +73,7 @@ def test_cli_ready_file_call_and_sigterm(tmp_path: Path) -> None:
             assert time.monotonic() < deadline
             time.sleep(0.05)
         info = json.loads(ready.read_text())
-        assert info["ca_path"] == str(tmp_path / "ca.pem")
+        assert info["ca_path"] == str(ca_file)
         conn = info["connection"]
         assert conn["conn_type"] == "msgraph_meetings" and conn["host"] == info["url"]
         assert conn["extra"]["verify"] == info["ca_path"] and conn["extra"]["default_user_id"] == ORGANIZER_ID
@@ -87,7 +88,14 @@ def test_cli_ready_file_call_and_sigterm(tmp_path: Path) -> None:
             process.kill()
     assert process.returncode == 0
     assert "loopback only" in out
-    assert f"AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT='{info['connection_json']}'" in out
+    [export] = [line for line in out.splitlines() if line.startswith("export AIRFLOW_CONN_")]
+    pasted = subprocess.run(  # the line as a user pastes it into bash
+        ["bash", "-c", export + '\nprintf %s "$AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert pasted.stdout == info["connection_json"]
     assert "nopolicy@contoso.example" in out
     assert info["connection"]["password"] not in err  # secrets only on stdout, on purpose
 
@@ -156,9 +164,14 @@ def test_plain_http_is_refused(emu: Any) -> None:
 
 
 def test_meetings_conn_id_fixture(meetings_conn_id: str, graph_emulator: Any) -> None:
+    from airflow_provider_meetings.emulator.pytest_plugin import DEFAULT_CONN_ID
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
     assert meetings_conn_id == "msgraph_meetings_test"
-    conn = json.loads(os.environ["AIRFLOW_CONN_MSGRAPH_MEETINGS_TEST"])
-    assert conn["host"] == graph_emulator.url and conn["login"] == graph_emulator.client_id
+    assert DEFAULT_CONN_ID == OnlineMeetingsHook.default_conn_name  # what DAGs use without conn_id
+    for variable in ("AIRFLOW_CONN_MSGRAPH_MEETINGS_TEST", "AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT"):
+        conn = json.loads(os.environ[variable])
+        assert conn["host"] == graph_emulator.url and conn["login"] == graph_emulator.client_id
     assert graph_emulator.meetings() == []
 
 

@@ -107,3 +107,27 @@ def test_permanent_error_fails_the_task_without_retries(dags_folder, graph_emula
     assert ti.try_number == 1  # retries=2 on the task, none used
     assert graph_emulator.stats()["by_route"]["createOrGet"] == {"403": 1}
     assert graph_emulator.meetings() == []
+
+
+def test_organizer_by_upn_is_looked_up_and_both_ids_are_in_xcom(dags_folder, graph_emulator, meetings_conn_id):
+    alex = graph_emulator.user("alexw")
+    dag = load_dag(dags_folder, "meetings_by_upn", meetings_conn_id, user_id=alex["userPrincipalName"])
+
+    ti = task_instance(dag.test(logical_date=LOGICAL_DATE))
+
+    assert ti.state == "success"
+    assert [m["user_id"] for m in graph_emulator.meetings()] == [alex["id"]]
+    assert xcom(ti, "organizer") == {"user_id": alex["id"], "given_user_id": alex["userPrincipalName"]}
+    assert xcom(ti, "return_value")["participants"]["organizer"]["identity"]["user"]["id"] == alex["id"]
+    assert graph_emulator.stats()["by_route"]["getUser"] == {"200": 1}
+
+
+def test_unknown_organizer_upn_fails_the_task_without_retries(dags_folder, graph_emulator, meetings_conn_id):
+    dag = load_dag(dags_folder, "meetings_unknown_upn", meetings_conn_id, user_id="ghost@contoso.example")
+
+    ti = task_instance(dag.test(logical_date=LOGICAL_DATE))
+
+    assert ti.state == "failed"
+    assert ti.try_number == 1  # retries=2 on the task, none used: the user does not exist
+    assert graph_emulator.stats()["by_route"]["getUser"] == {"404": 1}
+    assert "createOrGet" not in graph_emulator.stats()["by_route"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -101,3 +102,10 @@ def test_parsing_loads_no_msal_and_is_quick() -> None:
     heavy, elapsed = result.stdout.strip().splitlines()[-1].rsplit(" ", 1)
     assert heavy == "[]"
     assert float(elapsed) < 5.0
+
+
+def test_readme_lists_every_sample_dag(dagbag) -> None:
+    """The README's "The sample DAGs" names each DAG of ``dags/``, and no other."""
+    readme = (DAGS_DIR.parent / "README.md").read_text()
+    section = readme.split("## The sample DAGs", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    assert set(re.findall(r"^- `(\w+)`:", section, re.MULTILINE)) == set(dagbag.dag_ids)

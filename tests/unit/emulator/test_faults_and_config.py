@@ -179,3 +179,41 @@ def test_plugin_imports_without_trustme() -> None:
         "from airflow_provider_meetings.emulator import run_emulator\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_random_faults_hit_about_the_rate_with_a_repeatable_mix() -> None:
+    from airflow_provider_meetings.emulator.faults import FaultPlan, RandomFaults
+
+    def draws(seed: int) -> list[str | None]:
+        plan = FaultPlan()
+        plan.random = RandomFaults.parse(0.5, [429, 503, "drop"], seed=seed)
+        picked = [plan.take("graph", "POST", "/users/u/onlineMeetings/createOrGet") for _ in range(2000)]
+        return [None if f is None else f"{f.kind}{f.status or ''}" for f in picked]
+
+    first = draws(7)
+    assert first == draws(7)
+    assert 900 < sum(f is not None for f in first) < 1100
+    assert {f for f in first if f} == {"status429", "status503", "drop"}
+
+
+def test_random_faults_spare_batch_items_other_targets_and_unmatched_paths() -> None:
+    from airflow_provider_meetings.emulator.faults import FaultPlan, RandomFaults
+
+    plan = FaultPlan()
+    plan.random = RandomFaults.parse(1.0, [503], match="createOrGet")
+    assert plan.take("graph", "POST", "/users/u/onlineMeetings/createOrGet", top_level=False) is None
+    assert plan.take("token", "POST", "/t/oauth2/v2.0/token") is None
+    assert plan.take("graph", "GET", "/users/u") is None
+    assert plan.take("graph", "POST", "/users/u/onlineMeetings/createOrGet").status == 503
+    plan.add(parse_fault(429))  # a scripted fault comes first
+    assert plan.take("graph", "POST", "/users/u/onlineMeetings/createOrGet").status == 429
+    plan.clear()
+    assert plan.random is None
+
+
+@pytest.mark.parametrize(("rate", "faults"), [(0, [503]), (1.5, [503]), (0.5, []), (0.5, "503"), (0.5, ["explode"])])
+def test_random_faults_refuse_bad_settings(rate: float, faults: object) -> None:
+    from airflow_provider_meetings.emulator.faults import RandomFaults
+
+    with pytest.raises(ValueError):
+        RandomFaults.parse(rate, faults)

@@ -17,6 +17,9 @@ from airflow_provider_meetings.exceptions import (
     ConnectionConfigError,
     GraphAPIError,
     InvalidMeetingRequestError,
+    OrganizerLookupDeniedError,
+    OrganizerLookupError,
+    OrganizerNotFoundError,
     RetriesExhaustedError,
 )
 from airflow_provider_meetings.hooks.online_meetings import MeetingResult
@@ -108,6 +111,16 @@ _NO_POLICY = {"error": {"code": "Forbidden", "message": "No Application Access P
         pytest.param(AuthenticationError("invalid_client", "AADSTS7000215: Invalid client secret"), id="bad secret"),
         pytest.param(ApplicationAccessPolicyError(403, "Forbidden", "No policy"), id="403 access policy"),
         pytest.param(GraphAPIError(400, "BadRequest", "nope"), id="400"),
+        pytest.param(
+            OrganizerLookupDeniedError(
+                "a@contoso.com", "no", cause=GraphAPIError(403, "Authorization_RequestDenied", "")
+            ),
+            id="403 organizer lookup",
+        ),
+        pytest.param(
+            OrganizerNotFoundError("a@contoso.com", "no", cause=GraphAPIError(404, "Request_ResourceNotFound", "")),
+            id="404 organizer lookup",
+        ),
     ],
 )
 def test_permanent_errors_fail_the_task_without_retry(error):
@@ -125,6 +138,10 @@ def test_permanent_errors_fail_the_task_without_retry(error):
             id="retries exhausted",
         ),
         pytest.param(GraphAPIError(503, "ServiceNotAvailable", "later"), id="503"),
+        pytest.param(
+            OrganizerLookupError("a@contoso.com", "later", cause=GraphAPIError(503, "ServiceNotAvailable", "")),
+            id="organizer lookup 503",
+        ),
         pytest.param(AuthenticationError("temporarily_unavailable", "AADSTS50196", permanent=False), id="entra outage"),
         pytest.param(OSError("disk"), id="not ours"),
     ],
@@ -157,6 +174,24 @@ def test_describe_result(created, start):
     assert line.startswith(start)
     for fact in ("id=MSo1", MEETING["joinWebUrl"], "external_id=dag-2026-11-28", "organizer=Adele Vance"):
         assert fact in line
+
+
+@pytest.mark.parametrize(
+    ("user_id", "given_user_id", "organizer"),
+    [
+        pytest.param(
+            "0b6c-01",
+            "adelev@contoso.example",
+            "organizer=Adele Vance (user_id=0b6c-01, given as adelev@contoso.example)",
+            id="by UPN",
+        ),
+        pytest.param("0b6c-01", "0b6c-01", "organizer=Adele Vance (user_id=0b6c-01)", id="by object id"),
+        pytest.param(None, None, "organizer=Adele Vance", id="/me"),
+    ],
+)
+def test_describe_result_names_the_organizer_as_given_and_resolved(user_id, given_user_id, organizer):
+    line = describe_result(MeetingResult(MEETING, True, user_id=user_id, given_user_id=given_user_id), "e")
+    assert line.endswith(f"external_id=e {organizer}")
 
 
 def test_describe_result_tolerates_a_sparse_meeting():

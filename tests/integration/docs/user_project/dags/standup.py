@@ -1,12 +1,14 @@
-"""A user's DAG, as tested in docs/emulator.md (tests/integration/emulator/test_docs_example.py)."""
-
-# [START emulator_docs_dag]
 import pendulum
 from airflow.sdk import DAG
 
 from airflow_provider_meetings.operators.online_meetings import CreateOrGetOnlineMeetingOperator
 
-with DAG("standup", schedule="0 9 * * MON-FRI", start_date=pendulum.datetime(2030, 1, 1, tz="UTC"), catchup=False):
+with DAG(
+    "standup",
+    schedule="0 9 * * MON-FRI",
+    start_date=pendulum.datetime(2030, 1, 1, tz="UTC"),
+    catchup=False,
+) as dag:
     CreateOrGetOnlineMeetingOperator(
         task_id="create_meeting",
         external_id="{{ dag.dag_id }}-{{ ds }}",
@@ -15,4 +17,3 @@ with DAG("standup", schedule="0 9 * * MON-FRI", start_date=pendulum.datetime(203
         end_date_time="{{ data_interval_end.add(minutes=15) }}",
         participants={"attendees": [{"upn": "alexw@contoso.example"}]},
     )
-# [END emulator_docs_dag]
