@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 DEMO_DIR ?= .demo
 
-.PHONY: install demo test test-unit lint format bench clean
+.PHONY: install demo test test-unit lint format bench bench-token-cache clean
 .PHONY: stack-deps stack stack-down stack-clean stack-status e2e test-floor
 
 $(BIN)/python:
@@ -50,6 +50,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+bench-token-cache: $(STAMP)
+	$(BIN)/python bench/run.py --token-cache
 
 # -- a real deployment (scripts/stack.py) and the tests that drive it -------------------
 STACK_STAMP := $(VENV)/.installed-stack

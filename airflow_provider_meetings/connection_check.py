@@ -305,6 +305,8 @@ def _sentence(text: object) -> str:
 
 
 def _describe_credential(settings: ConnectionSettings) -> str:
+    if settings.public_client:  # a refresh token redeemed without a credential (PublicClientApplication)
+        return "delegated (refresh token) as a public client, without a credential"
     kind = {"secret": "a client secret", "certificate": "a certificate", "federated": "a federated token"}
     mode = "delegated (refresh token)" if settings.delegated else "app-only"
     return f"{mode} with {kind.get(settings.credential_kind, settings.credential_kind)}"
@@ -538,8 +540,8 @@ def _token_failure(check: _Check, error: BaseException) -> _Failed:
         return _Failed(
             "refresh_token_expired",
             "The refresh token has expired (AADSTS700082).",
-            "Sign in again with the device code flow (docs/connection.md, Delegated mode) and store the new "
-            "refresh token in the extra refresh_token.",
+            f"Sign in again: 'airflow-provider-meetings login --conn-id {check.hook.conn_id}' runs the device code "
+            "flow and prints the new refresh_token extra to store (docs/connection.md, Delegated mode).",
         )
     if error.error == "invalid_response":
         return _Failed(

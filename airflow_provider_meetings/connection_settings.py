@@ -56,6 +56,7 @@ KNOWN_EXTRAS = frozenset(
         "federated_token_file",
         "default_user_id",
         "refresh_token",
+        "token_cache_path",
         "max_retries",
         "max_retry_wait",
         "bulk_concurrency",
@@ -143,6 +144,23 @@ def _parse_proxies(value: Any) -> dict[str, str] | None:
     return dict(value)
 
 
+def _parse_cache_path(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConnectionConfigError("token_cache_path", f"must be a file path, got {value!r}")
+    path = os.path.expanduser(value.strip())
+    if not os.path.isabs(path):
+        raise ConnectionConfigError(
+            "token_cache_path",
+            f"{value!r} is relative; give an absolute path (tasks do not share a working directory), "
+            "e.g. /var/lib/airflow/meetings/token-cache.json",
+        )
+    if path.endswith(os.sep):
+        raise ConnectionConfigError("token_cache_path", f"{value!r} names a directory; name the cache file in it")
+    return path
+
+
 def parse_extra(extra: Mapping[str, Any] | str | None) -> dict[str, Any]:
     """The connection's extra as a dict (JSON text accepted), legacy prefixes removed."""
     if extra in (None, ""):
@@ -178,13 +196,14 @@ class ConnectionSettings:
     verify: bool | str
     proxies: dict[str, str] | None
     timeout: float
-    credential_kind: str  # "secret" | "certificate" | "federated"
+    credential_kind: str  # "secret" | "certificate" | "federated" | "public" (none: a public client)
     retry: RetryPolicy
     bulk_concurrency: int
     default_user_id: str | None = None
     certificate_path: str | None = None
     certificate_thumbprint: str | None = None
     federated_token_file: str | None = None
+    token_cache_path: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     private_key_password: str | None = field(default=None, repr=False)
     refresh_token: str | None = field(default=None, repr=False)
@@ -214,6 +233,11 @@ class ConnectionSettings:
         """Tokens act as a user (refresh token given)."""
         return self.refresh_token is not None
 
+    @property
+    def public_client(self) -> bool:
+        """No client credential: MSAL's ``PublicClientApplication`` redeems the refresh token."""
+        return self.credential_kind == "public"
+
 
 def parse_connection(
     *,
@@ -222,14 +246,22 @@ def parse_connection(
     host: str | None,
     extra: Mapping[str, Any] | str | None,
     environ: Mapping[str, str] | None = None,
+    require_credential: bool = True,
 ) -> ConnectionSettings:
     """Check an ``msgraph_meetings`` connection and return its settings.
+
+    A connection with a ``refresh_token`` and no client credential is a public client
+    (``credential_kind == "public"``): Entra refuses a public client's refresh token when a
+    secret or assertion comes with it (AADSTS700025). Without a refresh token a credential
+    is required, unless ``require_credential`` is false (the ``login`` command, which only
+    needs the client id, tenant and network settings).
 
     :param login: application (client) id
     :param password: client secret, or empty for certificate / federated credentials
     :param host: Graph root override
     :param extra: the connection's extra (dict or JSON text)
     :param environ: environment for ``AZURE_FEDERATED_TOKEN_FILE`` (default ``os.environ``)
+    :param require_credential: refuse a connection with neither credential nor refresh token
     """
     environ = os.environ if environ is None else environ
     extras = parse_extra(extra)
@@ -301,12 +333,19 @@ def parse_connection(
         raise ConnectionConfigError(
             "federated_token_file", "is set together with a secret or certificate; keep one credential"
         )
+    refresh_token = extras.get("refresh_token")
     if secret:
         credential_kind = "secret"
     elif certificate_path:
         credential_kind = "certificate"
+    elif federated_token_file:
+        credential_kind = "federated"
+    elif refresh_token or not require_credential:
+        # The environment's AZURE_FEDERATED_TOKEN_FILE is not a reason to present an
+        # assertion with a refresh token: only the explicit extra makes it confidential.
+        credential_kind = "public"
     else:
-        federated_token_file = federated_token_file or environ.get("AZURE_FEDERATED_TOKEN_FILE") or None
+        federated_token_file = environ.get("AZURE_FEDERATED_TOKEN_FILE") or None
         if not federated_token_file:
             raise ConnectionConfigError(
                 "password",
@@ -322,7 +361,6 @@ def parse_connection(
         except InvalidMeetingRequestError as err:
             raise ConnectionConfigError("default_user_id", str(err).split(": ", 1)[1]) from None
 
-    refresh_token = extras.get("refresh_token")
     return ConnectionSettings(
         client_id=client_id,
         tenant_id=tenant_id,
@@ -343,6 +381,7 @@ def parse_connection(
             normalize_thumbprint(extras["certificate_thumbprint"]) if extras.get("certificate_thumbprint") else None
         ),
         federated_token_file=str(federated_token_file) if federated_token_file else None,
+        token_cache_path=_parse_cache_path(extras.get("token_cache_path")),
         client_secret=secret,
         private_key_password=extras.get("private_key_password"),
         refresh_token=str(refresh_token) if refresh_token else None,

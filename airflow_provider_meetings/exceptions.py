@@ -64,6 +64,7 @@ class AuthenticationError(MeetingsError):
     :param permanent: ``False`` for outages (5xx, timeouts) that a later attempt may survive
     :param status: HTTP status of the token endpoint's answer, when one arrived
     :param retry_after: seconds from the answer's ``Retry-After``, if any
+    :param hint: what to do about it, appended to the message
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class AuthenticationError(MeetingsError):
         permanent: bool = True,
         status: int | None = None,
         retry_after: float | None = None,
+        hint: str | None = None,
     ) -> None:
         self.error = error
         self.description = description
@@ -84,13 +86,29 @@ class AuthenticationError(MeetingsError):
         self.permanent = permanent
         self.status = status
         self.retry_after = retry_after
+        self.hint = hint
         text = f"Entra ID refused the token request: {error}"
         if description:
             # Entra descriptions end with trace/correlation lines; the first line is the fact.
             text += f": {description.splitlines()[0].strip()}"
         if correlation_id:
             text += f" (correlation id {correlation_id})"
+        if hint:
+            text += f". {hint}"
         super().__init__(text)
+
+    def with_hint(self, hint: str) -> AuthenticationError:
+        """The same error with advice on what to do about it."""
+        return AuthenticationError(
+            self.error,
+            self.description,
+            error_codes=self.error_codes,
+            correlation_id=self.correlation_id,
+            permanent=self.permanent,
+            status=self.status,
+            retry_after=self.retry_after,
+            hint=hint,
+        )
 
     @property
     def aadsts_code(self) -> str | None:

@@ -73,6 +73,11 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "refresh_token": _secret(
         "Refresh token (delegated)", "Act as a user: meetings are created under /me unless a user is named."
     ),
+    "token_cache_path": _string(
+        "Token cache file",
+        "Absolute path of a token cache shared by the tasks of one machine (opt-in): one token request per "
+        "worker, not per task, and the newest rotated refresh token. Holds tokens: created 0600.",
+    ),
     "max_retries": _number(
         "Max retries",
         "Retries of throttled (429) or failed (502/503/504, network) requests.",
@@ -113,6 +118,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "certificate_path": "/opt/airflow/secrets/meetings-app.pem",
         "proxies": '{"https": "http://proxy:3128"}',
         "verify": "true",
+        "token_cache_path": "/var/lib/airflow/meetings/token-cache.json",
     },
 }
 

@@ -69,6 +69,7 @@ class GraphClient:
     :param mask: registers secrets (Airflow's ``mask_secret``)
     :param log: where retries are logged (the hook's logger)
     :param sleep: how to wait between retries
+    :param conn_id: the connection's id, named in advice on refresh tokens
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class GraphClient:
         mask: Callable[[str], None],
         log: Any,
         sleep: Callable[[float], None] = time.sleep,
+        conn_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.log = log
@@ -88,7 +90,7 @@ class GraphClient:
             timeout=settings.timeout,
             pool_size=settings.bulk_concurrency,
         )
-        self.tokens = TokenSource(settings, self.transport, mask=mask, log=log, sleep=sleep)
+        self.tokens = TokenSource(settings, self.transport, mask=mask, log=log, sleep=sleep, conn_id=conn_id)
 
     def close(self) -> None:
         """Close the transport's connections."""

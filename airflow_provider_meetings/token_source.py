@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msal
@@ -30,11 +30,9 @@ from airflow_provider_meetings.exceptions import (
     authentication_error_from_msal,
 )
 from airflow_provider_meetings.retry import RetryPolicy, parse_retry_after, run_with_retries
+from airflow_provider_meetings.token_cache import find_login, open_token_cache, remember_login
 from airflow_provider_meetings.transport import Exchange, Transport, recording_exchanges
 
-#: A delegated token is renewed when fewer seconds than this are left (MSAL's own rule for
-#: cached tokens: msal/application.py, ``acquire_token_silent``).
-TOKEN_REFRESH_MARGIN = 300.0
 #: MSAL's replay time when an answer asks for throttling without a usable integer
 #: ``Retry-After`` (``RetryAfterParser``'s default, msal/throttled_http_client.py).
 MSAL_DEFAULT_REPLAY = 5.0
@@ -79,26 +77,23 @@ class _TokenCall:
         return left + _REPLAY_MARGIN if left > 0 else 0.0
 
 
-@dataclass
-class _UserToken:
-    """A delegated access token and when (monotonic clock) it expires."""
-
-    value: str = field(repr=False)
-    expires_at: float
-
-    def fresh(self, now: float) -> bool:
-        return now < self.expires_at - TOKEN_REFRESH_MARGIN
-
-
 class TokenSource:
     """Gets (and caches) Graph access tokens for one connection; thread-safe.
+
+    Tokens live in MSAL's token cache (:mod:`~airflow_provider_meetings.token_cache`): in
+    memory, or in the connection's ``token_cache_path`` file shared by the tasks of one
+    machine. App-only tokens come from ``acquire_token_for_client``, which serves from the
+    cache by itself. Delegated tokens come from the cache too (``acquire_token_silent``: the
+    cached access token, else the newest rotated refresh token of the account); only when
+    the cache knows nothing of the connection's refresh token is that one redeemed.
 
     :param settings: the connection's settings
     :param transport: the HTTP transport MSAL uses
     :param mask: registers a secret with Airflow's masker (``mask_secret``)
-    :param log: where retries are logged
+    :param log: where retries and cache problems are logged
     :param sleep: how to wait between attempts
     :param clock: monotonic clock
+    :param conn_id: the connection's id, named in advice (``login --conn-id``)
     """
 
     def __init__(
@@ -110,6 +105,7 @@ class TokenSource:
         log: Any,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        conn_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.transport = transport
@@ -117,35 +113,59 @@ class TokenSource:
         self.log = log
         self.sleep = sleep
         self.clock = clock
+        self.conn_id = conn_id
         self._lock = threading.RLock()
-        self._app: msal.ConfidentialClientApplication | None = None
-        self._user_token: _UserToken | None = None
-        self._refresh_token: str | None = settings.refresh_token
+        self._app: msal.ClientApplication | None = None
+        self._cache: msal.SerializableTokenCache | None = None
+        self._force_refresh = False
+        self._warned_expiry = False
 
     # -- the MSAL application --------------------------------------------------------------
 
     @property
-    def app(self) -> msal.ConfidentialClientApplication:
-        """The MSAL application (built on first use; that fetches the OIDC metadata)."""
+    def app(self) -> msal.ClientApplication:
+        """The MSAL application (built on first use; that fetches the OIDC metadata).
+
+        A ``PublicClientApplication`` for a refresh token without a client credential,
+        otherwise a ``ConfidentialClientApplication``.
+        """
         with self._lock:
             if self._app is None:
                 self._app = self._build_app()
             return self._app
 
-    def _build_app(self) -> msal.ConfidentialClientApplication:
+    @property
+    def cache(self) -> msal.SerializableTokenCache:
+        """MSAL's token cache of this hook (the shared file, or memory)."""
+        with self._lock:
+            if self._cache is None:
+                self._cache = open_token_cache(self.settings.token_cache_path, self.log)
+            return self._cache
+
+    def _build_app(self) -> msal.ClientApplication:
         settings = self.settings
         extra: dict[str, Any] = {}
         if settings.custom_authority:
             # Neither ask a public Microsoft host about this authority nor insist it is one.
             extra = {"instance_discovery": False, "validate_authority": False}
-        credential = client_credential(settings, self.mask)
+        credential = None if settings.public_client else client_credential(settings, self.mask)
+        cache = self.cache
         with recording_exchanges() as exchanges:
             try:
+                if credential is None:
+                    return msal.PublicClientApplication(
+                        settings.client_id,
+                        authority=settings.authority,
+                        http_client=self.transport.msal_client,
+                        token_cache=cache,
+                        **extra,
+                    )
                 return msal.ConfidentialClientApplication(
                     settings.client_id,
                     client_credential=credential,
                     authority=settings.authority,
                     http_client=self.transport.msal_client,
+                    token_cache=cache,
                     **extra,
                 )
             except ValueError as err:
@@ -164,37 +184,97 @@ class TokenSource:
         :raises RetriesExhaustedError: when a transient failure outlasts the bound
         """
         with self._lock:
+            scopes = [self.settings.scope]
             if not self.settings.delegated:
-                scopes = [self.settings.scope]
                 return self._acquire(lambda app: app.acquire_token_for_client(scopes=scopes), policy)["access_token"]
-            now = self.clock()
-            if self._user_token is not None and self._user_token.fresh(now):
-                return self._user_token.value
-            refresh_token, scopes = self._refresh_token or "", [self.settings.scope]
-            result = self._acquire(lambda app: app.acquire_token_by_refresh_token(refresh_token, scopes=scopes), policy)
-            rotated = result.get("refresh_token")
-            if rotated and rotated != refresh_token:
-                self.mask(rotated)
-                self._refresh_token = rotated
-            self._user_token = _UserToken(result["access_token"], now + float(result.get("expires_in", 0)))
-            return self._user_token.value
+            try:
+                return self._delegated(scopes, policy)
+            except AuthenticationError as err:
+                hint = delegated_hint(err, settings=self.settings, conn_id=self.conn_id)
+                if hint is None:
+                    raise
+                failure = err.with_hint(hint)
+            raise failure from None
+
+    def _delegated(self, scopes: list[str], policy: RetryPolicy | None) -> str:
+        """A delegated token: from the cache (access token or newest refresh token), else the connection's."""
+        try:
+            result = self._acquire(lambda app: self._silent(app, scopes), policy, nothing_cached=True)
+        except AuthenticationError as err:
+            if not err.permanent:
+                raise
+            # The cached lineage was refused (expired, revoked): the connection's own token
+            # decides (a re-minted one has a new fingerprint and is redeemed directly anyway).
+            self.log.warning(
+                "The cached refresh token of this connection was refused (%s); redeeming the connection's",
+                err.aadsts_code or err.error,
+            )
+            result = None
+        self._force_refresh = False
+        if result is not None:
+            return result["access_token"]
+        if self.settings.token_cache_path is None and not self._warned_expiry:
+            self._warned_expiry = True
+            self.log.warning(
+                "Delegated mode without token_cache_path: every task redeems the connection's refresh token, "
+                "which Entra ID ends 90 days after it was minted (sooner by tenant policy). Set token_cache_path "
+                "so that tasks go on with the newest rotated token, or re-mint it in time with "
+                "'airflow-provider-meetings login --conn-id %s'",
+                self.conn_id or "<conn id>",
+            )
+        refresh_token = self.settings.refresh_token or ""
+        result = self._acquire(lambda app: app.acquire_token_by_refresh_token(refresh_token, scopes=scopes), policy)
+        if result.get("refresh_token"):
+            self.mask(result["refresh_token"])  # kept by MSAL's cache, never by us
+        home_account_id = _signed_in_account(self.app, result.get("id_token_claims") or {})
+        if home_account_id is not None:
+            remember_login(self.cache, self.settings.client_id, refresh_token, home_account_id)
+        return result["access_token"]
+
+    def _silent(self, app: msal.ClientApplication, scopes: list[str]) -> dict[str, Any] | None:
+        """MSAL's cached token for the account the connection's refresh token signed in, if any.
+
+        MSAL answers with the cached access token (renewed when under 5 minutes are left),
+        or redeems the newest refresh token it holds for that account: each redemption
+        stores the rotated one (msal/application.py, ``acquire_token_silent_with_error``).
+        """
+        home_account_id = find_login(self.cache, self.settings.client_id, self.settings.refresh_token or "")
+        if home_account_id is None:
+            return None
+        account = next((a for a in app.get_accounts() if a.get("home_account_id") == home_account_id), None)
+        if account is None:
+            return None
+        return app.acquire_token_silent_with_error(scopes, account, force_refresh=self._force_refresh)
 
     def invalidate(self) -> None:
         """Forget cached access tokens, so that the next :meth:`get` asks Entra ID again."""
         with self._lock:
-            self._user_token = None
-            if self._app is not None:
+            if self.settings.delegated:
+                self._force_refresh = True
+            elif self._app is not None:
                 self._app.remove_tokens_for_client()
 
     def _acquire(
-        self, acquire: Callable[[msal.ConfidentialClientApplication], dict[str, Any] | None], policy: RetryPolicy | None
-    ) -> dict[str, Any]:
+        self,
+        acquire: Callable[[Any], dict[str, Any] | None],
+        policy: RetryPolicy | None,
+        *,
+        nothing_cached: bool = False,
+    ) -> Any:
+        """Run one MSAL acquisition with the retry core.
+
+        :param nothing_cached: ``None`` from MSAL means "nothing in the cache" (silent
+            acquisition) and is returned as it is
+        """
         call = _TokenCall(self.clock)
 
-        def attempt() -> dict[str, Any]:
+        def attempt() -> dict[str, Any] | None:
             with recording_exchanges() as exchanges:
                 try:
-                    result = acquire(self.app) or {}
+                    result = acquire(self.app)
+                    if result is None and nothing_cached:
+                        return None
+                    result = result or {}
                 except MsalServiceError as err:  # a 5xx: MSAL raises instead of returning a dict
                     call.saw(exchanges)
                     raise self._service_error(err, call.last) from None
@@ -232,6 +312,60 @@ class TokenSource:
             status=status,
             retry_after=parse_retry_after(last.retry_after) if last else None,
         )
+
+
+def _signed_in_account(app: msal.ClientApplication, claims: dict[str, Any]) -> str | None:
+    """The ``home_account_id`` MSAL's cache gave the user of these ID token claims."""
+    user = claims.get("oid") or claims.get("sub")
+    if not user:
+        return None
+    for account in app.get_accounts():
+        if account.get("local_account_id") == user and account.get("realm") in (None, claims.get("tid")):
+            return account.get("home_account_id")
+    return None
+
+
+#: AADSTS codes of a refresh token that is no longer any good: mint a new one.
+_REMINT_CODES = frozenset({"AADSTS700082", "AADSTS9002313", "AADSTS50173", "AADSTS70043", "AADSTS70008"})
+
+
+def delegated_hint(error: AuthenticationError, *, settings: ConnectionSettings, conn_id: str | None) -> str | None:
+    """What to do about Entra's refusal of a refresh token, or ``None`` when there is no advice.
+
+    The codes are Entra's (https://learn.microsoft.com/entra/identity-platform/reference-error-codes):
+    AADSTS700025 a public client's token presented with a credential, AADSTS7000218 a
+    confidential client's without one, AADSTS700082 expired, AADSTS9002313 malformed or
+    unknown, AADSTS50173 / AADSTS70043 / AADSTS70008 revoked or expired by policy.
+    """
+    login = f"'airflow-provider-meetings login --conn-id {conn_id or '<conn id>'}'"
+    code = error.aadsts_code
+    if code == "AADSTS700025":
+        return (
+            "The refresh_token was minted by a public client (device code, e.g. by "
+            f"{login}), so it must be redeemed without a client credential: remove the client secret "
+            "(password), certificate_path and federated_token_file from the connection, or mint the "
+            "token with this confidential app instead"
+        )
+    if code == "AADSTS7000218" and settings.public_client:
+        return (
+            "The refresh_token belongs to a confidential client, which must present its credential: set "
+            "the app's client secret as the connection's password (or certificate_path or "
+            f"federated_token_file), or mint a public client's token with {login} (the app registration "
+            "needs 'Allow public client flows')"
+        )
+    if code in _REMINT_CODES or (error.error == "invalid_grant" and code is None):
+        expired = "expired" if code == "AADSTS700082" else "is no longer valid"
+        return (
+            f"The connection's refresh token {expired} (Entra ID ends refresh tokens 90 days after they "
+            f"are issued by default, sooner by tenant policy or when the user's password changes): mint a "
+            f"new one with {login} and put it into the connection's refresh_token extra"
+            + (
+                ""
+                if settings.token_cache_path
+                else "; set token_cache_path so that tasks keep its newest rotated successor"
+            )
+        )
+    return None
 
 
 def _explain_discovery_error(error: ValueError, exchanges: list[Exchange]) -> MeetingsError:

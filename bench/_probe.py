@@ -3,7 +3,8 @@
 ``python bench/_probe.py import`` measures importing the operator module after
 ``airflow.sdk``; ``python bench/_probe.py memory --n N --mode rss|tracemalloc`` runs one
 bulk call against the emulator named by ``AIRFLOW_CONN_MSGRAPH_MEETINGS_BENCH`` and
-measures its memory. Prints one JSON line.
+measures its memory; ``python bench/_probe.py task --prefix P`` is one task: a fresh hook
+and one createOrGet, as a task process does. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -110,14 +111,37 @@ def measure_memory(n: int, mode: str, prefix: str) -> dict[str, object]:
     return out
 
 
+def run_task(external_id: str) -> dict[str, object]:
+    """What one mapped task does: a hook on the connection, one createOrGet.
+
+    ``token_ms`` is the time to the access token once MSAL's app exists (its OIDC discovery
+    is the same with and without a token cache): a token request, or a cache hit.
+    """
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+    start = time.perf_counter()
+    with OnlineMeetingsHook(CONN_ID) as hook:
+        _ = hook.client.tokens.app
+        before_token = time.perf_counter()
+        hook.get_access_token()
+        token_seconds = time.perf_counter() - before_token
+        result = hook.create_or_get_meeting(external_id, subject="Bench task")
+    return {"created": result.created, "seconds": time.perf_counter() - start, "token_ms": token_seconds * 1000}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["import", "memory"])
+    parser.add_argument("what", choices=["import", "memory", "task"])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--mode", choices=["rss", "tracemalloc"], default="rss")
     parser.add_argument("--prefix", default="mem")
     args = parser.parse_args()
-    result = measure_import() if args.what == "import" else measure_memory(args.n, args.mode, args.prefix)
+    if args.what == "import":
+        result = measure_import()
+    elif args.what == "task":
+        result = run_task(args.prefix)
+    else:
+        result = measure_memory(args.n, args.mode, args.prefix)
     print(json.dumps(result))
 
 

@@ -2,6 +2,7 @@
 
     python bench/run.py               # prints the tables and PASS/FAIL per target
     python bench/run.py --write-docs  # also writes the results into docs/performance.md
+    python bench/run.py --token-cache [--write-docs]  # scenario 5 only (make bench-token-cache)
 
 Scenarios (one run, about two minutes on 2 cores):
 
@@ -9,7 +10,10 @@ Scenarios (one run, about two minutes on 2 cores):
    ``create_or_get_meeting`` calls (a timed sample), next to the emulator's rate limit;
 2. the same bulk call with the emulator limited to 50 requests/s;
 3. import cost of the operator module over ``airflow.sdk`` alone (fresh processes);
-4. memory of the bulk call for 1,000 and 10,000 meetings (fresh processes).
+4. memory of the bulk call for 1,000 and 10,000 meetings (fresh processes);
+5. (``--token-cache``, a run of its own) token requests of 50 fresh task processes, each a
+   new Python process making a hook and one createOrGet, without and with the connection's
+   ``token_cache_path``.
 
 The emulator runs in its own process, so it does not share the client's GIL.
 """
@@ -35,6 +39,8 @@ DOCS = ROOT / "docs" / "performance.md"
 CONN_ID = "msgraph_meetings_bench"
 START_MARK = "<!-- [START bench_results] -->"
 END_MARK = "<!-- [END bench_results] -->"
+CACHE_START_MARK = "<!-- [START bench_token_cache] -->"
+CACHE_END_MARK = "<!-- [END bench_token_cache] -->"
 
 
 def machine() -> dict[str, str]:
@@ -308,13 +314,105 @@ def render(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool, str]]]:
     return "\n".join(lines), targets
 
 
-def write_docs(table: str) -> None:
-    text = DOCS.read_text() if DOCS.exists() else f"# Performance\n\n{START_MARK}\n{END_MARK}\n"
-    if START_MARK not in text:
-        text += f"\n{START_MARK}\n{END_MARK}\n"
-    head, rest = text.split(START_MARK, 1)
-    _, tail = rest.split(END_MARK, 1)
-    DOCS.write_text(f"{head}{START_MARK}\n{table}\n{END_MARK}{tail}")
+def write_docs(table: str, start: str = START_MARK, end: str = END_MARK) -> None:
+    text = DOCS.read_text() if DOCS.exists() else f"# Performance\n\n{start}\n{end}\n"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    DOCS.write_text(f"{head}{start}\n{table}\n{end}{tail}")
+
+
+def run_task_processes(
+    emulator: Any, processes: int, concurrency: int, conn: dict[str, Any], prefix: str
+) -> dict[str, Any]:
+    """``processes`` fresh task processes, ``concurrency`` at a time, against a fresh emulator."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    emulator.reset(tokens=True)
+    env = emulator.environment(CONN_ID, **conn)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        runs = list(pool.map(lambda i: probe("task", "--prefix", f"{prefix}-{i}", env=env), range(processes)))
+    elapsed = time.perf_counter() - start
+    stats = emulator.stats()
+    stored, dups = duplicates(emulator)
+    return {
+        "processes": processes,
+        "concurrency": concurrency,
+        "tokens": stats["token_requests"],
+        "created": sum(bool(r["created"]) for r in runs),
+        "stored": stored,
+        "duplicates": dups,
+        "task_ms": statistics.median(r["seconds"] for r in runs) * 1000,
+        "token_ms": statistics.median(r["token_ms"] for r in runs),
+        "seconds": elapsed,
+    }
+
+
+def run_token_cache(processes: int, concurrency: int, modes: list[str]) -> dict[str, Any]:
+    """Scenario 5: the same tasks without and with the connection's token cache, per mode."""
+    from airflow_provider_meetings.emulator import start_emulator_process
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="meetings-bench-cache-") as folder:
+        with start_emulator_process(stderr=subprocess.DEVNULL) as emulator:
+            for mode in modes:
+                conn: dict[str, Any] = {}
+                if mode == "delegated":  # a public client's refresh token, as 'login' mints
+                    conn = {"password": None, "refresh_token": emulator.public_refresh_token, "default_user_id": None}
+                print(f"5/5 token cache, {mode}: {processes} task processes without the cache ...", flush=True)
+                without = run_task_processes(emulator, processes, concurrency, conn, f"{mode}-nocache")
+                print(f"5/5 token cache, {mode}: {processes} task processes with the cache ...", flush=True)
+                cache = os.path.join(folder, f"{mode}-token-cache.json")
+                cached = run_task_processes(emulator, processes, concurrency, {**conn, "token_cache_path": cache}, mode)
+                cached["file_mode"] = oct(os.stat(cache).st_mode & 0o777)
+                out[mode] = {"without": without, "with": cached}
+    return out
+
+
+def render_token_cache(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool, str]]]:
+    """The scenario-5 table and its targets."""
+    m, runs = results["machine"], results["cache"]
+    first = next(iter(runs.values()))["without"]
+    n = first["processes"]
+    lines = [
+        f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['os']}. "
+        f"Run at {results['when']} in {results['total_seconds']:.0f} s.",
+        "",
+        f"**5. Token requests of {n} fresh task processes** (each a new Python process: a hook and one "
+        f"createOrGet, {first['concurrency']} at a time), one emulator.",
+        "",
+        "| connection | processes | token requests | meetings created | duplicates | median time to the token | "
+        "median task (hook, token, call) | wall time |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    labels = {"app": "app-only (client secret)", "delegated": "delegated (public client's refresh token)"}
+    targets: list[tuple[str, bool, str]] = []
+    for mode, pair in runs.items():
+        for label, row in (("without `token_cache_path`", pair["without"]), ("with `token_cache_path`", pair["with"])):
+            lines.append(
+                f"| {labels[mode]}, {label} | {row['processes']} | {row['tokens']} | {row['created']} | "
+                f"{row['duplicates']} | {row['token_ms']:.1f} ms | {row['task_ms']:.0f} ms | {row['seconds']:.0f} s |"
+            )
+        without, cached = pair["without"], pair["with"]
+        targets += [
+            (f"{mode}: {n} processes with the cache, 1 token request", cached["tokens"] == 1, str(cached["tokens"])),
+            (
+                f"{mode}: {n} processes without the cache, {n} token requests",
+                without["tokens"] == n,
+                str(without["tokens"]),
+            ),
+            (
+                f"{mode}: every task created its meeting, no duplicates",
+                all(r["created"] == n and r["duplicates"] == 0 for r in (without, cached)),
+                f"{without['created']} / {cached['created']} created",
+            ),
+            (f"{mode}: cache file mode 0600", cached["file_mode"] == "0o600", cached["file_mode"]),
+        ]
+    lines += ["", "| target | result | measured |", "|---|---|---|"]
+    lines += [f"| {name} | {'PASS' if ok else 'FAIL'} | {value} |" for name, ok, value in targets]
+    return "\n".join(lines), targets
 
 
 def main() -> int:
@@ -329,6 +427,16 @@ def main() -> int:
     parser.add_argument("--memory-latency-ms", type=float, default=20.0)
     parser.add_argument("--import-runs", type=int, default=7)
     parser.add_argument("--write-docs", action="store_true", help=f"write the results into {DOCS.relative_to(ROOT)}")
+    parser.add_argument(
+        "--token-cache", action="store_true", help="run scenario 5 only: task processes without and with the cache"
+    )
+    parser.add_argument("--processes", type=int, default=50, help="task processes of scenario 5 (default 50)")
+    parser.add_argument(
+        "--task-concurrency", type=int, default=1, help="task processes running at once in scenario 5 (default 1)"
+    )
+    parser.add_argument(
+        "--token-cache-modes", default="app,delegated", help="connections of scenario 5 (default app,delegated)"
+    )
     args = parser.parse_args()
 
     # Hooks read connections from the environment; keep Airflow away from ~/airflow.
@@ -338,6 +446,8 @@ def main() -> int:
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     from airflow_provider_meetings.emulator import start_emulator_process
 
+    if args.token_cache:
+        return token_cache_main(args)
     began = time.perf_counter()
     results: dict[str, Any] = {
         "machine": machine(),
@@ -371,6 +481,24 @@ def main() -> int:
     print(table)
     if args.write_docs:
         write_docs(table)
+        print(f"\nwrote {DOCS.relative_to(ROOT)}")
+    return 0 if all(ok for _, ok, _ in targets) else 1
+
+
+def token_cache_main(args: argparse.Namespace) -> int:
+    """``--token-cache``: scenario 5 alone, with its own table and section of the docs."""
+    began = time.perf_counter()
+    results: dict[str, Any] = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M %Z")}
+    modes = [m.strip() for m in args.token_cache_modes.split(",") if m.strip()]
+    if not modes or set(modes) - {"app", "delegated"}:
+        raise SystemExit(f"--token-cache-modes takes app and/or delegated, got {args.token_cache_modes!r}")
+    results["cache"] = run_token_cache(args.processes, args.task_concurrency, modes)
+    results["total_seconds"] = time.perf_counter() - began
+    table, targets = render_token_cache(results)
+    print()
+    print(table)
+    if args.write_docs:
+        write_docs(table, CACHE_START_MARK, CACHE_END_MARK)
         print(f"\nwrote {DOCS.relative_to(ROOT)}")
     return 0 if all(ok for _, ok, _ in targets) else 1
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 #: subcommand -> module below ``airflow_provider_meetings.cli``
 COMMANDS: dict[str, str] = {
     "check": "check",
+    "login": "login",
 }
 
 

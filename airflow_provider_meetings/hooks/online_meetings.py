@@ -135,7 +135,9 @@ class OnlineMeetingsHook(BaseHook):
             if self._client is None:
                 from airflow_provider_meetings.graph_client import GraphClient
 
-                self._client = GraphClient(settings, mask=_mask_secret, log=self.log, sleep=self._sleep)
+                self._client = GraphClient(
+                    settings, mask=_mask_secret, log=self.log, sleep=self._sleep, conn_id=self.conn_id
+                )
             return self._client
 
     def _sleep(self, seconds: float) -> None:

@@ -103,6 +103,39 @@ def test_delegated_mode_and_default_user():
     assert s.delegated and s.default_user_id == "adele@contoso.com"
 
 
+@pytest.mark.parametrize(
+    ("credential", "kind"),
+    [
+        pytest.param({"password": None}, "public", id="no credential: public client"),
+        pytest.param({}, "secret", id="secret: confidential"),
+        pytest.param({"password": None, "certificate_path": "/k.pem"}, "certificate", id="certificate"),
+        pytest.param({"password": None, "federated_token_file": "/t"}, "federated", id="explicit federated file"),
+    ],
+)
+def test_refresh_token_without_credential_is_a_public_client(credential, kind):
+    # The environment's token file does not turn a public client's refresh token into a confidential one.
+    env = {"AZURE_FEDERATED_TOKEN_FILE": "/var/run/secrets/azure/tokens/azure-identity-token"}
+    s = settings(refresh_token="0.AR-refresh", environ=env, **credential)
+    assert (s.credential_kind, s.public_client, s.delegated) == (kind, kind == "public", True)
+
+
+def test_without_refresh_token_a_credential_is_still_required_unless_for_login():
+    with pytest.raises(ConnectionConfigError, match="no credential: set the client secret as the password"):
+        settings(password=None)
+    s = parse_connection(
+        login=CLIENT, password=None, host=None, extra={"tenant_id": TENANT}, environ={}, require_credential=False
+    )
+    assert s.public_client and not s.delegated
+
+
+def test_token_cache_path_is_expanded_and_optional(monkeypatch):
+    monkeypatch.setenv("HOME", "/home/airflow")
+    assert settings().token_cache_path is None
+    assert settings(token_cache_path="~/meetings/cache.json").token_cache_path == "/home/airflow/meetings/cache.json"
+    assert settings(token_cache_path=" /var/lib/airflow/cache.json ").token_cache_path == "/var/lib/airflow/cache.json"
+    assert settings(token_cache_path="/c.json").unknown_extras == ()
+
+
 def test_secrets_stay_out_of_repr():
     s = settings(password="client-secret-123", refresh_token="refresh-456", private_key_password="pkpw-789")
     text = repr(s)
@@ -145,6 +178,10 @@ def test_secrets_stay_out_of_repr():
         pytest.param(
             {"default_user_id": "../x"}, "default_user_id", "neither an Entra object id", id="bad-default-user"
         ),
+        pytest.param({"token_cache_path": "cache.json"}, "token_cache_path", "is relative", id="cache-relative"),
+        pytest.param({"token_cache_path": "/var/cache/"}, "token_cache_path", "names a directory", id="cache-dir"),
+        pytest.param({"token_cache_path": 7}, "token_cache_path", "must be a file path", id="cache-not-text"),
+        pytest.param({"token_cache_path": "  "}, "token_cache_path", "must be a file path", id="cache-blank"),
     ],
 )
 def test_refused(kwargs, field, fragment):

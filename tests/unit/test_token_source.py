@@ -1,13 +1,15 @@
-"""Token-source rules that need no network: MSAL's replay window and delegated token freshness."""
+"""Token-source rules that need no network: MSAL's replay window and advice on refused refresh tokens."""
 
 from __future__ import annotations
 
 import pytest
 
+from airflow_provider_meetings.connection_settings import parse_connection
+from airflow_provider_meetings.exceptions import AuthenticationError
 from airflow_provider_meetings.token_source import (
     MSAL_DEFAULT_REPLAY,
     _TokenCall,
-    _UserToken,
+    delegated_hint,
     msal_replay_seconds,
 )
 from airflow_provider_meetings.transport import Exchange
@@ -46,15 +48,61 @@ def test_the_wait_floor_outlasts_the_replay_of_the_last_real_answer():
     assert call.floor(RuntimeError()) == 0.0
 
 
+def delegated(password=None, **extra):
+    extra = {"tenant_id": "contoso.example", "refresh_token": "0.AR-refresh", **extra}
+    return parse_connection(login="client-id", password=password, host=None, extra=extra, environ={})
+
+
+def refusal(code: str | None, error: str = "invalid_grant") -> AuthenticationError:
+    return AuthenticationError(error, f"{code}: Entra's text" if code else "no code")
+
+
 @pytest.mark.parametrize(
-    ("expires_in", "fresh"),
+    ("settings", "error", "fragments"),
     [
-        pytest.param(3600, True, id="an hour left"),
-        pytest.param(301, True, id="just over 5 min"),
-        pytest.param(299, False, id="under 5 min"),
+        pytest.param(
+            delegated(password="secret"),
+            refusal("AADSTS700025", "invalid_client"),
+            ["minted by a public client", "remove the client secret (password)", "with this confidential app"],
+            id="public token with a secret",
+        ),
+        pytest.param(
+            delegated(),
+            refusal("AADSTS7000218", "invalid_client"),
+            ["belongs to a confidential client", "client secret as the connection's password", "login --conn-id c1"],
+            id="confidential token without a credential",
+        ),
+        pytest.param(
+            delegated(),
+            refusal("AADSTS700082"),
+            ["refresh token expired", "90 days", "login --conn-id c1", "set token_cache_path"],
+            id="expired, no cache",
+        ),
+        pytest.param(
+            delegated(token_cache_path="/var/lib/airflow/cache.json"),
+            refusal("AADSTS50173"),
+            ["is no longer valid", "login --conn-id c1"],
+            id="revoked, with cache",
+        ),
+        pytest.param(delegated(), refusal(None), ["is no longer valid"], id="invalid_grant without a code"),
     ],
 )
-def test_user_token_freshness(expires_in, fresh):
-    token = _UserToken("eyJ0eXAi.access-token", expires_at=1000.0 + expires_in)
-    assert token.fresh(1000.0) is fresh
-    assert "access-token" not in repr(token)
+def test_advice_on_refused_refresh_tokens(settings, error, fragments):
+    hint = delegated_hint(error, settings=settings, conn_id="c1")
+    for fragment in fragments:
+        assert fragment in hint
+    assert hint in str(error.with_hint(hint))
+    if error.aadsts_code not in ("AADSTS700025", "AADSTS7000218"):  # re-mint advice: keep the next one alive
+        assert ("token_cache_path" in hint) is (settings.token_cache_path is None)
+
+
+@pytest.mark.parametrize(
+    ("settings", "error"),
+    [
+        pytest.param(delegated(password="secret"), refusal("AADSTS7000218", "invalid_client"), id="7000218 sent one"),
+        pytest.param(delegated(), refusal("AADSTS7000215", "invalid_client"), id="wrong secret"),
+        pytest.param(delegated(), refusal(None, "temporarily_unavailable"), id="outage"),
+    ],
+)
+def test_no_advice_for_other_refusals(settings, error):
+    assert delegated_hint(error, settings=settings, conn_id="c1") is None

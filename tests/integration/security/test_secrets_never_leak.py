@@ -1,7 +1,9 @@
-"""No secret anywhere: client secret, private key and its password, refresh token, and
-every access token the emulator issued are absent from DAG-run logs (successful and
-failed runs, through ``airflow dags test``), XCom, exception texts, ``repr()`` of the hook
-and its results, and the emulator's own error answers.
+"""No secret anywhere: client secret, private key and its password, refresh tokens (the
+connections' and every rotated one), and every access token the emulator issued are absent
+from DAG-run logs (successful and failed runs, through ``airflow dags test``), XCom,
+exception texts, ``repr()`` of the hook, its token source and cache and its results, and the
+emulator's own error answers. Public clients' refresh tokens and the token cache file are
+covered too (the cache file itself holds tokens; it is 0600 and never logged).
 """
 
 from __future__ import annotations
@@ -34,12 +36,16 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
     single(task_id="ok_secret", conn_id="issue6_secret", external_id="leak-secret-{{{{ ds }}}}")
     single(task_id="ok_certificate", conn_id="issue6_certificate", external_id="leak-cert-{{{{ ds }}}}")
     single(task_id="ok_delegated", conn_id="issue6_delegated", external_id="leak-me-{{{{ ds }}}}")
+    single(task_id="ok_public_cached", conn_id="issue6_public", external_id="leak-public-{{{{ ds }}}}")
+    single(task_id="ok_public_cached_again", conn_id="issue6_public", external_id="leak-public-2-{{{{ ds }}}}")
     BulkCreateOrGetOnlineMeetingsOperator(
         task_id="ok_bulk", conn_id="issue6_secret",
         meetings=[{{"external_id": f"leak-bulk-{{n}}"}} for n in range(25)],
     )
     single(task_id="bad_secret", conn_id="issue6_wrong_secret", external_id="leak-never")
     single(task_id="unauthorized_401", conn_id="issue6_expired_tokens", external_id="leak-never")
+    single(task_id="public_with_secret", conn_id="issue6_public_with_secret", external_id="leak-never")
+    single(task_id="expired_refresh_token", conn_id="issue6_expired_refresh", external_id="leak-never")
     single(task_id="forbidden_403", conn_id="issue6_secret", external_id="leak-never", user_id="{nopolicy}")
     BulkCreateOrGetOnlineMeetingsOperator(
         task_id="bulk_forbidden_403", conn_id="issue6_secret",
@@ -50,10 +56,11 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
 
 @pytest.fixture(scope="module")
 def expired_token_emulator() -> Iterator[Any]:
-    """Every token it issues is already expired: Graph answers 401 twice and the task fails."""
+    """Every token it issues is already expired: Graph answers 401 twice and the task fails;
+    refresh tokens too: AADSTS700082."""
     from airflow_provider_meetings.emulator import run_emulator
 
-    with run_emulator(token_lifetime=0) as emu:
+    with run_emulator(token_lifetime=0, refresh_token_lifetime=0) as emu:
         yield emu
 
 
@@ -63,7 +70,7 @@ def pem_body_lines(pem: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def dag_run_output(
-    graph_emulator, expired_token_emulator, certificate_files, dags_folder, airflow_home, airflow_db
+    graph_emulator, expired_token_emulator, certificate_files, dags_folder, airflow_home, airflow_db, tmp_path_factory
 ) -> dict[str, Any]:
     """Run the DAG once with ``airflow dags test``; return everything it printed and wrote."""
     graph_emulator.reset(tokens=True)
@@ -87,6 +94,18 @@ def dag_run_output(
         )
     )
     env.update(expired_token_emulator.environment("issue6_expired_tokens"))
+    public = {"refresh_token": graph_emulator.public_refresh_token, "default_user_id": None}
+    cache = tmp_path_factory.mktemp("token-cache") / "cache.json"
+    env.update(graph_emulator.environment("issue6_public", password=None, token_cache_path=str(cache), **public))
+    env.update(graph_emulator.environment("issue6_public_with_secret", **public))
+    env.update(
+        expired_token_emulator.environment(
+            "issue6_expired_refresh",
+            password=None,
+            refresh_token=expired_token_emulator.public_refresh_token,
+            default_user_id=None,
+        )
+    )
     nopolicy = graph_emulator.user("nopolicy")["id"]
     (dags_folder / f"{DAG_ID}.py").write_text(DAG_SOURCE.format(dag_id=DAG_ID, nopolicy=nopolicy))
 
@@ -108,7 +127,11 @@ def dag_run_output(
         "result": result,
         "text": result.stdout + result.stderr + "".join(p.read_text(errors="replace") for p in log_files),
         "xcom": all_xcom_values(DAG_ID),
-        "tokens": graph_emulator.issued_tokens() + expired_token_emulator.issued_tokens(),
+        "tokens": graph_emulator.issued_tokens()
+        + expired_token_emulator.issued_tokens()
+        + graph_emulator.issued_refresh_tokens()
+        + expired_token_emulator.issued_refresh_tokens(),
+        "cache": cache,
     }
 
 
@@ -120,6 +143,7 @@ def secrets(graph_emulator, certificate_files) -> dict[str, str]:
         "wrong client secret": WRONG_SECRET,
         "private key password": certificate_files["password"],
         "refresh token": graph_emulator.refresh_token,
+        "public refresh token": graph_emulator.public_refresh_token,
     }
     for n, line in enumerate(pem_body_lines(certificate_files["key_pem"])):
         values[f"private key line {n}"] = line
@@ -150,11 +174,23 @@ def test_the_runs_did_what_the_leak_check_assumes(dag_run_output, graph_emulator
         "401 InvalidAuthenticationToken",
         "403 Forbidden: No Application Access Policy found",
         "25 meeting(s): 25 created",
+        "AADSTS700025",
+        "minted by a public client",
+        "AADSTS700082",
+        "login --conn-id issue6_expired_refresh",
     ):
         assert expected in text, expected
-    assert len(dag_run_output["tokens"]) >= 4  # app, certificate, delegated, and the expired ones
+    assert len(dag_run_output["tokens"]) >= 6  # app, certificate, delegated, public, rotated, expired ones
     made = {m["external_id"] for m in graph_emulator.meetings()}
-    assert {"leak-secret-2026-11-28", "leak-cert-2026-11-28", "leak-me-2026-11-28"} <= made
+    assert {
+        "leak-secret-2026-11-28",
+        "leak-cert-2026-11-28",
+        "leak-me-2026-11-28",
+        "leak-public-2026-11-28",
+        "leak-public-2-2026-11-28",
+    } <= made
+    cached = dag_run_output["cache"].read_text()  # the cache holds tokens: the needles are real
+    assert any(token in cached for token in dag_run_output["tokens"])
 
 
 def test_no_secret_in_dag_run_logs(dag_run_output, secrets):
@@ -166,7 +202,7 @@ def test_no_secret_in_xcom(dag_run_output, secrets):
     assert leaks(repr(dag_run_output["xcom"]), secrets, dag_run_output["tokens"]) == []
 
 
-def test_no_secret_in_exceptions_reprs_or_results(make_hook, graph_emulator, certificate_files, secrets):
+def test_no_secret_in_exceptions_reprs_or_results(make_hook, graph_emulator, certificate_files, secrets, tmp_path):
     """The same failures in-process: exception texts, hook, settings and results."""
     from airflow_provider_meetings.emulator import run_emulator
 
@@ -178,18 +214,30 @@ def test_no_secret_in_exceptions_reprs_or_results(make_hook, graph_emulator, cer
         private_key_password=certificate_files["password"],
     )
     delegated = make_hook(refresh_token=graph_emulator.refresh_token, default_user_id=None)
+    public = make_hook(
+        password=None,
+        refresh_token=graph_emulator.public_refresh_token,
+        default_user_id=None,
+        token_cache_path=str(tmp_path / "cache.json"),
+    )
     ok = make_hook()
-    for hook in (cert, delegated, ok):
+    for hook in (cert, delegated, public, ok):
         result = hook.create_or_get_meeting(f"repr-{len(seen)}")
         seen += [repr(hook), repr(hook.settings), str(hook.settings), repr(result)]
+        seen += [repr(hook.client.tokens), repr(hook.client.tokens.cache), repr(hook.client.tokens.app)]
+    graph_emulator.expire_tokens()  # the public hook renews with its rotated refresh token
+    seen.append(repr(public.create_or_get_meeting("repr-renewed")))
     bulk = ok.create_or_get_meetings(
         [{"external_id": "repr-bulk"}, {"external_id": "x", "user_id": graph_emulator.user("nopolicy")["id"]}]
     )
     seen += [repr(bulk), repr([r.to_dict() for r in bulk])]
-    with run_emulator(token_lifetime=0) as expired:
+    with run_emulator(token_lifetime=0, refresh_token_lifetime=0) as expired:
         failing = [
             (make_hook(password=WRONG_SECRET), {}),
             (make_hook(expired), {}),
+            (make_hook(refresh_token=graph_emulator.public_refresh_token, default_user_id=None), {}),  # 700025
+            (make_hook(password=None, refresh_token=graph_emulator.refresh_token, default_user_id=None), {}),  # 7000218
+            (make_hook(expired, password=None, refresh_token=expired.public_refresh_token, default_user_id=None), {}),
             (ok, {"user_id": graph_emulator.user("nopolicy")["id"]}),
             (
                 make_hook(
@@ -209,7 +257,10 @@ def test_no_secret_in_exceptions_reprs_or_results(make_hook, graph_emulator, cer
                 chain = chain.__cause__ or chain.__context__
             seen.append(repr(hook))
         tokens = graph_emulator.issued_tokens() + expired.issued_tokens()
-    assert tokens
+        tokens += graph_emulator.issued_refresh_tokens() + expired.issued_refresh_tokens()
+        secrets = {**secrets, "expired emulator's public refresh token": expired.public_refresh_token}
+    assert tokens and graph_emulator.issued_refresh_tokens()
+    assert any("AADSTS700025" in text for text in seen) and any("AADSTS700082" in text for text in seen)
     assert leaks("\n".join(seen), secrets, tokens) == []
 
 

@@ -1,0 +1,232 @@
+"""``airflow-provider-meetings login --conn-id X``: mint a delegated refresh token for a connection.
+
+Runs MSAL's device code flow (``PublicClientApplication.initiate_device_flow`` and
+``acquire_token_by_device_flow``,
+https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code) with the
+connection's client id, tenant, cloud or authority host, TLS and proxy settings, prints the
+verification URL and code, waits for the organizer to sign in, and prints the
+``refresh_token`` extra to set. The token is a public client's: the connection then needs
+no client credential (Entra refuses a public client's token presented with one,
+AADSTS700025). The app registration needs "Allow public client flows" and the delegated
+permission ``OnlineMeetings.ReadWrite``.
+
+The token is printed once, to standard output, and nowhere else: no logger, no exception
+text. Everything else (the code to enter, progress, errors) goes to standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import sys
+import time
+from typing import Any, TextIO
+
+#: One line for ``airflow-provider-meetings --help``.
+HELP = "Sign in as the organizer (device code flow) and print the refresh_token extra of a connection."
+#: The delegated Graph permission createOrGet needs (learn.microsoft.com/graph/api/onlinemeeting-createorget).
+DELEGATED_PERMISSION = "OnlineMeetings.ReadWrite"
+#: Entra's default refresh token lifetime (learn.microsoft.com/entra/identity-platform/refresh-tokens).
+DEFAULT_REFRESH_TOKEN_DAYS = 90
+DEFAULT_CONN_ID = "msgraph_meetings_default"
+
+EXIT_OK = 0
+EXIT_SIGN_IN_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``login`` subcommand's options."""
+    parser.add_argument(
+        "--conn-id",
+        default=DEFAULT_CONN_ID,
+        help=f"the msgraph_meetings connection whose app and tenant to sign in to (default {DEFAULT_CONN_ID})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="give up when nobody has signed in after this long (default: until the code expires, 15 minutes)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as one JSON object on standard output (messages stay on standard error)",
+    )
+
+
+class LoginFailed(Exception):
+    """The sign-in did not produce a refresh token; the message says why and what to do."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_SIGN_IN_FAILED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the device code flow for ``args.conn_id``; returns the exit status."""
+    err = sys.stderr
+    try:
+        # Airflow may log to standard output while it loads; keep that for the token alone.
+        with contextlib.redirect_stdout(err):
+            settings = _settings(args.conn_id)
+            result = _sign_in(settings, timeout=args.timeout, err=err)
+    except LoginFailed as failure:
+        print(f"error: {failure}", file=err)
+        return failure.exit_code
+    except KeyboardInterrupt:
+        print("\ninterrupted: no refresh token was minted", file=err)
+        return EXIT_INTERRUPTED
+    _print_result(args, settings, result, out=sys.stdout, err=err)
+    return EXIT_OK
+
+
+def _settings(conn_id: str) -> Any:
+    """The connection's checked settings; a credential is not needed to sign in."""
+    from airflow_provider_meetings.connection_settings import parse_connection
+    from airflow_provider_meetings.exceptions import ConnectionConfigError
+
+    try:
+        from airflow.sdk import BaseHook
+
+        conn = BaseHook.get_connection(conn_id)
+    except Exception as error:  # AirflowNotFoundException, or a secrets backend's error
+        raise LoginFailed(
+            f"cannot read connection {conn_id!r}: {error}. Create it first (type msgraph_meetings, the app's "
+            "client id as login, the extra tenant_id), e.g. with 'airflow connections add' or an "
+            f"AIRFLOW_CONN_{conn_id.upper()} variable",
+            EXIT_CONFIG,
+        ) from None
+    try:
+        return parse_connection(
+            login=conn.login, password=conn.password, host=conn.host, extra=conn.extra_dejson, require_credential=False
+        )
+    except ConnectionConfigError as error:
+        raise LoginFailed(f"connection {conn_id!r}: {error}", EXIT_CONFIG) from None
+
+
+def _sign_in(settings: Any, *, timeout: float | None, err: TextIO) -> dict[str, Any]:
+    """The device code flow; returns MSAL's successful result (with ``refresh_token``)."""
+    import msal
+    from msal.exceptions import MsalServiceError
+
+    from airflow_provider_meetings.connection_settings import CLOUDS
+    from airflow_provider_meetings.exceptions import MeetingsError
+    from airflow_provider_meetings.transport import Transport
+
+    if timeout is not None and timeout <= 0:
+        raise LoginFailed(f"--timeout must be more than 0 seconds, got {timeout:g}", EXIT_CONFIG)
+    transport = Transport(verify=settings.verify, proxies=settings.proxies, timeout=settings.timeout)
+    extra: dict[str, Any] = {}
+    if settings.custom_authority:
+        extra = {"instance_discovery": False, "validate_authority": False}
+    scopes = [f"{CLOUDS[settings.cloud].graph}/{DELEGATED_PERMISSION}"]  # MSAL adds offline_access
+    try:
+        app = msal.PublicClientApplication(
+            settings.client_id, authority=settings.authority, http_client=transport.msal_client, **extra
+        )
+        flow = app.initiate_device_flow(scopes=scopes)
+        if "user_code" not in flow:
+            raise LoginFailed(f"Entra ID did not start the sign-in: {_entra_error(flow)}")
+        print(
+            flow.get("message") or f"Open {flow['verification_uri']} and enter the code {flow['user_code']}", file=err
+        )
+        if timeout is not None:
+            flow["expires_at"] = min(float(flow.get("expires_at", 0)), time.time() + timeout)
+        waited = max(0, round(float(flow.get("expires_at", time.time())) - time.time()))
+        print(
+            f"Sign in as the organizer of the meetings. Waiting up to {waited // 60} min {waited % 60} s "
+            "(Ctrl-C to stop) ...",
+            file=err,
+            flush=True,
+        )
+        result = app.acquire_token_by_device_flow(flow)
+    except (MeetingsError, MsalServiceError, ValueError) as error:
+        # Our transport and config errors, MSAL's 5xx and discovery errors: none carries a token.
+        raise LoginFailed(f"cannot reach Entra ID for connection settings {settings.authority}: {error}") from None
+    finally:
+        transport.close()
+    if "refresh_token" in result:
+        return result
+    raise LoginFailed(_explain_failure(result, timeout))
+
+
+def _entra_error(result: dict[str, Any]) -> str:
+    """Entra's error and the first line of its description (the AADSTS code and text)."""
+    description = str(result.get("error_description") or "").strip().splitlines()
+    return f"{result.get('error', 'unknown_error')}" + (f": {description[0]}" if description else "")
+
+
+def _explain_failure(result: dict[str, Any], timeout: float | None) -> str:
+    """What went wrong with the sign-in, and what to do (never the tokens: there are none)."""
+    error = result.get("error")
+    if "access_token" in result:
+        return "Entra ID issued no refresh token (offline_access was not granted); ask an admin to allow it"
+    if error == "authorization_declined":
+        return "the sign-in was declined. Run the command again and approve it"
+    if error == "expired_token":
+        return "the code expired before anyone signed in (codes live 15 minutes). Run the command again"
+    if error == "authorization_pending":
+        return (
+            f"nobody signed in within --timeout {timeout:g} s. Run the command again"
+            if timeout
+            else _entra_error(result)
+        )
+    if error == "bad_verification_code":
+        return "Entra ID no longer knows the code (already used?). Run the command again"
+    if "AADSTS7000218" in str(result.get("error_description")):
+        return (
+            f"{_entra_error(result)}. Turn on 'Allow public client flows' in the app registration "
+            "(Authentication, Advanced settings), then run the command again"
+        )
+    return f"Entra ID refused the sign-in: {_entra_error(result)}"
+
+
+def _print_result(args: argparse.Namespace, settings: Any, result: dict[str, Any], *, out: TextIO, err: TextIO) -> None:
+    """Print the refresh token (standard output, once) and what to do with it (standard error)."""
+    token = result["refresh_token"]
+    claims = result.get("id_token_claims") or {}
+    user = claims.get("preferred_username") or claims.get("upn") or claims.get("oid") or "the user"
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ends = (now + datetime.timedelta(days=DEFAULT_REFRESH_TOKEN_DAYS)).date().isoformat()
+    credential = None if settings.public_client else settings.credential_kind
+    if args.json:
+        json.dump(
+            {
+                "conn_id": args.conn_id,
+                "refresh_token": token,
+                "user": user,
+                "tenant_id": settings.tenant_id,
+                "client_id": settings.client_id,
+                "minted_at": now.isoformat(timespec="seconds"),
+                "default_expiry": ends,
+                "connection_has_credential": credential,
+            },
+            out,
+        )
+        out.write("\n")
+    else:
+        print(f"\nSigned in as {user}. Set this as the refresh_token extra of connection {args.conn_id!r}:\n", file=err)
+        print(token, file=out, flush=True)
+        print(
+            f'\nIn the UI: Admin > Connections > {args.conn_id} > "Refresh token (delegated)"; in the extra '
+            'JSON: "refresh_token": "<the token above>". Treat it like a password.',
+            file=err,
+        )
+    if credential is not None:
+        print(
+            f"warning: connection {args.conn_id!r} has a client credential ({credential}). This token is a public "
+            "client's and Entra ID refuses it when a credential comes with it (AADSTS700025): remove the password, "
+            "certificate_path and federated_token_file from the connection when you set refresh_token.",
+            file=err,
+        )
+    print(
+        f"Entra ID ends this token {DEFAULT_REFRESH_TOKEN_DAYS} days after today (about {ends}), sooner by tenant "
+        "policy. With the extra token_cache_path, tasks go on with its newest rotated successor instead; "
+        f"otherwise run 'airflow-provider-meetings login --conn-id {args.conn_id}' again before then.",
+        file=err,
+    )

@@ -1,0 +1,194 @@
+"""MSAL's token cache: in memory (one task), or a file shared by the task processes of one machine.
+
+Airflow runs each task in a fresh process, so MSAL's in-memory cache serves one task only.
+With the connection extra ``token_cache_path`` the cache is a file, through msal-extensions
+(``PersistedTokenCache`` over ``FilePersistence``): it reloads the file when another process
+changed it and writes every change back under its cross-process lock, a lock file created
+exclusively next to the cache (msal_extensions/token_cache.py and filelock.py; portalocker
+is not needed since msal-extensions 1.3). So app-only access tokens are reused by the next
+tasks, and in delegated mode the newest rotated refresh token is what the next task redeems.
+
+The file holds tokens: it is created 0600 (a looser existing file is tightened, with a
+warning; one owned by another user is not used). A cache that cannot be used (unreadable,
+not a token cache, lock not obtained) never fails a task: the task warns and keeps its
+tokens in memory, as without the extra. A file that is not a token cache is started afresh.
+
+Delegated mode also needs to know which account of the cache a connection's refresh token
+signed in: :func:`find_login` and :func:`remember_login` keep that, per refresh token
+fingerprint (SHA-256, never the token), as one more credential type of MSAL's cache
+(``key_makers`` is MSAL's extension point for that, msal/token_cache.py ``modify``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import time
+from typing import Any
+
+import msal
+from msal_extensions import CrossPlatLock, FilePersistence, PersistedTokenCache
+
+#: The credential type under which the cache remembers a connection's refresh token's account.
+LOGIN_RECORD = "AirflowProviderMeetingsLogin"
+FILE_MODE = 0o600
+DIRECTORY_MODE = 0o700
+
+
+class TokenCacheUnusable(Exception):
+    """The cache file cannot be used (the reason is safe to log: it names no token)."""
+
+
+def fingerprint(refresh_token: str) -> str:
+    """A stable, non-reversible name for a refresh token (SHA-256, hex)."""
+    return hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
+
+
+def _add_login_records(cache: msal.TokenCache) -> None:
+    cache.key_makers[LOGIN_RECORD] = lambda client_id=None, fingerprint=None, **_: f"{client_id}-{fingerprint}".lower()
+
+
+def find_login(cache: msal.TokenCache, client_id: str, refresh_token: str) -> str | None:
+    """The ``home_account_id`` that this refresh token signed in, if the cache knows it."""
+    query = {"client_id": client_id, "fingerprint": fingerprint(refresh_token)}
+    for entry in cache.search(LOGIN_RECORD, query=query):
+        return entry.get("home_account_id")
+    return None
+
+
+def remember_login(cache: msal.TokenCache, client_id: str, refresh_token: str, home_account_id: str) -> None:
+    """Remember which account this refresh token signed in (its newest successor is in the cache)."""
+    entry = {"client_id": client_id, "fingerprint": fingerprint(refresh_token)}
+    cache.modify(LOGIN_RECORD, entry, {"home_account_id": home_account_id, "recorded_at": str(int(time.time()))})
+
+
+def _describe(error: BaseException) -> str:
+    """An error's reason without file content: ``strerror`` for OS errors, the type otherwise."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    if isinstance(error, TokenCacheUnusable):
+        return str(error)
+    return type(error).__name__
+
+
+def prepare_private_file(path: str) -> bool:
+    """Make sure ``path`` is a regular file of ours with mode 0600; create it (and its folder) if absent.
+
+    msal-extensions creates the file 0600 but keeps the mode of an existing file and
+    creates folders with the default mode (msal_extensions/persistence.py ``_open``,
+    ``_mkdir_p``).
+
+    :return: whether an existing file's looser mode was tightened
+    :raises TokenCacheUnusable: when it is not a file, belongs to another user, or cannot
+        be opened for reading and writing
+    """
+    directory = os.path.dirname(path)
+    try:
+        if directory and not os.path.isdir(directory):
+            os.makedirs(directory, mode=DIRECTORY_MODE, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    except OSError as err:
+        raise TokenCacheUnusable(f"cannot open it for reading and writing ({_describe(err)})") from None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise TokenCacheUnusable("it is not a regular file")
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise TokenCacheUnusable(f"it belongs to another user (uid {info.st_uid}), who can read its tokens")
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            os.fchmod(descriptor, FILE_MODE)
+            return True
+        return False
+    finally:
+        os.close(descriptor)
+
+
+class SharedTokenCache(PersistedTokenCache):
+    """msal-extensions' file-backed cache that degrades to memory instead of failing.
+
+    :param path: the cache file (absolute)
+    :param log: where warnings go (the hook's logger)
+    """
+
+    def __init__(self, path: str, log: Any) -> None:
+        self.path = path
+        self._log = log
+        self._in_memory = False
+        if prepare_private_file(path):
+            log.warning("Token cache %s was readable by other users; its mode is now 0600 (it holds tokens)", path)
+        super().__init__(FilePersistence(path))
+        _add_login_records(self)
+
+    def deserialize(self, state: str | None) -> None:
+        """Load the file's content; anything but MSAL's shape is refused (and then replaced)."""
+        super().deserialize(state)
+        if not isinstance(self._cache, dict) or not all(isinstance(v, dict) for v in self._cache.values()):
+            self._cache = {}
+            raise ValueError("not an MSAL token cache")
+
+    def search(self, credential_type: str, **kwargs: Any) -> Any:
+        if not self._in_memory:
+            try:
+                # msal-extensions reloads a changed file first, retrying a torn read twice.
+                return super().search(credential_type, **kwargs)
+            except Exception as err:  # never fail a task for its cache
+                self._recover(err)
+        return msal.SerializableTokenCache.search(self, credential_type, **kwargs)
+
+    def modify(self, credential_type: str, old_entry: dict[str, Any], new_key_value_pairs: Any = None) -> None:
+        if not self._in_memory:
+            try:
+                super().modify(credential_type, old_entry, new_key_value_pairs)
+                return
+            except Exception as err:  # never fail a task for its cache
+                self._recover(err)
+        msal.SerializableTokenCache.modify(self, credential_type, old_entry, new_key_value_pairs)
+
+    def _recover(self, error: BaseException) -> None:
+        """Start a file that is not a token cache afresh; otherwise keep tokens in memory from now on."""
+        if isinstance(error, ValueError):  # not JSON, not UTF-8, or not MSAL's shape
+            self._log.warning(
+                "Token cache %s is not a token cache (%s); starting it afresh, a new token is requested",
+                self.path,
+                _describe(error),
+            )
+            try:
+                with CrossPlatLock(self._lock_location):
+                    self._persistence.save(self.serialize())
+                    self._last_sync = time.time()
+                return
+            except Exception as err:
+                error = err
+        self._in_memory = True
+        self._log.warning(
+            "Token cache %s cannot be used (%s); this task keeps its tokens in memory and asks Entra ID "
+            "for new ones. Check the file's owner and mode (0600)%s",
+            self.path,
+            _describe(error),
+            f", or delete a stale lock file {self._lock_location}" if "Lock" in type(error).__name__ else "",
+        )
+
+
+def open_token_cache(path: str | None, log: Any) -> msal.SerializableTokenCache:
+    """The token cache for one hook: the shared file at ``path``, or MSAL's in-memory cache.
+
+    :param path: the connection's ``token_cache_path``, or ``None``
+    :param log: where warnings go
+    """
+    cache: msal.SerializableTokenCache
+    if path is None:
+        cache = msal.SerializableTokenCache()
+    else:
+        try:
+            cache = SharedTokenCache(path, log)
+        except Exception as err:  # never fail a task for its cache
+            log.warning(
+                "Token cache %s cannot be used (%s); this task keeps its tokens in memory and asks Entra ID "
+                "for new ones. Check the file's owner and mode (0600)",
+                path,
+                _describe(err),
+            )
+            cache = msal.SerializableTokenCache()
+    _add_login_records(cache)
+    return cache
