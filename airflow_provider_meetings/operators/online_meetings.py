@@ -217,7 +217,7 @@ class DeleteOnlineMeetingOperator(BaseOperator):
         ``default_user_id``, else ``/me`` with a delegated connection (templated)
     """
 
-    template_fields: Sequence[str] = ("external_id", "user_id")
+    template_fields: Sequence[str] = ("conn_id", "external_id", "user_id")
     template_ext: Sequence[str] = ()
     ui_color = "#F3C5C5"
 
