@@ -29,9 +29,9 @@ def test_airflow_shows_version_and_documentation_url() -> None:
     assert done.returncode == 0, done.stderr
     (output,) = [line for line in done.stdout.splitlines() if line.startswith("[{")]  # past any log lines
     (info,) = json.loads(output)
-    urls = dict(
-        entry.split(", ", 1) for entry in distribution("airflow-provider-meetings").metadata.get_all("Project-URL")
-    )
+    # "Label, URL"; the space after the comma differs between build backends' metadata versions.
+    entries = distribution("airflow-provider-meetings").metadata.get_all("Project-URL")
+    urls = {label.strip(): url.strip() for label, url in (entry.split(",", 1) for entry in entries)}
     assert info["documentation-url"] == urls["Documentation"]
     assert info["versions"] == [__version__]
     assert info["package-name"] == "airflow-provider-meetings"
