@@ -83,12 +83,14 @@ with DAG(
     )
     # [END howto_deferrable_bulk_operator]
 
+    # [START howto_deferrable_operator]
     CreateOrGetOnlineMeetingOperator(
         task_id="create_or_get_kickoff",
         external_id="{{ dag.dag_id }}-{{ ds_nodash }}-kickoff",
         user_id="{{ params.lead }}",
         subject="Course kickoff",
         start_date_time="{{ logical_date.replace(hour=8, minute=0, second=0, microsecond=0).isoformat() }}",
-        deferrable=True,
-        defer_after=5,
+        deferrable=True,  # a long Retry-After waits in the triggerer, not on a worker slot
+        defer_after=5,  # seconds (default 60); Graph's shorter pauses are slept as usual
     )
+    # [END howto_deferrable_operator]

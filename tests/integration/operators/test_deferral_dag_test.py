@@ -47,17 +47,15 @@ from airflow_provider_meetings.operators.online_meetings import (
 )
 
 with DAG(dag_id="{dag_id}", schedule=None, catchup=False, render_template_as_native_obj=True) as dag:
-    # [START howto_deferrable_operator]
     create = CreateOrGetOnlineMeetingOperator(
         task_id="create",
         conn_id="{conn_id}",
         external_id="{{{{ dag.dag_id }}}}-lecture",
         subject="Lecture",
-        deferrable=True,  # a long Retry-After waits in the triggerer, not on a worker slot
-        defer_after=1,  # seconds; Graph's shorter pauses are slept as usual (default 60)
-        max_deferrals=3,  # then the task fails with the throttling error (its retries apply)
+        deferrable=True,
+        defer_after=1,
+        max_deferrals=3,
     )
-    # [END howto_deferrable_operator]
     create >> DeleteOnlineMeetingOperator(
         task_id="delete",
         conn_id="{conn_id}",
