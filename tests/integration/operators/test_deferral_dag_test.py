@@ -182,3 +182,43 @@ def test_single_and_delete_tasks_defer_and_resume(dags_folder, graph_emulator, m
     assert by_route["createOrGet"] == {"429": 1, "201": 2}
     assert by_route["deleteMeeting"] == {"429": 1, "204": 1}
     assert [m["external_id"] for m in graph_emulator.meetings()] == ["deferral_single-lecture"]
+
+
+UPN_DAG = """
+from airflow.sdk import DAG
+
+from airflow_provider_meetings.operators.online_meetings import (
+    BulkCreateOrGetOnlineMeetingsOperator,
+    CreateOrGetOnlineMeetingOperator,
+)
+
+with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
+    single = CreateOrGetOnlineMeetingOperator(
+        task_id="single", conn_id="{conn_id}", external_id="upn-single", user_id="{alex}", deferrable=True, defer_after=1
+    )
+    single >> BulkCreateOrGetOnlineMeetingsOperator(
+        task_id="bulk",
+        conn_id="{conn_id}",
+        meetings=[{{"external_id": "upn-bulk-0"}}, {{"external_id": "upn-bulk-1"}}],
+        user_id="{megan}",
+        deferrable=True,
+        defer_after=1,
+    )
+"""
+
+
+def test_an_organizer_lookup_told_to_wait_long_defers_the_task(dags_folder, graph_emulator, meetings_conn_id):
+    alex, megan = (graph_emulator.user(name)["userPrincipalName"] for name in ("alexw", "meganb"))
+    source = UPN_DAG.format(dag_id="deferral_upn", conn_id=meetings_conn_id, alex=alex, megan=megan)
+    dag = load_dag(dags_folder, "deferral_upn", source)
+    throttle(graph_emulator, "^GET /users/alexw", times=1)  # the single task's lookup
+    throttle(graph_emulator, "^GET /users/meganb", times=1)  # the bulk task's ($batch item)
+
+    tis = task_instances(dag.test(logical_date=LOGICAL_DATE))
+
+    assert {ti.state for ti in tis.values()} == {"success"}
+    assert xcom(tis["single"], XCOM_DEFERRAL)["deferrals"] == 1
+    assert xcom(tis["bulk"], XCOM_DEFERRAL)["deferrals"] == 1
+    assert [r["status"] for r in xcom(tis["bulk"])] == ["created", "created"]
+    assert xcom(tis["single"], "organizer") == {"user_id": graph_emulator.user("alexw")["id"], "given_user_id": alex}
+    assert sorted(m["external_id"] for m in graph_emulator.meetings()) == ["upn-bulk-0", "upn-bulk-1", "upn-single"]
