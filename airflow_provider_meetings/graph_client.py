@@ -62,6 +62,14 @@ def _meeting_id(found: MeetingResult) -> str:
     return meeting_id
 
 
+def _meeting_of(answer: HttpAnswer) -> dict[str, Any]:
+    """The onlineMeeting of a createOrGet or PATCH answer."""
+    meeting = answer.json()
+    if not isinstance(meeting, dict):
+        raise GraphAPIError(answer.status, "InvalidResponse", "the answer was not a JSON onlineMeeting")
+    return meeting
+
+
 class GraphClient:
     """Graph calls of one connection, on one transport and one token source; thread-safe.
 
@@ -168,10 +176,7 @@ class GraphClient:
             what=f"createOrGet external_id={prepared.external_id}",
             user_id=prepared.user_id,
         )
-        meeting = answer.json()
-        if not isinstance(meeting, dict):
-            raise GraphAPIError(answer.status, "InvalidResponse", "the answer was not a JSON onlineMeeting")
-        return MeetingResult(meeting=meeting, created=answer.status == 201)
+        return MeetingResult(meeting=_meeting_of(answer), created=answer.status == 201)
 
     def sync(self, prepared: PreparedRequest) -> SyncResult:
         """createOrGet, then one PATCH of what differs from ``prepared`` (none when nothing does)."""
@@ -191,10 +196,7 @@ class GraphClient:
             what=f"PATCH external_id={prepared.external_id} ({', '.join(changes)})",
             user_id=prepared.user_id,
         )
-        meeting = answer.json()
-        if not isinstance(meeting, dict):
-            raise GraphAPIError(answer.status, "InvalidResponse", "the answer was not a JSON onlineMeeting")
-        return SyncResult(meeting, created=False, status=UPDATED)
+        return SyncResult(_meeting_of(answer), created=False, status=UPDATED)
 
     def cancel(self, prepared: PreparedRequest) -> bool:
         """Delete the meeting of ``prepared``; ``True`` if there was one, ``False`` if not.

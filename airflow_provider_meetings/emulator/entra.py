@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetings.emulator.config import SeedUser
-from airflow_provider_meetings.emulator.errors import EntraError
+from airflow_provider_meetings.emulator.errors import EntraError, tenant_not_found
 
 if TYPE_CHECKING:
     from airflow_provider_meetings.emulator.service import EmulatorService, Reply
@@ -61,13 +61,7 @@ class EntraEndpoints:
         """``GET /{tenant}/discovery/v2.0/keys``: the JSON Web Key Set that verifies the emulator's tokens."""
         service = self._service
         if not (service.directory.is_tenant(tenant) or tenant.lower() in _KEY_ALIASES):
-            error = EntraError(
-                400,
-                "invalid_tenant",
-                90002,
-                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
-                "and are signing into the correct cloud.",
-            )
+            error = tenant_not_found(tenant)
             return _reply(400, error.body())
         issuer = f"{service.base_url}/{service.directory.tenant_id}/v2.0"
         return _reply(200, service.tokens.signing.jwks(issuer))

@@ -47,6 +47,21 @@ class EntraError(Exception):
         }
 
 
+def tenant_not_found(tenant: str, error: str = "invalid_tenant") -> EntraError:
+    """AADSTS90002, Entra's answer for a tenant it does not know.
+
+    The token endpoint sends it as ``invalid_request``, the discovery endpoints as
+    ``invalid_tenant``.
+    """
+    return EntraError(
+        400,
+        error,
+        90002,
+        f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
+        "and are signing into the correct cloud.",
+    )
+
+
 class GraphError(Exception):
     """A Microsoft Graph error answer.
 

@@ -16,16 +16,59 @@ from __future__ import annotations
 from typing import Any
 
 SDK_VERSIONS = {"v1.0": "msgraph-sdk 1.65.0", "beta": "msgraph-beta-sdk 1.66.0"}
+#: The types both SDKs define alike.
+_ALIKE_IN_BOTH: dict[str, dict[str, str | None]] = {
+    "createOrGetPostRequestBody": {
+        "chatInfo": "chatInfo",
+        "endDateTime": None,
+        "externalId": None,
+        "participants": "meetingParticipants",
+        "startDateTime": None,
+        "subject": None,
+    },
+    "meetingParticipantInfo": {
+        "@odata.type": None,
+        "identity": "identitySet",
+        "role": None,
+        "upn": None,
+    },
+    "identitySet": {
+        "@odata.type": None,
+        "application": "identity",
+        "device": "identity",
+        "user": "identity",
+    },
+    "identity": {
+        "@odata.type": None,
+        "displayName": None,
+        "id": None,
+    },
+    "chatInfo": {
+        "@odata.type": None,
+        "messageId": None,
+        "replyChainMessageId": None,
+        "threadId": None,
+    },
+    "lobbyBypassSettings": {
+        "@odata.type": None,
+        "isDialInBypassEnabled": None,
+        "scope": None,
+    },
+    "joinMeetingIdSettings": {
+        "@odata.type": None,
+        "isPasscodeRequired": None,
+        "joinMeetingId": None,
+        "passcode": None,
+    },
+    "watermarkProtectionValues": {
+        "@odata.type": None,
+        "isEnabledForContentSharing": None,
+        "isEnabledForVideo": None,
+    },
+}
 PROPERTIES: dict[str, dict[str, dict[str, str | None]]] = {
     "v1.0": {
-        "createOrGetPostRequestBody": {
-            "chatInfo": "chatInfo",
-            "endDateTime": None,
-            "externalId": None,
-            "participants": "meetingParticipants",
-            "startDateTime": None,
-            "subject": None,
-        },
+        **_ALIKE_IN_BOTH,
         "onlineMeeting": {
             "@odata.type": None,
             "allowAttendeeToEnableCamera": None,
@@ -81,55 +124,9 @@ PROPERTIES: dict[str, dict[str, dict[str, str | None]]] = {
             "attendees": "meetingParticipantInfo",
             "organizer": "meetingParticipantInfo",
         },
-        "meetingParticipantInfo": {
-            "@odata.type": None,
-            "identity": "identitySet",
-            "role": None,
-            "upn": None,
-        },
-        "identitySet": {
-            "@odata.type": None,
-            "application": "identity",
-            "device": "identity",
-            "user": "identity",
-        },
-        "identity": {
-            "@odata.type": None,
-            "displayName": None,
-            "id": None,
-        },
-        "chatInfo": {
-            "@odata.type": None,
-            "messageId": None,
-            "replyChainMessageId": None,
-            "threadId": None,
-        },
-        "lobbyBypassSettings": {
-            "@odata.type": None,
-            "isDialInBypassEnabled": None,
-            "scope": None,
-        },
-        "joinMeetingIdSettings": {
-            "@odata.type": None,
-            "isPasscodeRequired": None,
-            "joinMeetingId": None,
-            "passcode": None,
-        },
-        "watermarkProtectionValues": {
-            "@odata.type": None,
-            "isEnabledForContentSharing": None,
-            "isEnabledForVideo": None,
-        },
     },
     "beta": {
-        "createOrGetPostRequestBody": {
-            "chatInfo": "chatInfo",
-            "endDateTime": None,
-            "externalId": None,
-            "participants": "meetingParticipants",
-            "startDateTime": None,
-            "subject": None,
-        },
+        **_ALIKE_IN_BOTH,
         "onlineMeeting": {
             "@odata.type": None,
             "aiInsights": "callAiInsight",
@@ -195,45 +192,6 @@ PROPERTIES: dict[str, dict[str, dict[str, str | None]]] = {
             "contributors": "meetingParticipantInfo",
             "organizer": "meetingParticipantInfo",
             "producers": "meetingParticipantInfo",
-        },
-        "meetingParticipantInfo": {
-            "@odata.type": None,
-            "identity": "identitySet",
-            "role": None,
-            "upn": None,
-        },
-        "identitySet": {
-            "@odata.type": None,
-            "application": "identity",
-            "device": "identity",
-            "user": "identity",
-        },
-        "identity": {
-            "@odata.type": None,
-            "displayName": None,
-            "id": None,
-        },
-        "chatInfo": {
-            "@odata.type": None,
-            "messageId": None,
-            "replyChainMessageId": None,
-            "threadId": None,
-        },
-        "lobbyBypassSettings": {
-            "@odata.type": None,
-            "isDialInBypassEnabled": None,
-            "scope": None,
-        },
-        "joinMeetingIdSettings": {
-            "@odata.type": None,
-            "isPasscodeRequired": None,
-            "joinMeetingId": None,
-            "passcode": None,
-        },
-        "watermarkProtectionValues": {
-            "@odata.type": None,
-            "isEnabledForContentSharing": None,
-            "isEnabledForVideo": None,
         },
     },
 }

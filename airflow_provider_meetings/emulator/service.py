@@ -32,6 +32,7 @@ from airflow_provider_meetings.emulator.errors import (
     ParameterNotDefined,
     PropertyNotDefined,
     bad_request,
+    tenant_not_found,
 )
 from airflow_provider_meetings.emulator.faults import (
     FaultPlan,
@@ -228,13 +229,7 @@ class EmulatorService:
     def openid_configuration(self, tenant: str) -> Reply:
         """``GET /{tenant}/v2.0/.well-known/openid-configuration``."""
         if not self.directory.is_tenant(tenant):
-            error = EntraError(
-                400,
-                "invalid_tenant",
-                90002,
-                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
-                "and are signing into the correct cloud.",
-            )
+            error = tenant_not_found(tenant)
             return Reply(400, error.body())
         base, tid = self.base_url, self.directory.tenant_id
         return Reply(

@@ -26,7 +26,7 @@ from airflow_provider_meetings.emulator.client_auth import ClientAuthenticator, 
 from airflow_provider_meetings.emulator.config import GRAPH_ROOTS, EmulatorConfig
 from airflow_provider_meetings.emulator.device_codes import DeviceCodeStore
 from airflow_provider_meetings.emulator.directory import Directory
-from airflow_provider_meetings.emulator.errors import EntraError
+from airflow_provider_meetings.emulator.errors import EntraError, tenant_not_found
 from airflow_provider_meetings.emulator.refresh_tokens import RefreshTokenStore
 from airflow_provider_meetings.emulator.signing import SigningKey, b64url, b64url_json
 
@@ -294,13 +294,7 @@ class TokenService:
 
     def _check_tenant(self, tenant: str) -> None:
         if not self.directory.is_tenant(tenant):
-            raise EntraError(
-                400,
-                "invalid_request",
-                90002,
-                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
-                "and are signing into the correct cloud.",
-            )
+            raise tenant_not_found(tenant, "invalid_request")
 
     def _check_client_id(self, client_id: str) -> None:
         if not client_id:

@@ -214,15 +214,20 @@ class OnlineMeetingsHook(BaseHook):
         :param participants: Graph ``meetingParticipants``
         :param chat_info: Graph ``chatInfo``
         """
-        spec = MeetingSpec(
-            external_id=external_id,
-            user_id=user_id,
-            subject=subject,
-            start_date_time=start_date_time,
-            end_date_time=end_date_time,
-            participants=participants,
-            chat_info=chat_info,
+        return self.create_or_get(
+            MeetingSpec(
+                external_id=external_id,
+                user_id=user_id,
+                subject=subject,
+                start_date_time=start_date_time,
+                end_date_time=end_date_time,
+                participants=participants,
+                chat_info=chat_info,
+            )
         )
+
+    def create_or_get(self, spec: MeetingSpec) -> MeetingResult:
+        """:meth:`create_or_get_meeting` for a :class:`MeetingSpec`."""
         prepared = self.prepare(spec)  # before the client exists: bad input sends nothing
         resolved = self.organizers.resolve(prepared, self.client)
         result = self.client.create_or_get(resolved)

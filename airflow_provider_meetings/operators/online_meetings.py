@@ -337,7 +337,7 @@ class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
     :param max_deferrals: how many times one task try may defer
     """
 
-    template_fields: Sequence[str] = ("external_id", "user_id")
+    template_fields: Sequence[str] = ("conn_id", "external_id", "user_id")
     template_ext: Sequence[str] = ()
     ui_color = "#F3C5C5"
 

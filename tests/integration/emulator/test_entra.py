@@ -240,6 +240,31 @@ def test_msal_certificate_forms_are_both_accepted(
         assert "x5t#S256" not in sent and "x5c" not in sent
 
 
+def _assertion_claims(emu: Any, *, exp_delta: int = 0, **overrides: Any) -> dict[str, Any]:
+    """The claims of a client assertion the emulator accepts, with ``overrides`` applied."""
+    now = int(time.time())
+    claims = {
+        "iss": emu.client_id,
+        "sub": emu.client_id,
+        "aud": f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token",
+        "exp": now + 600 + exp_delta,
+        "iat": now - 10,
+        "jti": str(uuid.uuid4()),
+    }
+    return {**claims, **overrides}
+
+
+def _assertion_form(emu: Any, assertion: str) -> dict[str, str]:
+    """A client credentials grant authenticated by ``assertion``."""
+    return {
+        "grant_type": "client_credentials",
+        "client_id": emu.client_id,
+        "scope": GRAPH_SCOPE[0],
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": assertion,
+    }
+
+
 def test_sha256_thumbprint_alone_identifies_the_certificate(emu: Any, certificate: tuple[str, str, Any]) -> None:
     # Without x5c, the emulator finds the registered certificate by its SHA-256 thumbprint.
     import base64
@@ -249,23 +274,9 @@ def test_sha256_thumbprint_alone_identifies_the_certificate(emu: Any, certificat
 
     key_pem, cert_pem, cert = certificate
     emu.add_certificate(cert_pem)
-    now = int(time.time())
     x5t256 = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
-    payload = {
-        "iss": emu.client_id,
-        "sub": emu.client_id,
-        "aud": f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token",
-        "exp": now + 600,
-        "iat": now,
-        "jti": str(uuid.uuid4()),
-    }
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": emu.client_id,
-        "scope": GRAPH_SCOPE[0],
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": jwt.encode(payload, key_pem, algorithm="PS256", headers={"x5t#S256": x5t256}),
-    }
+    payload = _assertion_claims(emu)
+    form = _assertion_form(emu, jwt.encode(payload, key_pem, algorithm="PS256", headers={"x5t#S256": x5t256}))
     assert post_token(emu, form).status_code == 200
 
 
@@ -313,22 +324,8 @@ def test_certificate_assertion_claims_are_checked(
 ) -> None:
     key_pem, cert_pem, cert = certificate
     emu.add_certificate(cert_pem)
-    now = int(time.time())
-    payload = {
-        "iss": emu.client_id,
-        "sub": claims.get("sub", emu.client_id),
-        "aud": claims.get("aud", f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token"),
-        "exp": now + 600 + claims.get("exp_delta", 0),
-        "iat": now - 10,
-        "jti": str(uuid.uuid4()),
-    }
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": emu.client_id,
-        "scope": GRAPH_SCOPE[0],
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": _assertion(key_pem, cert, **payload),
-    }
+    payload = _assertion_claims(emu, **claims)
+    form = _assertion_form(emu, _assertion(key_pem, cert, **payload))
     body = assert_entra_error(post_token(emu, form), 401, "invalid_client", code)
     assert form["client_assertion"] not in body["error_description"]
 
@@ -336,22 +333,8 @@ def test_certificate_assertion_claims_are_checked(
 def test_valid_hand_made_assertion_is_accepted(emu: Any, certificate: tuple[str, str, Any]) -> None:
     key_pem, cert_pem, cert = certificate
     emu.add_certificate(cert_pem)
-    now = int(time.time())
-    payload = {
-        "iss": emu.client_id,
-        "sub": emu.client_id,
-        "aud": f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token",
-        "exp": now + 600,
-        "iat": now,
-        "jti": str(uuid.uuid4()),
-    }
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": emu.client_id,
-        "scope": GRAPH_SCOPE[0],
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": _assertion(key_pem, cert, **payload),
-    }
+    payload = _assertion_claims(emu)
+    form = _assertion_form(emu, _assertion(key_pem, cert, **payload))
     assert post_token(emu, form).status_code == 200
 
 
@@ -400,14 +383,7 @@ def test_federated_assertion_without_key_checks_iss_sub_aud_exp(emu: Any) -> Non
         700024: _federated_jwt(key_pem, issuer, subject, exp_delta=-3600),
     }
     for code, assertion in cases.items():
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": emu.client_id,
-            "scope": GRAPH_SCOPE[0],
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion,
-        }
-        assert_entra_error(post_token(emu, form), 401, "invalid_client", code)
+        assert_entra_error(post_token(emu, _assertion_form(emu, assertion)), 401, "invalid_client", code)
 
 
 def test_refresh_token_gives_a_delegated_token(emu: Any, session: Any) -> None:

@@ -27,6 +27,7 @@ from airflow_provider_meetings.links.online_meetings import JoinTeamsMeetingLink
 from airflow_provider_meetings.operators.online_meetings import (
     BulkCreateOrGetOnlineMeetingsOperator,
     CreateOrGetOnlineMeetingOperator,
+    DeleteOnlineMeetingOperator,
     describe_result,
     fail_permanent_errors,
 )
@@ -108,11 +109,14 @@ def test_nested_templates_render_recursively():
     }
 
 
-@pytest.mark.parametrize("operator_class", [CreateOrGetOnlineMeetingOperator, BulkCreateOrGetOnlineMeetingsOperator])
+@pytest.mark.parametrize(
+    "operator_class",
+    [CreateOrGetOnlineMeetingOperator, DeleteOnlineMeetingOperator, BulkCreateOrGetOnlineMeetingsOperator],
+)
 def test_conn_id_renders_and_the_hook_uses_the_rendered_id(operator_class):
     from airflow.sdk import DAG
 
-    required = {"external_id": "k"} if operator_class is CreateOrGetOnlineMeetingOperator else {"meetings": []}
+    required = {"meetings": []} if operator_class is BulkCreateOrGetOnlineMeetingsOperator else {"external_id": "k"}
     with DAG(dag_id="render_conn_id", schedule=None):
         op = operator_class(task_id="meeting", conn_id="meetings_{{ params.env }}", params={"env": "prod"}, **required)
     assert "conn_id" in operator_class.template_fields

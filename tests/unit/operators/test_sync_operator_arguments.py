@@ -26,7 +26,7 @@ def test_update_existing_is_off_unless_asked() -> None:
 
 
 def test_delete_operator_arguments() -> None:
-    assert tuple(DeleteOnlineMeetingOperator.template_fields) == ("external_id", "user_id")
+    assert tuple(DeleteOnlineMeetingOperator.template_fields) == ("conn_id", "external_id", "user_id")
     assert tuple(DeleteOnlineMeetingOperator.template_ext) == ()
     parameters = inspect.signature(DeleteOnlineMeetingOperator.__init__).parameters
     assert all(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for name, p in parameters.items() if name != "self")
