@@ -177,7 +177,7 @@ class BulkSync:
                     replace(first, meeting=answer.meeting, status=answer.status, attempts=attempts, outcome=UPDATED)
                 )
             else:
-                self._decide(replace(self._failed(first, answer.error), attempts=attempts))
+                self._decide(replace(self._failed(first, answer.error), attempts=attempts, first_created=first.created))
         results = []
         for result in self._first:
             final = self._decided.get(result.index, result)
@@ -191,7 +191,7 @@ class BulkSync:
         # a cancel running at the same time): what a cancel wants.
         gone = answer.ok or (isinstance(answer.error, GraphAPIError) and answer.error.status == 404)
         if not gone:
-            return replace(self._failed(first, answer.error), attempts=attempts)
+            return replace(self._failed(first, answer.error), attempts=attempts, first_created=first.created)
         return BulkItemResult(
             first.index,
             first.external_id,

@@ -179,6 +179,9 @@ class OrganizerLookupError(MeetingsError):
         self.code = getattr(cause, "code", None)
         self.request_id = getattr(cause, "request_id", None)
         self.permanent = True if cause is None else is_permanent(cause)
+        #: the pause Graph asked for when the lookup gave up because it was too long (a
+        #: deferrable task defers for it; see ``RetriesExhaustedError.asked_wait``)
+        self.asked_wait: float | None = getattr(cause, "asked_wait", None)
         super().__init__(message)
 
 

@@ -206,7 +206,15 @@ class GraphClient:
         means the meeting is gone already (e.g. a retried DELETE whose first answer was lost).
         """
         found = self.create_or_get(prepared)
-        delete = delete_request(prepared, _meeting_id(found))
+        self.delete(prepared, _meeting_id(found))
+        return not found.created
+
+    def delete(self, prepared: PreparedRequest, meeting_id: str) -> bool:
+        """``DELETE`` the meeting ``meeting_id`` below the organizer path of ``prepared``.
+
+        :return: ``True`` when it was deleted, ``False`` when Graph answered 404 (gone already)
+        """
+        delete = delete_request(prepared, meeting_id)
         try:
             self.request(
                 "DELETE", delete.path, what=f"DELETE external_id={prepared.external_id}", user_id=prepared.user_id
@@ -214,7 +222,8 @@ class GraphClient:
         except GraphAPIError as error:
             if error.status != 404:
                 raise
-        return not found.created
+            return False
+        return True
 
     # -- bulk (the engine's BatchTransport) -----------------------------------------------------
 

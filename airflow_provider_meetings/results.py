@@ -81,6 +81,10 @@ class BulkItemResult:
         ``None`` on error); the XCom key ``status`` of :meth:`to_dict`
     :param given_user_id: the organizer as given (the item's ``user_id``, else the default
         organizer): a UPN, or the object id itself; ``None`` for ``/me``
+    :param first_created: for an item whose createOrGet succeeded and whose ``PATCH`` or
+        ``DELETE`` then failed: whether that createOrGet created the meeting (a deferred task
+        that sends the item again reports a cancel as ``not_found``, as it would have);
+        ``None`` otherwise. Not part of :meth:`to_dict`
     """
 
     index: int
@@ -93,6 +97,7 @@ class BulkItemResult:
     status: int | None = None
     outcome: MeetingStatus | None = None
     given_user_id: str | None = None
+    first_created: bool | None = None
 
     @property
     def ok(self) -> bool:

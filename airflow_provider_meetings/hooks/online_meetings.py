@@ -294,6 +294,21 @@ class OnlineMeetingsHook(BaseHook):
         prepared = self.prepare(MeetingSpec(external_id=external_id, user_id=user_id))
         return self.client.cancel(self.organizers.resolve(prepared, self.client))
 
+    def delete_meeting(self, external_id: str, meeting_id: str, *, user_id: str | None = None) -> bool:
+        """``DELETE`` one meeting by its Graph id: the second half of :meth:`cancel_meeting`.
+
+        A deferrable delete task finds the meeting first (:meth:`create_or_get_meeting`) and
+        keeps what it found, so that a ``DELETE`` that has to wait can resume after deferral.
+
+        :param external_id: the meeting's external id (named in logs and errors)
+        :param meeting_id: Graph's meeting id, as createOrGet returned it
+        :param user_id: the organizer's Entra object id or user principal name (as for
+            :meth:`create_or_get_meeting`)
+        :return: ``True`` when it was deleted, ``False`` when Graph answered 404 (gone already)
+        """
+        prepared = self.prepare(MeetingSpec(external_id=external_id, user_id=user_id))
+        return self.client.delete(self.organizers.resolve(prepared, self.client), meeting_id)
+
     def create_or_get_meetings(
         self,
         meetings: Iterable[Mapping[str, Any] | MeetingSpec],

@@ -9,11 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_meetings.deferral import (
+    DEFAULT_DEFER_AFTER,
+    DEFAULT_MAX_DEFERRALS,
+    XCOM_DEFERRAL,
+    DeferralState,
+    asked_wait,
+    check_defer_after,
+    check_max_deferrals,
+    merge_results,
+    resume_at,
+)
 from airflow_provider_meetings.exceptions import MeetingsError, is_permanent
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from airflow_provider_meetings.links.online_meetings import JoinTeamsMeetingLink
@@ -28,6 +39,11 @@ from airflow_provider_meetings.results import (
     MeetingStatus,
     SyncResult,
 )
+
+try:  # Airflow's own providers read [operators] default_deferrable through the task SDK's conf
+    from airflow.sdk.configuration import conf
+except ImportError:  # task SDK 1.2 (Airflow 3.2) has no airflow.sdk.configuration
+    from airflow.configuration import conf
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -86,7 +102,101 @@ def describe_result(result: MeetingResult, external_id: str) -> str:
     )
 
 
-class CreateOrGetOnlineMeetingOperator(BaseOperator):
+class _DeferrableMeetingsOperator(BaseOperator):
+    """What the three operators share: the hook of ``conn_id`` and deferral on long waits.
+
+    With ``deferrable=True`` the hook sleeps through a pause Graph asks for only up to
+    ``defer_after`` seconds; a longer one ends the call at once
+    (:class:`~airflow_provider_meetings.exceptions.RetriesExhaustedError` with
+    ``asked_wait``), and the task defers to the triggerer with Airflow's ``DateTimeTrigger``
+    until then, then resumes in :meth:`execute_complete` (see :mod:`~airflow_provider_meetings.deferral`).
+    """
+
+    conn_id: str
+
+    def __init__(
+        self,
+        *,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        defer_after: float = DEFAULT_DEFER_AFTER,
+        max_deferrals: int = DEFAULT_MAX_DEFERRALS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.deferrable = deferrable
+        self.defer_after = check_defer_after(defer_after)
+        self.max_deferrals = check_max_deferrals(max_deferrals)
+
+    @cached_property
+    def hook(self) -> OnlineMeetingsHook:
+        """The hook of ``conn_id`` (a deferrable task's sleeps at most ``defer_after`` seconds at a time)."""
+        return OnlineMeetingsHook(conn_id=self.conn_id, max_single_wait=self.defer_after if self.deferrable else None)
+
+    def execute_complete(self, context: Context, event: Any = None) -> Any:
+        """Resume after a deferral: the work goes on from the state the task kept."""
+        state = self._deferral_state(context)
+        self.log.info("Resuming after deferral %d of at most %d", state.deferrals, self.max_deferrals)
+        return self._run(context, state)
+
+    def execute(self, context: Context) -> Any:
+        return self._run(context, DeferralState())
+
+    def _run(self, context: Context, state: DeferralState) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def _deferral_state(context: Context) -> DeferralState:
+        ti = context["ti"]
+        return DeferralState.from_json(ti.xcom_pull(task_ids=ti.task_id, key=XCOM_DEFERRAL, map_indexes=ti.map_index))
+
+    def _may_defer(self, state: DeferralState, wait: float | None) -> bool:
+        """Whether to defer for ``wait`` (``None``: Graph asked for no long pause)."""
+        if wait is None or not self.deferrable:
+            return False
+        if state.deferrals >= self.max_deferrals:
+            self.log.warning(
+                "Graph asks to wait %.1fs, but the task deferred %d time(s) already (max_deferrals=%d): not deferring again",
+                wait,
+                state.deferrals,
+                self.max_deferrals,
+            )
+            return False
+        return True
+
+    def _defer_for(self, context: Context, state: DeferralState, wait: float, what: str) -> NoReturn:
+        """Keep ``state`` in the task's XCom and defer until ``wait`` seconds from now."""
+        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+        state.deferrals += 1
+        context["ti"].xcom_push(key=XCOM_DEFERRAL, value=state.to_json())
+        moment = resume_at(wait)
+        self.log.info(
+            "Graph asks to wait %.1fs (more than defer_after=%gs) %s: deferring to the triggerer until %s "
+            "(deferral %d of at most %d)",
+            wait,
+            self.defer_after,
+            what,
+            moment.isoformat(),
+            state.deferrals,
+            self.max_deferrals,
+        )
+        self.defer(trigger=DateTimeTrigger(moment=moment), method_name="execute_complete")
+
+    def _defer_or_raise(self, context: Context, state: DeferralState, error: MeetingsError) -> NoReturn:
+        """Defer when ``error`` asked for a long pause (and the task may defer), else fail with it."""
+        wait = asked_wait(error)
+        if self._may_defer(state, wait):
+            assert wait is not None
+            self._defer_for(context, state, wait, "before the call can go on")
+        if wait is not None and self.deferrable:
+            raise AirflowException(
+                f"{error}. The task deferred {state.deferrals} time(s) already (max_deferrals={self.max_deferrals}); "
+                "a task retry starts over"
+            ) from error
+        raise error
+
+
+class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
     """Create a Microsoft Teams meeting, or get the existing one with the same external id.
 
     Idempotent: a rerun with the same ``external_id`` (and organizer) returns the meeting
@@ -116,6 +226,13 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
     :param chat_info: Graph ``chatInfo``; used when the meeting is created (templated)
     :param update_existing: sync an existing meeting with these arguments (subject, times,
         attendees) instead of returning it as it is
+    :param deferrable: when Graph asks to wait longer than ``defer_after`` (a long
+        ``Retry-After``), defer to the triggerer instead of sleeping on the worker (needs a
+        running triggerer); default: ``[operators] default_deferrable``
+    :param defer_after: seconds; a longer pause Graph asks for defers the task (with
+        ``deferrable=True``); shorter ones are slept as usual
+    :param max_deferrals: how many times one task try may defer; then it fails with the
+        (transient) throttling error, and its retries apply
     """
 
     template_fields: Sequence[str] = (
@@ -147,7 +264,7 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
         update_existing: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**kwargs)  # deferrable, defer_after, max_deferrals: _DeferrableMeetingsOperator
         self.conn_id = conn_id
         self.external_id = external_id
         self.user_id = user_id
@@ -158,12 +275,7 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
         self.chat_info = chat_info
         self.update_existing = update_existing
 
-    @cached_property
-    def hook(self) -> OnlineMeetingsHook:
-        """The hook of ``conn_id``."""
-        return OnlineMeetingsHook(conn_id=self.conn_id)
-
-    def execute(self, context: Context) -> dict[str, Any]:
+    def _run(self, context: Context, state: DeferralState) -> dict[str, Any]:
         from airflow_provider_meetings.meeting_request import MeetingSpec
 
         spec = MeetingSpec(
@@ -175,19 +287,22 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
             participants=self.participants,
             chat_info=self.chat_info,
         )
-        with fail_permanent_errors():
-            if self.update_existing:
-                result: MeetingResult = self.hook.sync(spec)
-            else:
-                result = self.hook.create_or_get_meeting(
-                    spec.external_id,
-                    user_id=spec.user_id,
-                    subject=spec.subject,
-                    start_date_time=spec.start_date_time,
-                    end_date_time=spec.end_date_time,
-                    participants=spec.participants,
-                    chat_info=spec.chat_info,
-                )
+        try:
+            with fail_permanent_errors():
+                if self.update_existing:
+                    result: MeetingResult = self.hook.sync(spec)
+                else:
+                    result = self.hook.create_or_get_meeting(
+                        spec.external_id,
+                        user_id=spec.user_id,
+                        subject=spec.subject,
+                        start_date_time=spec.start_date_time,
+                        end_date_time=spec.end_date_time,
+                        participants=spec.participants,
+                        chat_info=spec.chat_info,
+                    )
+        except MeetingsError as error:  # transient: a long pause may defer the task
+            self._defer_or_raise(context, state, error)
         context["ti"].xcom_push(key=XCOM_CREATED, value=result.created)
         context["ti"].xcom_push(key=XCOM_STATUS, value=status_of(result))
         context["ti"].xcom_push(
@@ -197,7 +312,7 @@ class CreateOrGetOnlineMeetingOperator(BaseOperator):
         return result.meeting
 
 
-class DeleteOnlineMeetingOperator(BaseOperator):
+class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
     """Delete (cancel) the Teams meeting with an external id; idempotent.
 
     Graph has no lookup by external id, so the task finds the meeting with createOrGet and
@@ -215,6 +330,11 @@ class DeleteOnlineMeetingOperator(BaseOperator):
     :param external_id: the meeting's external id (templated)
     :param user_id: organizer's Entra object id; default: the connection's
         ``default_user_id``, else ``/me`` with a delegated connection (templated)
+    :param deferrable: when Graph asks to wait longer than ``defer_after``, defer to the
+        triggerer (as :class:`CreateOrGetOnlineMeetingOperator`); a ``DELETE`` that has to
+        wait is sent after resuming, for the meeting found before
+    :param defer_after: seconds; a longer pause Graph asks for defers the task
+    :param max_deferrals: how many times one task try may defer
     """
 
     template_fields: Sequence[str] = ("conn_id", "external_id", "user_id")
@@ -234,14 +354,12 @@ class DeleteOnlineMeetingOperator(BaseOperator):
         self.external_id = external_id
         self.user_id = user_id
 
-    @cached_property
-    def hook(self) -> OnlineMeetingsHook:
-        """The hook of ``conn_id``."""
-        return OnlineMeetingsHook(conn_id=self.conn_id)
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        with fail_permanent_errors():
-            deleted = self.hook.cancel_meeting(self.external_id, user_id=self.user_id or None)
+    def _run(self, context: Context, state: DeferralState) -> dict[str, Any]:
+        if not self.deferrable:
+            with fail_permanent_errors():
+                deleted = self.hook.cancel_meeting(self.external_id, user_id=self.user_id or None)
+        else:
+            deleted = self._cancel_in_steps(context, state)
         status = CANCELLED if deleted else NOT_FOUND
         context["ti"].xcom_push(key=XCOM_STATUS, value=status)
         if deleted:
@@ -250,6 +368,26 @@ class DeleteOnlineMeetingOperator(BaseOperator):
             self.log.info("No Teams meeting had external_id=%s: nothing to delete", self.external_id)
         return {"external_id": self.external_id, "user_id": self.user_id or None, "deleted": deleted, "status": status}
 
+    def _cancel_in_steps(self, context: Context, state: DeferralState) -> bool:
+        """``cancel_meeting`` as two steps whose first one's finding survives a deferral."""
+        try:
+            with fail_permanent_errors():
+                if state.found is None:
+                    found = self.hook.create_or_get_meeting(self.external_id, user_id=self.user_id or None)
+                    if not found.meeting_id:
+                        raise AirflowFailException(
+                            f"createOrGet external_id={self.external_id}: the answer had no meeting id"
+                        )
+                    state.found = {
+                        "meeting_id": found.meeting_id,
+                        "user_id": found.user_id,
+                        "existed": not found.created,
+                    }
+                self.hook.delete_meeting(self.external_id, state.found["meeting_id"], user_id=state.found["user_id"])
+        except MeetingsError as error:
+            self._defer_or_raise(context, state, error)
+        return bool(state.found["existed"])
+
 
 #: Failed items named in the exception text; the log names every one.
 _FAILURES_IN_MESSAGE = 20
@@ -257,20 +395,29 @@ _FAILURES_IN_MESSAGE = 20
 _OUTCOMES: tuple[MeetingStatus, ...] = ("created", "existing", "updated", "unchanged", "cancelled", "not_found")
 
 
-def summarize(results: Sequence[BulkItemResult]) -> str:
-    """``2 created, 1 updated, 0 failed``: every outcome that occurred, and the failures."""
+def summarize(results: Sequence[BulkItemResult | Mapping[str, Any]]) -> str:
+    """``2 created, 1 updated, 0 failed``: every outcome that occurred, and the failures.
+
+    :param results: results, or their dicts (``BulkItemResult.to_dict``)
+    """
     counts = {outcome: 0 for outcome in _OUTCOMES}
     failed = 0
     for result in results:
-        if result.outcome in counts:
-            counts[result.outcome] += 1
-        elif not result.ok:
+        outcome = result.get("status") if isinstance(result, Mapping) else result.outcome
+        ok = result.get("error") is None if isinstance(result, Mapping) else result.ok
+        if outcome in counts:
+            counts[outcome] += 1
+        elif not ok:
             failed += 1
     named = [f"{n} {outcome.replace('_', ' ')}" for outcome, n in counts.items() if n]
     return ", ".join([*named, f"{failed} failed"])
 
 
-class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
+def _item_name(result: Mapping[str, Any]) -> str:
+    return result["external_id"] or f"meetings[{result['index']}]"
+
+
+class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
     """Create or get many Teams meetings in one task, with Graph JSON batching.
 
     Every item is validated first; invalid and repeated items are reported, not sent.
@@ -313,6 +460,13 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
         connection's ``bulk_concurrency``
     :param progress_interval: seconds between progress log lines
     :param update_existing: sync existing meetings with their items (PATCH what differs)
+    :param deferrable: when Graph asks to wait longer than ``defer_after``, the items done
+        keep their results, the task defers to the triggerer, and after resuming only the
+        unfinished items are sent; the return value is the same list as without deferral.
+        Default: ``[operators] default_deferrable``
+    :param defer_after: seconds; a longer pause Graph asks for defers the task
+    :param max_deferrals: how many times one task try may defer; then the unfinished items
+        fail with the (transient) throttling error
     """
 
     template_fields: Sequence[str] = ("conn_id", "meetings", "user_id")
@@ -341,11 +495,6 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
         self.max_concurrency = max_concurrency
         self.progress_interval = progress_interval
         self.update_existing = update_existing
-
-    @cached_property
-    def hook(self) -> OnlineMeetingsHook:
-        """The hook of ``conn_id``."""
-        return OnlineMeetingsHook(conn_id=self.conn_id)
 
     def _specs(self, items: Sequence[Any], context: Context) -> Iterator[Any]:
         """Each item as a meeting mapping: external id rendered, default organizer filled in."""
@@ -389,36 +538,61 @@ class BulkCreateOrGetOnlineMeetingsOperator(BaseOperator):
             else (f", now {progress.concurrency}" if progress.concurrency != progress.max_concurrency else ""),
         )
 
-    def execute(self, context: Context) -> list[dict[str, Any]]:
+    def _run(self, context: Context, state: DeferralState) -> list[dict[str, Any]]:
         items = self.meetings
         if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
             raise AirflowFailException(
                 f"meetings must be a list of meeting mappings (or an XCom of one), got {type(items).__name__}"
             )
+        specs = list(self._specs(items, context))
+        if state.results is not None and len(state.results) != len(specs):
+            raise AirflowFailException(
+                f"meetings has {len(specs)} item(s) after the deferral, {len(state.results)} before: the list "
+                "must not change while the task is deferred. Clear the task to start over"
+            )
+        todo = state.pending(len(specs))
+        if state.results is not None:
+            self.log.info(
+                "%d of %d item(s) were done before the deferral; sending the other %d",
+                len(specs) - len(todo),
+                len(specs),
+                len(todo),
+            )
         with fail_permanent_errors():  # connection problems: nothing was sent
             results = self.hook.create_or_get_meetings(
-                self._specs(items, context),
+                [specs[index] for index in todo],
                 update_existing=self.update_existing,
                 max_concurrency=self.max_concurrency,
                 progress=self._log_progress,
                 progress_interval=self.progress_interval,
             )
-        output = [result.to_dict() for result in results]
-        failed = [result for result in results if not result.ok]
-        self.log.info("%d meeting(s): %s", len(results), summarize(results))
+        ran = [{**r.to_dict(), "asked_wait": asked_wait(r.error), "first_created": r.first_created} for r in results]
+        merged, wait = merge_results(state, todo, ran, deferrable=self.deferrable)
+        if wait is not None and self._may_defer(state, wait):
+            state.results = merged
+            left = sum(result is None for result in merged)
+            self._defer_for(context, state, wait, f"with {left} of {len(merged)} item(s) not done")
+        if wait is not None:  # may not defer again: the items not done fail with their error
+            merged, _ = merge_results(state, todo, ran, deferrable=False)
+        return self._finish(context, [result for result in merged if result is not None])
+
+    def _finish(self, context: Context, output: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Return every item's result, or fail naming the failed ones (the results in the XCom ``results``)."""
+        failed = [result for result in output if result["error"] is not None]
+        self.log.info("%d meeting(s): %s", len(output), summarize(output))
         if not failed:
             return output
         for result in failed:
-            self.log.error("meetings[%d] external_id=%s failed: %s", result.index, result.external_id, result.error)
+            self.log.error(
+                "meetings[%d] external_id=%s failed: %s", result["index"], result["external_id"], result["error"]
+            )
         context["ti"].xcom_push(key="results", value=output)
-        named = "; ".join(
-            f"{r.external_id or f'meetings[{r.index}]'}: {r.error}" for r in failed[:_FAILURES_IN_MESSAGE]
-        )
+        named = "; ".join(f"{_item_name(r)}: {r['error']}" for r in failed[:_FAILURES_IN_MESSAGE])
         more = len(failed) - _FAILURES_IN_MESSAGE
         message = (
-            f"{len(failed)} of {len(results)} meeting(s) failed (the other {len(results) - len(failed)} are done): "
+            f"{len(failed)} of {len(output)} meeting(s) failed (the other {len(output) - len(failed)} are done): "
             f"{named}" + (f"; and {more} more (see the log)" if more > 0 else "")
         )
-        if all(result.permanent for result in failed):
+        if all(result["permanent"] for result in failed):
             raise AirflowFailException(message)
         raise AirflowException(message + ". Some failures were transient: a retry creates only what is missing.")

@@ -41,7 +41,12 @@ from meetings_stack.processes import (
 from meetings_stack.services import clean_env, postgres_url, redis_url, write_private
 
 #: The DAGs whose parsing ``up`` waits for.
-SAMPLE_DAGS = ("teams_meetings_from_events", "teams_weekly_office_hour", "example_bulk_meetings")
+SAMPLE_DAGS = (
+    "teams_meetings_from_events",
+    "teams_weekly_office_hour",
+    "example_bulk_meetings",
+    "example_deferrable_meetings",
+)
 CORE_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 MIGRATE_TIMEOUT = 600
 READY_TIMEOUT = 240
