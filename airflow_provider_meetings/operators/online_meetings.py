@@ -289,18 +289,7 @@ class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
         )
         try:
             with fail_permanent_errors():
-                if self.update_existing:
-                    result: MeetingResult = self.hook.sync(spec)
-                else:
-                    result = self.hook.create_or_get_meeting(
-                        spec.external_id,
-                        user_id=spec.user_id,
-                        subject=spec.subject,
-                        start_date_time=spec.start_date_time,
-                        end_date_time=spec.end_date_time,
-                        participants=spec.participants,
-                        chat_info=spec.chat_info,
-                    )
+                result: MeetingResult = self.hook.sync(spec) if self.update_existing else self.hook.create_or_get(spec)
         except MeetingsError as error:  # transient: a long pause may defer the task
             self._defer_or_raise(context, state, error)
         context["ti"].xcom_push(key=XCOM_CREATED, value=result.created)
