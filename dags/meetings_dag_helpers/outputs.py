@@ -40,12 +40,13 @@ def run_folder(base: Path, dag_id: str, anchor: datetime) -> Path:
 def status_of(outcome: bool | str | None) -> str:
     """The report's status: the operator's ``status`` XCom as it is (``created``, ``updated``,
     ``unchanged``, ``cancelled``, ``not_found``...), or from its ``created`` XCom ``created``
-    or ``reused``; ``unknown`` without either (e.g. an operator failure)."""
+    or ``existing`` (the words of :data:`airflow_provider_meetings.results.MeetingStatus`);
+    ``unknown`` without either (e.g. an operator failure)."""
     if isinstance(outcome, str):
         return outcome
     if outcome is None:
         return "unknown"
-    return "created" if outcome else "reused"
+    return "created" if outcome else "existing"
 
 
 def report_row(event_key: str, meeting: Mapping[str, Any], outcome: bool | str | None) -> dict[str, str]:

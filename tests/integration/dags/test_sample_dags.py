@@ -140,7 +140,7 @@ def test_rerunning_the_same_logical_dates_books_nothing(first_runs: Any, graph_e
     assert statuses.get("201", 0) == created_before
     assert statuses.get("200", 0) == reused_before + 1 + len(EXPECTED_EVENTS)
     assert route(graph_emulator, "updateMeeting") == {}  # the events DAG syncs: nothing changed, nothing sent
-    assert report(first_runs, WEEKLY, "20261207T070000Z")[0]["status"] == "reused"
+    assert report(first_runs, WEEKLY, "20261207T070000Z")[0]["status"] == "existing"
     assert {row["status"] for row in report(first_runs, EVENTS, "20261207T050000Z")} == {"unchanged"}
 
 

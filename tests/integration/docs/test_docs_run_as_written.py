@@ -44,7 +44,7 @@ from doc_blocks import (
 
 USER_PROJECT = Path(__file__).parent / "user_project"
 DAGS_DIR = REPO / "dags"
-STATUS = r"(created|reused|updated|unchanged|cancelled|not_found|unknown|-)"
+STATUS = r"(created|existing|updated|unchanged|cancelled|not_found|unknown|-)"
 #: A row of the demo's table: event, status on run 1, status with the edited events file, join URL.
 ROW_RE = re.compile(rf"^\s+(\S+)\s+{STATUS}\s+{STATUS}\s+https://", re.MULTILINE)
 
@@ -291,7 +291,7 @@ def test_make_demo_twice(tmp_path: Path) -> None:
     # cancelled interview again; the edit then applies once more.
     second = terminal.run(demo)
     assert demo_statuses(second) == {
-        "office-hour-2026-12-07": ("reused", "-"),
+        "office-hour-2026-12-07": ("existing", "-"),
         "course-ml101-2026-12-07": ("updated", "updated"),
         "interview-4711": ("created", "cancelled"),
         "ticket-INC-1042": ("unchanged", "unchanged"),

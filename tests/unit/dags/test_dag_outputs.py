@@ -51,7 +51,7 @@ def test_run_folder_is_stable_per_run() -> None:
     ("outcome", "status"),
     [
         (True, "created"),
-        (False, "reused"),
+        (False, "existing"),
         (None, "unknown"),
         ("updated", "updated"),  # the operators' status XCom, as it is
         ("cancelled", "cancelled"),

@@ -42,7 +42,7 @@ def test_airflow_env_isolates_the_demo(demo: ModuleType, tmp_path: Path) -> None
 def test_format_table_and_summary(demo: ModuleType) -> None:
     first = [
         row("office-hour-2026-12-07", "created", "https://teams.example/" + "x" * 200),
-        row("k", "reused"),
+        row("k", "existing"),
         row("gone", "created", "https://teams.example/gone"),
     ]
     edited = [row("k", "updated", "https://teams.example/moved"), row("gone", "cancelled", ""), row("new", "created")]
@@ -50,10 +50,10 @@ def test_format_table_and_summary(demo: ModuleType) -> None:
     assert lines[0].split() == ["event", "run", "1", "edited", "join", "URL"]
     assert lines[1].split()[:3] == ["office-hour-2026-12-07", "created", "-"]
     assert lines[1].endswith("...") and len(lines[1].split()[3]) == demo.URL_WIDTH
-    assert lines[2].split() == ["k", "reused", "updated", "https://teams.example/moved"]
+    assert lines[2].split() == ["k", "existing", "updated", "https://teams.example/moved"]
     assert lines[3].split() == ["gone", "created", "cancelled", "https://teams.example/gone"]  # the URL it had
     assert lines[4].split() == ["new", "-", "created", "https://teams.example/join"]
-    assert demo.summary(first) == "2 created, 1 reused"
+    assert demo.summary(first) == "2 created, 1 existing"
     assert demo.summary(edited) == "1 updated, 1 cancelled, 1 created"
 
 
