@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -21,8 +22,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="meetings-emulator",
         description="Local HTTPS stand-in for Entra ID and Microsoft Graph onlineMeetings (testing only).",
     )
+    from airflow_provider_meetings import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
-    parser.add_argument("--port", type=int, default=8443, help="TCP port; 0 picks a free one (default 8443)")
+    parser.add_argument(
+        "--port", type=int, default=8443, help="TCP port; 0 picks a free one and prints it (default 8443)"
+    )
     parser.add_argument("--state-file", help="persist meetings to this JSON file (survives restarts)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to each Graph request")
     parser.add_argument(
@@ -116,6 +122,23 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+#: ``EADDRINUSE``, and Windows' ``WSAEADDRINUSE`` (10048), which a bind may report as its winerror.
+_ADDRESS_IN_USE = {errno.EADDRINUSE, 10048}
+
+
+def _os_error_message(error: OSError, host: str, port: int) -> str:
+    """One line for an OSError of start-up: the port taken, or what failed (no traceback)."""
+    if error.errno in _ADDRESS_IN_USE or getattr(error, "winerror", None) in _ADDRESS_IN_USE:
+        return (
+            f"port {port} on {host} is already in use (another emulator still running?); "
+            f"choose another with --port N, or --port 0 to pick a free one (printed at start)"
+        )
+    if error.errno == errno.EACCES and error.filename is None:
+        return f"not allowed to listen on port {port} on {host} ({error.strerror}); choose a port above 1023"
+    where = f": {error.filename}" if error.filename else f" (listening on {host}:{port})"
+    return f"{error.strerror or error}{where}"
+
+
 def _write_atomically(path: str, content: str) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"meetings-emulator: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"meetings-emulator: error: {_os_error_message(error, args.host, args.port)}", file=sys.stderr)
+        return 1
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -216,3 +216,60 @@ def test_throughput_with_latency_in_a_subprocess() -> None:
         assert codes == [201] * 250
         assert 250 / elapsed > 100, f"{250 / elapsed:.0f} requests/s"
         assert emu.stats()["connections"] <= 30  # keep-alive: about one connection per worker
+
+
+def emulator_cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "airflow_provider_meetings.emulator", *args]
+
+
+def test_cli_taken_port_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            emulator_cli("--port", str(port), "--ca-file", str(tmp_path / "ca.pem")),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("meetings-emulator: error: ") and f"port {port} " in line, line
+    assert "already in use" in line and "--port 0" in line, line
+
+
+def test_cli_port_0_prints_the_port_it_listens_on(tmp_path: Path) -> None:
+    ready = tmp_path / "ready.json"
+    process = subprocess.Popen(
+        emulator_cli("--port", "0", "--ready-file", str(ready), "--ca-file", str(tmp_path / "ca.pem")),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        url = json.loads(ready.read_text())["url"]
+        port = int(url.rsplit(":", 1)[1])
+        assert port != 0
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # it listens there
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert f"listening on https://127.0.0.1:{port} " in out
+
+
+def test_cli_version() -> None:
+    from airflow_provider_meetings import __version__
+
+    done = subprocess.run(emulator_cli("--version"), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"meetings-emulator {__version__}"
