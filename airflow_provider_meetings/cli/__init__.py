@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="airflow-provider-meetings",
         description="Tools for the Microsoft Teams meetings provider of Apache Airflow.",
     )
+    from airflow_provider_meetings import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"{__name__}.{module_name}")
@@ -36,8 +39,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # argparse reports a subcommand's unknown option (`check --jsn`) with the top-level
+        # usage; the subcommand's own usage says what it takes. The top level has no option
+        # with a value, so the first word not starting with "-" is the subcommand: unknown
+        # words before it are the top level's.
+        command_at = next(i for i, word in enumerate(argv) if not word.startswith("-"))
+        if set(unknown) & set(argv[:command_at]):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        _subparsers(parser).choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     return int(args.run(args))
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
+    [action] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return action
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m airflow_provider_meetings.cli
