@@ -21,11 +21,13 @@ $(BIN)/python:
 
 # Everything: the provider with the emulator, test and lint extras.
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing the provider with its emulator, test and lint tools into $(VENV) (a few minutes on a fresh machine) ..."
 	$(BIN)/python -m pip install --quiet -e ".[emulator,test,lint]"
 	touch $(STAMP)
 
 # What `make demo` needs: the provider and the emulator extra (a full install has them too).
 $(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing the provider and its emulator into $(VENV) (about a minute on a fresh machine) ..."
 	[ $(STAMP) -nt pyproject.toml ] || $(BIN)/python -m pip install --quiet -e ".[emulator]"
 	touch $(DEMO_STAMP)
 
