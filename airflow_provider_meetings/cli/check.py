@@ -122,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
 
     emulator_url = None
     if getattr(args, "emulator", False):
+        # The connection is this process's AIRFLOW_CONN_ variable: no metadata database needed.
         try:
             with _logs_to_stderr(), _emulator_connection(args.conn_id) as emulator_url:
                 report = _check(args.conn_id)
