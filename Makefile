@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 DEMO_DIR ?= .demo
 
-.PHONY: install demo test test-unit lint format bench bench-token-cache clean
+.PHONY: install demo check-emulator test test-unit lint format bench bench-token-cache clean
 .PHONY: stack-deps stack stack-down stack-clean stack-status e2e test-floor
 
 $(BIN)/python:
@@ -35,6 +35,10 @@ install: $(STAMP)
 
 demo: $(DEMO_STAMP)
 	$(BIN)/python scripts/demo.py --demo-dir $(DEMO_DIR)
+
+# The connection check (airflow-provider-meetings check) against an emulator it starts and stops.
+check-emulator: $(DEMO_STAMP)
+	$(BIN)/airflow-provider-meetings check --emulator
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

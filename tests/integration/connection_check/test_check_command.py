@@ -90,3 +90,51 @@ def test_help_lists_the_check_command() -> None:
     assert done.returncode == 0
     text = " ".join(done.stdout.split())
     assert "check Check a msgraph_meetings connection step by step and name the first misconfiguration" in text
+
+
+def _without_conn(conn_id: str) -> dict[str, str]:
+    """This environment without any AIRFLOW_CONN_<ID> for ``conn_id``: --emulator must define it."""
+    env = dict(os.environ)
+    env.pop(f"AIRFLOW_CONN_{conn_id.upper()}", None)
+    return env
+
+
+def test_emulator_option_checks_the_built_in_emulator_with_no_connection_defined() -> None:
+    done = command("check", "--emulator", env=_without_conn("msgraph_meetings_default"))
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Against the built-in emulator at https://127.0.0.1:")
+    assert lines[1].startswith("Checking connection 'msgraph_meetings_default' (airflow-provider-meetings ")
+    assert [line for line in lines if line[:2] in {f"{n}." for n in range(1, 6)}] == [
+        "1. Connection fields: ok",
+        "2. Access token from Entra ID: ok",
+        "3. Permission in the token: ok",
+        "4. Graph host and token audience: ok",
+        "5. Organizer and application access policy: ok",
+    ]
+    assert lines[-1] == "OK: the connection 'msgraph_meetings_default' passed every check."
+
+
+def test_emulator_option_with_json_and_a_conn_id() -> None:
+    from airflow_provider_meetings.emulator.config import DEFAULT_CLIENT_SECRET, ORGANIZER_ID
+
+    done = command("check", "--emulator", "--json", "--conn-id", "meetings_check_emu", env=_without_conn("x"))
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)  # stdout is the JSON alone
+    assert (report["conn_id"], report["ok"], report["failed_step"], report["problem"]) == (
+        "meetings_check_emu",
+        True,
+        None,
+        None,
+    )
+    assert [(s["key"], s["status"]) for s in report["steps"]] == [
+        ("settings", "passed"),
+        ("token", "passed"),
+        ("permission", "passed"),
+        ("audience", "passed"),
+        ("organizer", "passed"),
+    ]
+    assert ORGANIZER_ID in report["steps"][4]["message"]
+    assert DEFAULT_CLIENT_SECRET not in done.stdout + done.stderr
