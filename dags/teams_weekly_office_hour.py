@@ -1,28 +1,29 @@
 """
 ### Weekly Teams office hour: one meeting per DAG run
 
-Every Monday at 08:00 (Europe/Paris) this DAG books that week's office hour in Microsoft
+Every Monday at 08:00 (Europe/Paris) this DAG books the *next* office hour in Microsoft
 Teams through `onlineMeetings/createOrGet`, then writes an iCalendar invitation with the
 join link.
 
-**When is the meeting?** A run's *anchor* is the moment the run is due: its
-`data_interval_end` (with this cron trigger timetable: the cron tick itself; with an
-interval timetable the data interval is the week *before* the run, and its end is again
-the tick). The meeting starts `start_offset_minutes` after the anchor and lasts
-`duration_minutes`. A run without a logical date anchors on `run_after`.
+**When is the meeting?** The office hour is every Monday, `start_offset_minutes` after
+08:00 Paris time (14:00 by default), for `duration_minutes`. A run books the next one
+*ahead of the run*, never one in the past: a scheduled run books the session of the week
+after its tick (it may start up to a week late: unpausing with `catchup=False` runs last
+Monday's tick at once), a manual run the next session after it is triggered (or after the
+date given to `airflow dags test`).
 
-**Idempotency.** The external id is `<dag_id>-<anchor in UTC>Z`, e.g.
-`teams_weekly_office_hour-20261207T070000Z`. Graph identifies a meeting by tenant +
-organizer + external id, so clearing or re-running a run gets the meeting the first
-attempt created (HTTP 200) instead of a second one. Changing the params of a run that
-already booked its meeting does **not** change that meeting: createOrGet only *gets*
-existing meetings.
+**Idempotency.** The external id is `<dag_id>-<session date>`, e.g.
+`teams_weekly_office_hour-2026-12-07`. Graph identifies a meeting by tenant + organizer +
+external id, so clearing or re-running a run, or a manual run for the same session, gets
+the meeting the first attempt created (HTTP 200) instead of a second one. Changing the
+params of a run that already booked its meeting does **not** change that meeting:
+createOrGet only *gets* existing meetings.
 
 | param | default | meaning |
 |---|---|---|
 | `organizer` | the emulator's organizer | Entra object id (preferred) or UPN of the organizer; empty: the connection's `default_user_id` |
 | `subject` | `Data team office hour` | meeting subject; the meeting date is appended |
-| `start_offset_minutes` | `360` | minutes from the anchor (08:00 Paris) to the start: 14:00 |
+| `start_offset_minutes` | `360` | minutes from Monday 08:00 Paris to the start: 14:00 |
 | `duration_minutes` | `60` | meeting length |
 | `output_dir` | empty | where the invitation goes; empty: `$AIRFLOW_HOME/meetings_output` |
 
@@ -66,7 +67,7 @@ with DAG(
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
     },
-    # run_anchor / meeting_start / meeting_end: plain functions, tested without Airflow.
+    # occurrence_date / meeting_start / meeting_end: plain functions, tested without Airflow.
     user_defined_macros=TEMPLATE_MACROS,
     params={
         "organizer": Param(ORGANIZER, type="string", description="Organizer's Entra object id or UPN"),
@@ -82,10 +83,11 @@ with DAG(
     office_hour = CreateOrGetOnlineMeetingOperator(
         task_id="create_or_get_office_hour",
         conn_id="msgraph_meetings_default",
-        # Same run -> same external id -> the same meeting, however often it is cleared.
-        external_id="{{ dag.dag_id }}-{{ run_anchor(dag_run) | ts_nodash }}Z",
+        # The next session ahead of the run; its date is the external id: the same session
+        # -> the same meeting, however often a run is cleared or triggered by hand.
+        external_id="{{ dag.dag_id }}-{{ occurrence_date(dag_run, params) }}",
         user_id="{{ params.organizer }}",
-        subject="{{ params.subject }} ({{ meeting_start(dag_run, params)[:10] }})",
+        subject="{{ params.subject }} ({{ occurrence_date(dag_run, params) }})",
         start_date_time="{{ meeting_start(dag_run, params) }}",
         end_date_time="{{ meeting_end(dag_run, params) }}",
         participants={"attendees": ATTENDEES},
@@ -108,13 +110,13 @@ with DAG(
             run_folder,
             write_text,
         )
-        from meetings_dag_helpers.window import run_anchor
+        from meetings_dag_helpers.window import occurrence_date, run_anchor
 
         created = context["ti"].xcom_pull(task_ids="create_or_get_office_hour", key="created")
         anchor = run_anchor(context["dag_run"])
         folder = run_folder(resolve_output_dir(context["params"]["output_dir"]), context["dag"].dag_id, anchor)
         write_text(folder / INVITATION_FILE, invitation_ics(meeting, stamp=datetime.now(timezone.utc)))
-        row = report_row(f"office-hour-{anchor:%Y-%m-%d}", meeting, created)
+        row = report_row(f"office-hour-{occurrence_date(context['dag_run'], context['params'])}", meeting, created)
         write_text(folder / REPORT_FILE, report_csv([row]))
         log.info("Office hour %s: %s -> %s", row["status"], row["subject"], row["join_url"])
         log.info("Invitation written to %s", folder / INVITATION_FILE)

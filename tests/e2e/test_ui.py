@@ -7,7 +7,9 @@ to ``docs/images/`` instead (the tutorial shows them).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +23,9 @@ from airflow_provider_meetings.get_provider_info import CONN_FIELDS, UI_FIELD_BE
 pytestmark = pytest.mark.timeout(600)
 
 REPO = Path(__file__).resolve().parents[2]
+DAGS = REPO / "dags"  # meetings_dag_helpers: which session the weekly DAG books
+if str(DAGS) not in sys.path:
+    sys.path.insert(0, str(DAGS))
 WEEKLY_DAG = "teams_weekly_office_hour"
 WEEKLY_TASK = "create_or_get_office_hour"
 HOOK_NAME = "Microsoft Teams Meetings (Graph)"
@@ -131,9 +136,14 @@ def test_a_connection_saved_through_the_form_works_in_a_dag_run(weekly_run, loca
 
     states = local_stack.api.task_states(WEEKLY_DAG, run["dag_run_id"])
     assert run["state"] == "success", states
-    external_id = f"{WEEKLY_DAG}-{weekly_run['anchor']:%Y%m%dT%H%M%S}Z"
-    # Unpausing also lets the scheduler book this week's office hour (its latest cron tick),
-    # a meeting of its own: count the meeting of the triggered run.
+    # The triggered (manual) run books the first session at or after its logical date; its
+    # date is the external id. Unpausing also lets the scheduler run the latest cron tick,
+    # which books the session after the next tick: maybe the same one (then the same
+    # meeting), maybe another: count the meeting of the triggered run.
+    from meetings_dag_helpers.window import WEEKLY_TICK_ZONE, occurrence_window
+
+    start, _ = occurrence_window(weekly_run["anchor"], start_offset=timedelta(minutes=360), duration=timedelta(hours=1))
+    external_id = f"{WEEKLY_DAG}-{start.astimezone(WEEKLY_TICK_ZONE):%Y-%m-%d}"
     assert_meetings_exactly_once(local_stack.emulator, {external_id}, external_id)
 
 

@@ -21,6 +21,7 @@ MEGAN = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c03"
 
 WEEKLY = "teams_weekly_office_hour"
 WEEKLY_DATE = "2026-12-07T07:00:00+00:00"  # Monday 08:00 Europe/Paris, the cron tick
+WEEKLY_FRIDAY = "2026-12-04T09:00:00+00:00"  # the Friday before, 10:00 Europe/Paris
 EVENTS = "teams_meetings_from_events"
 EVENTS_DATE = "2026-12-07T05:00:00+00:00"  # 06:00 Europe/Paris
 NEXT_DAY = "2026-12-08T05:00:00+00:00"
@@ -89,12 +90,14 @@ def first_runs(sample_airflow: Any, graph_emulator: Any) -> Any:
 
 def test_weekly_dag_books_one_meeting_for_the_run(first_runs: Any, graph_emulator: Any) -> None:
     meetings = stored(graph_emulator, WEEKLY)
-    assert list(meetings) == [f"{WEEKLY}-20261207T070000Z"]
+    # A manual run (airflow dags test) books the next session at or after its logical date;
+    # the external id is the session's date.
+    assert list(meetings) == [f"{WEEKLY}-2026-12-07"]
     (entry,) = meetings.values()
     meeting = entry["meeting"]
     assert entry["user_id"] == ADELE
     assert meeting["subject"] == "Data team office hour (2026-12-07)"
-    # anchor 07:00 UTC + 360 min offset, 60 min long
+    # Monday 08:00 Paris (07:00 UTC) + 360 min offset, 60 min long
     assert (utc(meeting["startDateTime"]), utc(meeting["endDateTime"])) == (
         "2026-12-07T13:00:00",
         "2026-12-07T14:00:00",
@@ -152,6 +155,18 @@ def test_rerunning_one_cleared_task_books_nothing(first_runs: Any, graph_emulato
     assert "Reused existing Teams meeting" in result.stdout + result.stderr
     assert len(graph_emulator.meetings()) == count
     assert create_or_get_statuses(graph_emulator).get("200", 0) == reused_before + 1
+
+
+def test_manual_weekly_run_before_the_session_gets_the_same_meeting(first_runs: Any, graph_emulator: Any) -> None:
+    """Triggered on the Friday before, the weekly DAG books Monday's session, not a past
+    one nor a second meeting: the external id is the session's date."""
+    before = stored(graph_emulator, WEEKLY)
+    reused_before = create_or_get_statuses(graph_emulator).get("200", 0)
+    first_runs.dags_test(WEEKLY, WEEKLY_FRIDAY)
+    assert stored(graph_emulator, WEEKLY) == before
+    assert create_or_get_statuses(graph_emulator).get("200", 0) == reused_before + 1
+    (row,) = report(first_runs, WEEKLY, "20261204T090000Z")
+    assert (row["status"], row["event_key"]) == ("reused", "office-hour-2026-12-07")
 
 
 def test_next_days_run_books_only_the_new_event(first_runs: Any, graph_emulator: Any) -> None:

@@ -396,7 +396,7 @@ def test_sample_dags_by_hand_against_the_emulator(clone: Path, tmp_path: Path) -
             "teams_meetings_from_events-course-ml101-2026-12-07",
             "teams_meetings_from_events-interview-4711",
             "teams_meetings_from_events-ticket-INC-1042",
-            "teams_weekly_office_hour-20261207T070000Z",
+            "teams_weekly_office_hour-2026-12-07",
         ]
     ca_folder = Path(connection["extra"]["verify"]).parent
     if ca_folder.name.startswith("meetings-emulator-"):

@@ -246,6 +246,35 @@ def test_link_identity():
     assert link.xcom_key == "_link_JoinTeamsMeetingLink"
 
 
+@pytest.mark.parametrize(
+    ("state", "url"),
+    [
+        pytest.param("failed", "", id="failed"),
+        pytest.param("up_for_retry", "", id="up_for_retry"),
+        pytest.param("deferred", "", id="deferred"),
+        pytest.param("success", MEETING["joinWebUrl"], id="success"),
+    ],
+)
+def test_link_reads_the_return_value_only_of_a_task_that_succeeded(monkeypatch, state, url):
+    """The task runner passes the task instance, with its final state, as ``ti_key``
+    (the dag.test() level is tests/integration/operators/test_link_dag_test.py)."""
+    from types import SimpleNamespace
+
+    from airflow.sdk.execution_time.xcom import XCom
+
+    asked: list[str] = []
+
+    def get_value(*, ti_key, key):
+        asked.append(key)
+        return MEETING
+
+    monkeypatch.setattr(XCom, "get_value", get_value)
+    ti = SimpleNamespace(dag_id="d", task_id="meeting", run_id="r", map_index=-1, try_number=1, state=state)
+
+    assert JoinTeamsMeetingLink().get_link(make_operator(), ti_key=ti) == url
+    assert asked == (["return_value"] if state == "success" else [])
+
+
 def test_operator_serialises_with_its_link(monkeypatch):
     from airflow.sdk import DAG
     from airflow.serialization.serialized_objects import DagSerialization

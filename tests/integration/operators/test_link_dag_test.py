@@ -1,0 +1,101 @@
+"""The "Join Teams meeting" link in a real DAG run (``dag.test()``) against the emulator.
+
+Airflow's task runner calls the link's ``get_link`` after every try (``finalize``), and the
+worker's API client logs ``[error] XCom not found`` for an XCom that does not exist: a task
+that failed before returning a meeting must not get that false second error.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
+
+LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
+
+DAG_SOURCE = """
+from datetime import datetime, timezone
+
+from airflow.sdk import DAG
+
+from airflow_provider_meetings.operators.online_meetings import CreateOrGetOnlineMeetingOperator
+
+with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
+    CreateOrGetOnlineMeetingOperator(
+        task_id="meeting",
+        conn_id="{conn_id}",
+        external_id="{dag_id}-2026-12-01",
+        subject="Link check",
+        start_date_time={start},
+    )
+"""
+
+
+def load_dag(dags_folder: Path, dag_id: str, conn_id: str, start: str) -> Any:
+    """Write the DAG file into the DAGs folder (``dag.test()`` syncs it from there) and import it."""
+    path = dags_folder / f"{dag_id}.py"
+    path.write_text(textwrap.dedent(DAG_SOURCE.format(dag_id=dag_id, conn_id=conn_id, start=start)))
+    spec = importlib.util.spec_from_file_location(f"meetings_test_dag_{dag_id}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.dag
+
+
+def xcom(ti: Any, key: str) -> Any:
+    """The XCom a task instance stored in the metadata database, deserialised."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    query = XComModel.get_many(
+        key=key, dag_ids=ti.dag_id, task_ids=ti.task_id, run_id=ti.run_id, map_indexes=ti.map_index
+    )
+    with create_session() as session:
+        row = session.scalars(query).first()
+        return None if row is None else XComModel.deserialize_value(row)
+
+
+def run_and_capture(dag: Any, capsys: pytest.CaptureFixture[str]) -> tuple[Any, str]:
+    """The task instance of a ``dag.test()`` run, and what the run printed (the task's log lines)."""
+    capsys.readouterr()
+    run = dag.test(logical_date=LOGICAL_DATE)
+    captured = capsys.readouterr()
+    (ti,) = run.get_task_instances()
+    return ti, captured.out + captured.err
+
+
+def test_task_failing_on_bad_input_logs_no_xcom_error_from_the_link(
+    dags_folder, graph_emulator, meetings_conn_id, capsys
+):
+    naive = "datetime(2026, 12, 1, 9, 0)"  # no tzinfo: rejected before any request
+    dag = load_dag(dags_folder, "meetings_link_failed", meetings_conn_id, naive)
+
+    ti, output = run_and_capture(dag, capsys)
+
+    assert ti.state == "failed"
+    assert "is a naive datetime" in output  # the task's own error is in the captured log
+    assert "::group::Post Execute" in output  # and so is what the runner logs around finalize
+    assert "XCom not found" not in output
+    assert xcom(ti, "_link_JoinTeamsMeetingLink") == ""  # the link was still stored, empty
+    assert graph_emulator.meetings() == []
+
+
+def test_successful_task_still_gets_the_join_url(dags_folder, graph_emulator, meetings_conn_id, capsys):
+    aware = "datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)"
+    dag = load_dag(dags_folder, "meetings_link_success", meetings_conn_id, aware)
+
+    ti, output = run_and_capture(dag, capsys)
+
+    assert ti.state == "success"
+    (stored,) = graph_emulator.meetings()
+    assert stored["meeting"]["joinWebUrl"].startswith("https://")
+    assert xcom(ti, "_link_JoinTeamsMeetingLink") == stored["meeting"]["joinWebUrl"]
+    assert "XCom not found" not in output
