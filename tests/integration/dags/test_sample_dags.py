@@ -166,7 +166,7 @@ def test_manual_weekly_run_before_the_session_gets_the_same_meeting(first_runs: 
     assert stored(graph_emulator, WEEKLY) == before
     assert create_or_get_statuses(graph_emulator).get("200", 0) == reused_before + 1
     (row,) = report(first_runs, WEEKLY, "20261204T090000Z")
-    assert (row["status"], row["event_key"]) == ("reused", "office-hour-2026-12-07")
+    assert (row["status"], row["event_key"]) == ("existing", "office-hour-2026-12-07")
 
 
 def test_next_days_run_books_only_the_new_event(first_runs: Any, graph_emulator: Any) -> None:
