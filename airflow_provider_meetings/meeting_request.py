@@ -80,6 +80,25 @@ def is_guid(value: str) -> bool:
     return bool(GUID_RE.fullmatch(value))
 
 
+def _check_none_word(value: str, field_name: str) -> None:
+    """Refuse ``None`` as a whole segment, the text Jinja renders for a missing value."""
+    if _NONE_SEGMENT_RE.search(value):
+        raise InvalidMeetingRequestError(
+            field_name,
+            f"{value!r} contains None as a whole word: a template probably rendered a missing value; {_CHECK_TEMPLATE}",
+        )
+
+
+def _check_empty_parts(value: str, field_name: str) -> None:
+    """Refuse a leading or trailing separator, or two in a row (a guest's ``#EXT#`` aside)."""
+    if _EMPTY_SEGMENT_RE.search(_GUEST_MARK_RE.sub("", value)):
+        raise InvalidMeetingRequestError(
+            field_name,
+            f"{value!r} has an empty part (it starts or ends with a separator, or has two in a row): "
+            f"a template probably rendered an empty value; {_CHECK_TEMPLATE}",
+        )
+
+
 def check_missing_value(value: str, field_name: str, *, empty_segments: bool = True) -> str:
     """Return ``value`` unless it holds the text of a missing value.
 
@@ -89,17 +108,9 @@ def check_missing_value(value: str, field_name: str, *, empty_segments: bool = T
         (``False`` for free text such as a subject)
     :raises InvalidMeetingRequestError: ``None`` as a whole segment, or an empty segment
     """
-    if _NONE_SEGMENT_RE.search(value):
-        raise InvalidMeetingRequestError(
-            field_name,
-            f"{value!r} contains None as a whole word: a template probably rendered a missing value; {_CHECK_TEMPLATE}",
-        )
-    if empty_segments and _EMPTY_SEGMENT_RE.search(_GUEST_MARK_RE.sub("", value)):
-        raise InvalidMeetingRequestError(
-            field_name,
-            f"{value!r} has an empty part (it starts or ends with a separator, or has two in a row): "
-            f"a template probably rendered an empty value; {_CHECK_TEMPLATE}",
-        )
+    _check_none_word(value, field_name)
+    if empty_segments:
+        _check_empty_parts(value, field_name)
     return value
 
 
@@ -135,10 +146,10 @@ def validate_user_id(value: Any, *, field_name: str = "user_id") -> str:
         )
     if is_guid(value):
         return value
-    if _NONE_SEGMENT_RE.search(value):
-        check_missing_value(value, field_name)
+    _check_none_word(value, field_name)  # first: "None" is no UPN either, but this says why
     if UPN_RE.fullmatch(value):
-        return check_missing_value(value, field_name)
+        _check_empty_parts(value, field_name)
+        return value
     raise InvalidMeetingRequestError(
         field_name,
         f"{value!r} is neither an Entra object id (GUID such as "
@@ -208,10 +219,10 @@ def _attendee(item: Any, where: str) -> dict[str, Any]:
     if isinstance(item, str):
         if is_guid(item):
             return {"identity": {"user": {"id": item}}}
-        if _NONE_SEGMENT_RE.search(item):
-            check_missing_value(item, where)
+        _check_none_word(item, where)
         if UPN_RE.fullmatch(item):
-            return {"upn": check_missing_value(item, where)}
+            _check_empty_parts(item, where)
+            return {"upn": item}
         raise InvalidMeetingRequestError(where, f"{item!r} is neither an object id nor a UPN")
     if not isinstance(item, Mapping):
         raise InvalidMeetingRequestError(
