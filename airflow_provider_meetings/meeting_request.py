@@ -2,11 +2,19 @@
 
 Rules that a caller meets here (and that the docs repeat):
 
-* ``external_id``: a non-empty string without control characters; it is the meeting's
-  identity together with the tenant and the organizer.
-* ``user_id``: the organizer's Entra object id (a GUID) or UPN; it is percent-encoded
-  into the URL path, and anything else (slashes, ``..``, ``?``, ``#``, ``%``, white space)
-  is refused. ``None`` means ``/me`` (delegated tokens).
+* ``external_id``: a non-empty string of at most 256 characters without control characters;
+  it is the meeting's identity together with the tenant and the organizer. Graph documents
+  no limit: 256 is the provider's own, to keep ids readable and usable as keys (Outlook
+  extended properties, file names).
+* Missing values: a template that renders ``None`` or an empty variable books a meeting
+  such as ``dag-None`` or ``dag-`` silently, so an external id, organizer, attendee UPN or
+  subject with the word ``None`` as a whole segment (between non-alphanumerics) is
+  refused, and so is an external id or UPN with an empty segment (a leading or trailing
+  separator, or two in a row, separators being ``- _ . / : @`` and white space).
+* ``user_id``: the organizer's Entra object id (a GUID) or UPN, a guest's
+  ``name_example.org#EXT#@contoso.onmicrosoft.com`` included; it is percent-encoded into
+  the URL path (``#`` as ``%23``), and anything else (slashes, ``..``, ``?``, a ``#``
+  outside ``#EXT#``, ``%``, white space) is refused. ``None`` means ``/me`` (delegated tokens).
 * Datetimes: timezone-aware ``datetime`` objects (pendulum's included) and ISO-8601
   strings **with** an offset or ``Z`` are converted to UTC. Naive values are refused,
   because guessing a timezone for a meeting silently moves it by hours.
@@ -32,9 +40,25 @@ from urllib.parse import quote
 from airflow_provider_meetings.exceptions import InvalidMeetingRequestError
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-# A conservative UPN: no characters that mean something in a URL path or query.
-UPN_RE = re.compile(r"^[A-Za-z0-9!'^~_+-]+(\.[A-Za-z0-9!'^~_+-]+)*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# A conservative UPN: no characters that mean something in a URL path or query, except the
+# "#EXT#" of a guest (B2B) user's UPN, e.g. "jane_example.org#EXT#@contoso.onmicrosoft.com"
+# (https://learn.microsoft.com/entra/external-id/user-properties); user_path encodes it as %23EXT%23.
+UPN_RE = re.compile(r"^[A-Za-z0-9!'^~_+-]+(\.[A-Za-z0-9!'^~_+-]+)*(#(?i:EXT)#)?@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_GUEST_MARK_RE = re.compile(r"#EXT#", re.IGNORECASE)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+#: The longest external id the provider sends. Graph documents no limit for ``externalId``;
+#: this is the provider's own, chosen to keep ids readable and usable as keys (Outlook
+#: extended properties, file names). Checked before any request.
+MAX_EXTERNAL_ID_LENGTH = 256
+# "None" as a whole segment: not next to a letter or digit ("x-None", "a/None/b"; not "Nonesuch").
+_NONE_SEGMENT_RE = re.compile(r"(?<![^\W_])None(?![^\W_])")
+# An empty segment: a separator first or last, or two in a row ("dag-", "a--b", "-2026-01-01").
+_SEPARATORS = r"[-_./:@\s]"
+_EMPTY_SEGMENT_RE = re.compile(rf"^{_SEPARATORS}|{_SEPARATORS}{{2}}|{_SEPARATORS}$")
+_CHECK_TEMPLATE = (
+    "check what the template reads (dag_run.conf, params, the Airflow variable or XCom) "
+    "and give it a value or a default"
+)
 _FRACTION_RE = re.compile(r"(\.\d{6})\d+")
 
 API_VERSIONS = ("v1.0", "beta")
@@ -56,6 +80,40 @@ def is_guid(value: str) -> bool:
     return bool(GUID_RE.fullmatch(value))
 
 
+def _check_none_word(value: str, field_name: str) -> None:
+    """Refuse ``None`` as a whole segment, the text Jinja renders for a missing value."""
+    if _NONE_SEGMENT_RE.search(value):
+        raise InvalidMeetingRequestError(
+            field_name,
+            f"{value!r} contains None as a whole word: a template probably rendered a missing value; {_CHECK_TEMPLATE}",
+        )
+
+
+def _check_empty_parts(value: str, field_name: str) -> None:
+    """Refuse a leading or trailing separator, or two in a row (a guest's ``#EXT#`` aside)."""
+    if _EMPTY_SEGMENT_RE.search(_GUEST_MARK_RE.sub("", value)):
+        raise InvalidMeetingRequestError(
+            field_name,
+            f"{value!r} has an empty part (it starts or ends with a separator, or has two in a row): "
+            f"a template probably rendered an empty value; {_CHECK_TEMPLATE}",
+        )
+
+
+def check_missing_value(value: str, field_name: str, *, empty_segments: bool = True) -> str:
+    """Return ``value`` unless it holds the text of a missing value.
+
+    :param value: the rendered value
+    :param field_name: the argument, named in the error
+    :param empty_segments: also refuse a leading or trailing separator, or two in a row
+        (``False`` for free text such as a subject)
+    :raises InvalidMeetingRequestError: ``None`` as a whole segment, or an empty segment
+    """
+    _check_none_word(value, field_name)
+    if empty_segments:
+        _check_empty_parts(value, field_name)
+    return value
+
+
 def validate_external_id(value: Any, *, field_name: str = "external_id") -> str:
     """Return ``value`` if it is usable as a createOrGet ``externalId``."""
     if not isinstance(value, str):
@@ -70,7 +128,14 @@ def validate_external_id(value: Any, *, field_name: str = "external_id") -> str:
         )
     if _CONTROL_RE.search(value):
         raise InvalidMeetingRequestError(field_name, f"contains control characters: {value!r}")
-    return value
+    if len(value) > MAX_EXTERNAL_ID_LENGTH:
+        raise InvalidMeetingRequestError(
+            field_name,
+            f"is {len(value):,} characters long ({value[:40]!r}...); external ids may have at most "
+            f"{MAX_EXTERNAL_ID_LENGTH} (the provider's own limit: Graph documents none). Use a shorter "
+            "stable key, such as the DAG id and an event key or a hash of the long part",
+        )
+    return check_missing_value(value, field_name)
 
 
 def validate_user_id(value: Any, *, field_name: str = "user_id") -> str:
@@ -79,7 +144,11 @@ def validate_user_id(value: Any, *, field_name: str = "user_id") -> str:
         raise InvalidMeetingRequestError(
             field_name, f"must be a string (an Entra object id or UPN), got {type(value).__name__}"
         )
-    if is_guid(value) or UPN_RE.fullmatch(value):
+    if is_guid(value):
+        return value
+    _check_none_word(value, field_name)  # first: "None" is no UPN either, but this says why
+    if UPN_RE.fullmatch(value):
+        _check_empty_parts(value, field_name)
         return value
     raise InvalidMeetingRequestError(
         field_name,
@@ -90,7 +159,11 @@ def validate_user_id(value: Any, *, field_name: str = "user_id") -> str:
 
 
 def user_path(user_id: str | None) -> str:
-    """The Graph path segment of the organizer: ``users/<encoded id>`` or ``me``."""
+    """The Graph path segment of the organizer: ``users/<encoded id>`` or ``me``.
+
+    Every reserved character is percent-encoded (``@`` as ``%40``, a guest's ``#EXT#`` as
+    ``%23EXT%23``): a raw ``#`` would end the path and start a URL fragment.
+    """
     if user_id is None:
         return "me"
     return "users/" + quote(validate_user_id(user_id), safe="")
@@ -146,7 +219,9 @@ def _attendee(item: Any, where: str) -> dict[str, Any]:
     if isinstance(item, str):
         if is_guid(item):
             return {"identity": {"user": {"id": item}}}
+        _check_none_word(item, where)
         if UPN_RE.fullmatch(item):
+            _check_empty_parts(item, where)
             return {"upn": item}
         raise InvalidMeetingRequestError(where, f"{item!r} is neither an object id nor a UPN")
     if not isinstance(item, Mapping):
@@ -161,6 +236,8 @@ def _attendee(item: Any, where: str) -> dict[str, Any]:
         raise InvalidMeetingRequestError(f"{where}.identity", f"must be a mapping, got {type(identity).__name__}")
     if upn is not None and not (isinstance(upn, str) and upn.strip()):
         raise InvalidMeetingRequestError(f"{where}.upn", f"must be a non-empty string, got {upn!r}")
+    if upn is not None:
+        check_missing_value(upn, f"{where}.upn")
     return dict(item)
 
 
@@ -297,7 +374,8 @@ def build_create_or_get_body(
     if subject is not None:
         if not isinstance(subject, str):
             raise InvalidMeetingRequestError("subject", f"must be a string, got {type(subject).__name__}")
-        body["subject"] = subject
+        # Free text: " - " or "(...)" are usual in a subject, so only the None rule applies.
+        body["subject"] = check_missing_value(subject, "subject", empty_segments=False)
     start = to_utc(start_date_time, field_name="start_date_time")
     end = to_utc(end_date_time, field_name="end_date_time")
     if end is not None and start is None:

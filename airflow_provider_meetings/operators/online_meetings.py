@@ -6,7 +6,7 @@ runs, not when a DAG file is parsed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
@@ -25,7 +25,7 @@ from airflow_provider_meetings.deferral import (
     merge_results,
     resume_at,
 )
-from airflow_provider_meetings.exceptions import MeetingsError, is_permanent
+from airflow_provider_meetings.exceptions import InvalidMeetingRequestError, MeetingsError, is_permanent
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from airflow_provider_meetings.links.online_meetings import JoinTeamsMeetingLink
 from airflow_provider_meetings.results import (
@@ -59,18 +59,34 @@ XCOM_ORGANIZER = "organizer"
 
 
 @contextmanager
-def fail_permanent_errors() -> Iterator[None]:
+def fail_permanent_errors(explain: Callable[[MeetingsError], str] | None = None) -> Iterator[None]:
     """Turn permanent provider errors into ``AirflowFailException`` (no task retries).
 
     Transient errors (throttling that outlasted the retry bound, outages) pass through
     unchanged so that the task's own retries apply.
+
+    :param explain: what to add to the message of a permanent error (e.g. the template
+        an invalid argument was rendered from); ``""`` for nothing
     """
     try:
         yield
     except MeetingsError as err:
         if is_permanent(err):
-            raise AirflowFailException(f"{type(err).__name__}: {err}") from err
+            raise AirflowFailException(f"{type(err).__name__}: {err}{explain(err) if explain else ''}") from err
         raise
+
+
+def template_hint(error: BaseException, field: str, template: Any, rendered: Any, *, name: str = "the template") -> str:
+    """``; rendered from the template '...'`` when ``error`` refused the templated argument
+    ``field`` and its template differs from what it rendered to, else ``""``.
+
+    :param name: how the message names the template
+    """
+    if not isinstance(error, InvalidMeetingRequestError) or error.field != field:
+        return ""
+    if not isinstance(template, str) or template == rendered:
+        return ""
+    return f"; rendered from {name} {template!r}"
 
 
 _VERBS = {"created": "Created", "existing": "Reused existing", "updated": "Updated", "unchanged": "Unchanged"}
@@ -140,6 +156,18 @@ class _DeferrableMeetingsOperator(BaseOperator):
 
     def execute(self, context: Context) -> Any:
         return self._run(context, DeferralState())
+
+    #: The arguments whose template an error about them shows (set in ``__init__``).
+    unrendered: dict[str, Any]
+
+    def _show_template(self, error: MeetingsError) -> str:
+        """The template an invalid argument was rendered from, for the task's error message."""
+        unrendered = getattr(self, "unrendered", None) or {}
+        for field, template in unrendered.items():
+            hint = template_hint(error, field, template, getattr(self, field, None))
+            if hint:
+                return hint
+        return ""
 
     def _run(self, context: Context, state: DeferralState) -> Any:
         raise NotImplementedError
@@ -274,6 +302,8 @@ class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
         self.participants = participants
         self.chat_info = chat_info
         self.update_existing = update_existing
+        # As given, before rendering: an error about a rendered value shows its template.
+        self.unrendered = {"external_id": external_id, "user_id": user_id, "subject": subject}
 
     def _run(self, context: Context, state: DeferralState) -> dict[str, Any]:
         from airflow_provider_meetings.meeting_request import MeetingSpec
@@ -288,7 +318,7 @@ class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
             chat_info=self.chat_info,
         )
         try:
-            with fail_permanent_errors():
+            with fail_permanent_errors(self._show_template):
                 result: MeetingResult = self.hook.sync(spec) if self.update_existing else self.hook.create_or_get(spec)
         except MeetingsError as error:  # transient: a long pause may defer the task
             self._defer_or_raise(context, state, error)
@@ -342,10 +372,12 @@ class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
         self.conn_id = conn_id
         self.external_id = external_id
         self.user_id = user_id
+        # As given, before rendering: an error about a rendered value shows its template.
+        self.unrendered = {"external_id": external_id, "user_id": user_id}
 
     def _run(self, context: Context, state: DeferralState) -> dict[str, Any]:
         if not self.deferrable:
-            with fail_permanent_errors():
+            with fail_permanent_errors(self._show_template):
                 deleted = self.hook.cancel_meeting(self.external_id, user_id=self.user_id or None)
         else:
             deleted = self._cancel_in_steps(context, state)
@@ -360,7 +392,7 @@ class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
     def _cancel_in_steps(self, context: Context, state: DeferralState) -> bool:
         """``cancel_meeting`` as two steps whose first one's finding survives a deferral."""
         try:
-            with fail_permanent_errors():
+            with fail_permanent_errors(self._show_template):
                 if state.found is None:
                     found = self.hook.create_or_get_meeting(self.external_id, user_id=self.user_id or None)
                     if not found.meeting_id:
@@ -555,7 +587,9 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
                 progress=self._log_progress,
                 progress_interval=self.progress_interval,
             )
-        ran = [{**r.to_dict(), "asked_wait": asked_wait(r.error), "first_created": r.first_created} for r in results]
+        ran = [
+            {**self._item_dict(r), "asked_wait": asked_wait(r.error), "first_created": r.first_created} for r in results
+        ]
         merged, wait = merge_results(state, todo, ran, deferrable=self.deferrable)
         if wait is not None and self._may_defer(state, wait):
             state.results = merged
@@ -564,6 +598,23 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
         if wait is not None:  # may not defer again: the items not done fail with their error
             merged, _ = merge_results(state, todo, ran, deferrable=False)
         return self._finish(context, [result for result in merged if result is not None])
+
+    def _item_dict(self, result: BulkItemResult) -> dict[str, Any]:
+        """An item's result as a dict; an invalid rendered external id shows ``external_id_template``."""
+        from airflow_provider_meetings.batching import DuplicateMeetingError
+
+        item = result.to_dict()
+        error = result.error
+        if (
+            self.external_id_template
+            and isinstance(error, InvalidMeetingRequestError)
+            and not isinstance(error, DuplicateMeetingError)
+        ):
+            field = f"meetings[{result.index}].external_id"
+            item["error"] += template_hint(
+                error, field, self.external_id_template, result.external_id, name="external_id_template"
+            )
+        return item
 
     def _finish(self, context: Context, output: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Return every item's result, or fail naming the failed ones (the results in the XCom ``results``)."""

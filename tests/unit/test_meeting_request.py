@@ -7,6 +7,7 @@ import pytest
 
 from airflow_provider_meetings.exceptions import InvalidMeetingRequestError
 from airflow_provider_meetings.meeting_request import (
+    MAX_EXTERNAL_ID_LENGTH,
     MeetingSpec,
     build_create_or_get_body,
     format_graph_datetime,
@@ -113,6 +114,170 @@ def test_user_id_refused(value):
     with pytest.raises(InvalidMeetingRequestError) as info:
         validate_user_id(value)
     assert info.value.field == "user_id"
+
+
+# -- missing values, length, guest organizers ------------------------------------------------
+
+GUEST = "jane_example.org#EXT#@contoso.onmicrosoft.com"
+NONE_WORD = "contains None as a whole word: a template probably rendered a missing value; check what the template reads"
+EMPTY_PART = "has an empty part (it starts or ends with a separator, or has two in a row)"
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        pytest.param("bad_inputs-None", NONE_WORD, id="conf-get-rendered-None"),
+        pytest.param("None", NONE_WORD, id="only-None"),
+        pytest.param("None-3", NONE_WORD, id="leading-None"),
+        pytest.param("a/None/b", NONE_WORD, id="None-between-slashes"),
+        pytest.param("dag.None", NONE_WORD, id="None-after-dot"),
+        pytest.param("dag_None_2026", NONE_WORD, id="None-between-underscores"),
+        pytest.param("dag-", EMPTY_PART, id="trailing-separator"),
+        pytest.param("dag--2026-01-01", EMPTY_PART, id="double-separator"),
+        pytest.param("-2026-01-01", EMPTY_PART, id="leading-separator"),
+        pytest.param("dag-/2026", EMPTY_PART, id="two-different-separators"),
+        pytest.param(" dag-2026", EMPTY_PART, id="leading-space"),
+        pytest.param("dag-2026 ", EMPTY_PART, id="trailing-space"),
+        pytest.param("x" * (MAX_EXTERNAL_ID_LENGTH + 1), "is 257 characters long", id="257-characters"),
+        pytest.param("x" * 3000, "is 3,000 characters long", id="3000-characters"),
+    ],
+)
+def test_external_id_with_a_missing_value_or_too_long_is_refused(value, fragment):
+    with pytest.raises(InvalidMeetingRequestError) as info:
+        validate_external_id(value)
+    assert info.value.field == "external_id"
+    assert fragment in str(info.value)
+    if "characters long" not in fragment:
+        assert repr(value) in str(info.value)  # the rendered value is shown
+        assert "dag_run.conf" in str(info.value)  # and what to check
+
+
+def test_the_length_error_says_the_limit_is_the_providers_own():
+    with pytest.raises(InvalidMeetingRequestError) as info:
+        validate_external_id("k" * 300)
+    assert str(info.value) == (
+        "external_id: is 300 characters long ('kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk'...); external ids may "
+        "have at most 256 (the provider's own limit: Graph documents none). Use a shorter stable key, such "
+        "as the DAG id and an event key or a hash of the long part"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("x" * MAX_EXTERNAL_ID_LENGTH, id="256-characters"),
+        pytest.param("Nonesuch", id="None-inside-a-word"),
+        pytest.param("dag-NoneX-1", id="None-prefix-of-a-segment"),
+        pytest.param("dag-xNone", id="None-suffix-of-a-segment"),
+        pytest.param("none-2026", id="lower-case-none"),
+        pytest.param("teams_weekly_office_hour-20261207T070000Z", id="weekly"),
+        pytest.param("daily-2026-11-28T09:00:00+00:00", id="ts"),
+        pytest.param("teams_meetings_from_events-interview-4711", id="event-key"),
+        pytest.param("a", id="one-character"),
+    ],
+)
+def test_external_id_accepted(value):
+    assert validate_external_id(value) == value
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "fragment"),
+    [
+        pytest.param({"subject": "Interview with None"}, "subject", NONE_WORD, id="subject-None"),
+        pytest.param(
+            {"participants": {"attendees": ["None@contoso.com"]}},
+            "participants.attendees[0]",
+            NONE_WORD,
+            id="attendee-None",
+        ),
+        pytest.param(
+            {"participants": {"attendees": ["None"]}}, "participants.attendees[0]", NONE_WORD, id="attendee-only-None"
+        ),
+        pytest.param(
+            {"participants": {"attendees": ["alex-@contoso.com"]}},
+            "participants.attendees[0]",
+            EMPTY_PART,
+            id="attendee-empty-part",
+        ),
+        pytest.param(
+            {"participants": {"attendees": [{"upn": "None"}]}},
+            "participants.attendees[0].upn",
+            NONE_WORD,
+            id="attendee-upn-None",
+        ),
+        pytest.param(
+            {"participants": {"organizer": {"upn": "x.None@contoso.com"}}},
+            "participants.organizer.upn",
+            NONE_WORD,
+            id="organizer-upn-None",
+        ),
+    ],
+)
+def test_other_fields_with_a_missing_value_are_refused(kwargs, field, fragment):
+    with pytest.raises(InvalidMeetingRequestError) as info:
+        build_create_or_get_body("x", **kwargs)
+    assert info.value.field == field
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "subject", ["Weekly review - 2026-11-28", "Retro (week 49)", "Q&A: ML 101", "Nonesuch planning", ""]
+)
+def test_subject_punctuation_is_free_text(subject):
+    assert build_create_or_get_body("x", subject=subject)["subject"] == subject
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        pytest.param("None", NONE_WORD, id="only-None"),
+        pytest.param("None@contoso.com", NONE_WORD, id="None-local-part"),
+        pytest.param("adele@None.com", NONE_WORD, id="None-domain"),
+        pytest.param("adele-@contoso.com", EMPTY_PART, id="trailing-separator"),
+        pytest.param("adele__vance@contoso.com", EMPTY_PART, id="double-separator"),
+        pytest.param("None_example.org#EXT#@contoso.onmicrosoft.com", NONE_WORD, id="guest-None"),
+    ],
+)
+def test_user_id_with_a_missing_value_is_refused(value, fragment):
+    with pytest.raises(InvalidMeetingRequestError) as info:
+        validate_user_id(value, field_name="default_user_id")
+    assert info.value.field == "default_user_id"
+    assert fragment in str(info.value) and repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [GUEST, "JANE_EXAMPLE.ORG#ext#@contoso.onmicrosoft.com", "j.doe_mail.example.co.uk#EXT#@contoso.onmicrosoft.com"],
+)
+def test_guest_upn_is_accepted_everywhere(value):
+    assert validate_user_id(value) == value
+    assert normalize_participants({"attendees": [value]}) == {"attendees": [{"upn": value}]}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("jane#EXT#x@contoso.onmicrosoft.com", id="EXT-not-before-the-at"),
+        pytest.param("jane_example.org#EXT@contoso.onmicrosoft.com", id="EXT-without-closing-hash"),
+        pytest.param("jane_example.org#EXT#@contoso.onmicrosoft.com#x", id="fragment-after-domain"),
+        pytest.param("jane_example.org#EXT##EXT#@contoso.onmicrosoft.com", id="EXT-twice"),
+        pytest.param("jane#x#@contoso.onmicrosoft.com", id="other-hash-word"),
+        pytest.param("jane_example.org#EXT#/../@contoso.onmicrosoft.com", id="EXT-then-path"),
+        pytest.param("jane_example.org%23EXT%23@contoso.onmicrosoft.com", id="already-encoded"),
+        pytest.param("jane_example.org#EXT#@contoso.onmicrosoft.com?$select=id", id="EXT-then-query"),
+        pytest.param("jane example.org#EXT#@contoso.onmicrosoft.com", id="EXT-with-space"),
+    ],
+)
+def test_hash_outside_a_guest_mark_is_refused(value):
+    with pytest.raises(InvalidMeetingRequestError, match="is neither an Entra object id"):
+        validate_user_id(value)
+
+
+def test_guest_upn_is_percent_encoded_in_the_path():
+    assert user_path(GUEST) == "users/jane_example.org%23EXT%23%40contoso.onmicrosoft.com"
+    prepared = prepare_request(MeetingSpec("guest-meeting", user_id=GUEST))
+    assert prepared.path == "users/jane_example.org%23EXT%23%40contoso.onmicrosoft.com/onlineMeetings/createOrGet"
+    assert "#" not in prepared.path and prepared.user_id == GUEST
 
 
 def test_user_path_encodes_and_me():

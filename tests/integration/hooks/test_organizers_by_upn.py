@@ -346,3 +346,48 @@ def test_bulk_lookups_that_stay_throttled_fail_their_items_as_transient(make_hoo
     assert error.status == 503
     assert str(error).startswith("organizer 'alexw@contoso.example' (a user principal name) could not be resolved")
     assert lookup_counts(emu) == {"503": 2}
+
+
+# -- guest (B2B) organizers -------------------------------------------------------------------
+
+GUEST_UPN = "jane_example.org#EXT#@contoso.onmicrosoft.com"
+GUEST_ID = "6f0c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c98"
+
+
+def test_a_guest_upn_is_sent_percent_encoded_and_found(make_hook, emu):
+    # A guest's UPN carries "#EXT#"; a raw "#" would end the URL path, so it goes out as %23.
+    emu.reset(users=True)
+    emu.add_user(GUEST_ID, GUEST_UPN, "Jane Guest")
+    try:
+        hook = make_hook()
+        wire = Wire(hook)
+        result = hook.create_or_get_meeting("guest-organizer", user_id=GUEST_UPN)
+        meetings, lookups = emu.meetings(), lookup_counts(emu)
+    finally:
+        emu.reset(users=True)
+
+    assert (result.user_id, result.given_user_id) == (GUEST_ID, GUEST_UPN) and result.created
+    assert [(m["user_id"], m["external_id"]) for m in meetings] == [(GUEST_ID, "guest-organizer")]
+    assert [(method, path) for method, path, _, _ in wire.calls] == [
+        ("GET", "users/jane_example.org%23EXT%23%40contoso.onmicrosoft.com?$select=id"),
+        ("POST", f"users/{GUEST_ID}/onlineMeetings/createOrGet"),
+    ]
+    assert lookups == {"200": 1}  # the emulator decoded %23 and found the guest
+
+
+def test_a_guest_upn_in_bulk_is_looked_up_in_a_batch(make_hook, emu):
+    emu.reset(users=True)
+    emu.add_user(GUEST_ID, GUEST_UPN, "Jane Guest")
+    try:
+        hook = make_hook()
+        wire = Wire(hook)
+        results = hook.create_or_get_meetings([{"external_id": "guest-bulk", "user_id": GUEST_UPN}])
+        meetings = emu.meetings()
+    finally:
+        emu.reset(users=True)
+
+    assert [(r.ok, r.user_id, r.given_user_id) for r in results] == [(True, GUEST_ID, GUEST_UPN)]
+    assert [(m["user_id"], m["external_id"]) for m in meetings] == [(GUEST_ID, "guest-bulk")]
+    urls = [item["url"] for item in wire.batch_items()]
+    assert "/users/jane_example.org%23EXT%23%40contoso.onmicrosoft.com?$select=id" in urls, urls
+    assert all("#" not in url for url in urls)

@@ -31,6 +31,12 @@ NOT_A_USER = (
 STABLE_KEY_HINT = "template it from a stable key such as '{{ dag.dag_id }}-{{ ds }}'"
 ISO_HINT = "is not an ISO-8601 datetime; use e.g. '2026-11-28T09:00:00Z' or '2026-11-28T10:00:00+01:00'"
 START, END = "2026-11-28T10:00:00Z", "2026-11-28T11:00:00Z"
+CHECK_TEMPLATE = "check what the template reads (dag_run.conf, params, the Airflow variable or XCom) and give it a value or a default"
+NONE_WORD = f"contains None as a whole word: a template probably rendered a missing value; {CHECK_TEMPLATE}"
+EMPTY_PART = (
+    "has an empty part (it starts or ends with a separator, or has two in a row): a template probably rendered "
+    f"an empty value; {CHECK_TEMPLATE}"
+)
 
 
 def case(id: str, field: str, message: str, **kwargs: Any) -> Any:  # noqa: A002 - pytest's word
@@ -58,6 +64,21 @@ REQUEST_CASES = [
     case("external_id int", "external_id", f"must be a string, got int 42; {STABLE_KEY_HINT}", external_id=42),
     case("external_id list", "external_id", f"must be a string, got list ['a']; {STABLE_KEY_HINT}", external_id=["a"]),
     case("external_id control character", "external_id", "contains control characters: 'a\\nb'", external_id="a\nb"),
+    # external_id: the text of a missing value (a template that rendered None or an empty variable)
+    case("external_id rendered None", "external_id", f"'bad_inputs-None' {NONE_WORD}", external_id="bad_inputs-None"),
+    case("external_id None segment", "external_id", f"'a/None/b' {NONE_WORD}", external_id="a/None/b"),
+    case("external_id trailing separator", "external_id", f"'dag-' {EMPTY_PART}", external_id="dag-"),
+    case("external_id double separator", "external_id", f"'dag--2026' {EMPTY_PART}", external_id="dag--2026"),
+    case("external_id leading separator", "external_id", f"'-2026-01-01' {EMPTY_PART}", external_id="-2026-01-01"),
+    case(
+        "external_id 257 characters",
+        "external_id",
+        f"is 257 characters long ({'k' * 40!r}...); external ids may have at most 256 (the provider's own "
+        "limit: Graph documents none). Use a shorter stable key, such as the DAG id and an event key or a "
+        "hash of the long part",
+        external_id="k" * 257,
+    ),
+    case("subject rendered None", "subject", f"'Interview with None' {NONE_WORD}", subject="Interview with None"),
     # datetimes
     case(
         "end without start",
@@ -140,6 +161,21 @@ REQUEST_CASES = [
         ]
     ],
     case("user_id int", "user_id", "must be a string (an Entra object id or UPN), got int", user_id=12345),
+    case("user_id rendered None", "user_id", f"'None' {NONE_WORD}", user_id="None"),
+    case("user_id None local part", "user_id", f"'None@contoso.example' {NONE_WORD}", user_id="None@contoso.example"),
+    case("user_id empty part", "user_id", f"'adele-@contoso.example' {EMPTY_PART}", user_id="adele-@contoso.example"),
+    case(
+        "user_id hash outside #EXT#",
+        "user_id",
+        f"'jane#x#@contoso.onmicrosoft.com' {NOT_A_USER}",
+        user_id="jane#x#@contoso.onmicrosoft.com",
+    ),
+    case(
+        "attendee rendered None",
+        "participants.attendees[0]",
+        f"'None@contoso.example' {NONE_WORD}",
+        participants={"attendees": ["None@contoso.example"]},
+    ),
     # participants of the wrong shape
     case(
         "participants list",
@@ -473,3 +509,70 @@ def test_bulk_list_over_the_documented_size_is_refused_whole(make_hook, graph_em
         "meetings: has 10,001 items; one bulk call takes at most 10,000. Split the list across tasks "
         "(e.g. by week or by organizer); nothing was sent"
     )
+
+
+# -- the operators: the error shows the template, and nothing is sent ----------------------------
+
+
+def test_operator_shows_the_template_that_rendered_none(make_hook, graph_emulator):
+    from types import SimpleNamespace
+
+    from airflow.sdk import DAG
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_meetings.operators.online_meetings import CreateOrGetOnlineMeetingOperator
+
+    template = "{{ dag.dag_id }}-{{ dag_run.conf.get('event') }}"
+    hook = make_hook()
+    with DAG(dag_id="bad_inputs", schedule=None) as dag:
+        op = CreateOrGetOnlineMeetingOperator(task_id="book", conn_id=hook.conn_id, external_id=template)
+    op.render_template_fields({"dag": dag, "dag_run": SimpleNamespace(conf={})})  # a run without conf
+
+    with nothing_sent(graph_emulator), pytest.raises(AirflowFailException) as caught:
+        op.execute({"ti": None})
+    assert str(caught.value) == (
+        f"InvalidMeetingRequestError: external_id: 'bad_inputs-None' {NONE_WORD}; rendered from the template "
+        f"{template!r}"
+    )
+    assert graph_emulator.meetings() == []
+
+
+def test_bulk_operator_names_each_item_and_the_external_id_template(make_hook, graph_emulator):
+    from types import SimpleNamespace
+
+    from airflow.sdk import DAG
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_meetings.operators.online_meetings import BulkCreateOrGetOnlineMeetingsOperator
+
+    class TaskInstance:
+        task_id, map_index = "bulk", -1
+
+        def __init__(self) -> None:
+            self.pushed: dict[str, Any] = {}
+
+        def xcom_push(self, key: str, value: Any) -> None:
+            self.pushed[key] = value
+
+    template = "{{ dag.dag_id }}-{{ item.event_key }}"
+    hook = make_hook()
+    with DAG(dag_id="bad_inputs", schedule=None) as dag:
+        op = BulkCreateOrGetOnlineMeetingsOperator(
+            task_id="bulk",
+            conn_id=hook.conn_id,
+            meetings=[{"event_key": None}, {"event_key": ""}, {"event_key": "x" * 300}],
+            external_id_template=template,
+        )
+    ti = TaskInstance()
+    context = {"dag": dag, "dag_run": SimpleNamespace(conf={}), "ti": ti}
+    op.render_template_fields(context)
+
+    with nothing_sent(graph_emulator), pytest.raises(AirflowFailException) as caught:  # all permanent
+        op.execute(context)
+    message = str(caught.value)
+    assert message.startswith("3 of 3 meeting(s) failed (the other 0 are done): ")
+    shown = f"; rendered from external_id_template {template!r}"
+    assert f"bad_inputs-None: meetings[0].external_id: 'bad_inputs-None' {NONE_WORD}{shown}" in message
+    assert f"bad_inputs-: meetings[1].external_id: 'bad_inputs-' {EMPTY_PART}{shown}" in message
+    assert "meetings[2].external_id: is 311 characters long" in message and message.count(shown) == 3
+    assert [r["error"].startswith(f"meetings[{r['index']}].external_id: ") for r in ti.pushed["results"]] == [True] * 3
