@@ -3,7 +3,8 @@
 #   make test   runs the test suite
 # Next: make stack (a real deployment: PostgreSQL, scheduler, UI; EXECUTOR=celery for
 # Celery workers), make stack-down; make e2e drives it; make test-floor runs the tests on
-# the lowest supported Airflow.
+# the lowest supported Airflow, make test-msal-floor the certificate and token tests on the
+# lowest supported MSAL.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 DEMO_DIR ?= .demo
 
 .PHONY: install demo check-emulator test test-unit lint format bench bench-token-cache clean
-.PHONY: stack-deps stack stack-down stack-clean stack-status e2e test-floor
+.PHONY: stack-deps stack stack-down stack-clean stack-status e2e test-floor test-msal-floor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -115,5 +116,31 @@ test-floor: $(FLOOR_STAMP)
 	$(FLOOR_VENV)/bin/python -c "import airflow, airflow.sdk; print('Airflow', airflow.__version__)"
 	$(FLOOR_VENV)/bin/python -m pytest -p no:cacheprovider -m "not storm" $(addprefix --ignore=,$(FLOOR_SKIP))
 
+# The certificate and token tests on the lowest MSAL that pyproject.toml declares: 1.35 is
+# the first that derives the SHA-256 thumbprint from `public_certificate` (the certificate
+# form of credentials.py), and MSAL's answers to a failing token endpoint changed across
+# versions (msal/throttled_http_client.py). The rest of the suite runs on the newest MSAL.
+MSAL_FLOOR ?= 1.35.0
+MSAL_FLOOR_VENV := .venv-msal-floor
+MSAL_FLOOR_STAMP := $(MSAL_FLOOR_VENV)/.installed-$(MSAL_FLOOR)
+MSAL_FLOOR_TESTS := tests/unit/test_credentials.py tests/unit/test_token_source.py \
+	tests/integration/hooks/test_certificate_forms.py tests/integration/emulator/test_entra.py \
+	tests/integration/reliability/test_token_endpoint_outage.py \
+	tests/integration/reliability/test_failure_paths.py::test_a_token_outage_stops_a_bulk_call_within_one_token_retry_cycle \
+	tests/integration/reliability/test_failure_paths.py::test_the_bulk_operator_lets_task_retries_apply_after_a_token_outage \
+	tests/integration/reliability/test_failure_paths.py::test_thumbprints_in_the_forms_people_copy_work \
+	tests/integration/reliability/test_failure_paths.py::test_a_non_json_token_answer_is_a_clear_authentication_error \
+	tests/integration/reliability/test_failure_paths.py::test_a_non_json_token_answer_mid_bulk_keeps_what_is_done
+
+$(MSAL_FLOOR_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(MSAL_FLOOR_VENV)
+	$(MSAL_FLOOR_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MSAL_FLOOR_VENV)/bin/python -m pip install --quiet -e ".[emulator,test]" "msal==$(MSAL_FLOOR)"
+	touch $(MSAL_FLOOR_STAMP)
+
+test-msal-floor: $(MSAL_FLOOR_STAMP)
+	$(MSAL_FLOOR_VENV)/bin/python -c "import msal; print('MSAL', msal.__version__)"
+	$(MSAL_FLOOR_VENV)/bin/python -m pytest -p no:cacheprovider $(MSAL_FLOOR_TESTS)
+
 clean:
-	rm -rf $(VENV) .demo .pytest_cache $(FLOOR_VENV)
+	rm -rf $(VENV) .demo .pytest_cache $(FLOOR_VENV) $(MSAL_FLOOR_VENV)

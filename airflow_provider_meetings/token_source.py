@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msal
+import requests
 from msal.exceptions import MsalServiceError
 
 from airflow_provider_meetings.connection_settings import ConnectionSettings
@@ -275,7 +276,11 @@ class TokenSource:
                     if result is None and nothing_cached:
                         return None
                     result = result or {}
-                except MsalServiceError as err:  # a 5xx: MSAL raises instead of returning a dict
+                # A 5xx: MSAL raises instead of returning a dict: its own MsalServiceError from
+                # 1.34 on (NormalizedResponse.raise_for_status, msal/throttled_http_client.py);
+                # 1.31 called requests' raise_for_status (requests.HTTPError), which a bulk call
+                # must see as a transient failure too, not as an unknown exception.
+                except (MsalServiceError, requests.HTTPError) as err:
                     call.saw(exchanges)
                     raise self._service_error(err, call.last) from None
                 except json.JSONDecodeError:
@@ -303,7 +308,7 @@ class TokenSource:
         )
 
     @staticmethod
-    def _service_error(error: MsalServiceError, last: Exchange | None) -> MeetingsError:
+    def _service_error(error: Exception, last: Exchange | None) -> MeetingsError:
         status = last.status if last else None
         return AuthenticationError(
             "service_error",

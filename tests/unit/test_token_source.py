@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import logging
 
+import pytest
+import requests
+
+from airflow_provider_meetings import transport as transport_module
 from airflow_provider_meetings.connection_settings import parse_connection
-from airflow_provider_meetings.exceptions import AuthenticationError
+from airflow_provider_meetings.exceptions import AuthenticationError, RetriesExhaustedError
 from airflow_provider_meetings.token_source import (
     MSAL_DEFAULT_REPLAY,
+    TokenSource,
     _TokenCall,
     delegated_hint,
     msal_replay_seconds,
@@ -106,3 +111,60 @@ def test_advice_on_refused_refresh_tokens(settings, error, fragments):
 )
 def test_no_advice_for_other_refusals(settings, error):
     assert delegated_hint(error, settings=settings, conn_id="c1") is None
+
+
+# -- MSAL 1.31 raised requests.HTTPError for a 5xx of the token endpoint -------------------
+
+
+class _OldMsalApp:
+    """An MSAL application that answers like MSAL 1.31 on a 5xx: requests.HTTPError.
+
+    (Pure logic: real MSAL >= 1.35 raises MsalServiceError, which the emulator tests cover.)
+    """
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    def acquire_token_for_client(self, scopes):
+        self.calls += 1
+        if self.calls > self.failures:
+            return {"access_token": "a-token", "expires_in": 3600}
+        # MSAL's http_client recorded the answer before MSAL raised (transport.MsalHttpClient).
+        transport_module._EXCHANGES.get().append(exchange(503, "0"))
+        response = requests.Response()
+        response.status_code = 503
+        raise requests.HTTPError("503 Server Error: Service Unavailable", response=response)
+
+
+def old_msal_source(failures: int, **extra) -> tuple[TokenSource, _OldMsalApp, list[float]]:
+    settings = parse_connection(
+        login="client-id",
+        password="a-secret",
+        host=None,
+        extra={"tenant_id": "contoso.example", "max_retries": 2, **extra},
+        environ={},
+    )
+    slept: list[float] = []
+    source = TokenSource(
+        settings, transport=None, mask=lambda _: None, log=logging.getLogger("test"), sleep=slept.append
+    )
+    app = source._app = _OldMsalApp(failures)
+    return source, app, slept
+
+
+def test_a_requests_http_error_from_msal_is_a_transient_token_failure_and_retried():
+    source, app, slept = old_msal_source(failures=1)
+    assert source.get() == "a-token"
+    assert app.calls == 2 and len(slept) == 1
+
+
+def test_a_requests_http_error_from_msal_that_persists_exhausts_the_retries():
+    source, app, _ = old_msal_source(failures=10)
+    with pytest.raises(RetriesExhaustedError) as caught:
+        source.get()
+    assert not caught.value.permanent
+    error = caught.value.last_error
+    assert isinstance(error, AuthenticationError) and error.error == "service_error" and not error.permanent
+    assert "the token endpoint answered HTTP 503" in str(error)
+    assert app.calls == 3

@@ -85,3 +85,15 @@ def test_the_floor_test_pins_the_same_version() -> None:
     match = re.search(r"^AIRFLOW_FLOOR \?= (\S+)$", (REPO / "Makefile").read_text(), re.MULTILINE)
     assert match is not None, "Makefile: AIRFLOW_FLOOR ?= <version>"
     assert match.group(1) == MIN_AIRFLOW
+
+
+def test_the_msal_floor_test_pins_pyprojects_msal_floor() -> None:
+    declared = re.search(r'"msal>=([0-9.]+)"', (REPO / "pyproject.toml").read_text())
+    assert declared is not None, 'pyproject.toml: "msal>=<version>"'
+    pinned = re.search(r"^MSAL_FLOOR \?= (\S+)$", (REPO / "Makefile").read_text(), re.MULTILINE)
+    assert pinned is not None, "Makefile: MSAL_FLOOR ?= <version>"
+    assert release_tuple(pinned.group(1)) == release_tuple(declared.group(1))
+
+
+def test_ci_runs_the_msal_floor_test() -> None:
+    assert "make test-msal-floor" in (REPO / ".ci" / "run").read_text()
