@@ -202,7 +202,8 @@ class OnlineMeetingsHook(BaseHook):
         Everything is validated before a token is requested. For an existing meeting Graph
         returns it as it is: a changed subject or time is not applied (:meth:`sync_meeting`
         applies them). An organizer given by user principal name is looked up once per hook
-        (``GET /users/{upn}?$select=id``, which needs ``User.Read.All``) and the meeting is
+        (``GET /users/{upn}?$select=id``, which needs ``User.Read.All``, delegated
+        ``User.ReadBasic.All``) and the meeting is
         made for its object id.
 
         :param external_id: the meeting's stable key, e.g. ``"<dag_id>-<ds>"``

@@ -215,7 +215,7 @@ class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
     :param external_id: the meeting's stable key, e.g. ``"{{ dag.dag_id }}-{{ ds }}"``
         (templated)
     :param user_id: organizer's Entra object id, or user principal name (looked up once,
-        needs ``User.Read.All``); default: the connection's ``default_user_id``, else ``/me``
+        needs ``User.Read.All``, delegated ``User.ReadBasic.All``); default: the connection's ``default_user_id``, else ``/me``
         with a delegated connection (templated)
     :param subject: meeting subject (templated)
     :param start_date_time: aware datetime or ISO-8601 string with an offset or ``Z``
@@ -427,7 +427,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
     organizer as given, e.g. a UPN), ``meeting_id``, ``join_web_url``, ``created``,
     ``status`` (``created``, ``existing``, ``updated``, ``unchanged``, ``cancelled``,
     ``not_found``), ``error``. Organizers given by UPN are looked up first, each once
-    (needs ``User.Read.All``). On failure the same list is pushed under the XCom key
+    (needs ``User.Read.All``, delegated ``User.ReadBasic.All``). On failure the same list is pushed under the XCom key
     ``results``.
 
     .. seealso::
