@@ -288,6 +288,13 @@ class OnlineMeetingsHook(BaseHook):
         it, or makes one when there is none) and ``DELETE``: two requests. A meeting that did
         not exist is created and deleted at once, so a retried cancel never leaves one behind.
 
+        ``DELETE`` removes the onlineMeeting object
+        (https://learn.microsoft.com/graph/api/onlinemeeting-delete); users report that its
+        join link may keep working (microsoft-graph-docs#7802, microsoft-graph-docs-contrib#416),
+        and what createOrGet returns for a deleted ``externalId`` is undocumented (the
+        emulator assumes a new meeting). Book a cancelled event again under a new external
+        id (e.g. a ``-r2`` suffix); see ``docs/operators.md``.
+
         :param external_id: the meeting's stable key
         :param user_id: organizer's Entra object id (as for :meth:`create_or_get_meeting`)
         :return: ``True`` when a meeting existed and was deleted, ``False`` when there was none

@@ -308,6 +308,12 @@ class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
     deletes it: two requests. When no meeting exists, createOrGet makes one that is deleted
     at once, so a retried or repeated task never leaves a meeting behind.
 
+    ``DELETE`` removes the onlineMeeting object
+    (https://learn.microsoft.com/graph/api/onlinemeeting-delete); users report that its join
+    link may keep working, and what createOrGet returns afterwards for the same external id
+    is undocumented. Book a cancelled event again under a new external id (e.g. a ``-r2``
+    suffix).
+
     The return value (XCom) is ``{"external_id", "user_id", "deleted", "status"}``:
     ``deleted`` is ``True`` when a meeting existed and was deleted, ``False`` when there was
     none; the XCom ``status`` is ``cancelled`` or ``not_found`` accordingly.
