@@ -51,6 +51,7 @@ from airflow_provider_meetings.exceptions import (
 )
 from airflow_provider_meetings.meeting_request import is_guid, user_path
 from airflow_provider_meetings.organizers import (
+    DELEGATED_LOOKUP_PERMISSION,
     LOOKUP_PERMISSION,
     lookup_request,
     needs_lookup,
@@ -718,12 +719,19 @@ def _graph_failure(check: _Check, probe: _Probe) -> _Failed | _Outcome:
     if probe.lookup and error.status in (403, 404) and probe.user:
         # The hook looks a UPN up before createOrGet (organizers.py), with the same request.
         if error.status == 403:
+            # https://learn.microsoft.com/graph/api/user-get#permissions: application
+            # User.Read.All; delegated User.ReadBasic.All (least privileged).
+            needed = DELEGATED_LOOKUP_PERMISSION if settings.delegated else LOOKUP_PERMISSION
+            grant = (
+                f"Grant the delegated permission {needed} and consent to it"
+                if settings.delegated
+                else f"Grant the application permission {needed} with admin consent"
+            )
             return _Failed(
                 "organizer_lookup_denied",
                 f"Graph answered {said} to GET /users/{probe.user}: organizer {probe.user} is a user principal "
-                f"name, and the app may not look up its object id ({LOOKUP_PERMISSION} missing).",
-                f"Grant the application permission {LOOKUP_PERMISSION} with admin consent, or set default_user_id "
-                f"to the organizer's object id, which needs no lookup.",
+                f"name, and the app may not look up its object id ({needed} missing).",
+                f"{grant}, or set default_user_id to the organizer's object id, which needs no lookup.",
             )
         return _Failed(
             "organizer_not_found",

@@ -19,7 +19,7 @@ from airflow_provider_meetings.exceptions import ConnectionConfigError
 if TYPE_CHECKING:
     from airflow_provider_meetings.connection_settings import ConnectionSettings
 
-_PEM_KEY_RE = re.compile(rb"-----BEGIN ((?:ENCRYPTED |RSA |EC )?PRIVATE KEY)-----.+?-----END \1-----", re.DOTALL)
+_PEM_KEY_RE = re.compile(rb"-----BEGIN ((?:ENCRYPTED |RSA |EC |DSA )?PRIVATE KEY)-----.+?-----END \1-----", re.DOTALL)
 _PEM_CERT_RE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 _HEX40_RE = re.compile(r"[0-9A-F]{40}")
 
@@ -68,12 +68,29 @@ def split_pem(pem: bytes, path: str) -> PemBundle:
     return PemBundle(key_match.group(0), cert_match.group(0) if cert_match else None)
 
 
+#: Why a certificate's key must be RSA, and how to make one (the error of a non-RSA key).
+RSA_REQUIRED = (
+    "Entra ID verifies client assertions signed with RS256 or PS256 only "
+    "(https://learn.microsoft.com/entra/identity-platform/certificate-credentials), so the "
+    "certificate must have an RSA key. Make one with 'openssl req -x509 -newkey rsa:2048 -keyout "
+    "key.pem -out cert.pem -days 365 -nodes', concatenate key.pem and cert.pem into one PEM file "
+    "for certificate_path, and upload cert.pem to the app registration (Certificates & secrets)"
+)
+
+
 def check_private_key(private_key: bytes, password: str | None, path: str) -> None:
-    """Load the key once, so a wrong password is a clear config error rather than an MSAL trace."""
+    """Load the key once, so a wrong password or a non-RSA key is a clear config error.
+
+    Entra ID accepts client assertions signed with RS256 or PS256
+    (https://learn.microsoft.com/entra/identity-platform/certificate-credentials); an EC,
+    Ed25519 or DSA key would otherwise fail inside PyJWT (``InvalidKeyError``) at the first
+    token request.
+    """
+    from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     try:
-        load_pem_private_key(private_key, password=password.encode() if password else None)
+        key = load_pem_private_key(private_key, password=password.encode() if password else None)
     except TypeError:
         reason = "is required: the key is encrypted" if not password else "is set but the key is not encrypted"
         raise ConnectionConfigError("private_key_password", f"{reason} ({path!r})") from None
@@ -82,6 +99,9 @@ def check_private_key(private_key: bytes, password: str | None, path: str) -> No
             "private_key_password" if password else "certificate_path",
             f"cannot load the private key in {path!r} (wrong password or unsupported key)",
         ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        kind = type(key).__name__.removeprefix("_").removesuffix("PrivateKey") or "non-RSA"
+        raise ConnectionConfigError("certificate_path", f"{path!r} holds a {kind} private key; {RSA_REQUIRED}")
 
 
 def certificate_sha1(certificate: bytes, path: str) -> str:

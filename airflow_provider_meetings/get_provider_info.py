@@ -68,7 +68,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     ),
     "default_user_id": _string(
         "Default organizer",
-        "Entra object id or UPN of the organizer when a task names none (a UPN needs User.Read.All).",
+        "Entra object id or UPN of the organizer when a task names none (a UPN needs User.Read.All; delegated: User.ReadBasic.All).",
     ),
     "refresh_token": _secret(
         "Refresh token (delegated)", "Act as a user: meetings are created under /me unless a user is named."

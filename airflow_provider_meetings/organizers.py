@@ -5,8 +5,9 @@ Graph's onlineMeetings calls take the organizer's Entra **object id** in the pat
 ID of the user"); callers who passed a UPN or e-mail there have reported 404s. Event systems
 hold e-mail addresses, so an organizer that is not a GUID is looked up first with
 ``GET /users/{userPrincipalName}?$select=id`` (https://learn.microsoft.com/graph/api/user-get,
-which reads a user "by id or userPrincipalName"; the application permission it needs is
-``User.Read.All``) and the request goes to ``users/{object id}``.
+which reads a user "by id or userPrincipalName"; it needs the application permission
+``User.Read.All``, or for a delegated connection ``User.ReadBasic.All``) and the request
+goes to ``users/{object id}``.
 
 * A hook looks each UPN up at most once (:class:`OrganizerDirectory`, keys in lower case:
   UPNs are case-insensitive in Entra). Failures are not remembered: a user created later
@@ -17,8 +18,8 @@ which reads a user "by id or userPrincipalName"; the application permission it n
   result and is not sent; the others go to the object id, so the duplicate check sees an
   object id and its UPN as one organizer.
 * ``/me`` (a delegated connection without an organizer) needs no lookup. A delegated
-  connection that names a UPN is looked up like an app-only one (the signed-in user may
-  read its own user with ``User.Read``).
+  connection that names a UPN is looked up like an app-only one, with the delegated
+  ``User.ReadBasic.All`` (the signed-in user may read its own user with ``User.Read``).
 
 Results carry both: ``user_id`` is the object id the request went to, ``given_user_id``
 what the caller gave. Nothing here imports requests or msal.
@@ -49,8 +50,12 @@ from airflow_provider_meetings.results import BulkItemResult
 if TYPE_CHECKING:
     from airflow_provider_meetings.graph_client import GraphClient
 
-#: The application permission that reads users (least privileged for ``GET /users/{id}``).
+#: The application permission that reads users (least privileged for ``GET /users/{id}``,
+#: https://learn.microsoft.com/graph/api/user-get#permissions).
 LOOKUP_PERMISSION = "User.Read.All"
+#: The delegated permission that reads other users (least privileged on the same page; the
+#: signed-in user's own user needs only ``User.Read``). ``$select=id`` is a basic property.
+DELEGATED_LOOKUP_PERMISSION = "User.ReadBasic.All"
 #: The user properties a lookup asks for: only the object id.
 LOOKUP_SELECT = ("id",)
 #: Failed organizers named in the lookup's log line (each failed item is reported anyway).
@@ -94,8 +99,8 @@ def lookup_error(upn: str, error: BaseException, *, delegated: bool = False) -> 
     request_id = f" (request-id {error.request_id})" if error.request_id else ""
     if error.status == 403:
         grant = (
-            f"grant the app the delegated permission {LOOKUP_PERMISSION} with admin consent, leave user_id "
-            "empty to act as the signed-in user (/me)"
+            f"grant the app the delegated permission {DELEGATED_LOOKUP_PERMISSION} and consent to it (it needs no "
+            "admin consent), leave user_id empty to act as the signed-in user (/me)"
             if delegated
             else f"grant the app the Microsoft Graph application permission {LOOKUP_PERMISSION} with admin "
             "consent (Entra ID > App registrations > the app > API permissions)"

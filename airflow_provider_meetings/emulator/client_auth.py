@@ -162,6 +162,8 @@ class ClientAuthenticator:
                 f"for app Id '{client_id}'.]",
             )
         algorithm = header.get("alg")
+        # Entra verifies certificate assertions signed with RS256 or PS256 only (an EC key's
+        # ES256 is refused): https://learn.microsoft.com/entra/identity-platform/certificate-credentials
         if algorithm not in ("RS256", "PS256"):
             raise EntraError(
                 401,

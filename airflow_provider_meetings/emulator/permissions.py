@@ -35,8 +35,13 @@ READ_MEETING = Permissions(
 #: https://learn.microsoft.com/graph/api/onlinemeeting-update#permissions and
 #: https://learn.microsoft.com/graph/api/onlinemeeting-delete#permissions
 WRITE_MEETING = Permissions(("OnlineMeetings.ReadWrite",), ("OnlineMeetings.ReadWrite.All",))
-#: https://learn.microsoft.com/graph/api/user-get#permissions (least privileged app permission)
-READ_USER = Permissions(("User.Read", "User.ReadBasic.All", "User.Read.All"), ("User.Read.All",))
+#: https://learn.microsoft.com/graph/api/user-get#permissions: reading another user needs
+#: delegated ``User.ReadBasic.All`` (least privileged; ``User.Read.All`` is more) or the
+#: application permission ``User.Read.All``. The signed-in user may also read its own user
+#: with ``User.Read`` (:data:`READ_OWN_USER`).
+READ_USER = Permissions(("User.ReadBasic.All", "User.Read.All"), ("User.Read.All",))
+#: The delegated permission that reads the signed-in user itself (same page, "least privileged").
+READ_OWN_USER = "User.Read"
 
 #: Message of the 403 for a token without the permission. Graph documents 403 as "Access is
 #: denied to the requested resource. The user might not have enough permission"
@@ -50,6 +55,18 @@ def require(token: AccessToken, needed: Permissions) -> None:
     accepted = needed.delegated if token.is_delegated else needed.application
     if not any(token.grants(permission) for permission in accepted):
         raise GraphError(403, "Forbidden", INSUFFICIENT_PRIVILEGES)
+
+
+def may_read_user(token: AccessToken, user_id: str | None) -> bool:
+    """Whether ``token`` may ``GET /users/{id | userPrincipalName}`` of the user ``user_id``.
+
+    ``user_id`` is the object id of the user read (``None``: no such user, which only the
+    permissions of :data:`READ_USER` may find out).
+    """
+    accepted = READ_USER.delegated if token.is_delegated else READ_USER.application
+    if any(token.grants(permission) for permission in accepted):
+        return True
+    return token.is_delegated and user_id is not None and user_id == token.user_id and token.grants(READ_OWN_USER)
 
 
 def for_meeting_route(route: str, method: str) -> Permissions:

@@ -46,7 +46,7 @@ from airflow_provider_meetings.emulator.faults import (
 )
 from airflow_provider_meetings.emulator.graph_schema import undefined_property
 from airflow_provider_meetings.emulator.meetings import MeetingStore
-from airflow_provider_meetings.emulator.permissions import for_meeting_route, require
+from airflow_provider_meetings.emulator.permissions import for_meeting_route, may_read_user, require
 from airflow_provider_meetings.emulator.persistence import load_state, save_state
 from airflow_provider_meetings.emulator.tokens import AccessToken, TokenService
 
@@ -517,14 +517,14 @@ class EmulatorService:
     def _get_user(self, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
         """``GET /users/{id | userPrincipalName}`` with optional ``$select``.
 
-        Needs ``User.Read.All`` (https://learn.microsoft.com/graph/api/user-get); a delegated
-        token may also read its own user with ``User.Read``.
+        Needs the application permission ``User.Read.All``, or delegated ``User.ReadBasic.All``
+        (least privileged) or ``User.Read.All``; a delegated token may also read its own user
+        with ``User.Read`` (https://learn.microsoft.com/graph/api/user-get#permissions;
+        :func:`~airflow_provider_meetings.emulator.permissions.may_read_user`).
         """
         key = unquote(match["user"])
         user = self.directory.find_user(key)
-        if not token.grants("User.Read.All") and not (
-            token.is_delegated and token.grants("User.Read") and user is not None and user.id == token.user_id
-        ):
+        if not may_read_user(token, user.id if user is not None else None):
             raise InsufficientPrivileges()
         if user is None:
             raise DirectoryObjectNotFound(key)

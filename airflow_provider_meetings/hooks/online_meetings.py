@@ -202,7 +202,8 @@ class OnlineMeetingsHook(BaseHook):
         Everything is validated before a token is requested. For an existing meeting Graph
         returns it as it is: a changed subject or time is not applied (:meth:`sync_meeting`
         applies them). An organizer given by user principal name is looked up once per hook
-        (``GET /users/{upn}?$select=id``, which needs ``User.Read.All``) and the meeting is
+        (``GET /users/{upn}?$select=id``, which needs ``User.Read.All``, delegated
+        ``User.ReadBasic.All``) and the meeting is
         made for its object id.
 
         :param external_id: the meeting's stable key, e.g. ``"<dag_id>-<ds>"``
@@ -286,6 +287,13 @@ class OnlineMeetingsHook(BaseHook):
         Graph cannot look a meeting up by ``externalId``, so this is createOrGet (which finds
         it, or makes one when there is none) and ``DELETE``: two requests. A meeting that did
         not exist is created and deleted at once, so a retried cancel never leaves one behind.
+
+        ``DELETE`` removes the onlineMeeting object
+        (https://learn.microsoft.com/graph/api/onlinemeeting-delete); users report that its
+        join link may keep working (microsoft-graph-docs#7802, microsoft-graph-docs-contrib#416),
+        and what createOrGet returns for a deleted ``externalId`` is undocumented (the
+        emulator assumes a new meeting). Book a cancelled event again under a new external
+        id (e.g. a ``-r2`` suffix); see ``docs/operators.md``.
 
         :param external_id: the meeting's stable key
         :param user_id: organizer's Entra object id (as for :meth:`create_or_get_meeting`)

@@ -243,7 +243,7 @@ class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
     :param external_id: the meeting's stable key, e.g. ``"{{ dag.dag_id }}-{{ ds }}"``
         (templated)
     :param user_id: organizer's Entra object id, or user principal name (looked up once,
-        needs ``User.Read.All``); default: the connection's ``default_user_id``, else ``/me``
+        needs ``User.Read.All``, delegated ``User.ReadBasic.All``); default: the connection's ``default_user_id``, else ``/me``
         with a delegated connection (templated)
     :param subject: meeting subject (templated)
     :param start_date_time: aware datetime or ISO-8601 string with an offset or ``Z``
@@ -337,6 +337,12 @@ class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
     Graph has no lookup by external id, so the task finds the meeting with createOrGet and
     deletes it: two requests. When no meeting exists, createOrGet makes one that is deleted
     at once, so a retried or repeated task never leaves a meeting behind.
+
+    ``DELETE`` removes the onlineMeeting object
+    (https://learn.microsoft.com/graph/api/onlinemeeting-delete); users report that its join
+    link may keep working, and what createOrGet returns afterwards for the same external id
+    is undocumented. Book a cancelled event again under a new external id (e.g. a ``-r2``
+    suffix).
 
     The return value (XCom) is ``{"external_id", "user_id", "deleted", "status"}``:
     ``deleted`` is ``True`` when a meeting existed and was deleted, ``False`` when there was
@@ -459,7 +465,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
     organizer as given, e.g. a UPN), ``meeting_id``, ``join_web_url``, ``created``,
     ``status`` (``created``, ``existing``, ``updated``, ``unchanged``, ``cancelled``,
     ``not_found``), ``error``. Organizers given by UPN are looked up first, each once
-    (needs ``User.Read.All``). On failure the same list is pushed under the XCom key
+    (needs ``User.Read.All``, delegated ``User.ReadBasic.All``). On failure the same list is pushed under the XCom key
     ``results``.
 
     .. seealso::

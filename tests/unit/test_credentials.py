@@ -97,6 +97,48 @@ def test_encrypted_key_needs_its_password(certificate_files):
     assert caught.value.field == "private_key_password"
 
 
+def _key_pem(kind: str, fmt: str) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+
+    key = {
+        "RSA": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        "EC": lambda: ec.generate_private_key(ec.SECP256R1()),
+        "Ed25519": ed25519.Ed25519PrivateKey.generate,
+        "DSA": lambda: dsa.generate_private_key(key_size=2048),
+    }[kind]()
+    encoding = serialization.PrivateFormat.PKCS8 if fmt == "pkcs8" else serialization.PrivateFormat.TraditionalOpenSSL
+    return key.private_bytes(serialization.Encoding.PEM, encoding, serialization.NoEncryption())
+
+
+@pytest.mark.parametrize(
+    ("kind", "fmt", "accepted"),
+    [
+        pytest.param("RSA", "pkcs8", True, id="RSA (BEGIN PRIVATE KEY)"),
+        pytest.param("RSA", "traditional", True, id="RSA (BEGIN RSA PRIVATE KEY)"),
+        pytest.param("EC", "pkcs8", False, id="EC P-256 (BEGIN PRIVATE KEY)"),
+        pytest.param("EC", "traditional", False, id="EC P-256 (BEGIN EC PRIVATE KEY)"),
+        pytest.param("Ed25519", "pkcs8", False, id="Ed25519"),
+        pytest.param("DSA", "pkcs8", False, id="DSA (BEGIN PRIVATE KEY)"),
+        pytest.param("DSA", "traditional", False, id="DSA (BEGIN DSA PRIVATE KEY)"),
+    ],
+)
+def test_only_an_rsa_key_is_accepted(certificate_files, kind, fmt, accepted):
+    # Entra verifies client assertions signed with RS256/PS256 only
+    # (https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
+    pem = _key_pem(kind, fmt) + certificate_files["cert_pem"].encode()
+    if accepted:
+        assert "public_certificate" in certificate_credential(pem, path="app.pem", thumbprint=None, password=None)
+        return
+    with pytest.raises(ConnectionConfigError) as caught:
+        certificate_credential(pem, path="app.pem", thumbprint=None, password=None)
+    message = str(caught.value)
+    assert caught.value.field == "certificate_path"
+    assert f"holds a {kind} private key" in message and "RSA" in message and "RS256 or PS256" in message
+    assert "openssl req -x509 -newkey rsa:2048" in message and "certificate-credentials" in message
+    assert "PRIVATE KEY-----" not in message  # the key itself is never in the error
+
+
 def test_federated_token_file_is_read_each_time_and_masked(tmp_path):
     masked: list[str] = []
     path = tmp_path / "token"

@@ -91,8 +91,9 @@ def test_403_in_delegated_mode_offers_me() -> None:
     assert str(error) == (
         "organizer 'a@contoso.com' is a user principal name and the app may not look up its object id: "
         "Microsoft Graph answered 403 Authorization_RequestDenied to GET /users/a@contoso.com. To fix, grant "
-        "the app the delegated permission User.Read.All with admin consent, leave user_id empty to act as the "
-        "signed-in user (/me), or give organizers by their Entra object id, which needs no lookup (request-id rid-1)"
+        "the app the delegated permission User.ReadBasic.All and consent to it (it needs no admin consent), leave "
+        "user_id empty to act as the signed-in user (/me), or give organizers by their Entra object id, which needs "
+        "no lookup (request-id rid-1)"
     )
 
 

@@ -328,6 +328,18 @@ def test_an_organizer_given_by_upn_needs_user_read_all(make_hook, graph_emulator
     )
 
 
+def test_a_delegated_organizer_given_by_upn_needs_user_readbasic_all(make_hook, graph_emulator, capsys, monkeypatch):
+    # The seeded delegated scopes hold User.Read (own user only); another user needs the
+    # delegated User.ReadBasic.All (https://learn.microsoft.com/graph/api/user-get#permissions).
+    hook = make_hook(refresh_token=graph_emulator.refresh_token, default_user_id="alexw@contoso.example")
+
+    step = failed_step(run_command(hook.conn_id, capsys, monkeypatch)["report"])
+
+    assert (step["key"], step["problem"]) == ("organizer", "organizer_lookup_denied")
+    assert step["message"].endswith("app may not look up its object id (User.ReadBasic.All missing).")
+    assert step["fix"].startswith("Grant the delegated permission User.ReadBasic.All and consent to it")
+
+
 @pytest.mark.parametrize(
     ("roles", "message"),
     [

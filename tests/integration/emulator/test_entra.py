@@ -280,6 +280,44 @@ def test_sha256_thumbprint_alone_identifies_the_certificate(emu: Any, certificat
     assert post_token(emu, form).status_code == 200
 
 
+def test_es256_assertion_is_refused_even_with_a_registered_ec_certificate(emu: Any) -> None:
+    # Entra verifies certificate client assertions signed with RS256 or PS256 only
+    # (https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
+    import base64
+    import datetime
+
+    import jwt
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ec-app")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    emu.add_certificate(cert.public_bytes(serialization.Encoding.PEM).decode())
+    x5t256 = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
+    assertion = jwt.encode(_assertion_claims(emu), key, algorithm="ES256", headers={"x5t#S256": x5t256})
+    response = post_token(emu, _assertion_form(emu, assertion))
+    assert response.status_code == 401, response.text
+    body = response.json()
+    assert (
+        body["error"] == "invalid_client"
+        and "'ES256' is not a supported signature algorithm" in body["error_description"]
+    )
+    assert "access_token" not in body
+
+
 def test_certificate_not_registered(emu: Any) -> None:
     key_pem, cert_pem, _ = make_certificate("unregistered")
     result = make_app(emu, {"private_key": key_pem, "public_certificate": cert_pem}).acquire_token_for_client(

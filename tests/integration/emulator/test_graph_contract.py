@@ -141,6 +141,39 @@ def test_delegated_token_reads_only_its_own_user(graph: Graph, delegated_token: 
     )
 
 
+@pytest.mark.parametrize(
+    ("scopes", "reads_others"),
+    [
+        pytest.param(("User.ReadBasic.All",), True, id="User.ReadBasic.All (least privileged)"),
+        pytest.param(("User.Read.All",), True, id="User.Read.All"),
+        pytest.param(("User.Read",), False, id="User.Read (own user only)"),
+        pytest.param(("OnlineMeetings.ReadWrite",), False, id="no user permission"),
+    ],
+)
+def test_delegated_user_read_permissions(scopes: tuple[str, ...], reads_others: bool) -> None:
+    # https://learn.microsoft.com/graph/api/user-get#permissions: delegated User.ReadBasic.All
+    # (least privileged) or User.Read.All read any user; User.Read only the signed-in user.
+    with run_emulator(delegated_scopes=scopes) as emu:
+        token = make_app(emu).acquire_token_by_refresh_token(emu.refresh_token, GRAPH_SCOPE)["access_token"]
+        session = make_session(emu.ca_path)
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def get(key: str) -> Any:
+            return session.get(f"{emu.url}/v1.0/users/{key}?$select=id", headers=headers, timeout=10)
+
+        other = get("alexw@contoso.example")
+        if reads_others:
+            assert other.status_code == 200 and other.json()["id"] == ALEX_ID
+            assert get("ghost@contoso.example").status_code == 404
+        else:
+            assert_graph_error(
+                other, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+            )
+            assert get("ghost@contoso.example").status_code == 403  # existence is not revealed
+        own = get(ORGANIZER_ID)
+        assert own.status_code == (403 if scopes == ("OnlineMeetings.ReadWrite",) else 200)
+
+
 def test_app_token_without_user_read_all_is_denied() -> None:
     with run_emulator(app_roles=("OnlineMeetings.ReadWrite.All",)) as emu:
         token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]

@@ -83,3 +83,30 @@ def test_key_alone_with_a_thumbprint_falls_back_to_the_sha1_form(
     assert header["alg"] == "RS256" and "x5t" in header
     assert "x5t#S256" not in header and "x5c" not in header
     assert Path(key_only).read_text() == certificate_files["key_pem"]
+
+
+def test_an_ec_key_is_refused_before_any_request(make_hook, graph_emulator, certificate_files, tmp_path):
+    # Entra verifies client assertions signed with RS256/PS256 only
+    # (https://learn.microsoft.com/entra/identity-platform/certificate-credentials); without
+    # the check PyJWT fails inside MSAL with "InvalidKeyError ... got: ECPrivateKey".
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from airflow_provider_meetings.exceptions import ConnectionConfigError
+
+    key_pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+    path = tmp_path / "ec-app.pem"
+    path.write_text(key_pem + certificate_files["cert_pem"])
+    hook = make_hook(password=None, certificate_path=str(path))
+
+    with pytest.raises(ConnectionConfigError) as caught:
+        hook.create_or_get_meeting("cert-ec")
+    assert caught.value.field == "certificate_path"
+    assert "EC private key" in str(caught.value) and "RSA" in str(caught.value) and str(path) in str(caught.value)
+    assert key_pem.splitlines()[1] not in str(caught.value)
+    stats = graph_emulator.stats()
+    assert (stats["token_requests"], stats["graph_requests"]) == (0, 0)

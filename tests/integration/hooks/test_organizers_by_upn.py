@@ -198,6 +198,40 @@ def test_delegated_mode_looks_up_the_signed_in_users_own_upn(make_hook, emu):
     assert lookup_counts(emu) == {"200": 1}
 
 
+def test_delegated_mode_looks_up_another_user_with_only_user_readbasic_all(make_hook):
+    # https://learn.microsoft.com/graph/api/user-get#permissions: delegated User.ReadBasic.All
+    # (least privileged) reads another user's id; User.Read.All is not needed.
+    from airflow_provider_meetings.emulator import run_emulator
+    from airflow_provider_meetings.exceptions import GraphAPIError
+
+    with run_emulator(delegated_scopes=("OnlineMeetings.ReadWrite", "User.ReadBasic.All")) as emulator:
+        hook = make_hook(emulator, refresh_token=emulator.refresh_token, default_user_id=None)
+        wire = Wire(hook)
+
+        # The lookup succeeds; createOrGet then goes to the object id, where a delegated token
+        # acting for another user gets Graph's 403 (not a lookup error).
+        with pytest.raises(GraphAPIError) as caught:
+            hook.create_or_get_meeting("delegated-other-upn", user_id=ALEX_UPN)
+        assert not isinstance(caught.value, OrganizerLookupError) and caught.value.status == 403
+        assert lookup_counts(emulator) == {"200": 1}
+        alex_id = emulator.user("alexw")["id"]
+        assert [path for method, path, _, _ in wire.calls if method == "POST"] == [
+            f"users/{alex_id}/onlineMeetings/createOrGet"
+        ]
+
+
+def test_delegated_mode_without_user_read_permission_advises_user_readbasic_all(make_hook):
+    from airflow_provider_meetings.emulator import run_emulator
+
+    with run_emulator(delegated_scopes=("OnlineMeetings.ReadWrite",)) as emulator:
+        hook = make_hook(emulator, refresh_token=emulator.refresh_token, default_user_id=None)
+
+        with pytest.raises(OrganizerLookupDeniedError) as caught:
+            hook.create_or_get_meeting("delegated-denied", user_id=ALEX_UPN)
+        assert "delegated permission User.ReadBasic.All" in str(caught.value)
+        assert "User.Read.All" not in str(caught.value)
+
+
 # -- bulk calls ---------------------------------------------------------------------------------
 
 
