@@ -101,7 +101,7 @@ def check_private_key(private_key: bytes, password: str | None, path: str) -> No
         ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         kind = type(key).__name__.removeprefix("_").removesuffix("PrivateKey") or "non-RSA"
-        raise ConnectionConfigError("certificate_path", f"{path!r} holds a {kind} private key; {RSA_REQUIRED}")
+        raise ConnectionConfigError("certificate_path", f"{path!r} holds a private key of type {kind}; {RSA_REQUIRED}")
 
 
 def certificate_sha1(certificate: bytes, path: str) -> str:

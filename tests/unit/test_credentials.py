@@ -134,7 +134,7 @@ def test_only_an_rsa_key_is_accepted(certificate_files, kind, fmt, accepted):
         certificate_credential(pem, path="app.pem", thumbprint=None, password=None)
     message = str(caught.value)
     assert caught.value.field == "certificate_path"
-    assert f"holds a {kind} private key" in message and "RSA" in message and "RS256 or PS256" in message
+    assert f"holds a private key of type {kind}" in message and "RSA" in message and "RS256 or PS256" in message
     assert "openssl req -x509 -newkey rsa:2048" in message and "certificate-credentials" in message
     assert "PRIVATE KEY-----" not in message  # the key itself is never in the error
 
