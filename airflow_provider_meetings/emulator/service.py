@@ -415,7 +415,10 @@ class EmulatorService:
                 raise GraphError(
                     429,
                     "TooManyRequests",
-                    "Too many requests. The request has been throttled; retry later.",
+                    # Graph documents the 429 status, the TooManyRequests code and Retry-After
+                    # (https://learn.microsoft.com/graph/throttling), not the message text:
+                    # the same neutral text as a scripted 429 (assumption, docs/emulator.md).
+                    "Too many requests.",
                     headers,
                 )
         if handler is None:

@@ -118,7 +118,11 @@ def test_process_helper_and_remote_control(tmp_path: Path) -> None:
         assert emu.stats()["rate_limit_retry_after"] == 0.5  # from the command line
         emu.set_rate_limit(1, retry_after=2.128)
         assert create(emu, "decimal").status_code == 201
-        assert create(emu, "decimal").headers["Retry-After"] == "2.128"
+        throttled = create(emu, "decimal")
+        assert throttled.headers["Retry-After"] == "2.128"
+        # Graph documents the code, not the text: the emulator sends a neutral message
+        assert throttled.json()["error"]["code"] == "TooManyRequests"
+        assert throttled.json()["error"]["message"] == "Too many requests."
         process = emu.process
     assert process.returncode == 0
 

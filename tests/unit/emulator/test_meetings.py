@@ -88,6 +88,14 @@ def test_validation(body: object) -> None:
     assert len(store) == 0
 
 
+def test_equal_start_and_end_are_accepted() -> None:
+    # Graph's docs name only end before start as an error (docs/emulator.md)
+    store = MeetingStore()
+    same = "2030-01-01T00:00:00Z"
+    _, meeting = store.create_or_get(TENANT, ADELE, {"externalId": "eq", "startDateTime": same, "endDateTime": same})
+    assert meeting["startDateTime"] == meeting["endDateTime"]
+
+
 def test_get_and_find() -> None:
     store = MeetingStore()
     _, meeting = store.create_or_get(TENANT, ADELE, {"externalId": "g"})
