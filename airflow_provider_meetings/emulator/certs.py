@@ -7,6 +7,7 @@ import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SERVER_NAMES = ("127.0.0.1", "localhost", "::1")
 
@@ -50,7 +51,7 @@ def make_server_tls(ca_file: str | None = None, extra_names: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class AppCertificate:
-    """A self-signed certificate and its RSA key, as an app registration's credential.
+    """A self-signed certificate and its key (RSA unless made otherwise), as an app registration's credential.
 
     For tests of certificate credentials: register ``cert_pem`` on the emulator's app
     (``add_certificate``) and give the hook a PEM file with ``key_pem`` + ``cert_pem``.
@@ -88,8 +89,14 @@ class AppCertificate:
         return self.cert.fingerprint(hashes.SHA1()).hex()  # type: ignore[attr-defined]  # noqa: S303
 
 
-def make_app_certificate(common_name: str = "airflow-provider-meetings test app", days: int = 30) -> AppCertificate:
-    """A fresh self-signed RSA-2048 certificate valid from yesterday for ``days`` days."""
+def make_app_certificate(
+    common_name: str = "airflow-provider-meetings test app", days: int = 30, *, key: Any = None
+) -> AppCertificate:
+    """A fresh self-signed certificate valid from yesterday for ``days`` days.
+
+    :param key: the private key to certify (default: a new RSA-2048 key, the kind Entra
+        accepts; tests pass another kind to see it refused)
+    """
     import datetime
 
     from cryptography import x509
@@ -97,7 +104,8 @@ def make_app_certificate(common_name: str = "airflow-provider-meetings test app"
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if key is None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (

@@ -284,28 +284,17 @@ def test_es256_assertion_is_refused_even_with_a_registered_ec_certificate(emu: A
     # Entra verifies certificate client assertions signed with RS256 or PS256 only
     # (https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
     import base64
-    import datetime
 
     import jwt
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+
+    from airflow_provider_meetings.emulator.certs import make_app_certificate
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ec-app")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    emu.add_certificate(cert.public_bytes(serialization.Encoding.PEM).decode())
+    app_cert = make_app_certificate("ec-app", days=1, key=key)
+    cert = app_cert.cert
+    emu.add_certificate(app_cert.cert_pem)
     x5t256 = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
     assertion = jwt.encode(_assertion_claims(emu), key, algorithm="ES256", headers={"x5t#S256": x5t256})
     response = post_token(emu, _assertion_form(emu, assertion))
