@@ -57,7 +57,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
     [action] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     return action
-
-
-if __name__ == "__main__":  # pragma: no cover - python -m airflow_provider_meetings.cli
-    sys.exit(main())

@@ -41,3 +41,15 @@ def test_unknown_option_before_the_subcommand_is_the_top_level_one(capsys: pytes
     err = capsys.readouterr().err
     assert err.startswith("usage: airflow-provider-meetings [-h]"), err
     assert "airflow-provider-meetings: error: unrecognized arguments: --bogus" in err
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    """``python -m airflow_provider_meetings.cli`` is the console script (a fallback where it is not on the PATH)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_meetings.cli", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"airflow-provider-meetings {__version__}"
