@@ -106,7 +106,9 @@ def test_an_ec_key_is_refused_before_any_request(make_hook, graph_emulator, cert
     with pytest.raises(ConnectionConfigError) as caught:
         hook.create_or_get_meeting("cert-ec")
     assert caught.value.field == "certificate_path"
-    assert "private key of type EC" in str(caught.value) and "RSA" in str(caught.value) and str(path) in str(caught.value)
+    assert (
+        "private key of type EC" in str(caught.value) and "RSA" in str(caught.value) and str(path) in str(caught.value)
+    )
     assert key_pem.splitlines()[1] not in str(caught.value)
     stats = graph_emulator.stats()
     assert (stats["token_requests"], stats["graph_requests"]) == (0, 0)
