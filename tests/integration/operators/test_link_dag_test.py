@@ -7,14 +7,12 @@ that failed before returning a meeting must not get that false second error.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from reliability_testlib import load_dag, xcom
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 
@@ -38,29 +36,9 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
 """
 
 
-def load_dag(dags_folder: Path, dag_id: str, conn_id: str, start: str) -> Any:
-    """Write the DAG file into the DAGs folder (``dag.test()`` syncs it from there) and import it."""
-    path = dags_folder / f"{dag_id}.py"
-    path.write_text(textwrap.dedent(DAG_SOURCE.format(dag_id=dag_id, conn_id=conn_id, start=start)))
-    spec = importlib.util.spec_from_file_location(f"meetings_test_dag_{dag_id}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.dag
-
-
-def xcom(ti: Any, key: str) -> Any:
-    """The XCom a task instance stored in the metadata database, deserialised."""
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    query = XComModel.get_many(
-        key=key, dag_ids=ti.dag_id, task_ids=ti.task_id, run_id=ti.run_id, map_indexes=ti.map_index
-    )
-    with create_session() as session:
-        row = session.scalars(query).first()
-        return None if row is None else XComModel.deserialize_value(row)
+def load_link_dag(dags_folder: Path, dag_id: str, conn_id: str, start: str) -> Any:
+    """The test DAG, written into the DAGs folder and imported."""
+    return load_dag(dags_folder, dag_id, DAG_SOURCE.format(dag_id=dag_id, conn_id=conn_id, start=start))
 
 
 def run_and_capture(dag: Any, capsys: pytest.CaptureFixture[str]) -> tuple[Any, str]:
@@ -76,7 +54,7 @@ def test_task_failing_on_bad_input_logs_no_xcom_error_from_the_link(
     dags_folder, graph_emulator, meetings_conn_id, capsys
 ):
     naive = "datetime(2026, 12, 1, 9, 0)"  # no tzinfo: rejected before any request
-    dag = load_dag(dags_folder, "meetings_link_failed", meetings_conn_id, naive)
+    dag = load_link_dag(dags_folder, "meetings_link_failed", meetings_conn_id, naive)
 
     ti, output = run_and_capture(dag, capsys)
 
@@ -90,7 +68,7 @@ def test_task_failing_on_bad_input_logs_no_xcom_error_from_the_link(
 
 def test_successful_task_still_gets_the_join_url(dags_folder, graph_emulator, meetings_conn_id, capsys):
     aware = "datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)"
-    dag = load_dag(dags_folder, "meetings_link_success", meetings_conn_id, aware)
+    dag = load_link_dag(dags_folder, "meetings_link_success", meetings_conn_id, aware)
 
     ti, output = run_and_capture(dag, capsys)
 
