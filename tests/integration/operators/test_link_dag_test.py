@@ -60,7 +60,7 @@ def test_task_failing_on_bad_input_logs_no_xcom_error_from_the_link(
 
     assert ti.state == "failed"
     assert "is a naive datetime" in output  # the task's own error is in the captured log
-    assert "::group::Post Execute" in output  # and so is what the runner logs around finalize
+    # finalize() ran get_link: the link is stored (Airflow 3.3 also logs "::group::Post Execute"; 3.2 does not)
     assert "XCom not found" not in output
     assert xcom(ti, "_link_JoinTeamsMeetingLink") == ""  # the link was still stored, empty
     assert graph_emulator.meetings() == []
