@@ -24,6 +24,21 @@ def command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     return subprocess.run([*argv, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
+#: The report's step lines when every check passes.
+ALL_STEPS_OK = [
+    "1. Connection fields: ok",
+    "2. Access token from Entra ID: ok",
+    "3. Permission in the token: ok",
+    "4. Graph host and token audience: ok",
+    "5. Organizer and application access policy: ok",
+]
+
+
+def step_lines(lines: list[str]) -> list[str]:
+    """The numbered step lines of a report."""
+    return [line for line in lines if line[:2] in {f"{n}." for n in range(1, 6)}]
+
+
 def test_json_from_a_connection_in_the_metadata_database_with_test_connection_disabled(
     graph_emulator: Any, airflow_db: None
 ) -> None:
@@ -73,13 +88,7 @@ def test_text_report_and_exit_status_zero(graph_emulator: Any) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("Checking connection 'meetings_check_env' (airflow-provider-meetings ")
-    assert [line for line in lines if line[:2] in {f"{n}." for n in range(1, 6)}] == [
-        "1. Connection fields: ok",
-        "2. Access token from Entra ID: ok",
-        "3. Permission in the token: ok",
-        "4. Graph host and token audience: ok",
-        "5. Organizer and application access policy: ok",
-    ]
+    assert step_lines(lines) == ALL_STEPS_OK
     assert lines[-1] == "OK: the connection 'meetings_check_env' passed every check."
     assert graph_emulator.client_secret not in done.stdout + done.stderr
 
@@ -106,13 +115,7 @@ def test_emulator_option_checks_the_built_in_emulator_with_no_connection_defined
     lines = done.stdout.splitlines()
     assert lines[0].startswith("Against the built-in emulator at https://127.0.0.1:")
     assert lines[1].startswith("Checking connection 'msgraph_meetings_default' (airflow-provider-meetings ")
-    assert [line for line in lines if line[:2] in {f"{n}." for n in range(1, 6)}] == [
-        "1. Connection fields: ok",
-        "2. Access token from Entra ID: ok",
-        "3. Permission in the token: ok",
-        "4. Graph host and token audience: ok",
-        "5. Organizer and application access policy: ok",
-    ]
+    assert step_lines(lines) == ALL_STEPS_OK
     assert lines[-1] == "OK: the connection 'msgraph_meetings_default' passed every check."
 
 
