@@ -123,7 +123,7 @@ test-floor: $(FLOOR_STAMP)
 MSAL_FLOOR ?= 1.35.0
 MSAL_FLOOR_VENV := .venv-msal-floor
 MSAL_FLOOR_STAMP := $(MSAL_FLOOR_VENV)/.installed-$(MSAL_FLOOR)
-MSAL_FLOOR_TESTS := tests/unit/test_credentials.py tests/unit/test_token_source.py \
+MSAL_FLOOR_TESTS := tests/unit/auth/test_credentials.py tests/unit/auth/test_token_source.py \
 	tests/integration/hooks/test_certificate_forms.py tests/integration/emulator/test_entra.py \
 	tests/integration/reliability/test_token_endpoint_outage.py \
 	tests/integration/reliability/test_failure_paths.py::test_a_token_outage_stops_a_bulk_call_within_one_token_retry_cycle \

@@ -4,7 +4,7 @@ When Graph asks for a pause longer than ``defer_after`` seconds (a long ``Retry-
 https://learn.microsoft.com/graph/throttling: "wait the number of seconds specified in the
 Retry-After header"), a deferrable operator does not sleep on its worker slot: the retry
 core gives up at once with
-:class:`~airflow_provider_meetings.exceptions.RetriesExhaustedError` carrying
+:class:`~airflow_provider_meetings.graph.errors.RetriesExhaustedError` carrying
 ``asked_wait`` (``RetryPolicy.max_single_wait``), and the task defers to the triggerer
 until then. Between the worker process that deferred and the one that resumes, the task
 keeps a :class:`DeferralState` in its own XCom (key :data:`XCOM_DEFERRAL`): how often it
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow_provider_meetings.exceptions import MeetingsError
+from airflow_provider_meetings.graph.errors import MeetingsError
 
 #: Seconds: a pause Graph asks for that is longer than this defers the task (default of ``defer_after``).
 DEFAULT_DEFER_AFTER = 60.0

@@ -2,7 +2,7 @@
 
 The connection form is data (``conn-fields`` and ``ui-field-behaviour``, Airflow 3.2+),
 so the UI renders it without importing the hook. Keep the field names in step with
-:data:`airflow_provider_meetings.connection_settings.KNOWN_EXTRAS`.
+:data:`airflow_provider_meetings.graph.settings.KNOWN_EXTRAS`.
 """
 
 from __future__ import annotations

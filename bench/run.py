@@ -352,7 +352,7 @@ def run_task_processes(
 
 def run_token_cache(processes: int, concurrency: int, modes: list[str]) -> dict[str, Any]:
     """Scenario 5: the same tasks without and with the connection's token cache, per mode."""
-    from airflow_provider_meetings.emulator import start_emulator_process
+    from meetings_emulator import start_emulator_process
 
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="meetings-bench-cache-") as folder:
@@ -444,7 +444,7 @@ def main() -> int:
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     # One INFO line per retried item is right for a task log, noise around a table.
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
-    from airflow_provider_meetings.emulator import start_emulator_process
+    from meetings_emulator import start_emulator_process
 
     if args.token_cache:
         return token_cache_main(args)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from airflow_provider_meetings.emulator import EmulatorProcess
+    from meetings_emulator import EmulatorProcess
 
 REPO = Path(__file__).resolve().parent.parent
 POOL = "teams_meetings"
@@ -193,7 +193,7 @@ def summary(rows: Sequence[tuple[str, dict[str, str]]]) -> str:
 def emulator(demo_dir: Path, log: Path) -> Iterator[EmulatorProcess]:
     """The emulator as a subprocess, stopped on exit (also on errors and Ctrl-C)."""
     try:
-        from airflow_provider_meetings.emulator import start_emulator_process
+        from meetings_emulator import start_emulator_process
     except ImportError as err:  # pragma: no cover - only without the [emulator] extra
         raise DemoError(f"the emulator cannot start ({err}); install with: pip install -e '.[emulator]'") from err
     log.parent.mkdir(parents=True, exist_ok=True)

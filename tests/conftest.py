@@ -85,7 +85,7 @@ def hook_logs() -> Iterator[CapturedLogs]:
 @pytest.fixture(scope="session")
 def certificate_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A self-signed certificate with its key: plain PEM, encrypted PEM, and the cert alone."""
-    from airflow_provider_meetings.emulator.certs import make_app_certificate
+    from meetings_emulator.certs import make_app_certificate
 
     app = make_app_certificate()
     cert_pem = app.cert_pem.encode()

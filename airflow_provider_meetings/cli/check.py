@@ -1,13 +1,13 @@
 """``airflow-provider-meetings check``: check a connection step by step, outside Airflow's API.
 
 The same checks as the connection's *Test* button
-(:func:`~airflow_provider_meetings.connection_check.check_connection`), run in this process:
+(:func:`~airflow_provider_meetings.diagnostics.check.check_connection`), run in this process:
 it works where ``[core] test_connection`` is disabled. The connection is read as Airflow's own
 ``airflow connections test`` reads it: ``AIRFLOW_CONN_*`` variables, the configured secrets
 backends and the metadata database.
 
 ``--emulator`` checks against the built-in emulator instead (needs the ``emulator`` extra): it
-serves the emulator from a thread of this process (:func:`~airflow_provider_meetings.emulator.run_emulator`),
+serves the emulator from a thread of this process (:func:`~meetings_emulator.run_emulator`),
 sets ``AIRFLOW_CONN_<CONN_ID>`` for this process to its seeded app, tenant and organizer (with an
 access policy), runs the same checks and stops it: the command's output on a machine with no
 tenant and no Airflow connection.
@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from airflow_provider_meetings.connection_check import CheckReport
+    from airflow_provider_meetings.diagnostics.check import CheckReport
 
 HELP = "Check a msgraph_meetings connection step by step and name the first misconfiguration with its fix."
 
@@ -65,7 +65,7 @@ def _emulator_connection(conn_id: str) -> Iterator[str]:
     """
     if importlib.util.find_spec("trustme") is None:
         raise EmulatorUnavailable(EMULATOR_EXTRA_HINT)
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     name = f"AIRFLOW_CONN_{conn_id.upper()}"
     saved = os.environ.get(name)
@@ -83,7 +83,7 @@ def _emulator_connection(conn_id: str) -> Iterator[str]:
 
 
 def _check(conn_id: str) -> CheckReport:
-    from airflow_provider_meetings.connection_check import check_connection
+    from airflow_provider_meetings.diagnostics.check import check_connection
     from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook  # imports Airflow
 
     with OnlineMeetingsHook(conn_id=conn_id) as hook:
@@ -118,7 +118,7 @@ def _logs_to_stderr() -> Iterator[None]:
 def run(args: argparse.Namespace) -> int:
     """Run the check; 0 when every step passed (or was skipped), 1 when one failed, 2 when
     ``--emulator`` cannot start for want of the emulator extra."""
-    from airflow_provider_meetings.connection_check import report_lines
+    from airflow_provider_meetings.diagnostics.check import report_lines
 
     emulator_url = None
     if getattr(args, "emulator", False):

@@ -87,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _settings(conn_id: str) -> Any:
     """The connection's checked settings; a credential is not needed to sign in."""
-    from airflow_provider_meetings.connection_settings import parse_connection
-    from airflow_provider_meetings.exceptions import ConnectionConfigError
+    from airflow_provider_meetings.graph.errors import ConnectionConfigError
+    from airflow_provider_meetings.graph.settings import parse_connection
 
     try:
         from airflow.sdk import BaseHook
@@ -114,9 +114,9 @@ def _sign_in(settings: Any, *, timeout: float | None, err: TextIO) -> dict[str, 
     import msal
     from msal.exceptions import MsalServiceError
 
-    from airflow_provider_meetings.connection_settings import CLOUDS
-    from airflow_provider_meetings.exceptions import MeetingsError
-    from airflow_provider_meetings.transport import Transport
+    from airflow_provider_meetings.graph.errors import MeetingsError
+    from airflow_provider_meetings.graph.settings import CLOUDS
+    from airflow_provider_meetings.graph.transport import Transport
 
     if timeout is not None and timeout <= 0:
         raise LoginFailed(f"--timeout must be more than 0 seconds, got {timeout:g}", EXIT_CONFIG)

@@ -2,7 +2,7 @@
 
 The Airflow-facing face only: the connection's settings, secret masking, the public
 methods and ``test_connection``. The work is done by
-:class:`~airflow_provider_meetings.graph_client.GraphClient` (transport, tokens, retries,
+:class:`~airflow_provider_meetings.graph.client.GraphClient` (transport, tokens, retries,
 bulk), imported when a task first needs it: importing this module loads neither msal nor
 requests, because Airflow imports operator modules every time it parses a DAG file.
 """
@@ -18,21 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_meetings.bulk_sync import BulkSync, cancel_items
-from airflow_provider_meetings.connection_settings import (
+from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.retry import RetryPolicy
+from airflow_provider_meetings.graph.settings import (
     CLOUDS,
     MAX_BULK_CONCURRENCY,
     ConnectionSettings,
     parse_connection,
 )
-from airflow_provider_meetings.exceptions import ConnectionConfigError, InvalidMeetingRequestError
-from airflow_provider_meetings.meeting_request import MeetingSpec, PreparedRequest, prepare_request
-from airflow_provider_meetings.organizers import OrganizerDirectory
-from airflow_provider_meetings.results import BulkItemResult, BulkProgress, MeetingResult, SyncResult
-from airflow_provider_meetings.retry import RetryPolicy
+from airflow_provider_meetings.meetings.bulk import BulkSync, cancel_items
+from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
+from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest, prepare_request
+from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgress, MeetingResult, SyncResult
 
 if TYPE_CHECKING:
-    from airflow_provider_meetings.graph_client import GraphClient
+    from airflow_provider_meetings.graph.client import GraphClient
 
 __all__ = ["BULK_MEETING_FIELDS", "MeetingResult", "OnlineMeetingsHook", "SyncResult"]
 
@@ -133,7 +133,7 @@ class OnlineMeetingsHook(BaseHook):
             )
         with self._lock:
             if self._client is None:
-                from airflow_provider_meetings.graph_client import GraphClient
+                from airflow_provider_meetings.graph.client import GraphClient
 
                 self._client = GraphClient(
                     settings, mask=_mask_secret, log=self.log, sleep=self._sleep, conn_id=self.conn_id
@@ -250,7 +250,7 @@ class OnlineMeetingsHook(BaseHook):
         attendees the full list), and no PATCH when nothing does. Arguments left out are
         left as the meeting has them. The meeting keeps its id and join URL. The organizer
         cannot change: a ``participants.organizer`` naming someone else raises
-        :class:`~airflow_provider_meetings.meeting_sync.OrganizerMismatchError`.
+        :class:`~airflow_provider_meetings.meetings.diff.OrganizerMismatchError`.
 
         .. seealso:: ``docs/operators.md`` (keeping meetings in step with their events)
 
@@ -333,7 +333,7 @@ class OnlineMeetingsHook(BaseHook):
         earlier ``(user_id, external_id)`` pair, gets its error result and is not sent.
         Organizers given by user principal name are looked up first, each distinct one once
         (in ``$batch`` requests; known ones not at all), and an item whose organizer could
-        not be resolved fails with :class:`~airflow_provider_meetings.exceptions.OrganizerLookupError`
+        not be resolved fails with :class:`~airflow_provider_meetings.graph.errors.OrganizerLookupError`
         and is not sent; an object id and its UPN count as one organizer.
         The rest go out in batches of up to 20 with at most ``max_concurrency`` batches in
         flight, on one token and one connection pool. Each item is retried by the same rules
@@ -360,10 +360,10 @@ class OnlineMeetingsHook(BaseHook):
             connection's ``bulk_concurrency``
         :param meeting_fields: fields of each meeting to keep in the results (``None``:
             all); fewer fields keep memory low for large calls
-        :param progress: called with a :class:`~airflow_provider_meetings.results.BulkProgress`
+        :param progress: called with a :class:`~airflow_provider_meetings.meetings.results.BulkProgress`
             every ``progress_interval`` seconds and at the end (of each ``$batch`` run)
         :param progress_interval: seconds between progress calls
-        :return: one :class:`~airflow_provider_meetings.results.BulkItemResult` per item,
+        :return: one :class:`~airflow_provider_meetings.meetings.results.BulkItemResult` per item,
             in input order
         """
         concurrency = self._bulk_concurrency(max_concurrency)
@@ -393,7 +393,7 @@ class OnlineMeetingsHook(BaseHook):
         :param meetings: external ids, or mappings with ``external_id`` (and ``user_id``)
         :param user_id: organizer of items that name none; default: the connection's
         :param max_concurrency: batches in flight at most (1-32)
-        :param progress: called with a :class:`~airflow_provider_meetings.results.BulkProgress`
+        :param progress: called with a :class:`~airflow_provider_meetings.meetings.results.BulkProgress`
         :param progress_interval: seconds between progress calls
         :return: one result per item, in input order; ``outcome`` is ``cancelled`` (a meeting
             existed and was deleted) or ``not_found`` (there was none)
@@ -419,14 +419,14 @@ class OnlineMeetingsHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Check the connection step by step and name the first misconfiguration with its fix.
 
-        The checks of :mod:`~airflow_provider_meetings.connection_check`: the fields, a token,
+        The checks of :mod:`~airflow_provider_meetings.diagnostics.check`: the fields, a token,
         the permission in it, the Graph host against the token's audience, and (with a
         ``default_user_id``) the organizer and the access policy through one read-only Graph
         request. No meeting is created. The console command ``airflow-provider-meetings
         check`` runs the same checks. Airflow's UI and REST API call this method only when
         ``[core] test_connection = Enabled``.
         """
-        from airflow_provider_meetings.connection_check import check_connection
+        from airflow_provider_meetings.diagnostics.check import check_connection
 
         report = check_connection(self)
         return report.ok, report.summary()

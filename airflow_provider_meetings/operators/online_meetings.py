@@ -25,10 +25,10 @@ from airflow_provider_meetings.deferral import (
     merge_results,
     resume_at,
 )
-from airflow_provider_meetings.exceptions import InvalidMeetingRequestError, MeetingsError, is_permanent
+from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, MeetingsError, is_permanent
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from airflow_provider_meetings.links.online_meetings import JoinTeamsMeetingLink
-from airflow_provider_meetings.results import (
+from airflow_provider_meetings.meetings.results import (
     CANCELLED,
     CREATED,
     EXISTING,
@@ -123,7 +123,7 @@ class _DeferrableMeetingsOperator(BaseOperator):
 
     With ``deferrable=True`` the hook sleeps through a pause Graph asks for only up to
     ``defer_after`` seconds; a longer one ends the call at once
-    (:class:`~airflow_provider_meetings.exceptions.RetriesExhaustedError` with
+    (:class:`~airflow_provider_meetings.graph.errors.RetriesExhaustedError` with
     ``asked_wait``), and the task defers to the triggerer with Airflow's ``DateTimeTrigger``
     until then, then resumes in :meth:`execute_complete` (see :mod:`~airflow_provider_meetings.deferral`).
     """
@@ -306,7 +306,7 @@ class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
         self.unrendered = {"external_id": external_id, "user_id": user_id, "subject": subject}
 
     def _run(self, context: Context, state: DeferralState) -> dict[str, Any]:
-        from airflow_provider_meetings.meeting_request import MeetingSpec
+        from airflow_provider_meetings.meetings.request import MeetingSpec
 
         spec = MeetingSpec(
             external_id=self.external_id,
@@ -525,8 +525,8 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
 
     def _specs(self, items: Sequence[Any], context: Context) -> Iterator[Any]:
         """Each item as a meeting mapping: external id rendered, default organizer filled in."""
-        from airflow_provider_meetings.bulk_sync import CANCELLED_KEY
-        from airflow_provider_meetings.meeting_request import MeetingSpec
+        from airflow_provider_meetings.meetings.bulk import CANCELLED_KEY
+        from airflow_provider_meetings.meetings.request import MeetingSpec
 
         template = self.get_template_env().from_string(self.external_id_template) if self.external_id_template else None
         fields = {*MeetingSpec.__dataclass_fields__, CANCELLED_KEY}
@@ -607,7 +607,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
 
     def _item_dict(self, result: BulkItemResult) -> dict[str, Any]:
         """An item's result as a dict; an invalid rendered external id shows ``external_id_template``."""
-        from airflow_provider_meetings.batching import DuplicateMeetingError
+        from airflow_provider_meetings.graph.batch import DuplicateMeetingError
 
         item = result.to_dict()
         error = result.error

@@ -40,7 +40,7 @@ def run_folder(base: Path, dag_id: str, anchor: datetime) -> Path:
 def status_of(outcome: bool | str | None) -> str:
     """The report's status: the operator's ``status`` XCom as it is (``created``, ``updated``,
     ``unchanged``, ``cancelled``, ``not_found``...), or from its ``created`` XCom ``created``
-    or ``existing`` (the words of :data:`airflow_provider_meetings.results.MeetingStatus`);
+    or ``existing`` (the words of :data:`airflow_provider_meetings.meetings.results.MeetingStatus`);
     ``unknown`` without either (e.g. an operator failure)."""
     if isinstance(outcome, str):
         return outcome

@@ -9,7 +9,7 @@ import sys
 import pytest
 from graph_models import type_name
 
-from airflow_provider_meetings.emulator.graph_schema import PROPERTIES, SDK_VERSIONS
+from meetings_emulator.graph_schema import PROPERTIES, SDK_VERSIONS
 
 DISTRIBUTIONS = {"v1.0": "msgraph-sdk", "beta": "msgraph-beta-sdk"}
 CASES = [(version, name) for version, types in PROPERTIES.items() for name in types]
@@ -39,7 +39,7 @@ def test_emulator_properties_equal_the_sdk_model(graph_contract, version, name):
 def test_the_emulator_does_not_import_the_sdks():
     code = (
         "import sys\n"
-        "import airflow_provider_meetings.emulator.service\n"
+        "import meetings_emulator.service\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('msgraph', 'msgraph_beta', 'kiota_abstractions')]\n"
         "assert not loaded, loaded\n"
     )

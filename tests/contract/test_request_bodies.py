@@ -11,9 +11,9 @@ import datetime
 import pendulum
 import pytest
 
-from airflow_provider_meetings.batching import build_batch_payload
-from airflow_provider_meetings.exceptions import InvalidMeetingRequestError
-from airflow_provider_meetings.meeting_request import (
+from airflow_provider_meetings.graph.batch import build_batch_payload
+from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.meetings.request import (
     API_VERSIONS,
     PARTICIPANT_ROLES_BY_VERSION,
     MeetingSpec,

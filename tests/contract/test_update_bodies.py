@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.batching import build_batch_payload
-from airflow_provider_meetings.meeting_request import API_VERSIONS, MeetingSpec, prepare_request
-from airflow_provider_meetings.meeting_sync import delete_request, meeting_changes, update_request
+from airflow_provider_meetings.graph.batch import build_batch_payload
+from airflow_provider_meetings.meetings.diff import delete_request, meeting_changes, update_request
+from airflow_provider_meetings.meetings.request import API_VERSIONS, MeetingSpec, prepare_request
 
 ORGANIZER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 ALEX = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c02"

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from airflow_provider_meetings.batching import build_batch_payload
-from airflow_provider_meetings.meeting_request import API_VERSIONS, MeetingSpec, prepare_request
-from airflow_provider_meetings.organizers import LOOKUP_SELECT, lookup_request, with_object_id
+from airflow_provider_meetings.graph.batch import build_batch_payload
+from airflow_provider_meetings.meetings.organizers import LOOKUP_SELECT, lookup_request, with_object_id
+from airflow_provider_meetings.meetings.request import API_VERSIONS, MeetingSpec, prepare_request
 
 ORGANIZER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 UPNS = ["adelev@contoso.example", "o'brien+teams@contoso.example"]

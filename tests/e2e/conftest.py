@@ -44,7 +44,7 @@ from e2e_testlib import EventsRun, past_anchor, write_shifted_events  # noqa: E4
 from meetings_stack.airflow_api import AirflowApi  # noqa: E402
 from meetings_stack.processes import ProcessRecord, ProcessTable  # noqa: E402
 
-from airflow_provider_meetings.emulator import EmulatorClient  # noqa: E402
+from meetings_emulator import EmulatorClient  # noqa: E402
 
 STACK_DIR = Path(os.environ.get("E2E_STACK_DIR") or REPO / ".stack-e2e").resolve()
 PORT_BASE = int(os.environ.get("E2E_PORT_BASE") or 29000)

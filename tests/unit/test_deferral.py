@@ -17,12 +17,12 @@ from airflow_provider_meetings.deferral import (
     merge_results,
     resume_at,
 )
-from airflow_provider_meetings.exceptions import (
+from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
     OrganizerLookupError,
     RetriesExhaustedError,
 )
-from airflow_provider_meetings.retry import RetryBudget, RetryPolicy
+from airflow_provider_meetings.graph.retry import RetryBudget, RetryPolicy
 
 THROTTLED = GraphAPIError(429, "TooManyRequests", "Too many requests.", retry_after=30.0)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_meetings.connection_settings import KNOWN_EXTRAS
 from airflow_provider_meetings.get_provider_info import get_provider_info
+from airflow_provider_meetings.graph.settings import KNOWN_EXTRAS
 
 INFO = get_provider_info()
 (CONN_TYPE,) = INFO["connection-types"]
@@ -116,7 +116,7 @@ def pyproject() -> dict:
 
 def test_version_is_written_once_and_read_everywhere():
     from airflow_provider_meetings import __version__
-    from airflow_provider_meetings.transport import USER_AGENT
+    from airflow_provider_meetings.graph.transport import USER_AGENT
 
     project = pyproject()
     assert "version" not in project["project"] and "version" in project["project"]["dynamic"]

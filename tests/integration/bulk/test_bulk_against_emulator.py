@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.exceptions import GraphAPIError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
 
 pytestmark = pytest.mark.integration
 

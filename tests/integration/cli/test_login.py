@@ -28,7 +28,7 @@ CODE_RE = re.compile(r"enter the code (\S+)")
 @pytest.fixture(scope="module")
 def quick() -> Iterator[Any]:
     """An emulator whose device codes ask for one-second polling."""
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(device_code_interval=1) as emulator:
         yield emulator
@@ -175,7 +175,7 @@ def test_declined_sign_in_exits_non_zero_with_a_clear_message(emu):
 
 
 def test_code_expiry_exits_non_zero_with_a_clear_message():
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(device_code_interval=1, device_code_lifetime=2) as short:
         login = start_login(short, password=None)

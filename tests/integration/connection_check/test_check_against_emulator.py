@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_meetings.cli import main
-from airflow_provider_meetings.emulator.config import NOPOLICY_ID
+from meetings_emulator.config import NOPOLICY_ID
 
 pytestmark = pytest.mark.integration
 
@@ -438,7 +438,7 @@ def test_connection_that_does_not_exist(capsys, monkeypatch):
 
 @pytest.fixture(scope="module")
 def usgov_emulator() -> Iterator[Any]:
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(graph_resource="https://graph.microsoft.us", delegated_scopes=("User.Read",)) as emulator:
         yield emulator

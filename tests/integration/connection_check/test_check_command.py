@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.emulator.config import NOPOLICY_ID
+from meetings_emulator.config import NOPOLICY_ID
 
 pytestmark = pytest.mark.integration
 
@@ -120,7 +120,7 @@ def test_emulator_option_checks_the_built_in_emulator_with_no_connection_defined
 
 
 def test_emulator_option_with_json_and_a_conn_id() -> None:
-    from airflow_provider_meetings.emulator.config import DEFAULT_CLIENT_SECRET, ORGANIZER_ID
+    from meetings_emulator.config import DEFAULT_CLIENT_SECRET, ORGANIZER_ID
 
     done = command("check", "--emulator", "--json", "--conn-id", "meetings_check_emu", env=_without_conn("x"))
 

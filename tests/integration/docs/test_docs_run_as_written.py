@@ -357,7 +357,7 @@ def test_install_from_the_clone(clone: Path, tmp_path: Path) -> None:
 @runs("checked", "emulator_cli_output")
 def test_sample_dags_by_hand_against_the_emulator(clone: Path, tmp_path: Path) -> None:
     """Tutorial sections 6-8, emulator.md's command line and connection.md's connection test."""
-    from airflow_provider_meetings.emulator import EmulatorClient
+    from meetings_emulator import EmulatorClient
 
     started = text_of("command", "by_hand_emulator")
     assert command_lines(text_of("command", "emulator_cli")) == command_lines(started)[-1:]
@@ -430,7 +430,7 @@ def test_emulator_from_python_as_shown() -> None:
 @pytest.mark.integration
 @runs("checked", "emulator_device_code")
 def test_device_code_flow_as_shown() -> None:
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(device_code_interval=1) as emu:  # as the doc says to start it
         exec(
@@ -443,7 +443,7 @@ def test_device_code_flow_as_shown() -> None:
 @runs("command", "emulator_users_cli", "emulator_users_curl")
 def test_own_organizers_on_the_command_line_and_over_https(tmp_path: Path) -> None:
     """emulator.md's "Your own organizers": the emulator with --user in one terminal, curl in another."""
-    from airflow_provider_meetings.emulator import EmulatorClient
+    from meetings_emulator import EmulatorClient
 
     requires_the_clones_venv()
     started = text_of("command", "emulator_users_cli")

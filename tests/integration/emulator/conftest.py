@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from emulator_testlib import GRAPH_SCOPE, make_app, make_session
 
-PLUGIN = "airflow_provider_meetings.emulator.pytest_plugin"
+PLUGIN = "meetings_emulator.pytest_plugin"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -44,7 +44,7 @@ def parse_graph_time(value: str) -> datetime.datetime:
 
 def make_certificate(common_name: str = "emulator-test-app") -> tuple[str, str, Any]:
     """(private key PEM, certificate PEM, certificate) for a fresh self-signed RSA cert."""
-    from airflow_provider_meetings.emulator.certs import make_app_certificate
+    from meetings_emulator.certs import make_app_certificate
 
     app = make_app_certificate(common_name, days=1)
     return app.key_pem(), app.cert_pem, app.cert

@@ -12,7 +12,7 @@ import pytest
 import requests
 from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
 
-from airflow_provider_meetings.emulator.config import MEGAN_ID, NOPOLICY_ID, ORGANIZER_ID
+from meetings_emulator.config import MEGAN_ID, NOPOLICY_ID, ORGANIZER_ID
 
 pytestmark = pytest.mark.integration
 
@@ -341,7 +341,7 @@ def test_issued_tokens_lists_what_was_handed_out(graph: Graph, emu: Any) -> None
 
 
 def test_random_faults_hit_envelopes_and_calls_but_not_batch_items(graph: Graph, emu: Any) -> None:
-    from airflow_provider_meetings.emulator import EmulatorClient
+    from meetings_emulator import EmulatorClient
 
     client = EmulatorClient(emu.url, emu.ca_path)  # the control endpoint, as a process's test would use it
     assert client.set_random_faults(1.0, [503], seed=1)["rate"] == 1.0

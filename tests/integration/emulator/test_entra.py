@@ -289,7 +289,7 @@ def test_es256_assertion_is_refused_even_with_a_registered_ec_certificate(emu: A
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from airflow_provider_meetings.emulator.certs import make_app_certificate
+    from meetings_emulator.certs import make_app_certificate
 
     key = ec.generate_private_key(ec.SECP256R1())
     app_cert = make_app_certificate("ec-app", days=1, key=key)
@@ -433,7 +433,7 @@ def test_unknown_refresh_token(emu: Any) -> None:
 
 
 def test_token_lifetime_is_configurable() -> None:
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(token_lifetime=120) as emu:
         assert make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["expires_in"] == 120

@@ -30,7 +30,7 @@ DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 @pytest.fixture(scope="module")
 def quick() -> Iterator[Any]:
     """An emulator whose device codes ask for one-second polling."""
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(device_code_interval=1) as emulator:
         yield emulator
@@ -149,7 +149,7 @@ def test_expired_refresh_tokens(demu: Any) -> None:
 
 
 def test_refresh_token_lifetime_is_configurable() -> None:
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(refresh_token_lifetime=1) as emu:
         fresh = make_public_app(emu).acquire_token_by_refresh_token(emu.public_refresh_token, GRAPH_SCOPE)
@@ -194,7 +194,7 @@ def test_device_code_polling_errors(demu: Any) -> None:
 
 
 def test_expired_device_code() -> None:
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(device_code_lifetime=1) as emu:
         code = start_device_code(emu).json()
@@ -260,7 +260,7 @@ def test_approval_needs_a_known_user_and_a_pending_code(demu: Any) -> None:
 
 
 def test_cli_public_client_settings_and_remote_device_flow(tmp_path: Any) -> None:
-    from airflow_provider_meetings.emulator import start_emulator_process
+    from meetings_emulator import start_emulator_process
 
     args = ["--no-public-client-flows", "--device-code-interval", "1", "--refresh-token-lifetime", "60"]
     with start_emulator_process(extra_args=args, ca_file=str(tmp_path / "ca.pem")) as emu:

@@ -110,7 +110,7 @@ def test_reset_restores_the_configured_roles(emu: Any) -> None:
 
 
 def test_delegated_token_without_the_scope_gets_403() -> None:
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(delegated_scopes=("User.Read",)) as emu:
         token = make_app(emu).acquire_token_by_refresh_token(emu.refresh_token, GRAPH_SCOPE)["access_token"]
@@ -145,7 +145,7 @@ def test_token_for_another_cloud_is_refused_by_the_global_graph(emu: Any) -> Non
 
 
 def test_emulated_graph_resource_is_configurable() -> None:
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(graph_resource="https://graph.microsoft.us") as emu:
         us_token = make_app(emu).acquire_token_for_client(US_GOV_SCOPE)["access_token"]
@@ -188,7 +188,7 @@ def test_keys_of_an_unknown_tenant(emu: Any) -> None:
 
 
 def test_cli_app_roles_and_remote_control(tmp_path: Any) -> None:
-    from airflow_provider_meetings.emulator import start_emulator_process
+    from meetings_emulator import start_emulator_process
 
     with start_emulator_process(extra_args=["--no-app-roles"], ca_file=str(tmp_path / "ca.pem")) as emu:
         assert emu.info()["app_roles"] == []

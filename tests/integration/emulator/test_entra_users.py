@@ -76,7 +76,7 @@ def test_adding_the_same_user_twice_is_harmless_but_conflicts_are_refused(emu: A
 
 
 def test_cli_users_and_remote_control_survive_a_restart(tmp_path: Path) -> None:
-    from airflow_provider_meetings.emulator import start_emulator_process
+    from meetings_emulator import start_emulator_process
 
     state = tmp_path / "state.json"
     cli_user = [
@@ -113,7 +113,7 @@ def test_cli_refuses_a_conflicting_user(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "airflow_provider_meetings.emulator",
+            "meetings_emulator",
             "--port",
             "0",
             "--user",

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from emulator_testlib import assert_graph_error, create_path, parse_graph_time
 
-from airflow_provider_meetings.emulator.config import ALEX_ID, MEGAN_ID, NOPOLICY_ID, ORGANIZER_ID
+from meetings_emulator.config import ALEX_ID, MEGAN_ID, NOPOLICY_ID, ORGANIZER_ID
 
 pytestmark = pytest.mark.integration
 
@@ -204,7 +204,7 @@ def test_token_expires_by_lifetime() -> None:
 
     from emulator_testlib import GRAPH_SCOPE, make_app, make_session
 
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(token_lifetime=1) as emu:
         token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]

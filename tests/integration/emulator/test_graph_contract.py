@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from emulator_testlib import GRAPH_SCOPE, assert_graph_error, create_path, make_app, make_session
 
-from airflow_provider_meetings.emulator import run_emulator
-from airflow_provider_meetings.emulator.config import ALEX_ID, ORGANIZER_ID
+from meetings_emulator import run_emulator
+from meetings_emulator.config import ALEX_ID, ORGANIZER_ID
 
 pytestmark = pytest.mark.integration
 

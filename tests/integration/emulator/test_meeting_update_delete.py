@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from emulator_testlib import assert_graph_error, create_path
 
-from airflow_provider_meetings.emulator.config import ALEX_ID, MEGAN_ID, ORGANIZER_ID
+from meetings_emulator.config import ALEX_ID, MEGAN_ID, ORGANIZER_ID
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
 
-from airflow_provider_meetings.emulator import EmulatorClient, run_emulator, start_emulator_process
-from airflow_provider_meetings.emulator.config import ORGANIZER_ID
+from meetings_emulator import EmulatorClient, run_emulator, start_emulator_process
+from meetings_emulator.config import ORGANIZER_ID
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ def test_cli_ready_file_call_and_sigterm(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "airflow_provider_meetings.emulator",
+            "meetings_emulator",
             "--port",
             "0",
             "--ready-file",
@@ -128,7 +128,7 @@ def test_process_helper_and_remote_control(tmp_path: Path) -> None:
 
 
 def test_control_endpoint_rejects_bad_input(emu: Any) -> None:
-    from airflow_provider_meetings.emulator.client import EmulatorError
+    from meetings_emulator.client import EmulatorError
 
     client = EmulatorClient(emu.url, emu.ca_path)
     with pytest.raises(EmulatorError) as unknown_user:
@@ -168,8 +168,8 @@ def test_plain_http_is_refused(emu: Any) -> None:
 
 
 def test_meetings_conn_id_fixture(meetings_conn_id: str, graph_emulator: Any) -> None:
-    from airflow_provider_meetings.emulator.pytest_plugin import DEFAULT_CONN_ID
     from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+    from meetings_emulator.pytest_plugin import DEFAULT_CONN_ID
 
     assert meetings_conn_id == "msgraph_meetings_test"
     assert DEFAULT_CONN_ID == OnlineMeetingsHook.default_conn_name  # what DAGs use without conn_id
@@ -223,7 +223,7 @@ def test_throughput_with_latency_in_a_subprocess() -> None:
 
 
 def emulator_cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "airflow_provider_meetings.emulator", *args]
+    return [sys.executable, "-m", "meetings_emulator", *args]
 
 
 def test_cli_taken_port_is_one_clear_line(tmp_path: Path) -> None:

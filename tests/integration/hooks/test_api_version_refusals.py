@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.exceptions import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
 
 pytestmark = pytest.mark.integration
 

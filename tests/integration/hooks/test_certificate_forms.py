@@ -92,7 +92,7 @@ def test_an_ec_key_is_refused_before_any_request(make_hook, graph_emulator, cert
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from airflow_provider_meetings.exceptions import ConnectionConfigError
+    from airflow_provider_meetings.graph.errors import ConnectionConfigError
 
     key_pem = (
         ec.generate_private_key(ec.SECP256R1())

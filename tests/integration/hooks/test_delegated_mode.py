@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from airflow_provider_meetings.exceptions import AuthenticationError
+from airflow_provider_meetings.graph.errors import AuthenticationError
 
 pytestmark = pytest.mark.integration
 
@@ -166,7 +166,7 @@ def test_delegated_hook_warns_that_without_a_cache_the_token_ends_in_90_days(mak
 @pytest.fixture(scope="module")
 def short_lived() -> Iterator[Any]:
     """Refresh tokens living 4 s; access tokens 200 s, which MSAL renews at once (under 5 minutes)."""
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(token_lifetime=200, refresh_token_lifetime=4) as emulator:
         yield emulator

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from reliability_testlib import record_sleeps
 
-from airflow_provider_meetings.exceptions import (
+from airflow_provider_meetings.graph.errors import (
     ApplicationAccessPolicyError,
     AuthenticationError,
     ConnectionConfigError,
@@ -116,7 +116,7 @@ def test_access_tokens_are_masked_in_logs(make_hook, graph_emulator, mode):
 @pytest.fixture(scope="module")
 def short_token_emulator():
     """Tokens living 200 s: fewer than the 5 minutes a cached token must have left."""
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(token_lifetime=200) as emu:
         yield emu
@@ -147,7 +147,7 @@ def test_expired_token_mid_run_is_refreshed_once(make_hook, graph_emulator, hook
 
 
 def test_second_401_in_a_row_is_raised(make_hook):
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     # Tokens that are expired the moment they are issued: the fresh token fails too.
     with run_emulator(token_lifetime=0) as emu:

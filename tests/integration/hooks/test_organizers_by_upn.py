@@ -11,13 +11,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from airflow_provider_meetings.batching import DuplicateMeetingError
-from airflow_provider_meetings.exceptions import (
+from airflow_provider_meetings.graph.batch import DuplicateMeetingError
+from airflow_provider_meetings.graph.errors import (
     OrganizerLookupDeniedError,
     OrganizerLookupError,
     OrganizerNotFoundError,
 )
-from airflow_provider_meetings.organizers import lookup_request
+from airflow_provider_meetings.meetings.organizers import lookup_request
 
 pytestmark = pytest.mark.integration
 
@@ -201,8 +201,8 @@ def test_delegated_mode_looks_up_the_signed_in_users_own_upn(make_hook, emu):
 def test_delegated_mode_looks_up_another_user_with_only_user_readbasic_all(make_hook):
     # https://learn.microsoft.com/graph/api/user-get#permissions: delegated User.ReadBasic.All
     # (least privileged) reads another user's id; User.Read.All is not needed.
-    from airflow_provider_meetings.emulator import run_emulator
-    from airflow_provider_meetings.exceptions import GraphAPIError
+    from airflow_provider_meetings.graph.errors import GraphAPIError
+    from meetings_emulator import run_emulator
 
     with run_emulator(delegated_scopes=("OnlineMeetings.ReadWrite", "User.ReadBasic.All")) as emulator:
         hook = make_hook(emulator, refresh_token=emulator.refresh_token, default_user_id=None)
@@ -221,7 +221,7 @@ def test_delegated_mode_looks_up_another_user_with_only_user_readbasic_all(make_
 
 
 def test_delegated_mode_without_user_read_permission_advises_user_readbasic_all(make_hook):
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(delegated_scopes=("OnlineMeetings.ReadWrite",)) as emulator:
         hook = make_hook(emulator, refresh_token=emulator.refresh_token, default_user_id=None)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.exceptions import InvalidMeetingRequestError, RetriesExhaustedError
-from airflow_provider_meetings.meeting_sync import OrganizerMismatchError
+from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, RetriesExhaustedError
+from airflow_provider_meetings.meetings.diff import OrganizerMismatchError
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,7 @@
 """Bad input through the real hook: an exact, helpful error, and nothing sent when the
 input alone is wrong (the emulator's connection, token and Graph counters do not move).
 
-The pure rules have their own unit tables (``tests/unit/test_meeting_request.py``,
+The pure rules have their own unit tables (``tests/unit/meetings/test_request.py``,
 ``test_connection_settings.py``); these tables prove the hook applies them before any I/O.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from reliability_testlib import nothing_sent
 
-from airflow_provider_meetings.exceptions import (
+from airflow_provider_meetings.graph.errors import (
     ApplicationAccessPolicyError,
     AuthenticationError,
     ConnectionConfigError,
@@ -500,7 +500,7 @@ def test_bulk_reports_each_bad_item_and_sends_only_the_good_ones(make_hook, grap
 
 
 def test_bulk_list_over_the_documented_size_is_refused_whole(make_hook, graph_emulator):
-    from airflow_provider_meetings.batching import MAX_BULK_ITEMS
+    from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS
 
     items = [{"external_id": f"too-many-{i}"} for i in range(MAX_BULK_ITEMS + 1)]
     with nothing_sent(graph_emulator), pytest.raises(InvalidMeetingRequestError) as caught:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from reliability_testlib import record_sleeps
 
-from airflow_provider_meetings.exceptions import (
+from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
     ConnectionConfigError,
     RetriesExhaustedError,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from reliability_testlib import record_sleeps, wait_until
 
-from airflow_provider_meetings.exceptions import RetriesExhaustedError, is_permanent
+from airflow_provider_meetings.graph.errors import RetriesExhaustedError, is_permanent
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(20)]
 

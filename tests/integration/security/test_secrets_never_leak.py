@@ -58,7 +58,7 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
 def expired_token_emulator() -> Iterator[Any]:
     """Every token it issues is already expired: Graph answers 401 twice and the task fails;
     refresh tokens too: AADSTS700082."""
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     with run_emulator(token_lifetime=0, refresh_token_lifetime=0) as emu:
         yield emu
@@ -204,7 +204,7 @@ def test_no_secret_in_xcom(dag_run_output, secrets):
 
 def test_no_secret_in_exceptions_reprs_or_results(make_hook, graph_emulator, certificate_files, secrets, tmp_path):
     """The same failures in-process: exception texts, hook, settings and results."""
-    from airflow_provider_meetings.emulator import run_emulator
+    from meetings_emulator import run_emulator
 
     graph_emulator.add_certificate(certificate_files["cert_pem"])
     seen: list[str] = []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_meetings.exceptions import ConnectionConfigError
+from airflow_provider_meetings.graph.errors import ConnectionConfigError
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
 
@@ -75,7 +75,7 @@ def test_verify_false_works_and_warns_once_per_hook(make_hook, graph_emulator, h
     ],
 )
 def test_emulator_cli_says_where_it_listens(tmp_path, host, says, address):
-    from airflow_provider_meetings.emulator import start_emulator_process
+    from meetings_emulator import start_emulator_process
 
     output = tmp_path / "stdout.txt"
     with (

@@ -6,15 +6,15 @@ import time
 
 import pytest
 
-from airflow_provider_meetings.emulator.__main__ import build_parser
-from airflow_provider_meetings.emulator.client_auth import Credential
-from airflow_provider_meetings.emulator.config import EmulatorConfig, SeedUser
-from airflow_provider_meetings.emulator.device_codes import DeviceCodeStore
-from airflow_provider_meetings.emulator.directory import UserTable
-from airflow_provider_meetings.emulator.errors import EntraError, GraphError
-from airflow_provider_meetings.emulator.permissions import CREATE_OR_GET, READ_MEETING, for_meeting_route, require
-from airflow_provider_meetings.emulator.refresh_tokens import RefreshTokenStore
-from airflow_provider_meetings.emulator.tokens import AccessToken
+from meetings_emulator.__main__ import build_parser
+from meetings_emulator.client_auth import Credential
+from meetings_emulator.config import EmulatorConfig, SeedUser
+from meetings_emulator.device_codes import DeviceCodeStore
+from meetings_emulator.directory import UserTable
+from meetings_emulator.errors import EntraError, GraphError
+from meetings_emulator.permissions import CREATE_OR_GET, READ_MEETING, for_meeting_route, require
+from meetings_emulator.refresh_tokens import RefreshTokenStore
+from meetings_emulator.tokens import AccessToken
 
 DANA = "6f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
 

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from airflow_provider_meetings.emulator.__main__ import build_parser
-from airflow_provider_meetings.emulator.config import EmulatorConfig, SeedUser
-from airflow_provider_meetings.emulator.faults import FaultPlan, RateLimiter, format_retry_after, parse_fault
+from meetings_emulator.__main__ import build_parser
+from meetings_emulator.config import EmulatorConfig, SeedUser
+from meetings_emulator.faults import FaultPlan, RateLimiter, format_retry_after, parse_fault
 
 
 @pytest.mark.parametrize(
@@ -161,10 +161,10 @@ def test_default_seed_has_exactly_one_user_without_policy() -> None:
 def test_importing_the_package_and_plugin_is_cheap() -> None:
     code = (
         "import sys\n"
-        "import airflow_provider_meetings.emulator as e\n"
-        "import airflow_provider_meetings.emulator.pytest_plugin\n"
+        "import meetings_emulator as e\n"
+        "import meetings_emulator.pytest_plugin\n"
         "heavy = [m for m in ('trustme', 'jwt', 'cryptography', 'airflow', 'msal', 'requests',"
-        " 'airflow_provider_meetings.emulator.server') if m in sys.modules]\n"
+        " 'meetings_emulator.server') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
         "assert e.EmulatorConfig is not None\n"
     )
@@ -175,14 +175,14 @@ def test_plugin_imports_without_trustme() -> None:
     code = (
         "import sys\n"
         "sys.modules['trustme'] = None\n"
-        "import airflow_provider_meetings.emulator.pytest_plugin\n"
-        "from airflow_provider_meetings.emulator import run_emulator\n"
+        "import meetings_emulator.pytest_plugin\n"
+        "from meetings_emulator import run_emulator\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_random_faults_hit_about_the_rate_with_a_repeatable_mix() -> None:
-    from airflow_provider_meetings.emulator.faults import FaultPlan, RandomFaults
+    from meetings_emulator.faults import FaultPlan, RandomFaults
 
     def draws(seed: int) -> list[str | None]:
         plan = FaultPlan()
@@ -197,7 +197,7 @@ def test_random_faults_hit_about_the_rate_with_a_repeatable_mix() -> None:
 
 
 def test_random_faults_spare_batch_items_other_targets_and_unmatched_paths() -> None:
-    from airflow_provider_meetings.emulator.faults import FaultPlan, RandomFaults
+    from meetings_emulator.faults import FaultPlan, RandomFaults
 
     plan = FaultPlan()
     plan.random = RandomFaults.parse(1.0, [503], match="createOrGet")
@@ -213,7 +213,7 @@ def test_random_faults_spare_batch_items_other_targets_and_unmatched_paths() -> 
 
 @pytest.mark.parametrize(("rate", "faults"), [(0, [503]), (1.5, [503]), (0.5, []), (0.5, "503"), (0.5, ["explode"])])
 def test_random_faults_refuse_bad_settings(rate: float, faults: object) -> None:
-    from airflow_provider_meetings.emulator.faults import RandomFaults
+    from meetings_emulator.faults import RandomFaults
 
     with pytest.raises(ValueError):
         RandomFaults.parse(rate, faults)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_meetings.emulator.config import default_users
-from airflow_provider_meetings.emulator.errors import GraphError
-from airflow_provider_meetings.emulator.meetings import (
+from meetings_emulator.config import default_users
+from meetings_emulator.errors import GraphError
+from meetings_emulator.meetings import (
     HOUR_TICKS,
     MeetingStore,
     format_ticks,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.exceptions import ConnectionConfigError
+from airflow_provider_meetings.graph.errors import ConnectionConfigError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
 TENANT = "11111111-2222-3333-4444-555555555555"

@@ -11,7 +11,7 @@ import pytest
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_meetings.exceptions import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
 from airflow_provider_meetings.operators.online_meetings import (
     CreateOrGetOnlineMeetingOperator,
     DeleteOnlineMeetingOperator,

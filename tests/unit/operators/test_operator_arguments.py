@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_meetings.exceptions import (
+from airflow_provider_meetings.graph.errors import (
     ApplicationAccessPolicyError,
     AuthenticationError,
     ConnectionConfigError,
@@ -300,7 +300,7 @@ def test_importing_the_operator_module_loads_neither_msal_nor_requests():
         "import airflow_provider_meetings.operators.online_meetings\n"
         "import airflow_provider_meetings.hooks.online_meetings\n"
         "import airflow_provider_meetings.links.online_meetings\n"
-        "heavy = ['msal', 'requests', 'urllib3', 'airflow_provider_meetings.emulator']\n"
+        "heavy = ['msal', 'requests', 'urllib3', 'meetings_emulator']\n"
         "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout

@@ -6,7 +6,8 @@ import inspect
 
 import pytest
 
-from airflow_provider_meetings.exceptions import GraphAPIError
+from airflow_provider_meetings.graph.errors import GraphAPIError
+from airflow_provider_meetings.meetings.results import BulkItemResult, MeetingResult, SyncResult
 from airflow_provider_meetings.operators.online_meetings import (
     BulkCreateOrGetOnlineMeetingsOperator,
     CreateOrGetOnlineMeetingOperator,
@@ -15,7 +16,6 @@ from airflow_provider_meetings.operators.online_meetings import (
     status_of,
     summarize,
 )
-from airflow_provider_meetings.results import BulkItemResult, MeetingResult, SyncResult
 
 
 def test_update_existing_is_off_unless_asked() -> None:

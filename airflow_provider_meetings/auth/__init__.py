@@ -1,0 +1,1 @@
+"""Tokens for Microsoft Graph: one credential class per kind, the token source and the token cache."""

@@ -1,0 +1,70 @@
+"""One HTTP answer as plain data: what the transport returns and the engines read.
+
+Pure (neither requests nor msal): the bulk engine and the tests build and read these
+without a network. Everything a retry decision needs travels with the answer itself
+(status, headers, ``Retry-After``), never on a shared session.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_meetings.graph.retry import parse_retry_after
+
+
+def header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    """A header's value, whatever the case of its name (``$batch`` items use plain dicts)."""
+    if not headers:
+        return None
+    lowered = name.lower()
+    for key, value in headers.items():
+        if str(key).lower() == lowered:
+            return str(value)
+    return None
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """Status, headers and body of one HTTP answer.
+
+    :param status: HTTP status
+    :param headers: response headers (any case)
+    :param content: the raw body
+    :param url: the URL the request went to
+    """
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    url: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx answer."""
+        return 200 <= self.status < 300
+
+    @property
+    def retry_after(self) -> float | None:
+        """``Retry-After`` in seconds (either legal form), or ``None``."""
+        return parse_retry_after(self.header("Retry-After"))
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, e.g. ``application/json`` (``""`` when absent)."""
+        return (self.header("Content-Type") or "").split(";", 1)[0].strip().lower()
+
+    def header(self, name: str) -> str | None:
+        """A header's value, whatever the case of its name."""
+        return header(self.headers, name)
+
+    def json(self) -> Any:
+        """The decoded JSON body, or ``None`` when the body is empty or not JSON."""
+        if not self.content.strip():
+            return None
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            return None

@@ -1,0 +1,515 @@
+"""The bulk engine: sends validated items in ``$batch`` requests and retries item by item.
+
+The caller supplies a :class:`BatchTransport` (a token, one ``POST $batch`` attempt, token
+invalidation); everything else runs in the calling thread, worker threads do only the
+HTTP round trip. The rules:
+
+* every item gets a result, in input order, whatever happens (nothing is lost);
+* each item's answer is classified by its own status (``batching.classify_batch_response``);
+  an envelope without per-item answers applies to every item in it;
+* retries go through the one retry core: each item has its own
+  :class:`~airflow_provider_meetings.graph.retry.RetryBudget` (429s spend waiting, failures spend
+  attempts), the same rule as single calls;
+* a 401 gets one token refresh per item, one refresh for all the items of a token;
+* the call **stops** (every unfinished item fails with the same error, items done keep
+  their result) when no token can be had after the token's own retries, when Graph asks for
+  a pause longer than the whole waiting budget, or on a configuration error such as an
+  untrusted certificate: sending more could not succeed;
+* :class:`~airflow_provider_meetings.graph.pacing.FlowController` adapts the number of
+  batches in flight and paces items once 429s show a limit.
+
+Memory is flat in the number of meetings: specs are validated twice (once up front, once
+when their batch is built) rather than kept prepared, and only the trimmed
+:class:`~airflow_provider_meetings.meetings.results.BulkItemResult` of each item is kept.
+Nothing here imports requests or msal.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from airflow_provider_meetings.graph.answer import HttpAnswer
+from airflow_provider_meetings.graph.batch import (
+    DEFAULT_MEETING_FIELDS,
+    MAX_BATCH_ITEMS,
+    MAX_BULK_ITEMS,
+    ItemKind,
+    Preparer,
+    batch_responses,
+    build_batch_payload,
+    classify_batch_response,
+    given,
+    prepare_item,
+    validate_all,
+)
+from airflow_provider_meetings.graph.errors import (
+    GraphAPIError,
+    InvalidMeetingRequestError,
+    MeetingsError,
+    describe_error,
+    graph_error_from_response,
+    is_permanent,
+)
+from airflow_provider_meetings.graph.pacing import FlowController
+from airflow_provider_meetings.graph.retry import RetryBudget, RetryPolicy
+from airflow_provider_meetings.meetings.request import PreparedRequest, prepare_request
+from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgress
+
+
+class BatchTransport(Protocol):
+    """The I/O the engine needs; the Graph client implements it over its session and tokens."""
+
+    def token(self) -> str:
+        """An access token (cached, or obtained within the token retry bound).
+
+        :raises MeetingsError: when none can be had; the engine stops the call
+        """
+
+    def send_batch(self, payload: Mapping[str, Any], token: str) -> HttpAnswer:
+        """Send one ``POST $batch`` (one attempt) and return its answer, whatever the status.
+
+        :raises TransportError: when no answer arrived (transient)
+        :raises MeetingsError: a permanent one (e.g. an untrusted certificate) stops the call
+        """
+
+    def invalidate_token(self) -> None:
+        """Forget the token after a 401, so the next :meth:`token` is a fresh one."""
+
+
+@dataclass
+class _Batch:
+    """One ``$batch`` in flight: its items as ``(index, user_id)``."""
+
+    items: list[tuple[int, str | None]]
+    sent_at: float
+    token_generation: int
+
+
+@dataclass
+class BulkStats:
+    """Counters of one bulk call (also the source of :class:`BulkProgress`)."""
+
+    total: int = 0
+    done: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    retries: int = 0
+    throttled: int = 0
+    batches: int = 0
+    peak_in_flight: int = 0
+    token_refreshes: int = 0
+    started: float = 0.0
+
+
+class BulkEngine:
+    """Runs bulk createOrGet calls; see the module docstring for the rules.
+
+    :param transport: tokens and batches
+    :param prepare: validates one :class:`MeetingSpec` into a request (the hook's rules)
+    :param max_concurrency: batches in flight at most
+    :param retry_policy: per-item retry bound
+    :param meeting_fields: meeting fields kept in the results (``None``: all)
+    :param progress: called with a :class:`BulkProgress` every ``progress_interval`` seconds
+        and once at the end
+    :param progress_interval: seconds between progress calls
+    :param clock: monotonic clock (tests pass a fake one together with ``sleep``)
+    :param sleep: how to wait when nothing is in flight
+    :param controller: flow control factory (default: :class:`FlowController`)
+    :param log: where each retried item gets its INFO line (the hook passes its own logger)
+    :param operation: what the items are, in log lines (``createOrGet``, ``PATCH``...)
+    :param dedupe: refuse repeated ``(organizer, external_id)`` pairs (one meeting each)
+    """
+
+    def __init__(
+        self,
+        transport: BatchTransport,
+        *,
+        prepare: Preparer | None = None,
+        max_concurrency: int = 4,
+        retry_policy: RetryPolicy | None = None,
+        meeting_fields: Sequence[str] | None = DEFAULT_MEETING_FIELDS,
+        progress: Callable[[BulkProgress], None] | None = None,
+        progress_interval: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        controller: Callable[[int], FlowController] = FlowController,
+        log: logging.Logger | Any | None = None,
+        operation: str = "createOrGet",
+        dedupe: bool = True,
+    ) -> None:
+        self.transport = transport
+        self.log = log or logging.getLogger(__name__)
+        self.prepare = prepare or (lambda spec: prepare_request(spec))
+        self.max_concurrency = max_concurrency
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.meeting_fields = tuple(meeting_fields) if meeting_fields is not None else None
+        self.progress = progress
+        self.progress_interval = progress_interval
+        self.clock = clock
+        self.sleep = sleep
+        self.controller = controller
+        self.operation = operation
+        self.dedupe = dedupe
+        #: the counters of the last run
+        self.stats = BulkStats()
+
+    def run(self, specs: Iterable[Any]) -> list[BulkItemResult]:
+        """Create or get every meeting; one result per spec, in input order.
+
+        :raises InvalidMeetingRequestError: for more than ``MAX_BULK_ITEMS`` items (nothing sent)
+        """
+        items = specs if isinstance(specs, Sequence) else list(specs)
+        if len(items) > MAX_BULK_ITEMS:
+            raise InvalidMeetingRequestError(
+                "meetings",
+                f"has {len(items):,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
+                "Split the list across tasks (e.g. by week or by organizer); nothing was sent",
+            )
+        bulk_run = _BulkRun(self, items)
+        results = bulk_run.execute()
+        self.stats = bulk_run.stats
+        return results
+
+
+class _BulkRun:
+    """The state of one bulk call: results, per-item budgets, the retry queue, the batches
+    in flight, and why it stopped (if it did)."""
+
+    def __init__(self, engine: BulkEngine, specs: Sequence[Any]) -> None:
+        self.engine = engine
+        self.transport = engine.transport
+        self.log = engine.log
+        self.clock = engine.clock
+        self.specs = specs
+        self.controller = engine.controller(engine.max_concurrency)
+        self.results, to_send = validate_all(specs, engine.prepare, dedupe=engine.dedupe)
+        self.stats = BulkStats(total=len(specs), started=self.clock())
+        self.stats.done = self.stats.failed = len(specs) - to_send
+        self.fresh_left = to_send
+        self.cursor = 0
+        self.budgets: dict[int, RetryBudget] = {}
+        self.refreshed: set[int] = set()
+        self.ready: list[tuple[float, int, int]] = []  # heap of (ready_at, sequence, index)
+        self.sequence = 0
+        self.token_generation = 0
+        self.hold_until = -math.inf
+        self.inflight: dict[Future[HttpAnswer], _Batch] = {}
+        self.stopped: BaseException | None = None
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def execute(self) -> list[BulkItemResult]:
+        if self.fresh_left:
+            workers = min(self.engine.max_concurrency, math.ceil(self.fresh_left / MAX_BATCH_ITEMS))
+            with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="meetings-bulk") as pool:
+                self._loop(pool)
+        if self.stopped is not None:
+            self._fail_unfinished(self.stopped)
+        if self.engine.progress:
+            self.engine.progress(self.snapshot())
+        return self.results  # type: ignore[return-value]  # every slot is filled by now
+
+    def _loop(self, pool: ThreadPoolExecutor) -> None:
+        next_progress = self.stats.started + self.engine.progress_interval
+        while True:
+            now = self.clock()
+            wake_at = self._send_what_may_go(pool, now) if self.stopped is None else math.inf
+            if not self.inflight and (self.stopped is not None or not (self.ready or self.fresh_left)):
+                return
+            if self.ready:
+                wake_at = min(wake_at, self.ready[0][0])
+            if now < self.hold_until:
+                wake_at = min(wake_at, self.hold_until)
+            if self.engine.progress:
+                if now >= next_progress:
+                    self.engine.progress(self.snapshot())
+                    next_progress = now + self.engine.progress_interval
+                wake_at = min(wake_at, next_progress)
+            timeout = max(0.0, wake_at - self.clock()) if wake_at != math.inf else None
+            if self.inflight:
+                done, _ = wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._on_answer(self.inflight.pop(future), future)
+            elif timeout:
+                self.engine.sleep(timeout)
+
+    def _send_what_may_go(self, pool: ThreadPoolExecutor, now: float) -> float:
+        """Submit batches while concurrency, holds and pacing allow; return when to look again."""
+        while len(self.inflight) < self.controller.concurrency and now >= self.hold_until:
+            waiting = self._ready_count(now)
+            if not waiting:
+                break
+            size = min(self.controller.batch_size, waiting)
+            delay = self.controller.delay(size, now)
+            if delay > 0:
+                return now + delay
+            try:
+                token = self.transport.token()
+            except MeetingsError as error:
+                self._stop(error)
+                return math.inf
+            indexes = self._take(size, now)
+            prepared = [(index, prepare_item(self.specs[index], index, self.engine.prepare)) for index in indexes]
+            payload = build_batch_payload(prepared)
+            batch = _Batch([(index, p.user_id) for index, p in prepared], now, self.token_generation)
+            self.controller.on_sent(len(batch.items), now)
+            self.stats.batches += 1
+            self.inflight[pool.submit(self.transport.send_batch, payload, token)] = batch
+            self.stats.peak_in_flight = max(self.stats.peak_in_flight, len(self.inflight))
+        return math.inf
+
+    def _ready_count(self, now: float) -> int:
+        ready = 0
+        for ready_at, _, _ in self.ready:
+            if ready_at <= now:
+                ready += 1
+                if ready >= MAX_BATCH_ITEMS:
+                    break
+        return ready + self.fresh_left
+
+    def _take(self, size: int, now: float) -> list[int]:
+        """Up to ``size`` items: retries that are due first, then fresh items in order."""
+        taken: list[int] = []
+        while len(taken) < size and self.ready and self.ready[0][0] <= now:
+            taken.append(heapq.heappop(self.ready)[2])
+        while len(taken) < size and self.fresh_left:
+            index = self.cursor
+            self.cursor += 1
+            if self.results[index] is None:
+                taken.append(index)
+                self.fresh_left -= 1
+        return taken
+
+    # -- answers, by situation -------------------------------------------------------------
+
+    def _on_answer(self, batch: _Batch, future: Future[HttpAnswer]) -> None:
+        try:
+            answer = future.result()
+        except MeetingsError as error:
+            if is_permanent(error):  # e.g. an untrusted certificate: no batch can get through
+                self._stop(error)
+                self._fail_items(batch, error)
+            else:  # no answer: the connection dropped or timed out
+                self._on_no_answer(batch, error)
+            return
+        payload = answer.json()
+        if batch_responses(payload) is not None:
+            self._on_items(batch, answer, payload)
+        else:
+            self._on_envelope_error(batch, answer)
+
+    def _on_no_answer(self, batch: _Batch, error: MeetingsError) -> None:
+        for index, user_id in batch.items:
+            self._retry_or_fail(index, user_id, error)
+        self._hold(
+            self.controller.on_batch_done(self.clock(), sent_at=batch.sent_at, accepted=0, throttled=0, failed=True)
+        )
+
+    def _on_envelope_error(self, batch: _Batch, answer: HttpAnswer) -> None:
+        """An envelope without per-item answers: its status applies to every item in it."""
+        if answer.ok:  # 200 without "responses": not Graph's batch answer; send again
+            error: GraphAPIError = GraphAPIError(0, "InvalidBatchResponse", "the $batch answer had no responses")
+        else:
+            error = graph_error_from_response(
+                answer.status, answer.headers, answer.content, retry_after=answer.retry_after
+            )
+        needs_refresh = False
+        for index, user_id in batch.items:
+            if answer.status == 401:
+                needs_refresh |= self._unauthorized(index, user_id, error, batch.token_generation)
+            elif is_permanent(error):
+                self._fail(index, user_id, error)
+            else:
+                self._retry_or_fail(index, user_id, error)
+        if needs_refresh:
+            self._refresh_token()
+        throttled = len(batch.items) if answer.status == 429 else 0
+        self.stats.throttled += throttled
+        hold = self.controller.on_batch_done(
+            self.clock(),
+            sent_at=batch.sent_at,
+            accepted=0,
+            throttled=throttled,
+            retry_after=answer.retry_after,
+            failed=not is_permanent(error),
+            whole_batch=True,
+        )
+        # A whole-batch 429 says nothing may go for its Retry-After (if the items could wait that long).
+        if throttled and self.stopped is None:
+            hold = max(hold, min(answer.retry_after or 0.0, self.engine.retry_policy.longest_wait()))
+        self._hold(hold)
+
+    def _on_items(self, batch: _Batch, answer: HttpAnswer, payload: Any) -> None:
+        """An envelope with per-item answers (200, or 424 when items were throttled)."""
+        accepted = throttled = 0
+        longest_retry_after: float | None = None
+        needs_refresh = False
+        outcomes = classify_batch_response(batch.items, payload, meeting_fields=self.engine.meeting_fields)
+        for (index, user_id), outcome in zip(batch.items, outcomes, strict=True):
+            if outcome.status == 429:
+                throttled += 1
+                if outcome.retry_after is not None:
+                    longest_retry_after = max(longest_retry_after or 0.0, outcome.retry_after)
+            elif outcome.status:
+                accepted += 1
+            if outcome.kind is ItemKind.OK:
+                self._complete(
+                    BulkItemResult(
+                        index,
+                        self._external_id(index),
+                        user_id,
+                        meeting=outcome.meeting,
+                        created=outcome.created,
+                        attempts=self._attempts(index),
+                        status=outcome.status,
+                    )
+                )
+            elif outcome.kind is ItemKind.UNAUTHORIZED:
+                needs_refresh |= self._unauthorized(index, user_id, outcome.error, batch.token_generation)
+            elif outcome.kind is ItemKind.RETRY:
+                self._retry_or_fail(index, user_id, outcome.error)
+            else:
+                self._fail(index, user_id, outcome.error)
+        if needs_refresh:
+            self._refresh_token()
+        self.stats.throttled += throttled
+        self._hold(
+            self.controller.on_batch_done(
+                self.clock(),
+                sent_at=batch.sent_at,
+                accepted=accepted,
+                throttled=throttled,
+                retry_after=longest_retry_after,
+            )
+        )
+
+    # -- items ------------------------------------------------------------------------------
+
+    def _retry_or_fail(self, index: int, user_id: str | None, error: BaseException | None) -> None:
+        assert error is not None
+        if self.stopped is not None:
+            self._fail(index, user_id, self.stopped)
+            return
+        budget = self.budgets.setdefault(index, RetryBudget(self.engine.retry_policy))
+        wait_s = budget.next_wait(error)
+        what = self._what(index)
+        if wait_s is None:
+            final = budget.give_up(what, error)
+            self._fail(index, user_id, final)
+            if budget.asked_wait is not None and budget.asked_wait > self.engine.retry_policy.longest_wait():
+                # Graph asks for a pause no item may wait: everything else would only be
+                # throttled again, and throttled requests count too. Stop; a task retry
+                # (or a deferred task) sends what is missing later.
+                self._stop(final)
+            return
+        budget.spend(error, wait_s)
+        self.stats.retries += 1
+        self.log.info(*budget.log_args(what, error, wait_s))
+        self._requeue(index, self.clock() + wait_s)
+
+    def _unauthorized(self, index: int, user_id: str | None, error: BaseException | None, generation: int) -> bool:
+        """Retry once with a fresh token; return whether a refresh is needed now."""
+        if index in self.refreshed or self.stopped is not None:
+            self._fail(index, user_id, self.stopped or error)
+            return False
+        self.refreshed.add(index)
+        self.log.info("%s: %s, retry with a fresh token", self._what(index), describe_error(error))
+        self._requeue(index, self.clock())
+        return generation == self.token_generation
+
+    def _refresh_token(self) -> None:
+        self.token_generation += 1
+        self.stats.token_refreshes += 1
+        self.log.info("$batch: 401 for an item, getting a fresh token")
+        self.transport.invalidate_token()
+
+    def _requeue(self, index: int, at: float) -> None:
+        self.sequence += 1
+        heapq.heappush(self.ready, (at, self.sequence, index))
+
+    def _complete(self, result: BulkItemResult) -> None:
+        self.results[result.index] = result
+        self.budgets.pop(result.index, None)
+        self.stats.done += 1
+        if result.ok:
+            self.stats.succeeded += 1
+        else:
+            self.stats.failed += 1
+
+    def _fail(self, index: int, user_id: str | None, error: BaseException | None) -> None:
+        self._complete(
+            BulkItemResult(index, self._external_id(index), user_id, error=error, attempts=self._attempts(index))
+        )
+
+    def _fail_items(self, batch: _Batch, error: BaseException) -> None:
+        for index, user_id in batch.items:
+            self._fail(index, user_id, error)
+
+    def _hold(self, seconds: float) -> None:
+        if seconds:
+            self.hold_until = max(self.hold_until, self.clock() + seconds)
+
+    # -- stopping ---------------------------------------------------------------------------
+
+    def _stop(self, error: BaseException) -> None:
+        """Send nothing more; unfinished items fail with ``error`` (the first reason wins)."""
+        if self.stopped is None:
+            self.stopped = error
+            self.log.warning(
+                "bulk %s stops sending: %s; %d item(s) not done will fail with this error",
+                self.engine.operation,
+                error,
+                self.stats.total - self.stats.done,
+            )
+
+    def _fail_unfinished(self, error: BaseException) -> None:
+        """Every item without a result (queued for a retry, or never sent) fails with ``error``."""
+        for index, result in enumerate(self.results):
+            if result is None:
+                user_id = prepare_item(self.specs[index], index, self.engine.prepare).user_id
+                attempts = self._attempts(index) if index < self.cursor else 0  # past the cursor: never sent
+                self._complete(BulkItemResult(index, self._external_id(index), user_id, error=error, attempts=attempts))
+        self.ready.clear()
+        self.fresh_left = 0
+
+    # -- naming and progress ------------------------------------------------------------------
+
+    def _attempts(self, index: int) -> int:
+        budget = self.budgets.get(index)
+        refreshed = 1 if index in self.refreshed else 0
+        return (budget.attempts if budget else 1) + refreshed
+
+    def _external_id(self, index: int) -> str | None:
+        return given(self.specs[index], "external_id")
+
+    def _what(self, index: int) -> str:
+        spec = self.specs[index]
+        if isinstance(spec, PreparedRequest) and spec.external_id is None:  # not a meeting, e.g. a user lookup
+            return f"{spec.method} /{spec.path}"
+        return f"{self.engine.operation} meetings[{index}] external_id={self._external_id(index)}"
+
+    def snapshot(self) -> BulkProgress:
+        """Progress so far."""
+        s = self.stats
+        return BulkProgress(
+            done=s.done,
+            total=s.total,
+            succeeded=s.succeeded,
+            failed=s.failed,
+            retries=s.retries,
+            throttled=s.throttled,
+            elapsed=max(0.0, self.clock() - s.started),
+            concurrency=self.controller.concurrency,
+            paced_rate=self.controller.rate,
+            batches=s.batches,
+            peak_in_flight=s.peak_in_flight,
+            max_concurrency=self.engine.max_concurrency,
+            operation=self.engine.operation,
+        )

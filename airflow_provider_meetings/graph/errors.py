@@ -1,0 +1,380 @@
+"""Exceptions of the provider, and the parsing of Graph and Entra error bodies into them.
+
+Every exception carries facts (HTTP status, service error code, request id) rather than a
+formatted blob, so callers can tell a permanent error from a transient one with
+:func:`is_permanent`. Nothing here needs Airflow or the network.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+#: Statuses worth another attempt, for single calls and ``$batch`` items alike (createOrGet is
+#: idempotent by externalId, so repeating a request that may have been processed is safe):
+#: 408 (request timeout), 424 (a ``$batch`` item or envelope that failed because others were
+#: throttled, https://learn.microsoft.com/graph/throttling#throttling-and-batching), 429
+#: (throttled), 500 (a server error is not a verdict on the request), 502/503/504.
+TRANSIENT_STATUSES = frozenset({408, 424, 429, 500, 502, 503, 504})
+#: The status of throttling: it counts against the waiting budget, not the attempt count.
+THROTTLED_STATUS = 429
+
+_BODY_SNIPPET_CHARS = 200
+
+
+class MeetingsError(Exception):
+    """Base class of every error raised by this provider."""
+
+    #: ``True`` when repeating the same call cannot succeed (bad input, bad credentials, 4xx).
+    permanent: bool = True
+
+
+class InvalidMeetingRequestError(MeetingsError, ValueError):
+    """A meeting request was refused before anything was sent.
+
+    :param field: the argument that is wrong, e.g. ``end_date_time``
+    :param message: what is wrong and what to do
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class ConnectionConfigError(MeetingsError, ValueError):
+    """The Airflow connection is not usable as configured.
+
+    :param field: the connection field or extra that is wrong, e.g. ``tenant_id``
+    :param message: what is wrong and what to do
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"connection field {field!r}: {message}")
+
+
+class AuthenticationError(MeetingsError):
+    """Entra ID (the token endpoint) refused or failed to issue an access token.
+
+    :param error: OAuth error, e.g. ``invalid_client``
+    :param description: Entra's ``error_description`` (starts with the AADSTS code)
+    :param error_codes: Entra's numeric ``error_codes``
+    :param correlation_id: Entra's correlation id, for a support request
+    :param permanent: ``False`` for outages (5xx, timeouts) that a later attempt may survive
+    :param status: HTTP status of the token endpoint's answer, when one arrived
+    :param retry_after: seconds from the answer's ``Retry-After``, if any
+    :param hint: what to do about it, appended to the message
+    """
+
+    def __init__(
+        self,
+        error: str,
+        description: str = "",
+        *,
+        error_codes: list[int] | None = None,
+        correlation_id: str | None = None,
+        permanent: bool = True,
+        status: int | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.error = error
+        self.description = description
+        self.error_codes = list(error_codes or [])
+        self.correlation_id = correlation_id
+        self.permanent = permanent
+        self.status = status
+        self.retry_after = retry_after
+        self.hint = hint
+        text = f"Entra ID refused the token request: {error}"
+        if description:
+            # Entra descriptions end with trace/correlation lines; the first line is the fact.
+            text += f": {description.splitlines()[0].strip()}"
+        if correlation_id:
+            text += f" (correlation id {correlation_id})"
+        if hint:
+            text += f". {hint}"
+        super().__init__(text)
+
+    def with_hint(self, hint: str) -> AuthenticationError:
+        """The same error with advice on what to do about it."""
+        return AuthenticationError(
+            self.error,
+            self.description,
+            error_codes=self.error_codes,
+            correlation_id=self.correlation_id,
+            permanent=self.permanent,
+            status=self.status,
+            retry_after=self.retry_after,
+            hint=hint,
+        )
+
+    @property
+    def aadsts_code(self) -> str | None:
+        """The ``AADSTSnnnn`` code at the start of the description, if any."""
+        head = self.description.split(":", 1)[0].strip()
+        return head if head.startswith("AADSTS") else None
+
+
+class GraphAPIError(MeetingsError):
+    """Microsoft Graph answered with an error status.
+
+    :param status: HTTP status
+    :param code: Graph's ``error.code``, e.g. ``Forbidden``
+    :param message: Graph's ``error.message``
+    :param request_id: ``innerError.request-id`` (or the ``request-id`` header)
+    :param date: ``innerError.date``
+    :param retry_after: seconds from ``Retry-After``, when the answer carried one
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        date: str | None = None,
+        retry_after: float | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.date = date
+        self.retry_after = retry_after
+        # 0: no answer for a $batch item at all; worth sending again.
+        self.permanent = status != 0 and status not in TRANSIENT_STATUSES
+        text = f"Microsoft Graph answered {status} {code}: {message}"
+        if detail:
+            text += f" {detail}"
+        if request_id:
+            text += f" (request-id {request_id}"
+            text += f", date {date})" if date else ")"
+        super().__init__(text)
+
+
+class ApplicationAccessPolicyError(GraphAPIError):
+    """403: the app has no Teams application access policy for the organizer."""
+
+
+class OrganizerLookupError(MeetingsError):
+    """An organizer given by user principal name (UPN) could not be resolved to its Entra
+    object id, so nothing was sent for it (see ``airflow_provider_meetings.meetings.organizers``).
+
+    Carries the facts of the lookup's failure (``status``, ``code``, ``request_id``) and is
+    permanent exactly when that failure is (a 403 or 404 is; throttling that outlasted the
+    retry bound is not).
+
+    :param upn: the organizer as given
+    :param message: what went wrong and what to do
+    :param cause: the lookup's error
+    """
+
+    def __init__(self, upn: str, message: str, *, cause: BaseException | None = None) -> None:
+        self.upn = upn
+        self.status = getattr(cause, "status", None)
+        self.code = getattr(cause, "code", None)
+        self.request_id = getattr(cause, "request_id", None)
+        self.permanent = True if cause is None else is_permanent(cause)
+        #: the pause Graph asked for when the lookup gave up because it was too long (a
+        #: deferrable task defers for it; see ``RetriesExhaustedError.asked_wait``)
+        self.asked_wait: float | None = getattr(cause, "asked_wait", None)
+        super().__init__(message)
+
+
+class OrganizerLookupDeniedError(OrganizerLookupError):
+    """403 to ``GET /users/{upn}``: the app may not read users (``User.Read.All`` is missing)."""
+
+
+class OrganizerNotFoundError(OrganizerLookupError):
+    """404 to ``GET /users/{upn}``: no user of the tenant has this user principal name."""
+
+
+#: Short names of :class:`TransportError` kinds, for log lines.
+TRANSPORT_ERROR_LABELS = {
+    "connection": "connection failed",
+    "proxy": "proxy unreachable",
+    "timeout": "timed out",
+    "dropped": "connection dropped",
+}
+
+
+class TransportError(MeetingsError):
+    """No HTTP answer: the connection failed, dropped mid-answer, or timed out.
+
+    Always transient. The message names the host and what happened, never a header or body.
+
+    :param kind: ``connection``, ``proxy``, ``timeout`` or ``dropped``
+    :param url: the URL the request went to (without query)
+    :param reason: the underlying library's short reason
+    """
+
+    permanent = False
+    status = None
+    retry_after = None
+
+    def __init__(self, kind: str, url: str, reason: str) -> None:
+        self.kind = kind
+        self.url = url
+        self.reason = reason
+        what = {
+            "connection": "could not connect to",
+            "proxy": "could not reach the proxy for",
+            "timeout": "timed out waiting for",
+            "dropped": "lost the connection in the middle of an answer from",
+        }.get(kind, "failed to reach")
+        super().__init__(f"{what} {url}: {reason}")
+
+
+class RetriesExhaustedError(MeetingsError):
+    """A transient failure persisted past the retry bound.
+
+    :param what: the call, e.g. ``createOrGet external_id=abc``
+    :param attempts: requests made, the first included
+    :param waited: seconds spent waiting between attempts
+    :param last_error: what the last attempt ran into
+    :param asked_wait: set when the server asked (``Retry-After``) to wait longer than the
+        waiting budget had left: the call stopped at once instead of waiting; a caller that
+        can wait longer (a deferred task, a task retry) may try again after this many seconds
+    """
+
+    permanent = False
+
+    def __init__(
+        self,
+        what: str,
+        attempts: int,
+        waited: float,
+        last_error: BaseException,
+        *,
+        asked_wait: float | None = None,
+    ) -> None:
+        self.what = what
+        self.attempts = attempts
+        self.waited = waited
+        self.last_error = last_error
+        self.asked_wait = asked_wait
+        self.status = getattr(last_error, "status", None)
+        self.code = getattr(last_error, "code", None)
+        reason = f"after {attempts} attempts and {waited:.1f}s of waiting"
+        if asked_wait is not None:
+            reason += f": the server asked to wait {asked_wait:.1f}s more, beyond max_retry_wait"
+        super().__init__(f"{what} gave up {reason}; last error: {last_error}")
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Whether repeating the call that raised ``error`` is pointless."""
+    return bool(getattr(error, "permanent", False))
+
+
+def describe_error(error: BaseException) -> str:
+    """Short reason for a retry log line, e.g. ``429 TooManyRequests`` or ``ConnectionError``."""
+    if isinstance(error, GraphAPIError):
+        return f"{error.status} {error.code}"
+    if isinstance(error, AuthenticationError):
+        return f"{error.error} {error.description.splitlines()[0] if error.description else ''}".strip()
+    if isinstance(error, TransportError):
+        return TRANSPORT_ERROR_LABELS.get(error.kind, error.kind)
+    return type(error).__name__
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _BODY_SNIPPET_CHARS else text[:_BODY_SNIPPET_CHARS] + "..."
+
+
+def _decode_body(body: bytes | str | Mapping[str, Any] | None) -> tuple[Mapping[str, Any] | None, str]:
+    if body is None:
+        return None, ""
+    if isinstance(body, Mapping):
+        return body, ""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        parsed = json.loads(text) if text.strip() else None
+    except ValueError:
+        return None, text
+    return (parsed if isinstance(parsed, Mapping) else None), text
+
+
+def graph_error_from_response(
+    status: int,
+    headers: Mapping[str, str] | None,
+    body: bytes | str | Mapping[str, Any] | None,
+    *,
+    user_id: str | None = None,
+    retry_after: float | None = None,
+) -> GraphAPIError:
+    """Turn a Graph error answer into a :class:`GraphAPIError` (or a subclass).
+
+    Works for top-level answers and for ``$batch`` items (whose body is already a dict).
+    A body that is not Graph's JSON (an HTML page from a proxy, say) keeps a short
+    excerpt in the message.
+
+    :param status: HTTP status of the answer
+    :param headers: its headers (case-insensitive mapping or plain dict)
+    :param body: raw or decoded body
+    :param user_id: the organizer the call was for, named in access-policy errors
+    :param retry_after: already-parsed ``Retry-After`` seconds, if any
+    """
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    parsed, text = _decode_body(body)
+    error = parsed.get("error") if parsed else None
+    if isinstance(error, Mapping):
+        code = str(error.get("code") or f"HTTP{status}")
+        message = str(error.get("message") or "").strip() or "(no message)"
+        inner = error.get("innerError") or error.get("innererror") or {}
+        inner = inner if isinstance(inner, Mapping) else {}
+        request_id = inner.get("request-id") or headers.get("request-id")
+        date = inner.get("date")
+        detail = None
+    else:
+        code = f"HTTP{status}"
+        message = "the answer was not a Microsoft Graph error"
+        request_id = headers.get("request-id")
+        date = None
+        content_type = headers.get("content-type", "unknown content type")
+        detail = f"({content_type}; a proxy or gateway may have answered): {_snippet(text)!r}"
+
+    error_class = GraphAPIError
+    if status == 403 and "access policy" in message.lower():
+        error_class = ApplicationAccessPolicyError
+        who = f"user {user_id!r}" if user_id else "this user"
+        detail = (
+            f"The app has no Teams application access policy for {who}. A Teams admin "
+            "must grant one (New-CsApplicationAccessPolicy -AppIds <client id>, then "
+            "Grant-CsApplicationAccessPolicy -Identity <user> or -Global); changes can "
+            "take up to 30 minutes."
+        )
+    elif status == 404 and user_id:
+        detail = (
+            f"Check that user {user_id!r} exists in the tenant, has a Teams licence and is "
+            "given by its Entra object id (some tenants answer 404 to a UPN)."
+        )
+    return error_class(status, code, message, request_id=request_id, date=date, retry_after=retry_after, detail=detail)
+
+
+def authentication_error_from_msal(
+    result: Mapping[str, Any], *, status: int | None = None, retry_after: float | None = None
+) -> AuthenticationError:
+    """Turn MSAL's error dict (answers below HTTP 500) into an :class:`AuthenticationError`.
+
+    :param result: what ``acquire_token_*`` returned
+    :param status: HTTP status of the answer behind it, when known (a 429 is throttling)
+    :param retry_after: its ``Retry-After`` in seconds
+    """
+    error = str(result.get("error") or "unknown_error")
+    description = str(result.get("error_description") or "")
+    # Entra outages that MSAL reports as a dict, and throttling, are worth another attempt.
+    transient = error in {"temporarily_unavailable", "server_error"} or status in TRANSIENT_STATUSES
+    return AuthenticationError(
+        error,
+        description,
+        error_codes=result.get("error_codes"),
+        correlation_id=result.get("correlation_id"),
+        permanent=not transient,
+        status=status,
+        retry_after=retry_after,
+    )

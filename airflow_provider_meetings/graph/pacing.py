@@ -1,0 +1,235 @@
+"""Flow control of bulk calls: how many ``$batch`` requests in flight, how big, how fast.
+
+Pure: the caller passes the time; nothing here sends or sleeps. Throttled requests still
+count against Graph's limits (https://learn.microsoft.com/graph/throttling: "all requests
+accrue against your usage limits"), so what gets a bulk call through is sending at the
+rate Graph accepts, not retrying harder.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+
+from airflow_provider_meetings.graph.batch import MAX_BATCH_ITEMS
+
+
+class FlowController:
+    """How many batches may be in flight, how big they are, and how fast items may go.
+
+    * Concurrency is AIMD: halved on throttling or on a failed batch, raised by one after
+      a round (``concurrency`` batches) without throttling, between 1 and the maximum.
+    * Pacing starts when a per-item 429 shows that a limit exists. The limit is estimated
+      as the most items the service accepted in any window of ``Retry-After`` seconds (at
+      least ``min_window``, at most 10 s) during the last two windows (or since sending
+      began, if that is shorter): the *peak*, because the window just before a 429 may be
+      one where answers were lost to failures or to throttling itself. Items are then
+      paced at ``margin`` times that *ceiling*, in batches of about ``slice_seconds`` worth
+      of items: a batch sent late lets the next go at once, so one batch is the most a
+      window can overshoot by, and it must fit within the margin.
+    * Without 429s the rate climbs by ``probe`` per second up to ``margin`` times the
+      ceiling, then by ``cruise_probe`` per second only: Graph counts throttled requests
+      against the limit too (https://learn.microsoft.com/graph/throttling), so going over
+      it costs a full window in which everything is refused, and the limit found is the
+      best guess of where it still is. Another 429 learns the ceiling again.
+    * Every decrease holds all sending for one window (``Retry-After``), because the
+      service's window is full then, throttled requests included, and everything sent
+      would be throttled too. At most one decrease per window: answers to batches sent
+      before the hold ended say nothing about the new rate.
+
+    Pure: the caller passes the time. Not thread-safe (the engine uses it from one thread).
+
+    :param max_concurrency: the ceiling of batches in flight
+    :param max_batch_items: the largest batch (Graph allows 20)
+    :param margin: paced rate as a fraction of the estimated limit (the ceiling)
+    :param probe: relative rate increase per second without throttling, below the ceiling
+    :param cruise_probe: relative rate increase per second at the ceiling
+    :param slice_seconds: target time span of one paced batch
+    :param min_rate: the paced rate never drops below this (items per second)
+    :param min_window: the shortest window assumed when ``Retry-After`` is absent or small
+    """
+
+    def __init__(
+        self,
+        max_concurrency: int,
+        *,
+        max_batch_items: int = MAX_BATCH_ITEMS,
+        margin: float = 0.95,
+        probe: float = 0.03,
+        cruise_probe: float = 0.001,
+        slice_seconds: float = 0.05,
+        min_rate: float = 1.0,
+        min_window: float = 1.0,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.max_concurrency = max_concurrency
+        self.max_batch_items = max_batch_items
+        self.margin = margin
+        self.probe = probe
+        self.cruise_probe = cruise_probe
+        self.slice_seconds = slice_seconds
+        self.min_rate = min_rate
+        self.min_window = min_window
+        self.concurrency = max_concurrency
+        self.rate: float | None = None
+        #: the last estimate of the service's limit (items per second)
+        self.ceiling: float | None = None
+        self.window = 1.0
+        self.rtt: float | None = None
+        self.decreases = 0
+        self._tokens = 0.0
+        self._tokens_at = 0.0
+        self._accepted: collections.deque[tuple[float, int]] = collections.deque()
+        self._last_decrease = -math.inf
+        #: when to learn the ceiling again: once the answers to what was in flight at a 429 are in
+        self._settle_at: float | None = None
+        self._rate_before = math.inf
+        self._last_probe = 0.0
+        self._clean_batches = 0
+        self._started: float | None = None
+
+    @property
+    def batch_size(self) -> int:
+        """Items per batch now."""
+        if self.rate is None:
+            return self.max_batch_items
+        return max(1, min(self.max_batch_items, round(self.rate * self.slice_seconds)))
+
+    def _concurrency_floor(self) -> int:
+        # When paced, enough batches must be in flight to carry the rate at the observed RTT.
+        if self.rate is None or self.rtt is None:
+            return 1
+        needed = math.ceil(self.rate / self.batch_size * self.rtt) + 1
+        return max(1, min(self.max_concurrency, needed))
+
+    def _refill(self, now: float) -> None:
+        if self.rate is not None:
+            capacity = float(self.batch_size)
+            self._tokens = min(capacity, self._tokens + (now - self._tokens_at) * self.rate)
+        self._tokens_at = now
+
+    def _settle(self, now: float) -> None:
+        """After a decrease's hold, estimate the ceiling again from every answer that came in.
+
+        At the 429 itself only the answers that arrived first are known; the batches still in
+        flight were accepted in the same window, and leaving them out would under-estimate.
+        """
+        if self._settle_at is None or now < self._settle_at:
+            return
+        self._settle_at = None
+        estimate = self.peak_accepted_rate(now, self.window)
+        if estimate > 0:
+            self.ceiling = estimate
+            self.rate = max(self.rate or 0.0, min(self._rate_before, estimate) * self.margin, self.min_rate)
+
+    def delay(self, items: int, now: float) -> float:
+        """Seconds until ``items`` items may be sent (0: now)."""
+        self._settle(now)
+        if self.rate is None:
+            return 0.0
+        self._refill(now)
+        missing = items - self._tokens
+        return 0.0 if missing <= 1e-9 else missing / self.rate
+
+    def on_sent(self, items: int, now: float) -> None:
+        """Account for ``items`` items sent at ``now``."""
+        if self._started is None:
+            self._started = now
+        if self.rate is not None:
+            self._refill(now)
+            self._tokens -= items
+
+    def accepted_rate(self, now: float, window: float) -> float:
+        """Items per second accepted (answered other than 429) in the ``window`` s up to ``now``.
+
+        Always per full window, even before a window of sending has passed: the service
+        counts in its window, so a 429 after a burst shorter than the window means about
+        one window's worth was accepted, not that much per fraction of a second.
+        """
+        return sum(n for t, n in self._accepted if now - window < t <= now) / window
+
+    def peak_accepted_rate(self, now: float, window: float, lookback: int = 2) -> float:
+        """The highest :meth:`accepted_rate` of a window ending in the last ``lookback`` windows."""
+        ends = [t for t, _ in self._accepted if t > now - lookback * window]
+        return max([self.accepted_rate(end, window) for end in ends] + [self.accepted_rate(now, window)])
+
+    def on_batch_done(
+        self,
+        now: float,
+        *,
+        sent_at: float,
+        accepted: int,
+        throttled: int,
+        retry_after: float | None = None,
+        failed: bool = False,
+        whole_batch: bool = False,
+    ) -> float:
+        """Learn from one batch's answer.
+
+        :param now: when the answer arrived
+        :param sent_at: when the batch was sent
+        :param accepted: items the service did not throttle
+        :param throttled: items answered 429 (all of them for a whole-batch 429)
+        :param retry_after: the largest ``Retry-After`` among them
+        :param failed: the batch as a whole failed (transport error or 5xx)
+        :param whole_batch: the 429 was the envelope's, without per-item answers: it says
+            "wait", not how fast items may go, so it holds sending and lowers concurrency
+            but leaves the paced rate alone (rates are learnt from per-item answers)
+        :return: seconds to hold all sending (0: none)
+        """
+        self._settle(now)
+        rtt = max(0.0, now - sent_at)
+        self.rtt = rtt if self.rtt is None else 0.8 * self.rtt + 0.2 * rtt
+        if accepted:
+            # At the time sent: the service admitted them then; answers arrive bunched.
+            self._accepted.append((sent_at, accepted))
+        while self._accepted and self._accepted[0][0] <= now - 10.0:
+            self._accepted.popleft()
+        if failed and not throttled:
+            if sent_at > self._last_decrease:
+                self.concurrency = max(1, self.concurrency // 2)
+                self._last_decrease = now
+            self._clean_batches = 0
+            return 0.0
+        if throttled and whole_batch:
+            self._clean_batches = 0
+            self.concurrency = max(self._concurrency_floor(), self.concurrency // 2)
+            self._tokens, self._tokens_at = 0.0, now
+            return min(10.0, max(self.min_window, retry_after or 0.0))
+        if throttled:
+            self._clean_batches = 0
+            if sent_at <= self._last_decrease:
+                return 0.0
+            self.window = min(10.0, max(self.min_window, retry_after or 0.0))
+            estimate = self.peak_accepted_rate(now, self.window)
+            self._rate_before = self.rate or math.inf  # a 429 never raises the rate
+            if estimate > 0:
+                self.ceiling = estimate
+                self.rate = max(self.min_rate, min(self.rate or math.inf, estimate) * self.margin)
+            elif self.rate is not None:  # nothing accepted lately: no rate to learn, slow down
+                self.rate = max(self.min_rate, self.rate * 0.5)
+            self._tokens, self._tokens_at = 0.0, now
+            self.concurrency = max(self._concurrency_floor(), self.concurrency // 2)
+            # Items admitted before now stay in the service's window for another window's
+            # length: 429s to batches sent until then say nothing about the new rate.
+            self._last_decrease = now + self.window
+            self._last_probe = self._last_decrease
+            self.decreases += 1
+            self._settle_at = now + self.window
+            return self.window
+        self._clean_batches += 1
+        if self._clean_batches >= self.concurrency and self.concurrency < self.max_concurrency:
+            self.concurrency += 1
+            self._clean_batches = 0
+        if self.rate is not None and now - self._last_probe >= 1.0:
+            cruising = self.ceiling is not None and self.rate >= self.ceiling * self.margin
+            growth = self.cruise_probe if cruising else self.probe
+            self.rate *= (1.0 + growth) ** (now - self._last_probe)
+            if not cruising and self.ceiling is not None:
+                self.rate = min(self.rate, self.ceiling * self.margin)
+            self._last_probe = now
+            if self.rtt and self.rate * self.rtt > self.max_concurrency * self.max_batch_items:
+                self.rate = None  # faster than the concurrency could carry: pacing is moot
+        self.concurrency = max(self.concurrency, self._concurrency_floor())
+        return 0.0

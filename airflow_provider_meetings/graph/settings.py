@@ -1,0 +1,389 @@
+"""Reading an Airflow connection of type ``msgraph_meetings`` into checked settings.
+
+Pure: it takes the connection's fields as plain values and neither reads files nor
+opens sockets, so every rule is a table-driven unit test. The hook does the I/O.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_meetings.auth.credentials import normalize_thumbprint
+from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.retry import RetryPolicy
+from airflow_provider_meetings.meetings.request import validate_user_id
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """Endpoints of one Microsoft cloud."""
+
+    graph: str
+    login: str
+    create_or_get: bool = True
+    beta: bool = False
+
+
+CLOUDS: dict[str, Cloud] = {
+    "global": Cloud("https://graph.microsoft.com", "https://login.microsoftonline.com", beta=True),
+    "usgov": Cloud("https://graph.microsoft.us", "https://login.microsoftonline.us"),
+    "dod": Cloud("https://dod-graph.microsoft.us", "https://login.microsoftonline.us"),
+    "china": Cloud(
+        "https://microsoftgraph.chinacloudapi.cn", "https://login.partner.microsoftonline.cn", create_or_get=False
+    ),
+}
+API_VERSIONS = ("v1.0", "beta")
+
+#: Every extra the provider reads; anything else is reported as unknown (likely a typo).
+KNOWN_EXTRAS = frozenset(
+    {
+        "tenant_id",
+        "cloud",
+        "authority_host",
+        "api_version",
+        "verify",
+        "proxies",
+        "timeout",
+        "certificate_path",
+        "certificate_thumbprint",
+        "private_key_password",
+        "federated_token_file",
+        "default_user_id",
+        "refresh_token",
+        "token_cache_path",
+        "max_retries",
+        "max_retry_wait",
+        "bulk_concurrency",
+    }
+)
+_LEGACY_PREFIX = "extra__msgraph_meetings__"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_BULK_CONCURRENCY = 4
+MAX_BULK_CONCURRENCY = 32
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(value: str, *, field_name: str, allow_loopback_http: bool) -> str:
+    """``https://host[:port][/path]`` without a trailing slash; a bare host gets ``https``."""
+    text = value.strip().rstrip("/")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConnectionConfigError(field_name, f"{value!r} is not an https URL such as 'https://graph.microsoft.com'")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConnectionConfigError(field_name, f"{value!r} must not carry a query, fragment or credentials")
+    if parts.scheme == "http":
+        if not (allow_loopback_http and _is_loopback(parts.hostname)):
+            raise ConnectionConfigError(
+                field_name,
+                f"{value!r} uses plain http; tokens would cross the network unencrypted. Use "
+                "https"
+                + ("" if allow_loopback_http else " (MSAL accepts only https authorities)")
+                + (" (plain http is accepted only for loopback hosts)" if allow_loopback_http else ""),
+            )
+    if parts.path.rstrip("/").split("/")[-1] in API_VERSIONS:
+        raise ConnectionConfigError(
+            field_name, f"{value!r} ends with an API version; give the root URL and set the extra 'api_version'"
+        )
+    return text
+
+
+def _parse_bool_or_path(value: Any) -> bool | str:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("", "true", "yes", "1", "on"):
+            return True
+        if lowered in ("false", "no", "0", "off"):
+            return False
+        return value.strip()
+    raise ConnectionConfigError("verify", f"must be true, false or a CA bundle path, got {value!r}")
+
+
+def _parse_number(value: Any, field_name: str, *, minimum: float, integer: bool = False) -> float:
+    try:
+        number = int(value) if integer else float(value)
+        if integer and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+    except (TypeError, ValueError):
+        kind = "a whole number" if integer else "a number"
+        raise ConnectionConfigError(field_name, f"must be {kind}, got {value!r}") from None
+    if number < minimum:
+        raise ConnectionConfigError(field_name, f"must be at least {minimum:g}, got {value!r}")
+    return number
+
+
+def _parse_proxies(value: Any) -> dict[str, str] | None:
+    if value in (None, "", {}):
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConnectionConfigError(
+                "proxies", 'must be a mapping like {"https": "http://proxy:3128"} (JSON), got unparseable text'
+            ) from None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ConnectionConfigError("proxies", 'must map schemes to proxy URLs, e.g. {"https": "http://proxy:3128"}')
+    return dict(value)
+
+
+def _parse_cache_path(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConnectionConfigError("token_cache_path", f"must be a file path, got {value!r}")
+    path = os.path.expanduser(value.strip())
+    if not os.path.isabs(path):
+        raise ConnectionConfigError(
+            "token_cache_path",
+            f"{value!r} is relative; give an absolute path (tasks do not share a working directory), "
+            "e.g. /var/lib/airflow/meetings/token-cache.json",
+        )
+    if path.endswith(os.sep):
+        raise ConnectionConfigError("token_cache_path", f"{value!r} names a directory; name the cache file in it")
+    return path
+
+
+def parse_extra(extra: Mapping[str, Any] | str | None) -> dict[str, Any]:
+    """The connection's extra as a dict (JSON text accepted), legacy prefixes removed."""
+    if extra in (None, ""):
+        return {}
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except ValueError:
+            raise ConnectionConfigError("extra", "is not valid JSON") from None
+    if not isinstance(extra, Mapping):
+        raise ConnectionConfigError("extra", f"must be a JSON object, got {type(extra).__name__}")
+    return {
+        (key[len(_LEGACY_PREFIX) :] if key.startswith(_LEGACY_PREFIX) else key): value
+        for key, value in extra.items()
+        if value not in (None, "")
+    }
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Everything the hook needs from its connection, checked.
+
+    Secret values are kept out of ``repr()``.
+    """
+
+    client_id: str
+    tenant_id: str
+    cloud: str
+    graph_url: str
+    authority_host: str
+    custom_authority: bool
+    api_version: str
+    verify: bool | str
+    proxies: dict[str, str] | None
+    timeout: float
+    credential_kind: str  # "secret" | "certificate" | "federated" | "public" (none: a public client)
+    retry: RetryPolicy
+    bulk_concurrency: int
+    default_user_id: str | None = None
+    certificate_path: str | None = None
+    certificate_thumbprint: str | None = None
+    federated_token_file: str | None = None
+    token_cache_path: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    private_key_password: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    unknown_extras: tuple[str, ...] = ()
+
+    @property
+    def authority(self) -> str:
+        """MSAL authority URL: login host and tenant."""
+        return f"{self.authority_host}/{self.tenant_id}"
+
+    @property
+    def scope(self) -> str:
+        """The app-token scope: the cloud's Graph resource with ``/.default``.
+
+        A ``host`` override changes where requests go, not the token audience, so a
+        proxy or test double in front of Graph gets the same tokens Graph would.
+        """
+        return f"{CLOUDS[self.cloud].graph}/.default"
+
+    @property
+    def graph_base(self) -> str:
+        """Graph root with the API version, e.g. ``https://graph.microsoft.com/v1.0``."""
+        return f"{self.graph_url}/{self.api_version}"
+
+    @property
+    def delegated(self) -> bool:
+        """Tokens act as a user (refresh token given)."""
+        return self.refresh_token is not None
+
+    @property
+    def public_client(self) -> bool:
+        """No client credential: MSAL's ``PublicClientApplication`` redeems the refresh token."""
+        return self.credential_kind == "public"
+
+
+def parse_connection(
+    *,
+    login: str | None,
+    password: str | None,
+    host: str | None,
+    extra: Mapping[str, Any] | str | None,
+    environ: Mapping[str, str] | None = None,
+    require_credential: bool = True,
+) -> ConnectionSettings:
+    """Check an ``msgraph_meetings`` connection and return its settings.
+
+    A connection with a ``refresh_token`` and no client credential is a public client
+    (``credential_kind == "public"``): Entra refuses a public client's refresh token when a
+    secret or assertion comes with it (AADSTS700025). Without a refresh token a credential
+    is required, unless ``require_credential`` is false (the ``login`` command, which only
+    needs the client id, tenant and network settings).
+
+    :param login: application (client) id
+    :param password: client secret, or empty for certificate / federated credentials
+    :param host: Graph root override
+    :param extra: the connection's extra (dict or JSON text)
+    :param environ: environment for ``AZURE_FEDERATED_TOKEN_FILE`` (default ``os.environ``)
+    :param require_credential: refuse a connection with neither credential nor refresh token
+    """
+    environ = os.environ if environ is None else environ
+    extras = parse_extra(extra)
+
+    client_id = (login or "").strip()
+    if not client_id:
+        raise ConnectionConfigError("login", "is empty; set it to the app registration's application (client) id")
+    tenant_id = str(extras.get("tenant_id", "")).strip()
+    if not tenant_id:
+        raise ConnectionConfigError(
+            "tenant_id", "is missing; set the extra to the directory (tenant) id of the app registration"
+        )
+    if "/" in tenant_id or "?" in tenant_id or "#" in tenant_id or any(c.isspace() for c in tenant_id):
+        raise ConnectionConfigError("tenant_id", f"{tenant_id!r} is not a tenant id or domain name")
+
+    cloud = str(extras.get("cloud", "global")).strip().lower()
+    if cloud not in CLOUDS:
+        raise ConnectionConfigError("cloud", f"{cloud!r} is not one of {sorted(CLOUDS)}")
+    endpoints = CLOUDS[cloud]
+
+    api_version = str(extras.get("api_version", "v1.0")).strip()
+    if api_version not in API_VERSIONS:
+        raise ConnectionConfigError("api_version", f"{api_version!r} is not one of {list(API_VERSIONS)}")
+    if api_version == "beta" and not endpoints.beta:
+        raise ConnectionConfigError("api_version", f"beta createOrGet exists only in the global cloud, not {cloud!r}")
+
+    graph_url = (
+        normalize_base_url(host, field_name="host", allow_loopback_http=True)
+        if host and host.strip()
+        else endpoints.graph
+    )
+    authority_raw = extras.get("authority_host")
+    authority_host = (
+        normalize_base_url(str(authority_raw), field_name="authority_host", allow_loopback_http=False)
+        if authority_raw
+        else endpoints.login
+    )
+
+    verify = _parse_bool_or_path(extras.get("verify", True))
+    timeout = _parse_number(extras.get("timeout", DEFAULT_TIMEOUT), "timeout", minimum=0.1)
+    retry = RetryPolicy(
+        max_retries=int(
+            _parse_number(extras.get("max_retries", RetryPolicy.max_retries), "max_retries", minimum=0, integer=True)
+        ),
+        max_total_wait=_parse_number(
+            extras.get("max_retry_wait", RetryPolicy.max_total_wait), "max_retry_wait", minimum=0
+        ),
+    )
+    bulk_concurrency = int(
+        _parse_number(
+            extras.get("bulk_concurrency", DEFAULT_BULK_CONCURRENCY), "bulk_concurrency", minimum=1, integer=True
+        )
+    )
+    if bulk_concurrency > MAX_BULK_CONCURRENCY:
+        raise ConnectionConfigError(
+            "bulk_concurrency", f"must be at most {MAX_BULK_CONCURRENCY}, got {bulk_concurrency}"
+        )
+
+    secret = password or None
+    certificate_path = extras.get("certificate_path")
+    federated_token_file = extras.get("federated_token_file")
+    if secret and certificate_path:
+        raise ConnectionConfigError(
+            "certificate_path",
+            "is set together with a client secret (password); keep one credential: clear the "
+            "password to use the certificate, or remove certificate_path to use the secret",
+        )
+    if federated_token_file and (secret or certificate_path):
+        raise ConnectionConfigError(
+            "federated_token_file", "is set together with a secret or certificate; keep one credential"
+        )
+    refresh_token = extras.get("refresh_token")
+    if secret:
+        credential_kind = "secret"
+    elif certificate_path:
+        credential_kind = "certificate"
+    elif federated_token_file:
+        credential_kind = "federated"
+    elif refresh_token or not require_credential:
+        # The environment's AZURE_FEDERATED_TOKEN_FILE is not a reason to present an
+        # assertion with a refresh token: only the explicit extra makes it confidential.
+        credential_kind = "public"
+    else:
+        federated_token_file = environ.get("AZURE_FEDERATED_TOKEN_FILE") or None
+        if not federated_token_file:
+            raise ConnectionConfigError(
+                "password",
+                "no credential: set the client secret as the password, or the extra "
+                "certificate_path, or federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)",
+            )
+        credential_kind = "federated"
+
+    default_user_id = extras.get("default_user_id")
+    if default_user_id is not None:
+        try:
+            default_user_id = validate_user_id(str(default_user_id).strip(), field_name="default_user_id")
+        except InvalidMeetingRequestError as err:
+            raise ConnectionConfigError("default_user_id", str(err).split(": ", 1)[1]) from None
+
+    return ConnectionSettings(
+        client_id=client_id,
+        tenant_id=tenant_id,
+        cloud=cloud,
+        graph_url=graph_url,
+        authority_host=authority_host,
+        custom_authority=bool(authority_raw),
+        api_version=api_version,
+        verify=verify,
+        proxies=_parse_proxies(extras.get("proxies")),
+        timeout=timeout,
+        credential_kind=credential_kind,
+        retry=retry,
+        bulk_concurrency=bulk_concurrency,
+        default_user_id=default_user_id,
+        certificate_path=str(certificate_path) if certificate_path else None,
+        certificate_thumbprint=(
+            normalize_thumbprint(extras["certificate_thumbprint"]) if extras.get("certificate_thumbprint") else None
+        ),
+        federated_token_file=str(federated_token_file) if federated_token_file else None,
+        token_cache_path=_parse_cache_path(extras.get("token_cache_path")),
+        client_secret=secret,
+        private_key_password=extras.get("private_key_password"),
+        refresh_token=str(refresh_token) if refresh_token else None,
+        unknown_extras=tuple(sorted(set(extras) - KNOWN_EXTRAS)),
+    )

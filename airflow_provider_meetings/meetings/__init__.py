@@ -1,0 +1,1 @@
+"""The onlineMeetings resource: request validation, the update diff, bulk planning, organizers, results."""

@@ -1,0 +1,177 @@
+"""What the provider returns: plain, JSON-friendly result types (no I/O, no heavy imports).
+
+The operators import these when Airflow parses DAG files, so this module must stay light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from airflow_provider_meetings.graph.errors import is_permanent
+
+#: What a call did about a meeting (``SyncResult.status``, ``BulkItemResult.outcome``, the
+#: XCom ``status``): ``created`` (201), ``existing`` (200, not compared: createOrGet without
+#: ``update_existing``), ``updated`` (one PATCH), ``unchanged`` (nothing differed, no PATCH),
+#: ``cancelled`` (a meeting existed and was deleted), ``not_found`` (a cancel found none).
+MeetingStatus = Literal["created", "existing", "updated", "unchanged", "cancelled", "not_found"]
+CREATED: MeetingStatus = "created"
+EXISTING: MeetingStatus = "existing"
+UPDATED: MeetingStatus = "updated"
+UNCHANGED: MeetingStatus = "unchanged"
+CANCELLED: MeetingStatus = "cancelled"
+NOT_FOUND: MeetingStatus = "not_found"
+
+
+@dataclass(frozen=True)
+class MeetingResult:
+    """The outcome of one createOrGet call.
+
+    :param meeting: Graph's ``onlineMeeting`` JSON, as returned
+    :param created: ``True`` when Graph created the meeting (201), ``False`` when it
+        returned an existing one (200)
+    :param user_id: the organizer's Entra object id, where the request went (``None``: ``/me``)
+    :param given_user_id: the organizer as given: a UPN (looked up to ``user_id``) or the
+        object id itself; ``None`` for ``/me``
+    """
+
+    meeting: dict[str, Any]
+    created: bool
+    user_id: str | None = None
+    given_user_id: str | None = None
+
+    @property
+    def meeting_id(self) -> str | None:
+        """Graph's meeting id."""
+        return self.meeting.get("id")
+
+    @property
+    def join_url(self) -> str | None:
+        """The ``joinWebUrl`` attendees open."""
+        return self.meeting.get("joinWebUrl")
+
+
+@dataclass(frozen=True)
+class SyncResult(MeetingResult):
+    """The outcome of one sync: createOrGet, then a PATCH of what differed (if anything did).
+
+    :param meeting: the meeting as it is now (the PATCH's answer when there was one)
+    :param created: ``True`` when the meeting was created by this call
+    :param status: ``created``, ``updated`` or ``unchanged``
+    """
+
+    status: MeetingStatus = field(kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkItemResult:
+    """The outcome of one item of a bulk call.
+
+    :param index: position of the item in the input
+    :param external_id: the item's external id (``None`` when it was not a string)
+    :param user_id: the organizer's Entra object id, where the request went (``None`` for
+        ``/me``, and for an item refused before sending whose organizer had no object id)
+    :param meeting: the meeting's kept fields (see ``meeting_fields``), or ``None`` on error
+    :param created: ``True`` for 201 (created), ``False`` for 200 (existing), ``None`` on error
+    :param error: why the item failed, or ``None``
+    :param attempts: requests sent for this item (0 if it was refused before sending)
+    :param status: the HTTP status of the item's successful answer (``None`` on error)
+    :param outcome: what the call did about the meeting (see :data:`MeetingStatus`;
+        ``None`` on error); the XCom key ``status`` of :meth:`to_dict`
+    :param given_user_id: the organizer as given (the item's ``user_id``, else the default
+        organizer): a UPN, or the object id itself; ``None`` for ``/me``
+    :param first_created: for an item whose createOrGet succeeded and whose ``PATCH`` or
+        ``DELETE`` then failed: whether that createOrGet created the meeting (a deferred task
+        that sends the item again reports a cancel as ``not_found``, as it would have);
+        ``None`` otherwise. Not part of :meth:`to_dict`
+    """
+
+    index: int
+    external_id: str | None
+    user_id: str | None
+    meeting: Mapping[str, Any] | None = None
+    created: bool | None = None
+    error: BaseException | None = None
+    attempts: int = 0
+    status: int | None = None
+    outcome: MeetingStatus | None = None
+    given_user_id: str | None = None
+    first_created: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the item succeeded (its meeting exists now, or is gone when it was cancelled)."""
+        return self.error is None
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the failure would repeat on a re-run (``False`` when it succeeded)."""
+        return self.error is not None and is_permanent(self.error)
+
+    @property
+    def meeting_id(self) -> str | None:
+        """Graph's meeting id."""
+        return self.meeting.get("id") if self.meeting else None
+
+    @property
+    def join_url(self) -> str | None:
+        """The meeting's ``joinWebUrl``."""
+        return self.meeting.get("joinWebUrl") if self.meeting else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (for XCom); carries no token and no passcode."""
+        error = self.error
+        return {
+            "index": self.index,
+            "external_id": self.external_id,
+            "user_id": self.user_id,
+            "given_user_id": self.given_user_id,
+            "meeting_id": self.meeting_id,
+            "join_web_url": self.join_url,
+            "created": self.created,
+            "status": self.outcome,
+            "error": None if error is None else str(error),
+            "error_status": getattr(error, "status", None),
+            "error_code": getattr(error, "code", None),
+            "permanent": None if error is None else is_permanent(error),
+        }
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    """A snapshot of a running bulk call, for progress logs.
+
+    :param done: items finished (succeeded or failed, the invalid ones included)
+    :param total: items in the call
+    :param succeeded: items whose meeting exists now
+    :param failed: items that failed for good
+    :param retries: item retries made so far
+    :param throttled: per-item or whole-batch 429 answers seen (in items)
+    :param elapsed: seconds since sending started
+    :param concurrency: batches allowed in flight now (lowered while Graph throttles)
+    :param paced_rate: items per second the pacer allows now (``None``: not paced)
+    :param batches: ``$batch`` requests sent so far
+    :param peak_in_flight: the most batches that were in flight at once
+    :param max_concurrency: the configured ceiling of batches in flight
+    :param operation: what the items are (``createOrGet``, ``PATCH``, ``DELETE``...)
+    """
+
+    done: int
+    total: int
+    succeeded: int
+    failed: int
+    retries: int
+    throttled: int
+    elapsed: float
+    concurrency: int
+    paced_rate: float | None
+    batches: int = 0
+    peak_in_flight: int = 0
+    max_concurrency: int = 0
+    operation: str = "createOrGet"
+
+    @property
+    def rate(self) -> float:
+        """Finished items per second since sending started."""
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0

@@ -1,0 +1,78 @@
+"""Which Graph permissions each emulated operation needs, from the permission tables of its docs page.
+
+An app token needs one of the application permissions in its ``roles``; a delegated token
+one of the delegated permissions in its ``scp``. The application access policy is checked
+separately (it is not a permission).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from meetings_emulator.errors import GraphError
+from meetings_emulator.tokens import AccessToken
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """The permissions that allow an operation, least privileged first.
+
+    :param delegated: accepted in the ``scp`` of a delegated token.
+    :param application: accepted in the ``roles`` of an app token.
+    """
+
+    delegated: tuple[str, ...]
+    application: tuple[str, ...]
+
+
+#: https://learn.microsoft.com/graph/api/onlinemeeting-createorget#permissions
+CREATE_OR_GET = Permissions(("OnlineMeetings.ReadWrite",), ("OnlineMeetings.ReadWrite.All",))
+#: https://learn.microsoft.com/graph/api/onlinemeeting-get#permissions
+READ_MEETING = Permissions(
+    ("OnlineMeetings.Read", "OnlineMeetings.ReadWrite"),
+    ("OnlineMeetings.Read.All", "OnlineMeetings.ReadWrite.All"),
+)
+#: https://learn.microsoft.com/graph/api/onlinemeeting-update#permissions and
+#: https://learn.microsoft.com/graph/api/onlinemeeting-delete#permissions
+WRITE_MEETING = Permissions(("OnlineMeetings.ReadWrite",), ("OnlineMeetings.ReadWrite.All",))
+#: https://learn.microsoft.com/graph/api/user-get#permissions: reading another user needs
+#: delegated ``User.ReadBasic.All`` (least privileged; ``User.Read.All`` is more) or the
+#: application permission ``User.Read.All``. The signed-in user may also read its own user
+#: with ``User.Read`` (:data:`READ_OWN_USER`).
+READ_USER = Permissions(("User.ReadBasic.All", "User.Read.All"), ("User.Read.All",))
+#: The delegated permission that reads the signed-in user itself (same page, "least privileged").
+READ_OWN_USER = "User.Read"
+
+#: Message of the 403 for a token without the permission. Graph documents 403 as "Access is
+#: denied to the requested resource. The user might not have enough permission"
+#: (https://learn.microsoft.com/graph/errors) but not this operation's text: an assumption,
+#: listed in docs/emulator.md.
+INSUFFICIENT_PRIVILEGES = "Insufficient privileges to complete the operation."
+
+
+def require(token: AccessToken, needed: Permissions) -> None:
+    """Raise Graph's 403 unless ``token`` holds one of the permissions ``needed``."""
+    accepted = needed.delegated if token.is_delegated else needed.application
+    if not any(token.grants(permission) for permission in accepted):
+        raise GraphError(403, "Forbidden", INSUFFICIENT_PRIVILEGES)
+
+
+def may_read_user(token: AccessToken, user_id: str | None) -> bool:
+    """Whether ``token`` may ``GET /users/{id | userPrincipalName}`` of the user ``user_id``.
+
+    ``user_id`` is the object id of the user read (``None``: no such user, which only the
+    permissions of :data:`READ_USER` may find out).
+    """
+    accepted = READ_USER.delegated if token.is_delegated else READ_USER.application
+    if any(token.grants(permission) for permission in accepted):
+        return True
+    return token.is_delegated and user_id is not None and user_id == token.user_id and token.grants(READ_OWN_USER)
+
+
+def for_meeting_route(route: str, method: str) -> Permissions:
+    """The permissions of an ``onlineMeetings`` route (``createOrGet``, ``getMeeting``, ``listMeetings``)."""
+    if route == "createOrGet":
+        return CREATE_OR_GET
+    if method.upper() in ("PATCH", "DELETE", "POST", "PUT"):
+        return WRITE_MEETING
+    return READ_MEETING

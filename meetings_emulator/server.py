@@ -1,0 +1,213 @@
+"""HTTPS plumbing: a threading HTTP/1.1 server with keep-alive that feeds :class:`EmulatorService`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from meetings_emulator.control import CONTROL_PREFIX, handle_control
+from meetings_emulator.service import (
+    EmulatorService,
+    GraphRequest,
+    Reply,
+    fault_reply,
+)
+
+log = logging.getLogger("meetings_emulator")
+
+_DISCOVERY_RE = re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")
+_TOKEN_RE = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")
+_DEVICE_CODE_RE = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/devicecode$")
+_KEYS_RE = re.compile(r"^/(?P<tenant>[^/]+)/discovery(?:/v2\.0)?/keys$")
+_GRAPH_RE = re.compile(r"^/(?P<version>v1\.0|beta)(?P<path>/.*)$")
+#: Idle keep-alive connections are closed after this many seconds.
+IDLE_TIMEOUT_S = 30
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    """One thread per connection; TLS handshakes happen in that thread, not in ``accept``.
+
+    :param address: ``(host, port)`` to bind.
+    :param service: the behaviour.
+    :param tls_context: server-side SSL context.
+    """
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 512
+
+    def __init__(self, address: tuple[str, int], service: EmulatorService, tls_context: ssl.SSLContext) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.service = service
+        self.tls_context = tls_context
+        super().__init__(address, EmulatorHandler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        try:
+            request.settimeout(IDLE_TIMEOUT_S)
+            # Headers and body are written separately: without TCP_NODELAY, Nagle's
+            # algorithm and the client's delayed ACK add ~40 ms to every answer.
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            tls_socket = self.tls_context.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError) as error:
+            log.debug("TLS handshake with %s failed: %s", client_address, error)
+            return
+        with self.service.lock:
+            self.service.stats.connections += 1
+        try:
+            self.RequestHandlerClass(tls_socket, client_address, self)
+        finally:
+            try:
+                tls_socket.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class EmulatorHandler(BaseHTTPRequestHandler):
+    """Routes discovery, token, Graph and control requests."""
+
+    protocol_version = "HTTP/1.1"
+    server: EmulatorHTTPServer
+
+    def version_string(self) -> str:
+        return "Microsoft-IIS/10.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s " + format, self.client_address[0], *args)
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._dispatch()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _dispatch(self) -> None:
+        service = self.server.service
+        body = self._read_body()
+        parts = urlsplit(self.path)
+        path, query = parts.path, parts.query
+        method = self.command
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if path.startswith(CONTROL_PREFIX + "/"):
+            self._send(handle_control(service, method, path[len(CONTROL_PREFIX) :], body))
+            return
+        match = _DISCOVERY_RE.match(path)
+        if match and method == "GET":
+            self._send(service.openid_configuration(match["tenant"]))
+            return
+        match = _TOKEN_RE.match(path)
+        if match and method == "POST":
+            self._token(match["tenant"], body, headers)
+            return
+        match = _DEVICE_CODE_RE.match(path)
+        if match and method == "POST":
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            self._send(service.entra.device_authorization(match["tenant"], form, headers.get("client-request-id")))
+            return
+        match = _KEYS_RE.match(path)
+        if match and method == "GET":
+            self._send(service.entra.keys(match["tenant"]))
+            return
+        if path == "/devicelogin" and method == "GET":
+            self._send(service.entra.device_login_page())
+            return
+        match = _GRAPH_RE.match(path)
+        if match:
+            latency = service.latency_ms
+            if latency > 0:
+                service.sleep(latency / 1000.0)
+            request = GraphRequest(
+                method=method,
+                path=match["path"],
+                query=query,
+                headers=headers,
+                body=body,
+                version=match["version"],
+            )
+            self._send(service.graph(request))
+            return
+        self._send(Reply(404, {"error": {"code": "NotFound", "message": f"No route for {method} {path}."}}))
+
+    def _token(self, tenant: str, body: bytes, headers: dict[str, str]) -> None:
+        service = self.server.service
+        fault = service.take_fault("token", "POST", self.path)
+        if fault is not None and fault.when == "before":
+            if fault.kind == "slow":
+                service.sleep(fault.seconds)
+            else:
+                self._send(fault_reply(fault, graph=False))
+                return
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        reply = service.token(tenant, form, headers.get("client-request-id"))
+        if fault is not None and fault.when == "after":
+            if fault.kind == "slow":
+                service.sleep(fault.seconds)
+            else:
+                reply = fault_reply(fault, graph=False)
+        self._send(reply)
+
+    def _send(self, reply: Reply) -> None:
+        if reply.drop:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        if isinstance(reply.body, (bytes, bytearray)):
+            payload = bytes(reply.body)
+        elif isinstance(reply.body, str):
+            payload = reply.body.encode()
+        elif reply.body is None:
+            payload = b""
+        else:
+            payload = json.dumps(reply.body).encode()
+        self.send_response(reply.status)
+        headers = dict(reply.headers)
+        if payload and not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def serve_in_thread(server: EmulatorHTTPServer) -> threading.Thread:
+    """Run ``server.serve_forever`` in a daemon thread and return it."""
+    thread = threading.Thread(target=server.serve_forever, name="meetings-emulator", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,170 @@
+"""Token-source rules that need no network: MSAL's replay window and advice on refused refresh tokens."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import requests
+
+from airflow_provider_meetings.auth.token_source import (
+    MSAL_DEFAULT_REPLAY,
+    TokenSource,
+    _TokenCall,
+    delegated_hint,
+    msal_replay_seconds,
+)
+from airflow_provider_meetings.graph import transport as transport_module
+from airflow_provider_meetings.graph.errors import AuthenticationError, RetriesExhaustedError
+from airflow_provider_meetings.graph.settings import parse_connection
+from airflow_provider_meetings.graph.transport import Exchange
+
+
+def exchange(status: int, retry_after: str | None = None, at: float = 100.0) -> Exchange:
+    return Exchange("https://login.example/t/oauth2/v2.0/token", status, "application/json", retry_after, at)
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "seconds"),
+    [
+        pytest.param(200, None, 0.0, id="success: no replay"),
+        pytest.param(400, None, 0.0, id="400: permanent here"),
+        pytest.param(503, None, MSAL_DEFAULT_REPLAY, id="5xx without Retry-After: 5 s"),
+        pytest.param(429, "7", 7.0, id="429 with seconds"),
+        pytest.param(429, "2.128", MSAL_DEFAULT_REPLAY, id="decimal: MSAL's int() fails, 5 s"),
+        pytest.param(503, "Wed, 21 Oct 2026 07:28:00 GMT", MSAL_DEFAULT_REPLAY, id="HTTP-date: 5 s"),
+        pytest.param(429, "86400", 3600.0, id="capped at an hour"),
+        pytest.param(200, "3", 3.0, id="any answer with Retry-After"),
+    ],
+)
+def test_msal_replay_seconds_mirror_msal(status, retry_after, seconds):
+    assert msal_replay_seconds(exchange(status, retry_after)) == seconds
+
+
+def test_the_wait_floor_outlasts_the_replay_of_the_last_real_answer():
+    now = [100.0]
+    call = _TokenCall(lambda: now[0])
+    call.saw([exchange(503, at=100.0)])
+    assert 5.0 < call.floor(RuntimeError()) <= 5.2
+    now[0] = 103.0
+    call.saw([])  # MSAL replayed from memory: nothing new was sent
+    assert 2.0 < call.floor(RuntimeError()) <= 2.2
+    now[0] = 106.0
+    assert call.floor(RuntimeError()) == 0.0
+
+
+def delegated(password=None, **extra):
+    extra = {"tenant_id": "contoso.example", "refresh_token": "0.AR-refresh", **extra}
+    return parse_connection(login="client-id", password=password, host=None, extra=extra, environ={})
+
+
+def refusal(code: str | None, error: str = "invalid_grant") -> AuthenticationError:
+    return AuthenticationError(error, f"{code}: Entra's text" if code else "no code")
+
+
+@pytest.mark.parametrize(
+    ("settings", "error", "fragments"),
+    [
+        pytest.param(
+            delegated(password="secret"),
+            refusal("AADSTS700025", "invalid_client"),
+            ["minted by a public client", "remove the client secret (password)", "with this confidential app"],
+            id="public token with a secret",
+        ),
+        pytest.param(
+            delegated(),
+            refusal("AADSTS7000218", "invalid_client"),
+            ["belongs to a confidential client", "client secret as the connection's password", "login --conn-id c1"],
+            id="confidential token without a credential",
+        ),
+        pytest.param(
+            delegated(),
+            refusal("AADSTS700082"),
+            ["refresh token expired", "90 days", "login --conn-id c1", "set token_cache_path"],
+            id="expired, no cache",
+        ),
+        pytest.param(
+            delegated(token_cache_path="/var/lib/airflow/cache.json"),
+            refusal("AADSTS50173"),
+            ["is no longer valid", "login --conn-id c1"],
+            id="revoked, with cache",
+        ),
+        pytest.param(delegated(), refusal(None), ["is no longer valid"], id="invalid_grant without a code"),
+    ],
+)
+def test_advice_on_refused_refresh_tokens(settings, error, fragments):
+    hint = delegated_hint(error, settings=settings, conn_id="c1")
+    for fragment in fragments:
+        assert fragment in hint
+    assert hint in str(error.with_hint(hint))
+    if error.aadsts_code not in ("AADSTS700025", "AADSTS7000218"):  # re-mint advice: keep the next one alive
+        assert ("token_cache_path" in hint) is (settings.token_cache_path is None)
+
+
+@pytest.mark.parametrize(
+    ("settings", "error"),
+    [
+        pytest.param(delegated(password="secret"), refusal("AADSTS7000218", "invalid_client"), id="7000218 sent one"),
+        pytest.param(delegated(), refusal("AADSTS7000215", "invalid_client"), id="wrong secret"),
+        pytest.param(delegated(), refusal(None, "temporarily_unavailable"), id="outage"),
+    ],
+)
+def test_no_advice_for_other_refusals(settings, error):
+    assert delegated_hint(error, settings=settings, conn_id="c1") is None
+
+
+# -- MSAL 1.31 raised requests.HTTPError for a 5xx of the token endpoint -------------------
+
+
+class _OldMsalApp:
+    """An MSAL application that answers like MSAL 1.31 on a 5xx: requests.HTTPError.
+
+    (Pure logic: real MSAL >= 1.35 raises MsalServiceError, which the emulator tests cover.)
+    """
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    def acquire_token_for_client(self, scopes):
+        self.calls += 1
+        if self.calls > self.failures:
+            return {"access_token": "a-token", "expires_in": 3600}
+        # MSAL's http_client recorded the answer before MSAL raised (transport.MsalHttpClient).
+        transport_module._EXCHANGES.get().append(exchange(503, "0"))
+        response = requests.Response()
+        response.status_code = 503
+        raise requests.HTTPError("503 Server Error: Service Unavailable", response=response)
+
+
+def old_msal_source(failures: int, **extra) -> tuple[TokenSource, _OldMsalApp, list[float]]:
+    settings = parse_connection(
+        login="client-id",
+        password="a-secret",
+        host=None,
+        extra={"tenant_id": "contoso.example", "max_retries": 2, **extra},
+        environ={},
+    )
+    slept: list[float] = []
+    source = TokenSource(
+        settings, transport=None, mask=lambda _: None, log=logging.getLogger("test"), sleep=slept.append
+    )
+    app = source._app = _OldMsalApp(failures)
+    return source, app, slept
+
+
+def test_a_requests_http_error_from_msal_is_a_transient_token_failure_and_retried():
+    source, app, slept = old_msal_source(failures=1)
+    assert source.get() == "a-token"
+    assert app.calls == 2 and len(slept) == 1
+
+
+def test_a_requests_http_error_from_msal_that_persists_exhausts_the_retries():
+    source, app, _ = old_msal_source(failures=10)
+    with pytest.raises(RetriesExhaustedError) as caught:
+        source.get()
+    assert not caught.value.permanent
+    error = caught.value.last_error
+    assert isinstance(error, AuthenticationError) and error.error == "service_error" and not error.permanent
+    assert "the token endpoint answered HTTP 503" in str(error)
+    assert app.calls == 3
