@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import json
 import re
 import secrets
 import string
@@ -16,9 +17,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from meetings_emulator.config import SeedUser
-from meetings_emulator.errors import MeetingNotFound, bad_request
+from meetings_emulator.errors import GraphError, MeetingNotFound, bad_request
 
 #: What "Update onlineMeeting" lists as updatable
 #: (https://learn.microsoft.com/graph/api/onlinemeeting-update, "Request body"). Other
@@ -247,6 +249,30 @@ class MeetingStore:
             for m in self._by_key.values()
             if (m.tenant_id, m.user_id) == (tenant_id, user_id) and m.resource["joinWebUrl"] == url
         ]
+
+
+def require_join_url_organizer(join_web_url: str, user_id: str) -> None:
+    """Refuse a lookup by ``joinWebUrl`` whose context names another organizer than the caller.
+
+    A Teams join URL carries its organizer in ``context={"Tid": ..., "Oid": ...}``, and Graph
+    matches that ``Oid`` against the user the request acts for (the one of ``/users/{id}``, the
+    signed-in user of ``/me``): users report 404 ``NotFound`` "Organizer Id mismatch User Id:
+    ..." (microsoftgraph/microsoft-graph-docs#10770) and 403 when an attendee rather than the
+    organizer asks (microsoftgraph/microsoft-graph-docs-contrib#436). The emulator answers the
+    404 of the first report; the id in its message is an assumption (the report hides it). A
+    URL without a readable ``Oid`` is left to the filter (it matches no meeting).
+
+    :param join_web_url: the URL of the ``$filter``, decoded once
+    :param user_id: the object id of the user the request acts for
+    :raises GraphError: 404 when the join URL names another organizer
+    """
+    try:
+        context = json.loads(parse_qs(urlsplit(join_web_url).query)["context"][0])
+        organizer = context["Oid"]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return
+    if not isinstance(organizer, str) or organizer.lower() != user_id.lower():
+        raise GraphError(404, "NotFound", f"Organizer Id mismatch User Id: {user_id}.")
 
 
 def _updated_attendees(participants: Any) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ from meetings_emulator.faults import (
     parse_retry_after_seconds,
 )
 from meetings_emulator.graph_schema import undefined_property
-from meetings_emulator.meetings import MeetingStore
+from meetings_emulator.meetings import MeetingStore, require_join_url_organizer
 from meetings_emulator.permissions import for_meeting_route, may_read_user, require
 from meetings_emulator.persistence import load_state, save_state
 from meetings_emulator.tokens import AccessToken, TokenService
@@ -511,6 +511,7 @@ class EmulatorService:
         if filter_match is None:
             raise bad_request("Filter expression expected - /onlineMeetings?$filter=joinWebUrl eq '{joinWebUrl}'.")
         url = filter_match["v"].replace("''", "'")
+        require_join_url_organizer(url, user.id)  # Graph matches the join URL's organizer
         with self.lock:
             found = self.meetings.find_by_join_web_url(self.directory.tenant_id, user.id, url)
         return Reply(200, {"@odata.context": self._context(request, user), "value": found})

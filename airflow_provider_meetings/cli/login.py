@@ -24,10 +24,12 @@ import sys
 import time
 from typing import Any, TextIO
 
+from airflow_provider_meetings.meetings.permissions import CREATE_OR_GET
+
 #: One line for ``airflow-provider-meetings --help``.
 HELP = "Sign in as the organizer (device code flow) and print the refresh_token extra of a connection."
-#: The delegated Graph permission createOrGet needs (learn.microsoft.com/graph/api/onlinemeeting-createorget).
-DELEGATED_PERMISSION = "OnlineMeetings.ReadWrite"
+#: The delegated Graph permission createOrGet needs (meetings/permissions.py).
+DELEGATED_PERMISSION = CREATE_OR_GET.delegated
 #: Entra's default refresh token lifetime (learn.microsoft.com/entra/identity-platform/refresh-tokens).
 DEFAULT_REFRESH_TOKEN_DAYS = 90
 DEFAULT_CONN_ID = "msgraph_meetings_default"
