@@ -85,6 +85,7 @@ class CheckRun:
     """
 
     hook: CheckableHook
+    mask: Callable[[str], None] | None = None
     secrets: list[str] = field(default_factory=list)
     settings: ConnectionSettings | None = None
     token: str | None = None
@@ -104,8 +105,14 @@ class CheckRun:
     def client(self) -> GraphClient:
         """The check's own Graph client, without retries (built on first use)."""
         if self.graph is None:
-            self.graph = check_client(self.cfg, log=self.hook.log, mask=self.secrets.append, conn_id=self.hook.conn_id)
+            self.graph = check_client(self.cfg, log=self.hook.log, mask=self.keep_secret, conn_id=self.hook.conn_id)
         return self.graph
+
+    def keep_secret(self, secret: str) -> None:
+        """A secret the check's client saw (a token): scrubbed from the texts, and masked."""
+        self.secrets.append(secret)
+        if self.mask is not None:
+            self.mask(secret)
 
     def probe(self) -> OrganizerProbe | None:
         """Step 5's requests, sent once (``None`` when there is nobody to ask about)."""
@@ -329,7 +336,7 @@ def _run_step(number: int, key: str, title: str, step: Callable[[CheckRun], Outc
     return StepResult(number, key, title, Status.SKIPPED if outcome.skipped else Status.PASSED, outcome.message)
 
 
-def check_connection(hook: CheckableHook) -> CheckReport:
+def check_connection(hook: CheckableHook, *, mask: Callable[[str], None] | None = None) -> CheckReport:
     """Run the steps in order against a hook's connection; stop at the first failure.
 
     The check sends its requests on a Graph client of its own that retries nothing
@@ -338,9 +345,11 @@ def check_connection(hook: CheckableHook) -> CheckReport:
 
     :param hook: an :class:`~airflow_provider_meetings.hooks.online_meetings.OnlineMeetingsHook`
         or anything else with its ``conn_id``, ``settings``, ``log`` and ``get_connection``
+    :param mask: also receives every secret the check's client sees (the tokens), e.g.
+        Airflow's ``mask_secret``; they are scrubbed from the report either way
     :return: one result per step; steps after a failure are ``not run``
     """
-    run = CheckRun(hook)
+    run = CheckRun(hook, mask=mask)
     results: list[StepResult] = []
     try:
         for number, (key, title, step) in enumerate(STEPS, start=1):

@@ -115,3 +115,12 @@ def test_delegated_probe_answered_404_is_skipped_not_failed(run_with, fake_graph
 
     assert outcome.skipped
     assert "could not confirm" in outcome.message
+
+
+def test_secrets_the_checks_client_sees_are_scrubbed_and_masked():
+    masked: list[str] = []
+    run = CheckRun(hook=None, mask=masked.append)  # type: ignore[arg-type]
+
+    run.keep_secret("an-access-token")
+
+    assert run.secrets == masked == ["an-access-token"]
