@@ -9,11 +9,13 @@ from __future__ import annotations
 import email.utils
 import importlib.util
 import sys
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -172,10 +174,40 @@ def wait_until(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
 # -- real Airflow ------------------------------------------------------------------------------
 
 
+#: The logical date of the ``dag.test()`` runs: ``{{ ds }}`` renders ``2026-11-28``.
+LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
+
+#: What every test DAG file starts with. ``RETRIES`` (``**RETRIES`` in a task's arguments) is
+#: two task retries one second apart, so that a retried task does not slow the suite down.
+_DAG_HEADER = """\
+from datetime import datetime, timedelta, timezone
+
+from airflow.sdk import DAG, task
+
+from airflow_provider_meetings.operators.online_meetings import {operators}
+
+RETRIES = dict(retries=2, retry_delay=timedelta(seconds=1))
+
+with DAG(dag_id={dag_id!r}, schedule=None, catchup=False{dag_arguments}) as dag:
+"""
+
+
+def dag_source(dag_id: str, tasks: str, *operators: str, dag_arguments: str = "") -> str:
+    """The text of a test DAG file: its imports, ``RETRIES`` and the ``with DAG(...)`` block.
+
+    :param dag_id: the DAG's id
+    :param tasks: the body of the ``with DAG(...) as dag:`` block, unindented (it is indented here)
+    :param operators: names imported from ``airflow_provider_meetings.operators.online_meetings``
+    :param dag_arguments: more arguments of ``DAG(...)``, e.g. ``'params={"start": None}'``
+    """
+    header = _DAG_HEADER.format(
+        operators=", ".join(operators), dag_id=dag_id, dag_arguments=f", {dag_arguments}" if dag_arguments else ""
+    )
+    return header + textwrap.indent(textwrap.dedent(tasks).strip() + "\n", "    ")
+
+
 def load_dag(dags_folder: Path, dag_id: str, source: str) -> Any:
     """Write a DAG file into the DAGs folder (``dag.test()`` syncs it from there) and import it."""
-    import textwrap
-
     path = dags_folder / f"{dag_id}.py"
     path.write_text(textwrap.dedent(source))
     spec = importlib.util.spec_from_file_location(f"issue6_dag_{dag_id}", path)

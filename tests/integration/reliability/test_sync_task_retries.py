@@ -12,50 +12,37 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from reliability_testlib import load_dag, task_instances, xcom
+from reliability_testlib import LOGICAL_DATE, dag_source, load_dag, task_instances, xcom
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db"), pytest.mark.timeout(180)]
 
-LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
 BASE = datetime(2027, 2, 1, 8, tzinfo=timezone.utc)
 CONN = "sync_retries_no_hook_retries"
 BULK_MOVED, BULK_CANCELLED = range(20), range(20, 30)
 
-SYNC_DAG = """
-from datetime import timedelta
-
-from airflow.sdk import DAG
-
-from airflow_provider_meetings.operators.online_meetings import (
-    BulkCreateOrGetOnlineMeetingsOperator,
-    CreateOrGetOnlineMeetingOperator,
-    DeleteOnlineMeetingOperator,
+SYNC_TASKS = """
+CreateOrGetOnlineMeetingOperator(
+    task_id="move",
+    conn_id="{conn}",
+    external_id="lecture",
+    user_id="{megan}",
+    subject="Lecture",
+    start_date_time="{lecture_start}",
+    end_date_time="{lecture_end}",
+    update_existing=True,
+    **RETRIES,
 )
-
-RETRIES = dict(retries=2, retry_delay=timedelta(seconds=1))
-
-with DAG(dag_id="sync_task_retries", schedule=None, catchup=False) as dag:
-    CreateOrGetOnlineMeetingOperator(
-        task_id="move",
-        conn_id="{conn}",
-        external_id="lecture",
-        user_id="{megan}",
-        subject="Lecture",
-        start_date_time="{lecture_start}",
-        end_date_time="{lecture_end}",
-        update_existing=True,
-        **RETRIES,
-    )
-    DeleteOnlineMeetingOperator(task_id="cancel", conn_id="{conn}", external_id="interview", user_id="{adele}", **RETRIES)
-    BulkCreateOrGetOnlineMeetingsOperator(
-        task_id="bulk",
-        conn_id="{conn}",
-        meetings={bulk_items!r},
-        user_id="{alex}",
-        update_existing=True,
-        **RETRIES,
-    )
+DeleteOnlineMeetingOperator(task_id="cancel", conn_id="{conn}", external_id="interview", user_id="{adele}", **RETRIES)
+BulkCreateOrGetOnlineMeetingsOperator(
+    task_id="bulk",
+    conn_id="{conn}",
+    meetings={bulk_items!r},
+    user_id="{alex}",
+    update_existing=True,
+    **RETRIES,
+)
 """
+OPERATORS = ("BulkCreateOrGetOnlineMeetingsOperator", "CreateOrGetOnlineMeetingOperator", "DeleteOnlineMeetingOperator")
 
 
 def slot(n: int, *, moved: bool) -> tuple[str, str]:
@@ -100,7 +87,7 @@ def test_retried_sync_tasks_leave_each_meeting_once_and_no_cancelled_one(
         {"external_id": f"session-{n:02d}", "cancelled": True} for n in BULK_CANCELLED
     ]
     lecture_start, lecture_end = slot(0, moved=True)
-    source = SYNC_DAG.format(
+    tasks = SYNC_TASKS.format(
         conn=CONN,
         adele=adele,
         alex=alex,
@@ -109,7 +96,7 @@ def test_retried_sync_tasks_leave_each_meeting_once_and_no_cancelled_one(
         lecture_end=lecture_end,
         bulk_items=items,
     )
-    dag = load_dag(dags_folder, "sync_task_retries", source)
+    dag = load_dag(dags_folder, "sync_task_retries", dag_source("sync_task_retries", tasks, *OPERATORS))
 
     run = dag.test(logical_date=LOGICAL_DATE)
     tis = task_instances(run)
