@@ -34,7 +34,7 @@ BulkCreateOrGetOnlineMeetingsOperator(
 def load_bulk_dag(dags_folder: Path, dag_id: str, conn_id: str, nopolicy: str) -> Any:
     """The test DAG (``plan`` feeding the task ``bulk``), written into the DAGs folder and imported."""
     tasks = TASKS.format(conn_id=conn_id, nopolicy=nopolicy)
-    return load_dag(dags_folder, dag_id, dag_source(dag_id, tasks, "BulkCreateOrGetOnlineMeetingsOperator"))
+    return load_dag(dags_folder, dag_id, dag_source(dag_id, tasks))
 
 
 @pytest.mark.parametrize("given_as", ["id", "userPrincipalName"])

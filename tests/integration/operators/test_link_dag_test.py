@@ -29,7 +29,7 @@ CreateOrGetOnlineMeetingOperator(
 def load_link_dag(dags_folder: Path, dag_id: str, conn_id: str, start: str) -> Any:
     """The test DAG, written into the DAGs folder and imported."""
     task = TASK.format(dag_id=dag_id, conn_id=conn_id, start=start)
-    return load_dag(dags_folder, dag_id, dag_source(dag_id, task, "CreateOrGetOnlineMeetingOperator"))
+    return load_dag(dags_folder, dag_id, dag_source(dag_id, task))
 
 
 def run_and_capture(dag: Any, capsys: pytest.CaptureFixture[str]) -> tuple[Any, str]:

@@ -27,7 +27,7 @@ CreateOrGetOnlineMeetingOperator(
 
 def load_meeting_dag(dags_folder: Path, dag_id: str, conn_id: str, user_id: str | None = None) -> Any:
     """The test DAG (one task, ``meeting``), written into the DAGs folder and imported."""
-    source = dag_source(dag_id, TASK.format(conn_id=conn_id, user_id=user_id), "CreateOrGetOnlineMeetingOperator")
+    source = dag_source(dag_id, TASK.format(conn_id=conn_id, user_id=user_id))
     return load_dag(dags_folder, dag_id, source)
 
 

@@ -18,9 +18,6 @@ from reliability_testlib import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db"), pytest.mark.timeout(120)]
 
-#: The operators of both DAGs of this file.
-OPERATORS = ("BulkCreateOrGetOnlineMeetingsOperator", "CreateOrGetOnlineMeetingOperator")
-
 RETRY_TASKS = """
 BulkCreateOrGetOnlineMeetingsOperator(
     task_id="bulk",
@@ -50,7 +47,7 @@ def test_task_retry_after_transient_failures_reuses_what_exists(dags_folder, gra
     # Single: the meeting is created, then the answer takes longer than the 1 s timeout.
     graph_emulator.script("slow", when="after", seconds=1.5, match=f"/users/{megan}/")
     tasks = RETRY_TASKS.format(bulk_user=alex, single_user=megan)
-    dag = load_dag(dags_folder, "issue6_task_retries", dag_source("issue6_task_retries", tasks, *OPERATORS))
+    dag = load_dag(dags_folder, "issue6_task_retries", dag_source("issue6_task_retries", tasks))
 
     run = dag.test(logical_date=LOGICAL_DATE)
     tis = task_instances(run)
@@ -99,7 +96,7 @@ def test_bad_input_fails_the_task_at_once_without_requests(
 ):
     monkeypatch.setenv("AIRFLOW_CONN_ISSUE6_UNKNOWN_CLOUD", graph_emulator.connection_json(cloud="azure-germany"))
     tasks = PERMANENT_TASKS.format(conn=meetings_conn_id)
-    dag = load_dag(dags_folder, "issue6_permanent_failures", dag_source("issue6_permanent_failures", tasks, *OPERATORS))
+    dag = load_dag(dags_folder, "issue6_permanent_failures", dag_source("issue6_permanent_failures", tasks))
 
     with nothing_sent(graph_emulator):
         run = dag.test(logical_date=LOGICAL_DATE)
