@@ -305,14 +305,6 @@ def _sentence(text: object) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
-def _describe_credential(settings: ConnectionSettings) -> str:
-    if settings.public_client:  # a refresh token redeemed without a credential (PublicClientApplication)
-        return "delegated (refresh token) as a public client, without a credential"
-    kind = {"secret": "a client secret", "certificate": "a certificate", "federated": "a federated token"}
-    mode = "delegated (refresh token)" if settings.delegated else "app-only"
-    return f"{mode} with {kind.get(settings.credential_kind, settings.credential_kind)}"
-
-
 def _connection_secrets(hook: CheckableHook) -> list[str]:
     """The secrets of the stored connection, to scrub from texts even when it does not parse."""
     try:
@@ -373,7 +365,7 @@ def step_settings(check: _Check) -> _Outcome:
         )
     message = (
         f"Client id {settings.client_id}, tenant {settings.tenant_id}, {settings.cloud} cloud, "
-        f"{_describe_credential(settings)}, Graph {settings.graph_base}."
+        f"{settings.credential.description}, Graph {settings.graph_base}."
     )
     if settings.unknown_extras:
         message += f" Extras this provider does not read (typo?): {', '.join(settings.unknown_extras)}."
