@@ -81,27 +81,6 @@ class _TokenCall:
         left = self.replay_until - self.clock()
         return left + _REPLAY_MARGIN if left > 0 else 0.0
 
-    @contextlib.contextmanager
-    def mapped_errors(self) -> Iterator[None]:
-        """Record the answers of one MSAL call and turn its failures into the provider's errors.
-
-        A 5xx: MSAL raises instead of returning a dict: its own ``MsalServiceError`` from 1.34
-        on (``NormalizedResponse.raise_for_status``, msal/throttled_http_client.py); 1.31 called
-        requests' ``raise_for_status`` (``requests.HTTPError``), which a bulk call must see as a
-        transient failure too, not as an unknown exception. An answer that is not JSON (a
-        proxy's page) fails inside MSAL as ``json.JSONDecodeError``.
-        """
-        with recording_exchanges() as exchanges:
-            try:
-                yield
-            except (MsalServiceError, requests.HTTPError) as err:
-                self.saw(exchanges)
-                raise _service_error(err, self.last) from None
-            except json.JSONDecodeError:
-                self.saw(exchanges)
-                raise _not_json(exchanges) or AuthenticationError("invalid_response", "") from None
-            self.saw(exchanges)
-
 
 class TokenSource:
     """Gets (and caches) Graph access tokens for one connection; thread-safe.
@@ -219,11 +198,11 @@ class TokenSource:
         if settings.custom_authority:
             # Neither ask a public Microsoft host about this authority nor insist it is one.
             extra = {"instance_discovery": False, "validate_authority": False}
-        credential = settings.credential.client_credential(self.mask)
+        client_credential = settings.credential.client_credential(self.mask)
         cache = self.cache
         with recording_exchanges() as exchanges:
             try:
-                if credential is None:
+                if client_credential is None:
                     return msal.PublicClientApplication(
                         settings.client_id,
                         authority=settings.authority,
@@ -233,7 +212,7 @@ class TokenSource:
                     )
                 return msal.ConfidentialClientApplication(
                     settings.client_id,
-                    client_credential=credential,
+                    client_credential=client_credential,
                     authority=settings.authority,
                     http_client=self.transport.msal_client,
                     token_cache=cache,
@@ -345,7 +324,7 @@ class TokenSource:
         call = _TokenCall(self.clock)
 
         def attempt() -> dict[str, Any] | None:
-            with call.mapped_errors():
+            with _msal_errors(call):
                 result = acquire(self.app)
             if result is None and nothing_cached:
                 return None
@@ -384,7 +363,7 @@ class TokenSource:
             (:meth:`for_device_code`), or Entra ID cannot answer
         """
         self._require_device_code()
-        with _TokenCall(self.clock).mapped_errors():
+        with _msal_errors(_TokenCall(self.clock)):
             return self.app.initiate_device_flow(scopes=list(scopes))
 
     def finish_device_flow(self, flow: Mapping[str, Any]) -> dict[str, Any]:
@@ -399,7 +378,7 @@ class TokenSource:
         :raises AuthenticationError: when Entra ID cannot answer
         """
         self._require_device_code()
-        with _TokenCall(self.clock).mapped_errors():
+        with _msal_errors(_TokenCall(self.clock)):
             result = self.app.acquire_token_by_device_flow(dict(flow))
         for token in (result.get("access_token"), result.get("refresh_token")):
             if token:
@@ -423,6 +402,28 @@ def _service_error(error: Exception, last: Exchange | None) -> MeetingsError:
         status=status,
         retry_after=parse_retry_after(last.retry_after) if last else None,
     )
+
+
+@contextlib.contextmanager
+def _msal_errors(call: _TokenCall) -> Iterator[None]:
+    """Record the answers of one MSAL call for ``call`` and turn MSAL's failures into ours.
+
+    A 5xx: MSAL raises instead of returning a dict: its own ``MsalServiceError`` from 1.34
+    on (``NormalizedResponse.raise_for_status``, msal/throttled_http_client.py); 1.31 called
+    requests' ``raise_for_status`` (``requests.HTTPError``), which a bulk call must see as a
+    transient failure too, not as an unknown exception. An answer that is not JSON (a
+    proxy's page) fails inside MSAL as ``json.JSONDecodeError``.
+    """
+    with recording_exchanges() as exchanges:
+        try:
+            yield
+        except (MsalServiceError, requests.HTTPError) as err:
+            call.saw(exchanges)
+            raise _service_error(err, call.last) from None
+        except json.JSONDecodeError:
+            call.saw(exchanges)
+            raise _not_json(exchanges) or AuthenticationError("invalid_response", "") from None
+        call.saw(exchanges)
 
 
 def _signed_in_account(app: msal.ClientApplication, claims: dict[str, Any]) -> str | None:
