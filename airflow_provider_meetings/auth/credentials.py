@@ -75,8 +75,21 @@ class Credential(Protocol):
         """The secret values of the connection, for the log masker."""
 
 
+class _AppOnly:
+    """What the app credentials share: app-only tokens (client credentials grant)."""
+
+    grant: ClassVar[Grant] = Grant.CLIENT_CREDENTIALS
+    #: The credential in a phrase, e.g. ``a client secret``.
+    noun: ClassVar[str]
+
+    @property
+    def description(self) -> str:
+        """See :attr:`Credential.description`."""
+        return f"app-only with {self.noun}"
+
+
 @dataclass(frozen=True, repr=False)
-class ClientSecret:
+class ClientSecret(_AppOnly):
     """The app's client secret (the connection's password).
 
     :param secret: the secret's value
@@ -84,13 +97,7 @@ class ClientSecret:
 
     secret: str
     kind: ClassVar[str] = "secret"
-    grant: ClassVar[Grant] = Grant.CLIENT_CREDENTIALS
     noun: ClassVar[str] = "a client secret"
-
-    @property
-    def description(self) -> str:
-        """See :attr:`Credential.description`."""
-        return f"app-only with {self.noun}"
 
     def client_credential(self, mask: Callable[[str], None]) -> ClientCredential:
         """The secret itself."""
@@ -105,7 +112,7 @@ class ClientSecret:
 
 
 @dataclass(frozen=True, repr=False)
-class Certificate:
+class Certificate(_AppOnly):
     """A certificate registered on the app, and its private key, in one PEM file.
 
     :param path: the PEM file (extra ``certificate_path``)
@@ -118,13 +125,7 @@ class Certificate:
     thumbprint: str | None = None
     password: str | None = None
     kind: ClassVar[str] = "certificate"
-    grant: ClassVar[Grant] = Grant.CLIENT_CREDENTIALS
     noun: ClassVar[str] = "a certificate"
-
-    @property
-    def description(self) -> str:
-        """See :attr:`Credential.description`."""
-        return f"app-only with {self.noun}"
 
     def client_credential(self, mask: Callable[[str], None]) -> ClientCredential:
         """The key and certificate read from :attr:`path` (:mod:`~airflow_provider_meetings.auth.certificate`)."""
@@ -170,7 +171,7 @@ class FederatedTokenFile:
 
 
 @dataclass(frozen=True)
-class WorkloadIdentity:
+class WorkloadIdentity(_AppOnly):
     """Workload identity federation: a token file that another identity provider keeps fresh.
 
     The token is the client assertion of a federated credential of the app (Kubernetes
@@ -181,13 +182,7 @@ class WorkloadIdentity:
 
     token_file: str
     kind: ClassVar[str] = "federated"
-    grant: ClassVar[Grant] = Grant.CLIENT_CREDENTIALS
     noun: ClassVar[str] = "a federated token"
-
-    @property
-    def description(self) -> str:
-        """See :attr:`Credential.description`."""
-        return f"app-only with {self.noun}"
 
     def client_credential(self, mask: Callable[[str], None]) -> ClientCredential:
         """A client assertion that reads the file whenever MSAL needs a token (read once now)."""
