@@ -30,7 +30,6 @@ __all__ = [
     "cloud_mismatch",
     "cloud_without_create_or_get",
     "connection_not_found",
-    "describe_credential",
     "discovery_refused",
     "graph_refused",
     "invalid_field",
@@ -51,15 +50,6 @@ def sentence(text: object) -> str:
     """``text`` ending with a full stop (the provider's error texts mostly end without one)."""
     text = str(text).rstrip()
     return text if text.endswith((".", "!", "?")) else f"{text}."
-
-
-def describe_credential(settings: ConnectionSettings) -> str:
-    """How the connection signs in, for people: e.g. ``app-only with a client secret``."""
-    if settings.public_client:  # a refresh token redeemed without a credential (PublicClientApplication)
-        return "delegated (refresh token) as a public client, without a credential"
-    kind = {"secret": "a client secret", "certificate": "a certificate", "federated": "a federated token"}
-    mode = "delegated (refresh token)" if settings.delegated else "app-only"
-    return f"{mode} with {kind.get(settings.credential_kind, settings.credential_kind)}"
 
 
 def _where_to_edit(conn_id: str) -> str:

@@ -158,14 +158,14 @@ def step_settings(run: CheckRun) -> Outcome:
             raise
         raise advice.connection_not_found(hook.conn_id) from None
     run.settings = settings
-    run.secrets.extend(s for s in (settings.client_secret, settings.private_key_password, settings.refresh_token) if s)
+    run.secrets.extend(settings.credential.secrets())
     if isinstance(settings.verify, str) and not os.path.isfile(settings.verify):
         raise advice.ca_bundle_missing(settings.verify)
     if not CLOUDS[settings.cloud].create_or_get:
         raise advice.cloud_without_create_or_get(settings.cloud)
     message = (
         f"Client id {settings.client_id}, tenant {settings.tenant_id}, {settings.cloud} cloud, "
-        f"{advice.describe_credential(settings)}, Graph {settings.graph_base}."
+        f"{settings.credential.description}, Graph {settings.graph_base}."
     )
     if settings.unknown_extras:
         message += f" Extras this provider does not read (typo?): {', '.join(settings.unknown_extras)}."
