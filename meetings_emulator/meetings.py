@@ -174,6 +174,9 @@ class MeetingStore:
         end = parse_datetime(end_raw, "endDateTime") if end_raw is not None else None
         if end is not None and start is None:
             raise bad_request("Invalid request: endDateTime requires startDateTime.")
+        # "An error is thrown if the endDateTime is provided without the startDateTime or if the
+        # endDateTime is earlier than the startDateTime" (createOrGet page, Notes): an end equal
+        # to the start is not named, so it is accepted (an assumption, docs/emulator.md).
         if start is not None and end is not None and end < start:
             raise bad_request("Invalid request: endDateTime must be later than startDateTime.")
         participants = body.get("participants")
@@ -288,7 +291,18 @@ def _updated_attendees(participants: Any) -> list[dict[str, Any]]:
     attendees = participants.get("attendees")
     if not isinstance(attendees, list) or not all(isinstance(a, dict) for a in attendees):
         raise bad_request("Invalid value for 'participants.attendees': expected the full list of attendees.")
-    return [{**a, "role": a.get("role") or "attendee"} for a in attendees]
+    return [_attendee_as_returned(a) for a in attendees]
+
+
+def _attendee_as_returned(attendee: Mapping[str, Any]) -> dict[str, Any]:
+    """An attendee as Graph answers it: ``role`` as sent, ``null`` when none was sent.
+
+    Microsoft's createOrGet example answers ``"role": null`` for an attendee sent without one
+    (https://learn.microsoft.com/graph/api/onlinemeeting-createorget, "Response"; the
+    organizer is ``presenter``), as users report too (Microsoft Q&A 323299). Clients read a
+    null role as ``attendee``.
+    """
+    return {**attendee, "role": attendee.get("role")}
 
 
 def _digits(n: int) -> str:
@@ -312,7 +326,7 @@ def _new_meeting(
     attendees = []
     for attendee in sent.get("attendees") or []:
         if isinstance(attendee, dict):
-            attendees.append({**attendee, "role": attendee.get("role") or "attendee"})
+            attendees.append(_attendee_as_returned(attendee))
     chat_info = {"threadId": thread_id, "messageId": "0", "replyChainMessageId": None}
     if isinstance(body.get("chatInfo"), dict):
         chat_info.update(body["chatInfo"])
