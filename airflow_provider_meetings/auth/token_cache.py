@@ -175,7 +175,8 @@ class SharedTokenCache(msal.SerializableTokenCache):
     def search(self, credential_type: str, **kwargs: Any) -> Any:
         if not self._in_memory:
             try:
-                self._reload(always=False)
+                with self._lock:
+                    self._reload(always=False)
             except Exception as err:  # never fail a task for its cache
                 self._give_up(err)
         return super().search(credential_type, **kwargs)
