@@ -28,7 +28,7 @@ from airflow_provider_meetings.graph.errors import (
     graph_error_from_response,
     is_permanent,
 )
-from airflow_provider_meetings.graph.retry import parse_retry_after
+from airflow_provider_meetings.graph.retry import needs_fresh_token, parse_retry_after
 from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest
 from airflow_provider_meetings.meetings.results import BulkItemResult
 
@@ -202,7 +202,7 @@ class ItemKind(enum.Enum):
     OK = "ok"
     #: transient (408, 424, 429, 5xx, or no entry for the item): send it again.
     RETRY = "retry"
-    #: 401: send it again once with a fresh token.
+    #: 401: send it again with a fresh token (once: ``retry.needs_fresh_token``).
     UNAUTHORIZED = "unauthorized"
     #: permanent: final for the item.
     FAILED = "failed"
@@ -287,7 +287,7 @@ def classify_batch_response(
             kind = ItemKind.FAILED
         else:
             error = graph_error_from_response(status, headers, body, user_id=user_id, retry_after=retry_after)
-            if status == 401:
+            if needs_fresh_token(status):
                 kind = ItemKind.UNAUTHORIZED
             else:
                 kind = ItemKind.FAILED if is_permanent(error) else ItemKind.RETRY

@@ -8,7 +8,7 @@ HTTP round trip. The rules:
 * each item's answer is classified by its own status (``batching.classify_batch_response``);
   an envelope without per-item answers applies to every item in it;
 * retries go through the one retry core: each item has its own
-  :class:`~airflow_provider_meetings.graph.retry.RetryBudget` (429s spend waiting, failures spend
+  :class:`~airflow_provider_meetings.graph.retry_loop.RetryBudget` (429s spend waiting, failures spend
   attempts), the same rule as single calls;
 * a 401 gets one token refresh per item, one refresh for all the items of a token;
 * the call **stops** (every unfinished item fails with the same error, items done keep
@@ -58,7 +58,14 @@ from airflow_provider_meetings.graph.errors import (
     is_permanent,
 )
 from airflow_provider_meetings.graph.pacing import FlowController
-from airflow_provider_meetings.graph.retry import RetryBudget, RetryPolicy
+from airflow_provider_meetings.graph.retry import (
+    THROTTLED_STATUS,
+    UNAUTHORIZED_STATUS,
+    RetryPolicy,
+    needs_fresh_token,
+    whole_batch_hold,
+)
+from airflow_provider_meetings.graph.retry_loop import RetryBudget
 from airflow_provider_meetings.meetings.request import PreparedRequest, prepare_request
 from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgress
 
@@ -195,7 +202,7 @@ class _BulkRun:
         self.fresh_left = to_send
         self.cursor = 0
         self.budgets: dict[int, RetryBudget] = {}
-        self.refreshed: set[int] = set()
+        self.refreshed: dict[int, int] = {}  # index -> fresh tokens it had
         self.ready: list[tuple[float, int, int]] = []  # heap of (ready_at, sequence, index)
         self.sequence = 0
         self.token_generation = 0
@@ -322,7 +329,7 @@ class _BulkRun:
             )
         needs_refresh = False
         for index, user_id in batch.items:
-            if answer.status == 401:
+            if needs_fresh_token(answer.status):
                 needs_refresh |= self._unauthorized(index, user_id, error, batch.token_generation)
             elif is_permanent(error):
                 self._fail(index, user_id, error)
@@ -330,7 +337,7 @@ class _BulkRun:
                 self._retry_or_fail(index, user_id, error)
         if needs_refresh:
             self._refresh_token()
-        throttled = len(batch.items) if answer.status == 429 else 0
+        throttled = len(batch.items) if answer.status == THROTTLED_STATUS else 0
         self.stats.throttled += throttled
         hold = self.controller.on_batch_done(
             self.clock(),
@@ -341,9 +348,8 @@ class _BulkRun:
             failed=not is_permanent(error),
             whole_batch=True,
         )
-        # A whole-batch 429 says nothing may go for its Retry-After (if the items could wait that long).
-        if throttled and self.stopped is None:
-            hold = max(hold, min(answer.retry_after or 0.0, self.engine.retry_policy.longest_wait()))
+        if self.stopped is None:  # a whole-batch 429: nothing may go for its Retry-After (graph/retry.py)
+            hold = max(hold, whole_batch_hold(answer.status, answer.retry_after, self.engine.retry_policy))
         self._hold(hold)
 
     def _on_items(self, batch: _Batch, answer: HttpAnswer, payload: Any) -> None:
@@ -353,7 +359,7 @@ class _BulkRun:
         needs_refresh = False
         outcomes = classify_batch_response(batch.items, payload, meeting_fields=self.engine.meeting_fields)
         for (index, user_id), outcome in zip(batch.items, outcomes, strict=True):
-            if outcome.status == 429:
+            if outcome.status == THROTTLED_STATUS:
                 throttled += 1
                 if outcome.retry_after is not None:
                     longest_retry_after = max(longest_retry_after or 0.0, outcome.retry_after)
@@ -415,11 +421,11 @@ class _BulkRun:
         self._requeue(index, self.clock() + wait_s)
 
     def _unauthorized(self, index: int, user_id: str | None, error: BaseException | None, generation: int) -> bool:
-        """Retry once with a fresh token; return whether a refresh is needed now."""
-        if index in self.refreshed or self.stopped is not None:
+        """Retry with a fresh token (once: graph/retry.py); return whether a refresh is needed now."""
+        if not needs_fresh_token(UNAUTHORIZED_STATUS, self.refreshed.get(index, 0)) or self.stopped is not None:
             self._fail(index, user_id, self.stopped or error)
             return False
-        self.refreshed.add(index)
+        self.refreshed[index] = self.refreshed.get(index, 0) + 1
         self.log.info("%s: %s, retry with a fresh token", self._what(index), describe_error(error))
         self._requeue(index, self.clock())
         return generation == self.token_generation
@@ -483,8 +489,7 @@ class _BulkRun:
 
     def _attempts(self, index: int) -> int:
         budget = self.budgets.get(index)
-        refreshed = 1 if index in self.refreshed else 0
-        return (budget.attempts if budget else 1) + refreshed
+        return (budget.attempts if budget else 1) + self.refreshed.get(index, 0)
 
     def _external_id(self, index: int) -> str | None:
         return given(self.specs[index], "external_id")

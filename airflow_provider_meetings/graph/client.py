@@ -5,7 +5,7 @@ Layers with one job each, as in requests (build, token, transport, one retry dec
 * :class:`~airflow_provider_meetings.graph.transport.Transport` sends and returns answers;
 * :class:`~airflow_provider_meetings.auth.token_source.TokenSource` supplies access tokens;
 * :meth:`GraphClient.request` is one Graph call: a token, a request, a 401 refresh, and
-  the retry core (:func:`~airflow_provider_meetings.graph.retry.run_with_retries`);
+  the retry loop (:func:`~airflow_provider_meetings.graph.retry_loop.run_with_retries`);
 * bulk calls hand this client, as a
   :class:`~airflow_provider_meetings.graph.batch_engine.BatchTransport`, to the bulk engine;
 * sync and cancel compose these: createOrGet, then a PATCH or DELETE of the meeting found
@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from airflow_provider_meetings.auth.token_source import TokenSource
 from airflow_provider_meetings.graph.answer import HttpAnswer
@@ -30,7 +30,8 @@ from airflow_provider_meetings.graph.errors import (
     TransportError,
     graph_error_from_response,
 )
-from airflow_provider_meetings.graph.retry import run_with_retries
+from airflow_provider_meetings.graph.retry import RetryPolicy, needs_fresh_token
+from airflow_provider_meetings.graph.retry_loop import run_with_retries
 from airflow_provider_meetings.graph.settings import ConnectionSettings
 from airflow_provider_meetings.graph.transport import USER_AGENT, Transport
 from airflow_provider_meetings.meetings.bulk import BulkSync
@@ -47,9 +48,25 @@ from airflow_provider_meetings.meetings.results import (
 )
 
 
-def is_expired_token(error: GraphAPIError) -> bool:
-    """Graph's answer to an access token that expired (or was revoked) since it was issued."""
-    return error.status == 401 and error.code == "InvalidAuthenticationToken"
+class AnswerTransport(Protocol):
+    """What the client sends through: :class:`~airflow_provider_meetings.graph.transport.Transport`
+    or :class:`~airflow_provider_meetings.graph.mock_transport.MockTransport`."""
+
+    def send(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, json: Any = None
+    ) -> HttpAnswer: ...
+
+    def ensure_pool(self, size: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class TokenProvider(Protocol):
+    """Where access tokens come from: :class:`~airflow_provider_meetings.auth.token_source.TokenSource`."""
+
+    def get(self, policy: RetryPolicy | None = None) -> str: ...
+
+    def invalidate(self) -> None: ...
 
 
 def _meeting_id(found: MeetingResult) -> str:
@@ -78,6 +95,11 @@ class GraphClient:
     :param log: where retries are logged (the hook's logger)
     :param sleep: how to wait between retries
     :param conn_id: the connection's id, named in advice on refresh tokens
+    :param transport: what sends (default: a :class:`~airflow_provider_meetings.graph.transport.Transport`
+        with the connection's TLS, proxy and timeout; tests pass a
+        :class:`~airflow_provider_meetings.graph.mock_transport.MockTransport`)
+    :param tokens: where access tokens come from (default: a
+        :class:`~airflow_provider_meetings.auth.token_source.TokenSource` on ``transport``)
     """
 
     def __init__(
@@ -88,17 +110,21 @@ class GraphClient:
         log: Any,
         sleep: Callable[[float], None] = time.sleep,
         conn_id: str | None = None,
+        transport: AnswerTransport | None = None,
+        tokens: TokenProvider | None = None,
     ) -> None:
         self.settings = settings
         self.log = log
         self.sleep = sleep
-        self.transport = Transport(
+        self.transport: AnswerTransport = transport or Transport(
             verify=settings.verify,
             proxies=settings.proxies,
             timeout=settings.timeout,
             pool_size=settings.bulk_concurrency,
         )
-        self.tokens = TokenSource(settings, self.transport, mask=mask, log=log, sleep=sleep, conn_id=conn_id)
+        self.tokens: TokenProvider = tokens or TokenSource(
+            settings, self.transport, mask=mask, log=log, sleep=sleep, conn_id=conn_id
+        )
 
     def close(self) -> None:
         """Close the transport's connections."""
@@ -136,10 +162,10 @@ class GraphClient:
         :raises RetriesExhaustedError: when transient failures outlast the retry bound
         """
         url = self.url(path)
-        refreshed = False
+        refreshes = 0
 
         def attempt() -> HttpAnswer:
-            nonlocal refreshed
+            nonlocal refreshes
             while True:
                 token = self.tokens.get()
                 answer = self.transport.send(
@@ -150,8 +176,8 @@ class GraphClient:
                 error = graph_error_from_response(
                     answer.status, answer.headers, answer.content, user_id=user_id, retry_after=answer.retry_after
                 )
-                if is_expired_token(error) and not refreshed:
-                    refreshed = True
+                if needs_fresh_token(error.status, refreshes):
+                    refreshes += 1
                     self.log.info("%s: 401 %s, getting a fresh token and trying once more", what, error.code)
                     self.tokens.invalidate()
                     continue

@@ -127,10 +127,7 @@ class OnlineMeetingsHook(BaseHook):
     def client(self) -> GraphClient:
         """The Graph client (built on first use; this imports msal and requests)."""
         settings = self.settings
-        if self.max_single_wait is not None:
-            settings = dataclasses.replace(
-                settings, retry=dataclasses.replace(settings.retry, max_single_wait=self.max_single_wait)
-            )
+        settings = dataclasses.replace(settings, retry=settings.retry.with_max_single_wait(self.max_single_wait))
         with self._lock:
             if self._client is None:
                 from airflow_provider_meetings.graph.client import GraphClient

@@ -26,7 +26,7 @@ from airflow_provider_meetings.graph.errors import (
     TransportError,
 )
 from airflow_provider_meetings.graph.pacing import FlowController
-from airflow_provider_meetings.graph.retry import RetryPolicy
+from airflow_provider_meetings.graph.retry import PacingPolicy, RetryPolicy
 from airflow_provider_meetings.meetings.request import MeetingSpec, prepare_request
 from airflow_provider_meetings.meetings.results import BulkProgress
 
@@ -123,7 +123,7 @@ def engine(transport: FakeTransport, **kw: Any) -> BulkEngine:
     kw.setdefault("retry_policy", FAST)
     kw.setdefault("prepare", prep)
     # A short assumed window keeps the throttling tests fast.
-    kw.setdefault("controller", lambda concurrency: FlowController(concurrency, min_window=0.05))
+    kw.setdefault("controller", lambda concurrency: FlowController(concurrency, policy=PacingPolicy(min_window=0.05)))
     return BulkEngine(transport, **kw)
 
 
