@@ -1,13 +1,15 @@
-"""The bulk engine: sends validated items in ``$batch`` requests and retries item by item.
+"""The bulk engine: sends requests in ``$batch`` requests and retries item by item.
 
 The caller supplies a :class:`BatchTransport` (a token, one ``POST $batch`` attempt, token
-invalidation); everything else runs in the calling thread, worker threads do only the
-HTTP round trip. The rules:
+invalidation) and the requests (:class:`~airflow_provider_meetings.graph.batch.GraphRequest`,
+or a :class:`~airflow_provider_meetings.graph.batch.BatchItemResult` for an item the caller
+refused before sending); everything else runs in the calling thread, worker threads do only
+the HTTP round trip. The rules (their numbers and statuses: :mod:`~airflow_provider_meetings.graph.retry`):
 
 * every item gets a result, in input order, whatever happens (nothing is lost);
-* each item's answer is classified by its own status (``batching.classify_batch_response``);
+* each item's answer is classified by its own status (``batch.classify_batch_response``);
   an envelope without per-item answers applies to every item in it;
-* retries go through the one retry core: each item has its own
+* retries go through the one retry loop: each item has its own
   :class:`~airflow_provider_meetings.graph.retry_loop.RetryBudget` (429s spend waiting, failures spend
   attempts), the same rule as single calls;
 * a 401 gets one token refresh per item, one refresh for all the items of a token;
@@ -18,10 +20,8 @@ HTTP round trip. The rules:
 * :class:`~airflow_provider_meetings.graph.pacing.FlowController` adapts the number of
   batches in flight and paces items once 429s show a limit.
 
-Memory is flat in the number of meetings: specs are validated twice (once up front, once
-when their batch is built) rather than kept prepared, and only the trimmed
-:class:`~airflow_provider_meetings.meetings.results.BulkItemResult` of each item is kept.
-Nothing here imports requests or msal.
+Only the kept fields (``keep_fields``) of each answer are kept. Nothing here imports
+requests or msal, nor knows a resource.
 """
 
 from __future__ import annotations
@@ -37,21 +37,17 @@ from typing import Any, Protocol
 
 from airflow_provider_meetings.graph.answer import HttpAnswer
 from airflow_provider_meetings.graph.batch import (
-    DEFAULT_MEETING_FIELDS,
     MAX_BATCH_ITEMS,
-    MAX_BULK_ITEMS,
+    BatchItemResult,
+    BulkProgress,
+    GraphRequest,
     ItemKind,
-    Preparer,
     batch_responses,
     build_batch_payload,
     classify_batch_response,
-    given,
-    prepare_item,
-    validate_all,
 )
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
-    InvalidMeetingRequestError,
     MeetingsError,
     describe_error,
     graph_error_from_response,
@@ -66,8 +62,9 @@ from airflow_provider_meetings.graph.retry import (
     whole_batch_hold,
 )
 from airflow_provider_meetings.graph.retry_loop import RetryBudget
-from airflow_provider_meetings.meetings.request import PreparedRequest, prepare_request
-from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgress
+
+#: One item of a run: a request to send, or the result of one refused before sending.
+BatchItem = GraphRequest | BatchItemResult
 
 
 class BatchTransport(Protocol):
@@ -116,13 +113,14 @@ class BulkStats:
 
 
 class BulkEngine:
-    """Runs bulk createOrGet calls; see the module docstring for the rules.
+    """Runs bulk calls of Graph requests; see the module docstring for the rules.
+
+    Built in one place for the provider: :meth:`~airflow_provider_meetings.graph.client.GraphRestClient.bulk_engine`.
 
     :param transport: tokens and batches
-    :param prepare: validates one :class:`MeetingSpec` into a request (the hook's rules)
     :param max_concurrency: batches in flight at most
     :param retry_policy: per-item retry bound
-    :param meeting_fields: meeting fields kept in the results (``None``: all)
+    :param keep_fields: fields of each answer's body kept in the results (``None``: all)
     :param progress: called with a :class:`BulkProgress` every ``progress_interval`` seconds
         and once at the end
     :param progress_interval: seconds between progress calls
@@ -130,56 +128,44 @@ class BulkEngine:
     :param sleep: how to wait when nothing is in flight
     :param controller: flow control factory (default: :class:`FlowController`)
     :param log: where each retried item gets its INFO line (the hook passes its own logger)
-    :param operation: what the items are, in log lines (``createOrGet``, ``PATCH``...)
-    :param dedupe: refuse repeated ``(organizer, external_id)`` pairs (one meeting each)
+    :param operation: what the items are, in log lines (``createOrGet``, ``PATCH``, ``GET users``...)
     """
 
     def __init__(
         self,
         transport: BatchTransport,
         *,
-        prepare: Preparer | None = None,
         max_concurrency: int = 4,
         retry_policy: RetryPolicy | None = None,
-        meeting_fields: Sequence[str] | None = DEFAULT_MEETING_FIELDS,
+        keep_fields: Sequence[str] | None = None,
         progress: Callable[[BulkProgress], None] | None = None,
         progress_interval: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         controller: Callable[[int], FlowController] = FlowController,
         log: logging.Logger | Any | None = None,
-        operation: str = "createOrGet",
-        dedupe: bool = True,
+        operation: str = "requests",
     ) -> None:
         self.transport = transport
         self.log = log or logging.getLogger(__name__)
-        self.prepare = prepare or (lambda spec: prepare_request(spec))
         self.max_concurrency = max_concurrency
         self.retry_policy = retry_policy or RetryPolicy()
-        self.meeting_fields = tuple(meeting_fields) if meeting_fields is not None else None
+        self.keep_fields = tuple(keep_fields) if keep_fields is not None else None
         self.progress = progress
         self.progress_interval = progress_interval
         self.clock = clock
         self.sleep = sleep
         self.controller = controller
         self.operation = operation
-        self.dedupe = dedupe
         #: the counters of the last run
         self.stats = BulkStats()
 
-    def run(self, specs: Iterable[Any]) -> list[BulkItemResult]:
-        """Create or get every meeting; one result per spec, in input order.
+    def run(self, items: Iterable[BatchItem]) -> list[BatchItemResult]:
+        """Send every request; one result per item, in input order.
 
-        :raises InvalidMeetingRequestError: for more than ``MAX_BULK_ITEMS`` items (nothing sent)
+        :param items: requests to send, or results of items refused before sending (kept as they are)
         """
-        items = specs if isinstance(specs, Sequence) else list(specs)
-        if len(items) > MAX_BULK_ITEMS:
-            raise InvalidMeetingRequestError(
-                "meetings",
-                f"has {len(items):,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
-                "Split the list across tasks (e.g. by week or by organizer); nothing was sent",
-            )
-        bulk_run = _BulkRun(self, items)
+        bulk_run = _BulkRun(self, items if isinstance(items, Sequence) else list(items))
         results = bulk_run.execute()
         self.stats = bulk_run.stats
         return results
@@ -189,16 +175,19 @@ class _BulkRun:
     """The state of one bulk call: results, per-item budgets, the retry queue, the batches
     in flight, and why it stopped (if it did)."""
 
-    def __init__(self, engine: BulkEngine, specs: Sequence[Any]) -> None:
+    def __init__(self, engine: BulkEngine, items: Sequence[BatchItem]) -> None:
         self.engine = engine
         self.transport = engine.transport
         self.log = engine.log
         self.clock = engine.clock
-        self.specs = specs
+        self.requests: list[GraphRequest | None] = [item if isinstance(item, GraphRequest) else None for item in items]
+        self.results: list[BatchItemResult | None] = [
+            item if isinstance(item, BatchItemResult) else None for item in items
+        ]
+        to_send = len(items) - sum(result is not None for result in self.results)
         self.controller = engine.controller(engine.max_concurrency)
-        self.results, to_send = validate_all(specs, engine.prepare, dedupe=engine.dedupe)
-        self.stats = BulkStats(total=len(specs), started=self.clock())
-        self.stats.done = self.stats.failed = len(specs) - to_send
+        self.stats = BulkStats(total=len(items), started=self.clock())
+        self.stats.done = self.stats.failed = len(items) - to_send
         self.fresh_left = to_send
         self.cursor = 0
         self.budgets: dict[int, RetryBudget] = {}
@@ -212,10 +201,10 @@ class _BulkRun:
 
     # -- the loop -------------------------------------------------------------------------
 
-    def execute(self) -> list[BulkItemResult]:
+    def execute(self) -> list[BatchItemResult]:
         if self.fresh_left:
             workers = min(self.engine.max_concurrency, math.ceil(self.fresh_left / MAX_BATCH_ITEMS))
-            with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="meetings-bulk") as pool:
+            with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="graph-batch") as pool:
                 self._loop(pool)
         if self.stopped is not None:
             self._fail_unfinished(self.stopped)
@@ -263,9 +252,9 @@ class _BulkRun:
                 self._stop(error)
                 return math.inf
             indexes = self._take(size, now)
-            prepared = [(index, prepare_item(self.specs[index], index, self.engine.prepare)) for index in indexes]
-            payload = build_batch_payload(prepared)
-            batch = _Batch([(index, p.user_id) for index, p in prepared], now, self.token_generation)
+            batch_items = [(index, self._request(index)) for index in indexes]
+            payload = build_batch_payload(batch_items)
+            batch = _Batch([(index, request.user_id) for index, request in batch_items], now, self.token_generation)
             self.controller.on_sent(len(batch.items), now)
             self.stats.batches += 1
             self.inflight[pool.submit(self.transport.send_batch, payload, token)] = batch
@@ -357,7 +346,7 @@ class _BulkRun:
         accepted = throttled = 0
         longest_retry_after: float | None = None
         needs_refresh = False
-        outcomes = classify_batch_response(batch.items, payload, meeting_fields=self.engine.meeting_fields)
+        outcomes = classify_batch_response(batch.items, payload, keep=self.engine.keep_fields)
         for (index, user_id), outcome in zip(batch.items, outcomes, strict=True):
             if outcome.status == THROTTLED_STATUS:
                 throttled += 1
@@ -367,14 +356,13 @@ class _BulkRun:
                 accepted += 1
             if outcome.kind is ItemKind.OK:
                 self._complete(
-                    BulkItemResult(
+                    BatchItemResult(
                         index,
-                        self._external_id(index),
+                        self._request(index).key,
                         user_id,
-                        meeting=outcome.meeting,
-                        created=outcome.created,
+                        body=outcome.body,
                         attempts=self._attempts(index),
-                        status=outcome.status,
+                        http_status=outcome.status,
                     )
                 )
             elif outcome.kind is ItemKind.UNAUTHORIZED:
@@ -440,7 +428,7 @@ class _BulkRun:
         self.sequence += 1
         heapq.heappush(self.ready, (at, self.sequence, index))
 
-    def _complete(self, result: BulkItemResult) -> None:
+    def _complete(self, result: BatchItemResult) -> None:
         self.results[result.index] = result
         self.budgets.pop(result.index, None)
         self.stats.done += 1
@@ -451,7 +439,7 @@ class _BulkRun:
 
     def _fail(self, index: int, user_id: str | None, error: BaseException | None) -> None:
         self._complete(
-            BulkItemResult(index, self._external_id(index), user_id, error=error, attempts=self._attempts(index))
+            BatchItemResult(index, self._request(index).key, user_id, error=error, attempts=self._attempts(index))
         )
 
     def _fail_items(self, batch: _Batch, error: BaseException) -> None:
@@ -479,9 +467,9 @@ class _BulkRun:
         """Every item without a result (queued for a retry, or never sent) fails with ``error``."""
         for index, result in enumerate(self.results):
             if result is None:
-                user_id = prepare_item(self.specs[index], index, self.engine.prepare).user_id
+                request = self._request(index)
                 attempts = self._attempts(index) if index < self.cursor else 0  # past the cursor: never sent
-                self._complete(BulkItemResult(index, self._external_id(index), user_id, error=error, attempts=attempts))
+                self._complete(BatchItemResult(index, request.key, request.user_id, error=error, attempts=attempts))
         self.ready.clear()
         self.fresh_left = 0
 
@@ -491,14 +479,13 @@ class _BulkRun:
         budget = self.budgets.get(index)
         return (budget.attempts if budget else 1) + self.refreshed.get(index, 0)
 
-    def _external_id(self, index: int) -> str | None:
-        return given(self.specs[index], "external_id")
+    def _request(self, index: int) -> GraphRequest:
+        request = self.requests[index]
+        assert request is not None  # only items to send are looked up
+        return request
 
     def _what(self, index: int) -> str:
-        spec = self.specs[index]
-        if isinstance(spec, PreparedRequest) and spec.external_id is None:  # not a meeting, e.g. a user lookup
-            return f"{spec.method} /{spec.path}"
-        return f"{self.engine.operation} meetings[{index}] external_id={self._external_id(index)}"
+        return self._request(index).describe(self.engine.operation)
 
     def snapshot(self) -> BulkProgress:
         """Progress so far."""

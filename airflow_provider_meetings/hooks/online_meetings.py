@@ -2,9 +2,10 @@
 
 The Airflow-facing face only: the connection's settings, secret masking, the public
 methods and ``test_connection``. The work is done by
-:class:`~airflow_provider_meetings.graph.client.GraphClient` (transport, tokens, retries,
-bulk), imported when a task first needs it: importing this module loads neither msal nor
-requests, because Airflow imports operator modules every time it parses a DAG file.
+:class:`~airflow_provider_meetings.meetings.api.OnlineMeetingsApi` on a
+:class:`~airflow_provider_meetings.graph.client.GraphRestClient` (transport, tokens, retries,
+``$batch``), imported when a task first needs it: importing this module loads neither msal
+nor requests, because Airflow imports operator modules every time it parses a DAG file.
 """
 
 from __future__ import annotations
@@ -13,31 +14,24 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidMeetingRequestError
 from airflow_provider_meetings.graph.retry import RetryPolicy
-from airflow_provider_meetings.graph.settings import (
-    CLOUDS,
-    MAX_BULK_CONCURRENCY,
-    ConnectionSettings,
-    parse_connection,
-)
-from airflow_provider_meetings.meetings.bulk import BulkSync, cancel_items
+from airflow_provider_meetings.graph.settings import MAX_BULK_CONCURRENCY, ConnectionSettings, parse_connection
+from airflow_provider_meetings.meetings.api import OnlineMeetingsApi, prepare_meeting
+from airflow_provider_meetings.meetings.bulk import BulkPlan, cancel_items
 from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
-from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest, prepare_request
+from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest
 from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgress, MeetingResult, SyncResult
 
 if TYPE_CHECKING:
-    from airflow_provider_meetings.graph.client import GraphClient
+    from airflow_provider_meetings.graph.client import GraphRestClient
 
 __all__ = ["BULK_MEETING_FIELDS", "MeetingResult", "OnlineMeetingsHook", "SyncResult"]
 
-#: Meeting fields kept per bulk result by default; equal to ``batching.DEFAULT_MEETING_FIELDS``
-#: (not imported here: the bulk modules load only when used).
+#: Meeting fields kept per bulk result by default; equal to ``meetings.bulk.DEFAULT_MEETING_FIELDS``.
 BULK_MEETING_FIELDS: tuple[str, ...] = ("id", "joinWebUrl")
 
 
@@ -75,7 +69,7 @@ class OnlineMeetingsHook(BaseHook):
         #: set it, to wait in the triggerer rather than on a worker slot.
         self.max_single_wait = max_single_wait
         self._settings: ConnectionSettings | None = None
-        self._client: GraphClient | None = None
+        self._client: GraphRestClient | None = None
         self._lock = threading.Lock()
         #: Object ids of organizers given by UPN, looked up once per hook (and kept by ``close()``).
         self.organizers = OrganizerDirectory()
@@ -124,15 +118,15 @@ class OnlineMeetingsHook(BaseHook):
     # -- the client -------------------------------------------------------------------------
 
     @property
-    def client(self) -> GraphClient:
+    def client(self) -> GraphRestClient:
         """The Graph client (built on first use; this imports msal and requests)."""
         settings = self.settings
         settings = dataclasses.replace(settings, retry=settings.retry.with_max_single_wait(self.max_single_wait))
         with self._lock:
             if self._client is None:
-                from airflow_provider_meetings.graph.client import GraphClient
+                from airflow_provider_meetings.graph.client import GraphRestClient
 
-                self._client = GraphClient(
+                self._client = GraphRestClient(
                     settings, mask=_mask_secret, log=self.log, sleep=self._sleep, conn_id=self.conn_id
                 )
             return self._client
@@ -140,7 +134,12 @@ class OnlineMeetingsHook(BaseHook):
     def _sleep(self, seconds: float) -> None:
         self.sleep(seconds)
 
-    def get_conn(self) -> GraphClient:
+    @property
+    def meetings(self) -> OnlineMeetingsApi:
+        """The onlineMeetings resource on :attr:`client` (building the client if needed)."""
+        return OnlineMeetingsApi(self.client, self.organizers)
+
+    def get_conn(self) -> GraphRestClient:
         """Return the Graph client (Airflow's generic hook accessor)."""
         return self.client
 
@@ -169,19 +168,7 @@ class OnlineMeetingsHook(BaseHook):
 
     def prepare(self, spec: MeetingSpec) -> PreparedRequest:
         """Validate a meeting against the connection (cloud, organizer) without any request."""
-        settings = self.settings
-        if not CLOUDS[settings.cloud].create_or_get:
-            raise ConnectionConfigError(
-                "cloud", f"onlineMeetings/createOrGet is not available in Graph v1.0 of the {settings.cloud!r} cloud"
-            )
-        prepared = prepare_request(spec, default_user_id=settings.default_user_id, api_version=settings.api_version)
-        if prepared.user_id is None and not settings.delegated:
-            raise InvalidMeetingRequestError(
-                "user_id",
-                "no organizer: app-only tokens cannot use /me. Pass user_id, set the connection "
-                "extra default_user_id, or use a refresh_token (delegated mode)",
-            )
-        return prepared
+        return prepare_meeting(spec, self.settings)
 
     def create_or_get_meeting(
         self,
@@ -227,9 +214,7 @@ class OnlineMeetingsHook(BaseHook):
     def create_or_get(self, spec: MeetingSpec) -> MeetingResult:
         """:meth:`create_or_get_meeting` for a :class:`MeetingSpec`."""
         prepared = self.prepare(spec)  # before the client exists: bad input sends nothing
-        resolved = self.organizers.resolve(prepared, self.client)
-        result = self.client.create_or_get(resolved)
-        return replace(result, user_id=resolved.user_id, given_user_id=prepared.user_id)
+        return self.meetings.create_or_get(prepared)
 
     def sync_meeting(
         self,
@@ -274,9 +259,7 @@ class OnlineMeetingsHook(BaseHook):
         """:meth:`sync_meeting` for a :class:`MeetingSpec` (whose ``chat_info`` applies when
         the meeting is created: Graph cannot update it)."""
         prepared = self.prepare(spec)  # bad input sends nothing
-        resolved = self.organizers.resolve(prepared, self.client)
-        result = self.client.sync(resolved)
-        return replace(result, user_id=resolved.user_id, given_user_id=prepared.user_id)
+        return self.meetings.sync(prepared)
 
     def cancel_meeting(self, external_id: str, *, user_id: str | None = None) -> bool:
         """Delete the meeting with this ``external_id``; idempotent.
@@ -297,7 +280,7 @@ class OnlineMeetingsHook(BaseHook):
         :return: ``True`` when a meeting existed and was deleted, ``False`` when there was none
         """
         prepared = self.prepare(MeetingSpec(external_id=external_id, user_id=user_id))
-        return self.client.cancel(self.organizers.resolve(prepared, self.client))
+        return self.meetings.cancel(prepared)
 
     def delete_meeting(self, external_id: str, meeting_id: str, *, user_id: str | None = None) -> bool:
         """``DELETE`` one meeting by its Graph id: the second half of :meth:`cancel_meeting`.
@@ -312,7 +295,7 @@ class OnlineMeetingsHook(BaseHook):
         :return: ``True`` when it was deleted, ``False`` when Graph answered 404 (gone already)
         """
         prepared = self.prepare(MeetingSpec(external_id=external_id, user_id=user_id))
-        return self.client.delete(self.organizers.resolve(prepared, self.client), meeting_id)
+        return self.meetings.delete(prepared, meeting_id)
 
     def create_or_get_meetings(
         self,
@@ -364,17 +347,11 @@ class OnlineMeetingsHook(BaseHook):
             in input order
         """
         concurrency = self._bulk_concurrency(max_concurrency)
-        plan = BulkSync(meetings, prepare=self.prepare, update_existing=update_existing, meeting_fields=meeting_fields)
-        organizers = self.organizers.for_bulk(plan.specs, plan.prepare)  # validates: bad input sends nothing
-        organizers.resolve(self.client, max_concurrency=concurrency)
-        results = self.client.sync_many(
-            plan,
-            prepare=organizers.prepare,
-            max_concurrency=concurrency,
-            progress=progress,
-            progress_interval=progress_interval,
+        # Each item is validated here, once, before the client exists: bad input sends nothing.
+        plan = BulkPlan(meetings, prepare=self.prepare, update_existing=update_existing, meeting_fields=meeting_fields)
+        return self.meetings.bulk(
+            plan, max_concurrency=concurrency, progress=progress, progress_interval=progress_interval
         )
-        return organizers.annotate(results)
 
     def cancel_meetings(
         self,

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from airflow_provider_meetings.graph.batch import DuplicateMeetingError
+from airflow_provider_meetings.meetings.bulk import DuplicateMeetingError
 from airflow_provider_meetings.graph.errors import (
     OrganizerLookupDeniedError,
     OrganizerLookupError,

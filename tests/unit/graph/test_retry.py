@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from airflow_provider_meetings.graph.batch_engine import BulkEngine
-from airflow_provider_meetings.graph.client import GraphClient
+from airflow_provider_meetings.graph.batch import GraphRequest
+from airflow_provider_meetings.graph.client import GraphClient, GraphRestClient
 from airflow_provider_meetings.graph.errors import GraphAPIError, RetriesExhaustedError, TransportError
 from airflow_provider_meetings.graph.mock_transport import (
     MockRequest,
@@ -27,7 +27,6 @@ from airflow_provider_meetings.graph.retry import (
     whole_batch_hold,
 )
 from airflow_provider_meetings.graph.settings import parse_connection
-from airflow_provider_meetings.meetings.request import PreparedRequest
 
 NOW = datetime(2026, 11, 28, 7, 0, 0, tzinfo=timezone.utc)
 FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
@@ -131,11 +130,11 @@ class Answers:
         return answer
 
 
-def client(handler, policy: RetryPolicy = FAST) -> tuple[GraphClient, MockTransport, MockTokens]:
+def client(handler, policy: RetryPolicy = FAST) -> tuple[GraphRestClient, MockTransport, MockTokens]:
     transport = MockTransport(handler)
     tokens = MockTokens()
     settings = SETTINGS.__class__(**{**SETTINGS.__dict__, "retry": policy})
-    graph = GraphClient(
+    graph = GraphRestClient(
         settings,
         mask=lambda s: None,
         log=logging.getLogger("test"),
@@ -218,8 +217,8 @@ def batch_handler(item_status):
 
 def run_batch(handler, count: int = 3):
     graph, transport, tokens = client(handler)
-    engine = BulkEngine(graph, retry_policy=FAST, dedupe=False, sleep=lambda s: None, operation="GET users")
-    requests = [PreparedRequest(path=f"users/u{i}", body=None, user_id=None, method="GET") for i in range(count)]
+    engine = graph.bulk_engine(max_concurrency=2, operation="GET users")
+    requests = [GraphRequest(f"users/u{i}") for i in range(count)]
     return engine.run(requests), transport, tokens
 
 
@@ -237,3 +236,32 @@ def test_a_batch_item_401_after_the_fresh_token_is_final():
 def test_transient_batch_items_are_retried_alone():
     results, transport, _ = run_batch(batch_handler(lambda token, attempt: 503 if attempt == 0 else 200))
     assert all(r.ok for r in results) and len(transport.requests) == 2
+
+
+# -- paging ------------------------------------------------------------------------------------
+
+
+def test_pages_follow_next_links_on_the_graph_host():
+    base = SETTINGS.graph_base
+
+    def handler(request: MockRequest):
+        if "skiptoken" in request.url:
+            return json_answer(200, {"value": [3]})
+        return json_answer(200, {"value": [1, 2], "@odata.nextLink": f"{base}/users?$skiptoken=x"})
+
+    graph, transport, _ = client(handler)
+    assert graph.get_all("users") == [1, 2, 3]
+    assert [r.url for r in transport.requests] == [f"{base}/users", f"{base}/users?$skiptoken=x"]
+
+
+def test_a_next_link_to_another_host_is_refused():
+    graph, transport, _ = client(
+        lambda request: json_answer(200, {"value": [], "@odata.nextLink": "https://evil.example/users?x"})
+    )
+    with pytest.raises(GraphAPIError, match="refused to follow a link to https://evil.example"):
+        graph.get_all("users")
+    assert len(transport.requests) == 1
+
+
+def test_the_old_name_still_imports():
+    assert GraphClient is GraphRestClient
