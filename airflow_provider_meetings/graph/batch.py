@@ -120,7 +120,7 @@ class BulkProgress:
     batches: int = 0
     peak_in_flight: int = 0
     max_concurrency: int = 0
-    operation: str = "createOrGet"
+    operation: str = "requests"
 
     @property
     def rate(self) -> float:

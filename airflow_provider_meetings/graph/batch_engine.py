@@ -1,9 +1,10 @@
 """The bulk engine: sends requests in ``$batch`` requests and retries item by item.
 
 The caller supplies a :class:`BatchTransport` (a token, one ``POST $batch`` attempt, token
-invalidation) and the requests (:class:`~airflow_provider_meetings.graph.batch.GraphRequest`,
-or a :class:`~airflow_provider_meetings.graph.batch.BatchItemResult` for an item the caller
-refused before sending); everything else runs in the calling thread, worker threads do only
+invalidation), the requests (:class:`~airflow_provider_meetings.graph.batch.GraphRequest`, read
+by position when their batch is built: a caller may hand in a sequence that builds each one
+then, so that memory stays flat in the number of items) and the results of the items it
+refused before sending; everything else runs in the calling thread, worker threads do only
 the HTTP round trip. The rules (their numbers and statuses: :mod:`~airflow_provider_meetings.graph.retry`):
 
 * every item gets a result, in input order, whatever happens (nothing is lost);
@@ -20,8 +21,8 @@ the HTTP round trip. The rules (their numbers and statuses: :mod:`~airflow_provi
 * :class:`~airflow_provider_meetings.graph.pacing.FlowController` adapts the number of
   batches in flight and paces items once 429s show a limit.
 
-Only the kept fields (``keep_fields``) of each answer are kept. Nothing here imports
-requests or msal, nor knows a resource.
+Only the kept fields (``keep_fields``) of each answer, and the key and log name of the
+items in progress, are kept. Nothing here imports requests or msal, nor knows a resource.
 """
 
 from __future__ import annotations
@@ -62,9 +63,6 @@ from airflow_provider_meetings.graph.retry import (
     whole_batch_hold,
 )
 from airflow_provider_meetings.graph.retry_loop import RetryBudget
-
-#: One item of a run: a request to send, or the result of one refused before sending.
-BatchItem = GraphRequest | BatchItemResult
 
 
 class BatchTransport(Protocol):
@@ -160,12 +158,17 @@ class BulkEngine:
         #: the counters of the last run
         self.stats = BulkStats()
 
-    def run(self, items: Iterable[BatchItem]) -> list[BatchItemResult]:
-        """Send every request; one result per item, in input order.
+    def run(
+        self, requests: Iterable[GraphRequest], *, refused: Mapping[int, BatchItemResult] | None = None
+    ) -> list[BatchItemResult]:
+        """Send every request; one result per position, in input order.
 
-        :param items: requests to send, or results of items refused before sending (kept as they are)
+        :param requests: the requests by position; ``requests[i]`` is read only for a
+            position not in ``refused``, when its batch is built (and again for a log line)
+        :param refused: results of the positions refused before sending (kept as they are)
         """
-        bulk_run = _BulkRun(self, items if isinstance(items, Sequence) else list(items))
+        items = requests if isinstance(requests, Sequence) else list(requests)
+        bulk_run = _BulkRun(self, items, refused or {})
         results = bulk_run.execute()
         self.stats = bulk_run.stats
         return results
@@ -175,19 +178,24 @@ class _BulkRun:
     """The state of one bulk call: results, per-item budgets, the retry queue, the batches
     in flight, and why it stopped (if it did)."""
 
-    def __init__(self, engine: BulkEngine, items: Sequence[BatchItem]) -> None:
+    def __init__(
+        self, engine: BulkEngine, requests: Sequence[GraphRequest], refused: Mapping[int, BatchItemResult]
+    ) -> None:
         self.engine = engine
         self.transport = engine.transport
         self.log = engine.log
         self.clock = engine.clock
-        self.requests: list[GraphRequest | None] = [item if isinstance(item, GraphRequest) else None for item in items]
-        self.results: list[BatchItemResult | None] = [
-            item if isinstance(item, BatchItemResult) else None for item in items
-        ]
-        to_send = len(items) - sum(result is not None for result in self.results)
+        self.requests = requests
+        items = len(requests)
+        self.results: list[BatchItemResult | None] = [None] * items
+        for index, result in refused.items():
+            self.results[index] = result
+        #: key and log name of each item sent and not done yet
+        self.in_progress: dict[int, tuple[str | None, str]] = {}
+        to_send = items - len(refused)
         self.controller = engine.controller(engine.max_concurrency)
-        self.stats = BulkStats(total=len(items), started=self.clock())
-        self.stats.done = self.stats.failed = len(items) - to_send
+        self.stats = BulkStats(total=items, started=self.clock())
+        self.stats.done = self.stats.failed = items - to_send
         self.fresh_left = to_send
         self.cursor = 0
         self.budgets: dict[int, RetryBudget] = {}
@@ -252,7 +260,9 @@ class _BulkRun:
                 self._stop(error)
                 return math.inf
             indexes = self._take(size, now)
-            batch_items = [(index, self._request(index)) for index in indexes]
+            batch_items = [(index, self.requests[index]) for index in indexes]
+            for index, request in batch_items:
+                self.in_progress.setdefault(index, (request.key, request.describe(self.engine.operation)))
             payload = build_batch_payload(batch_items)
             batch = _Batch([(index, request.user_id) for index, request in batch_items], now, self.token_generation)
             self.controller.on_sent(len(batch.items), now)
@@ -358,7 +368,7 @@ class _BulkRun:
                 self._complete(
                     BatchItemResult(
                         index,
-                        self._request(index).key,
+                        self._key(index),
                         user_id,
                         body=outcome.body,
                         attempts=self._attempts(index),
@@ -431,6 +441,7 @@ class _BulkRun:
     def _complete(self, result: BatchItemResult) -> None:
         self.results[result.index] = result
         self.budgets.pop(result.index, None)
+        self.in_progress.pop(result.index, None)
         self.stats.done += 1
         if result.ok:
             self.stats.succeeded += 1
@@ -438,9 +449,7 @@ class _BulkRun:
             self.stats.failed += 1
 
     def _fail(self, index: int, user_id: str | None, error: BaseException | None) -> None:
-        self._complete(
-            BatchItemResult(index, self._request(index).key, user_id, error=error, attempts=self._attempts(index))
-        )
+        self._complete(BatchItemResult(index, self._key(index), user_id, error=error, attempts=self._attempts(index)))
 
     def _fail_items(self, batch: _Batch, error: BaseException) -> None:
         for index, user_id in batch.items:
@@ -467,7 +476,7 @@ class _BulkRun:
         """Every item without a result (queued for a retry, or never sent) fails with ``error``."""
         for index, result in enumerate(self.results):
             if result is None:
-                request = self._request(index)
+                request = self.requests[index]
                 attempts = self._attempts(index) if index < self.cursor else 0  # past the cursor: never sent
                 self._complete(BatchItemResult(index, request.key, request.user_id, error=error, attempts=attempts))
         self.ready.clear()
@@ -479,13 +488,13 @@ class _BulkRun:
         budget = self.budgets.get(index)
         return (budget.attempts if budget else 1) + self.refreshed.get(index, 0)
 
-    def _request(self, index: int) -> GraphRequest:
-        request = self.requests[index]
-        assert request is not None  # only items to send are looked up
-        return request
+    def _key(self, index: int) -> str | None:
+        known = self.in_progress.get(index)
+        return known[0] if known else self.requests[index].key
 
     def _what(self, index: int) -> str:
-        return self._request(index).describe(self.engine.operation)
+        known = self.in_progress.get(index)
+        return known[1] if known else self.requests[index].describe(self.engine.operation)
 
     def snapshot(self) -> BulkProgress:
         """Progress so far."""

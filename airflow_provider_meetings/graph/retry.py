@@ -31,8 +31,9 @@ from email.utils import parsedate_to_datetime
 
 # -- which answers are retried -------------------------------------------------------------
 
-#: Statuses worth another attempt, for single calls and ``$batch`` items alike (createOrGet is
-#: idempotent by externalId, so repeating a request that may have been processed is safe):
+#: Statuses worth another attempt, for single calls and ``$batch`` items alike (the requests
+#: sent are idempotent, e.g. onlineMeetings createOrGet by externalId, so repeating one that
+#: may have been processed is safe):
 #: 408 (request timeout), 424 (a ``$batch`` item or envelope that failed because others were
 #: throttled, https://learn.microsoft.com/graph/throttling#throttling-and-batching), 429
 #: (throttled), 500 (a server error is not a verdict on the request), 502/503/504.

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetings.graph.batch import BulkProgress
 from airflow_provider_meetings.graph.errors import ConnectionConfigError, GraphAPIError, InvalidMeetingRequestError
-from airflow_provider_meetings.graph.settings import CLOUDS, ConnectionSettings
+from airflow_provider_meetings.graph.settings import CLOUDS, MAX_BULK_CONCURRENCY, ConnectionSettings
 from airflow_provider_meetings.meetings.bulk import BulkPlan
 from airflow_provider_meetings.meetings.diff import after_create_or_get, delete_request
 from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
@@ -54,6 +54,23 @@ def prepare_meeting(spec: MeetingSpec, settings: ConnectionSettings) -> Prepared
     return prepared
 
 
+def check_concurrency(max_concurrency: Any, default: int) -> int:
+    """``max_concurrency`` of a bulk call (``None``: ``default``, the connection's ``bulk_concurrency``).
+
+    :raises ValueError: unless it is a whole number from 1 to ``MAX_BULK_CONCURRENCY``
+    """
+    concurrency = default if max_concurrency is None else max_concurrency
+    if (
+        isinstance(concurrency, bool)
+        or not isinstance(concurrency, int)
+        or not 1 <= concurrency <= MAX_BULK_CONCURRENCY
+    ):
+        raise ValueError(
+            f"max_concurrency must be a whole number from 1 to {MAX_BULK_CONCURRENCY}, got {concurrency!r}"
+        )
+    return concurrency
+
+
 def _meeting_of(answer: HttpAnswer) -> dict[str, Any]:
     """The onlineMeeting of a createOrGet or PATCH answer."""
     meeting = answer.json()
@@ -85,7 +102,13 @@ class OnlineMeetingsApi:
         return replace(self._create_or_get(resolved), user_id=resolved.user_id, given_user_id=prepared.user_id)
 
     def sync(self, prepared: PreparedRequest) -> SyncResult:
-        """createOrGet, then one PATCH of what differs from ``prepared`` (none when nothing does)."""
+        """createOrGet, then one PATCH of what differs from ``prepared`` (none when nothing does).
+
+        A new start or end sends both, new attendees the full list; what ``prepared`` leaves
+        out is left as the meeting has it. The meeting keeps its id and join URL. The
+        organizer cannot change: a ``participants.organizer`` naming someone else raises
+        :class:`~airflow_provider_meetings.meetings.diff.OrganizerMismatchError`.
+        """
         resolved = self.organizers.resolve(prepared, self.client)
         found = self._create_or_get(resolved)
         step = after_create_or_get(resolved, found.meeting, created=found.created)
@@ -105,8 +128,16 @@ class OnlineMeetingsApi:
         """Delete the meeting of ``prepared``; ``True`` if there was one, ``False`` if not.
 
         Graph has no lookup by ``externalId``: createOrGet finds the meeting (and creates one
-        when there is none, deleted at once), then ``DELETE`` removes it. A 404 to the DELETE
-        means the meeting is gone already (e.g. a retried DELETE whose first answer was lost).
+        when there is none, deleted at once, so a retried cancel never leaves one behind), then
+        ``DELETE`` removes it. A 404 to the DELETE means the meeting is gone already (e.g. a
+        retried DELETE whose first answer was lost).
+
+        ``DELETE`` removes the onlineMeeting object
+        (https://learn.microsoft.com/graph/api/onlinemeeting-delete); users report that its
+        join link may keep working (microsoft-graph-docs#7802, microsoft-graph-docs-contrib#416),
+        and what createOrGet returns for a deleted ``externalId`` is undocumented (the
+        emulator assumes a new meeting). Book a cancelled event again under a new external
+        id (e.g. a ``-r2`` suffix); see ``docs/operators.md``.
         """
         resolved = self.organizers.resolve(prepared, self.client)
         found = self._create_or_get(resolved)
@@ -143,7 +174,7 @@ class OnlineMeetingsApi:
 
     # -- bulk ----------------------------------------------------------------------------------
 
-    def bulk(
+    def create_update_or_delete_many(
         self,
         plan: BulkPlan,
         *,
@@ -153,6 +184,19 @@ class OnlineMeetingsApi:
     ) -> list[BulkItemResult]:
         """Send a planned bulk call: organizer lookups, createOrGet of every item, then the
         PATCHes and DELETEs that follow, each step in ``$batch`` requests.
+
+        Organizers given by user principal name are looked up first, each distinct one once
+        (known ones not at all); an item whose organizer could not be resolved fails with
+        :class:`~airflow_provider_meetings.graph.errors.OrganizerLookupError` and is not sent.
+        The rest go out in batches of up to 20 with at most ``max_concurrency`` batches in
+        flight, on one token and one connection pool. Each item is retried by the same rules
+        as a single call (429s within the waiting budget, failures within ``max_retries``);
+        when 429s show a rate limit, sending slows to the rate Graph accepts. Permanent
+        errors (400/403/404) are final for their item. When no token can be had, or Graph
+        asks for a pause longer than ``max_retry_wait``, the call stops and every item not
+        done fails with that (transient) error; the done ones keep their result. Existing
+        meetings are compared (``update_existing``) and cancelled ones deleted by
+        :func:`~airflow_provider_meetings.meetings.diff.after_create_or_get`, as single calls do.
 
         :param plan: the call's items, validated
         :param max_concurrency: batches in flight at most
@@ -168,7 +212,8 @@ class OnlineMeetingsApi:
             progress=progress,
             progress_interval=progress_interval,
         )
-        requests = plan.second_step(create_or_get.run(plan.first_step(self.organizers, failures)))
+        first, refused = plan.first_step(self.organizers, failures)
+        requests = plan.second_step(create_or_get.run(first, refused=refused))
         second = []
         if requests:
             follow_up = self.client.bulk_engine(

@@ -1,13 +1,12 @@
 """The plan of a bulk call (create or get, sync, cancel): pure bookkeeping, no I/O.
 
-:class:`BulkPlan` validates each item **once**, when the plan is made, and keeps its
-request; everything after reads what was kept:
+:class:`BulkPlan` is the one place that knows a bulk call's items:
 
-1. **validation**: every item is checked before anything is sent; an invalid item gets its
-   error result (the field named ``meetings[<index>].<field>``) and is never sent. A
-   cancelled item (``cancelled: true``) is reduced to its ``external_id`` and ``user_id``:
-   Graph has no lookup by ``externalId``, createOrGet is the way to find the meeting (and
-   makes one, deleted in step 2, when there was none);
+1. **validation**: when the plan is made, every item is checked before anything is sent; an
+   invalid item gets its error result (the field named ``meetings[<index>].<field>``) and
+   is never sent. A cancelled item (``cancelled: true``) is reduced to its ``external_id``
+   and ``user_id``: Graph has no lookup by ``externalId``, createOrGet is the way to find
+   the meeting (and makes one, deleted in step 2, when there was none);
 2. **organizers**: the UPNs to look up (:attr:`BulkPlan.upns`); :meth:`BulkPlan.first_step`
    sends each item to its organizer's object id, or refuses it with the lookup's error,
    and refuses a repeat of an earlier ``(organizer, external_id)``;
@@ -17,12 +16,18 @@ request; everything after reads what was kept:
    :func:`~airflow_provider_meetings.meetings.diff.after_create_or_get` as for single calls;
 4. :meth:`BulkPlan.results`: each item's result
    (:class:`~airflow_provider_meetings.meetings.results.BulkItemResult` with its ``outcome``).
+
+Memory stays flat in the number of items: the plan keeps, beside the items as given, only
+lists of references (organizer, cancelled) and the results of refused items; an item's
+request is built again from the item when its batch is built (:class:`_Requests`), from
+an item already known to be valid, rather than kept for the whole call (10,000 kept
+requests would take ~6 MiB: docs/performance.md, working memory).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult, keep_fields
@@ -94,13 +99,14 @@ def given(item: Any, name: str) -> str | None:
 
 
 def identity_key(prepared: PreparedRequest) -> tuple[str | None, str | None]:
-    """What makes two items the same meeting: organizer and external id.
+    """What makes two items the same meeting: organizer and external id (see :func:`identity`)."""
+    return identity(prepared.user_id, prepared.external_id)
 
-    Object ids and UPNs are case-insensitive in Entra, so the organizer is compared in
-    lower case; ``externalId`` is compared as given.
-    """
-    user = prepared.user_id.lower() if prepared.user_id else None
-    return user, prepared.external_id
+
+def identity(user_id: str | None, external_id: str | None) -> tuple[str | None, str | None]:
+    """Organizer and external id, compared as Entra does: object ids and UPNs in any case,
+    ``externalId`` as given."""
+    return (user_id.lower() if user_id else None), external_id
 
 
 def _split(item: Any) -> tuple[Any, bool, InvalidMeetingRequestError | None]:
@@ -122,15 +128,18 @@ def _union(fields: Sequence[str] | None, more: Sequence[str]) -> tuple[str, ...]
     return None if fields is None else tuple(dict.fromkeys([*fields, *more]))
 
 
-@dataclass(frozen=True, slots=True)
-class _Item:
-    """One item as validated: what was given, and its request or why it is refused."""
+class _Requests(Sequence[PreparedRequest]):
+    """Step 1's request of each item, built when the engine reads it (see the module docstring)."""
 
-    external_id: str | None
-    user_id: str | None
-    cancelled: bool
-    prepared: PreparedRequest | None
-    error: InvalidMeetingRequestError | None
+    def __init__(self, plan: BulkPlan, directory: OrganizerDirectory) -> None:
+        self.plan = plan
+        self.directory = directory
+
+    def __len__(self) -> int:
+        return len(self.plan.items)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.plan.request(index, self.directory)
 
 
 class BulkPlan:
@@ -152,100 +161,128 @@ class BulkPlan:
         update_existing: bool,
         meeting_fields: Sequence[str] | None,
     ) -> None:
-        items = items if isinstance(items, Sequence) else list(items)
-        if len(items) > MAX_BULK_ITEMS:
+        self.items: Sequence[Any] = items if isinstance(items, Sequence) else list(items)
+        if len(self.items) > MAX_BULK_ITEMS:
             raise InvalidMeetingRequestError(
                 "meetings",
-                f"has {len(items):,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
+                f"has {len(self.items):,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
                 "Split the list across tasks (e.g. by week or by organizer); nothing was sent",
             )
-        self.items: list[_Item] = [self._validate(index, item, prepare) for index, item in enumerate(items)]
+        self._prepare = prepare
         self.update_existing = update_existing
         self.meeting_fields = tuple(meeting_fields) if meeting_fields is not None else None
-        cancels = any(item.cancelled for item in self.items)
-        needs: tuple[str, ...] = SYNC_MEETING_FIELDS if update_existing else ("id",) if cancels else ()
+        #: whether each item is cancelled
+        self.cancelled: list[bool] = []
+        #: the organizer of each valid item as given (the item's, else the default; ``None``:
+        #: ``/me``), or of each invalid item as it was written
+        self.given: list[str | None] = []
+        #: the error result of each item refused before sending, by position
+        self.refused: dict[int, BatchItemResult] = {}
+        #: the organizers given by user principal name (each valid item's, repeats included)
+        self.upns: list[str] = []
+        for index, item in enumerate(self.items):
+            self._validate(index, item)
+        needs: tuple[str, ...] = SYNC_MEETING_FIELDS if update_existing else ("id",) if any(self.cancelled) else ()
         #: fields step 1 keeps: the caller's plus what step 2 needs
         self.first_fields = _union(self.meeting_fields, needs)
-        self._sent: dict[int, PreparedRequest] = {}  # step 1's request of each item sent (object ids)
         self._first: list[BulkItemResult] = []
         self._decided: dict[int, BulkItemResult] = {}
         self._second: list[int] = []  # item index of each step-2 request
 
-    @staticmethod
-    def _validate(index: int, item: Any, prepare: Preparer) -> _Item:
+    def _validate(self, index: int, item: Any) -> None:
+        """Check one item, the only time it is checked; note its organizer, or refuse it."""
         spec, cancelled, problem = _split(item)
-        external_id, user_id = given(spec, "external_id"), given(spec, "user_id")
-        if problem is not None:
-            return _Item(external_id, user_id, cancelled, None, _error_at(index, problem))
+        self.cancelled.append(cancelled)
         try:
-            prepared = prepare(MeetingSpec.from_mapping(spec, where=f"meetings[{index}]"))
+            if problem is not None:
+                raise problem
+            prepared = self._prepare(MeetingSpec.from_mapping(spec, where=f"meetings[{index}]"))
         except InvalidMeetingRequestError as error:
-            return _Item(external_id, user_id, cancelled, None, _error_at(index, error))
-        return _Item(external_id, user_id, cancelled, prepared, None)
+            user_id = given(spec, "user_id")
+            self.given.append(user_id)
+            self.refused[index] = BatchItemResult(
+                index, given(spec, "external_id"), user_id, error=_error_at(index, error)
+            )
+            return
+        self.given.append(prepared.user_id)
+        if prepared.user_id is not None and needs_lookup(prepared.user_id):
+            self.upns.append(prepared.user_id)
 
-    @property
-    def upns(self) -> list[str]:
-        """The organizers given by user principal name (each valid item's, repeats included)."""
-        return [
-            item.prepared.user_id
-            for item in self.items
-            if item.prepared is not None and item.prepared.user_id is not None and needs_lookup(item.prepared.user_id)
-        ]
+    def _build(self, index: int) -> PreparedRequest:
+        """The createOrGet request of a valid item (it was validated when the plan was made)."""
+        spec, _, _ = _split(self.items[index])
+        return self._prepare(MeetingSpec.from_mapping(spec, where=f"meetings[{index}]"))
+
+    def request(self, index: int, directory: OrganizerDirectory) -> PreparedRequest:
+        """The request of a valid item, to its organizer's object id, named for log lines."""
+        prepared = self._build(index)
+        if prepared.user_id is not None and needs_lookup(prepared.user_id):
+            object_id = directory.get(prepared.user_id)
+            assert object_id is not None  # items whose organizer was not resolved are refused
+            prepared = with_object_id(prepared, object_id)
+        return replace(prepared, label=f"meetings[{index}] external_id={prepared.external_id}")
 
     # -- step 1 --------------------------------------------------------------------------------
 
     def first_step(
         self, directory: OrganizerDirectory, failures: Mapping[str, OrganizerLookupError] | None = None
-    ) -> list[PreparedRequest | BatchItemResult]:
-        """The createOrGet requests of step 1, or an error result for each item refused.
+    ) -> tuple[Sequence[PreparedRequest], dict[int, BatchItemResult]]:
+        """Step 1: the createOrGet requests (built when read), and the results of the items refused.
+
+        Refused: invalid items, items whose organizer could not be resolved, and repeats of
+        an earlier ``(organizer, external_id)`` (object ids and UPNs compared in any case).
 
         :param directory: the object ids of the organizers given by UPN
         :param failures: why lookups failed, by UPN in lower case
         """
         failures = failures or {}
+        refused = dict(self.refused)
         first_seen: dict[tuple[str | None, str | None], int] = {}
-        step: list[PreparedRequest | BatchItemResult] = []
         for index, item in enumerate(self.items):
-            if item.prepared is None:
-                step.append(BatchItemResult(index, item.external_id, item.user_id, error=item.error))
+            if index in refused:
                 continue
-            prepared = item.prepared
-            upn = prepared.user_id
-            if upn is not None and needs_lookup(upn):
-                object_id = directory.get(upn)
+            user_id = self.given[index]
+            if user_id is not None and needs_lookup(user_id):
+                object_id = directory.get(user_id)
                 if object_id is None:
-                    error = failures.get(upn.lower()) or OrganizerLookupError(
-                        upn, f"organizer {upn!r} (a user principal name) was not looked up"
+                    error = failures.get(user_id.lower()) or OrganizerLookupError(
+                        user_id, f"organizer {user_id!r} (a user principal name) was not looked up"
                     )
-                    step.append(BatchItemResult(index, item.external_id, item.user_id, error=error))
+                    spec, _, _ = _split(item)
+                    refused[index] = BatchItemResult(
+                        index, given(spec, "external_id"), given(spec, "user_id"), error=error
+                    )
                     continue
-                prepared = with_object_id(prepared, object_id)
-            first = first_seen.setdefault(identity_key(prepared), index)
+                user_id = object_id
+            external_id = given(_split(item)[0], "external_id")
+            first = first_seen.setdefault(identity(user_id, external_id), index)
             if first != index:
-                error = DuplicateMeetingError(index, first, prepared.external_id or "", prepared.user_id)
-                step.append(BatchItemResult(index, prepared.external_id, prepared.user_id, error=error))
-                continue
-            request = replace(prepared, label=f"meetings[{index}] external_id={item.external_id}")
-            self._sent[index] = request
-            step.append(request)
-        return step
+                error = DuplicateMeetingError(index, first, external_id or "", user_id)
+                refused[index] = BatchItemResult(index, external_id, user_id, error=error)
+        return _Requests(self, directory), refused
 
     # -- step 2 --------------------------------------------------------------------------------
 
     def second_step(self, first: Sequence[BatchItemResult]) -> list[PreparedRequest]:
-        """The PATCH and DELETE requests that follow step 1's results (in input order)."""
+        """The PATCH and DELETE requests that follow step 1's results (in input order).
+
+        Each goes below the organizer path step 1 used (the object id of an organizer given by UPN).
+        """
         self._first = [self._meeting_result(result) for result in first]
         requests: list[PreparedRequest] = []
         for result in self._first:
             index = result.index
             if not result.ok:
                 continue
+            sent = self._build(index)
+            if result.user_id != sent.user_id and result.user_id is not None:
+                sent = with_object_id(sent, result.user_id)
             try:
                 step = after_create_or_get(
-                    self._sent[index],
+                    sent,
                     result.meeting or {},
                     created=bool(result.created),
-                    cancel=self.items[index].cancelled,
+                    cancel=self.cancelled[index],
                     compare=self.update_existing,
                 )
             except (InvalidMeetingRequestError, GraphAPIError) as error:
@@ -265,7 +302,7 @@ class BulkPlan:
         for index, answer in zip(self._second, second, strict=True):
             first = self._first[index]
             attempts = first.attempts + answer.attempts
-            if self.items[index].cancelled:
+            if self.cancelled[index]:
                 self._decide(self._cancel_result(first, answer, attempts))
             elif answer.ok:
                 self._decide(
@@ -285,8 +322,7 @@ class BulkPlan:
 
     def _with_organizer(self, result: BulkItemResult) -> BulkItemResult:
         """``user_id`` the object id (``None`` if there is none), ``given_user_id`` as given."""
-        item = self.items[result.index]
-        given_user = item.prepared.user_id if item.prepared is not None else item.user_id
+        given_user = self.given[result.index]
         user_id = result.user_id
         if user_id is not None and needs_lookup(user_id):  # refused before it was sent
             user_id = None

@@ -19,7 +19,7 @@ import pytest
 
 from airflow_provider_meetings.graph.answer import HttpAnswer
 from airflow_provider_meetings.graph.batch import MAX_BATCH_ITEMS, MAX_BULK_ITEMS, BatchItemResult, BulkProgress
-from airflow_provider_meetings.graph.batch_engine import BatchItem, BulkEngine
+from airflow_provider_meetings.graph.batch_engine import BulkEngine
 from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
     ConnectionConfigError,
@@ -126,10 +126,10 @@ class FakeTransport:
 class PlannedEngine(BulkEngine):
     """The engine, with meeting items planned first (validated, duplicates refused)."""
 
-    def run(self, items: Any) -> list[BatchItemResult]:
+    def run(self, items: Any, **kw: Any) -> list[BatchItemResult]:
         plan = BulkPlan(items, prepare=prep, update_existing=False, meeting_fields=None)
-        planned: list[BatchItem] = list(plan.first_step(OrganizerDirectory()))
-        return super().run(planned)
+        requests, refused = plan.first_step(OrganizerDirectory())
+        return super().run(requests, refused=refused)
 
 
 def permanent(result: BatchItemResult) -> bool:

@@ -84,13 +84,14 @@ def test_items_as_step_one_sends_them() -> None:
         update_existing=True,
         meeting_fields=("id",),
     )
-    assert plan.items[0].prepared.body == {"externalId": "same"}  # a cancelled item: only what identifies it
-    assert plan.items[1].prepared == plan.items[2].prepared == prepare(MeetingSpec(**SAME))
-    assert [item.cancelled for item in plan.items] == [True, False, False, False, False]
+    requests, refused = plan.first_step(OrganizerDirectory())
+    assert requests[0].body == {"externalId": "same"}  # a cancelled item: only what identifies it
+    assert requests[1] == requests[2] == prepare(MeetingSpec(**SAME))
+    assert plan.cancelled == [True, False, False, False, False]
     assert plan.first_fields == ("id", "joinWebUrl", "subject", "startDateTime", "endDateTime", "participants")
-    assert [item.error is None for item in plan.items] == [True, True, True, False, True]
+    assert sorted(refused) == [1, 2, 3]  # 1 and 2 repeat item 0
     assert (
-        str(plan.items[3].error)
+        str(refused[3].error)
         == "meetings[3].cancelled: must be true or false, got int 1; nothing was sent for this item"
     )
 
@@ -221,7 +222,9 @@ OTHER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c02"
 
 
 def first_step(items: list[Any]) -> list[Any]:
-    return BulkPlan(items, prepare=prepare, update_existing=False, meeting_fields=None).first_step(OrganizerDirectory())
+    plan = BulkPlan(items, prepare=prepare, update_existing=False, meeting_fields=None)
+    requests, refused = plan.first_step(OrganizerDirectory())
+    return [refused.get(index) or requests[index] for index in range(len(requests))]
 
 
 def test_invalid_items_and_duplicates_are_refused_without_sending() -> None:
@@ -252,20 +255,11 @@ def test_invalid_items_and_duplicates_are_refused_without_sending() -> None:
     assert step[0].label == "meetings[0] external_id=a"
 
 
-def test_each_item_is_validated_once() -> None:
-    calls: list[Any] = []
-
-    def counting(spec: MeetingSpec):
-        calls.append(spec)
-        return prepare(spec)
-
+def test_items_are_checked_when_the_plan_is_made() -> None:
     plan = BulkPlan(
-        [{"external_id": "a"}, {"external_id": "b"}], prepare=counting, update_existing=True, meeting_fields=None
+        [{"external_id": "a"}, {"external_id": ""}], prepare=prepare, update_existing=False, meeting_fields=None
     )
-    plan.first_step(OrganizerDirectory())
-    plan.second_step([found(0, "a", created=False), found(1, "b", created=False)])
-    plan.results([])
-    assert len(calls) == 2
+    assert list(plan.refused) == [1] and plan.given == [ADELE, None]
 
 
 @pytest.mark.parametrize(

@@ -189,12 +189,12 @@ def test_bulk_sends_resolved_items_and_refuses_the_others() -> None:
     directory.remember("adelev@contoso.example", ADELE)
     not_found = lookup_error("ghost@contoso.example", graph_error(404, "Request_ResourceNotFound"))
     bulk = plan()
-    step = bulk.first_step(directory, {"ghost@contoso.example": not_found})
+    requests, refused = bulk.first_step(directory, {"ghost@contoso.example": not_found})
+    sent = [requests[i] for i in range(len(ITEMS)) if i not in refused]
     # What the engine would return for the items it sends: their organizer's object id.
-    sent = [r for r in step if not isinstance(r, BatchItemResult)]
     first = [
-        r if isinstance(r, BatchItemResult) else BatchItemResult(i, r.key, r.user_id, body={}, http_status=201)
-        for i, r in enumerate(step)
+        refused.get(i) or BatchItemResult(i, requests[i].key, requests[i].user_id, body={}, http_status=201)
+        for i in range(len(ITEMS))
     ]
     bulk.second_step(first)
     annotated = bulk.results([])
@@ -227,7 +227,8 @@ def test_bulk_sends_resolved_items_and_refuses_the_others() -> None:
 
 
 def test_bulk_refuses_a_upn_that_was_not_looked_up() -> None:
-    (result, *_) = plan().first_step(OrganizerDirectory())
+    _, refused = plan().first_step(OrganizerDirectory())
+    result = refused[0]
     assert isinstance(result.error, OrganizerLookupError)
     assert "'alexw@contoso.example' (a user principal name) was not looked up" in str(result.error)
 
