@@ -154,7 +154,7 @@ def merge_results(
         final["index"] = index
         if created_before and final.get("status") == "cancelled":
             # The createOrGet before the deferral made the meeting: none existed, as a run
-            # without deferral would have said (BulkSync._cancel_result).
+            # without deferral would have said (BulkPlan._cancel_result).
             final["status"] = "not_found"
         merged[index] = final
     return merged, longest

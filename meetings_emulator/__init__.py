@@ -17,12 +17,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names of __all__, for type checkers (resolved lazily below)
-    from meetings_emulator.client import EmulatorClient
     from meetings_emulator.config import (
         EmulatorConfig,
         FederatedCredential,
         SeedUser,
     )
+    from meetings_emulator.control_client import EmulatorClient
     from meetings_emulator.process import EmulatorProcess, start_emulator_process
     from meetings_emulator.runtime import RunningEmulator, run_emulator
 
@@ -39,7 +39,7 @@ _EXPORTS = {
     "NOPOLICY_ID": "config",
     "RunningEmulator": "runtime",
     "run_emulator": "runtime",
-    "EmulatorClient": "client",
+    "EmulatorClient": "control_client",
     "EmulatorProcess": "process",
     "start_emulator_process": "process",
 }

@@ -13,7 +13,20 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
+
+#: The emulator ships in this distribution (pyproject.toml, ``packages``); its version is the
+#: emulator's, read from the installed metadata so the emulator never imports the provider.
+DISTRIBUTION = "airflow-provider-meetings"
+
+
+def emulator_version() -> str:
+    """The installed distribution's version, or ``"unknown"`` when run from a source tree."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,9 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="meetings-emulator",
         description="Local HTTPS stand-in for Entra ID and Microsoft Graph onlineMeetings (testing only).",
     )
-    from airflow_provider_meetings import __version__
-
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {emulator_version()}")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
     parser.add_argument(
         "--port", type=int, default=8443, help="TCP port; 0 picks a free one and prints it (default 8443)"

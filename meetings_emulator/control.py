@@ -1,98 +1,186 @@
-"""The control endpoint ``/_emulator/...``: JSON in, JSON out, no authentication.
+"""The control API ``/_emulator/...``: thin handlers over :class:`~meetings_emulator.service.EmulatorService`.
 
-It is for tests on the same machine; it is never slowed down or faulted.
+JSON in, JSON out, no authentication: it is for tests on the same machine, and it is never
+slowed down or faulted. Each handler takes ``(service, body, match)``: the request's JSON
+object and the path match of its route in ``routes.py`` (path after :data:`CONTROL_PREFIX`).
+A ``KeyError`` a handler lets out is a missing field (400), a ``ValueError`` or
+``TypeError`` a bad one (400); ``dispatch.py`` maps them.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import unquote
 
-from meetings_emulator.entra import handle_entra_control
-from meetings_emulator.service import EmulatorService, Reply
+from meetings_emulator.messages import Reply
+from meetings_emulator.service import EmulatorService
 
 CONTROL_PREFIX = "/_emulator"
-_POLICY_RE = re.compile(r"^/policies/(?P<user>[^/]+)/(?P<action>grant|revoke)$")
+
+Body = dict[str, Any]
 
 
-def handle_control(service: EmulatorService, method: str, path: str, raw_body: bytes) -> Reply:
-    """Answer one control call; ``path`` is the part after ``/_emulator``."""
+# -- state and counters -------------------------------------------------------------------
+
+
+def health(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``GET /health``."""
+    return Reply(200, {"status": "ok"})
+
+
+def info(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``GET /info``: URL, tenant, client, users."""
+    return Reply(200, service.info())
+
+
+def stats(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``GET /stats``: counters and current settings."""
+    return Reply(200, service.stats_json())
+
+
+def meetings(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``GET /meetings``: every stored meeting."""
+    return Reply(200, {"meetings": service.list_meetings()})
+
+
+def reset(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /reset`` with optional ``tokens`` and ``users`` flags."""
+    service.reset(tokens=bool(body.get("tokens", False)), users=bool(body.get("users", False)))
+    return Reply(200, {"reset": True})
+
+
+# -- Graph behaviour ------------------------------------------------------------------------
+
+
+def set_latency(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /latency`` ``{"ms": ...}``."""
+    service.set_latency(float(body["ms"]))
+    return Reply(200, {"latency_ms": service.latency_ms})
+
+
+def set_rate_limit(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /rate-limit`` ``{"per_second": ..., "retry_after"?: ...}``."""
+    per_second = body.get("per_second")
+    retry_after = body["retry_after"] if "retry_after" in body else "keep"
+    service.set_rate_limit(None if per_second is None else float(per_second), retry_after)
+    return Reply(200, {"rate_limit": per_second, "retry_after": service.rate_limit_retry_after})
+
+
+def set_batch_order(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /batch-order`` ``{"order": "inorder" | "reverse" | "shuffle"}``."""
+    service.set_batch_order(str(body["order"]))
+    return Reply(200, {"order": service.batch_order})
+
+
+def set_policy(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /policies/{user}/grant`` or ``.../revoke``: a user's application access policy."""
     try:
-        body: Any = json.loads(raw_body) if raw_body.strip() else {}
-    except ValueError:
-        return Reply(400, {"error": "body is not JSON"})
-    if not isinstance(body, dict):
-        return Reply(400, {"error": "body must be a JSON object"})
+        return Reply(200, service.set_policy(unquote(match["user"]), match["action"] == "grant"))
+    except KeyError:
+        return Reply(404, {"error": f"unknown user {match['user']!r}"})
+
+
+# -- faults ---------------------------------------------------------------------------------
+
+
+def pending_faults(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``GET /faults``: the queued scripted faults."""
+    return Reply(200, {"faults": service.pending_faults()})
+
+
+def script_fault(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /faults`` ``{"fault": ..., "times"?, "when"?, "target"?, "match"?}``."""
+    if "fault" not in body:
+        raise ValueError("expected {'fault': ..., 'times'?, 'when'?, 'target'?, 'match'?}")
+    options = {k: v for k, v in body.items() if k != "fault"}
+    fault = service.script(body["fault"], **options)
+    return Reply(200, {"queued": fault.to_json()})
+
+
+def clear_faults(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``DELETE /faults``: drop the queue and stop random faults."""
+    service.clear_faults()
+    return Reply(200, {"faults": []})
+
+
+def random_faults(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``GET /random-faults``: the random faults in force."""
+    return Reply(200, {"random_faults": service.random_faults()})
+
+
+def set_random_faults(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /random-faults`` ``{"rate": ..., "faults": [...], "seed"?, "target"?, "match"?}``."""
+    options = {k: body[k] for k in ("seed", "target", "match") if k in body}
+    return Reply(200, {"random_faults": service.set_random_faults(body["rate"], body["faults"], **options)})
+
+
+def clear_random_faults(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``DELETE /random-faults``: stop random faults (and drop the queue)."""
+    service.clear_faults()
+    return Reply(200, {"random_faults": None})
+
+
+# -- Entra ID -------------------------------------------------------------------------------
+
+
+def issued_tokens(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``GET /tokens``: every access token issued."""
+    return Reply(200, {"tokens": service.issued_tokens()})
+
+
+def expire_tokens(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /tokens/expire``."""
+    return Reply(200, {"expired": service.expire_tokens()})
+
+
+def add_certificate(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /certificates`` ``{"pem": ...}``."""
+    return Reply(200, service.add_certificate(str(body["pem"])))
+
+
+def add_federated_credential(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /federated-credentials`` ``{"issuer", "subject", "audience"?, "public_key_pem"?}``."""
+    service.add_federated_credential(body)
+    return Reply(200, {"registered": True})
+
+
+def set_app_roles(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /app-roles`` ``{"roles": [...]}``."""
+    return Reply(200, {"app_roles": service.set_app_roles(body["roles"])})
+
+
+def set_public_client_flows(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /public-client-flows`` ``{"enabled": true | false}``."""
+    return Reply(200, {"allow_public_client": service.set_public_client_flows(body["enabled"])})
+
+
+def add_user(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /users`` ``{"id", "userPrincipalName", "displayName", "hasPolicy"?}``."""
+    return Reply(200, service.add_user(body))
+
+
+def issued_refresh_tokens(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``GET /refresh-tokens``: refresh tokens handed out so far."""
+    return Reply(200, {"refresh_tokens": service.issued_refresh_tokens()})
+
+
+def expire_refresh_tokens(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /refresh-tokens/expire``."""
+    return Reply(200, {"expired": service.expire_refresh_tokens()})
+
+
+def device_codes(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``GET /device-codes``: the pending device codes."""
+    return Reply(200, {"device_codes": service.device_codes()})
+
+
+def decide_device_code(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /device-codes/approve`` ``{"user", "user_code"?}`` or ``.../decline`` ``{"user_code"?}``."""
     try:
-        return _dispatch(service, method, path.rstrip("/") or "/", body)
+        decided = service.decide_device_code(
+            match["decision"] == "approve", user=body.get("user"), user_code=body.get("user_code")
+        )
     except KeyError as error:
-        return Reply(400, {"error": f"missing field {error.args[0]!r}"})
-    except (TypeError, ValueError) as error:
-        return Reply(400, {"error": str(error)})
-
-
-def _dispatch(service: EmulatorService, method: str, path: str, body: dict[str, Any]) -> Reply:
-    entra_reply = handle_entra_control(service.entra, method, path, body)
-    if entra_reply is not None:
-        return entra_reply
-    if method == "GET":
-        if path == "/health":
-            return Reply(200, {"status": "ok"})
-        if path == "/info":
-            return Reply(200, service.info())
-        if path == "/stats":
-            return Reply(200, service.stats_json())
-        if path == "/meetings":
-            return Reply(200, {"meetings": service.list_meetings()})
-        if path == "/faults":
-            return Reply(200, {"faults": service.pending_faults()})
-        if path == "/random-faults":
-            return Reply(200, {"random_faults": service.random_faults()})
-        if path == "/tokens":
-            return Reply(200, {"tokens": service.issued_tokens()})
-    elif method == "DELETE" and path == "/faults":
-        service.clear_faults()
-        return Reply(200, {"faults": []})
-    elif method == "DELETE" and path == "/random-faults":
-        service.clear_faults()
-        return Reply(200, {"random_faults": None})
-    elif method == "POST":
-        if path == "/reset":
-            service.reset(tokens=bool(body.get("tokens", False)), users=bool(body.get("users", False)))
-            return Reply(200, {"reset": True})
-        if path == "/latency":
-            service.set_latency(float(body["ms"]))
-            return Reply(200, {"latency_ms": service.latency_ms})
-        if path == "/rate-limit":
-            per_second = body.get("per_second")
-            retry_after = body["retry_after"] if "retry_after" in body else "keep"
-            service.set_rate_limit(None if per_second is None else float(per_second), retry_after)
-            return Reply(200, {"rate_limit": per_second, "retry_after": service.rate_limit_retry_after})
-        if path == "/faults":
-            if "fault" not in body:
-                raise ValueError("expected {'fault': ..., 'times'?, 'when'?, 'target'?, 'match'?}")
-            options = {k: v for k, v in body.items() if k != "fault"}
-            fault = service.script(body["fault"], **options)
-            return Reply(200, {"queued": fault.to_json()})
-        if path == "/random-faults":
-            options = {k: body[k] for k in ("seed", "target", "match") if k in body}
-            return Reply(200, {"random_faults": service.set_random_faults(body["rate"], body["faults"], **options)})
-        if path == "/batch-order":
-            service.set_batch_order(str(body["order"]))
-            return Reply(200, {"order": service.batch_order})
-        if path == "/tokens/expire":
-            return Reply(200, {"expired": service.expire_tokens()})
-        match = _POLICY_RE.match(path)
-        if match:
-            try:
-                return Reply(200, service.set_policy(unquote(match["user"]), match["action"] == "grant"))
-            except KeyError:
-                return Reply(404, {"error": f"unknown user {match['user']!r}"})
-        if path == "/certificates":
-            return Reply(200, service.add_certificate(str(body["pem"])))
-        if path == "/federated-credentials":
-            service.add_federated_credential(body)
-            return Reply(200, {"registered": True})
-    return Reply(404, {"error": f"no control route {method} {CONTROL_PREFIX}{path}"})
+        return Reply(404, {"error": f"no pending device code or user {error.args[0]!r}"})
+    return Reply(200, decided)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import json
 import re
 import secrets
 import string
@@ -16,9 +17,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from meetings_emulator.config import SeedUser
-from meetings_emulator.errors import MeetingNotFound, bad_request
+from meetings_emulator.errors import GraphError, MeetingNotFound, bad_request
 
 #: What "Update onlineMeeting" lists as updatable
 #: (https://learn.microsoft.com/graph/api/onlinemeeting-update, "Request body"). Other
@@ -172,6 +174,9 @@ class MeetingStore:
         end = parse_datetime(end_raw, "endDateTime") if end_raw is not None else None
         if end is not None and start is None:
             raise bad_request("Invalid request: endDateTime requires startDateTime.")
+        # "An error is thrown if the endDateTime is provided without the startDateTime or if the
+        # endDateTime is earlier than the startDateTime" (createOrGet page, Notes): an end equal
+        # to the start is not named, so it is accepted (an assumption, docs/emulator.md).
         if start is not None and end is not None and end < start:
             raise bad_request("Invalid request: endDateTime must be later than startDateTime.")
         participants = body.get("participants")
@@ -249,6 +254,30 @@ class MeetingStore:
         ]
 
 
+def require_join_url_organizer(join_web_url: str, user_id: str) -> None:
+    """Refuse a lookup by ``joinWebUrl`` whose context names another organizer than the caller.
+
+    A Teams join URL carries its organizer in ``context={"Tid": ..., "Oid": ...}``, and Graph
+    matches that ``Oid`` against the user the request acts for (the one of ``/users/{id}``, the
+    signed-in user of ``/me``): users report 404 ``NotFound`` "Organizer Id mismatch User Id:
+    ..." (microsoftgraph/microsoft-graph-docs#10770) and 403 when an attendee rather than the
+    organizer asks (microsoftgraph/microsoft-graph-docs-contrib#436). The emulator answers the
+    404 of the first report; the id in its message is an assumption (the report hides it). A
+    URL without a readable ``Oid`` is left to the filter (it matches no meeting).
+
+    :param join_web_url: the URL of the ``$filter``, decoded once
+    :param user_id: the object id of the user the request acts for
+    :raises GraphError: 404 when the join URL names another organizer
+    """
+    try:
+        context = json.loads(parse_qs(urlsplit(join_web_url).query)["context"][0])
+        organizer = context["Oid"]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return
+    if not isinstance(organizer, str) or organizer.lower() != user_id.lower():
+        raise GraphError(404, "NotFound", f"Organizer Id mismatch User Id: {user_id}.")
+
+
 def _updated_attendees(participants: Any) -> list[dict[str, Any]]:
     """The new attendee list of a PATCH: only ``attendees`` can change, always as the full list."""
     if not isinstance(participants, dict):
@@ -262,7 +291,18 @@ def _updated_attendees(participants: Any) -> list[dict[str, Any]]:
     attendees = participants.get("attendees")
     if not isinstance(attendees, list) or not all(isinstance(a, dict) for a in attendees):
         raise bad_request("Invalid value for 'participants.attendees': expected the full list of attendees.")
-    return [{**a, "role": a.get("role") or "attendee"} for a in attendees]
+    return [_attendee_as_returned(a) for a in attendees]
+
+
+def _attendee_as_returned(attendee: Mapping[str, Any]) -> dict[str, Any]:
+    """An attendee as Graph answers it: ``role`` as sent, ``null`` when none was sent.
+
+    Microsoft's createOrGet example answers ``"role": null`` for an attendee sent without one
+    (https://learn.microsoft.com/graph/api/onlinemeeting-createorget, "Response"; the
+    organizer is ``presenter``), as users report too (Microsoft Q&A 323299). Clients read a
+    null role as ``attendee``.
+    """
+    return {**attendee, "role": attendee.get("role")}
 
 
 def _digits(n: int) -> str:
@@ -286,7 +326,7 @@ def _new_meeting(
     attendees = []
     for attendee in sent.get("attendees") or []:
         if isinstance(attendee, dict):
-            attendees.append({**attendee, "role": attendee.get("role") or "attendee"})
+            attendees.append(_attendee_as_returned(attendee))
     chat_info = {"threadId": thread_id, "messageId": "0", "replyChainMessageId": None}
     if isinstance(body.get("chatInfo"), dict):
         chat_info.update(body["chatInfo"])

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from meetings_emulator.client import EmulatorClient
+from meetings_emulator.control_client import EmulatorClient
 
 
 class EmulatorProcess(EmulatorClient):

@@ -15,7 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from meetings_emulator.client_auth import Credential
+from meetings_emulator.client_credentials import Credential
 from meetings_emulator.errors import EntraError
 
 

@@ -136,29 +136,29 @@ class RunningEmulator(EmulatorHandle):
         self.service.add_federated_credential(data)
 
     def set_app_roles(self, roles: list[str]) -> list[str]:
-        return self.service.entra.set_app_roles(list(roles))
+        return self.service.set_app_roles(list(roles))
 
     def set_public_client_flows(self, enabled: bool) -> None:
-        self.service.entra.set_public_client_flows(enabled)
+        self.service.set_public_client_flows(enabled)
 
     def add_user(self, id: str, user_principal_name: str, display_name: str, has_policy: bool = True) -> dict[str, Any]:
         body = {"id": id, "userPrincipalName": user_principal_name, "displayName": display_name}
-        return self.service.entra.add_user({**body, "hasPolicy": has_policy})
+        return self.service.add_user({**body, "hasPolicy": has_policy})
 
     def expire_refresh_tokens(self) -> int:
-        return self.service.entra.expire_refresh_tokens()
+        return self.service.expire_refresh_tokens()
 
     def issued_refresh_tokens(self) -> list[str]:
-        return self.service.entra.issued_refresh_tokens()
+        return self.service.issued_refresh_tokens()
 
     def device_codes(self) -> list[dict[str, Any]]:
-        return self.service.entra.device_codes()
+        return self.service.device_codes()
 
     def approve_device_code(self, user: str, user_code: str | None = None) -> dict[str, Any]:
-        return self.service.entra.decide_device_code(True, user=user, user_code=user_code)
+        return self.service.decide_device_code(True, user=user, user_code=user_code)
 
     def decline_device_code(self, user_code: str | None = None) -> dict[str, Any]:
-        return self.service.entra.decide_device_code(False, user_code=user_code)
+        return self.service.decide_device_code(False, user_code=user_code)
 
 
 @contextlib.contextmanager

@@ -1,32 +1,22 @@
-"""HTTPS plumbing: a threading HTTP/1.1 server with keep-alive that feeds :class:`EmulatorService`."""
+"""HTTPS plumbing: a threading HTTP/1.1 server with keep-alive; ``dispatch.py`` answers each request."""
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import socket
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-from meetings_emulator.control import CONTROL_PREFIX, handle_control
-from meetings_emulator.service import (
-    EmulatorService,
-    GraphRequest,
-    Reply,
-    fault_reply,
-)
+from meetings_emulator.dispatch import answer
+from meetings_emulator.messages import HttpRequest, Reply
+from meetings_emulator.service import EmulatorService
 
 log = logging.getLogger("meetings_emulator")
 
-_DISCOVERY_RE = re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")
-_TOKEN_RE = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")
-_DEVICE_CODE_RE = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/devicecode$")
-_KEYS_RE = re.compile(r"^/(?P<tenant>[^/]+)/discovery(?:/v2\.0)?/keys$")
-_GRAPH_RE = re.compile(r"^/(?P<version>v1\.0|beta)(?P<path>/.*)$")
 #: Idle keep-alive connections are closed after this many seconds.
 IDLE_TIMEOUT_S = 30
 
@@ -74,7 +64,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
-    """Routes discovery, token, Graph and control requests."""
+    """Reads one request, hands it to :func:`~meetings_emulator.dispatch.answer`, writes the reply."""
 
     protocol_version = "HTTP/1.1"
     server: EmulatorHTTPServer
@@ -115,69 +105,17 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _dispatch(self) -> None:
-        service = self.server.service
         body = self._read_body()
         parts = urlsplit(self.path)
-        path, query = parts.path, parts.query
-        method = self.command
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        if path.startswith(CONTROL_PREFIX + "/"):
-            self._send(handle_control(service, method, path[len(CONTROL_PREFIX) :], body))
-            return
-        match = _DISCOVERY_RE.match(path)
-        if match and method == "GET":
-            self._send(service.openid_configuration(match["tenant"]))
-            return
-        match = _TOKEN_RE.match(path)
-        if match and method == "POST":
-            self._token(match["tenant"], body, headers)
-            return
-        match = _DEVICE_CODE_RE.match(path)
-        if match and method == "POST":
-            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-            self._send(service.entra.device_authorization(match["tenant"], form, headers.get("client-request-id")))
-            return
-        match = _KEYS_RE.match(path)
-        if match and method == "GET":
-            self._send(service.entra.keys(match["tenant"]))
-            return
-        if path == "/devicelogin" and method == "GET":
-            self._send(service.entra.device_login_page())
-            return
-        match = _GRAPH_RE.match(path)
-        if match:
-            latency = service.latency_ms
-            if latency > 0:
-                service.sleep(latency / 1000.0)
-            request = GraphRequest(
-                method=method,
-                path=match["path"],
-                query=query,
-                headers=headers,
-                body=body,
-                version=match["version"],
-            )
-            self._send(service.graph(request))
-            return
-        self._send(Reply(404, {"error": {"code": "NotFound", "message": f"No route for {method} {path}."}}))
-
-    def _token(self, tenant: str, body: bytes, headers: dict[str, str]) -> None:
-        service = self.server.service
-        fault = service.take_fault("token", "POST", self.path)
-        if fault is not None and fault.when == "before":
-            if fault.kind == "slow":
-                service.sleep(fault.seconds)
-            else:
-                self._send(fault_reply(fault, graph=False))
-                return
-        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        reply = service.token(tenant, form, headers.get("client-request-id"))
-        if fault is not None and fault.when == "after":
-            if fault.kind == "slow":
-                service.sleep(fault.seconds)
-            else:
-                reply = fault_reply(fault, graph=False)
-        self._send(reply)
+        request = HttpRequest(
+            method=self.command,
+            target=self.path,
+            path=parts.path,
+            query=parts.query,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        self._send(answer(self.server.service, request))
 
     def _send(self, reply: Reply) -> None:
         if reply.drop:

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from meetings_emulator.client_auth import ClientAuthenticator, Credential
+from meetings_emulator.client_credentials import ClientAuthenticator, Credential
 from meetings_emulator.config import GRAPH_ROOTS, EmulatorConfig
 from meetings_emulator.device_codes import DeviceCodeStore
 from meetings_emulator.directory import Directory

@@ -76,9 +76,20 @@ class CapturedLogs:
 @pytest.fixture
 def hook_logs() -> Iterator[CapturedLogs]:
     """What hooks created during the test log (Airflow 3 hooks log through structlog, not caplog)."""
+    import structlog
     import structlog.testing
 
-    with structlog.testing.capture_logs() as entries:
+    with structlog.testing.capture_logs() as entries, pytest.MonkeyPatch.context() as patch:
+        # The first dag.test() of a process configures Airflow's logging (structlog.configure),
+        # which would drop the capture: keep capturing across that.
+        capture = structlog.get_config()["processors"]
+        configure = structlog.configure
+
+        def configure_and_keep_capturing(*args: Any, **kwargs: Any) -> None:
+            configure(*args, **kwargs)
+            configure(processors=capture)
+
+        patch.setattr(structlog, "configure", configure_and_keep_capturing)
         yield CapturedLogs(entries)
 
 

@@ -1,164 +1,143 @@
-"""Loading the app's credential for MSAL: secret, PEM key and certificate, federated token.
+"""One class per kind of credential behind one small protocol, and the one mapping from a connection.
 
-The parsing is pure (bytes in, values or :class:`ConnectionConfigError` out) so that every
-rule is a table-driven unit test; reading files happens only in
-:func:`read_certificate_credential` and :class:`FederatedTokenFile`. A wrong field is
-always reported by its connection name (``certificate_path``, ``certificate_thumbprint``,
-``private_key_password``, ``federated_token_file``), never as a trace from MSAL.
+As httpx has one class per auth scheme (``BasicAuth``, ``DigestAuth``), the token source
+asks the connection's credential what MSAL needs instead of branching on a kind's name:
+
+* :class:`ClientSecret` (``secret``), :class:`Certificate` (``certificate``) and
+  :class:`WorkloadIdentity` (``federated``): app-only tokens (client credentials grant) of a
+  confidential client;
+* :class:`RefreshToken`: delegated tokens from a user's refresh token, redeemed with one of
+  those app credentials or, without one, as a public client (``public``);
+* :class:`DeviceCode`: a user's sign-in with a code (the ``login`` command), a public client.
+
+A new auth flow is a new class here and a line in :func:`credential_from_connection`.
+
+Nothing here reads a file when a credential is made: the connection settings are built
+from these classes wherever a connection is read. Files are read by
+:meth:`Credential.client_credential`, when the token source builds its MSAL application,
+and a wrong field is reported by its connection name. No secret is in a ``repr()``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+import enum
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
 
+from airflow_provider_meetings.auth.certificate import normalize_thumbprint, read_certificate_credential
 from airflow_provider_meetings.graph.errors import ConnectionConfigError
 
-if TYPE_CHECKING:
-    from airflow_provider_meetings.graph.settings import ConnectionSettings
+#: The ``kind`` of a credential without a client credential (MSAL's ``PublicClientApplication``).
+PUBLIC = "public"
+_HIDDEN = "<hidden>"
 
-_PEM_KEY_RE = re.compile(rb"-----BEGIN ((?:ENCRYPTED |RSA |EC |DSA )?PRIVATE KEY)-----.+?-----END \1-----", re.DOTALL)
-_PEM_CERT_RE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
-_HEX40_RE = re.compile(r"[0-9A-F]{40}")
+#: MSAL's ``client_credential`` argument; ``None`` for a public client.
+ClientCredential = str | dict[str, Any] | None
 
 
-def normalize_thumbprint(value: Any) -> str:
-    """A SHA-1 certificate thumbprint as MSAL wants it: 40 hex digits, upper case.
+class Grant(enum.Enum):
+    """The OAuth flow that gets a credential's access tokens."""
 
-    Accepts the forms people copy: ``openssl x509 -fingerprint`` output (``AA:BB:...``,
-    optionally with its ``SHA1 Fingerprint=`` prefix), hex with spaces, lower case.
+    #: App-only: ``acquire_token_for_client`` (the app acts as itself).
+    CLIENT_CREDENTIALS = "client_credentials"
+    #: Delegated: a user's refresh token (the app acts as that user).
+    REFRESH_TOKEN = "refresh_token"
+    #: A user signs in on another device with a code (the ``login`` command).
+    DEVICE_CODE = "device_code"
 
-    :raises ConnectionConfigError: naming ``certificate_thumbprint`` otherwise
+
+class Credential(Protocol):
+    """What the token source needs to know of a credential."""
+
+    @property
+    def kind(self) -> str:
+        """The app's credential, by the name the connection check and ``login`` print:
+        ``secret``, ``certificate``, ``federated`` or ``public`` (none)."""
+
+    @property
+    def grant(self) -> Grant:
+        """The flow that gets access tokens."""
+
+    @property
+    def description(self) -> str:
+        """One phrase for people, e.g. ``app-only with a client secret``."""
+
+    def client_credential(self, mask: Callable[[str], None]) -> ClientCredential:
+        """MSAL's ``client_credential`` (files are read, and checked, now); ``None`` for a public client.
+
+        :param mask: registers a secret read from a file (Airflow's ``mask_secret``)
+        :raises ConnectionConfigError: naming the connection field that is wrong
+        """
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values of the connection, for the log masker."""
+
+
+class _AppOnly:
+    """What the app credentials share: app-only tokens (client credentials grant)."""
+
+    grant: ClassVar[Grant] = Grant.CLIENT_CREDENTIALS
+    #: The credential in a phrase, e.g. ``a client secret``.
+    noun: ClassVar[str]
+
+    @property
+    def description(self) -> str:
+        """See :attr:`Credential.description`."""
+        return f"app-only with {self.noun}"
+
+
+@dataclass(frozen=True, repr=False)
+class ClientSecret(_AppOnly):
+    """The app's client secret (the connection's password).
+
+    :param secret: the secret's value
     """
-    text = str(value).strip()
-    if "=" in text:  # "sha1 Fingerprint=AA:BB:..." as openssl prints it
-        text = text.split("=", 1)[1]
-    digits = re.sub(r"[\s:]", "", text).upper()
-    if not _HEX40_RE.fullmatch(digits):
-        raise ConnectionConfigError(
-            "certificate_thumbprint",
-            f"{value!r} is not a SHA-1 thumbprint (40 hex digits, e.g. as 'openssl x509 -noout "
-            "-fingerprint -sha1' prints it); or remove it and keep the certificate in the PEM file",
-        )
-    return digits
+
+    secret: str
+    kind: ClassVar[str] = "secret"
+    noun: ClassVar[str] = "a client secret"
+
+    def client_credential(self, mask: Callable[[str], None]) -> ClientCredential:
+        """The secret itself."""
+        return self.secret
+
+    def secrets(self) -> tuple[str, ...]:
+        """The client secret."""
+        return (self.secret,)
+
+    def __repr__(self) -> str:
+        return f"ClientSecret(secret={_HIDDEN})"
 
 
-@dataclass(frozen=True)
-class PemBundle:
-    """The private key and (optionally) the certificate found in a PEM file.
+@dataclass(frozen=True, repr=False)
+class Certificate(_AppOnly):
+    """A certificate registered on the app, and its private key, in one PEM file.
 
-    :param private_key: the key block, as in the file
-    :param certificate: the first certificate block, or ``None``
+    :param path: the PEM file (extra ``certificate_path``)
+    :param thumbprint: the certificate's SHA-1 thumbprint, normalized (extra
+        ``certificate_thumbprint``); needed only when the file holds the key alone
+    :param password: the passphrase of an encrypted key (extra ``private_key_password``)
     """
 
-    private_key: bytes = field(repr=False)
-    certificate: bytes | None = None
+    path: str
+    thumbprint: str | None = None
+    password: str | None = None
+    kind: ClassVar[str] = "certificate"
+    noun: ClassVar[str] = "a certificate"
 
+    def client_credential(self, mask: Callable[[str], None]) -> ClientCredential:
+        """The key and certificate read from :attr:`path` (:mod:`~airflow_provider_meetings.auth.certificate`)."""
+        return read_certificate_credential(self.path, thumbprint=self.thumbprint, password=self.password)
 
-def split_pem(pem: bytes, path: str) -> PemBundle:
-    """Find the private key and certificate blocks of a PEM file's content."""
-    key_match = _PEM_KEY_RE.search(pem)
-    if key_match is None:
-        raise ConnectionConfigError(
-            "certificate_path", f"{path!r} holds no PEM private key ('-----BEGIN PRIVATE KEY-----')"
-        )
-    cert_match = _PEM_CERT_RE.search(pem)
-    return PemBundle(key_match.group(0), cert_match.group(0) if cert_match else None)
+    def secrets(self) -> tuple[str, ...]:
+        """The key's passphrase, if any (the key itself stays in its file and in MSAL)."""
+        return (self.password,) if self.password else ()
 
-
-#: Why a certificate's key must be RSA, and how to make one (the error of a non-RSA key).
-RSA_REQUIRED = (
-    "Entra ID verifies client assertions signed with RS256 or PS256 only "
-    "(https://learn.microsoft.com/entra/identity-platform/certificate-credentials), so the "
-    "certificate must have an RSA key. Make one with 'openssl req -x509 -newkey rsa:2048 -keyout "
-    "key.pem -out cert.pem -days 365 -nodes', concatenate key.pem and cert.pem into one PEM file "
-    "for certificate_path, and upload cert.pem to the app registration (Certificates & secrets)"
-)
-
-
-def check_private_key(private_key: bytes, password: str | None, path: str) -> None:
-    """Load the key once, so a wrong password or a non-RSA key is a clear config error.
-
-    Entra ID accepts client assertions signed with RS256 or PS256
-    (https://learn.microsoft.com/entra/identity-platform/certificate-credentials); an EC,
-    Ed25519 or DSA key would otherwise fail inside PyJWT (``InvalidKeyError``) at the first
-    token request.
-    """
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    try:
-        key = load_pem_private_key(private_key, password=password.encode() if password else None)
-    except TypeError:
-        reason = "is required: the key is encrypted" if not password else "is set but the key is not encrypted"
-        raise ConnectionConfigError("private_key_password", f"{reason} ({path!r})") from None
-    except ValueError:
-        raise ConnectionConfigError(
-            "private_key_password" if password else "certificate_path",
-            f"cannot load the private key in {path!r} (wrong password or unsupported key)",
-        ) from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        kind = type(key).__name__.removeprefix("_").removesuffix("PrivateKey") or "non-RSA"
-        raise ConnectionConfigError("certificate_path", f"{path!r} holds a private key of type {kind}; {RSA_REQUIRED}")
-
-
-def certificate_sha1(certificate: bytes, path: str) -> str:
-    """The SHA-1 thumbprint (upper-case hex) of a PEM certificate block."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-
-    try:
-        cert = x509.load_pem_x509_certificate(certificate)
-    except ValueError:
-        raise ConnectionConfigError("certificate_path", f"{path!r} holds an unreadable certificate") from None
-    return cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - a thumbprint, not a signature
-
-
-def certificate_credential(pem: bytes, *, path: str, thumbprint: str | None, password: str | None) -> dict[str, Any]:
-    """MSAL's ``client_credential`` for a PEM file's content.
-
-    With the certificate in the file, MSAL gets it as ``public_certificate`` and signs with
-    PS256, sending its SHA-256 thumbprint (``x5t#S256``) and ``x5c``; MSAL deprecates the
-    SHA-1 ``thumbprint`` form (msal/application.py, ``client_credential``). A
-    ``certificate_thumbprint`` given as well must match that certificate. With the key
-    alone, the thumbprint is required and the SHA-1 form is used.
-    """
-    bundle = split_pem(pem, path)
-    check_private_key(bundle.private_key, password, path)
-    credential: dict[str, Any] = {"private_key": bundle.private_key.decode("ascii")}
-    if bundle.certificate is not None:
-        if thumbprint and normalize_thumbprint(thumbprint) != certificate_sha1(bundle.certificate, path):
-            raise ConnectionConfigError(
-                "certificate_thumbprint",
-                f"does not match the certificate in {path!r}; remove the extra (the certificate "
-                "in the file is enough) or fix the file",
-            )
-        credential["public_certificate"] = bundle.certificate.decode("ascii")
-    elif thumbprint:
-        credential["thumbprint"] = normalize_thumbprint(thumbprint)
-    else:
-        raise ConnectionConfigError(
-            "certificate_path",
-            f"{path!r} holds no PEM certificate ('-----BEGIN CERTIFICATE-----'); add the "
-            "certificate registered on the app, or set the extra certificate_thumbprint",
-        )
-    if password:
-        credential["passphrase"] = password
-    return credential
-
-
-def read_certificate_credential(path: str, *, thumbprint: str | None, password: str | None) -> dict[str, Any]:
-    """Read the PEM file at ``path`` and return MSAL's credential for it."""
-    try:
-        with open(path, "rb") as pem_file:
-            pem = pem_file.read()
-    except OSError as err:
-        raise ConnectionConfigError(
-            "certificate_path", f"cannot read {path!r}: {err.strerror or type(err).__name__}"
-        ) from None
-    return certificate_credential(pem, path=path, thumbprint=thumbprint, password=password)
+    def __repr__(self) -> str:
+        password = _HIDDEN if self.password else None
+        return f"Certificate(path={self.path!r}, thumbprint={self.thumbprint!r}, password={password})"
 
 
 class FederatedTokenFile:
@@ -187,21 +166,165 @@ class FederatedTokenFile:
         self.mask(token)
         return token
 
+    def __repr__(self) -> str:
+        return f"FederatedTokenFile(path={self.path!r})"
 
-def client_credential(settings: ConnectionSettings, mask: Callable[[str], None]) -> str | dict[str, Any]:
-    """MSAL's ``client_credential`` for the connection (files are read, and checked, now).
 
-    :param settings: the connection's settings
-    :param mask: registers secrets read from files
+@dataclass(frozen=True)
+class WorkloadIdentity(_AppOnly):
+    """Workload identity federation: a token file that another identity provider keeps fresh.
+
+    The token is the client assertion of a federated credential of the app (Kubernetes
+    service account tokens, https://azure.github.io/azure-workload-identity/).
+
+    :param token_file: the token file (extra ``federated_token_file``, or ``AZURE_FEDERATED_TOKEN_FILE``)
     """
-    if settings.credential_kind == "secret":
-        return settings.client_secret or ""
-    if settings.credential_kind == "certificate":
-        return read_certificate_credential(
-            settings.certificate_path or "",
-            thumbprint=settings.certificate_thumbprint,
-            password=settings.private_key_password,
+
+    token_file: str
+    kind: ClassVar[str] = "federated"
+    noun: ClassVar[str] = "a federated token"
+
+    def client_credential(self, mask: Callable[[str], None]) -> ClientCredential:
+        """A client assertion that reads the file whenever MSAL needs a token (read once now)."""
+        token_file = FederatedTokenFile(self.token_file, mask)
+        token_file()  # an unreadable file is a config error now, not inside MSAL later
+        return {"client_assertion": token_file}
+
+    def secrets(self) -> tuple[str, ...]:
+        """None known yet: each token is masked when it is read."""
+        return ()
+
+
+#: A credential the app presents for itself (with a refresh token too, as a confidential client).
+AppCredential = ClientSecret | Certificate | WorkloadIdentity
+
+
+@dataclass(frozen=True, repr=False)
+class RefreshToken:
+    """Delegated: a user's refresh token (extra ``refresh_token``), redeemed by the app.
+
+    A token minted by a public client (``login``) is redeemed without a client credential;
+    Entra refuses it when one comes with it (AADSTS700025). A confidential client's token
+    needs the app's credential (AADSTS7000218 without it).
+
+    :param token: the refresh token
+    :param client: the app's credential, or ``None`` for a public client
+    """
+
+    token: str
+    client: AppCredential | None = None
+    grant: ClassVar[Grant] = Grant.REFRESH_TOKEN
+
+    @property
+    def kind(self) -> str:
+        """The kind of the app's credential (``public`` without one)."""
+        return self.client.kind if self.client is not None else PUBLIC
+
+    @property
+    def description(self) -> str:
+        """See :attr:`Credential.description`."""
+        if self.client is None:
+            return "delegated (refresh token) as a public client, without a credential"
+        return f"delegated (refresh token) with {self.client.noun}"
+
+    def client_credential(self, mask: Callable[[str], None]) -> ClientCredential:
+        """The app credential's, or ``None`` for a public client."""
+        return self.client.client_credential(mask) if self.client is not None else None
+
+    def secrets(self) -> tuple[str, ...]:
+        """The refresh token and the app credential's secrets."""
+        return (self.token, *(self.client.secrets() if self.client is not None else ()))
+
+    def __repr__(self) -> str:
+        return f"RefreshToken(token={_HIDDEN}, client={self.client!r})"
+
+
+@dataclass(frozen=True)
+class DeviceCode:
+    """A user signs in with a code on another device; a public client, no credential (``login``).
+
+    https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code
+    """
+
+    kind: ClassVar[str] = PUBLIC
+    grant: ClassVar[Grant] = Grant.DEVICE_CODE
+
+    @property
+    def description(self) -> str:
+        """See :attr:`Credential.description`."""
+        return "a user's sign-in with a device code, as a public client, without a credential"
+
+    def client_credential(self, mask: Callable[[str], None]) -> ClientCredential:
+        """None: a public client."""
+        return None
+
+    def secrets(self) -> tuple[str, ...]:
+        """None."""
+        return ()
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def credential_from_connection(
+    *,
+    password: str | None,
+    extras: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    require_credential: bool = True,
+) -> Credential:
+    """The credential of an ``msgraph_meetings`` connection: the one place that reads its fields.
+
+    One app credential at most: the password (a client secret), the extra
+    ``certificate_path``, or ``federated_token_file``. With the extra ``refresh_token`` the
+    tokens are delegated (:class:`RefreshToken`), redeemed with that app credential or as a
+    public client without one. Otherwise a credential is required: the environment's
+    ``AZURE_FEDERATED_TOKEN_FILE`` is the fallback (it never makes a refresh token's client
+    confidential: only the explicit extra does). With ``require_credential`` false (the
+    ``login`` command) no credential is a :class:`DeviceCode` sign-in.
+
+    :param password: the connection's password
+    :param extras: the connection's extras, parsed (empty values removed)
+    :param environ: environment for ``AZURE_FEDERATED_TOKEN_FILE`` (default ``os.environ``)
+    :param require_credential: refuse a connection with neither credential nor refresh token
+    :raises ConnectionConfigError: naming the field that is wrong
+    """
+    environ = os.environ if environ is None else environ
+    secret = password or None
+    certificate_path = _text(extras.get("certificate_path"))
+    federated_token_file = _text(extras.get("federated_token_file"))
+    refresh_token = _text(extras.get("refresh_token"))
+    raw_thumbprint = extras.get("certificate_thumbprint")
+    thumbprint = normalize_thumbprint(raw_thumbprint) if raw_thumbprint else None
+    if secret and certificate_path:
+        raise ConnectionConfigError(
+            "certificate_path",
+            "is set together with a client secret (password); keep one credential: clear the "
+            "password to use the certificate, or remove certificate_path to use the secret",
         )
-    token_file = FederatedTokenFile(settings.federated_token_file or "", mask)
-    token_file()  # an unreadable file is a config error now, not inside MSAL later
-    return {"client_assertion": token_file}
+    if federated_token_file and (secret or certificate_path):
+        raise ConnectionConfigError(
+            "federated_token_file", "is set together with a secret or certificate; keep one credential"
+        )
+
+    app: AppCredential | None = None
+    if secret:
+        app = ClientSecret(secret)
+    elif certificate_path:
+        app = Certificate(certificate_path, thumbprint, _text(extras.get("private_key_password")))
+    elif federated_token_file:
+        app = WorkloadIdentity(federated_token_file)
+    elif refresh_token is None and require_credential:
+        environment_file = environ.get("AZURE_FEDERATED_TOKEN_FILE") or None
+        if environment_file is None:
+            raise ConnectionConfigError(
+                "password",
+                "no credential: set the client secret as the password, or the extra "
+                "certificate_path, or federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)",
+            )
+        app = WorkloadIdentity(environment_file)
+
+    if refresh_token is not None:
+        return RefreshToken(refresh_token, app)
+    return app if app is not None else DeviceCode()

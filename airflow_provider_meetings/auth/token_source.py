@@ -1,7 +1,9 @@
-"""Access tokens for Graph from Entra ID through MSAL, app-only or delegated.
+"""Access tokens for Graph from Entra ID through MSAL: app-only, delegated, or a device code sign-in.
 
 One MSAL application per hook, so MSAL's token cache serves every call of the hook; its
 HTTP goes through the hook's :class:`~airflow_provider_meetings.graph.transport.Transport`.
+The connection's credential (:mod:`~airflow_provider_meetings.auth.credentials`) says which
+MSAL application to build, with which ``client_credential``, and which flow gets tokens.
 Transient failures are retried by the one retry core
 (:func:`~airflow_provider_meetings.graph.retry.run_with_retries`), with one addition that only
 token requests need: MSAL answers a repeated request from memory for a while after a
@@ -11,10 +13,12 @@ would only replay the same failure; the wait is at least that long.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +26,7 @@ import msal
 import requests
 from msal.exceptions import MsalServiceError
 
-from airflow_provider_meetings.auth.credentials import client_credential
+from airflow_provider_meetings.auth.credentials import DeviceCode, Grant
 from airflow_provider_meetings.auth.token_cache import find_login, open_token_cache, remember_login
 from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
@@ -90,7 +94,8 @@ class TokenSource:
     the cache knows nothing of the connection's refresh token is that one redeemed.
 
     :param settings: the connection's settings
-    :param transport: the HTTP transport MSAL uses
+    :param transport: the HTTP transport MSAL uses (default: one of its own, with the
+        connection's TLS, proxy and timeout settings, closed by :meth:`close`)
     :param mask: registers a secret with Airflow's masker (``mask_secret``)
     :param log: where retries and cache problems are logged
     :param sleep: how to wait between attempts
@@ -101,7 +106,7 @@ class TokenSource:
     def __init__(
         self,
         settings: ConnectionSettings,
-        transport: Transport,
+        transport: Transport | None = None,
         *,
         mask: Callable[[str], None],
         log: Any,
@@ -110,7 +115,8 @@ class TokenSource:
         conn_id: str | None = None,
     ) -> None:
         self.settings = settings
-        self.transport = transport
+        self._transport = transport
+        self._owns_transport = transport is None
         self.mask = mask
         self.log = log
         self.sleep = sleep
@@ -122,14 +128,57 @@ class TokenSource:
         self._force_refresh = False
         self._warned_expiry = False
 
-    # -- the MSAL application --------------------------------------------------------------
+    @classmethod
+    def for_device_code(
+        cls, settings: ConnectionSettings, *, mask: Callable[[str], None], log: Any, transport: Transport | None = None
+    ) -> TokenSource:
+        """A token source that signs a user in with the device code flow (the ``login`` command).
+
+        Whatever credential the connection has, the sign-in is a public client's
+        (:class:`~airflow_provider_meetings.auth.credentials.DeviceCode`): only MSAL's
+        ``PublicClientApplication`` has the device flow. Its tokens stay in memory: the
+        connection's ``token_cache_path`` is the tasks' file, and ``login`` may run as
+        another operating system user, who would then own it.
+
+        :param settings: the connection's settings (client id, tenant, cloud, network)
+        :param mask: registers the tokens obtained with a masker
+        :param log: where problems are logged
+        :param transport: the HTTP transport (default: one of its own)
+        """
+        settings = dataclasses.replace(settings, credential=DeviceCode(), token_cache_path=None)
+        return cls(settings, transport, mask=mask, log=log)
+
+    # -- the transport and the MSAL application ----------------------------------------------
+
+    @property
+    def transport(self) -> Transport:
+        """The HTTP transport MSAL uses (this source's own unless one was given)."""
+        with self._lock:
+            if self._transport is None:
+                settings = self.settings
+                self._transport = Transport(verify=settings.verify, proxies=settings.proxies, timeout=settings.timeout)
+            return self._transport
+
+    def close(self) -> None:
+        """Close the transport, when it is this source's own."""
+        with self._lock:
+            if self._owns_transport and self._transport is not None:
+                self._transport.close()
+                self._transport = None
+
+    def __enter__(self) -> TokenSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def app(self) -> msal.ClientApplication:
         """The MSAL application (built on first use; that fetches the OIDC metadata).
 
-        A ``PublicClientApplication`` for a refresh token without a client credential,
-        otherwise a ``ConfidentialClientApplication``.
+        A ``PublicClientApplication`` for a credential without a client credential (a
+        refresh token minted by a public client, a device code sign-in), otherwise a
+        ``ConfidentialClientApplication``.
         """
         with self._lock:
             if self._app is None:
@@ -150,11 +199,11 @@ class TokenSource:
         if settings.custom_authority:
             # Neither ask a public Microsoft host about this authority nor insist it is one.
             extra = {"instance_discovery": False, "validate_authority": False}
-        credential = None if settings.public_client else client_credential(settings, self.mask)
+        client_credential = settings.credential.client_credential(self.mask)
         cache = self.cache
         with recording_exchanges() as exchanges:
             try:
-                if credential is None:
+                if client_credential is None:
                     return msal.PublicClientApplication(
                         settings.client_id,
                         authority=settings.authority,
@@ -164,7 +213,7 @@ class TokenSource:
                     )
                 return msal.ConfidentialClientApplication(
                     settings.client_id,
-                    client_credential=credential,
+                    client_credential=client_credential,
                     authority=settings.authority,
                     http_client=self.transport.msal_client,
                     token_cache=cache,
@@ -187,8 +236,13 @@ class TokenSource:
         """
         with self._lock:
             scopes = [self.settings.scope]
-            if not self.settings.delegated:
+            grant = self.settings.credential.grant
+            if grant is Grant.CLIENT_CREDENTIALS:
                 return self._acquire(lambda app: app.acquire_token_for_client(scopes=scopes), policy)["access_token"]
+            if grant is Grant.DEVICE_CODE:
+                raise AuthenticationError(
+                    "interaction_required", "a device code sign-in gets its tokens from finish_device_flow"
+                )
             try:
                 return self._delegated(scopes, policy)
             except AuthenticationError as err:
@@ -271,23 +325,11 @@ class TokenSource:
         call = _TokenCall(self.clock)
 
         def attempt() -> dict[str, Any] | None:
-            with recording_exchanges() as exchanges:
-                try:
-                    result = acquire(self.app)
-                    if result is None and nothing_cached:
-                        return None
-                    result = result or {}
-                # A 5xx: MSAL raises instead of returning a dict: its own MsalServiceError from
-                # 1.34 on (NormalizedResponse.raise_for_status, msal/throttled_http_client.py);
-                # 1.31 called requests' raise_for_status (requests.HTTPError), which a bulk call
-                # must see as a transient failure too, not as an unknown exception.
-                except (MsalServiceError, requests.HTTPError) as err:
-                    call.saw(exchanges)
-                    raise self._service_error(err, call.last) from None
-                except json.JSONDecodeError:
-                    call.saw(exchanges)
-                    raise _not_json(exchanges) or AuthenticationError("invalid_response", "") from None
-            call.saw(exchanges)
+            with _msal_errors(call):
+                result = acquire(self.app)
+            if result is None and nothing_cached:
+                return None
+            result = result or {}
             if "access_token" in result:
                 self.mask(result["access_token"])
                 return result
@@ -308,16 +350,81 @@ class TokenSource:
             floor=call.floor,
         )
 
-    @staticmethod
-    def _service_error(error: Exception, last: Exchange | None) -> MeetingsError:
-        status = last.status if last else None
-        return AuthenticationError(
-            "service_error",
-            f"the token endpoint answered HTTP {status}" if status else str(error),
-            permanent=False,
-            status=status,
-            retry_after=parse_retry_after(last.retry_after) if last else None,
-        )
+    # -- a user's sign-in with a device code ---------------------------------------------------
+
+    def start_device_flow(self, scopes: Sequence[str]) -> dict[str, Any]:
+        """Ask Entra ID for a device code (MSAL's ``initiate_device_flow``).
+
+        https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code
+
+        :param scopes: the delegated permissions to ask for (MSAL adds ``offline_access``)
+        :return: MSAL's flow: ``user_code``, ``verification_uri``, ``message``, ``expires_at``;
+            or Entra's ``error`` and ``error_description`` when it did not start one
+        :raises AuthenticationError: when the token source is not a device code sign-in's
+            (:meth:`for_device_code`), or Entra ID cannot answer
+        """
+        self._require_device_code()
+        with _msal_errors(_TokenCall(self.clock)):
+            return self.app.initiate_device_flow(scopes=list(scopes))
+
+    def finish_device_flow(self, flow: Mapping[str, Any]) -> dict[str, Any]:
+        """Wait until the user signed in, or the flow ends (MSAL's ``acquire_token_by_device_flow``).
+
+        Polls Entra ID at the interval it asked for, until ``flow["expires_at"]`` (the caller
+        may bring that forward to wait less). The tokens obtained are masked.
+
+        :param flow: what :meth:`start_device_flow` returned
+        :return: MSAL's result: the tokens (``refresh_token``, ``id_token_claims``), or
+            Entra's ``error`` (``authorization_declined``, ``expired_token``, ...)
+        :raises AuthenticationError: when Entra ID cannot answer
+        """
+        self._require_device_code()
+        with _msal_errors(_TokenCall(self.clock)):
+            result = self.app.acquire_token_by_device_flow(dict(flow))
+        for token in (result.get("access_token"), result.get("refresh_token")):
+            if token:
+                self.mask(token)
+        return result
+
+    def _require_device_code(self) -> None:
+        if self.settings.credential.grant is not Grant.DEVICE_CODE:
+            raise AuthenticationError(
+                "unsupported_grant", "the device code flow needs a token source from TokenSource.for_device_code"
+            )
+
+
+def _service_error(error: Exception, last: Exchange | None) -> MeetingsError:
+    """A failure of the token endpoint (5xx) that a later attempt may survive."""
+    status = last.status if last else None
+    return AuthenticationError(
+        "service_error",
+        f"the token endpoint answered HTTP {status}" if status else str(error),
+        permanent=False,
+        status=status,
+        retry_after=parse_retry_after(last.retry_after) if last else None,
+    )
+
+
+@contextlib.contextmanager
+def _msal_errors(call: _TokenCall) -> Iterator[None]:
+    """Record the answers of one MSAL call for ``call`` and turn MSAL's failures into ours.
+
+    A 5xx: MSAL raises instead of returning a dict: its own ``MsalServiceError`` from 1.34
+    on (``NormalizedResponse.raise_for_status``, msal/throttled_http_client.py); 1.31 called
+    requests' ``raise_for_status`` (``requests.HTTPError``), which a bulk call must see as a
+    transient failure too, not as an unknown exception. An answer that is not JSON (a
+    proxy's page) fails inside MSAL as ``json.JSONDecodeError``.
+    """
+    with recording_exchanges() as exchanges:
+        try:
+            yield
+        except (MsalServiceError, requests.HTTPError) as err:
+            call.saw(exchanges)
+            raise _service_error(err, call.last) from None
+        except json.JSONDecodeError:
+            call.saw(exchanges)
+            raise _not_json(exchanges) or AuthenticationError("invalid_response", "") from None
+        call.saw(exchanges)
 
 
 def _signed_in_account(app: msal.ClientApplication, claims: dict[str, Any]) -> str | None:

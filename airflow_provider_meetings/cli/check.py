@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from airflow_provider_meetings.diagnostics.check import CheckReport
+    from airflow_provider_meetings.diagnostics.report import CheckReport
 
 HELP = "Check a msgraph_meetings connection step by step and name the first misconfiguration with its fix."
 
@@ -118,7 +118,7 @@ def _logs_to_stderr() -> Iterator[None]:
 def run(args: argparse.Namespace) -> int:
     """Run the check; 0 when every step passed (or was skipped), 1 when one failed, 2 when
     ``--emulator`` cannot start for want of the emulator extra."""
-    from airflow_provider_meetings.diagnostics.check import report_lines
+    from airflow_provider_meetings.diagnostics.report import report_lines
 
     emulator_url = None
     if getattr(args, "emulator", False):

@@ -1,7 +1,7 @@
 """``airflow-provider-meetings login --conn-id X``: mint a delegated refresh token for a connection.
 
-Runs MSAL's device code flow (``PublicClientApplication.initiate_device_flow`` and
-``acquire_token_by_device_flow``,
+Runs the device code flow of the provider's token source
+(:meth:`~airflow_provider_meetings.auth.token_source.TokenSource.for_device_code`,
 https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code) with the
 connection's client id, tenant, cloud or authority host, TLS and proxy settings, prints the
 verification URL and code, waits for the organizer to sign in, and prints the
@@ -12,6 +12,10 @@ permission ``OnlineMeetings.ReadWrite``.
 
 The token is printed once, to standard output, and nowhere else: no logger, no exception
 text. Everything else (the code to enter, progress, errors) goes to standard error.
+
+The provider's modules are imported inside the functions that use them: the command line
+imports every subcommand module to build its ``--help``, which should not load msal,
+requests or Airflow.
 """
 
 from __future__ import annotations
@@ -20,14 +24,17 @@ import argparse
 import contextlib
 import datetime
 import json
+import logging
 import sys
 import time
 from typing import Any, TextIO
 
+from airflow_provider_meetings.meetings.permissions import CREATE_OR_GET
+
 #: One line for ``airflow-provider-meetings --help``.
 HELP = "Sign in as the organizer (device code flow) and print the refresh_token extra of a connection."
-#: The delegated Graph permission createOrGet needs (learn.microsoft.com/graph/api/onlinemeeting-createorget).
-DELEGATED_PERMISSION = "OnlineMeetings.ReadWrite"
+#: The delegated Graph permission createOrGet needs (meetings/permissions.py).
+DELEGATED_PERMISSION = CREATE_OR_GET.delegated
 #: Entra's default refresh token lifetime (learn.microsoft.com/entra/identity-platform/refresh-tokens).
 DEFAULT_REFRESH_TOKEN_DAYS = 90
 DEFAULT_CONN_ID = "msgraph_meetings_default"
@@ -111,25 +118,17 @@ def _settings(conn_id: str) -> Any:
 
 def _sign_in(settings: Any, *, timeout: float | None, err: TextIO) -> dict[str, Any]:
     """The device code flow; returns MSAL's successful result (with ``refresh_token``)."""
-    import msal
-    from msal.exceptions import MsalServiceError
-
+    from airflow_provider_meetings.auth.token_source import TokenSource
     from airflow_provider_meetings.graph.errors import MeetingsError
     from airflow_provider_meetings.graph.settings import CLOUDS
-    from airflow_provider_meetings.graph.transport import Transport
 
     if timeout is not None and timeout <= 0:
         raise LoginFailed(f"--timeout must be more than 0 seconds, got {timeout:g}", EXIT_CONFIG)
-    transport = Transport(verify=settings.verify, proxies=settings.proxies, timeout=settings.timeout)
-    extra: dict[str, Any] = {}
-    if settings.custom_authority:
-        extra = {"instance_discovery": False, "validate_authority": False}
     scopes = [f"{CLOUDS[settings.cloud].graph}/{DELEGATED_PERMISSION}"]  # MSAL adds offline_access
+    # Nothing is masked: nothing here logs, and the token's one way out is standard output.
+    source = TokenSource.for_device_code(settings, mask=_no_mask, log=logging.getLogger(__name__))
     try:
-        app = msal.PublicClientApplication(
-            settings.client_id, authority=settings.authority, http_client=transport.msal_client, **extra
-        )
-        flow = app.initiate_device_flow(scopes=scopes)
+        flow = source.start_device_flow(scopes)
         if "user_code" not in flow:
             raise LoginFailed(f"Entra ID did not start the sign-in: {_entra_error(flow)}")
         print(
@@ -144,15 +143,19 @@ def _sign_in(settings: Any, *, timeout: float | None, err: TextIO) -> dict[str, 
             file=err,
             flush=True,
         )
-        result = app.acquire_token_by_device_flow(flow)
-    except (MeetingsError, MsalServiceError, ValueError) as error:
-        # Our transport and config errors, MSAL's 5xx and discovery errors: none carries a token.
+        result = source.finish_device_flow(flow)
+    except (MeetingsError, ValueError) as error:
+        # Our transport, config and token endpoint errors, MSAL's discovery errors: none carries a token.
         raise LoginFailed(f"cannot reach Entra ID for connection settings {settings.authority}: {error}") from None
     finally:
-        transport.close()
+        source.close()
     if "refresh_token" in result:
         return result
     raise LoginFailed(_explain_failure(result, timeout))
+
+
+def _no_mask(secret: str) -> None:
+    """Masks nothing (see :func:`_sign_in`)."""
 
 
 def _entra_error(result: dict[str, Any]) -> str:

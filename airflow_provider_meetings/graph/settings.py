@@ -10,11 +10,19 @@ import ipaddress
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_meetings.auth.credentials import normalize_thumbprint
+from airflow_provider_meetings.auth.credentials import (
+    PUBLIC,
+    Certificate,
+    ClientSecret,
+    Credential,
+    Grant,
+    RefreshToken,
+    credential_from_connection,
+)
 from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidMeetingRequestError
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.meetings.request import validate_user_id
@@ -183,7 +191,9 @@ def parse_extra(extra: Mapping[str, Any] | str | None) -> dict[str, Any]:
 class ConnectionSettings:
     """Everything the hook needs from its connection, checked.
 
-    Secret values are kept out of ``repr()``.
+    How the app authenticates is :attr:`credential`
+    (:mod:`~airflow_provider_meetings.auth.credentials`); secret values are kept out of
+    ``repr()``.
     """
 
     client_id: str
@@ -196,17 +206,11 @@ class ConnectionSettings:
     verify: bool | str
     proxies: dict[str, str] | None
     timeout: float
-    credential_kind: str  # "secret" | "certificate" | "federated" | "public" (none: a public client)
+    credential: Credential  # its repr() shows no secret
     retry: RetryPolicy
     bulk_concurrency: int
     default_user_id: str | None = None
-    certificate_path: str | None = None
-    certificate_thumbprint: str | None = None
-    federated_token_file: str | None = None
     token_cache_path: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-    private_key_password: str | None = field(default=None, repr=False)
-    refresh_token: str | None = field(default=None, repr=False)
     unknown_extras: tuple[str, ...] = ()
 
     @property
@@ -229,14 +233,49 @@ class ConnectionSettings:
         return f"{self.graph_url}/{self.api_version}"
 
     @property
+    def credential_kind(self) -> str:
+        """The app's credential: ``secret``, ``certificate``, ``federated`` or ``public`` (none)."""
+        return self.credential.kind
+
+    @property
     def delegated(self) -> bool:
         """Tokens act as a user (refresh token given)."""
-        return self.refresh_token is not None
+        return self.credential.grant is Grant.REFRESH_TOKEN
 
     @property
     def public_client(self) -> bool:
         """No client credential: MSAL's ``PublicClientApplication`` redeems the refresh token."""
-        return self.credential_kind == "public"
+        return self.credential.kind == PUBLIC
+
+    # The credential's values by their connection names, for code that masks or names them.
+
+    @property
+    def refresh_token(self) -> str | None:
+        """The connection's refresh token (delegated), or ``None``."""
+        return self.credential.token if isinstance(self.credential, RefreshToken) else None
+
+    @property
+    def client_secret(self) -> str | None:
+        """The client secret (the password), or ``None``."""
+        app = self._app_credential
+        return app.secret if isinstance(app, ClientSecret) else None
+
+    @property
+    def certificate_path(self) -> str | None:
+        """The extra ``certificate_path``, or ``None``."""
+        app = self._app_credential
+        return app.path if isinstance(app, Certificate) else None
+
+    @property
+    def private_key_password(self) -> str | None:
+        """The extra ``private_key_password`` of a certificate credential, or ``None``."""
+        app = self._app_credential
+        return app.password if isinstance(app, Certificate) else None
+
+    @property
+    def _app_credential(self) -> Credential | None:
+        """The credential the app presents for itself (that of a refresh token's client)."""
+        return self.credential.client if isinstance(self.credential, RefreshToken) else self.credential
 
 
 def parse_connection(
@@ -250,11 +289,11 @@ def parse_connection(
 ) -> ConnectionSettings:
     """Check an ``msgraph_meetings`` connection and return its settings.
 
-    A connection with a ``refresh_token`` and no client credential is a public client
-    (``credential_kind == "public"``): Entra refuses a public client's refresh token when a
-    secret or assertion comes with it (AADSTS700025). Without a refresh token a credential
-    is required, unless ``require_credential`` is false (the ``login`` command, which only
-    needs the client id, tenant and network settings).
+    The credential fields (password, ``certificate_path``, ``federated_token_file``,
+    ``refresh_token`` and their companions) are read by
+    :func:`~airflow_provider_meetings.auth.credentials.credential_from_connection`. Without a
+    refresh token a credential is required, unless ``require_credential`` is false (the
+    ``login`` command, which only needs the client id, tenant and network settings).
 
     :param login: application (client) id
     :param password: client secret, or empty for certificate / federated credentials
@@ -263,7 +302,6 @@ def parse_connection(
     :param environ: environment for ``AZURE_FEDERATED_TOKEN_FILE`` (default ``os.environ``)
     :param require_credential: refuse a connection with neither credential nor refresh token
     """
-    environ = os.environ if environ is None else environ
     extras = parse_extra(extra)
 
     client_id = (login or "").strip()
@@ -320,39 +358,9 @@ def parse_connection(
             "bulk_concurrency", f"must be at most {MAX_BULK_CONCURRENCY}, got {bulk_concurrency}"
         )
 
-    secret = password or None
-    certificate_path = extras.get("certificate_path")
-    federated_token_file = extras.get("federated_token_file")
-    if secret and certificate_path:
-        raise ConnectionConfigError(
-            "certificate_path",
-            "is set together with a client secret (password); keep one credential: clear the "
-            "password to use the certificate, or remove certificate_path to use the secret",
-        )
-    if federated_token_file and (secret or certificate_path):
-        raise ConnectionConfigError(
-            "federated_token_file", "is set together with a secret or certificate; keep one credential"
-        )
-    refresh_token = extras.get("refresh_token")
-    if secret:
-        credential_kind = "secret"
-    elif certificate_path:
-        credential_kind = "certificate"
-    elif federated_token_file:
-        credential_kind = "federated"
-    elif refresh_token or not require_credential:
-        # The environment's AZURE_FEDERATED_TOKEN_FILE is not a reason to present an
-        # assertion with a refresh token: only the explicit extra makes it confidential.
-        credential_kind = "public"
-    else:
-        federated_token_file = environ.get("AZURE_FEDERATED_TOKEN_FILE") or None
-        if not federated_token_file:
-            raise ConnectionConfigError(
-                "password",
-                "no credential: set the client secret as the password, or the extra "
-                "certificate_path, or federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)",
-            )
-        credential_kind = "federated"
+    credential = credential_from_connection(
+        password=password, extras=extras, environ=environ, require_credential=require_credential
+    )
 
     default_user_id = extras.get("default_user_id")
     if default_user_id is not None:
@@ -372,18 +380,10 @@ def parse_connection(
         verify=verify,
         proxies=_parse_proxies(extras.get("proxies")),
         timeout=timeout,
-        credential_kind=credential_kind,
+        credential=credential,
         retry=retry,
         bulk_concurrency=bulk_concurrency,
         default_user_id=default_user_id,
-        certificate_path=str(certificate_path) if certificate_path else None,
-        certificate_thumbprint=(
-            normalize_thumbprint(extras["certificate_thumbprint"]) if extras.get("certificate_thumbprint") else None
-        ),
-        federated_token_file=str(federated_token_file) if federated_token_file else None,
         token_cache_path=_parse_cache_path(extras.get("token_cache_path")),
-        client_secret=secret,
-        private_key_password=extras.get("private_key_password"),
-        refresh_token=str(refresh_token) if refresh_token else None,
         unknown_extras=tuple(sorted(set(extras) - KNOWN_EXTRAS)),
     )

@@ -340,5 +340,5 @@ class OnlineMeetingsHook(BaseHook):
         """
         from airflow_provider_meetings.diagnostics.check import check_connection
 
-        report = check_connection(self)
+        report = check_connection(self, mask=_mask_secret)  # the check's tokens, as the client's
         return report.ok, report.summary()

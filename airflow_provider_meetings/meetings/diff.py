@@ -24,7 +24,9 @@ and validated by :func:`~airflow_provider_meetings.meetings.request.prepare_requ
 * attendees: as a set of people, in any order. Two entries are the same person when they
   share the Entra object id (``identity.user.id``) or the UPN, both case-insensitive
   (Graph may add the one the caller left out); a ``role`` counts only when the caller
-  gave one (Graph fills in ``attendee``). Repeating a person in the list changes nothing.
+  gave one (Graph answers ``null`` for an attendee sent without one, as the createOrGet
+  page's example shows; a null or missing role reads as ``attendee``). Repeating a person
+  in the list changes nothing.
 * ``chat_info`` and beta's ``producers``/``contributors`` apply when the meeting is created;
   the update page lists only attendees as updatable participants, so they are not compared.
 """
@@ -46,7 +48,7 @@ from airflow_provider_meetings.meetings.results import CREATED, EXISTING, UNCHAN
 SYNC_MEETING_FIELDS: tuple[str, ...] = ("id", "joinWebUrl", "subject", "startDateTime", "endDateTime", "participants")
 #: Graph's length of a meeting created with a start and no end (createOrGet page).
 DEFAULT_DURATION = timedelta(hours=1)
-#: What Graph calls an attendee whose role nobody set.
+#: What an attendee whose role is null or missing is (Graph answers ``null`` when none was sent).
 _DEFAULT_ROLE = "attendee"
 
 

@@ -42,17 +42,16 @@ from airflow_provider_meetings.graph.errors import (
     OrganizerNotFoundError,
     describe_error,
 )
+from airflow_provider_meetings.meetings.permissions import USER_LOOKUP
 from airflow_provider_meetings.meetings.request import PreparedRequest, is_guid, user_path
 
 if TYPE_CHECKING:
     from airflow_provider_meetings.graph.client import GraphRestClient
 
-#: The application permission that reads users (least privileged for ``GET /users/{id}``,
-#: https://learn.microsoft.com/graph/api/user-get#permissions).
-LOOKUP_PERMISSION = "User.Read.All"
-#: The delegated permission that reads other users (least privileged on the same page; the
-#: signed-in user's own user needs only ``User.Read``). ``$select=id`` is a basic property.
-DELEGATED_LOOKUP_PERMISSION = "User.ReadBasic.All"
+#: The application permission that reads users (see :data:`~airflow_provider_meetings.meetings.permissions.USER_LOOKUP`).
+LOOKUP_PERMISSION = USER_LOOKUP.application
+#: The delegated permission that reads other users (``$select=id`` is a basic property).
+DELEGATED_LOOKUP_PERMISSION = USER_LOOKUP.delegated
 #: The user properties a lookup asks for: only the object id.
 LOOKUP_SELECT = ("id",)
 #: Failed organizers named in the lookup's log line (each failed item is reported anyway).

@@ -39,7 +39,7 @@ def test_emulator_properties_equal_the_sdk_model(graph_contract, version, name):
 def test_the_emulator_does_not_import_the_sdks():
     code = (
         "import sys\n"
-        "import meetings_emulator.service\n"
+        "import meetings_emulator.server\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('msgraph', 'msgraph_beta', 'kiota_abstractions')]\n"
         "assert not loaded, loaded\n"
     )

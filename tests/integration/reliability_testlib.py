@@ -1,7 +1,9 @@
-"""Helpers of the reliability and security suites: fault plans and end-state checks.
+"""Helpers of the reliability and security suites: fault plans and end-state checks; and the
+DAG files, runs and XCom reads of every ``dag.test()`` test.
 
-Imported by ``tests/integration/reliability`` and ``tests/integration/security``; nothing
-here mocks the provider: the checks read the emulator's own state and counters.
+Imported by ``tests/integration/reliability`` and ``tests/integration/security`` (and, for
+``dag.test()``, the operator and bulk tests); nothing here mocks the provider: the checks
+read the emulator's own state and counters.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import email.utils
 import importlib.util
 import sys
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -172,10 +176,94 @@ def wait_until(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
 # -- real Airflow ------------------------------------------------------------------------------
 
 
+#: The logical date of the ``dag.test()`` runs: ``{{ ds }}`` renders ``2026-11-28``.
+LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
+
+#: What every test DAG file starts with. ``RETRIES`` (``**RETRIES`` in a task's arguments) is
+#: two task retries one second apart, so that a retried task does not slow the suite down.
+_DAG_HEADER = """\
+from datetime import datetime, timedelta, timezone
+
+from airflow.sdk import DAG, task
+
+from airflow_provider_meetings.operators.online_meetings import (
+    BulkCreateOrGetOnlineMeetingsOperator,
+    CreateOrGetOnlineMeetingOperator,
+    DeleteOnlineMeetingOperator,
+)
+
+RETRIES = dict(retries=2, retry_delay=timedelta(seconds=1))
+
+with DAG(dag_id={dag_id!r}, schedule=None, catchup=False{dag_arguments}) as dag:
+"""
+
+
+def dag_source(dag_id: str, tasks: str, dag_arguments: str = "") -> str:
+    """The text of a test DAG file: the imports (``task`` and the three operators), ``RETRIES``
+    and the ``with DAG(...)`` block.
+
+    :param dag_id: the DAG's id
+    :param tasks: the body of the ``with DAG(...) as dag:`` block, unindented (it is indented here)
+    :param dag_arguments: more arguments of ``DAG(...)``, e.g. ``'params={"start": None}'``
+    """
+    header = _DAG_HEADER.format(dag_id=dag_id, dag_arguments=f", {dag_arguments}" if dag_arguments else "")
+    return header + textwrap.indent(textwrap.dedent(tasks).strip() + "\n", "    ")
+
+
+_SYNC_AND_CANCEL_TASKS = """
+sync = CreateOrGetOnlineMeetingOperator(
+    task_id="sync",
+    conn_id="{conn_id}",
+    external_id="{external_id}",
+    user_id={user_id!r},
+    subject="Lecture",
+    start_date_time="{start}",
+    end_date_time={end!r},
+    update_existing=True,
+    **RETRIES,
+)
+cancel = DeleteOnlineMeetingOperator(
+    task_id="cancel", conn_id="{conn_id}", external_id="{cancel}", user_id={cancel_user!r}, **RETRIES
+)
+sync >> cancel
+"""
+
+
+def sync_and_cancel_tasks(
+    conn_id: str,
+    external_id: str,
+    start: str,
+    cancel: str,
+    *,
+    user_id: str | None = None,
+    end: str | None = None,
+    cancel_user: str | None = None,
+) -> str:
+    """The tasks of the sync DAGs (for :func:`dag_source`): ``sync`` keeps the meeting ``external_id``
+    (subject "Lecture") in step with ``start`` and ``end`` (``update_existing=True``); then ``cancel``
+    deletes the meeting ``cancel``. Both have ``RETRIES``; ``None`` is the operators' default.
+
+    :param conn_id: the connection of both tasks
+    :param external_id: the synced meeting's external id (templates are rendered by Airflow)
+    :param start: its start, an ISO-8601 string or template
+    :param cancel: the external id of the meeting to cancel
+    :param user_id: the synced meeting's organizer
+    :param end: its end
+    :param cancel_user: the cancelled meeting's organizer
+    """
+    return _SYNC_AND_CANCEL_TASKS.format(
+        conn_id=conn_id,
+        external_id=external_id,
+        user_id=user_id,
+        start=start,
+        end=end,
+        cancel=cancel,
+        cancel_user=cancel_user,
+    )
+
+
 def load_dag(dags_folder: Path, dag_id: str, source: str) -> Any:
     """Write a DAG file into the DAGs folder (``dag.test()`` syncs it from there) and import it."""
-    import textwrap
-
     path = dags_folder / f"{dag_id}.py"
     path.write_text(textwrap.dedent(source))
     spec = importlib.util.spec_from_file_location(f"issue6_dag_{dag_id}", path)

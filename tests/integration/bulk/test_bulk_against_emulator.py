@@ -15,21 +15,16 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def emu(graph_emulator: Any) -> Iterator[Any]:
-    graph_emulator.reset()
+def emu(graph_emulator: Any, make_hook: Any) -> Iterator[Any]:
+    """The session emulator, reset (by ``make_hook``) and 5 ms slower per request; reset again after."""
     graph_emulator.set_latency(5)
     yield graph_emulator
     graph_emulator.reset()
 
 
 @pytest.fixture
-def hook(emu: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
-
-    monkeypatch.setenv("AIRFLOW_CONN_MEETINGS_BULK_IT", emu.connection_json(max_retry_wait=30))
-    hook = OnlineMeetingsHook(conn_id="meetings_bulk_it")
-    yield hook
-    hook.close()
+def hook(emu: Any, make_hook: Any) -> Any:
+    return make_hook(max_retry_wait=30)
 
 
 def specs(n: int, prefix: str = "bulk") -> list[dict[str, Any]]:

@@ -2,67 +2,39 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import textwrap
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from reliability_testlib import LOGICAL_DATE, dag_source, load_dag, task_instances, xcom
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 
-LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
+TASKS = """
+@task
+def plan():
+    items = [{{"event_key": f"ev-{{i}}", "subject": f"Event {{i}}"}} for i in range(25)]
+    items[3]["user_id"] = "{nopolicy}"
+    items[7]["start_date_time"] = "2026-12-07T09:00:00"  # naive: refused before sending
+    return items
 
-DAG_SOURCE = """
-from datetime import timedelta
-
-from airflow.sdk import DAG, task
-
-from airflow_provider_meetings.operators.online_meetings import BulkCreateOrGetOnlineMeetingsOperator
-
-with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
-
-    @task
-    def plan():
-        items = [{{"event_key": f"ev-{{i}}", "subject": f"Event {{i}}"}} for i in range(25)]
-        items[3]["user_id"] = "{nopolicy}"
-        items[7]["start_date_time"] = "2026-12-07T09:00:00"  # naive: refused before sending
-        return items
-
-    BulkCreateOrGetOnlineMeetingsOperator(
-        task_id="bulk",
-        conn_id="{conn_id}",
-        meetings=plan(),
-        external_id_template="{{{{ dag.dag_id }}}}-{{{{ item.event_key }}}}",
-        max_concurrency=2,
-        progress_interval=0.2,
-        retries=1,
-        retry_delay=timedelta(seconds=1),
-    )
+BulkCreateOrGetOnlineMeetingsOperator(
+    task_id="bulk",
+    conn_id="{conn_id}",
+    meetings=plan(),
+    external_id_template="{{{{ dag.dag_id }}}}-{{{{ item.event_key }}}}",
+    max_concurrency=2,
+    progress_interval=0.2,
+    retries=1,
+    retry_delay=timedelta(seconds=1),
+)
 """
 
 
-def load_dag(dags_folder: Path, dag_id: str, **fmt: Any) -> Any:
-    path = dags_folder / f"{dag_id}.py"
-    path.write_text(textwrap.dedent(DAG_SOURCE.format(dag_id=dag_id, **fmt)))
-    spec = importlib.util.spec_from_file_location(f"meetings_bulk_test_dag_{dag_id}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.dag
-
-
-def xcom(ti: Any, key: str) -> Any:
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    query = XComModel.get_many(key=key, dag_ids=ti.dag_id, task_ids=ti.task_id, run_id=ti.run_id, map_indexes=-1)
-    with create_session() as session:
-        row = session.scalars(query).first()
-        return None if row is None else XComModel.deserialize_value(row)
+def load_bulk_dag(dags_folder: Path, dag_id: str, conn_id: str, nopolicy: str) -> Any:
+    """The test DAG (``plan`` feeding the task ``bulk``), written into the DAGs folder and imported."""
+    tasks = TASKS.format(conn_id=conn_id, nopolicy=nopolicy)
+    return load_dag(dags_folder, dag_id, dag_source(dag_id, tasks))
 
 
 @pytest.mark.parametrize("given_as", ["id", "userPrincipalName"])
@@ -71,10 +43,9 @@ def test_bulk_operator_fails_at_the_end_naming_the_failed_items(
 ) -> None:
     dag_id = f"meetings_bulk_partial_{given_as}"
     nopolicy = graph_emulator.user("nopolicy")[given_as]  # a UPN is looked up first, then refused alike
-    dag = load_dag(dags_folder, dag_id, conn_id=meetings_conn_id, nopolicy=nopolicy)
+    dag = load_bulk_dag(dags_folder, dag_id, conn_id=meetings_conn_id, nopolicy=nopolicy)
 
-    run = dag.test(logical_date=LOGICAL_DATE)
-    (ti,) = [t for t in run.get_task_instances() if t.task_id == "bulk"]
+    ti = task_instances(dag.test(logical_date=LOGICAL_DATE))["bulk"]
     assert ti.state == "failed"
 
     stored = sorted(m["external_id"] for m in graph_emulator.meetings())
@@ -107,12 +78,11 @@ def test_transient_failures_fail_normally_and_the_task_retry_creates_only_what_i
     monkeypatch.setenv("AIRFLOW_CONN_MEETINGS_BULK_ONE_RETRY", graph_emulator.connection_json(max_retries=1))
     # Everyone has a policy this time: the organizer of item 3 is the default organizer.
     default_user = graph_emulator.info()["default_user_id"]
-    dag = load_dag(dags_folder, dag_id, conn_id="meetings_bulk_one_retry", nopolicy=default_user)
+    dag = load_bulk_dag(dags_folder, dag_id, conn_id="meetings_bulk_one_retry", nopolicy=default_user)
     # 24 first attempts and 16 retries fail: 8 meetings get created by the first try.
     graph_emulator.script({"status": 503}, match="createOrGet", times=40)
 
-    run = dag.test(logical_date=LOGICAL_DATE)
-    (ti,) = [t for t in run.get_task_instances() if t.task_id == "bulk"]
+    ti = task_instances(dag.test(logical_date=LOGICAL_DATE))["bulk"]
     # Try 1 failed with transient errors, so the task was retried; try 2 created the
     # missing meetings and failed only for the invalid item 7 (permanent).
     assert ti.try_number == 2 and ti.state == "failed"

@@ -17,20 +17,15 @@ BASE = datetime(2027, 1, 4, 8, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def emu(graph_emulator: Any) -> Iterator[Any]:
-    graph_emulator.reset()
+def emu(graph_emulator: Any, make_hook: Any) -> Iterator[Any]:
+    """The session emulator, reset (by ``make_hook``) before the test and after it."""
     yield graph_emulator
     graph_emulator.reset()
 
 
 @pytest.fixture
-def hook(emu: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
-
-    monkeypatch.setenv("AIRFLOW_CONN_MEETINGS_SYNC_IT", emu.connection_json(max_retry_wait=30))
-    hook = OnlineMeetingsHook(conn_id="meetings_sync_it")
-    yield hook
-    hook.close()
+def hook(emu: Any, make_hook: Any) -> Any:
+    return make_hook(max_retry_wait=30)
 
 
 def event(n: int, *, moved: bool = False) -> dict[str, Any]:

@@ -405,8 +405,36 @@ def test_delegated_connection_checks_the_scope_and_the_signed_in_user(make_hook,
     assert steps[4]["message"] == (
         "Graph answered the signed-in user's meetings lookup; delegated tokens need no access policy."
     )
+    # The probe's join URL names the signed-in user (the token's oid) as its organizer: Graph,
+    # and the emulator, answer 404 for a join URL of another organizer (docs/emulator.md).
+    assert graph_emulator.stats()["by_route"] == {"listMeetings": {"200": 1}}
     for secret in (graph_emulator.refresh_token, *graph_emulator.issued_refresh_tokens()):
         assert secret not in result["out"]
+
+
+def test_delegated_lookup_answered_404_is_not_confirmed_rather_than_failed(
+    make_hook, graph_emulator, capsys, monkeypatch
+):
+    graph_emulator.script(404, match="GET .*/me/onlineMeetings")
+    hook = make_hook(refresh_token=graph_emulator.refresh_token, default_user_id=None)
+
+    result = run_command(hook.conn_id, capsys, monkeypatch)
+
+    assert result["status"] == 0, result["out"]
+    organizer = result["report"]["steps"][4]
+    assert organizer["status"] == "skipped"
+    assert "to the signed-in user's read-only meetings lookup (organizer " in organizer["message"]
+    assert "could not confirm" in organizer["message"]
+
+
+def test_the_probe_is_not_retried(make_hook, graph_emulator, capsys, monkeypatch):
+    graph_emulator.script(503, match="GET .*/onlineMeetings", times=3)
+    hook = make_hook(max_retries=6)
+
+    step = failed_step(run_command(hook.conn_id, capsys, monkeypatch)["report"])
+
+    assert (step["key"], step["problem"]) == ("organizer", "graph_unavailable")
+    assert graph_emulator.stats()["by_route"]["listMeetings"] == {"503": 1}
 
 
 def test_delegated_connection_naming_another_organizer(make_hook, graph_emulator, capsys, monkeypatch):

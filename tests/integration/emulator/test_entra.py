@@ -18,6 +18,8 @@ from emulator_testlib import (
     post_token,
 )
 
+from meetings_emulator.client_credentials import CLIENT_ASSERTION_TYPE
+
 pytestmark = pytest.mark.integration
 
 
@@ -130,6 +132,15 @@ def test_accepted_scopes(emu: Any, scope: str) -> None:
             id="expired-secret",
         ),
         pytest.param({"client_secret": None}, 401, "invalid_client", 7000218, id="no-credential"),
+        # RFC 6749 2.3: one authentication method per request, else invalid_request (5.2); the
+        # AADSTS number is assumed (InvalidRequest), not 90015 QueryStringTooLong (docs/emulator.md)
+        pytest.param(
+            {"client_assertion": "a.b.c", "client_assertion_type": CLIENT_ASSERTION_TYPE},
+            400,
+            "invalid_request",
+            90023,
+            id="two-credentials",
+        ),
         pytest.param(
             {"scope": "https://graph.microsoft.com/User.Read"},
             400,

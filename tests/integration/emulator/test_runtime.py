@@ -128,7 +128,7 @@ def test_process_helper_and_remote_control(tmp_path: Path) -> None:
 
 
 def test_control_endpoint_rejects_bad_input(emu: Any) -> None:
-    from meetings_emulator.client import EmulatorError
+    from meetings_emulator.control_client import EmulatorError
 
     client = EmulatorClient(emu.url, emu.ca_path)
     with pytest.raises(EmulatorError) as unknown_user:

@@ -84,6 +84,9 @@ def test_sdk_create_or_get(emu: Any) -> None:
     assert first.end_date_time - first.start_date_time == datetime.timedelta(minutes=30)
     assert first.participants.organizer.identity.user.id == emu.default_user_id
     assert first.participants.attendees[0].identity.user.id == attendee["id"]
+    # the SDK reads the organizer's "presenter" and an attendee's null role (createOrGet page's example)
+    assert first.participants.organizer.role.value == "presenter"
+    assert first.participants.attendees[0].role is None
     assert first.join_meeting_id_settings.join_meeting_id
     assert second.id == first.id
     assert emu.stats()["by_route"]["createOrGet"] == {"201": 1, "200": 1}

@@ -16,7 +16,6 @@ from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
     ConnectionConfigError,
     GraphAPIError,
-    InvalidMeetingRequestError,
     RetriesExhaustedError,
 )
 
@@ -402,54 +401,6 @@ def test_token_endpoint_outage_is_retried(make_hook, graph_emulator, hook_logs, 
     assert make_hook().create_or_get_meeting("after-outage").created
     assert "token request: " in hook_logs.text and "retry 1/6 in" in hook_logs.text
     assert graph_emulator.stats()["token_requests"] >= 1
-
-
-# -- validation before any request ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "conn", "error", "field"),
-    [
-        pytest.param({"external_id": ""}, {}, InvalidMeetingRequestError, "external_id", id="empty external_id"),
-        pytest.param(
-            {"external_id": "x", "start_date_time": "2026-11-28T10:00:00"},
-            {},
-            InvalidMeetingRequestError,
-            "start_date_time",
-            id="naive start",
-        ),
-        pytest.param(
-            {"external_id": "x", "end_date_time": "2026-11-28T10:00:00Z"},
-            {},
-            InvalidMeetingRequestError,
-            "end_date_time",
-            id="end without start",
-        ),
-        pytest.param(
-            {"external_id": "x", "user_id": "../me"},
-            {},
-            InvalidMeetingRequestError,
-            "user_id",
-            id="user id with path characters",
-        ),
-        pytest.param(
-            {"external_id": "x"},
-            {"default_user_id": None},
-            InvalidMeetingRequestError,
-            "user_id",
-            id="app token without organizer",
-        ),
-        pytest.param({"external_id": "x"}, {"cloud": "china"}, ConnectionConfigError, "cloud", id="china cloud"),
-    ],
-)
-def test_invalid_requests_send_nothing(make_hook, graph_emulator, kwargs, conn, error, field):
-    hook = make_hook(**conn)
-
-    with pytest.raises(error) as caught:
-        hook.create_or_get_meeting(**kwargs)
-    assert caught.value.field == field
-    stats = graph_emulator.stats()
-    assert (stats["token_requests"], stats["graph_requests"]) == (0, 0)
 
 
 # -- TLS ----------------------------------------------------------------------------------

@@ -7,38 +7,29 @@ that failed before returning a meeting must not get that false second error.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_testlib import load_dag, xcom
+from reliability_testlib import LOGICAL_DATE, dag_source, load_dag, xcom
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 
-LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
-
-DAG_SOURCE = """
-from datetime import datetime, timezone
-
-from airflow.sdk import DAG
-
-from airflow_provider_meetings.operators.online_meetings import CreateOrGetOnlineMeetingOperator
-
-with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
-    CreateOrGetOnlineMeetingOperator(
-        task_id="meeting",
-        conn_id="{conn_id}",
-        external_id="{dag_id}-2026-12-01",
-        subject="Link check",
-        start_date_time={start},
-    )
+TASK = """
+CreateOrGetOnlineMeetingOperator(
+    task_id="meeting",
+    conn_id="{conn_id}",
+    external_id="{dag_id}-2026-12-01",
+    subject="Link check",
+    start_date_time={start},
+)
 """
 
 
 def load_link_dag(dags_folder: Path, dag_id: str, conn_id: str, start: str) -> Any:
     """The test DAG, written into the DAGs folder and imported."""
-    return load_dag(dags_folder, dag_id, DAG_SOURCE.format(dag_id=dag_id, conn_id=conn_id, start=start))
+    task = TASK.format(dag_id=dag_id, conn_id=conn_id, start=start)
+    return load_dag(dags_folder, dag_id, dag_source(dag_id, task))
 
 
 def run_and_capture(dag: Any, capsys: pytest.CaptureFixture[str]) -> tuple[Any, str]:

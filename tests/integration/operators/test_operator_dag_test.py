@@ -2,74 +2,41 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import textwrap
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from reliability_testlib import LOGICAL_DATE, dag_source, load_dag, task_instances, xcom
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 
-LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
-
-DAG_SOURCE = """
-from datetime import timedelta
-
-from airflow.sdk import DAG
-
-from airflow_provider_meetings.operators.online_meetings import CreateOrGetOnlineMeetingOperator
-
-with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
-    CreateOrGetOnlineMeetingOperator(
-        task_id="meeting",
-        conn_id="{{{{ params.conn_id }}}}",  # templated: rendered before the hook is built
-        external_id="{{{{ dag.dag_id }}}}-{{{{ ds }}}}",
-        user_id={user_id!r},
-        subject="Daily review {{{{ ds }}}}",
-        start_date_time="{{{{ logical_date.add(hours=9).isoformat() }}}}",
-        participants={{"attendees": [{{"upn": "{{{{ params.attendee }}}}"}}]}},
-        params={{"attendee": "alexw@contoso.example", "conn_id": "{conn_id}"}},
-        retries=2,
-        retry_delay=timedelta(seconds=1),
-    )
+TASK = """
+CreateOrGetOnlineMeetingOperator(
+    task_id="meeting",
+    conn_id="{{{{ params.conn_id }}}}",  # templated: rendered before the hook is built
+    external_id="{{{{ dag.dag_id }}}}-{{{{ ds }}}}",
+    user_id={user_id!r},
+    subject="Daily review {{{{ ds }}}}",
+    start_date_time="{{{{ logical_date.add(hours=9).isoformat() }}}}",
+    participants={{"attendees": [{{"upn": "{{{{ params.attendee }}}}"}}]}},
+    params={{"attendee": "alexw@contoso.example", "conn_id": "{conn_id}"}},
+    **RETRIES,
+)
 """
 
 
-def load_dag(dags_folder: Path, dag_id: str, conn_id: str, user_id: str | None = None) -> Any:
-    """Write the DAG file into the DAGs folder (``dag.test()`` syncs it from there) and import it."""
-    path = dags_folder / f"{dag_id}.py"
-    path.write_text(textwrap.dedent(DAG_SOURCE.format(dag_id=dag_id, conn_id=conn_id, user_id=user_id)))
-    spec = importlib.util.spec_from_file_location(f"meetings_test_dag_{dag_id}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.dag
+def load_meeting_dag(dags_folder: Path, dag_id: str, conn_id: str, user_id: str | None = None) -> Any:
+    """The test DAG (one task, ``meeting``), written into the DAGs folder and imported."""
+    source = dag_source(dag_id, TASK.format(conn_id=conn_id, user_id=user_id))
+    return load_dag(dags_folder, dag_id, source)
 
 
 def task_instance(dag_run: Any) -> Any:
-    (ti,) = [ti for ti in dag_run.get_task_instances() if ti.task_id == "meeting"]
-    return ti
-
-
-def xcom(ti: Any, key: str) -> Any:
-    """The XCom a task instance stored in the metadata database, deserialised."""
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    query = XComModel.get_many(
-        key=key, dag_ids=ti.dag_id, task_ids=ti.task_id, run_id=ti.run_id, map_indexes=ti.map_index
-    )
-    with create_session() as session:
-        row = session.scalars(query).first()
-        return None if row is None else XComModel.deserialize_value(row)
+    return task_instances(dag_run)["meeting"]
 
 
 def test_templated_meeting_is_created_then_reused(dags_folder, graph_emulator, meetings_conn_id):
-    dag = load_dag(dags_folder, "meetings_daily_review", meetings_conn_id)
+    dag = load_meeting_dag(dags_folder, "meetings_daily_review", meetings_conn_id)
 
     first = dag.test(logical_date=LOGICAL_DATE)
     ti = task_instance(first)
@@ -98,7 +65,7 @@ def test_templated_meeting_is_created_then_reused(dags_folder, graph_emulator, m
 
 def test_permanent_error_fails_the_task_without_retries(dags_folder, graph_emulator, meetings_conn_id):
     nopolicy = graph_emulator.user("nopolicy")["id"]
-    dag = load_dag(dags_folder, "meetings_no_policy", meetings_conn_id, user_id=nopolicy)
+    dag = load_meeting_dag(dags_folder, "meetings_no_policy", meetings_conn_id, user_id=nopolicy)
 
     run = dag.test(logical_date=LOGICAL_DATE)
     ti = task_instance(run)
@@ -111,7 +78,7 @@ def test_permanent_error_fails_the_task_without_retries(dags_folder, graph_emula
 
 def test_organizer_by_upn_is_looked_up_and_both_ids_are_in_xcom(dags_folder, graph_emulator, meetings_conn_id):
     alex = graph_emulator.user("alexw")
-    dag = load_dag(dags_folder, "meetings_by_upn", meetings_conn_id, user_id=alex["userPrincipalName"])
+    dag = load_meeting_dag(dags_folder, "meetings_by_upn", meetings_conn_id, user_id=alex["userPrincipalName"])
 
     ti = task_instance(dag.test(logical_date=LOGICAL_DATE))
 
@@ -123,7 +90,7 @@ def test_organizer_by_upn_is_looked_up_and_both_ids_are_in_xcom(dags_folder, gra
 
 
 def test_unknown_organizer_upn_fails_the_task_without_retries(dags_folder, graph_emulator, meetings_conn_id):
-    dag = load_dag(dags_folder, "meetings_unknown_upn", meetings_conn_id, user_id="ghost@contoso.example")
+    dag = load_meeting_dag(dags_folder, "meetings_unknown_upn", meetings_conn_id, user_id="ghost@contoso.example")
 
     ti = task_instance(dag.test(logical_date=LOGICAL_DATE))
 

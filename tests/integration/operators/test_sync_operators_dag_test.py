@@ -3,50 +3,25 @@ in real DAG runs (``dag.test()``) against the emulator: what they do and what th
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
-from reliability_testlib import load_dag, task_instances, xcom
+from reliability_testlib import LOGICAL_DATE, dag_source, load_dag, sync_and_cancel_tasks, task_instances, xcom
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 
-LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
-
-DAG_SOURCE = """
-from airflow.sdk import DAG
-
-from airflow_provider_meetings.operators.online_meetings import (
-    CreateOrGetOnlineMeetingOperator,
-    DeleteOnlineMeetingOperator,
-)
-
-with DAG(
-    dag_id="sync_operators",
-    schedule=None,
-    catchup=False,
-    params={{"start": "2027-03-01T09:00:00+01:00", "cancel": "nothing"}},
-) as dag:
-    sync = CreateOrGetOnlineMeetingOperator(
-        task_id="sync",
-        conn_id="{conn_id}",
-        external_id="{{{{ dag.dag_id }}}}-lecture",
-        subject="Lecture",
-        start_date_time="{{{{ params.start }}}}",
-        update_existing=True,
-    )
-    cancel = DeleteOnlineMeetingOperator(task_id="cancel", conn_id="{conn_id}", external_id="{{{{ params.cancel }}}}")
-    sync >> cancel
-"""
+PARAMS = 'params={"start": "2027-03-01T09:00:00+01:00", "cancel": "nothing"}'
 
 
 def run(dag, **conf):
     tis = task_instances(dag.test(logical_date=LOGICAL_DATE, run_conf=conf))
-    assert {ti.state for ti in tis.values()} == {"success"}
+    assert {(ti.state, ti.try_number) for ti in tis.values()} == {("success", 1)}  # no task retry needed
     return tis
 
 
 def test_sync_then_cancel_through_the_operators(dags_folder, graph_emulator, meetings_conn_id):
-    dag = load_dag(dags_folder, "sync_operators", DAG_SOURCE.format(conn_id=meetings_conn_id))
+    tasks = sync_and_cancel_tasks(
+        meetings_conn_id, "{{ dag.dag_id }}-lecture", "{{ params.start }}", "{{ params.cancel }}"
+    )
+    dag = load_dag(dags_folder, "sync_operators", dag_source("sync_operators", tasks, dag_arguments=PARAMS))
     statuses = []
     meetings = []
     for start in ("2027-03-01T09:00:00+01:00", "2027-03-02T09:00:00+01:00", "2027-03-02T08:00:00Z"):

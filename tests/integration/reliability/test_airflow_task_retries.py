@@ -4,43 +4,36 @@ already made; permanent errors fail the task with the message and spend no retri
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
-from reliability_testlib import Expected, assert_exactly_once, load_dag, nothing_sent, task_instances, xcom
+from reliability_testlib import (
+    LOGICAL_DATE,
+    Expected,
+    assert_exactly_once,
+    dag_source,
+    load_dag,
+    nothing_sent,
+    task_instances,
+    xcom,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db"), pytest.mark.timeout(120)]
 
-LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
-
-RETRY_DAG = """
-from datetime import timedelta
-
-from airflow.sdk import DAG
-
-from airflow_provider_meetings.operators.online_meetings import (
-    BulkCreateOrGetOnlineMeetingsOperator,
-    CreateOrGetOnlineMeetingOperator,
+RETRY_TASKS = """
+BulkCreateOrGetOnlineMeetingsOperator(
+    task_id="bulk",
+    conn_id="issue6_no_hook_retries",
+    meetings=[{{"event": f"ev-{{n:02d}}"}} for n in range(30)],
+    external_id_template="{{{{ dag.dag_id }}}}-{{{{ ds }}}}-{{{{ item.event }}}}",
+    user_id="{bulk_user}",
+    **RETRIES,
 )
-
-RETRIES = dict(retries=2, retry_delay=timedelta(seconds=1))
-
-with DAG(dag_id="issue6_task_retries", schedule=None, catchup=False) as dag:
-    BulkCreateOrGetOnlineMeetingsOperator(
-        task_id="bulk",
-        conn_id="issue6_no_hook_retries",
-        meetings=[{{"event": f"ev-{{n:02d}}"}} for n in range(30)],
-        external_id_template="{{{{ dag.dag_id }}}}-{{{{ ds }}}}-{{{{ item.event }}}}",
-        user_id="{bulk_user}",
-        **RETRIES,
-    )
-    CreateOrGetOnlineMeetingOperator(
-        task_id="single",
-        conn_id="issue6_no_hook_retries",
-        external_id="{{{{ dag.dag_id }}}}-{{{{ ds }}}}-single",
-        user_id="{single_user}",
-        **RETRIES,
-    )
+CreateOrGetOnlineMeetingOperator(
+    task_id="single",
+    conn_id="issue6_no_hook_retries",
+    external_id="{{{{ dag.dag_id }}}}-{{{{ ds }}}}-single",
+    user_id="{single_user}",
+    **RETRIES,
+)
 """
 
 
@@ -53,7 +46,8 @@ def test_task_retry_after_transient_failures_reuses_what_exists(dags_folder, gra
     graph_emulator.script(503, times=5, match=f"/users/{alex}/")
     # Single: the meeting is created, then the answer takes longer than the 1 s timeout.
     graph_emulator.script("slow", when="after", seconds=1.5, match=f"/users/{megan}/")
-    dag = load_dag(dags_folder, "issue6_task_retries", RETRY_DAG.format(bulk_user=alex, single_user=megan))
+    tasks = RETRY_TASKS.format(bulk_user=alex, single_user=megan)
+    dag = load_dag(dags_folder, "issue6_task_retries", dag_source("issue6_task_retries", tasks))
 
     run = dag.test(logical_date=LOGICAL_DATE)
     tis = task_instances(run)
@@ -74,38 +68,26 @@ def test_task_retry_after_transient_failures_reuses_what_exists(dags_folder, gra
     assert graph_emulator.stats()["by_route"]["createOrGet"] == {"201": 31, "503": 5, "200": 26}
 
 
-PERMANENT_DAG = """
-from datetime import timedelta
-
-from airflow.sdk import DAG
-
-from airflow_provider_meetings.operators.online_meetings import (
-    BulkCreateOrGetOnlineMeetingsOperator,
-    CreateOrGetOnlineMeetingOperator,
+PERMANENT_TASKS = """
+CreateOrGetOnlineMeetingOperator(
+    task_id="end_before_start", conn_id="{conn}", external_id="x",
+    start_date_time="2026-11-28T10:00:00Z", end_date_time="2026-11-28T09:00:00Z", **RETRIES,
 )
-
-RETRIES = dict(retries=2, retry_delay=timedelta(seconds=1))
-
-with DAG(dag_id="issue6_permanent_failures", schedule=None, catchup=False) as dag:
-    CreateOrGetOnlineMeetingOperator(
-        task_id="end_before_start", conn_id="{conn}", external_id="x",
-        start_date_time="2026-11-28T10:00:00Z", end_date_time="2026-11-28T09:00:00Z", **RETRIES,
-    )
-    CreateOrGetOnlineMeetingOperator(
-        task_id="user_id_with_path", conn_id="{conn}", external_id="x", user_id="../me", **RETRIES,
-    )
-    CreateOrGetOnlineMeetingOperator(
-        task_id="unknown_cloud", conn_id="issue6_unknown_cloud", external_id="x", **RETRIES,
-    )
-    BulkCreateOrGetOnlineMeetingsOperator(
-        task_id="bulk_all_invalid", conn_id="{conn}",
-        meetings=[{{"external_id": ""}}, {{"external_id": "x", "start_date_time": "2026-11-28T10:00:00"}}],
-        **RETRIES,
-    )
-    BulkCreateOrGetOnlineMeetingsOperator(  # a template renders to text unless render_template_as_native_obj
-        task_id="bulk_rendered_to_text", conn_id="{conn}", meetings="{{{{ params.items }}}}",
-        params={{"items": [{{"external_id": "a"}}]}}, **RETRIES,
-    )
+CreateOrGetOnlineMeetingOperator(
+    task_id="user_id_with_path", conn_id="{conn}", external_id="x", user_id="../me", **RETRIES,
+)
+CreateOrGetOnlineMeetingOperator(
+    task_id="unknown_cloud", conn_id="issue6_unknown_cloud", external_id="x", **RETRIES,
+)
+BulkCreateOrGetOnlineMeetingsOperator(
+    task_id="bulk_all_invalid", conn_id="{conn}",
+    meetings=[{{"external_id": ""}}, {{"external_id": "x", "start_date_time": "2026-11-28T10:00:00"}}],
+    **RETRIES,
+)
+BulkCreateOrGetOnlineMeetingsOperator(  # a template renders to text unless render_template_as_native_obj
+    task_id="bulk_rendered_to_text", conn_id="{conn}", meetings="{{{{ params.items }}}}",
+    params={{"items": [{{"external_id": "a"}}]}}, **RETRIES,
+)
 """
 
 
@@ -113,7 +95,8 @@ def test_bad_input_fails_the_task_at_once_without_requests(
     dags_folder, graph_emulator, meetings_conn_id, monkeypatch, capfd
 ):
     monkeypatch.setenv("AIRFLOW_CONN_ISSUE6_UNKNOWN_CLOUD", graph_emulator.connection_json(cloud="azure-germany"))
-    dag = load_dag(dags_folder, "issue6_permanent_failures", PERMANENT_DAG.format(conn=meetings_conn_id))
+    tasks = PERMANENT_TASKS.format(conn=meetings_conn_id)
+    dag = load_dag(dags_folder, "issue6_permanent_failures", dag_source("issue6_permanent_failures", tasks))
 
     with nothing_sent(graph_emulator):
         run = dag.test(logical_date=LOGICAL_DATE)

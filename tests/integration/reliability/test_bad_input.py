@@ -39,9 +39,10 @@ EMPTY_PART = (
 )
 
 
-def case(id: str, field: str, message: str, **kwargs: Any) -> Any:  # noqa: A002 - pytest's word
+def case(id: str, field: str, message: str, connection: dict[str, Any] | None = None, **kwargs: Any) -> Any:  # noqa: A002 - pytest's word
+    """A request refused with ``message``; ``connection`` overrides fields of the hook's connection."""
     kwargs.setdefault("external_id", "bad-input")
-    return pytest.param(kwargs, field, f"{field}: {message}", id=id)
+    return pytest.param(kwargs, connection or {}, field, f"{field}: {message}", id=id)
 
 
 REQUEST_CASES = [
@@ -160,6 +161,13 @@ REQUEST_CASES = [
             ("truncated GUID", "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c0"),
         ]
     ],
+    case(
+        "no organizer with an app-only token",
+        "user_id",
+        "no organizer: app-only tokens cannot use /me. Pass user_id, set the connection extra default_user_id, "
+        "or use a refresh_token (delegated mode)",
+        connection={"default_user_id": None},
+    ),
     case("user_id int", "user_id", "must be a string (an Entra object id or UPN), got int", user_id=12345),
     case("user_id rendered None", "user_id", f"'None' {NONE_WORD}", user_id="None"),
     case("user_id None local part", "user_id", f"'None@contoso.example' {NONE_WORD}", user_id="None@contoso.example"),
@@ -229,9 +237,9 @@ REQUEST_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("kwargs", "field", "message"), REQUEST_CASES)
-def test_bad_request_is_refused_before_anything_is_sent(make_hook, graph_emulator, kwargs, field, message):
-    hook = make_hook()
+@pytest.mark.parametrize(("kwargs", "connection", "field", "message"), REQUEST_CASES)
+def test_bad_request_is_refused_before_anything_is_sent(make_hook, graph_emulator, kwargs, connection, field, message):
+    hook = make_hook(**connection)
 
     with nothing_sent(graph_emulator), pytest.raises(InvalidMeetingRequestError) as caught:
         hook.create_or_get_meeting(**kwargs)
@@ -319,6 +327,12 @@ CONNECTION_CASES = [
         "cloud",
         "'azure-germany' is not one of ['china', 'dod', 'global', 'usgov']",
         cloud="azure-germany",
+    ),
+    conn_case(
+        "cloud without createOrGet",
+        "cloud",
+        "onlineMeetings/createOrGet is not available in Graph v1.0 of the 'china' cloud",
+        cloud="china",
     ),
     conn_case(
         "Graph URL with the API version",

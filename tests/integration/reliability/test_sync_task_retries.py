@@ -12,49 +12,23 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from reliability_testlib import load_dag, task_instances, xcom
+from reliability_testlib import LOGICAL_DATE, dag_source, load_dag, sync_and_cancel_tasks, task_instances, xcom
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db"), pytest.mark.timeout(180)]
 
-LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
 BASE = datetime(2027, 2, 1, 8, tzinfo=timezone.utc)
 CONN = "sync_retries_no_hook_retries"
 BULK_MOVED, BULK_CANCELLED = range(20), range(20, 30)
 
-SYNC_DAG = """
-from datetime import timedelta
-
-from airflow.sdk import DAG
-
-from airflow_provider_meetings.operators.online_meetings import (
-    BulkCreateOrGetOnlineMeetingsOperator,
-    CreateOrGetOnlineMeetingOperator,
-    DeleteOnlineMeetingOperator,
+BULK_TASK = """
+BulkCreateOrGetOnlineMeetingsOperator(
+    task_id="bulk",
+    conn_id="{conn}",
+    meetings={bulk_items!r},
+    user_id="{alex}",
+    update_existing=True,
+    **RETRIES,
 )
-
-RETRIES = dict(retries=2, retry_delay=timedelta(seconds=1))
-
-with DAG(dag_id="sync_task_retries", schedule=None, catchup=False) as dag:
-    CreateOrGetOnlineMeetingOperator(
-        task_id="move",
-        conn_id="{conn}",
-        external_id="lecture",
-        user_id="{megan}",
-        subject="Lecture",
-        start_date_time="{lecture_start}",
-        end_date_time="{lecture_end}",
-        update_existing=True,
-        **RETRIES,
-    )
-    DeleteOnlineMeetingOperator(task_id="cancel", conn_id="{conn}", external_id="interview", user_id="{adele}", **RETRIES)
-    BulkCreateOrGetOnlineMeetingsOperator(
-        task_id="bulk",
-        conn_id="{conn}",
-        meetings={bulk_items!r},
-        user_id="{alex}",
-        update_existing=True,
-        **RETRIES,
-    )
 """
 
 
@@ -100,22 +74,16 @@ def test_retried_sync_tasks_leave_each_meeting_once_and_no_cancelled_one(
         {"external_id": f"session-{n:02d}", "cancelled": True} for n in BULK_CANCELLED
     ]
     lecture_start, lecture_end = slot(0, moved=True)
-    source = SYNC_DAG.format(
-        conn=CONN,
-        adele=adele,
-        alex=alex,
-        megan=megan,
-        lecture_start=lecture_start,
-        lecture_end=lecture_end,
-        bulk_items=items,
-    )
-    dag = load_dag(dags_folder, "sync_task_retries", source)
+    tasks = sync_and_cancel_tasks(
+        CONN, "lecture", lecture_start, "interview", user_id=megan, end=lecture_end, cancel_user=adele
+    ) + BULK_TASK.format(conn=CONN, alex=alex, bulk_items=items)
+    dag = load_dag(dags_folder, "sync_task_retries", dag_source("sync_task_retries", tasks))
 
     run = dag.test(logical_date=LOGICAL_DATE)
     tis = task_instances(run)
 
     assert {task: (ti.state, ti.try_number) for task, ti in tis.items()} == {
-        "move": ("success", 2),
+        "sync": ("success", 2),
         "cancel": ("success", 2),
         "bulk": ("success", 2),
     }
@@ -126,7 +94,7 @@ def test_retried_sync_tasks_leave_each_meeting_once_and_no_cancelled_one(
     # The lecture moved once, kept its id; the second try found it moved: nothing to send.
     assert meetings["lecture"]["id"] == lecture.meeting["id"]
     assert meetings["lecture"]["startDateTime"] == graph_time(lecture_start)
-    assert (xcom(tis["move"], "status"), xcom(tis["move"], "created")) == ("unchanged", False)
+    assert (xcom(tis["sync"], "status"), xcom(tis["sync"], "created")) == ("unchanged", False)
     # The interview is gone; the first try deleted it, so the second found none (and left none).
     assert xcom(tis["cancel"]) == {
         "external_id": "interview",

@@ -1,142 +1,220 @@
-"""Credential loading: thumbprints, PEM files, MSAL's credential forms, federated token files."""
+"""Credentials: the mapping from a connection's fields, and what each class tells the token source."""
 
 from __future__ import annotations
 
 import pytest
 
 from airflow_provider_meetings.auth.credentials import (
+    PUBLIC,
+    Certificate,
+    ClientSecret,
+    DeviceCode,
     FederatedTokenFile,
-    certificate_credential,
-    normalize_thumbprint,
-    read_certificate_credential,
-    split_pem,
+    Grant,
+    RefreshToken,
+    WorkloadIdentity,
+    credential_from_connection,
 )
 from airflow_provider_meetings.graph.errors import ConnectionConfigError
 
 HEX = "0123456789ABCDEF0123456789ABCDEF01234567"
+ENV_FILE = "/var/run/secrets/azure/tokens/azure-identity-token"
+
+
+def credential(password=None, environ=None, require_credential=True, **extras):
+    return credential_from_connection(
+        password=password, extras=extras, environ=environ or {}, require_credential=require_credential
+    )
+
+
+# -- the mapping from a connection -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "value",
+    ("fields", "expected"),
     [
-        pytest.param(HEX, id="plain"),
-        pytest.param(HEX.lower(), id="lower case"),
-        pytest.param(":".join(HEX[i : i + 2] for i in range(0, 40, 2)), id="openssl colons"),
-        pytest.param("SHA1 Fingerprint=" + ":".join(HEX[i : i + 2] for i in range(0, 40, 2)), id="openssl line"),
-        pytest.param(" ".join(HEX[i : i + 4] for i in range(0, 40, 4)), id="spaces"),
-        pytest.param(f"  {HEX}\n", id="surrounding white space"),
+        pytest.param({"password": "s3cret"}, ClientSecret("s3cret"), id="password: client secret"),
+        pytest.param(
+            {"certificate_path": "/k.pem", "certificate_thumbprint": HEX.lower(), "private_key_password": "pw"},
+            Certificate("/k.pem", HEX, "pw"),
+            id="certificate, thumbprint normalized",
+        ),
+        pytest.param({"certificate_path": "/k.pem"}, Certificate("/k.pem"), id="certificate alone"),
+        pytest.param({"federated_token_file": "/t"}, WorkloadIdentity("/t"), id="federated token file"),
+        pytest.param({"environ": {"AZURE_FEDERATED_TOKEN_FILE": ENV_FILE}}, WorkloadIdentity(ENV_FILE), id="env file"),
+        pytest.param(
+            {"password": "s3cret", "environ": {"AZURE_FEDERATED_TOKEN_FILE": ENV_FILE}},
+            ClientSecret("s3cret"),
+            id="a secret wins over the environment",
+        ),
+        pytest.param({"refresh_token": "0.AR"}, RefreshToken("0.AR"), id="refresh token alone: public client"),
+        pytest.param(
+            {"refresh_token": "0.AR", "environ": {"AZURE_FEDERATED_TOKEN_FILE": ENV_FILE}},
+            RefreshToken("0.AR"),
+            id="the environment's file does not make a refresh token confidential",
+        ),
+        pytest.param(
+            {"refresh_token": "0.AR", "password": "s3cret"},
+            RefreshToken("0.AR", ClientSecret("s3cret")),
+            id="refresh token with a secret",
+        ),
+        pytest.param(
+            {"refresh_token": "0.AR", "certificate_path": "/k.pem"},
+            RefreshToken("0.AR", Certificate("/k.pem")),
+            id="refresh token with a certificate",
+        ),
+        pytest.param(
+            {"refresh_token": "0.AR", "federated_token_file": "/t"},
+            RefreshToken("0.AR", WorkloadIdentity("/t")),
+            id="refresh token with a federated token file",
+        ),
+        pytest.param({"require_credential": False}, DeviceCode(), id="nothing, for login: device code"),
+        pytest.param(
+            {"require_credential": False, "environ": {"AZURE_FEDERATED_TOKEN_FILE": ENV_FILE}},
+            DeviceCode(),
+            id="login ignores the environment's file",
+        ),
+        pytest.param(
+            {"require_credential": False, "password": "s3cret"}, ClientSecret("s3cret"), id="login with a secret"
+        ),
     ],
 )
-def test_thumbprints_are_normalized(value):
-    assert normalize_thumbprint(value) == HEX
+def test_a_connection_maps_to_one_credential(fields, expected):
+    assert credential(**fields) == expected
 
 
 @pytest.mark.parametrize(
-    "value",
+    ("fields", "field", "fragment"),
     [
-        pytest.param(HEX[:-1], id="39 digits (odd length)"),
-        pytest.param(HEX + "00", id="42 digits"),
-        pytest.param(HEX[:-1] + "G", id="not hex"),
-        pytest.param("a" * 64, id="a SHA-256 thumbprint"),
-        pytest.param("", id="empty"),
+        pytest.param({}, "password", "no credential: set the client secret", id="none at all"),
+        pytest.param(
+            {"password": "s", "certificate_path": "/k.pem"}, "certificate_path", "keep one credential", id="secret+cert"
+        ),
+        pytest.param(
+            {"password": "s", "federated_token_file": "/t"}, "federated_token_file", "keep one", id="secret+federated"
+        ),
+        pytest.param(
+            {"certificate_path": "/k.pem", "federated_token_file": "/t"},
+            "federated_token_file",
+            "keep one",
+            id="cert+federated",
+        ),
+        pytest.param(
+            {"certificate_path": "/k.pem", "certificate_thumbprint": "AB:CD"},
+            "certificate_thumbprint",
+            "40 hex digits",
+            id="bad thumbprint",
+        ),
     ],
 )
-def test_bad_thumbprints_name_the_field(value):
+def test_a_wrong_combination_names_its_field(fields, field, fragment):
     with pytest.raises(ConnectionConfigError) as caught:
-        normalize_thumbprint(value)
-    assert caught.value.field == "certificate_thumbprint" and "40 hex digits" in str(caught.value)
+        credential(**fields)
+    assert caught.value.field == field and fragment in str(caught.value)
+    assert "s3cret" not in str(caught.value)
 
 
-def test_a_bad_thumbprint_is_refused_when_the_connection_is_read():
-    from airflow_provider_meetings.graph.settings import parse_connection
-
-    extra = {"tenant_id": "t", "certificate_path": "/x.pem", "certificate_thumbprint": "AB:CD"}
-    with pytest.raises(ConnectionConfigError) as caught:
-        parse_connection(login="client", password=None, host=None, extra=extra)
-    assert caught.value.field == "certificate_thumbprint"
+# -- what each class tells the token source ----------------------------------------------------
 
 
-def test_split_pem_finds_key_and_certificate(certificate_files):
-    bundle = split_pem((certificate_files["key_pem"] + certificate_files["cert_pem"]).encode(), "app.pem")
-    assert bundle.private_key.startswith(b"-----BEGIN PRIVATE KEY-----")
-    assert bundle.certificate is not None and bundle.certificate.startswith(b"-----BEGIN CERTIFICATE-----")
-    assert b"PRIVATE" not in repr(bundle).encode()
+@pytest.mark.parametrize(
+    ("cred", "kind", "grant", "description"),
+    [
+        pytest.param(
+            ClientSecret("s"), "secret", Grant.CLIENT_CREDENTIALS, "app-only with a client secret", id="secret"
+        ),
+        pytest.param(
+            Certificate("/k.pem"), "certificate", Grant.CLIENT_CREDENTIALS, "app-only with a certificate", id="cert"
+        ),
+        pytest.param(
+            WorkloadIdentity("/t"), "federated", Grant.CLIENT_CREDENTIALS, "app-only with a federated token", id="wif"
+        ),
+        pytest.param(
+            RefreshToken("r"),
+            PUBLIC,
+            Grant.REFRESH_TOKEN,
+            "delegated (refresh token) as a public client, without a credential",
+            id="refresh token, public",
+        ),
+        pytest.param(
+            RefreshToken("r", ClientSecret("s")),
+            "secret",
+            Grant.REFRESH_TOKEN,
+            "delegated (refresh token) with a client secret",
+            id="refresh token, confidential",
+        ),
+        pytest.param(DeviceCode(), PUBLIC, Grant.DEVICE_CODE, "device code", id="device code"),
+    ],
+)
+def test_kind_grant_and_description(cred, kind, grant, description):
+    assert (cred.kind, cred.grant) == (kind, grant)
+    assert description in cred.description
 
 
-def test_with_the_certificate_msal_gets_it_for_sha256_and_x5c(certificate_files):
-    credential = read_certificate_credential(certificate_files["paths"]["plain"], thumbprint=None, password=None)
-    assert set(credential) == {"private_key", "public_certificate"}  # MSAL then signs PS256 with x5t#S256
+def test_a_client_secret_is_msal_s_credential_and_a_secret():
+    cred = ClientSecret("s3cret")
+    assert cred.client_credential(pytest.fail) == "s3cret"
+    assert cred.secrets() == ("s3cret",)
 
 
-def test_a_matching_thumbprint_is_accepted_beside_the_certificate(certificate_files):
-    colons = ":".join(certificate_files["thumbprint"][i : i + 2] for i in range(0, 40, 2))
-    credential = read_certificate_credential(certificate_files["paths"]["plain"], thumbprint=colons, password=None)
-    assert "public_certificate" in credential and "thumbprint" not in credential
-
-
-def test_a_thumbprint_that_does_not_match_the_certificate_is_refused(certificate_files):
-    with pytest.raises(ConnectionConfigError) as caught:
-        read_certificate_credential(certificate_files["paths"]["plain"], thumbprint=HEX, password=None)
-    assert caught.value.field == "certificate_thumbprint" and "does not match" in str(caught.value)
-
-
-def test_key_alone_uses_the_sha1_thumbprint(certificate_files):
-    pem = certificate_files["key_pem"].encode()
-    credential = certificate_credential(pem, path="key.pem", thumbprint=certificate_files["thumbprint"], password=None)
-    assert credential["thumbprint"] == certificate_files["thumbprint"].upper()
-    with pytest.raises(ConnectionConfigError, match="holds no PEM certificate"):
-        certificate_credential(pem, path="key.pem", thumbprint=None, password=None)
-
-
-def test_encrypted_key_needs_its_password(certificate_files):
+def test_a_certificate_reads_its_file_when_asked(certificate_files):
     path = certificate_files["paths"]["encrypted"]
-    credential = read_certificate_credential(path, thumbprint=None, password=certificate_files["password"])
-    assert credential["passphrase"] == certificate_files["password"]
+    cred = Certificate(path, password=certificate_files["password"])
+    assert set(cred.client_credential(pytest.fail)) == {"private_key", "public_certificate", "passphrase"}
+    assert cred.secrets() == (certificate_files["password"],)
+    assert Certificate(path).secrets() == ()
     with pytest.raises(ConnectionConfigError) as caught:
-        read_certificate_credential(path, thumbprint=None, password=None)
-    assert caught.value.field == "private_key_password"
+        Certificate("/nowhere/app.pem").client_credential(pytest.fail)
+    assert caught.value.field == "certificate_path" and "cannot read '/nowhere/app.pem'" in str(caught.value)
 
 
-def _key_pem(kind: str, fmt: str) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+def test_workload_identity_reads_the_file_now_and_again_for_msal(tmp_path):
+    masked: list[str] = []
+    path = tmp_path / "token"
+    path.write_text("first.jwt.value\n")
+    cred = WorkloadIdentity(str(path))
+    client_credential = cred.client_credential(masked.append)
+    assert masked == ["first.jwt.value"]  # read (and checked) when the MSAL app is built
+    path.write_text("second.jwt.value")
+    assert client_credential["client_assertion"]() == "second.jwt.value"
+    assert cred.secrets() == ()
+    with pytest.raises(ConnectionConfigError) as caught:
+        WorkloadIdentity(str(tmp_path / "missing")).client_credential(masked.append)
+    assert caught.value.field == "federated_token_file"
 
-    key = {
-        "RSA": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
-        "EC": lambda: ec.generate_private_key(ec.SECP256R1()),
-        "Ed25519": ed25519.Ed25519PrivateKey.generate,
-        "DSA": lambda: dsa.generate_private_key(key_size=2048),
-    }[kind]()
-    encoding = serialization.PrivateFormat.PKCS8 if fmt == "pkcs8" else serialization.PrivateFormat.TraditionalOpenSSL
-    return key.private_bytes(serialization.Encoding.PEM, encoding, serialization.NoEncryption())
+
+def test_a_refresh_token_presents_its_client_s_credential_or_none():
+    assert RefreshToken("r").client_credential(pytest.fail) is None
+    assert RefreshToken("r", ClientSecret("s")).client_credential(pytest.fail) == "s"
+    assert RefreshToken("r").secrets() == ("r",)
+    assert RefreshToken("r", ClientSecret("s")).secrets() == ("r", "s")
+
+
+def test_a_device_code_sign_in_is_a_public_client_without_secrets():
+    assert DeviceCode().client_credential(pytest.fail) is None
+    assert DeviceCode().secrets() == ()
 
 
 @pytest.mark.parametrize(
-    ("kind", "fmt", "accepted"),
+    "cred",
     [
-        pytest.param("RSA", "pkcs8", True, id="RSA (BEGIN PRIVATE KEY)"),
-        pytest.param("RSA", "traditional", True, id="RSA (BEGIN RSA PRIVATE KEY)"),
-        pytest.param("EC", "pkcs8", False, id="EC P-256 (BEGIN PRIVATE KEY)"),
-        pytest.param("EC", "traditional", False, id="EC P-256 (BEGIN EC PRIVATE KEY)"),
-        pytest.param("Ed25519", "pkcs8", False, id="Ed25519"),
-        pytest.param("DSA", "pkcs8", False, id="DSA (BEGIN PRIVATE KEY)"),
-        pytest.param("DSA", "traditional", False, id="DSA (BEGIN DSA PRIVATE KEY)"),
+        pytest.param(ClientSecret("s3cret-value"), id="secret"),
+        pytest.param(Certificate("/k.pem", HEX, "s3cret-value"), id="certificate password"),
+        pytest.param(RefreshToken("s3cret-value"), id="refresh token"),
+        pytest.param(RefreshToken("s3cret-value", ClientSecret("s3cret-value")), id="refresh token and secret"),
     ],
 )
-def test_only_an_rsa_key_is_accepted(certificate_files, kind, fmt, accepted):
-    # Entra verifies client assertions signed with RS256/PS256 only
-    # (https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
-    pem = _key_pem(kind, fmt) + certificate_files["cert_pem"].encode()
-    if accepted:
-        assert "public_certificate" in certificate_credential(pem, path="app.pem", thumbprint=None, password=None)
-        return
-    with pytest.raises(ConnectionConfigError) as caught:
-        certificate_credential(pem, path="app.pem", thumbprint=None, password=None)
-    message = str(caught.value)
-    assert caught.value.field == "certificate_path"
-    assert f"holds a private key of type {kind}" in message and "RSA" in message and "RS256 or PS256" in message
-    assert "openssl req -x509 -newkey rsa:2048" in message and "certificate-credentials" in message
-    assert "PRIVATE KEY-----" not in message  # the key itself is never in the error
+def test_no_secret_in_repr_or_str(cred):
+    for text in (repr(cred), str(cred), f"{cred}", repr([cred])):
+        assert "s3cret-value" not in text
+        assert "<hidden>" in text
+    assert type(cred).__name__ in repr(cred)
+
+
+def test_repr_keeps_what_is_not_secret():
+    assert repr(Certificate("/k.pem", HEX)) == f"Certificate(path='/k.pem', thumbprint='{HEX}', password=None)"
+    assert repr(WorkloadIdentity("/t")) == "WorkloadIdentity(token_file='/t')"
+    assert repr(FederatedTokenFile("/t", print)) == "FederatedTokenFile(path='/t')"
 
 
 def test_federated_token_file_is_read_each_time_and_masked(tmp_path):

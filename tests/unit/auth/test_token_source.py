@@ -1,4 +1,4 @@
-"""Token-source rules that need no network: MSAL's replay window and advice on refused refresh tokens."""
+"""Token-source rules that need no network: MSAL's replay window, advice on refused refresh tokens, the device flow."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import logging
 
 import pytest
 import requests
+from msal.exceptions import MsalServiceError
 
+from airflow_provider_meetings.auth.credentials import DeviceCode
 from airflow_provider_meetings.auth.token_source import (
     MSAL_DEFAULT_REPLAY,
     TokenSource,
@@ -168,3 +170,95 @@ def test_a_requests_http_error_from_msal_that_persists_exhausts_the_retries():
     assert isinstance(error, AuthenticationError) and error.error == "service_error" and not error.permanent
     assert "the token endpoint answered HTTP 503" in str(error)
     assert app.calls == 3
+
+
+# -- the credential decides the flow; the device code sign-in of ``login`` ------------------------
+
+
+class _DeviceFlowApp:
+    """An MSAL public client application's device flow, answered from memory."""
+
+    def __init__(self, result: dict | None = None, fail: bool = False) -> None:
+        self.result = result or {"access_token": "an-access-token", "refresh_token": "a-refresh-token"}
+        self.fail = fail
+        self.flows: list[dict] = []
+
+    def initiate_device_flow(self, scopes):
+        return {"user_code": "ABCD-EFGH", "verification_uri": "https://login.example/device", "scopes": scopes}
+
+    def acquire_token_by_device_flow(self, flow):
+        self.flows.append(flow)
+        if self.fail:
+            raise MsalServiceError(error="server_error", error_description="HTTP 503")
+        return dict(self.result)
+
+
+def device_source(settings=None, **app) -> tuple[TokenSource, _DeviceFlowApp, list[str]]:
+    masked: list[str] = []
+    settings = settings or parse_connection(
+        login="client-id",
+        password="a-secret",
+        host=None,
+        extra={"tenant_id": "contoso.example", "token_cache_path": "/var/lib/airflow/cache.json"},
+        environ={},
+    )
+    source = TokenSource.for_device_code(settings, mask=masked.append, log=logging.getLogger("test"))
+    fake = source._app = _DeviceFlowApp(**app)
+    return source, fake, masked
+
+
+def test_a_device_code_source_is_a_public_client_that_keeps_its_tokens_in_memory():
+    source, _, _ = device_source()
+    # The connection's secret is not presented (the token is a public client's), and the
+    # tasks' cache file is not touched (login may run as another user).
+    assert source.settings.credential == DeviceCode() and source.settings.public_client
+    assert source.settings.token_cache_path is None
+    assert source.settings.client_id == "client-id" and source.settings.tenant_id == "contoso.example"
+
+
+def test_the_device_flow_returns_msal_s_flow_and_result_and_masks_the_tokens():
+    source, app, masked = device_source()
+    flow = source.start_device_flow(["https://graph.microsoft.com/OnlineMeetings.ReadWrite"])
+    assert flow["user_code"] == "ABCD-EFGH"
+    assert flow["scopes"] == ["https://graph.microsoft.com/OnlineMeetings.ReadWrite"]
+    result = source.finish_device_flow(flow)
+    assert result["refresh_token"] == "a-refresh-token" and app.flows == [flow]
+    assert masked == ["an-access-token", "a-refresh-token"]
+
+
+def test_a_failing_token_endpoint_during_the_device_flow_is_an_authentication_error():
+    source, _, _ = device_source(fail=True)
+    with pytest.raises(AuthenticationError) as caught:
+        source.finish_device_flow({"user_code": "ABCD-EFGH"})
+    assert caught.value.error == "service_error" and not caught.value.permanent
+
+
+def test_only_a_device_code_source_runs_the_device_flow_and_it_has_no_silent_token():
+    app_only = parse_connection(
+        login="client-id", password="a-secret", host=None, extra={"tenant_id": "contoso.example"}, environ={}
+    )
+    source = TokenSource(app_only, mask=lambda _: None, log=logging.getLogger("test"))
+    with pytest.raises(AuthenticationError, match="TokenSource.for_device_code"):
+        source.start_device_flow(["scope"])
+    device, _, _ = device_source()
+    with pytest.raises(AuthenticationError, match="finish_device_flow"):
+        device.get()
+
+
+def test_a_token_source_closes_its_own_transport_only():
+    settings = parse_connection(
+        login="client-id", password="a-secret", host=None, extra={"tenant_id": "contoso.example"}, environ={}
+    )
+    closed: list[str] = []
+
+    class Given:
+        def close(self):
+            closed.append("given")
+
+    with TokenSource(settings, Given(), mask=lambda _: None, log=logging.getLogger("test")):
+        pass
+    assert closed == []
+    with TokenSource(settings, mask=lambda _: None, log=logging.getLogger("test")) as source:
+        own = source.transport
+        assert isinstance(own, transport_module.Transport) and own.timeout == settings.timeout
+    assert source._transport is None

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from meetings_emulator.__main__ import build_parser
-from meetings_emulator.client_auth import Credential
+from meetings_emulator.client_credentials import Credential
 from meetings_emulator.config import EmulatorConfig, SeedUser
 from meetings_emulator.device_codes import DeviceCodeStore
 from meetings_emulator.directory import UserTable

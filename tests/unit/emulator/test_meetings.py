@@ -89,11 +89,30 @@ def test_validation(body: object) -> None:
 
 
 def test_equal_start_and_end_are_accepted() -> None:
-    # Graph's docs name only end before start as an error (docs/emulator.md)
+    # createOrGet's page names only an end earlier than the start as an error (docs/emulator.md)
     store = MeetingStore()
     same = "2030-01-01T00:00:00Z"
     _, meeting = store.create_or_get(TENANT, ADELE, {"externalId": "eq", "startDateTime": same, "endDateTime": same})
     assert meeting["startDateTime"] == meeting["endDateTime"]
+
+
+def test_attendee_role_as_sent_or_null() -> None:
+    # createOrGet's example answers "role": null for an attendee sent without one (docs/emulator.md)
+    store = MeetingStore()
+    sent = [{"upn": "a@contoso.example"}, {"upn": "b@contoso.example", "role": "presenter"}]
+    _, meeting = store.create_or_get(TENANT, ADELE, {"externalId": "r", "participants": {"attendees": sent}})
+    assert [a["role"] for a in meeting["participants"]["attendees"]] == [None, "presenter"]
+    assert meeting["participants"]["organizer"]["role"] == "presenter"
+    updated = store.update(TENANT, ADELE.id, meeting["id"], {"participants": {"attendees": sent[:1]}})
+    assert updated["participants"]["attendees"] == [{"upn": "a@contoso.example", "role": None}]
+
+
+def test_no_monthly_meeting_limit() -> None:
+    # The throttling-limits page's "2000 meetings/user each month" is listed for meetingInfo and
+    # documents no answer for exceeding it: the emulator enforces no such limit (docs/emulator.md).
+    store = MeetingStore()
+    created = [store.create_or_get(TENANT, ADELE, {"externalId": f"m{n}"})[0] for n in range(2001)]
+    assert all(created) and len(store) == 2001
 
 
 def test_get_and_find() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_meetings.auth.credentials import WorkloadIdentity
 from airflow_provider_meetings.graph.errors import ConnectionConfigError
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.graph.settings import CLOUDS, KNOWN_EXTRAS, parse_connection
@@ -90,10 +91,12 @@ def test_certificate_credential():
 
 
 def test_federated_from_extra_and_from_environment():
-    assert settings(password=None, federated_token_file="/var/run/token").federated_token_file == "/var/run/token"
+    assert settings(password=None, federated_token_file="/var/run/token").credential == WorkloadIdentity(
+        "/var/run/token"
+    )
     env = {"AZURE_FEDERATED_TOKEN_FILE": "/var/run/secrets/azure/tokens/azure-identity-token"}
     s = settings(password=None, environ=env)
-    assert (s.credential_kind, s.federated_token_file) == ("federated", env["AZURE_FEDERATED_TOKEN_FILE"])
+    assert (s.credential_kind, s.credential) == ("federated", WorkloadIdentity(env["AZURE_FEDERATED_TOKEN_FILE"]))
     # A secret wins over the environment: the variable is only a fallback.
     assert settings(environ=env).credential_kind == "secret"
 
@@ -141,6 +144,9 @@ def test_secrets_stay_out_of_repr():
     text = repr(s)
     for secret in ("client-secret-123", "refresh-456", "pkpw-789"):
         assert secret not in text
+    s = settings(password=None, certificate_path="/k.pem", refresh_token="refresh-456", private_key_password="pkpw-789")
+    assert "refresh-456" not in repr(s) and "pkpw-789" not in repr(s) and "/k.pem" in repr(s)
+    assert (s.refresh_token, s.private_key_password, s.certificate_path) == ("refresh-456", "pkpw-789", "/k.pem")
 
 
 @pytest.mark.parametrize(

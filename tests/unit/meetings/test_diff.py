@@ -28,15 +28,14 @@ ALEX = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c02"
 MEGAN = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c03"
 
 
-def attendee(upn: str | None = None, user_id: str | None = None, role: str | None = "attendee") -> dict[str, Any]:
-    """An attendee as Graph returns it."""
+def attendee(upn: str | None = None, user_id: str | None = None, role: str | None = None) -> dict[str, Any]:
+    """An attendee as Graph returns it: ``role`` null unless one was sent (createOrGet page's example)."""
     entry: dict[str, Any] = {}
     if upn:
         entry["upn"] = upn
     if user_id:
         entry["identity"] = {"user": {"id": user_id, "displayName": None, "tenantId": "t"}}
-    if role:
-        entry["role"] = role
+    entry["role"] = role
     return entry
 
 
@@ -261,6 +260,18 @@ def test_meeting_changes_against_other_answers(meeting: dict, arguments: dict, e
             [attendee("a@x.example", role=None)],
             True,
             id="no role is attendee",
+        ),
+        pytest.param(
+            [{"upn": "a@x.example", "role": "attendee"}],
+            [{"upn": "a@x.example"}],
+            True,
+            id="role left out is attendee",
+        ),
+        pytest.param(
+            [{"upn": "a@x.example", "role": "presenter"}],
+            [attendee("a@x.example")],
+            False,
+            id="null role is not presenter",
         ),
     ],
 )

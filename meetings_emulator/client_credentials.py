@@ -66,11 +66,17 @@ class ClientAuthenticator:
         secret = form.get("client_secret")
         assertion = form.get("client_assertion")
         if secret is not None and assertion is not None:
+            # "The client MUST NOT use more than one authentication method in each request"
+            # and such a request is `invalid_request` (RFC 6749 sections 2.3 and 5.2). Entra's
+            # number for it is undocumented: AADSTS90023 ("InvalidRequest - The authentication
+            # service request isn't valid.", reference-error-codes) is an assumption
+            # (docs/emulator.md, Assumptions).
             raise EntraError(
                 400,
                 "invalid_request",
-                90015,
-                "Requested query string is too long. Only one client credential may be presented.",
+                90023,
+                "The authentication service request isn't valid. Only one client credential "
+                "(client_secret or client_assertion) may be presented.",
             )
         if secret is not None:
             if any(

@@ -1,0 +1,129 @@
+"""The Graph pipeline: one Graph request (or batch item) from route to reply.
+
+In order: resolve the route (``routes.py``), take a scripted or random fault, then for a
+known route authenticate the token (``graph_auth.py``), apply the rate limit, answer 405
+for a method the route lacks, check the permission (``permissions.py``) and call the
+route's handler; Graph errors become Graph's error body; then the ``request-id`` headers,
+the counters of ``/_emulator/stats`` and the request log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from meetings_emulator.errors import GraphError, MethodNotAllowed, bad_request
+from meetings_emulator.fault_replies import fault_reply
+from meetings_emulator.faults import ScriptedFault, format_retry_after
+from meetings_emulator.graph_auth import authenticate
+from meetings_emulator.messages import GraphRequest, Reply
+from meetings_emulator.permissions import for_meeting_route, require
+from meetings_emulator.routes import BATCH, GRAPH_ROUTES, Handler, resolve
+from meetings_emulator.service import EmulatorService
+
+log = logging.getLogger("meetings_emulator")
+
+GRAPH_CONTENT_TYPE = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+)
+
+
+def answer_graph(service: EmulatorService, request: GraphRequest, *, top_level: bool = True) -> Reply:
+    """One Graph request or batch item, with scripted faults and rate limiting.
+
+    :param service: the emulator.
+    :param request: the request, its path after the version segment.
+    :param top_level: ``False`` for an item of a ``$batch`` (random faults hit the
+        envelope, not its items)
+    """
+    request_id = str(uuid.uuid4())
+    client_request_id = request.headers.get("client-request-id") or str(uuid.uuid4())
+    ids = (request_id, client_request_id)
+    route, handler, match = resolve(GRAPH_ROUTES, request.method, request.path)
+    if route == BATCH:
+        # Unmatched faults are meant for the items; the envelope only takes faults whose
+        # ``match`` names it explicitly.
+        fault = service.take_explicit_fault("graph", request.method, request.path)
+    else:
+        fault = service.take_fault("graph", request.method, request.path, top_level=top_level)
+    reply = _apply_fault(service, fault, "before", ids)
+    if reply is None:
+        try:
+            if route == BATCH and handler is not None:
+                reply = handler(service, request, lambda item: answer_graph(service, item, top_level=False))
+            else:
+                reply = _call_route(service, request, route, handler, match)
+        except GraphError as error:
+            reply = Reply(error.status, error.body(request_id, client_request_id), error.headers)
+        reply = _apply_fault(service, fault, "after", ids) or reply
+    reply.headers.setdefault("request-id", request_id)
+    reply.headers.setdefault("client-request-id", client_request_id)
+    if isinstance(reply.body, (dict, list)):
+        reply.headers.setdefault("Content-Type", GRAPH_CONTENT_TYPE)
+    _count(service, route, reply)
+    if service.config.log_requests:
+        log.info(
+            "%s /%s%s -> %s",
+            request.method,
+            request.version,
+            request.path,
+            "dropped" if reply.drop else reply.status,
+        )
+    return reply
+
+
+def _apply_fault(
+    service: EmulatorService, fault: ScriptedFault | None, when: str, ids: tuple[str, str]
+) -> Reply | None:
+    """The fault's reply if it strikes at ``when`` (``before`` or ``after`` the handler); ``slow`` sleeps."""
+    if fault is None or fault.when != when:
+        return None
+    if fault.kind == "slow":
+        service.sleep(fault.seconds)
+        return None
+    return fault_reply(fault, graph=True, ids=ids)
+
+
+def _count(service: EmulatorService, route: str, reply: Reply) -> None:
+    with service.lock:
+        if route == BATCH:
+            service.stats.batches += 1
+            by_status = service.stats.by_route.setdefault(BATCH, {})
+            key = "dropped" if reply.drop else str(reply.status)
+            by_status[key] = by_status.get(key, 0) + 1
+        else:
+            service.stats.count_graph(route, "dropped" if reply.drop else reply.status)
+
+
+def _call_route(
+    service: EmulatorService,
+    request: GraphRequest,
+    route: str,
+    handler: Handler | None,
+    match: re.Match[str] | None,
+) -> Reply:
+    """Route checks, authentication and the rate limit, then the route's handler."""
+    if match is None:
+        segment = request.path.strip("/").split("/")[0] or request.path
+        raise bad_request(f"Resource not found for the segment '{segment}'.")
+    token = authenticate(service, request.headers)
+    with service.lock:
+        if not service.limiter.admit():
+            headers = {}
+            if service.rate_limit_retry_after is not None:
+                headers["Retry-After"] = format_retry_after(service.rate_limit_retry_after)
+            raise GraphError(
+                429,
+                "TooManyRequests",
+                # Graph documents the 429 status, the TooManyRequests code and Retry-After
+                # (https://learn.microsoft.com/graph/throttling), not the message text:
+                # the same neutral text as a scripted 429 (assumption, docs/emulator.md).
+                "Too many requests.",
+                headers,
+            )
+    if handler is None:
+        raise MethodNotAllowed(request.method)
+    if route != "getUser":  # GET /users checks its own permission (user-get page)
+        require(token, for_meeting_route(route, request.method))
+    return handler(service, request, match, token)

@@ -1,0 +1,158 @@
+"""The one route table of the emulator: method and path pattern -> handler.
+
+Three groups, tried by ``dispatch.py`` in this order:
+
+- :data:`CONTROL_ROUTES`: the control API, on the path after ``/_emulator``;
+- :data:`ENTRA_ROUTES`: discovery, token, device code, keys, device login page;
+- :data:`GRAPH_ROUTES`: Graph, on the path after the version segment (``/v1.0``, ``/beta``).
+
+Within a group the first route whose pattern matches the path wins; a path a route knows,
+asked with a method it does not serve, is Graph's 405 (or the control API's 404). A Graph
+route's name is the key of its counters in ``/_emulator/stats`` and of its permissions
+(:func:`~meetings_emulator.permissions.for_meeting_route`).
+
+To serve a new Graph resource: write its handlers (``(service, request, match, token) ->
+Reply``, as in ``graph_meetings.py``) and add its routes here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from meetings_emulator import control, entra, graph_meetings, graph_users
+from meetings_emulator.graph_batch import answer_batch
+from meetings_emulator.messages import Reply
+
+#: Any method (``$batch`` answers 405 itself, after its fault and before authentication).
+ANY_METHOD = "*"
+BATCH = "$batch"
+#: The name of a Graph path no route knows (counted, then answered with Graph's 400).
+UNKNOWN = "other"
+
+Handler = Callable[..., Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One path pattern and the handler of each method it serves.
+
+    :param pattern: regular expression on the path (after the group's prefix).
+    :param methods: HTTP method (or :data:`ANY_METHOD`) -> ``(route name, handler)``.
+    """
+
+    pattern: re.Pattern[str]
+    methods: Mapping[str, tuple[str, Handler]]
+
+
+def _exact(path: str) -> re.Pattern[str]:
+    return re.compile(re.escape(path) + "$")
+
+
+_ORGANIZER = graph_meetings.ORGANIZER
+
+#: Graph, on the path after the version segment.
+GRAPH_ROUTES: tuple[Route, ...] = (
+    Route(re.compile(r"^/\$batch/*$"), {ANY_METHOD: (BATCH, answer_batch)}),
+    Route(
+        re.compile(_ORGANIZER + r"/createOrGet/?$", re.IGNORECASE),
+        {"POST": ("createOrGet", graph_meetings.create_or_get)},
+    ),
+    Route(
+        re.compile(_ORGANIZER + r"/?$", re.IGNORECASE),
+        {"GET": ("listMeetings", graph_meetings.list_meetings)},
+    ),
+    Route(
+        re.compile(_ORGANIZER + r"/(?P<meeting>[^/]+)/?$", re.IGNORECASE),
+        {
+            "GET": ("getMeeting", graph_meetings.get_meeting),
+            "PATCH": ("updateMeeting", graph_meetings.update_meeting),
+            "DELETE": ("deleteMeeting", graph_meetings.delete_meeting),
+        },
+    ),
+    Route(re.compile(r"^/users/(?P<user>[^/]+)/?$", re.IGNORECASE), {"GET": ("getUser", graph_users.get_user)}),
+)
+
+#: Entra ID, on the whole path.
+ENTRA_ROUTES: tuple[Route, ...] = (
+    Route(
+        re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$"),
+        {"GET": ("openidConfiguration", entra.openid_configuration)},
+    ),
+    Route(re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$"), {"POST": ("token", entra.token_endpoint)}),
+    Route(
+        re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/devicecode$"),
+        {"POST": ("deviceCode", entra.device_authorization)},
+    ),
+    Route(re.compile(r"^/(?P<tenant>[^/]+)/discovery(?:/v2\.0)?/keys$"), {"GET": ("keys", entra.keys)}),
+    Route(_exact("/devicelogin"), {"GET": ("deviceLogin", entra.device_login_page)}),
+)
+
+#: The control API, on the path after ``/_emulator`` (trailing slashes removed).
+CONTROL_ROUTES: tuple[Route, ...] = (
+    Route(_exact("/health"), {"GET": ("health", control.health)}),
+    Route(_exact("/info"), {"GET": ("info", control.info)}),
+    Route(_exact("/stats"), {"GET": ("stats", control.stats)}),
+    Route(_exact("/meetings"), {"GET": ("meetings", control.meetings)}),
+    Route(_exact("/reset"), {"POST": ("reset", control.reset)}),
+    Route(_exact("/latency"), {"POST": ("latency", control.set_latency)}),
+    Route(_exact("/rate-limit"), {"POST": ("rateLimit", control.set_rate_limit)}),
+    Route(_exact("/batch-order"), {"POST": ("batchOrder", control.set_batch_order)}),
+    Route(
+        re.compile(r"^/policies/(?P<user>[^/]+)/(?P<action>grant|revoke)$"),
+        {"POST": ("policy", control.set_policy)},
+    ),
+    Route(
+        _exact("/faults"),
+        {
+            "GET": ("faults", control.pending_faults),
+            "POST": ("scriptFault", control.script_fault),
+            "DELETE": ("clearFaults", control.clear_faults),
+        },
+    ),
+    Route(
+        _exact("/random-faults"),
+        {
+            "GET": ("randomFaults", control.random_faults),
+            "POST": ("setRandomFaults", control.set_random_faults),
+            "DELETE": ("clearRandomFaults", control.clear_random_faults),
+        },
+    ),
+    Route(_exact("/tokens"), {"GET": ("tokens", control.issued_tokens)}),
+    Route(_exact("/tokens/expire"), {"POST": ("expireTokens", control.expire_tokens)}),
+    Route(_exact("/certificates"), {"POST": ("certificates", control.add_certificate)}),
+    Route(_exact("/federated-credentials"), {"POST": ("federatedCredentials", control.add_federated_credential)}),
+    Route(_exact("/app-roles"), {"POST": ("appRoles", control.set_app_roles)}),
+    Route(_exact("/public-client-flows"), {"POST": ("publicClientFlows", control.set_public_client_flows)}),
+    Route(_exact("/users"), {"POST": ("addUser", control.add_user)}),
+    Route(_exact("/refresh-tokens"), {"GET": ("refreshTokens", control.issued_refresh_tokens)}),
+    Route(_exact("/refresh-tokens/expire"), {"POST": ("expireRefreshTokens", control.expire_refresh_tokens)}),
+    Route(_exact("/device-codes"), {"GET": ("deviceCodes", control.device_codes)}),
+    Route(
+        re.compile(r"^/device-codes/(?P<decision>approve|decline)$"),
+        {"POST": ("decideDeviceCode", control.decide_device_code)},
+    ),
+)
+
+
+def resolve(routes: tuple[Route, ...], method: str, path: str) -> tuple[str, Handler | None, re.Match[str] | None]:
+    """``(route name, handler, path match)`` of a request in one group of routes.
+
+    The handler is ``None`` for a method the matching route does not serve (its name is then
+    the name of the route's first method); an unknown path is ``(UNKNOWN, None, None)``.
+
+    :param routes: :data:`GRAPH_ROUTES`, :data:`ENTRA_ROUTES` or :data:`CONTROL_ROUTES`.
+    :param method: the HTTP method.
+    :param path: the path after the group's prefix.
+    """
+    for route in routes:
+        match = route.pattern.match(path)
+        if match is None:
+            continue
+        entry = route.methods.get(method) or route.methods.get(ANY_METHOD)
+        if entry is not None:
+            name, handler = entry
+            return name, handler, match
+        return next(iter(route.methods.values()))[0], None, match
+    return UNKNOWN, None, None
