@@ -20,7 +20,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetings.events.diff import changed_fields
-from airflow_provider_meetings.events.request import EventSpec, PreparedEvent, external_id_of, prepare_event
+from airflow_provider_meetings.events.request import (
+    EventSpec,
+    PreparedEvent,
+    external_id_of,
+    prepare_event,
+    prepare_lookup,
+)
 from airflow_provider_meetings.events.results import EventResult, EventStatus
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError, MeetingsError
 from airflow_provider_meetings.graph.settings import ConnectionSettings
@@ -64,6 +70,20 @@ def prepare_calendar_event(spec: EventSpec, settings: ConnectionSettings) -> Pre
     :raises InvalidMeetingRequestError: for bad input, or no organizer with an app-only token
     """
     prepared = prepare_event(spec, tenant_id=settings.tenant_id, default_user_id=settings.default_user_id)
+    return _with_organizer(prepared, settings)
+
+
+def prepare_calendar_lookup(
+    external_id: str, settings: ConnectionSettings, *, user_id: str | None = None
+) -> PreparedEvent:
+    """Validate what finds an event (external id, organizer) against the connection, for a cancel."""
+    prepared = prepare_lookup(
+        external_id, tenant_id=settings.tenant_id, user_id=user_id, default_user_id=settings.default_user_id
+    )
+    return _with_organizer(prepared, settings)
+
+
+def _with_organizer(prepared: PreparedEvent, settings: ConnectionSettings) -> PreparedEvent:
     if prepared.user_id is None and not settings.delegated:
         raise InvalidMeetingRequestError(
             "user_id",

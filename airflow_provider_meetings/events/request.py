@@ -279,13 +279,14 @@ class PreparedEvent:
     :param fields: the event's own fields (subject, start, end, attendees, body, location,
         recurrence, Teams), as PATCHed
     :param transaction_id: the POST's ``transactionId``
+    :param times: start and end in the event's zone (``None`` for a lookup only, e.g. a cancel)
     """
 
     external_id: str
     user_id: str | None
     fields: dict[str, Any]
     transaction_id: str
-    times: EventTimes = field(repr=False)
+    times: EventTimes | None = field(default=None, repr=False)
 
     @property
     def base(self) -> str:
@@ -347,6 +348,21 @@ def prepare_event(spec: EventSpec, *, tenant_id: str, default_user_id: str | Non
         fields=fields,
         transaction_id=transaction_id(tenant_id, user_id, external_id),
         times=times,
+    )
+
+
+def prepare_lookup(
+    external_id: Any, *, tenant_id: str, user_id: Any = None, default_user_id: str | None = None
+) -> PreparedEvent:
+    """Validate what finds an event (its external id and organizer), for a cancel: no fields.
+
+    :raises InvalidMeetingRequestError: a bad external id or organizer
+    """
+    key = validate_external_id(external_id)
+    organizer = user_id if user_id not in (None, "") else default_user_id
+    user_path(organizer)  # validates the organizer
+    return PreparedEvent(
+        external_id=key, user_id=organizer, fields={}, transaction_id=transaction_id(tenant_id, organizer, key)
     )
 
 

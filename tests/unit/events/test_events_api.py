@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -29,6 +30,7 @@ from airflow_provider_meetings.graph.mock_transport import (
 )
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.graph.settings import parse_connection
+from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
 FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -264,3 +266,53 @@ def test_result_to_dict():
     assert data["ical_uid"].startswith("ical-") and data["join_url"].startswith("https://teams")
     assert data["outlook_url"].startswith("https://outlook.office365.com/calendar/item/AAMk")
     assert "/+=" not in data["outlook_url"]
+
+
+# -- the hook's methods ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hook(monkeypatch):
+    conn = {
+        "conn_type": "msgraph_meetings",
+        "login": "99999999-8888-7777-6666-555555555555",
+        "password": "s3cr3t-value",
+        "extra": {"tenant_id": TENANT, "default_user_id": "hr@contoso.com"},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_EVENTS_UNIT", json.dumps(conn))
+    hook = OnlineMeetingsHook(conn_id="events_unit")
+    calendar = FakeCalendar()
+    hook._client = GraphRestClient(
+        hook.settings,
+        mask=lambda s: None,
+        log=logging.getLogger("test"),
+        sleep=lambda s: None,
+        transport=MockTransport(calendar),
+        tokens=MockTokens(),
+    )
+    return hook, calendar
+
+
+def test_hook_create_or_get_event_and_cancel(hook):
+    hook, calendar = hook
+    kwargs = dict(subject="Interview", start=START, end=START + timedelta(hours=1), attendees=["cand@example.org"])
+    first = hook.create_or_get_event("interview-1", **kwargs)
+    again = hook.create_or_get_event("interview-1", update_existing=True, **kwargs)
+    assert (first.status, again.status) == ("created", "unchanged")
+    assert first.to_dict()["join_url"] == again.join_url
+    assert hook.cancel_event("interview-1", comment="Filled") is True
+    assert hook.cancel_event("interview-1") is False
+    assert calendar.cancelled[0][1] == {"comment": "Filled"}
+
+
+def test_hook_refuses_bad_input_before_a_client_exists(monkeypatch):
+    conn = {"conn_type": "msgraph_meetings", "login": "c", "password": "p", "extra": {"tenant_id": TENANT}}
+    monkeypatch.setenv("AIRFLOW_CONN_EVENTS_UNIT", json.dumps(conn))
+    hook = OnlineMeetingsHook(conn_id="events_unit")
+    with pytest.raises(InvalidMeetingRequestError, match="naive"):
+        hook.create_or_get_event(
+            "x", subject="s", start=datetime(2026, 1, 1, 9), end=datetime(2026, 1, 1, 10), user_id="hr@contoso.com"
+        )
+    with pytest.raises(InvalidMeetingRequestError, match="user_id"):
+        hook.cancel_event("x")  # app-only, no organizer
+    assert hook._client is None
