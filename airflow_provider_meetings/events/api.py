@@ -154,7 +154,7 @@ class CalendarEventsApi:
         elif not update_existing:
             event, created, status = found, False, "existing"
         else:
-            patch = changed_fields(prepared, found)
+            patch = changed_fields(prepared, self._with_body_hash(prepared, found))
             if not patch:
                 event, created, status = found, False, "unchanged"
             else:
@@ -212,6 +212,25 @@ class CalendarEventsApi:
                 raise
             return found
         return _event_of(answer)
+
+    def _with_body_hash(self, prepared: PreparedEvent, found: dict[str, Any]) -> dict[str, Any]:
+        """``found`` with the body-hash property read back, when a body is to be compared.
+
+        A second GET in the documented one-property ``$expand`` form, rather than an ``or``
+        in the lookup's ``$expand``: only update calls with a body pay for it.
+        """
+        if "body" not in prepared.fields or not found.get("id"):
+            return found
+        answer = self._call(
+            prepared,
+            lambda: self.client.get(
+                prepared.body_hash_path(found["id"]),
+                what=f"GET event body hash external_id={prepared.external_id}",
+                user_id=prepared.user_id,
+            ),
+        )
+        extra = _event_of(answer).get("singleValueExtendedProperties") or []
+        return {**found, "singleValueExtendedProperties": [*(found.get("singleValueExtendedProperties") or []), *extra]}
 
     def _patch(self, prepared: PreparedEvent, found: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         answer = self._call(

@@ -72,12 +72,15 @@ def lookup_filter(external_id: str) -> str:
     )
 
 
+def property_expand(property_id: str) -> str:
+    """The ``$expand`` that reads one extended property back, in the documented form
+    (https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get)."""
+    return f"singleValueExtendedProperties($filter=id eq {odata_string(property_id)})"
+
+
 def lookup_expand() -> str:
-    """The ``$expand`` that reads the provider's properties back with each event."""
-    return (
-        f"singleValueExtendedProperties($filter=id eq {odata_string(EXTERNAL_ID_PROPERTY)} "
-        f"or id eq {odata_string(BODY_HASH_PROPERTY)})"
-    )
+    """The ``$expand`` that reads the external id back with each event found."""
+    return property_expand(EXTERNAL_ID_PROPERTY)
 
 
 def lookup_query(external_id: str) -> str:
@@ -296,6 +299,10 @@ class PreparedEvent:
     def event_path(self, event_id: str) -> str:
         """The path of one event (its id percent-encoded as one segment)."""
         return f"{self.base}/{quote(event_id, safe='')}"
+
+    def body_hash_path(self, event_id: str) -> str:
+        """One event with the hash of the body the provider last sent (for ``update_existing``)."""
+        return f"{self.event_path(event_id)}?$select=id&$expand={quote(property_expand(BODY_HASH_PROPERTY), safe='')}"
 
     @property
     def lookup_path(self) -> str:

@@ -59,6 +59,7 @@ class FakeCalendar:
         self.join_url_on_reread = join_url_on_reread
         self.lose_next_post_answer = False
         self.cancelled: list[tuple[str, dict]] = []
+        self.patches: list[dict] = []
 
     def __call__(self, request: MockRequest):
         parts = [unquote(part) for part in urlsplit(request.url).path.removeprefix("/v1.0/").split("/")]
@@ -66,20 +67,21 @@ class FakeCalendar:
             query = parse_qs(urlsplit(request.url).query)
             value = _VALUE_RE.search(query["$filter"][0]).group(1).replace("''", "'")
             hits = [e for e in self.events.values() if e["_key"].lower() == value.lower()]
-            return json_answer(200, {"value": [self.public(e) for e in hits]})
+            return json_answer(200, {"value": [self.public(e, request) for e in hits]})
         if request.method == "POST" and parts[-1] == "events":
             tid = request.json["transactionId"]
             if tid in self.transactions:
-                answer = json_answer(201, self.public(self.events[self.transactions[tid]]))
+                answer = json_answer(201, self.public(self.events[self.transactions[tid]], request))
             else:
                 event_id = f"AAMk{uuid.uuid4().hex[:8]}/+="
                 event = {**request.json, "id": event_id, "iCalUId": "ical-" + event_id, "webLink": "https://o/x"}
-                event["_key"] = request.json["singleValueExtendedProperties"][0]["value"]
+                event["_props"] = {p["id"]: p["value"] for p in event.pop("singleValueExtendedProperties")}
+                event["_key"] = event["_props"][EXTERNAL_ID_PROPERTY]
                 if self.join_url:
                     event["onlineMeeting"] = {"joinUrl": "https://teams.microsoft.com/l/meetup-join/" + event_id}
                 self.events[event_id] = event
                 self.transactions[tid] = event_id
-                answer = json_answer(201, self.public(event))
+                answer = json_answer(201, self.public(event, request))
             if self.lose_next_post_answer:
                 self.lose_next_post_answer = False
                 raise TransportError("read", request.url, "connection dropped after the request was carried out")
@@ -94,19 +96,26 @@ class FakeCalendar:
         if event is None:
             return graph_error_answer(404, "ErrorItemNotFound")
         if request.method == "PATCH":
-            event.update(request.json)
-            return json_answer(200, self.public(event))
+            changes = dict(request.json)
+            event["_props"].update({p["id"]: p["value"] for p in changes.pop("singleValueExtendedProperties", [])})
+            event.update(changes)
+            self.patches.append(request.json)
+            return json_answer(200, self.public(event, request))
         if request.method == "GET":
             if self.join_url_on_reread:
-                event["onlineMeeting"] = {"joinUrl": "https://teams.microsoft.com/l/meetup-join/late"}
-            return json_answer(200, self.public(event))
+                event.setdefault("onlineMeeting", {"joinUrl": "https://teams.microsoft.com/l/meetup-join/late"})
+            return json_answer(200, self.public(event, request))
         raise AssertionError(request)
 
     @staticmethod
-    def public(event: dict) -> dict:
-        """Graph's answer: UTC times, the key property read back."""
+    def public(event: dict, request: MockRequest) -> dict:
+        """Graph's answer: UTC times; the one extended property ``$expand`` names, if any."""
         answer = {k: v for k, v in event.items() if not k.startswith("_") and k != "transactionId"}
-        answer["singleValueExtendedProperties"] = [{"id": EXTERNAL_ID_PROPERTY, "value": event["_key"]}]
+        expand = parse_qs(urlsplit(request.url).query).get("$expand")
+        if expand:
+            wanted = re.search(r"\(\$filter=id eq '([^']*)'\)$", expand[0]).group(1)
+            props = [{"id": k, "value": v} for k, v in event["_props"].items() if k == wanted]
+            answer["singleValueExtendedProperties"] = props
         for name in ("start", "end"):
             zone = ZoneInfo("UTC") if event[name]["timeZone"] == "UTC" else ZoneInfo(event[name]["timeZone"])
             local = datetime.fromisoformat(event[name]["dateTime"]).replace(tzinfo=zone)
@@ -193,6 +202,20 @@ def test_a_move_is_one_patch_and_a_repeat_none():
     before = len(transport.requests)
     repeat = events.create_or_get(spec(**moved), update_existing=True)
     assert repeat.status == "unchanged" and methods(transport)[before:] == ["GET"]
+
+
+def test_body_is_compared_by_its_hash_and_sent_only_when_changed():
+    calendar = FakeCalendar()
+    events, transport = api(calendar)
+    events.create_or_get(spec(body="<p>Bring an ID</p>"))
+    before = len(transport.requests)
+    same = events.create_or_get(spec(body="<p>Bring an ID</p>"), update_existing=True)
+    assert same.status == "unchanged" and methods(transport)[before:] == ["GET", "GET"]
+    assert "$expand=" in transport.requests[-1].url and transport.requests[-1].path.count("/events/") == 1
+    changed = events.create_or_get(spec(body="<p>Bring two IDs</p>"), update_existing=True)
+    assert changed.status == "updated" and set(calendar.patches[-1]) == {"body", "singleValueExtendedProperties"}
+    again = events.create_or_get(spec(body="<p>Bring two IDs</p>"), update_existing=True)
+    assert again.status == "unchanged"
 
 
 def test_missing_join_url_is_read_once_more():
