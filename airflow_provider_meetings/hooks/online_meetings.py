@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_meetings.events.api import CalendarEventsApi, prepare_calendar_event, prepare_calendar_lookup
+from airflow_provider_meetings.events.request import EventSpec, PreparedEvent
+from airflow_provider_meetings.events.results import EventResult
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.graph.settings import ConnectionSettings, parse_connection
 from airflow_provider_meetings.meetings.api import OnlineMeetingsApi, check_concurrency, prepare_meeting
@@ -342,3 +345,87 @@ class OnlineMeetingsHook(BaseHook):
 
         report = check_connection(self, mask=_mask_secret)  # the check's tokens, as the client's
         return report.ok, report.summary()
+
+    # -- calendar events (issue 22) -------------------------------------------------------------
+
+    @property
+    def events(self) -> CalendarEventsApi:
+        """The calendar-events resource on :attr:`client` (building the client if needed)."""
+        return CalendarEventsApi(self.client, delegated=self.settings.delegated)
+
+    def prepare_event(self, spec: EventSpec) -> PreparedEvent:
+        """Validate a calendar event against the connection without any request."""
+        return prepare_calendar_event(spec, self.settings)
+
+    def create_or_get_event(
+        self,
+        external_id: str,
+        *,
+        subject: str,
+        start: Any,
+        end: Any,
+        user_id: str | None = None,
+        attendees: Sequence[str | Mapping[str, Any]] = (),
+        time_zone: str | None = None,
+        body: str | Mapping[str, Any] | None = None,
+        location: str | Mapping[str, Any] | None = None,
+        recurrence: str | Mapping[str, Any] | None = None,
+        update_existing: bool = False,
+    ) -> EventResult:
+        """Create an Outlook calendar event with a Teams meeting, or get the one with this ``external_id``.
+
+        Unlike :meth:`create_or_get_meeting`, the event is in the organizer's calendar and the
+        attendees receive an invitation when it is created (and an update when a PATCH moves
+        it). The external id is kept on the event in an extended property and compared
+        exactly (``Course-A`` and ``course-a`` are two events); a POST retried after a lost
+        answer carries the same ``transactionId``, so it books nothing twice. Everything is
+        validated before a token is requested. Needs ``Calendars.ReadWrite``.
+
+        .. seealso:: ``docs/events.md``
+
+        :param external_id: the event's stable key, e.g. ``"interview-{{ params.candidate }}"``
+        :param subject: the event's subject
+        :param start: aware datetime or ISO-8601 string with offset; the event is sent in its zone
+        :param end: same; after ``start``
+        :param user_id: the organizer's mailbox (object id or UPN); default: the connection's
+            ``default_user_id``, else ``/me`` with a delegated connection
+        :param attendees: e-mail strings, or mappings ``{"address", "name", "type"}`` with
+            ``type`` ``required`` (default), ``optional`` or ``resource`` (rooms)
+        :param time_zone: IANA or Windows zone of the event; default: the start's own zone
+        :param body: HTML text, or Graph's ``{"contentType", "content"}``
+        :param location: its display name, or Graph's ``location``
+        :param recurrence: an iCalendar ``RRULE`` string or Graph's ``patternedRecurrence``
+        :param update_existing: PATCH an existing event whose time, subject, attendees,
+            location or body differ (one request; none when nothing does)
+        :return: the event with ``status`` ``created``, ``existing``, ``updated`` or ``unchanged``
+        """
+        prepared = self.prepare_event(
+            EventSpec(
+                external_id=external_id,
+                subject=subject,
+                start=start,
+                end=end,
+                user_id=user_id,
+                attendees=attendees,
+                time_zone=time_zone,
+                body=body,
+                location=location,
+                recurrence=recurrence,
+            )
+        )
+        return self.events.create_or_get(prepared, update_existing=update_existing)
+
+    def cancel_event(self, external_id: str, *, user_id: str | None = None, comment: str | None = None) -> bool:
+        """Cancel the calendar event with this ``external_id``; attendees get the cancellation.
+
+        ``POST .../events/{id}/cancel`` with ``comment``. The event moves to Deleted Items, so a
+        later :meth:`create_or_get_event` with the same id books a new event and invites
+        everyone again: book a cancelled event again under a new external id (``docs/events.md``).
+
+        :param external_id: the event's stable key
+        :param user_id: the organizer's mailbox (as for :meth:`create_or_get_event`)
+        :param comment: the text attendees receive with the cancellation
+        :return: ``True`` when an event was cancelled, ``False`` when there was none
+        """
+        prepared = prepare_calendar_lookup(external_id, self.settings, user_id=user_id)  # bad input sends nothing
+        return self.events.cancel(prepared, comment=comment)
