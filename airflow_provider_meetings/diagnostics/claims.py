@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow_provider_meetings.meetings.request import is_guid
+from airflow_provider_meetings.graph.values import is_guid
 
 __all__ = ["holds", "names", "read_claims", "signed_in_user_id"]
 

@@ -31,8 +31,8 @@ from airflow_provider_meetings.graph.errors import (
 )
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.graph.settings import ConnectionSettings
+from airflow_provider_meetings.graph.values import is_guid, user_path
 from airflow_provider_meetings.meetings.organizers import lookup_request, needs_lookup, object_id_from
-from airflow_provider_meetings.meetings.request import is_guid, user_path
 
 __all__ = [
     "CHECK_RETRY_POLICY",

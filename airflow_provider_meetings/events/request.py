@@ -2,7 +2,7 @@
 
 Rules a caller meets here (``docs/events.md`` repeats them):
 
-* ``external_id`` follows the rules of :func:`~airflow_provider_meetings.meetings.request.validate_external_id`
+* ``external_id`` follows the rules of :func:`~airflow_provider_meetings.graph.values.validate_external_id`
   (a template's missing value ``None`` refused); it is stored on the event in a single-value
   extended property under the provider's fixed GUID and name, and found again with
   ``$filter`` (https://learn.microsoft.com/graph/api/singlevaluelegacyextendedproperty-get).
@@ -30,7 +30,7 @@ from urllib.parse import quote
 from airflow_provider_meetings.events.recurrence import to_recurrence
 from airflow_provider_meetings.events.timezones import graph_time_zone, zone_info, zone_name_of
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
-from airflow_provider_meetings.meetings.request import (
+from airflow_provider_meetings.graph.values import (
     check_missing_value,
     to_utc,
     user_path,

@@ -25,7 +25,7 @@ from airflow_provider_meetings.auth.credentials import (
 )
 from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidMeetingRequestError
 from airflow_provider_meetings.graph.retry import RetryPolicy
-from airflow_provider_meetings.meetings.request import validate_user_id
+from airflow_provider_meetings.graph.values import validate_user_id
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
-from airflow_provider_meetings.meetings.request import PreparedRequest, format_graph_datetime, to_utc
+from airflow_provider_meetings.graph.values import format_graph_datetime, to_utc
+from airflow_provider_meetings.meetings.request import PreparedRequest
 from airflow_provider_meetings.meetings.results import CREATED, EXISTING, UNCHANGED, MeetingStatus
 
 #: Meeting fields a sync needs from the createOrGet answer to compare.

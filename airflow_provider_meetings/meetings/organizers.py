@@ -42,8 +42,9 @@ from airflow_provider_meetings.graph.errors import (
     OrganizerNotFoundError,
     describe_error,
 )
+from airflow_provider_meetings.graph.values import is_guid, user_path
 from airflow_provider_meetings.meetings.permissions import USER_LOOKUP
-from airflow_provider_meetings.meetings.request import PreparedRequest, is_guid, user_path
+from airflow_provider_meetings.meetings.request import PreparedRequest
 
 if TYPE_CHECKING:
     from airflow_provider_meetings.graph.client import GraphRestClient

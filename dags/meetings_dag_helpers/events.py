@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_meetings.graph.errors import MeetingsError
-from airflow_provider_meetings.meetings.request import to_utc, validate_user_id
+from airflow_provider_meetings.graph.values import to_utc, validate_user_id
 
 COLUMNS = ("event_key", "title", "start", "end", "organizer", "attendees", "status")
 REQUIRED = ("event_key", "title", "start")

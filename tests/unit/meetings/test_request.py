@@ -6,17 +6,19 @@ import pendulum
 import pytest
 
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
-from airflow_provider_meetings.meetings.request import (
+from airflow_provider_meetings.graph.values import (
     MAX_EXTERNAL_ID_LENGTH,
-    MeetingSpec,
-    build_create_or_get_body,
     format_graph_datetime,
-    normalize_participants,
-    prepare_request,
     to_utc,
     user_path,
     validate_external_id,
     validate_user_id,
+)
+from airflow_provider_meetings.meetings.request import (
+    MeetingSpec,
+    build_create_or_get_body,
+    normalize_participants,
+    prepare_request,
 )
 
 GUID = "a1b2c3d4-0000-4000-8000-0123456789ab"
