@@ -118,6 +118,15 @@ class EmulatorClient(EmulatorHandle):
     def meetings(self) -> list[dict[str, Any]]:
         return self._call("GET", "/meetings")["meetings"]
 
+    def events(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/events")["events"]
+
+    def set_mailbox_concurrency(self, limit: int | None, retry_after: float | None | str = "keep") -> None:
+        body: dict[str, Any] = {"limit": limit}
+        if retry_after != "keep":
+            body["retry_after"] = retry_after
+        self._call("POST", "/mailbox-concurrency", body)
+
     def stats(self) -> dict[str, Any]:
         return self._call("GET", "/stats")
 

@@ -118,6 +118,12 @@ class RunningEmulator(EmulatorHandle):
     def meetings(self) -> list[dict[str, Any]]:
         return self.service.list_meetings()
 
+    def events(self) -> list[dict[str, Any]]:
+        return self.service.list_events()
+
+    def set_mailbox_concurrency(self, limit: int | None, retry_after: float | None | str = "keep") -> None:
+        self.service.set_mailbox_concurrency(limit, retry_after)
+
     def stats(self) -> dict[str, Any]:
         return self.service.stats_json()
 
