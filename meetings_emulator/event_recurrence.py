@@ -104,9 +104,9 @@ def _checked_range(span: Mapping[str, Any], start_date: str, start_zone: str) ->
         if span.get(name) is None:
             raise bad_request(f"Invalid value for 'recurrence.range': a {kind} range requires '{name}'.")
     begin = _date(span.get("startDate"), "range.startDate")
-    # The refinements of ../shared/GRAPH_FACTS.md: "range.startDate must equal the start's
-    # date" (recurrencerange: "the date to start applying the recurrence pattern. The first
-    # occurrence of the meeting may be this date or later"): refused otherwise, an assumption.
+    # recurrencerange: "the date to start applying the recurrence pattern. The first
+    # occurrence of the meeting may be this date or later"; the project's Graph notes say it
+    # must equal the start's date: refused otherwise, an assumption (docs/emulator.md).
     if begin.isoformat() != start_date:
         raise bad_request(
             f"Invalid value for 'recurrence.range.startDate': {begin.isoformat()} is not the date of the "

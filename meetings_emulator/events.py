@@ -270,7 +270,7 @@ class EventStore:
         """``PATCH /users/{id}/events/{eventId}`` (event-update): the changed event.
 
         A ``body`` that no longer holds the Teams join link removes the link (users report
-        it; see ../shared/GRAPH_FACTS.md, refinements): an assumption, docs/emulator.md.
+        it; no page says so): an assumption, docs/emulator.md.
         """
         event = self.get(tenant_id, user_id, event_id)
         if not isinstance(body, dict):

@@ -22,8 +22,8 @@ OUTLOOK_CONCURRENCY = 4
 class MailboxConcurrency(GraphError):
     """429 for a request over the mailbox's concurrency limit.
 
-    The refinements of ../shared/GRAPH_FACTS.md: code ``ApplicationThrottled``, with
-    ``MailboxConcurrency`` only in the message (the message's wording and whether a
+    As reported: code ``ApplicationThrottled``, with ``MailboxConcurrency`` only in the
+    message (the message's wording and whether a
     ``Retry-After`` comes with it are assumptions, docs/emulator.md).
 
     :param retry_after: seconds for ``Retry-After``, or ``None`` for no header.
