@@ -79,6 +79,16 @@ def set_mailbox_concurrency(service: EmulatorService, body: Body, match: re.Matc
     return Reply(200, {"limit": service.mailboxes.limit, "retry_after": service.mailboxes.retry_after})
 
 
+def set_online_meeting_providers(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /mailboxes/{user}/online-meeting-providers`` ``{"providers": ["teamsForBusiness"] | []}``."""
+    try:
+        return Reply(200, service.set_online_meeting_providers(unquote(match["user"]), body["providers"]))
+    except KeyError as error:
+        if error.args and error.args[0] == "providers":
+            raise
+        return Reply(404, {"error": f"unknown user {match['user']!r}"})
+
+
 def set_batch_order(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
     """``POST /batch-order`` ``{"order": "inorder" | "reverse" | "shuffle"}``."""
     service.set_batch_order(str(body["order"]))

@@ -127,6 +127,10 @@ class EmulatorClient(EmulatorHandle):
             body["retry_after"] = retry_after
         self._call("POST", "/mailbox-concurrency", body)
 
+    def set_online_meeting_providers(self, user: str, providers: list[str]) -> dict[str, Any]:
+        path = f"/mailboxes/{quote(user, safe='')}/online-meeting-providers"
+        return self._call("POST", path, {"providers": list(providers)})
+
     def stats(self) -> dict[str, Any]:
         return self._call("GET", "/stats")
 

@@ -64,6 +64,9 @@ PROPERTY_ID_RE = re.compile(
     r"(?:Name\s+(?P<name>\S.*?)|Id\s+(?P<id>0x[0-9A-Fa-f]+))|(?P<tag>0x[0-9A-Fa-f]+))\s*$"
 )
 NO_RESPONSE_TIME = "0001-01-01T00:00:00Z"
+#: A mailbox's calendar allows Teams meetings unless told otherwise
+#: (https://learn.microsoft.com/graph/api/resources/calendar, ``allowedOnlineMeetingProviders``).
+DEFAULT_PROVIDERS = ("teamsForBusiness",)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 #: Makes the Teams meeting behind an event: ``(start ticks, end ticks, subject) -> join URL``.
@@ -197,6 +200,19 @@ class EventStore:
     def __init__(self) -> None:
         self._by_id: dict[str, StoredEvent] = {}
         self._by_transaction: dict[tuple[str, str, str], StoredEvent] = {}
+        #: user id -> the calendar's ``allowedOnlineMeetingProviders`` where it differs from the default
+        self.providers: dict[str, tuple[str, ...]] = {}
+
+    def allowed_providers(self, user_id: str) -> tuple[str, ...]:
+        """The ``allowedOnlineMeetingProviders`` of a mailbox's calendar."""
+        return self.providers.get(user_id.lower(), DEFAULT_PROVIDERS)
+
+    def set_providers(self, user_id: str, providers: Any) -> tuple[str, ...]:
+        """Set a calendar's ``allowedOnlineMeetingProviders`` (e.g. ``[]``: no Teams meetings)."""
+        if not isinstance(providers, (list, tuple)) or not all(isinstance(p, str) for p in providers):
+            raise ValueError("providers must be a list of names, e.g. ['teamsForBusiness']")
+        self.providers[user_id.lower()] = tuple(providers)
+        return self.providers[user_id.lower()]
 
     def __len__(self) -> int:
         return sum(1 for e in self._by_id.values() if e.state == "active")
@@ -206,9 +222,10 @@ class EventStore:
         return list(self._by_id.values())
 
     def clear(self) -> None:
-        """Forget every event and transactionId."""
+        """Forget every event and transactionId; calendars allow Teams meetings again."""
         self._by_id.clear()
         self._by_transaction.clear()
+        self.providers.clear()
 
     def add(self, event: StoredEvent) -> None:
         """Store an event (also when loading persisted state)."""
@@ -240,7 +257,14 @@ class EventStore:
             if existing is not None:
                 return False, existing
         subject = body.get("subject") if isinstance(body.get("subject"), str) else ""
-        online = bool(body.get("isOnlineMeeting")) and body.get("onlineMeetingProvider") == "teamsForBusiness"
+        # A calendar whose allowedOnlineMeetingProviders lacks teamsForBusiness books the
+        # event without a Teams meeting (201, isOnlineMeeting false): reported behaviour, an
+        # assumption (docs/emulator.md).
+        online = (
+            bool(body.get("isOnlineMeeting"))
+            and body.get("onlineMeetingProvider") == "teamsForBusiness"
+            and "teamsForBusiness" in self.allowed_providers(organizer.id)
+        )
         link = join_url(start, end, subject) if online else None
         resource = _new_event(organizer, body, subject, attendees, recurrence, link, start_zone, end_zone)
         resource["start"], resource["end"] = from_utc_ticks(start, start_zone), from_utc_ticks(end, end_zone)
@@ -307,7 +331,8 @@ class EventStore:
         if body.get("isOnlineMeeting") is False:
             link = None
         elif body.get("isOnlineMeeting") is True and link is None:
-            if body.get("onlineMeetingProvider", "teamsForBusiness") == "teamsForBusiness":
+            provider = body.get("onlineMeetingProvider", "teamsForBusiness")
+            if provider == "teamsForBusiness" and provider in self.allowed_providers(user_id):
                 link = join_url(start, end, resource.get("subject") or "")
         _set_link(resource, link, organizer_body=resource["body"]["content"])
         resource["start"] = {**from_utc_ticks(start, start_zone)}

@@ -24,6 +24,8 @@ from meetings_emulator.tokens import AccessToken
 
 #: The mailbox part of every events path (after the version segment).
 MAILBOX = r"^/(?:users/(?P<user>[^/]+)|(?P<me>me))/events"
+#: A mailbox's default calendar (learn.microsoft.com/graph/api/calendar-get).
+CALENDAR = r"^/(?:users/(?P<user>[^/]+)|(?P<me>me))/calendar/?$"
 _LITERAL = r"'(?P<{}>(?:[^']|'')*)'"
 #: singlevaluelegacyextendedproperty-get, "Get resource instances using a filter":
 #: ``singleValueExtendedProperties/Any(ep: ep/id eq '{id}' and ep/value eq '{value}')``.
@@ -231,3 +233,36 @@ def delete_event(service: EmulatorService, request: GraphRequest, match: re.Matc
         service.stats.events_deleted += 1
         service.persist()
     return Reply(204)
+
+
+def get_calendar(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
+    """``GET /users/{id}/calendar`` (learn.microsoft.com/graph/api/calendar-get), optionally ``$select``.
+
+    Its ``allowedOnlineMeetingProviders`` tells whether events can get a Teams link
+    (resources/calendar); the control API can take ``teamsForBusiness`` away.
+    """
+    user = mailbox(service, match, token)
+    with service.lock:
+        providers = list(service.events.allowed_providers(user.id))
+    calendar: dict[str, Any] = {
+        "id": f"AAMkA{user.id.replace('-', '')}AAAAAAEGAAA=",
+        "name": "Calendar",
+        "color": "auto",
+        "hexColor": "",
+        "isDefaultCalendar": True,
+        "changeKey": "DxYSthXJXEWwAQSYQnXvIgAAAAAAAA==",
+        "canShare": True,
+        "canViewPrivateItems": True,
+        "canEdit": True,
+        "allowedOnlineMeetingProviders": providers,
+        "defaultOnlineMeetingProvider": providers[0] if providers else "unknown",
+        "isTallyingResponses": True,
+        "isRemovable": False,
+        "owner": {"name": user.display_name, "address": user.user_principal_name},
+    }
+    selected = _query(request).get("$select")
+    if selected:
+        names = {n.strip() for n in selected.split(",") if n.strip()} | {"id"}
+        calendar = {k: v for k, v in calendar.items() if k in names}
+    context = f"{service.base_url}/{request.version}/$metadata#users('{user.id}')/calendar/$entity"
+    return Reply(200, {"@odata.context": context, **calendar})

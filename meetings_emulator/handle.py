@@ -212,6 +212,10 @@ class EmulatorHandle(ABC):
         """
 
     @abstractmethod
+    def set_online_meeting_providers(self, user: str, providers: list[str]) -> dict[str, Any]:
+        """A mailbox calendar's ``allowedOnlineMeetingProviders``; ``[]``: its events get no Teams link."""
+
+    @abstractmethod
     def stats(self) -> dict[str, Any]:
         """Counters (token requests, Graph requests by route and status, 429s, batches...)."""
 

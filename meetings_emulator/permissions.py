@@ -56,9 +56,12 @@ READ_EVENTS = Permissions(("Calendars.Read", "Calendars.ReadWrite"), ("Calendars
 #: Outlook's 403 code and text as users report them (the event pages document neither): an
 #: assumption, docs/emulator.md.
 CALENDAR_ACCESS_DENIED = ("ErrorAccessDenied", "Access is denied. Check credentials and try again.")
-#: The event routes of ``routes.py`` that only read.
-READ_EVENT_ROUTES = frozenset({"listEvents", "getEvent"})
-EVENT_ROUTES = frozenset({"createEvent", "listEvents", "getEvent", "updateEvent", "deleteEvent", "cancelEvent"})
+#: The event routes of ``routes.py`` that only read (calendar-get takes the same permissions).
+READ_EVENT_ROUTES = frozenset({"listEvents", "getEvent", "getCalendar"})
+#: The routes of a mailbox's calendar (Outlook's: its concurrency limit applies to them).
+EVENT_ROUTES = frozenset(
+    {"createEvent", "listEvents", "getEvent", "updateEvent", "deleteEvent", "cancelEvent", "getCalendar"}
+)
 
 #: Message of the 403 for a token without the permission. Graph documents 403 as "Access is
 #: denied to the requested resource. The user might not have enough permission"

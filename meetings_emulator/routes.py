@@ -88,6 +88,7 @@ GRAPH_ROUTES: tuple[Route, ...] = (
             "DELETE": ("deleteEvent", graph_events.delete_event),
         },
     ),
+    Route(re.compile(graph_events.CALENDAR, re.IGNORECASE), {"GET": ("getCalendar", graph_events.get_calendar)}),
     Route(re.compile(r"^/users/(?P<user>[^/]+)/?$", re.IGNORECASE), {"GET": ("getUser", graph_users.get_user)}),
 )
 
@@ -114,6 +115,10 @@ CONTROL_ROUTES: tuple[Route, ...] = (
     Route(_exact("/meetings"), {"GET": ("meetings", control.meetings)}),
     Route(_exact("/events"), {"GET": ("events", control.events)}),
     Route(_exact("/mailbox-concurrency"), {"POST": ("mailboxConcurrency", control.set_mailbox_concurrency)}),
+    Route(
+        re.compile(r"^/mailboxes/(?P<user>[^/]+)/online-meeting-providers$"),
+        {"POST": ("onlineMeetingProviders", control.set_online_meeting_providers)},
+    ),
     Route(_exact("/reset"), {"POST": ("reset", control.reset)}),
     Route(_exact("/latency"), {"POST": ("latency", control.set_latency)}),
     Route(_exact("/rate-limit"), {"POST": ("rateLimit", control.set_rate_limit)}),

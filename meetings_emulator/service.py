@@ -220,6 +220,18 @@ class EmulatorService:
         with self.lock:
             return [e.to_json() for e in self.events.all()]
 
+    def set_online_meeting_providers(self, user: str, providers: Any) -> dict[str, Any]:
+        """A mailbox calendar's ``allowedOnlineMeetingProviders`` (``[]``: events get no Teams link).
+
+        :param user: object id or UPN; raises ``KeyError`` for an unknown user.
+        """
+        with self.lock:
+            found = self.directory.require_user(user)
+            return {
+                "id": found.id,
+                "allowedOnlineMeetingProviders": list(self.events.set_providers(found.id, providers)),
+            }
+
     def set_mailbox_concurrency(self, limit: int | None, retry_after: float | None | str = "keep") -> None:
         """Outlook's requests at a time per app and mailbox on the events routes (``None``: off).
 

@@ -10,9 +10,10 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from emulator_testlib import GRAPH_SCOPE, assert_graph_error, make_app
+from emulator_testlib import GRAPH_SCOPE, assert_graph_error, make_app, make_session
 
 from meetings_emulator.config import ALEX_ID, NOPOLICY_ID, ORGANIZER_ID
+from meetings_emulator.runtime import run_emulator
 
 pytestmark = pytest.mark.integration
 
@@ -310,3 +311,58 @@ def test_mailbox_concurrency_limit(graph: Graph, emu: Any) -> None:
     # another mailbox has slots of its own; turning the limit off lets everything through
     emu.set_mailbox_concurrency(None)
     assert graph("POST", EVENTS, json=event_body("after")).status_code == 201
+
+
+def test_batch_items_count_against_the_mailbox_limit(graph: Graph, emu: Any) -> None:
+    emu.set_mailbox_concurrency(4)
+    item = {
+        "id": "1",
+        "method": "POST",
+        "url": EVENTS,
+        "headers": {"Content-Type": "application/json"},
+        "body": event_body("batch-throttled"),
+    }
+    slots = emu.service.mailboxes  # four requests of the same app in flight on the mailbox
+    with slots.slot(emu.client_id, ORGANIZER_ID), slots.slot(emu.client_id, ORGANIZER_ID):
+        with slots.slot(emu.client_id, ORGANIZER_ID), slots.slot(emu.client_id, ORGANIZER_ID):
+            response = graph("POST", "/$batch", json={"requests": [item]})
+            with slots.slot("another-app", ORGANIZER_ID):  # the limit is per app and mailbox
+                pass
+    assert response.status_code == 424
+    [answer] = response.json()["responses"]
+    assert answer["status"] == 429 and answer["body"]["error"]["code"] == "ApplicationThrottled"
+    assert emu.events() == []
+    assert graph("POST", "/$batch", json={"requests": [item]}).status_code == 200
+
+
+def test_calendar_names_its_online_meeting_providers(graph: Graph, emu: Any) -> None:
+    calendar = graph("GET", f"/users/{ORGANIZER_ID}/calendar", params={"$select": "allowedOnlineMeetingProviders"})
+    assert calendar.status_code == 200
+    assert calendar.json()["allowedOnlineMeetingProviders"] == ["teamsForBusiness"]
+    assert set(calendar.json()) == {"@odata.context", "id", "allowedOnlineMeetingProviders"}
+    emu.set_online_meeting_providers("adelev@contoso.example", [])
+    assert graph("GET", f"/users/{ORGANIZER_ID}/calendar").json()["allowedOnlineMeetingProviders"] == []
+    # the event is booked, without a Teams meeting (201, isOnlineMeeting false)
+    event = graph("POST", EVENTS, json=event_body()).json()
+    assert event["isOnlineMeeting"] is False and event["onlineMeeting"] is None
+    emu.reset()
+    assert graph("GET", f"/users/{ORGANIZER_ID}/calendar").json()["allowedOnlineMeetingProviders"] == [
+        "teamsForBusiness"
+    ]
+
+
+def test_events_survive_a_restart_with_a_state_file(tmp_path: Any) -> None:
+    state = str(tmp_path / "state.json")
+    with run_emulator(state_file=state) as first:
+        token = make_app(first).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
+        session = make_session(first.ca_path)
+        headers = {"Authorization": f"Bearer {token}"}
+        body = event_body("kept", transactionId="tx-kept")
+        created = session.post(f"{first.url}/v1.0{EVENTS}", json=body, headers=headers, timeout=10).json()
+    with run_emulator(state_file=state) as second:
+        token = make_app(second).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
+        session = make_session(second.ca_path)
+        headers = {"Authorization": f"Bearer {token}"}
+        again = session.post(f"{second.url}/v1.0{EVENTS}", json=body, headers=headers, timeout=10).json()
+        assert again["id"] == created["id"]
+        assert [e["event"]["id"] for e in second.events()] == [created["id"]]
