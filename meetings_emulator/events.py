@@ -493,7 +493,7 @@ def _new_event(
     end_zone: str,
 ) -> dict[str, Any]:
     """A new event as user-post-events answers it (its example response's fields)."""
-    event_id = "AAMkA" + base64.urlsafe_b64encode(secrets.token_bytes(105)).decode()
+    event_id = "AAMkA" + base64.urlsafe_b64encode(secrets.token_bytes(104)).decode()
     ical = "040000008200E00074C5B7101A82E00800000000" + secrets.token_hex(28).upper()
     created = utc_text(now_ticks())
     change_key = _change_key()
