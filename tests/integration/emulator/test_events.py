@@ -366,3 +366,22 @@ def test_events_survive_a_restart_with_a_state_file(tmp_path: Any) -> None:
         again = session.post(f"{second.url}/v1.0{EVENTS}", json=body, headers=headers, timeout=10).json()
         assert again["id"] == created["id"]
         assert [e["event"]["id"] for e in second.events()] == [created["id"]]
+
+
+def test_batched_events_go_at_the_rate_of_four_concurrent_requests(graph: Graph, emu: Any) -> None:
+    emu.set_latency(400)
+    items = [
+        {
+            "id": str(i),
+            "method": "POST",
+            "url": EVENTS,
+            "headers": {"Content-Type": "application/json"},
+            "body": event_body(f"paced-{i}"),
+        }
+        for i in range(8)
+    ]
+    started = time.monotonic()
+    response = graph("POST", "/$batch", json={"requests": items}, timeout=30)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200 and len(emu.events()) == 8
+    assert 1.1 < elapsed < 4  # 0.4 s for the envelope, then 8 items x 0.1 s
