@@ -5,7 +5,7 @@ https://learn.microsoft.com/graph/throttling: "wait the number of seconds specif
 Retry-After header"), a deferrable operator does not sleep on its worker slot: the retry
 core gives up at once with
 :class:`~airflow_provider_meetings.graph.errors.RetriesExhaustedError` carrying
-``asked_wait`` (``RetryPolicy.max_single_wait``), and the task defers to the triggerer
+``asked_wait`` (``RetryPolicy.with_max_single_wait`` in ``graph/retry.py``), and the task defers to the triggerer
 until then. Between the worker process that deferred and the one that resumes, the task
 keeps a :class:`DeferralState` in its own XCom (key :data:`XCOM_DEFERRAL`): how often it
 has deferred, and for a bulk task every finished item's result, so that only the
@@ -154,7 +154,7 @@ def merge_results(
         final["index"] = index
         if created_before and final.get("status") == "cancelled":
             # The createOrGet before the deferral made the meeting: none existed, as a run
-            # without deferral would have said (BulkSync._cancel_result).
+            # without deferral would have said (BulkPlan._cancel_result).
             final["status"] = "not_found"
         merged[index] = final
     return merged, longest

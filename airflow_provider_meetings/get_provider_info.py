@@ -143,7 +143,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": INTEGRATION_NAME,
-                "python-modules": ["airflow_provider_meetings.operators.online_meetings"],
+                "python-modules": [
+                    "airflow_provider_meetings.operators.online_meetings",
+                    "airflow_provider_meetings.operators.calendar_events",
+                ],
             }
         ],
         "hooks": [
@@ -161,5 +164,9 @@ def get_provider_info() -> dict[str, Any]:
                 "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
             }
         ],
-        "extra-links": ["airflow_provider_meetings.links.online_meetings.JoinTeamsMeetingLink"],
+        "extra-links": [
+            "airflow_provider_meetings.links.online_meetings.JoinTeamsMeetingLink",
+            "airflow_provider_meetings.links.calendar_events.JoinTeamsEventLink",
+            "airflow_provider_meetings.links.calendar_events.OutlookEventLink",
+        ],
     }

@@ -1,17 +1,19 @@
 """MSAL's token cache: in memory (one task), or a file shared by the task processes of one machine.
 
 Airflow runs each task in a fresh process, so MSAL's in-memory cache serves one task only.
-With the connection extra ``token_cache_path`` the cache is a file, through msal-extensions
-(``PersistedTokenCache`` over ``FilePersistence``): it reloads the file when another process
-changed it and writes every change back under its cross-process lock, a lock file created
-exclusively next to the cache (msal_extensions/token_cache.py and filelock.py; portalocker
-is not needed since msal-extensions 1.3). So app-only access tokens are reused by the next
-tasks, and in delegated mode the newest rotated refresh token is what the next task redeems.
+With the connection extra ``token_cache_path`` the cache is a file: every change is made
+under a cross-process lock on the newest content of the file, which is then replaced
+atomically (:mod:`~airflow_provider_meetings.auth.cache_file`: a temporary file renamed over
+it, and a ``flock`` that the kernel releases when its process is killed; msal-extensions'
+``PersistedTokenCache`` rewrites the file in place and its lock file outlives a killed
+process). So app-only access tokens are reused by the next tasks, and in delegated mode the
+newest rotated refresh token is what the next task redeems.
 
 The file holds tokens: it is created 0600 (a looser existing file is tightened, with a
 warning; one owned by another user is not used). A cache that cannot be used (unreadable,
-not a token cache, lock not obtained) never fails a task: the task warns and keeps its
-tokens in memory, as without the extra. A file that is not a token cache is started afresh.
+lock not obtained) never fails a task: the task warns and keeps its tokens in memory, as
+without the extra. A file that is not a token cache is logged and replaced, at the next
+write, by the tokens this process holds.
 
 Delegated mode also needs to know which account of the cache a connection's refresh token
 signed in: :func:`find_login` and :func:`remember_login` keep that, per refresh token
@@ -22,13 +24,16 @@ fingerprint (SHA-256, never the token), as one more credential type of MSAL's ca
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 import time
 from typing import Any
 
 import msal
-from msal_extensions import CrossPlatLock, FilePersistence, PersistedTokenCache
+from msal_extensions import LockError
+
+from airflow_provider_meetings.auth.cache_file import AtomicFile, LockTimeout, Signature, cache_lock, lock_path
 
 #: The credential type under which the cache remembers a connection's refresh token's account.
 LOGIN_RECORD = "AirflowProviderMeetingsLogin"
@@ -67,7 +72,7 @@ def _describe(error: BaseException) -> str:
     """An error's reason without file content: ``strerror`` for OS errors, the type otherwise."""
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
-    if isinstance(error, TokenCacheUnusable):
+    if isinstance(error, (TokenCacheUnusable, LockTimeout, LockError)):
         return str(error)
     return type(error).__name__
 
@@ -104,8 +109,14 @@ def prepare_private_file(path: str) -> bool:
         os.close(descriptor)
 
 
-class SharedTokenCache(PersistedTokenCache):
-    """msal-extensions' file-backed cache that degrades to memory instead of failing.
+class SharedTokenCache(msal.SerializableTokenCache):
+    """MSAL's token cache kept in a file shared by processes, which degrades to memory instead of failing.
+
+    Every change (MSAL's ``modify``) happens under the cross-process lock: the file is read
+    again, the change is applied to that content and the whole is written back atomically
+    (:mod:`~airflow_provider_meetings.auth.cache_file`), so no other process's entries are
+    lost. Searches read the file without the lock when it has changed: an atomically
+    replaced file is always whole.
 
     :param path: the cache file (absolute)
     :param log: where warnings go (the hook's logger)
@@ -113,60 +124,89 @@ class SharedTokenCache(PersistedTokenCache):
 
     def __init__(self, path: str, log: Any) -> None:
         self.path = path
+        self.lock_path = lock_path(path)
         self._log = log
         self._in_memory = False
         if prepare_private_file(path):
             log.warning("Token cache %s was readable by other users; its mode is now 0600 (it holds tokens)", path)
-        super().__init__(FilePersistence(path))
+        super().__init__()
+        self._file = AtomicFile(path)
+        self._signature: Signature | None = None  # of the version last read or written
+        self._loaded = False
+        self._refused: Signature | None = None  # the version last found not to be a token cache
+        self._leftovers_removed = False
         _add_login_records(self)
 
     def deserialize(self, state: str | None) -> None:
-        """Load the file's content; anything but MSAL's shape is refused (and then replaced)."""
-        super().deserialize(state)
-        if not isinstance(self._cache, dict) or not all(isinstance(v, dict) for v in self._cache.values()):
-            self._cache = {}
+        """Load the file's content; anything but MSAL's shape is refused and the content in memory kept.
+
+        :raises ValueError: when ``state`` is not JSON or not MSAL's shape
+        """
+        cache = json.loads(state) if state else {}
+        if not isinstance(cache, dict) or not all(isinstance(v, dict) for v in cache.values()):
             raise ValueError("not an MSAL token cache")
+        with self._lock:
+            self._cache = cache
+            self.has_state_changed = False
+
+    def _reload(self, *, always: bool) -> None:
+        """Read the file if it changed since this process last read or wrote it (or ``always``).
+
+        A file that is not a token cache is logged once and the tokens in memory are kept;
+        the next write replaces it with them.
+        """
+        if not always and self._loaded and self._file.signature() == self._signature:
+            return
+        content, signature = self._file.read()
+        try:
+            self.deserialize(content.decode("utf-8"))
+        except ValueError as err:  # not JSON, not UTF-8, or not MSAL's shape
+            if signature != self._refused:
+                self._refused = signature
+                self._log.warning(
+                    "Token cache %s is not a token cache (%s); starting it afresh: this task writes "
+                    "its own tokens there (a new token is requested if it has none)",
+                    self.path,
+                    _describe(err),
+                )
+        self._signature = signature
+        self._loaded = True
 
     def search(self, credential_type: str, **kwargs: Any) -> Any:
         if not self._in_memory:
             try:
-                # msal-extensions reloads a changed file first, retrying a torn read twice.
-                return super().search(credential_type, **kwargs)
+                with self._lock:
+                    self._reload(always=False)
             except Exception as err:  # never fail a task for its cache
-                self._recover(err)
-        return msal.SerializableTokenCache.search(self, credential_type, **kwargs)
+                self._give_up(err)
+        return super().search(credential_type, **kwargs)
 
     def modify(self, credential_type: str, old_entry: dict[str, Any], new_key_value_pairs: Any = None) -> None:
         if not self._in_memory:
             try:
-                super().modify(credential_type, old_entry, new_key_value_pairs)
+                with self._lock, cache_lock(self.path):
+                    self._reload(always=True)  # under the lock: the other processes' newest entries
+                    super().modify(credential_type, old_entry, new_key_value_pairs)
+                    if not self._leftovers_removed:  # no one else writes now: these are a killed writer's
+                        self._file.remove_leftovers()
+                        self._leftovers_removed = True
+                    self._signature = self._file.write(self.serialize())
                 return
             except Exception as err:  # never fail a task for its cache
-                self._recover(err)
-        msal.SerializableTokenCache.modify(self, credential_type, old_entry, new_key_value_pairs)
+                self._give_up(err)
+        super().modify(credential_type, old_entry, new_key_value_pairs)
 
-    def _recover(self, error: BaseException) -> None:
-        """Start a file that is not a token cache afresh; otherwise keep tokens in memory from now on."""
-        if isinstance(error, ValueError):  # not JSON, not UTF-8, or not MSAL's shape
-            self._log.warning(
-                "Token cache %s is not a token cache (%s); starting it afresh, a new token is requested",
-                self.path,
-                _describe(error),
-            )
-            try:
-                with CrossPlatLock(self._lock_location):
-                    self._persistence.save(self.serialize())
-                    self._last_sync = time.time()
-                return
-            except Exception as err:
-                error = err
+    def _give_up(self, error: BaseException) -> None:
+        """Keep tokens in memory from now on (the file cannot be read, written or locked)."""
         self._in_memory = True
         self._log.warning(
             "Token cache %s cannot be used (%s); this task keeps its tokens in memory and asks Entra ID "
-            "for new ones. Check the file's owner and mode (0600)%s",
+            "for new ones. Check the file's owner and mode (0600) and that its folder is writable%s",
             self.path,
             _describe(error),
-            f", or delete a stale lock file {self._lock_location}" if "Lock" in type(error).__name__ else "",
+            f", and which process holds the lock on {self.lock_path} (a hung one: a killed one releases it)"
+            if isinstance(error, (LockTimeout, LockError))
+            else "",
         )
 
 

@@ -34,7 +34,8 @@ from airflow_provider_meetings.graph.errors import (
     TransportError,
     authentication_error_from_msal,
 )
-from airflow_provider_meetings.graph.retry import RetryPolicy, parse_retry_after, run_with_retries
+from airflow_provider_meetings.graph.retry import RetryPolicy, parse_retry_after
+from airflow_provider_meetings.graph.retry_loop import run_with_retries
 from airflow_provider_meetings.graph.settings import ConnectionSettings
 from airflow_provider_meetings.graph.transport import Exchange, Transport, recording_exchanges
 

@@ -1,14 +1,17 @@
-"""The bulk engine: sends validated items in ``$batch`` requests and retries item by item.
+"""The bulk engine: sends requests in ``$batch`` requests and retries item by item.
 
 The caller supplies a :class:`BatchTransport` (a token, one ``POST $batch`` attempt, token
-invalidation); everything else runs in the calling thread, worker threads do only the
-HTTP round trip. The rules:
+invalidation), the requests (:class:`~airflow_provider_meetings.graph.batch.GraphRequest`, read
+by position when their batch is built: a caller may hand in a sequence that builds each one
+then, so that memory stays flat in the number of items) and the results of the items it
+refused before sending; everything else runs in the calling thread, worker threads do only
+the HTTP round trip. The rules (their numbers and statuses: :mod:`~airflow_provider_meetings.graph.retry`):
 
 * every item gets a result, in input order, whatever happens (nothing is lost);
-* each item's answer is classified by its own status (``batching.classify_batch_response``);
+* each item's answer is classified by its own status (``batch.classify_batch_response``);
   an envelope without per-item answers applies to every item in it;
-* retries go through the one retry core: each item has its own
-  :class:`~airflow_provider_meetings.graph.retry.RetryBudget` (429s spend waiting, failures spend
+* retries go through the one retry loop: each item has its own
+  :class:`~airflow_provider_meetings.graph.retry_loop.RetryBudget` (429s spend waiting, failures spend
   attempts), the same rule as single calls;
 * a 401 gets one token refresh per item, one refresh for all the items of a token;
 * the call **stops** (every unfinished item fails with the same error, items done keep
@@ -18,10 +21,8 @@ HTTP round trip. The rules:
 * :class:`~airflow_provider_meetings.graph.pacing.FlowController` adapts the number of
   batches in flight and paces items once 429s show a limit.
 
-Memory is flat in the number of meetings: specs are validated twice (once up front, once
-when their batch is built) rather than kept prepared, and only the trimmed
-:class:`~airflow_provider_meetings.meetings.results.BulkItemResult` of each item is kept.
-Nothing here imports requests or msal.
+Only the kept fields (``keep_fields``) of each answer, and the key and log name of the
+items in progress, are kept. Nothing here imports requests or msal, nor knows a resource.
 """
 
 from __future__ import annotations
@@ -37,30 +38,31 @@ from typing import Any, Protocol
 
 from airflow_provider_meetings.graph.answer import HttpAnswer
 from airflow_provider_meetings.graph.batch import (
-    DEFAULT_MEETING_FIELDS,
     MAX_BATCH_ITEMS,
-    MAX_BULK_ITEMS,
+    BatchItemResult,
+    BulkProgress,
+    GraphRequest,
     ItemKind,
-    Preparer,
     batch_responses,
     build_batch_payload,
     classify_batch_response,
-    given,
-    prepare_item,
-    validate_all,
 )
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
-    InvalidMeetingRequestError,
     MeetingsError,
     describe_error,
     graph_error_from_response,
     is_permanent,
 )
 from airflow_provider_meetings.graph.pacing import FlowController
-from airflow_provider_meetings.graph.retry import RetryBudget, RetryPolicy
-from airflow_provider_meetings.meetings.request import PreparedRequest, prepare_request
-from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgress
+from airflow_provider_meetings.graph.retry import (
+    THROTTLED_STATUS,
+    UNAUTHORIZED_STATUS,
+    RetryPolicy,
+    needs_fresh_token,
+    whole_batch_hold,
+)
+from airflow_provider_meetings.graph.retry_loop import RetryBudget
 
 
 class BatchTransport(Protocol):
@@ -109,13 +111,14 @@ class BulkStats:
 
 
 class BulkEngine:
-    """Runs bulk createOrGet calls; see the module docstring for the rules.
+    """Runs bulk calls of Graph requests; see the module docstring for the rules.
+
+    Built in one place for the provider: :meth:`~airflow_provider_meetings.graph.client.GraphRestClient.bulk_engine`.
 
     :param transport: tokens and batches
-    :param prepare: validates one :class:`MeetingSpec` into a request (the hook's rules)
     :param max_concurrency: batches in flight at most
     :param retry_policy: per-item retry bound
-    :param meeting_fields: meeting fields kept in the results (``None``: all)
+    :param keep_fields: fields of each answer's body kept in the results (``None``: all)
     :param progress: called with a :class:`BulkProgress` every ``progress_interval`` seconds
         and once at the end
     :param progress_interval: seconds between progress calls
@@ -123,56 +126,49 @@ class BulkEngine:
     :param sleep: how to wait when nothing is in flight
     :param controller: flow control factory (default: :class:`FlowController`)
     :param log: where each retried item gets its INFO line (the hook passes its own logger)
-    :param operation: what the items are, in log lines (``createOrGet``, ``PATCH``...)
-    :param dedupe: refuse repeated ``(organizer, external_id)`` pairs (one meeting each)
+    :param operation: what the items are, in log lines (``createOrGet``, ``PATCH``, ``GET users``...)
     """
 
     def __init__(
         self,
         transport: BatchTransport,
         *,
-        prepare: Preparer | None = None,
         max_concurrency: int = 4,
         retry_policy: RetryPolicy | None = None,
-        meeting_fields: Sequence[str] | None = DEFAULT_MEETING_FIELDS,
+        keep_fields: Sequence[str] | None = None,
         progress: Callable[[BulkProgress], None] | None = None,
         progress_interval: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         controller: Callable[[int], FlowController] = FlowController,
         log: logging.Logger | Any | None = None,
-        operation: str = "createOrGet",
-        dedupe: bool = True,
+        operation: str = "requests",
     ) -> None:
         self.transport = transport
         self.log = log or logging.getLogger(__name__)
-        self.prepare = prepare or (lambda spec: prepare_request(spec))
         self.max_concurrency = max_concurrency
         self.retry_policy = retry_policy or RetryPolicy()
-        self.meeting_fields = tuple(meeting_fields) if meeting_fields is not None else None
+        self.keep_fields = tuple(keep_fields) if keep_fields is not None else None
         self.progress = progress
         self.progress_interval = progress_interval
         self.clock = clock
         self.sleep = sleep
         self.controller = controller
         self.operation = operation
-        self.dedupe = dedupe
         #: the counters of the last run
         self.stats = BulkStats()
 
-    def run(self, specs: Iterable[Any]) -> list[BulkItemResult]:
-        """Create or get every meeting; one result per spec, in input order.
+    def run(
+        self, requests: Iterable[GraphRequest], *, refused: Mapping[int, BatchItemResult] | None = None
+    ) -> list[BatchItemResult]:
+        """Send every request; one result per position, in input order.
 
-        :raises InvalidMeetingRequestError: for more than ``MAX_BULK_ITEMS`` items (nothing sent)
+        :param requests: the requests by position; ``requests[i]`` is read only for a
+            position not in ``refused``, when its batch is built (and again for a log line)
+        :param refused: results of the positions refused before sending (kept as they are)
         """
-        items = specs if isinstance(specs, Sequence) else list(specs)
-        if len(items) > MAX_BULK_ITEMS:
-            raise InvalidMeetingRequestError(
-                "meetings",
-                f"has {len(items):,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
-                "Split the list across tasks (e.g. by week or by organizer); nothing was sent",
-            )
-        bulk_run = _BulkRun(self, items)
+        items = requests if isinstance(requests, Sequence) else list(requests)
+        bulk_run = _BulkRun(self, items, refused or {})
         results = bulk_run.execute()
         self.stats = bulk_run.stats
         return results
@@ -182,20 +178,28 @@ class _BulkRun:
     """The state of one bulk call: results, per-item budgets, the retry queue, the batches
     in flight, and why it stopped (if it did)."""
 
-    def __init__(self, engine: BulkEngine, specs: Sequence[Any]) -> None:
+    def __init__(
+        self, engine: BulkEngine, requests: Sequence[GraphRequest], refused: Mapping[int, BatchItemResult]
+    ) -> None:
         self.engine = engine
         self.transport = engine.transport
         self.log = engine.log
         self.clock = engine.clock
-        self.specs = specs
+        self.requests = requests
+        items = len(requests)
+        self.results: list[BatchItemResult | None] = [None] * items
+        for index, result in refused.items():
+            self.results[index] = result
+        #: key and log name of each item sent and not done yet
+        self.in_progress: dict[int, tuple[str | None, str]] = {}
+        to_send = items - len(refused)
         self.controller = engine.controller(engine.max_concurrency)
-        self.results, to_send = validate_all(specs, engine.prepare, dedupe=engine.dedupe)
-        self.stats = BulkStats(total=len(specs), started=self.clock())
-        self.stats.done = self.stats.failed = len(specs) - to_send
+        self.stats = BulkStats(total=items, started=self.clock())
+        self.stats.done = self.stats.failed = items - to_send
         self.fresh_left = to_send
         self.cursor = 0
         self.budgets: dict[int, RetryBudget] = {}
-        self.refreshed: set[int] = set()
+        self.refreshed: dict[int, int] = {}  # index -> fresh tokens it had
         self.ready: list[tuple[float, int, int]] = []  # heap of (ready_at, sequence, index)
         self.sequence = 0
         self.token_generation = 0
@@ -205,10 +209,10 @@ class _BulkRun:
 
     # -- the loop -------------------------------------------------------------------------
 
-    def execute(self) -> list[BulkItemResult]:
+    def execute(self) -> list[BatchItemResult]:
         if self.fresh_left:
             workers = min(self.engine.max_concurrency, math.ceil(self.fresh_left / MAX_BATCH_ITEMS))
-            with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="meetings-bulk") as pool:
+            with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="graph-batch") as pool:
                 self._loop(pool)
         if self.stopped is not None:
             self._fail_unfinished(self.stopped)
@@ -256,9 +260,11 @@ class _BulkRun:
                 self._stop(error)
                 return math.inf
             indexes = self._take(size, now)
-            prepared = [(index, prepare_item(self.specs[index], index, self.engine.prepare)) for index in indexes]
-            payload = build_batch_payload(prepared)
-            batch = _Batch([(index, p.user_id) for index, p in prepared], now, self.token_generation)
+            batch_items = [(index, self.requests[index]) for index in indexes]
+            for index, request in batch_items:
+                self.in_progress.setdefault(index, (request.key, request.describe(self.engine.operation)))
+            payload = build_batch_payload(batch_items)
+            batch = _Batch([(index, request.user_id) for index, request in batch_items], now, self.token_generation)
             self.controller.on_sent(len(batch.items), now)
             self.stats.batches += 1
             self.inflight[pool.submit(self.transport.send_batch, payload, token)] = batch
@@ -322,7 +328,7 @@ class _BulkRun:
             )
         needs_refresh = False
         for index, user_id in batch.items:
-            if answer.status == 401:
+            if needs_fresh_token(answer.status):
                 needs_refresh |= self._unauthorized(index, user_id, error, batch.token_generation)
             elif is_permanent(error):
                 self._fail(index, user_id, error)
@@ -330,7 +336,7 @@ class _BulkRun:
                 self._retry_or_fail(index, user_id, error)
         if needs_refresh:
             self._refresh_token()
-        throttled = len(batch.items) if answer.status == 429 else 0
+        throttled = len(batch.items) if answer.status == THROTTLED_STATUS else 0
         self.stats.throttled += throttled
         hold = self.controller.on_batch_done(
             self.clock(),
@@ -341,9 +347,8 @@ class _BulkRun:
             failed=not is_permanent(error),
             whole_batch=True,
         )
-        # A whole-batch 429 says nothing may go for its Retry-After (if the items could wait that long).
-        if throttled and self.stopped is None:
-            hold = max(hold, min(answer.retry_after or 0.0, self.engine.retry_policy.longest_wait()))
+        if self.stopped is None:  # a whole-batch 429: nothing may go for its Retry-After (graph/retry.py)
+            hold = max(hold, whole_batch_hold(answer.status, answer.retry_after, self.engine.retry_policy))
         self._hold(hold)
 
     def _on_items(self, batch: _Batch, answer: HttpAnswer, payload: Any) -> None:
@@ -351,9 +356,9 @@ class _BulkRun:
         accepted = throttled = 0
         longest_retry_after: float | None = None
         needs_refresh = False
-        outcomes = classify_batch_response(batch.items, payload, meeting_fields=self.engine.meeting_fields)
+        outcomes = classify_batch_response(batch.items, payload, keep=self.engine.keep_fields)
         for (index, user_id), outcome in zip(batch.items, outcomes, strict=True):
-            if outcome.status == 429:
+            if outcome.status == THROTTLED_STATUS:
                 throttled += 1
                 if outcome.retry_after is not None:
                     longest_retry_after = max(longest_retry_after or 0.0, outcome.retry_after)
@@ -361,14 +366,13 @@ class _BulkRun:
                 accepted += 1
             if outcome.kind is ItemKind.OK:
                 self._complete(
-                    BulkItemResult(
+                    BatchItemResult(
                         index,
-                        self._external_id(index),
+                        self._key(index),
                         user_id,
-                        meeting=outcome.meeting,
-                        created=outcome.created,
+                        body=outcome.body,
                         attempts=self._attempts(index),
-                        status=outcome.status,
+                        http_status=outcome.status,
                     )
                 )
             elif outcome.kind is ItemKind.UNAUTHORIZED:
@@ -415,11 +419,11 @@ class _BulkRun:
         self._requeue(index, self.clock() + wait_s)
 
     def _unauthorized(self, index: int, user_id: str | None, error: BaseException | None, generation: int) -> bool:
-        """Retry once with a fresh token; return whether a refresh is needed now."""
-        if index in self.refreshed or self.stopped is not None:
+        """Retry with a fresh token (once: graph/retry.py); return whether a refresh is needed now."""
+        if not needs_fresh_token(UNAUTHORIZED_STATUS, self.refreshed.get(index, 0)) or self.stopped is not None:
             self._fail(index, user_id, self.stopped or error)
             return False
-        self.refreshed.add(index)
+        self.refreshed[index] = self.refreshed.get(index, 0) + 1
         self.log.info("%s: %s, retry with a fresh token", self._what(index), describe_error(error))
         self._requeue(index, self.clock())
         return generation == self.token_generation
@@ -434,9 +438,10 @@ class _BulkRun:
         self.sequence += 1
         heapq.heappush(self.ready, (at, self.sequence, index))
 
-    def _complete(self, result: BulkItemResult) -> None:
+    def _complete(self, result: BatchItemResult) -> None:
         self.results[result.index] = result
         self.budgets.pop(result.index, None)
+        self.in_progress.pop(result.index, None)
         self.stats.done += 1
         if result.ok:
             self.stats.succeeded += 1
@@ -444,9 +449,7 @@ class _BulkRun:
             self.stats.failed += 1
 
     def _fail(self, index: int, user_id: str | None, error: BaseException | None) -> None:
-        self._complete(
-            BulkItemResult(index, self._external_id(index), user_id, error=error, attempts=self._attempts(index))
-        )
+        self._complete(BatchItemResult(index, self._key(index), user_id, error=error, attempts=self._attempts(index)))
 
     def _fail_items(self, batch: _Batch, error: BaseException) -> None:
         for index, user_id in batch.items:
@@ -473,9 +476,9 @@ class _BulkRun:
         """Every item without a result (queued for a retry, or never sent) fails with ``error``."""
         for index, result in enumerate(self.results):
             if result is None:
-                user_id = prepare_item(self.specs[index], index, self.engine.prepare).user_id
+                request = self.requests[index]
                 attempts = self._attempts(index) if index < self.cursor else 0  # past the cursor: never sent
-                self._complete(BulkItemResult(index, self._external_id(index), user_id, error=error, attempts=attempts))
+                self._complete(BatchItemResult(index, request.key, request.user_id, error=error, attempts=attempts))
         self.ready.clear()
         self.fresh_left = 0
 
@@ -483,17 +486,15 @@ class _BulkRun:
 
     def _attempts(self, index: int) -> int:
         budget = self.budgets.get(index)
-        refreshed = 1 if index in self.refreshed else 0
-        return (budget.attempts if budget else 1) + refreshed
+        return (budget.attempts if budget else 1) + self.refreshed.get(index, 0)
 
-    def _external_id(self, index: int) -> str | None:
-        return given(self.specs[index], "external_id")
+    def _key(self, index: int) -> str | None:
+        known = self.in_progress.get(index)
+        return known[0] if known else self.requests[index].key
 
     def _what(self, index: int) -> str:
-        spec = self.specs[index]
-        if isinstance(spec, PreparedRequest) and spec.external_id is None:  # not a meeting, e.g. a user lookup
-            return f"{spec.method} /{spec.path}"
-        return f"{self.engine.operation} meetings[{index}] external_id={self._external_id(index)}"
+        known = self.in_progress.get(index)
+        return known[1] if known else self.requests[index].describe(self.engine.operation)
 
     def snapshot(self) -> BulkProgress:
         """Progress so far."""

@@ -1,76 +1,70 @@
-"""The Graph client: settings, a token source and a transport, and the calls the hook makes.
+"""The Graph REST client: settings, a token source and a transport, one call at a time or in ``$batch``.
 
 Layers with one job each, as in requests (build, token, transport, one retry decision):
 
 * :class:`~airflow_provider_meetings.graph.transport.Transport` sends and returns answers;
 * :class:`~airflow_provider_meetings.auth.token_source.TokenSource` supplies access tokens;
-* :meth:`GraphClient.request` is one Graph call: a token, a request, a 401 refresh, and
-  the retry core (:func:`~airflow_provider_meetings.graph.retry.run_with_retries`);
-* bulk calls hand this client, as a
-  :class:`~airflow_provider_meetings.graph.batch_engine.BatchTransport`, to the bulk engine;
-* sync and cancel compose these: createOrGet, then a PATCH or DELETE of the meeting found
-  (:mod:`~airflow_provider_meetings.meetings.diff` decides what differs; for bulk calls
-  :class:`~airflow_provider_meetings.meetings.bulk.BulkSync` plans a second engine run).
+* :meth:`GraphRestClient.request` is one Graph call: a token, a request, the 401 rule and
+  the retries of :mod:`~airflow_provider_meetings.graph.retry` (applied by
+  :func:`~airflow_provider_meetings.graph.retry_loop.run_with_retries`);
+* :meth:`GraphRestClient.pages` follows ``@odata.nextLink``;
+* :meth:`GraphRestClient.bulk_engine` builds the ``$batch`` engine on this client (as its
+  :class:`~airflow_provider_meetings.graph.batch_engine.BatchTransport`).
 
-The hook imports this module only when a task runs (it loads msal and requests).
+Nothing here knows a resource: resources (``airflow_provider_meetings.meetings``) send
+their requests through this client. It is named ``GraphRestClient`` so as not to be taken
+for the Microsoft Graph SDK's ``GraphClient``. The hook imports this module only when a
+task runs (it loads msal and requests).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from airflow_provider_meetings.auth.token_source import TokenSource
 from airflow_provider_meetings.graph.answer import HttpAnswer
+from airflow_provider_meetings.graph.batch import BulkProgress
 from airflow_provider_meetings.graph.batch_engine import BulkEngine
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
     TransportError,
     graph_error_from_response,
 )
-from airflow_provider_meetings.graph.retry import run_with_retries
+from airflow_provider_meetings.graph.retry import RetryPolicy, needs_fresh_token
+from airflow_provider_meetings.graph.retry_loop import run_with_retries
 from airflow_provider_meetings.graph.settings import ConnectionSettings
 from airflow_provider_meetings.graph.transport import USER_AGENT, Transport
-from airflow_provider_meetings.meetings.bulk import BulkSync
-from airflow_provider_meetings.meetings.diff import check_organizer, delete_request, meeting_changes, update_request
-from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest
-from airflow_provider_meetings.meetings.results import (
-    CREATED,
-    UNCHANGED,
-    UPDATED,
-    BulkItemResult,
-    BulkProgress,
-    MeetingResult,
-    SyncResult,
-)
+
+#: The annotation of a page that names the next one (https://learn.microsoft.com/graph/paging).
+NEXT_LINK = "@odata.nextLink"
 
 
-def is_expired_token(error: GraphAPIError) -> bool:
-    """Graph's answer to an access token that expired (or was revoked) since it was issued."""
-    return error.status == 401 and error.code == "InvalidAuthenticationToken"
+class AnswerTransport(Protocol):
+    """What the client sends through: :class:`~airflow_provider_meetings.graph.transport.Transport`
+    or :class:`~airflow_provider_meetings.graph.mock_transport.MockTransport`."""
+
+    def send(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, json: Any = None
+    ) -> HttpAnswer: ...
+
+    def ensure_pool(self, size: int) -> None: ...
+
+    def close(self) -> None: ...
 
 
-def _meeting_id(found: MeetingResult) -> str:
-    """The id of the meeting createOrGet returned (a PATCH or DELETE needs it)."""
-    meeting_id = found.meeting_id
-    if not isinstance(meeting_id, str) or not meeting_id:
-        raise GraphAPIError(
-            201 if found.created else 200, "InvalidResponse", "the createOrGet answer had no meeting id"
-        )
-    return meeting_id
+class TokenProvider(Protocol):
+    """Where access tokens come from: :class:`~airflow_provider_meetings.auth.token_source.TokenSource`."""
+
+    def get(self, policy: RetryPolicy | None = None) -> str: ...
+
+    def invalidate(self) -> None: ...
 
 
-def _meeting_of(answer: HttpAnswer) -> dict[str, Any]:
-    """The onlineMeeting of a createOrGet or PATCH answer."""
-    meeting = answer.json()
-    if not isinstance(meeting, dict):
-        raise GraphAPIError(answer.status, "InvalidResponse", "the answer was not a JSON onlineMeeting")
-    return meeting
-
-
-class GraphClient:
+class GraphRestClient:
     """Graph calls of one connection, on one transport and one token source; thread-safe.
 
     :param settings: the connection's settings
@@ -78,6 +72,11 @@ class GraphClient:
     :param log: where retries are logged (the hook's logger)
     :param sleep: how to wait between retries
     :param conn_id: the connection's id, named in advice on refresh tokens
+    :param transport: what sends (default: a :class:`~airflow_provider_meetings.graph.transport.Transport`
+        with the connection's TLS, proxy and timeout; tests pass a
+        :class:`~airflow_provider_meetings.graph.mock_transport.MockTransport`)
+    :param tokens: where access tokens come from (default: a
+        :class:`~airflow_provider_meetings.auth.token_source.TokenSource` on ``transport``)
     """
 
     def __init__(
@@ -88,24 +87,28 @@ class GraphClient:
         log: Any,
         sleep: Callable[[float], None] = time.sleep,
         conn_id: str | None = None,
+        transport: AnswerTransport | None = None,
+        tokens: TokenProvider | None = None,
     ) -> None:
         self.settings = settings
         self.log = log
         self.sleep = sleep
-        self.transport = Transport(
+        self.transport: AnswerTransport = transport or Transport(
             verify=settings.verify,
             proxies=settings.proxies,
             timeout=settings.timeout,
             pool_size=settings.bulk_concurrency,
         )
-        self.tokens = TokenSource(settings, self.transport, mask=mask, log=log, sleep=sleep, conn_id=conn_id)
+        self.tokens: TokenProvider = tokens or TokenSource(
+            settings, self.transport, mask=mask, log=log, sleep=sleep, conn_id=conn_id
+        )
 
     def close(self) -> None:
         """Close the transport's connections."""
         self.transport.close()
 
     def url(self, path: str) -> str:
-        """Absolute URL of a Graph path such as ``users/<id>/onlineMeetings/createOrGet``."""
+        """Absolute URL of a Graph path such as ``users/<id>``."""
         return f"{self.settings.graph_base}/{path.lstrip('/')}"
 
     @staticmethod
@@ -123,23 +126,33 @@ class GraphClient:
 
     # -- single calls --------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, json: Any = None, what: str, user_id: str | None = None) -> HttpAnswer:
-        """One Graph call with a token, one refresh after a 401, and retries.
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        what: str | None = None,
+        user_id: str | None = None,
+    ) -> HttpAnswer:
+        """One Graph call with a token, the 401 rule, and retries (:mod:`~airflow_provider_meetings.graph.retry`).
 
         :param method: HTTP method
-        :param path: path below the versioned Graph root
+        :param path: path below the versioned Graph root, or an absolute URL on the Graph
+            host (an ``@odata.nextLink``)
         :param json: JSON body, if any
-        :param what: the call in logs and errors, e.g. ``createOrGet external_id=abc``
-        :param user_id: the organizer, named in access-policy and not-found errors
+        :param what: the call in logs and errors (default: method and path)
+        :param user_id: the user the call is about, named in access-policy and not-found errors
         :return: the 2xx answer
         :raises GraphAPIError: for an error answer that retrying cannot fix
         :raises RetriesExhaustedError: when transient failures outlast the retry bound
         """
-        url = self.url(path)
-        refreshed = False
+        url = self._same_host_url(path) if "://" in path else self.url(path)
+        what = what or f"{method} /{path.lstrip('/')}"
+        refreshes = 0
 
         def attempt() -> HttpAnswer:
-            nonlocal refreshed
+            nonlocal refreshes
             while True:
                 token = self.tokens.get()
                 answer = self.transport.send(
@@ -150,8 +163,8 @@ class GraphClient:
                 error = graph_error_from_response(
                     answer.status, answer.headers, answer.content, user_id=user_id, retry_after=answer.retry_after
                 )
-                if is_expired_token(error) and not refreshed:
-                    refreshed = True
+                if needs_fresh_token(error.status, refreshes):
+                    refreshes += 1
                     self.log.info("%s: 401 %s, getting a fresh token and trying once more", what, error.code)
                     self.tokens.invalidate()
                     continue
@@ -167,63 +180,62 @@ class GraphClient:
             retry_on=(GraphAPIError, TransportError),
         )
 
-    def create_or_get(self, prepared: PreparedRequest) -> MeetingResult:
-        """Send a prepared createOrGet request."""
-        answer = self.request(
-            "POST",
-            prepared.path,
-            json=prepared.body,
-            what=f"createOrGet external_id={prepared.external_id}",
-            user_id=prepared.user_id,
-        )
-        return MeetingResult(meeting=_meeting_of(answer), created=answer.status == 201)
+    def get(self, path: str, **kwargs: Any) -> HttpAnswer:
+        """``GET`` (see :meth:`request` for the keywords)."""
+        return self.request("GET", path, **kwargs)
 
-    def sync(self, prepared: PreparedRequest) -> SyncResult:
-        """createOrGet, then one PATCH of what differs from ``prepared`` (none when nothing does)."""
-        found = self.create_or_get(prepared)
-        wanted = prepared.body or {}
-        if found.created:  # made as asked
-            check_organizer(wanted, found.meeting)
-            return SyncResult(found.meeting, created=True, status=CREATED)
-        changes = meeting_changes(wanted, found.meeting)
-        if not changes:
-            return SyncResult(found.meeting, created=False, status=UNCHANGED)
-        patch = update_request(prepared, _meeting_id(found), changes)
-        answer = self.request(
-            "PATCH",
-            patch.path,
-            json=patch.body,
-            what=f"PATCH external_id={prepared.external_id} ({', '.join(changes)})",
-            user_id=prepared.user_id,
-        )
-        return SyncResult(_meeting_of(answer), created=False, status=UPDATED)
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> HttpAnswer:
+        """``POST`` with a JSON body (see :meth:`request`)."""
+        return self.request("POST", path, json=json, **kwargs)
 
-    def cancel(self, prepared: PreparedRequest) -> bool:
-        """Delete the meeting of ``prepared``; ``True`` if there was one, ``False`` if not.
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> HttpAnswer:
+        """``PATCH`` with a JSON body (see :meth:`request`)."""
+        return self.request("PATCH", path, json=json, **kwargs)
 
-        Graph has no lookup by ``externalId``: createOrGet finds the meeting (and creates one
-        when there is none, deleted at once), then ``DELETE`` removes it. A 404 to the DELETE
-        means the meeting is gone already (e.g. a retried DELETE whose first answer was lost).
+    def delete(self, path: str, **kwargs: Any) -> HttpAnswer:
+        """``DELETE`` (see :meth:`request`)."""
+        return self.request("DELETE", path, **kwargs)
+
+    # -- paging --------------------------------------------------------------------------------
+
+    def pages(self, path: str, *, what: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every page of a collection, following ``@odata.nextLink`` (https://learn.microsoft.com/graph/paging).
+
+        :param path: the first page's path (with its query, e.g. ``users?$select=id``)
+        :param what: the call in logs and errors
+        :raises GraphAPIError: for a page that is not a JSON object, or a ``nextLink`` to
+            another host (the token would go there)
         """
-        found = self.create_or_get(prepared)
-        self.delete(prepared, _meeting_id(found))
-        return not found.created
+        link: str | None = path
+        while link:
+            answer = self.request("GET", link, what=what)
+            page = answer.json()
+            if not isinstance(page, dict):
+                raise GraphAPIError(answer.status, "InvalidResponse", "the page was not a JSON object")
+            yield page
+            next_link = page.get(NEXT_LINK)
+            link = next_link if isinstance(next_link, str) and next_link else None
 
-    def delete(self, prepared: PreparedRequest, meeting_id: str) -> bool:
-        """``DELETE`` the meeting ``meeting_id`` below the organizer path of ``prepared``.
+    def get_all(self, path: str, *, what: str | None = None) -> list[Any]:
+        """The ``value`` items of every page of a collection (see :meth:`pages`)."""
+        items: list[Any] = []
+        for page in self.pages(path, what=what):
+            value = page.get("value")
+            if isinstance(value, list):
+                items.extend(value)
+        return items
 
-        :return: ``True`` when it was deleted, ``False`` when Graph answered 404 (gone already)
-        """
-        delete = delete_request(prepared, meeting_id)
-        try:
-            self.request(
-                "DELETE", delete.path, what=f"DELETE external_id={prepared.external_id}", user_id=prepared.user_id
+    def _same_host_url(self, url: str) -> str:
+        """``url`` if it is on the Graph host of the connection; a link elsewhere is refused."""
+        base, target = urlsplit(self.settings.graph_base), urlsplit(url)
+        if (target.scheme, target.netloc.lower()) != (base.scheme, base.netloc.lower()):
+            raise GraphAPIError(
+                200,
+                "UntrustedNextLink",
+                f"refused to follow a link to {target.scheme}://{target.netloc}: it is not the Graph host "
+                f"{base.netloc} of the connection, and the access token would be sent there",
             )
-        except GraphAPIError as error:
-            if error.status != 404:
-                raise
-            return False
-        return True
+        return url
 
     # -- bulk (the engine's BatchTransport) -----------------------------------------------------
 
@@ -239,70 +251,36 @@ class GraphClient:
         """Forget the token after a 401."""
         self.tokens.invalidate()
 
-    def create_or_get_many(
+    def bulk_engine(
         self,
-        meetings: Iterable[Mapping[str, Any] | MeetingSpec],
         *,
-        prepare: Callable[[MeetingSpec], PreparedRequest],
         max_concurrency: int,
-        meeting_fields: Sequence[str] | None,
-        progress: Callable[[BulkProgress], None] | None,
-        progress_interval: float,
-    ) -> list[BulkItemResult]:
-        """Create or get many meetings through ``$batch`` (see the hook's method)."""
+        operation: str,
+        keep_fields: Sequence[str] | None = None,
+        progress: Callable[[BulkProgress], None] | None = None,
+        progress_interval: float = 5.0,
+    ) -> BulkEngine:
+        """The ``$batch`` engine on this client, with the connection's retry policy and logger.
+
+        :param max_concurrency: batches in flight at most (the connection pool grows to fit)
+        :param operation: what the items are, in log lines and progress
+        :param keep_fields: fields of each answer's body kept in the results (``None``: all)
+        :param progress: called with a :class:`~airflow_provider_meetings.graph.batch.BulkProgress`
+        :param progress_interval: seconds between progress calls
+        """
         self.transport.ensure_pool(max_concurrency)
-        engine = BulkEngine(
+        return BulkEngine(
             self,
-            prepare=prepare,
             max_concurrency=max_concurrency,
             retry_policy=self.settings.retry,
-            meeting_fields=meeting_fields,
+            keep_fields=keep_fields,
             progress=progress,
             progress_interval=progress_interval,
             sleep=self.sleep,
             log=self.log,
+            operation=operation,
         )
-        return engine.run(meetings)
 
-    def sync_many(
-        self,
-        plan: BulkSync,
-        *,
-        prepare: Callable[[MeetingSpec], PreparedRequest],
-        max_concurrency: int,
-        progress: Callable[[BulkProgress], None] | None,
-        progress_interval: float,
-    ) -> list[BulkItemResult]:
-        """createOrGet every item of ``plan``, then PATCH what differs and DELETE what is
-        cancelled, in a second engine run (see the hook's ``create_or_get_meetings``).
 
-        :param plan: the call's items and their bookkeeping
-        :param prepare: the preparer of step 1 (organizers resolved); step 2 addresses the
-            meetings below the same organizer path
-        """
-        first = self.create_or_get_many(
-            plan.specs,
-            prepare=prepare,
-            max_concurrency=max_concurrency,
-            meeting_fields=plan.first_fields,
-            progress=progress,
-            progress_interval=progress_interval,
-        )
-        requests = plan.second_step(first, prepare)
-        second: list[BulkItemResult] = []
-        if requests:
-            methods = sorted({request.method for request in requests}, reverse=True)
-            engine = BulkEngine(
-                self,
-                max_concurrency=max_concurrency,
-                retry_policy=self.settings.retry,
-                meeting_fields=plan.meeting_fields,
-                progress=progress,
-                progress_interval=progress_interval,
-                sleep=self.sleep,
-                log=self.log,
-                operation="/".join(methods),
-                dedupe=False,  # one request per meeting already
-            )
-            second = engine.run(requests)
-        return plan.results(second)
+#: Deprecated name of :class:`GraphRestClient` (it clashed with the Microsoft Graph SDK's class).
+GraphClient = GraphRestClient

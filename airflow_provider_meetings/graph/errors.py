@@ -11,14 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-#: Statuses worth another attempt, for single calls and ``$batch`` items alike (createOrGet is
-#: idempotent by externalId, so repeating a request that may have been processed is safe):
-#: 408 (request timeout), 424 (a ``$batch`` item or envelope that failed because others were
-#: throttled, https://learn.microsoft.com/graph/throttling#throttling-and-batching), 429
-#: (throttled), 500 (a server error is not a verdict on the request), 502/503/504.
-TRANSIENT_STATUSES = frozenset({408, 424, 429, 500, 502, 503, 504})
-#: The status of throttling: it counts against the waiting budget, not the attempt count.
-THROTTLED_STATUS = 429
+from airflow_provider_meetings.graph.retry import TRANSIENT_STATUSES, is_transient_status
 
 _BODY_SNIPPET_CHARS = 200
 
@@ -145,8 +138,8 @@ class GraphAPIError(MeetingsError):
         self.request_id = request_id
         self.date = date
         self.retry_after = retry_after
-        # 0: no answer for a $batch item at all; worth sending again.
-        self.permanent = status != 0 and status not in TRANSIENT_STATUSES
+        # 0: no answer for a $batch item at all; worth sending again (graph/retry.py).
+        self.permanent = not is_transient_status(status)
         text = f"Microsoft Graph answered {status} {code}: {message}"
         if detail:
             text += f" {detail}"

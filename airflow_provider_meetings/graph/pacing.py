@@ -12,6 +12,10 @@ import collections
 import math
 
 from airflow_provider_meetings.graph.batch import MAX_BATCH_ITEMS
+from airflow_provider_meetings.graph.retry import PacingPolicy
+
+#: The pacing numbers used unless a caller gives others.
+DEFAULT_PACING = PacingPolicy()
 
 
 class FlowController:
@@ -41,12 +45,7 @@ class FlowController:
 
     :param max_concurrency: the ceiling of batches in flight
     :param max_batch_items: the largest batch (Graph allows 20)
-    :param margin: paced rate as a fraction of the estimated limit (the ceiling)
-    :param probe: relative rate increase per second without throttling, below the ceiling
-    :param cruise_probe: relative rate increase per second at the ceiling
-    :param slice_seconds: target time span of one paced batch
-    :param min_rate: the paced rate never drops below this (items per second)
-    :param min_window: the shortest window assumed when ``Retry-After`` is absent or small
+    :param policy: the numbers (margin, probes, windows): :class:`~airflow_provider_meetings.graph.retry.PacingPolicy`
     """
 
     def __init__(
@@ -54,23 +53,19 @@ class FlowController:
         max_concurrency: int,
         *,
         max_batch_items: int = MAX_BATCH_ITEMS,
-        margin: float = 0.95,
-        probe: float = 0.03,
-        cruise_probe: float = 0.001,
-        slice_seconds: float = 0.05,
-        min_rate: float = 1.0,
-        min_window: float = 1.0,
+        policy: PacingPolicy = DEFAULT_PACING,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self.max_concurrency = max_concurrency
         self.max_batch_items = max_batch_items
-        self.margin = margin
-        self.probe = probe
-        self.cruise_probe = cruise_probe
-        self.slice_seconds = slice_seconds
-        self.min_rate = min_rate
-        self.min_window = min_window
+        self.policy = policy
+        self.margin = policy.margin
+        self.probe = policy.probe
+        self.cruise_probe = policy.cruise_probe
+        self.slice_seconds = policy.slice_seconds
+        self.min_rate = policy.min_rate
+        self.min_window = policy.min_window
         self.concurrency = max_concurrency
         self.rate: float | None = None
         #: the last estimate of the service's limit (items per second)
@@ -149,8 +144,9 @@ class FlowController:
         """
         return sum(n for t, n in self._accepted if now - window < t <= now) / window
 
-    def peak_accepted_rate(self, now: float, window: float, lookback: int = 2) -> float:
+    def peak_accepted_rate(self, now: float, window: float, lookback: int | None = None) -> float:
         """The highest :meth:`accepted_rate` of a window ending in the last ``lookback`` windows."""
+        lookback = self.policy.lookback if lookback is None else lookback
         ends = [t for t, _ in self._accepted if t > now - lookback * window]
         return max([self.accepted_rate(end, window) for end in ends] + [self.accepted_rate(now, window)])
 
@@ -184,7 +180,7 @@ class FlowController:
         if accepted:
             # At the time sent: the service admitted them then; answers arrive bunched.
             self._accepted.append((sent_at, accepted))
-        while self._accepted and self._accepted[0][0] <= now - 10.0:
+        while self._accepted and self._accepted[0][0] <= now - self.policy.max_window:
             self._accepted.popleft()
         if failed and not throttled:
             if sent_at > self._last_decrease:
@@ -196,12 +192,12 @@ class FlowController:
             self._clean_batches = 0
             self.concurrency = max(self._concurrency_floor(), self.concurrency // 2)
             self._tokens, self._tokens_at = 0.0, now
-            return min(10.0, max(self.min_window, retry_after or 0.0))
+            return self.policy.window(retry_after)
         if throttled:
             self._clean_batches = 0
             if sent_at <= self._last_decrease:
                 return 0.0
-            self.window = min(10.0, max(self.min_window, retry_after or 0.0))
+            self.window = self.policy.window(retry_after)
             estimate = self.peak_accepted_rate(now, self.window)
             self._rate_before = self.rate or math.inf  # a 429 never raises the rate
             if estimate > 0:

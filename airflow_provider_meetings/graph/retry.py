@@ -1,40 +1,69 @@
-"""The one retry core: what is retryable, how long to wait, when to give up, one log line.
+"""The retry policy of every Graph call: read this first to change a retry rule.
 
-Every path that retries (token requests, single Graph calls, ``$batch`` items) uses
-:class:`RetryBudget`, and the two blocking paths use :func:`run_with_retries` around it:
+Every rule about repeating a request lives here as data and small pure functions; the code
+that applies them (:mod:`~airflow_provider_meetings.graph.retry_loop` for the waiting budget,
+:mod:`~airflow_provider_meetings.graph.client` for single calls,
+:mod:`~airflow_provider_meetings.graph.batch_engine` for ``$batch`` items,
+:mod:`~airflow_provider_meetings.graph.pacing` for the pace of bulk calls) reads them from here:
 
-* **throttling is flow control, not failure**: a 429 is retried as long as the waiting
-  budget (``max_retry_wait``) lasts; it does not use up the attempt count
-  (https://learn.microsoft.com/graph/throttling: wait for ``Retry-After`` and retry);
-* **failures** (408, 424, 500, 502, 503, 504, dropped connections, timeouts) are retried at
-  most ``max_retries`` times, also within the waiting budget;
-* **no wait exceeds what is left of the budget**: when the server asks for more, the call
-  gives up at once (:class:`~airflow_provider_meetings.graph.errors.RetriesExhaustedError`
-  with ``asked_wait``) instead of sleeping first and failing after;
-* anything else is permanent and raised at once.
+* **which statuses are worth another attempt**: :data:`TRANSIENT_STATUSES`; a 429
+  (:data:`THROTTLED_STATUS`) is throttling, retried while the waiting budget lasts without
+  using up the attempt count (https://learn.microsoft.com/graph/throttling: wait for
+  ``Retry-After`` and retry); the others are failures, retried at most ``max_retries`` times;
+* **the 401 rule**: :func:`needs_fresh_token`: an access token Graph refuses is replaced once
+  per request (a single call, a ``$batch`` item) and the request sent again; a second 401 is final;
+* **how long to wait**: :class:`RetryPolicy` (``Retry-After`` as given, else exponential
+  backoff with jitter, all within ``max_retry_wait``; ``max_single_wait`` for deferrable tasks);
+* **whole-batch holds**: :func:`whole_batch_hold`: a ``$batch`` envelope answered 429 without
+  per-item answers stops all sending for its ``Retry-After``;
+* **the pace of bulk calls**: :class:`PacingPolicy`, the numbers of the flow controller.
 
-Pure: the caller passes ``sleep`` and the logger; nothing here does I/O.
+Pure data and arithmetic: nothing here imports another module of the provider, does I/O or sleeps.
 """
 
 from __future__ import annotations
 
-import enum
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
 
-from airflow_provider_meetings.graph.errors import (
-    THROTTLED_STATUS,
-    MeetingsError,
-    RetriesExhaustedError,
-    describe_error,
-    is_permanent,
-)
+# -- which answers are retried -------------------------------------------------------------
 
-T = TypeVar("T")
+#: Statuses worth another attempt, for single calls and ``$batch`` items alike (the requests
+#: sent are idempotent, e.g. onlineMeetings createOrGet by externalId, so repeating one that
+#: may have been processed is safe):
+#: 408 (request timeout), 424 (a ``$batch`` item or envelope that failed because others were
+#: throttled, https://learn.microsoft.com/graph/throttling#throttling-and-batching), 429
+#: (throttled), 500 (a server error is not a verdict on the request), 502/503/504.
+TRANSIENT_STATUSES = frozenset({408, 424, 429, 500, 502, 503, 504})
+#: The status of throttling: it counts against the waiting budget, not the attempt count.
+THROTTLED_STATUS = 429
+#: The status of an access token Graph does not accept (expired or revoked since it was issued).
+UNAUTHORIZED_STATUS = 401
+#: Fresh tokens per request after a 401: one; a second 401 in a row is final.
+TOKEN_REFRESHES_PER_REQUEST = 1
+
+
+def is_transient_status(status: int) -> bool:
+    """Whether an answer with ``status`` is worth another attempt (``0``: no answer at all)."""
+    return status == 0 or status in TRANSIENT_STATUSES
+
+
+def needs_fresh_token(status: int | None, refreshes: int = 0) -> bool:
+    """The one 401 rule: whether to get a fresh token and send the request again.
+
+    Graph answers 401 (``InvalidAuthenticationToken``) to an access token that expired or
+    was revoked after it was issued; a new token fixes that, a second 401 means it does not.
+
+    :param status: the status of the answer (of the call, or of a ``$batch`` item or envelope)
+    :param refreshes: fresh tokens this request had already
+    """
+    return status == UNAUTHORIZED_STATUS and refreshes < TOKEN_REFRESHES_PER_REQUEST
+
+
+# -- how long to wait ------------------------------------------------------------------------
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -93,6 +122,14 @@ class RetryPolicy:
     backoff_max: float = 60.0
     max_single_wait: float | None = None
 
+    def with_max_single_wait(self, seconds: float | None) -> RetryPolicy:
+        """This policy with ``max_single_wait`` set (unchanged for ``None``).
+
+        A deferrable task sets it to its ``defer_after``: a longer pause ends the call at once
+        (``RetriesExhaustedError.asked_wait``) and the task defers instead of sleeping.
+        """
+        return self if seconds is None else replace(self, max_single_wait=seconds)
+
     def longest_wait(self, waited: float = 0.0) -> float:
         """The longest wait allowed after ``waited`` seconds of waiting."""
         left = max(0.0, self.max_total_wait - waited)
@@ -117,159 +154,52 @@ class RetryPolicy:
         return ceiling / 2 + rand() * ceiling / 2
 
 
-class RetryKind(enum.Enum):
-    """Why an error may be retried."""
+# -- whole-batch holds -----------------------------------------------------------------------
 
-    #: 429: counts against the waiting budget only.
-    THROTTLED = "throttled"
-    #: outages, server errors, dropped connections: count against the attempts too.
-    TRANSIENT = "transient"
+#: The longest hold or window assumed from a ``Retry-After`` in a bulk call, in seconds.
+MAX_WINDOW = 10.0
 
 
-def retry_kind(error: BaseException) -> RetryKind | None:
-    """How ``error`` may be retried, or ``None`` when it is permanent (never retried)."""
-    if not isinstance(error, MeetingsError) or is_permanent(error):
-        return None
-    if getattr(error, "status", None) == THROTTLED_STATUS:
-        return RetryKind.THROTTLED
-    return RetryKind.TRANSIENT
+def whole_batch_hold(status: int, retry_after: float | None, policy: RetryPolicy) -> float:
+    """Seconds no ``$batch`` may be sent after an envelope answered ``status`` without per-item answers.
+
+    A whole-batch 429 says the service's window is full: anything sent before its
+    ``Retry-After`` would be throttled too (and throttled requests count against the limit,
+    https://learn.microsoft.com/graph/throttling), so all sending holds that long, as long as
+    an item may wait (:meth:`RetryPolicy.longest_wait`). Other statuses hold nothing here
+    (the flow controller lowers concurrency for them).
+    """
+    if status != THROTTLED_STATUS:
+        return 0.0
+    return min(retry_after or 0.0, policy.longest_wait())
 
 
-@dataclass
-class RetryBudget:
-    """The retry state of one call (or one bulk item) under a :class:`RetryPolicy`.
+# -- the pace of bulk calls ------------------------------------------------------------------
 
-    :param policy: the bounds
-    :param retries: failures retried so far (bounded by ``max_retries``)
-    :param throttles: 429s retried so far (bounded by the waiting budget only)
-    :param waited: seconds waited so far
+
+@dataclass(frozen=True)
+class PacingPolicy:
+    """The numbers of :class:`~airflow_provider_meetings.graph.pacing.FlowController`.
+
+    :param margin: paced rate as a fraction of the estimated limit (the ceiling)
+    :param probe: relative rate increase per second without throttling, below the ceiling
+    :param cruise_probe: relative rate increase per second at the ceiling
+    :param slice_seconds: target time span of one paced batch
+    :param min_rate: the paced rate never drops below this (items per second)
+    :param min_window: the shortest window assumed when ``Retry-After`` is absent or small
+    :param max_window: the longest window (and whole-batch hold) assumed from ``Retry-After``
+    :param lookback: windows looked back on to estimate the limit
     """
 
-    policy: RetryPolicy
-    retries: int = 0
-    throttles: int = 0
-    waited: float = 0.0
-    #: what the server last asked beyond the budget (see :meth:`next_wait`)
-    asked_wait: float | None = field(default=None, repr=False)
+    margin: float = 0.95
+    probe: float = 0.03
+    cruise_probe: float = 0.001
+    slice_seconds: float = 0.05
+    min_rate: float = 1.0
+    min_window: float = 1.0
+    max_window: float = MAX_WINDOW
+    lookback: int = 2
 
-    @property
-    def attempts(self) -> int:
-        """Requests made so far, the first included (after :meth:`spend` of each retry)."""
-        return 1 + self.retries + self.throttles
-
-    @property
-    def wait_left(self) -> float:
-        """Seconds of waiting the budget still allows."""
-        return max(0.0, self.policy.max_total_wait - self.waited)
-
-    @property
-    def longest_wait(self) -> float:
-        """The longest next wait allowed (the budget left, capped by ``max_single_wait``)."""
-        return self.policy.longest_wait(self.waited)
-
-    def next_wait(
-        self, error: BaseException, *, floor: float = 0.0, rand: Callable[[], float] = random.random
-    ) -> float | None:
-        """Seconds to wait before retrying after ``error``, or ``None`` to give up now.
-
-        :param error: what the last attempt ran into; its ``retry_after`` is honoured
-        :param floor: the least useful wait (e.g. while MSAL would replay the same answer)
-        """
-        self.asked_wait = None
-        kind = retry_kind(error)
-        if kind is None:
-            return None
-        if kind is RetryKind.TRANSIENT and self.retries >= self.policy.max_retries:
-            return None
-        retry_after = getattr(error, "retry_after", None)
-        number = (self.throttles if kind is RetryKind.THROTTLED else self.retries) + 1
-        wait = max(self.policy.delay(number, retry_after, rand=rand), floor)
-        if kind is RetryKind.THROTTLED:
-            # Never again at once, even after "Retry-After: 0": throttled requests still count
-            # against the limit (https://learn.microsoft.com/graph/throttling), and the waiting
-            # budget must be spent for the throttling loop to be bounded.
-            wait = max(wait, self.policy.backoff_base / 2)
-        if wait > self.longest_wait:
-            if retry_after is not None and retry_after > self.longest_wait:
-                self.asked_wait = max(retry_after, floor)
-            return None
-        return wait
-
-    def spend(self, error: BaseException, wait: float) -> None:
-        """Account for a retry after ``error`` that waits ``wait`` seconds."""
-        if retry_kind(error) is RetryKind.THROTTLED:
-            self.throttles += 1
-        else:
-            self.retries += 1
-        self.waited += wait
-
-    def give_up(self, what: str, error: BaseException) -> BaseException:
-        """The error to raise when :meth:`next_wait` said no: permanent errors as they are."""
-        if retry_kind(error) is None:
-            return error
-        return RetriesExhaustedError(what, self.attempts, self.waited, error, asked_wait=self.asked_wait)
-
-    def log_args(self, what: str, error: BaseException, wait: float) -> tuple[Any, ...]:
-        """``(format, *args)`` of the one retry log line, after :meth:`spend`.
-
-        e.g. ``createOrGet external_id=x: 503 ServiceNotAvailable, retry 2/6 in 1.4s`` or
-        ``createOrGet external_id=x: 429 TooManyRequests, throttled, retry in 2.1s (Retry-After), 17.9s of 20s waiting left``
-        """
-        hinted = " (Retry-After)" if getattr(error, "retry_after", None) is not None else ""
-        if retry_kind(error) is RetryKind.THROTTLED:
-            return (
-                "%s: %s, throttled, retry in %.1fs%s, %.1fs of %gs waiting left",
-                what,
-                describe_error(error),
-                wait,
-                hinted,
-                self.wait_left,
-                self.policy.max_total_wait,
-            )
-        return (
-            "%s: %s, retry %d/%d in %.1fs%s",
-            what,
-            describe_error(error),
-            self.retries,
-            self.policy.max_retries,
-            wait,
-            hinted,
-        )
-
-
-def run_with_retries(
-    attempt: Callable[[], T],
-    *,
-    policy: RetryPolicy,
-    what: str,
-    log: Any,
-    sleep: Callable[[float], None],
-    retry_on: tuple[type[BaseException], ...] = (MeetingsError,),
-    floor: Callable[[BaseException], float] | None = None,
-) -> T:
-    """Call ``attempt`` until it returns, retrying retryable errors within ``policy``.
-
-    :param attempt: one try; raises a :class:`~airflow_provider_meetings.graph.errors.MeetingsError`
-    :param policy: the bounds
-    :param what: the call, for the log line and the final error
-    :param log: where each retry gets its INFO line
-    :param sleep: how to wait
-    :param retry_on: the errors this loop may retry; others pass through untouched (a token
-        error inside a Graph call has had its own retries already)
-    :param floor: the least useful wait after an error
-    :raises RetriesExhaustedError: when a retryable error outlasts the budget
-    """
-    budget = RetryBudget(policy)
-    while True:
-        try:
-            return attempt()
-        except retry_on as error:
-            wait = budget.next_wait(error, floor=floor(error) if floor else 0.0)
-            if wait is None:
-                final = budget.give_up(what, error)
-                if final is error:
-                    raise
-                raise final from error
-            budget.spend(error, wait)
-            log.info(*budget.log_args(what, error, wait))
-            sleep(wait)
+    def window(self, retry_after: float | None) -> float:
+        """The service's window, from a 429's ``Retry-After``, within ``min_window``..``max_window``."""
+        return min(self.max_window, max(self.min_window, retry_after or 0.0))

@@ -6,8 +6,9 @@
   requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` replace a *session's* ``verify``
   (``Session.merge_environment_settings``); a per-request value is kept as given.
 * :func:`map_transport_errors` is the one place where requests' exceptions become ours.
-* :meth:`Transport.send` returns an :class:`~airflow_provider_meetings.graph.answer.HttpAnswer`;
-  nothing about an answer is stored on the session.
+* :meth:`Transport.send` returns an :class:`~airflow_provider_meetings.graph.answer.HttpAnswer`
+  (plain data; nothing about an answer is stored on the session);
+  :meth:`Transport.raw_response` returns requests' ``Response``, for MSAL only.
 * :class:`MsalHttpClient` is what MSAL gets as ``http_client``. MSAL reads the body of a
   token answer itself, so the status and content type of each answer are recorded for the
   call that is running (:func:`recording_exchanges`, a context variable: per call, per
@@ -121,8 +122,9 @@ class Transport:
             self.session.mount("http://", adapter)
             self.pool_size = size
 
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """One request with the pinned settings and mapped errors; the body is read."""
+    def raw_response(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One request with the pinned settings and mapped errors, as requests' ``Response``
+        (for MSAL, which reads it itself; everything else uses :meth:`send`); the body is read."""
         kwargs["verify"] = self.verify
         kwargs["proxies"] = {**(kwargs.get("proxies") or {}), **self.proxies}
         kwargs["timeout"] = self.timeout
@@ -137,12 +139,12 @@ class Transport:
         return response
 
     def send(self, method: str, url: str, *, headers: Mapping[str, str] | None = None, json: Any = None) -> HttpAnswer:
-        """Send one request and return its answer (any status).
+        """Send one request and return its answer as plain data (any status).
 
         :raises TransportError: when no answer arrived
         :raises ConnectionConfigError: for an untrusted certificate or a bad proxy URL
         """
-        response = self.request(method, url, headers=dict(headers or {}), json=json)
+        response = self.raw_response(method, url, headers=dict(headers or {}), json=json)
         return HttpAnswer(response.status_code, response.headers, response.content, url)
 
     @property
@@ -214,7 +216,7 @@ class MsalHttpClient:
         """The transport belongs to the hook, which closes it."""
 
     def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
-        response = self.transport.request(method, url, **kwargs)
+        response = self.transport.raw_response(method, url, **kwargs)
         exchanges = _EXCHANGES.get()
         if exchanges is not None:
             content_type = (response.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()

@@ -2,9 +2,10 @@
 
 The Airflow-facing face only: the connection's settings, secret masking, the public
 methods and ``test_connection``. The work is done by
-:class:`~airflow_provider_meetings.graph.client.GraphClient` (transport, tokens, retries,
-bulk), imported when a task first needs it: importing this module loads neither msal nor
-requests, because Airflow imports operator modules every time it parses a DAG file.
+:class:`~airflow_provider_meetings.meetings.api.OnlineMeetingsApi` on a
+:class:`~airflow_provider_meetings.graph.client.GraphRestClient` (transport, tokens, retries,
+``$batch``), imported when a task first needs it: importing this module loads neither msal
+nor requests, because Airflow imports operator modules every time it parses a DAG file.
 """
 
 from __future__ import annotations
@@ -13,31 +14,27 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidMeetingRequestError
+from airflow_provider_meetings.events.api import CalendarEventsApi, prepare_calendar_event, prepare_calendar_lookup
+from airflow_provider_meetings.events.request import EventSpec, PreparedEvent
+from airflow_provider_meetings.events.results import EventResult
 from airflow_provider_meetings.graph.retry import RetryPolicy
-from airflow_provider_meetings.graph.settings import (
-    CLOUDS,
-    MAX_BULK_CONCURRENCY,
-    ConnectionSettings,
-    parse_connection,
-)
-from airflow_provider_meetings.meetings.bulk import BulkSync, cancel_items
+from airflow_provider_meetings.graph.settings import ConnectionSettings, parse_connection
+from airflow_provider_meetings.meetings.api import OnlineMeetingsApi, check_concurrency, prepare_meeting
+from airflow_provider_meetings.meetings.bulk import BulkPlan, cancel_items
 from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
-from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest, prepare_request
+from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest
 from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgress, MeetingResult, SyncResult
 
 if TYPE_CHECKING:
-    from airflow_provider_meetings.graph.client import GraphClient
+    from airflow_provider_meetings.graph.client import GraphRestClient
 
 __all__ = ["BULK_MEETING_FIELDS", "MeetingResult", "OnlineMeetingsHook", "SyncResult"]
 
-#: Meeting fields kept per bulk result by default; equal to ``batching.DEFAULT_MEETING_FIELDS``
-#: (not imported here: the bulk modules load only when used).
+#: Meeting fields kept per bulk result by default; equal to ``meetings.bulk.DEFAULT_MEETING_FIELDS``.
 BULK_MEETING_FIELDS: tuple[str, ...] = ("id", "joinWebUrl")
 
 
@@ -75,7 +72,7 @@ class OnlineMeetingsHook(BaseHook):
         #: set it, to wait in the triggerer rather than on a worker slot.
         self.max_single_wait = max_single_wait
         self._settings: ConnectionSettings | None = None
-        self._client: GraphClient | None = None
+        self._client: GraphRestClient | None = None
         self._lock = threading.Lock()
         #: Object ids of organizers given by UPN, looked up once per hook (and kept by ``close()``).
         self.organizers = OrganizerDirectory()
@@ -124,18 +121,15 @@ class OnlineMeetingsHook(BaseHook):
     # -- the client -------------------------------------------------------------------------
 
     @property
-    def client(self) -> GraphClient:
+    def client(self) -> GraphRestClient:
         """The Graph client (built on first use; this imports msal and requests)."""
         settings = self.settings
-        if self.max_single_wait is not None:
-            settings = dataclasses.replace(
-                settings, retry=dataclasses.replace(settings.retry, max_single_wait=self.max_single_wait)
-            )
+        settings = dataclasses.replace(settings, retry=settings.retry.with_max_single_wait(self.max_single_wait))
         with self._lock:
             if self._client is None:
-                from airflow_provider_meetings.graph.client import GraphClient
+                from airflow_provider_meetings.graph.client import GraphRestClient
 
-                self._client = GraphClient(
+                self._client = GraphRestClient(
                     settings, mask=_mask_secret, log=self.log, sleep=self._sleep, conn_id=self.conn_id
                 )
             return self._client
@@ -143,7 +137,12 @@ class OnlineMeetingsHook(BaseHook):
     def _sleep(self, seconds: float) -> None:
         self.sleep(seconds)
 
-    def get_conn(self) -> GraphClient:
+    @property
+    def meetings(self) -> OnlineMeetingsApi:
+        """The onlineMeetings resource on :attr:`client` (building the client if needed)."""
+        return OnlineMeetingsApi(self.client, self.organizers)
+
+    def get_conn(self) -> GraphRestClient:
         """Return the Graph client (Airflow's generic hook accessor)."""
         return self.client
 
@@ -172,19 +171,7 @@ class OnlineMeetingsHook(BaseHook):
 
     def prepare(self, spec: MeetingSpec) -> PreparedRequest:
         """Validate a meeting against the connection (cloud, organizer) without any request."""
-        settings = self.settings
-        if not CLOUDS[settings.cloud].create_or_get:
-            raise ConnectionConfigError(
-                "cloud", f"onlineMeetings/createOrGet is not available in Graph v1.0 of the {settings.cloud!r} cloud"
-            )
-        prepared = prepare_request(spec, default_user_id=settings.default_user_id, api_version=settings.api_version)
-        if prepared.user_id is None and not settings.delegated:
-            raise InvalidMeetingRequestError(
-                "user_id",
-                "no organizer: app-only tokens cannot use /me. Pass user_id, set the connection "
-                "extra default_user_id, or use a refresh_token (delegated mode)",
-            )
-        return prepared
+        return prepare_meeting(spec, self.settings)
 
     def create_or_get_meeting(
         self,
@@ -199,12 +186,9 @@ class OnlineMeetingsHook(BaseHook):
     ) -> MeetingResult:
         """Create a Teams meeting, or get the one that already has this ``external_id``.
 
-        Everything is validated before a token is requested. For an existing meeting Graph
-        returns it as it is: a changed subject or time is not applied (:meth:`sync_meeting`
-        applies them). An organizer given by user principal name is looked up once per hook
-        (``GET /users/{upn}?$select=id``, which needs ``User.Read.All``, delegated
-        ``User.ReadBasic.All``) and the meeting is
-        made for its object id.
+        Everything is validated before a token is requested. An existing meeting is returned
+        as it is (:meth:`sync_meeting` applies changes). An organizer given by user principal
+        name is looked up once per hook (``User.Read.All``; delegated ``User.ReadBasic.All``).
 
         :param external_id: the meeting's stable key, e.g. ``"<dag_id>-<ds>"``
         :param user_id: organizer's Entra object id or user principal name; default: the
@@ -215,24 +199,13 @@ class OnlineMeetingsHook(BaseHook):
         :param participants: Graph ``meetingParticipants``
         :param chat_info: Graph ``chatInfo``
         """
-        return self.create_or_get(
-            MeetingSpec(
-                external_id=external_id,
-                user_id=user_id,
-                subject=subject,
-                start_date_time=start_date_time,
-                end_date_time=end_date_time,
-                participants=participants,
-                chat_info=chat_info,
-            )
-        )
+        spec = MeetingSpec(external_id, user_id, subject, start_date_time, end_date_time, participants, chat_info)
+        return self.create_or_get(spec)
 
     def create_or_get(self, spec: MeetingSpec) -> MeetingResult:
         """:meth:`create_or_get_meeting` for a :class:`MeetingSpec`."""
         prepared = self.prepare(spec)  # before the client exists: bad input sends nothing
-        resolved = self.organizers.resolve(prepared, self.client)
-        result = self.client.create_or_get(resolved)
-        return replace(result, user_id=resolved.user_id, given_user_id=prepared.user_id)
+        return self.meetings.create_or_get(prepared)
 
     def sync_meeting(
         self,
@@ -246,13 +219,9 @@ class OnlineMeetingsHook(BaseHook):
     ) -> SyncResult:
         """Create the meeting, or bring the existing one in step with these arguments.
 
-        createOrGet, then one ``PATCH`` of what differs (a new start or end sends both, new
-        attendees the full list), and no PATCH when nothing does. Arguments left out are
-        left as the meeting has them. The meeting keeps its id and join URL. The organizer
-        cannot change: a ``participants.organizer`` naming someone else raises
-        :class:`~airflow_provider_meetings.meetings.diff.OrganizerMismatchError`.
-
-        .. seealso:: ``docs/operators.md`` (keeping meetings in step with their events)
+        createOrGet, then one ``PATCH`` of what differs, none when nothing does; arguments
+        left out are left as they are (:meth:`OnlineMeetingsApi.sync
+        <airflow_provider_meetings.meetings.api.OnlineMeetingsApi.sync>`; ``docs/operators.md``).
 
         :param external_id: the meeting's stable key
         :param user_id: organizer's Entra object id (as for :meth:`create_or_get_meeting`)
@@ -262,60 +231,36 @@ class OnlineMeetingsHook(BaseHook):
         :param participants: Graph ``meetingParticipants``; ``attendees`` are compared as a set
         :return: the meeting as it is now and ``status``: ``created``, ``updated`` or ``unchanged``
         """
-        return self.sync(
-            MeetingSpec(
-                external_id=external_id,
-                user_id=user_id,
-                subject=subject,
-                start_date_time=start_date_time,
-                end_date_time=end_date_time,
-                participants=participants,
-            )
-        )
+        return self.sync(MeetingSpec(external_id, user_id, subject, start_date_time, end_date_time, participants))
 
     def sync(self, spec: MeetingSpec) -> SyncResult:
         """:meth:`sync_meeting` for a :class:`MeetingSpec` (whose ``chat_info`` applies when
         the meeting is created: Graph cannot update it)."""
         prepared = self.prepare(spec)  # bad input sends nothing
-        resolved = self.organizers.resolve(prepared, self.client)
-        result = self.client.sync(resolved)
-        return replace(result, user_id=resolved.user_id, given_user_id=prepared.user_id)
+        return self.meetings.sync(prepared)
 
     def cancel_meeting(self, external_id: str, *, user_id: str | None = None) -> bool:
-        """Delete the meeting with this ``external_id``; idempotent.
-
-        Graph cannot look a meeting up by ``externalId``, so this is createOrGet (which finds
-        it, or makes one when there is none) and ``DELETE``: two requests. A meeting that did
-        not exist is created and deleted at once, so a retried cancel never leaves one behind.
-
-        ``DELETE`` removes the onlineMeeting object
-        (https://learn.microsoft.com/graph/api/onlinemeeting-delete); users report that its
-        join link may keep working (microsoft-graph-docs#7802, microsoft-graph-docs-contrib#416),
-        and what createOrGet returns for a deleted ``externalId`` is undocumented (the
-        emulator assumes a new meeting). Book a cancelled event again under a new external
-        id (e.g. a ``-r2`` suffix); see ``docs/operators.md``.
+        """Delete the meeting with this ``external_id``; idempotent: createOrGet, then ``DELETE``
+        (:meth:`OnlineMeetingsApi.cancel <airflow_provider_meetings.meetings.api.OnlineMeetingsApi.cancel>`).
 
         :param external_id: the meeting's stable key
         :param user_id: organizer's Entra object id (as for :meth:`create_or_get_meeting`)
         :return: ``True`` when a meeting existed and was deleted, ``False`` when there was none
         """
         prepared = self.prepare(MeetingSpec(external_id=external_id, user_id=user_id))
-        return self.client.cancel(self.organizers.resolve(prepared, self.client))
+        return self.meetings.cancel(prepared)
 
     def delete_meeting(self, external_id: str, meeting_id: str, *, user_id: str | None = None) -> bool:
-        """``DELETE`` one meeting by its Graph id: the second half of :meth:`cancel_meeting`.
-
-        A deferrable delete task finds the meeting first (:meth:`create_or_get_meeting`) and
-        keeps what it found, so that a ``DELETE`` that has to wait can resume after deferral.
+        """``DELETE`` one meeting by its Graph id: the second half of :meth:`cancel_meeting`
+        (a deferrable delete task keeps what createOrGet found across its deferral).
 
         :param external_id: the meeting's external id (named in logs and errors)
         :param meeting_id: Graph's meeting id, as createOrGet returned it
-        :param user_id: the organizer's Entra object id or user principal name (as for
-            :meth:`create_or_get_meeting`)
+        :param user_id: the organizer (as for :meth:`create_or_get_meeting`)
         :return: ``True`` when it was deleted, ``False`` when Graph answered 404 (gone already)
         """
         prepared = self.prepare(MeetingSpec(external_id=external_id, user_id=user_id))
-        return self.client.delete(self.organizers.resolve(prepared, self.client), meeting_id)
+        return self.meetings.delete(prepared, meeting_id)
 
     def create_or_get_meetings(
         self,
@@ -327,29 +272,14 @@ class OnlineMeetingsHook(BaseHook):
         progress: Callable[[BulkProgress], None] | None = None,
         progress_interval: float = 5.0,
     ) -> list[BulkItemResult]:
-        """Create or get many meetings through Graph JSON batching (``$batch``).
+        """Create or get many meetings through Graph JSON batching (``$batch``); with
+        ``update_existing`` also PATCH those that differ, and DELETE items marked ``cancelled``.
 
-        Every item is validated before anything is sent; an invalid item, or a repeat of an
-        earlier ``(user_id, external_id)`` pair, gets its error result and is not sent.
-        Organizers given by user principal name are looked up first, each distinct one once
-        (in ``$batch`` requests; known ones not at all), and an item whose organizer could
-        not be resolved fails with :class:`~airflow_provider_meetings.graph.errors.OrganizerLookupError`
-        and is not sent; an object id and its UPN count as one organizer.
-        The rest go out in batches of up to 20 with at most ``max_concurrency`` batches in
-        flight, on one token and one connection pool. Each item is retried by the same rules
-        as a single call (429s within the waiting budget, failures within ``max_retries``);
-        when 429s show a rate limit, sending slows to the rate Graph accepts. Permanent
-        errors (400/403/404) are final for their item. One failed item does not stop the
-        others: check each result's ``ok``. When no token can be had, or Graph asks for a
-        pause longer than ``max_retry_wait``, the call stops and every item not done fails
-        with that (transient) error; the done ones keep their result.
-
-        With ``update_existing``, each existing meeting is then compared with its item as
-        :meth:`sync_meeting` does, and those that differ are PATCHed in a second ``$batch``
-        run (same pacing and retries). An item mapping with ``"cancelled": True`` is
-        cancelled as :meth:`cancel_meeting` does (its other keys are ignored). Each
-        result's ``outcome`` says what happened: ``created``, ``existing`` (without
-        ``update_existing``), ``updated``, ``unchanged``, ``cancelled`` or ``not_found``.
+        Every item is validated before anything is sent; invalid and repeated items get their
+        error result. One failed item does not stop the others: check each result's ``ok``
+        and ``outcome`` (``created``, ``existing``, ``updated``, ``unchanged``, ``cancelled``,
+        ``not_found``). The rules: :meth:`OnlineMeetingsApi.create_update_or_delete_many
+        <airflow_provider_meetings.meetings.api.OnlineMeetingsApi.create_update_or_delete_many>`.
 
         .. seealso:: ``docs/bulk.md``
 
@@ -358,26 +288,19 @@ class OnlineMeetingsHook(BaseHook):
         :param update_existing: PATCH existing meetings that differ from their item
         :param max_concurrency: batches in flight at most (1-32); default: the
             connection's ``bulk_concurrency``
-        :param meeting_fields: fields of each meeting to keep in the results (``None``:
-            all); fewer fields keep memory low for large calls
-        :param progress: called with a :class:`~airflow_provider_meetings.meetings.results.BulkProgress`
+        :param meeting_fields: fields of each meeting to keep in the results (``None``: all)
+        :param progress: called with a :class:`~airflow_provider_meetings.graph.batch.BulkProgress`
             every ``progress_interval`` seconds and at the end (of each ``$batch`` run)
         :param progress_interval: seconds between progress calls
         :return: one :class:`~airflow_provider_meetings.meetings.results.BulkItemResult` per item,
             in input order
         """
-        concurrency = self._bulk_concurrency(max_concurrency)
-        plan = BulkSync(meetings, prepare=self.prepare, update_existing=update_existing, meeting_fields=meeting_fields)
-        organizers = self.organizers.for_bulk(plan.specs, plan.prepare)  # validates: bad input sends nothing
-        organizers.resolve(self.client, max_concurrency=concurrency)
-        results = self.client.sync_many(
-            plan,
-            prepare=organizers.prepare,
-            max_concurrency=concurrency,
-            progress=progress,
-            progress_interval=progress_interval,
+        concurrency = check_concurrency(max_concurrency, self.settings.bulk_concurrency)
+        # Each item is validated here, once, before the client exists: bad input sends nothing.
+        plan = BulkPlan(meetings, prepare=self.prepare, update_existing=update_existing, meeting_fields=meeting_fields)
+        return self.meetings.create_update_or_delete_many(
+            plan, max_concurrency=concurrency, progress=progress, progress_interval=progress_interval
         )
-        return organizers.annotate(results)
 
     def cancel_meetings(
         self,
@@ -393,7 +316,7 @@ class OnlineMeetingsHook(BaseHook):
         :param meetings: external ids, or mappings with ``external_id`` (and ``user_id``)
         :param user_id: organizer of items that name none; default: the connection's
         :param max_concurrency: batches in flight at most (1-32)
-        :param progress: called with a :class:`~airflow_provider_meetings.meetings.results.BulkProgress`
+        :param progress: called with a :class:`~airflow_provider_meetings.graph.batch.BulkProgress`
         :param progress_interval: seconds between progress calls
         :return: one result per item, in input order; ``outcome`` is ``cancelled`` (a meeting
             existed and was deleted) or ``not_found`` (there was none)
@@ -405,14 +328,6 @@ class OnlineMeetingsHook(BaseHook):
             progress=progress,
             progress_interval=progress_interval,
         )
-
-    def _bulk_concurrency(self, max_concurrency: int | None) -> int:
-        concurrency = self.settings.bulk_concurrency if max_concurrency is None else max_concurrency
-        if not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_BULK_CONCURRENCY:
-            raise ValueError(
-                f"max_concurrency must be a whole number from 1 to {MAX_BULK_CONCURRENCY}, got {concurrency!r}"
-            )
-        return concurrency
 
     # -- connection test ----------------------------------------------------------------------
 
@@ -430,3 +345,87 @@ class OnlineMeetingsHook(BaseHook):
 
         report = check_connection(self, mask=_mask_secret)  # the check's tokens, as the client's
         return report.ok, report.summary()
+
+    # -- calendar events (issue 22) -------------------------------------------------------------
+
+    @property
+    def events(self) -> CalendarEventsApi:
+        """The calendar-events resource on :attr:`client` (building the client if needed)."""
+        return CalendarEventsApi(self.client, delegated=self.settings.delegated)
+
+    def prepare_event(self, spec: EventSpec) -> PreparedEvent:
+        """Validate a calendar event against the connection without any request."""
+        return prepare_calendar_event(spec, self.settings)
+
+    def create_or_get_event(
+        self,
+        external_id: str,
+        *,
+        subject: str,
+        start: Any,
+        end: Any,
+        user_id: str | None = None,
+        attendees: Sequence[str | Mapping[str, Any]] = (),
+        time_zone: str | None = None,
+        body: str | Mapping[str, Any] | None = None,
+        location: str | Mapping[str, Any] | None = None,
+        recurrence: str | Mapping[str, Any] | None = None,
+        update_existing: bool = False,
+    ) -> EventResult:
+        """Create an Outlook calendar event with a Teams meeting, or get the one with this ``external_id``.
+
+        Unlike :meth:`create_or_get_meeting`, the event is in the organizer's calendar and the
+        attendees receive an invitation when it is created (and an update when a PATCH moves
+        it). The external id is kept on the event in an extended property and compared
+        exactly (``Course-A`` and ``course-a`` are two events); a POST retried after a lost
+        answer carries the same ``transactionId``, so it books nothing twice. Everything is
+        validated before a token is requested. Needs ``Calendars.ReadWrite``.
+
+        .. seealso:: ``docs/events.md``
+
+        :param external_id: the event's stable key, e.g. ``"interview-{{ params.candidate }}"``
+        :param subject: the event's subject
+        :param start: aware datetime or ISO-8601 string with offset; the event is sent in its zone
+        :param end: same; after ``start``
+        :param user_id: the organizer's mailbox (object id or UPN); default: the connection's
+            ``default_user_id``, else ``/me`` with a delegated connection
+        :param attendees: e-mail strings, or mappings ``{"address", "name", "type"}`` with
+            ``type`` ``required`` (default), ``optional`` or ``resource`` (rooms)
+        :param time_zone: IANA or Windows zone of the event; default: the start's own zone
+        :param body: HTML text, or Graph's ``{"contentType", "content"}``
+        :param location: its display name, or Graph's ``location``
+        :param recurrence: an iCalendar ``RRULE`` string or Graph's ``patternedRecurrence``
+        :param update_existing: PATCH an existing event whose time, subject, attendees,
+            location or body differ (one request; none when nothing does)
+        :return: the event with ``status`` ``created``, ``existing``, ``updated`` or ``unchanged``
+        """
+        prepared = self.prepare_event(
+            EventSpec(
+                external_id=external_id,
+                subject=subject,
+                start=start,
+                end=end,
+                user_id=user_id,
+                attendees=attendees,
+                time_zone=time_zone,
+                body=body,
+                location=location,
+                recurrence=recurrence,
+            )
+        )
+        return self.events.create_or_get(prepared, update_existing=update_existing)
+
+    def cancel_event(self, external_id: str, *, user_id: str | None = None, comment: str | None = None) -> bool:
+        """Cancel the calendar event with this ``external_id``; attendees get the cancellation.
+
+        ``POST .../events/{id}/cancel`` with ``comment``. The event moves to Deleted Items, so a
+        later :meth:`create_or_get_event` with the same id books a new event and invites
+        everyone again: book a cancelled event again under a new external id (``docs/events.md``).
+
+        :param external_id: the event's stable key
+        :param user_id: the organizer's mailbox (as for :meth:`create_or_get_event`)
+        :param comment: the text attendees receive with the cancellation
+        :return: ``True`` when an event was cancelled, ``False`` when there was none
+        """
+        prepared = prepare_calendar_lookup(external_id, self.settings, user_id=user_id)  # bad input sends nothing
+        return self.events.cancel(prepared, comment=comment)

@@ -1,88 +1,156 @@
-"""A bulk sync or cancel, planned as two runs of the bulk engine: pure bookkeeping, no I/O.
+"""The plan of a bulk call (create or get, sync, cancel): pure bookkeeping, no I/O.
 
-1. **createOrGet** of every item (one engine run, the usual validation, de-duplication,
-   pacing and retries). A cancelled item is reduced to its ``external_id`` and
-   ``user_id``: Graph has no lookup by ``externalId``, createOrGet is the way to find the
-   meeting (and makes one, deleted in step 2, when there was none);
-2. **PATCH** of every meeting that differs (``update_existing``) and **DELETE** of every
-   cancelled item's meeting, as prepared requests in one more engine run: ``$batch``,
-   the same pacing and retry rules.
+:class:`BulkPlan` is the one place that knows a bulk call's items:
 
-:class:`BulkSync` holds the state of one call: the items as step 1 sends them, which are
-cancelled, the requests of step 2, and how the answers of both steps make each item's
-result (:class:`~airflow_provider_meetings.meetings.results.BulkItemResult` with its ``outcome``).
+1. **validation**: when the plan is made, every item is checked before anything is sent; an
+   invalid item gets its error result (the field named ``meetings[<index>].<field>``) and
+   is never sent. A cancelled item (``cancelled: true``) is reduced to its ``external_id``
+   and ``user_id``: Graph has no lookup by ``externalId``, createOrGet is the way to find
+   the meeting (and makes one, deleted in step 2, when there was none);
+2. **organizers**: the UPNs to look up (:attr:`BulkPlan.upns`); :meth:`BulkPlan.first_step`
+   sends each item to its organizer's object id, or refuses it with the lookup's error,
+   and refuses a repeat of an earlier ``(organizer, external_id)``;
+3. **createOrGet** of every item left (one engine run), then :meth:`BulkPlan.second_step`:
+   the ``PATCH`` of every meeting that differs (``update_existing``) and the ``DELETE`` of
+   every cancelled item's meeting, in one more engine run, decided by
+   :func:`~airflow_provider_meetings.meetings.diff.after_create_or_get` as for single calls;
+4. :meth:`BulkPlan.results`: each item's result
+   (:class:`~airflow_provider_meetings.meetings.results.BulkItemResult` with its ``outcome``).
+
+Memory stays flat in the number of items: the plan keeps, beside the items as given, only
+lists of references (organizer, cancelled) and the results of refused items; an item's
+request is built again from the item when its batch is built (:class:`_Requests`), from
+an item already known to be valid, rather than kept for the whole call (10,000 kept
+requests would take ~6 MiB: docs/performance.md, working memory).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from airflow_provider_meetings.graph.batch import Preparer, prepare_item, trim_meeting
-from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError, MeetingsError
-from airflow_provider_meetings.meetings.diff import (
-    SYNC_MEETING_FIELDS,
-    check_organizer,
-    delete_request,
-    meeting_changes,
-    update_request,
+from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult, keep_fields
+from airflow_provider_meetings.graph.errors import (
+    GraphAPIError,
+    InvalidMeetingRequestError,
+    OrganizerLookupError,
 )
+from airflow_provider_meetings.meetings.diff import SYNC_MEETING_FIELDS, after_create_or_get
+from airflow_provider_meetings.meetings.organizers import OrganizerDirectory, needs_lookup, with_object_id
 from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest
-from airflow_provider_meetings.meetings.results import (
-    CANCELLED,
-    CREATED,
-    EXISTING,
-    NOT_FOUND,
-    UNCHANGED,
-    UPDATED,
-    BulkItemResult,
-)
+from airflow_provider_meetings.meetings.results import CANCELLED, NOT_FOUND, UPDATED, BulkItemResult
 
 #: The item key that asks for a meeting to be cancelled (deleted).
 CANCELLED_KEY = "cancelled"
 #: What a cancelled item keeps: what identifies its meeting.
 _IDENTITY_KEYS = ("external_id", "user_id")
+#: Fields of the returned meeting kept in each result by default: what a result needs.
+#: Each kept field costs memory per meeting (an id and a join URL are ~0.5 KB already);
+#: the passcode in ``joinMeetingIdSettings`` is never kept unless asked for.
+DEFAULT_MEETING_FIELDS: tuple[str, ...] = ("id", "joinWebUrl")
+
+#: Validates one meeting into its createOrGet request (the connection's rules).
+Preparer = Callable[[MeetingSpec], PreparedRequest]
 
 
-@dataclass(frozen=True)
-class _Refused(MeetingSpec):
-    """An item refused before anything is sent (its ``cancelled`` flag is not a boolean)."""
+class DuplicateMeetingError(InvalidMeetingRequestError):
+    """A ``(user, external_id)`` pair given twice in one bulk call; the later one is not sent.
 
-    problem: InvalidMeetingRequestError | None = None
+    :param index: position of the repeated item
+    :param first_index: position of the first item with the same pair
+    :param external_id: the repeated external id
+    :param user_id: the organizer of both
+    """
+
+    def __init__(self, index: int, first_index: int, external_id: str, user_id: str | None) -> None:
+        super().__init__(f"meetings[{index}].external_id", "")
+        self.index = index
+        self.first_index = first_index
+        who = f"user {user_id!r}" if user_id else "/me"
+        # The base class formats "field: message"; this message reads as one sentence.
+        self.args = (
+            f"meetings[{index}].external_id duplicates meetings[{first_index}] "
+            f"({external_id!r} for {who}); it was sent once",
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
-def _split(item: Any) -> tuple[Any, bool]:
-    """An item as step 1 sends it, and whether it is cancelled."""
+def _error_at(index: int, error: InvalidMeetingRequestError) -> InvalidMeetingRequestError:
+    """The same validation error with the item's position in front of its field."""
+    if error.field.startswith("meetings["):
+        return error
+    message = str(error)
+    prefix = f"{error.field}: "
+    message = message[len(prefix) :] if message.startswith(prefix) else message
+    return InvalidMeetingRequestError(f"meetings[{index}].{error.field}", message)
+
+
+def given(item: Any, name: str) -> str | None:
+    """An item's ``external_id`` or ``user_id`` as given, if it is a string (for error results)."""
+    value = (
+        getattr(item, name, None)
+        if isinstance(item, MeetingSpec)
+        else (item.get(name) if isinstance(item, Mapping) else None)
+    )
+    return value if isinstance(value, str) else None
+
+
+def identity_key(prepared: PreparedRequest) -> tuple[str | None, str | None]:
+    """What makes two items the same meeting: organizer and external id (see :func:`identity`)."""
+    return identity(prepared.user_id, prepared.external_id)
+
+
+def identity(user_id: str | None, external_id: str | None) -> tuple[str | None, str | None]:
+    """Organizer and external id, compared as Entra does: object ids and UPNs in any case,
+    ``externalId`` as given."""
+    return (user_id.lower() if user_id else None), external_id
+
+
+def _split(item: Any) -> tuple[Any, bool, InvalidMeetingRequestError | None]:
+    """An item as step 1 sends it, whether it is cancelled, and why it is refused (if it is)."""
     if not isinstance(item, Mapping) or CANCELLED_KEY not in item:
-        return item, False
+        return item, False, None
     flag = item[CANCELLED_KEY]
     if flag is not None and not isinstance(flag, bool):
         problem = InvalidMeetingRequestError(
             CANCELLED_KEY, f"must be true or false, got {type(flag).__name__} {flag!r}; nothing was sent for this item"
         )
-        return _Refused(external_id=item.get("external_id"), user_id=item.get("user_id"), problem=problem), False
+        return item, False, problem
     if flag:
-        return {key: item[key] for key in _IDENTITY_KEYS if key in item}, True
-    return {key: value for key, value in item.items() if key != CANCELLED_KEY}, False
+        return {key: item[key] for key in _IDENTITY_KEYS if key in item}, True, None
+    return {key: value for key, value in item.items() if key != CANCELLED_KEY}, False, None
 
 
 def _union(fields: Sequence[str] | None, more: Sequence[str]) -> tuple[str, ...] | None:
     return None if fields is None else tuple(dict.fromkeys([*fields, *more]))
 
 
-def _invalid_answer(result: BulkItemResult) -> GraphAPIError:
-    return GraphAPIError(result.status or 0, "InvalidResponse", "the createOrGet answer had no meeting id")
+class _Requests(Sequence[PreparedRequest]):
+    """Step 1's request of each item, built when the engine reads it (see the module docstring)."""
+
+    def __init__(self, plan: BulkPlan, directory: OrganizerDirectory) -> None:
+        self.plan = plan
+        self.directory = directory
+
+    def __len__(self) -> int:
+        return len(self.plan.items)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.plan.request(index, self.directory)
 
 
-class BulkSync:
-    """One bulk call that creates or gets, syncs and cancels meetings.
+class BulkPlan:
+    """One bulk call that creates or gets, syncs and cancels meetings; see the module docstring.
 
     :param items: mappings (a ``cancelled: true`` key cancels the item) or
         :class:`~airflow_provider_meetings.meetings.request.MeetingSpec` objects
-    :param prepare: validates one spec into its createOrGet request (the hook's rules)
+    :param prepare: validates one spec into its createOrGet request (the connection's rules)
     :param update_existing: PATCH existing meetings that differ from their item
     :param meeting_fields: meeting fields each result keeps (``None``: all)
+    :raises InvalidMeetingRequestError: for more than ``MAX_BULK_ITEMS`` items (nothing is sent)
     """
 
     def __init__(
@@ -93,13 +161,27 @@ class BulkSync:
         update_existing: bool,
         meeting_fields: Sequence[str] | None,
     ) -> None:
-        split = [_split(item) for item in items]
-        #: the items as step 1 sends them
-        self.specs: list[Any] = [spec for spec, _ in split]
-        self.cancelled: list[bool] = [flag for _, flag in split]
+        self.items: Sequence[Any] = items if isinstance(items, Sequence) else list(items)
+        if len(self.items) > MAX_BULK_ITEMS:
+            raise InvalidMeetingRequestError(
+                "meetings",
+                f"has {len(self.items):,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
+                "Split the list across tasks (e.g. by week or by organizer); nothing was sent",
+            )
+        self._prepare = prepare
         self.update_existing = update_existing
         self.meeting_fields = tuple(meeting_fields) if meeting_fields is not None else None
-        self._prepare = prepare
+        #: whether each item is cancelled
+        self.cancelled: list[bool] = []
+        #: the organizer of each valid item as given (the item's, else the default; ``None``:
+        #: ``/me``), or of each invalid item as it was written
+        self.given: list[str | None] = []
+        #: the error result of each item refused before sending, by position
+        self.refused: dict[int, BatchItemResult] = {}
+        #: the organizers given by user principal name (each valid item's, repeats included)
+        self.upns: list[str] = []
+        for index, item in enumerate(self.items):
+            self._validate(index, item)
         needs: tuple[str, ...] = SYNC_MEETING_FIELDS if update_existing else ("id",) if any(self.cancelled) else ()
         #: fields step 1 keeps: the caller's plus what step 2 needs
         self.first_fields = _union(self.meeting_fields, needs)
@@ -107,65 +189,115 @@ class BulkSync:
         self._decided: dict[int, BulkItemResult] = {}
         self._second: list[int] = []  # item index of each step-2 request
 
-    @property
-    def has_cancellations(self) -> bool:
-        """Whether any item is cancelled."""
-        return any(self.cancelled)
+    def _validate(self, index: int, item: Any) -> None:
+        """Check one item, the only time it is checked; note its organizer, or refuse it."""
+        spec, cancelled, problem = _split(item)
+        self.cancelled.append(cancelled)
+        try:
+            if problem is not None:
+                raise problem
+            prepared = self._prepare(MeetingSpec.from_mapping(spec, where=f"meetings[{index}]"))
+        except InvalidMeetingRequestError as error:
+            user_id = given(spec, "user_id")
+            self.given.append(user_id)
+            self.refused[index] = BatchItemResult(
+                index, given(spec, "external_id"), user_id, error=_error_at(index, error)
+            )
+            return
+        self.given.append(prepared.user_id)
+        if prepared.user_id is not None and needs_lookup(prepared.user_id):
+            self.upns.append(prepared.user_id)
 
-    def prepare(self, spec: MeetingSpec) -> PreparedRequest:
-        """Step 1's preparer: the hook's, after refusing what :func:`_split` refused."""
-        if isinstance(spec, _Refused) and spec.problem is not None:
-            raise spec.problem
-        return self._prepare(spec)
+    def _build(self, index: int) -> PreparedRequest:
+        """The createOrGet request of a valid item (it was validated when the plan was made)."""
+        spec, _, _ = _split(self.items[index])
+        return self._prepare(MeetingSpec.from_mapping(spec, where=f"meetings[{index}]"))
+
+    def request(self, index: int, directory: OrganizerDirectory) -> PreparedRequest:
+        """The request of a valid item, to its organizer's object id, named for log lines."""
+        prepared = self._build(index)
+        if prepared.user_id is not None and needs_lookup(prepared.user_id):
+            object_id = directory.get(prepared.user_id)
+            assert object_id is not None  # items whose organizer was not resolved are refused
+            prepared = with_object_id(prepared, object_id)
+        return replace(prepared, label=f"meetings[{index}] external_id={prepared.external_id}")
+
+    # -- step 1 --------------------------------------------------------------------------------
+
+    def first_step(
+        self, directory: OrganizerDirectory, failures: Mapping[str, OrganizerLookupError] | None = None
+    ) -> tuple[Sequence[PreparedRequest], dict[int, BatchItemResult]]:
+        """Step 1: the createOrGet requests (built when read), and the results of the items refused.
+
+        Refused: invalid items, items whose organizer could not be resolved, and repeats of
+        an earlier ``(organizer, external_id)`` (object ids and UPNs compared in any case).
+
+        :param directory: the object ids of the organizers given by UPN
+        :param failures: why lookups failed, by UPN in lower case
+        """
+        failures = failures or {}
+        refused = dict(self.refused)
+        first_seen: dict[tuple[str | None, str | None], int] = {}
+        for index, item in enumerate(self.items):
+            if index in refused:
+                continue
+            user_id = self.given[index]
+            if user_id is not None and needs_lookup(user_id):
+                object_id = directory.get(user_id)
+                if object_id is None:
+                    error = failures.get(user_id.lower()) or OrganizerLookupError(
+                        user_id, f"organizer {user_id!r} (a user principal name) was not looked up"
+                    )
+                    spec, _, _ = _split(item)
+                    refused[index] = BatchItemResult(
+                        index, given(spec, "external_id"), given(spec, "user_id"), error=error
+                    )
+                    continue
+                user_id = object_id
+            external_id = given(_split(item)[0], "external_id")
+            first = first_seen.setdefault(identity(user_id, external_id), index)
+            if first != index:
+                error = DuplicateMeetingError(index, first, external_id or "", user_id)
+                refused[index] = BatchItemResult(index, external_id, user_id, error=error)
+        return _Requests(self, directory), refused
 
     # -- step 2 --------------------------------------------------------------------------------
 
-    def second_step(self, first: Sequence[BulkItemResult], prepare: Preparer | None = None) -> list[PreparedRequest]:
+    def second_step(self, first: Sequence[BatchItemResult]) -> list[PreparedRequest]:
         """The PATCH and DELETE requests that follow step 1's results (in input order).
 
-        :param prepare: step 1's preparer (default: :meth:`prepare`); each request goes
-            below the organizer path step 1 used (the object id of an organizer given by UPN)
+        Each goes below the organizer path step 1 used (the object id of an organizer given by UPN).
         """
-        prepare = prepare or self.prepare
-        self._first = list(first)
+        self._first = [self._meeting_result(result) for result in first]
         requests: list[PreparedRequest] = []
         for result in self._first:
             index = result.index
             if not result.ok:
                 continue
-            cancel = self.cancelled[index]
-            if not cancel and not self.update_existing:
-                self._decide(replace(result, outcome=CREATED if result.created else EXISTING))
+            sent = self._build(index)
+            if result.user_id != sent.user_id and result.user_id is not None:
+                sent = with_object_id(sent, result.user_id)
+            try:
+                step = after_create_or_get(
+                    sent,
+                    result.meeting or {},
+                    created=bool(result.created),
+                    cancel=self.cancelled[index],
+                    compare=self.update_existing,
+                )
+            except (InvalidMeetingRequestError, GraphAPIError) as error:
+                self._decide(self._failed(result, error))
                 continue
-            meeting = result.meeting or {}
-            if not isinstance(meeting.get("id"), str) or not meeting["id"]:
-                self._decide(self._failed(result, _invalid_answer(result)))
+            if step.request is None:
+                self._decide(replace(result, outcome=step.outcome))
                 continue
-            prepared = prepare_item(self.specs[index], index, prepare)  # validated in step 1
-            if cancel:
-                request = delete_request(prepared, meeting["id"])
-            else:
-                wanted = prepared.body or {}
-                try:
-                    if result.created:  # createOrGet made it as asked; only the organizer can disagree
-                        check_organizer(wanted, meeting)
-                        changes: dict[str, Any] = {}
-                    else:
-                        changes = meeting_changes(wanted, meeting)
-                except InvalidMeetingRequestError as error:
-                    self._decide(self._failed(result, error))
-                    continue
-                if not changes:
-                    self._decide(replace(result, outcome=CREATED if result.created else UNCHANGED))
-                    continue
-                request = update_request(prepared, meeting["id"], changes)
             self._second.append(index)
-            requests.append(request)
+            requests.append(replace(step.request, label=f"meetings[{index}] external_id={result.external_id}"))
         return requests
 
     # -- results ------------------------------------------------------------------------------
 
-    def results(self, second: Sequence[BulkItemResult]) -> list[BulkItemResult]:
+    def results(self, second: Sequence[BatchItemResult]) -> list[BulkItemResult]:
         """Every item's final result, in input order, from both steps' results."""
         for index, answer in zip(self._second, second, strict=True):
             first = self._first[index]
@@ -174,7 +306,9 @@ class BulkSync:
                 self._decide(self._cancel_result(first, answer, attempts))
             elif answer.ok:
                 self._decide(
-                    replace(first, meeting=answer.meeting, status=answer.status, attempts=attempts, outcome=UPDATED)
+                    replace(
+                        first, meeting=answer.body, http_status=answer.http_status, attempts=attempts, outcome=UPDATED
+                    )
                 )
             else:
                 self._decide(replace(self._failed(first, answer.error), attempts=attempts, first_created=first.created))
@@ -182,16 +316,38 @@ class BulkSync:
         for result in self._first:
             final = self._decided.get(result.index, result)
             if final.meeting is not None and self.meeting_fields != self.first_fields:
-                final = replace(final, meeting=trim_meeting(final.meeting, self.meeting_fields))
-            results.append(final)
+                final = replace(final, meeting=keep_fields(final.meeting, self.meeting_fields))
+            results.append(self._with_organizer(final))
         return results
 
-    def _cancel_result(self, first: BulkItemResult, answer: BulkItemResult, attempts: int) -> BulkItemResult:
+    def _with_organizer(self, result: BulkItemResult) -> BulkItemResult:
+        """``user_id`` the object id (``None`` if there is none), ``given_user_id`` as given."""
+        given_user = self.given[result.index]
+        user_id = result.user_id
+        if user_id is not None and needs_lookup(user_id):  # refused before it was sent
+            user_id = None
+        return replace(result, user_id=user_id, given_user_id=given_user)
+
+    @staticmethod
+    def _meeting_result(result: BatchItemResult) -> BulkItemResult:
+        return BulkItemResult(
+            result.index,
+            result.key,
+            result.user_id,
+            meeting=result.body,
+            created=result.created,
+            error=result.error,
+            attempts=result.attempts,
+            http_status=result.http_status,
+        )
+
+    @staticmethod
+    def _cancel_result(first: BulkItemResult, answer: BatchItemResult, attempts: int) -> BulkItemResult:
         # 404: the meeting is gone already (a retried DELETE whose first answer was lost, or
         # a cancel running at the same time): what a cancel wants.
         gone = answer.ok or (isinstance(answer.error, GraphAPIError) and answer.error.status == 404)
         if not gone:
-            return replace(self._failed(first, answer.error), attempts=attempts, first_created=first.created)
+            return replace(BulkPlan._failed(first, answer.error), attempts=attempts, first_created=first.created)
         return BulkItemResult(
             first.index,
             first.external_id,
@@ -199,12 +355,12 @@ class BulkSync:
             meeting=None,
             created=False,
             attempts=attempts,
-            status=answer.status if answer.ok else 404,
+            http_status=answer.http_status if answer.ok else 404,
             outcome=NOT_FOUND if first.created else CANCELLED,
         )
 
     @staticmethod
-    def _failed(result: BulkItemResult, error: BaseException | MeetingsError | None) -> BulkItemResult:
+    def _failed(result: BulkItemResult, error: BaseException | None) -> BulkItemResult:
         return BulkItemResult(result.index, result.external_id, result.user_id, error=error, attempts=result.attempts)
 
     def _decide(self, result: BulkItemResult) -> None:

@@ -35,12 +35,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
 from airflow_provider_meetings.meetings.request import PreparedRequest, format_graph_datetime, to_utc
+from airflow_provider_meetings.meetings.results import CREATED, EXISTING, UNCHANGED, MeetingStatus
 
 #: Meeting fields a sync needs from the createOrGet answer to compare.
 SYNC_MEETING_FIELDS: tuple[str, ...] = ("id", "joinWebUrl", "subject", "startDateTime", "endDateTime", "participants")
@@ -231,7 +233,7 @@ def update_request(prepared: PreparedRequest, meeting_id: str, changes: Mapping[
         body=dict(changes),
         user_id=prepared.user_id,
         method="PATCH",
-        external_id=prepared.external_id,
+        key=prepared.key,
     )
 
 
@@ -242,5 +244,72 @@ def delete_request(prepared: PreparedRequest, meeting_id: str) -> PreparedReques
         body=None,
         user_id=prepared.user_id,
         method="DELETE",
-        external_id=prepared.external_id,
+        key=prepared.key,
     )
+
+
+# -- what follows a createOrGet answer --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What follows a createOrGet answer: one more request, or the meeting's outcome as it is.
+
+    :param request: the ``PATCH`` or ``DELETE`` to send (``None``: nothing to send)
+    :param outcome: the outcome when nothing is sent (``created``, ``existing``, ``unchanged``)
+    :param changes: the fields a ``PATCH`` changes, for its log line
+    """
+
+    request: PreparedRequest | None = None
+    outcome: MeetingStatus | None = None
+    changes: tuple[str, ...] = ()
+
+
+def meeting_id_of(meeting: Mapping[str, Any], *, created: bool) -> str:
+    """The id of the meeting createOrGet returned (a PATCH or DELETE needs it).
+
+    :raises GraphAPIError: ``InvalidResponse`` when the answer had none
+    """
+    meeting_id = meeting.get("id")
+    if not isinstance(meeting_id, str) or not meeting_id:
+        raise GraphAPIError(201 if created else 200, "InvalidResponse", "the createOrGet answer had no meeting id")
+    return meeting_id
+
+
+def after_create_or_get(
+    prepared: PreparedRequest,
+    meeting: Mapping[str, Any],
+    *,
+    created: bool,
+    cancel: bool = False,
+    compare: bool = True,
+) -> NextStep:
+    """The one rule, for single and bulk calls alike, of what to send after createOrGet answered.
+
+    * a cancel: ``DELETE`` the meeting found (created or not: a cancel leaves none behind);
+    * without ``compare`` (createOrGet alone): nothing, ``created`` or ``existing``;
+    * a meeting created as asked: nothing (only the organizer can disagree);
+    * an existing meeting: one ``PATCH`` of what differs (:func:`meeting_changes`), or
+      nothing (``unchanged``).
+
+    :param prepared: the createOrGet request (its body is what the caller wants)
+    :param meeting: the onlineMeeting createOrGet returned
+    :param created: whether createOrGet created it (201)
+    :param cancel: the meeting is to be deleted
+    :param compare: compare an existing meeting with ``prepared`` (sync, ``update_existing``)
+    :raises OrganizerMismatchError: when the caller names another organizer
+    :raises GraphAPIError: ``InvalidResponse`` when a request is due and the answer had no meeting id
+    """
+    if cancel:
+        return NextStep(request=delete_request(prepared, meeting_id_of(meeting, created=created)))
+    if not compare:
+        return NextStep(outcome=CREATED if created else EXISTING)
+    wanted = prepared.body or {}
+    if created:  # made as asked
+        check_organizer(wanted, meeting)
+        return NextStep(outcome=CREATED)
+    changes = meeting_changes(wanted, meeting)
+    if not changes:
+        return NextStep(outcome=UNCHANGED)
+    patch = update_request(prepared, meeting_id_of(meeting, created=created), changes)
+    return NextStep(request=patch, changes=tuple(changes))

@@ -13,7 +13,7 @@ goes to ``users/{object id}``.
   UPNs are case-insensitive in Entra). Failures are not remembered: a user created later
   is found by the next call.
 * A bulk call looks up each distinct UPN once, through ``$batch`` (the bulk engine, with
-  ``GET`` items), before any meeting is sent (:class:`BulkOrganizers`). An item whose UPN
+  ``GET`` items), before any meeting is sent (:meth:`OrganizerDirectory.resolve_many`). An item whose UPN
   could not be resolved gets an :class:`~airflow_provider_meetings.graph.errors.OrganizerLookupError`
   result and is not sent; the others go to the object id, so the duplicate check sees an
   object id and its UPN as one organizer.
@@ -28,16 +28,14 @@ what the caller gave. Nothing here imports requests or msal.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, Preparer, prepare_item
 from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
     ConnectionConfigError,
     GraphAPIError,
-    InvalidMeetingRequestError,
     MeetingsError,
     OrganizerLookupDeniedError,
     OrganizerLookupError,
@@ -45,11 +43,10 @@ from airflow_provider_meetings.graph.errors import (
     describe_error,
 )
 from airflow_provider_meetings.meetings.permissions import USER_LOOKUP
-from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest, is_guid, user_path
-from airflow_provider_meetings.meetings.results import BulkItemResult
+from airflow_provider_meetings.meetings.request import PreparedRequest, is_guid, user_path
 
 if TYPE_CHECKING:
-    from airflow_provider_meetings.graph.client import GraphClient
+    from airflow_provider_meetings.graph.client import GraphRestClient
 
 #: The application permission that reads users (see :data:`~airflow_provider_meetings.meetings.permissions.USER_LOOKUP`).
 LOOKUP_PERMISSION = USER_LOOKUP.application
@@ -167,7 +164,7 @@ class OrganizerDirectory:
         with self._lock:
             self._ids[upn.lower()] = object_id
 
-    def resolve(self, prepared: PreparedRequest, client: GraphClient) -> PreparedRequest:
+    def resolve(self, prepared: PreparedRequest, client: GraphRestClient) -> PreparedRequest:
         """``prepared`` with the organizer's object id in its path, looked up if it was a UPN.
 
         :raises OrganizerLookupError: when Graph refuses or does not know the UPN; token and
@@ -181,11 +178,11 @@ class OrganizerDirectory:
             object_id = self._look_up(upn, client)
         return with_object_id(prepared, object_id)
 
-    def _look_up(self, upn: str, client: GraphClient) -> str:
+    def _look_up(self, upn: str, client: GraphRestClient) -> str:
         request = lookup_request(upn)
         self.lookups += 1
         try:
-            answer = client.request(request.method, request.path, what=f"organizer lookup GET /users/{upn}")
+            answer = client.get(request.path, what=f"organizer lookup GET /users/{upn}")
         except (AuthenticationError, ConnectionConfigError):
             raise  # no token or no connection: not about the organizer
         except MeetingsError as error:
@@ -195,75 +192,37 @@ class OrganizerDirectory:
         client.log.info("Organizer %s has object id %s (looked up once per hook)", upn, object_id)
         return object_id
 
-    def for_bulk(self, items: Sequence[Any], prepare: Preparer) -> BulkOrganizers:
-        """The organizers of one bulk call; see :class:`BulkOrganizers`."""
-        return BulkOrganizers(self, items, prepare)
+    def resolve_many(
+        self, upns: Iterable[str], client: GraphRestClient, *, max_concurrency: int
+    ) -> dict[str, OrganizerLookupError]:
+        """Look up every UPN not known yet, each once, in ``$batch`` requests.
 
-
-class BulkOrganizers:
-    """The organizers of one bulk call: which UPNs it names, their lookup, and its results.
-
-    1. construction validates every item (nothing is sent) and notes its organizer as given;
-    2. :meth:`resolve` looks up, in ``$batch`` requests, each distinct UPN not known yet;
-    3. :meth:`prepare` is the bulk engine's preparer: an item's request goes to the object
-       id, or the item is refused with the lookup's error (the engine reports it, not sent);
-    4. :meth:`annotate` sets ``user_id`` (object id) and ``given_user_id`` on each result.
-
-    :param directory: the hook's known object ids
-    :param items: the bulk call's items, as given
-    :param prepare: the hook's preparer (validation and default organizer)
-    """
-
-    def __init__(self, directory: OrganizerDirectory, items: Sequence[Any], prepare: Preparer) -> None:
-        self.directory = directory
-        self._prepare = prepare
-        #: the organizer of each item as given (the item's, else the default); ``None``: ``/me`` or invalid
-        self.given: list[str | None] = [None] * len(items)
-        #: distinct UPNs (lower case -> first spelling)
-        self.upns: dict[str, str] = {}
-        self.failures: dict[str, OrganizerLookupError] = {}
-        if len(items) > MAX_BULK_ITEMS:
-            return  # the engine refuses the whole call before sending; look nothing up
-        for index, item in enumerate(items):
-            try:
-                user_id = prepare_item(item, index, prepare).user_id
-            except InvalidMeetingRequestError:
-                continue  # reported by the engine with its position
-            self.given[index] = user_id
-            if user_id is not None and needs_lookup(user_id):
-                self.upns.setdefault(user_id.lower(), user_id)
-
-    def resolve(self, client: GraphClient, *, max_concurrency: int) -> None:
-        """Look up every UPN of the call not known yet, each once, in ``$batch`` requests."""
-        from airflow_provider_meetings.graph.batch_engine import BulkEngine
-
-        unknown = [upn for upn in self.upns.values() if self.directory.get(upn) is None]
+        :param upns: the UPNs of a bulk call (any case; repeats are looked up once)
+        :param client: where to send the lookups
+        :param max_concurrency: batches in flight at most
+        :return: the lookup error of each UPN that could not be resolved, by UPN in lower case
+        """
+        distinct: dict[str, str] = {}
+        for upn in upns:
+            distinct.setdefault(upn.lower(), upn)
+        unknown = [upn for upn in distinct.values() if self.get(upn) is None]
+        failures: dict[str, OrganizerLookupError] = {}
         if not unknown:
-            return
-        client.transport.ensure_pool(max_concurrency)
-        engine = BulkEngine(
-            client,
-            max_concurrency=max_concurrency,
-            retry_policy=client.settings.retry,
-            meeting_fields=LOOKUP_SELECT,
-            sleep=client.sleep,
-            log=client.log,
-            operation="GET users",
-            dedupe=False,
-        )
+            return failures
+        engine = client.bulk_engine(max_concurrency=max_concurrency, operation="GET users", keep_fields=LOOKUP_SELECT)
         results = engine.run([lookup_request(upn) for upn in unknown])
-        self.directory.lookups += len(unknown)
+        self.lookups += len(unknown)
         for upn, result in zip(unknown, results, strict=True):
             if result.error is not None:
                 error = lookup_error(upn, result.error, delegated=client.settings.delegated)
                 error.__cause__ = result.error
-                self.failures[upn.lower()] = error
+                failures[upn.lower()] = error
                 continue
             try:
-                self.directory.remember(upn, object_id_from(result.meeting, upn))
+                self.remember(upn, object_id_from(result.body, upn))
             except OrganizerLookupError as error:
-                self.failures[upn.lower()] = error
-        failed = [f"{error.upn} ({_reason(error)})" for error in self.failures.values()]
+                failures[upn.lower()] = error
+        failed = [f"{error.upn} ({_reason(error)})" for error in failures.values()]
         named = ", ".join(failed[:_NAMED_IN_LOG]) + (
             f" and {len(failed) - _NAMED_IN_LOG} more" if len(failed) > _NAMED_IN_LOG else ""
         )
@@ -275,33 +234,4 @@ class BulkOrganizers:
             len(failed),
             f": {named}" if failed else "",
         )
-
-    def prepare(self, spec: MeetingSpec) -> PreparedRequest:
-        """The hook's preparer, with the organizer's object id in the path.
-
-        :raises OrganizerLookupError: for an item whose UPN could not be resolved
-        """
-        prepared = self._prepare(spec)
-        upn = prepared.user_id
-        if upn is None or not needs_lookup(upn):
-            return prepared
-        object_id = self.directory.get(upn)
-        if object_id is not None:
-            return with_object_id(prepared, object_id)
-        raise self.failures.get(upn.lower()) or OrganizerLookupError(
-            upn, f"organizer {upn!r} (a user principal name) was not looked up"
-        )
-
-    def annotate(self, results: Sequence[BulkItemResult]) -> list[BulkItemResult]:
-        """Each result with ``user_id`` the object id (``None`` if there is none) and
-        ``given_user_id`` the organizer as given."""
-        annotated = []
-        for result in results:
-            given = self.given[result.index]
-            user_id = result.user_id
-            if given is None:  # refused as invalid: the organizer as it was written
-                given = user_id
-            if user_id is not None and needs_lookup(user_id):  # refused before it was sent
-                user_id = None
-            annotated.append(replace(result, user_id=user_id, given_user_id=given))
-        return annotated
+        return failures

@@ -37,6 +37,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+from airflow_provider_meetings.graph.batch import GraphRequest
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -324,25 +325,27 @@ class MeetingSpec:
 
 
 @dataclass(frozen=True)
-class PreparedRequest:
-    """A validated Graph call: what to send where, and for which meeting.
+class PreparedRequest(GraphRequest):
+    """A validated onlineMeetings call: a :class:`~airflow_provider_meetings.graph.batch.GraphRequest`
+    whose ``key`` is the meeting's external id (default: the body's ``externalId``).
 
     :param path: below the versioned Graph root, e.g. ``users/<id>/onlineMeetings/createOrGet``
     :param body: the JSON body (``None`` for GET and DELETE)
     :param user_id: the organizer (``None`` for ``/me``), named in errors
     :param method: HTTP method
-    :param external_id: the meeting's external id (default: the body's ``externalId``)
+    :param key: the meeting's external id
     """
 
-    path: str
-    body: dict[str, Any] | None
-    user_id: str | None
     method: str = "POST"
-    external_id: str | None = None
 
     def __post_init__(self) -> None:
-        if self.external_id is None and self.body is not None and "externalId" in self.body:
-            object.__setattr__(self, "external_id", self.body["externalId"])
+        if self.key is None and self.body is not None and "externalId" in self.body:
+            object.__setattr__(self, "key", self.body["externalId"])
+
+    @property
+    def external_id(self) -> str | None:
+        """The meeting's external id (the request's ``key``)."""
+        return self.key
 
     @property
     def operation(self) -> str:

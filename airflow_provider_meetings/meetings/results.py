@@ -9,7 +9,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_meetings.graph.batch import BulkProgress
 from airflow_provider_meetings.graph.errors import is_permanent
+
+__all__ = [
+    "CANCELLED",
+    "CREATED",
+    "EXISTING",
+    "NOT_FOUND",
+    "UNCHANGED",
+    "UPDATED",
+    "BulkItemResult",
+    "BulkProgress",
+    "MeetingResult",
+    "MeetingStatus",
+    "SyncResult",
+]
 
 #: What a call did about a meeting (``SyncResult.status``, ``BulkItemResult.outcome``, the
 #: XCom ``status``): ``created`` (201), ``existing`` (200, not compared: createOrGet without
@@ -76,7 +91,7 @@ class BulkItemResult:
     :param created: ``True`` for 201 (created), ``False`` for 200 (existing), ``None`` on error
     :param error: why the item failed, or ``None``
     :param attempts: requests sent for this item (0 if it was refused before sending)
-    :param status: the HTTP status of the item's successful answer (``None`` on error)
+    :param http_status: the HTTP status of the item's last successful answer (``None`` on error)
     :param outcome: what the call did about the meeting (see :data:`MeetingStatus`;
         ``None`` on error); the XCom key ``status`` of :meth:`to_dict`
     :param given_user_id: the organizer as given (the item's ``user_id``, else the default
@@ -94,10 +109,15 @@ class BulkItemResult:
     created: bool | None = None
     error: BaseException | None = None
     attempts: int = 0
-    status: int | None = None
+    http_status: int | None = None
     outcome: MeetingStatus | None = None
     given_user_id: str | None = None
     first_created: bool | None = None
+
+    @property
+    def status(self) -> int | None:
+        """Deprecated name of :attr:`http_status` (``to_dict()["status"]`` is the :attr:`outcome`)."""
+        return self.http_status
 
     @property
     def ok(self) -> bool:
@@ -136,42 +156,3 @@ class BulkItemResult:
             "error_code": getattr(error, "code", None),
             "permanent": None if error is None else is_permanent(error),
         }
-
-
-@dataclass(frozen=True)
-class BulkProgress:
-    """A snapshot of a running bulk call, for progress logs.
-
-    :param done: items finished (succeeded or failed, the invalid ones included)
-    :param total: items in the call
-    :param succeeded: items whose meeting exists now
-    :param failed: items that failed for good
-    :param retries: item retries made so far
-    :param throttled: per-item or whole-batch 429 answers seen (in items)
-    :param elapsed: seconds since sending started
-    :param concurrency: batches allowed in flight now (lowered while Graph throttles)
-    :param paced_rate: items per second the pacer allows now (``None``: not paced)
-    :param batches: ``$batch`` requests sent so far
-    :param peak_in_flight: the most batches that were in flight at once
-    :param max_concurrency: the configured ceiling of batches in flight
-    :param operation: what the items are (``createOrGet``, ``PATCH``, ``DELETE``...)
-    """
-
-    done: int
-    total: int
-    succeeded: int
-    failed: int
-    retries: int
-    throttled: int
-    elapsed: float
-    concurrency: int
-    paced_rate: float | None
-    batches: int = 0
-    peak_in_flight: int = 0
-    max_concurrency: int = 0
-    operation: str = "createOrGet"
-
-    @property
-    def rate(self) -> float:
-        """Finished items per second since sending started."""
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0

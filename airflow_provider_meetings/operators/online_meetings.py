@@ -607,7 +607,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
 
     def _item_dict(self, result: BulkItemResult) -> dict[str, Any]:
         """An item's result as a dict; an invalid rendered external id shows ``external_id_template``."""
-        from airflow_provider_meetings.graph.batch import DuplicateMeetingError
+        from airflow_provider_meetings.meetings.bulk import DuplicateMeetingError
 
         item = result.to_dict()
         error = result.error

@@ -22,7 +22,8 @@ from airflow_provider_meetings.graph.errors import (
     OrganizerLookupError,
     RetriesExhaustedError,
 )
-from airflow_provider_meetings.graph.retry import RetryBudget, RetryPolicy
+from airflow_provider_meetings.graph.retry import RetryPolicy
+from airflow_provider_meetings.graph.retry_loop import RetryBudget
 
 THROTTLED = GraphAPIError(429, "TooManyRequests", "Too many requests.", retry_after=30.0)
 

@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from airflow_provider_meetings.graph.batch import DuplicateMeetingError
 from airflow_provider_meetings.graph.errors import (
     OrganizerLookupDeniedError,
     OrganizerLookupError,
     OrganizerNotFoundError,
 )
+from airflow_provider_meetings.meetings.bulk import DuplicateMeetingError
 from airflow_provider_meetings.meetings.organizers import lookup_request
 
 pytestmark = pytest.mark.integration

@@ -1,8 +1,7 @@
-"""Batching's pure parts: chunks and payloads, validation and duplicates, reading batch answers."""
+"""Batching's pure parts: requests, chunks and payloads, reading batch answers."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,21 +9,17 @@ import pytest
 
 from airflow_provider_meetings.graph.batch import (
     MAX_BATCH_ITEMS,
-    DuplicateMeetingError,
+    BatchItemResult,
+    GraphRequest,
     ItemKind,
     batch_item_id,
     batch_responses,
     build_batch_payload,
     chunked,
     classify_batch_response,
-    identity_key,
-    prepare_item,
-    trim_meeting,
-    validate_all,
+    keep_fields,
 )
-from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
 from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest, prepare_request
-from airflow_provider_meetings.meetings.results import BulkItemResult
 
 USER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 OTHER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c02"
@@ -76,72 +71,6 @@ def test_batch_payload_shape() -> None:
 def test_batch_payload_refuses_bad_sizes(count: int) -> None:
     with pytest.raises(ValueError):
         build_batch_payload([(i, prep(MeetingSpec(f"e{i}"))) for i in range(count)])
-
-
-# -- validation and duplicates -------------------------------------------------------------
-
-
-def test_validate_all_reports_invalid_items_and_duplicates_without_sending() -> None:
-    specs = [
-        spec("a"),  # 0
-        spec(""),  # 1 empty id
-        spec("b", user_id="not a user"),  # 2
-        spec("a"),  # 3 duplicate of 0 (default user)
-        spec("a", user_id=OTHER),  # 4 same id, other user: a different meeting
-        spec("c", start_date_time="2026-01-01T10:00:00"),  # 5 naive
-        {"external_id": "d", "colour": "red"},  # 6 unknown key
-        spec("a", user_id=USER.upper()),  # 7 duplicate of 0: object ids are case-insensitive
-        "not a mapping",  # 8
-        MeetingSpec("e"),  # 9
-    ]
-    results, to_send = validate_all(specs, prep)
-    assert to_send == 3
-    assert [i for i, r in enumerate(results) if r is None] == [0, 4, 9]
-    errors = {i: str(r.error) for i, r in enumerate(results) if r is not None}
-    assert errors[1].startswith("meetings[1].external_id: is empty")
-    assert errors[2].startswith("meetings[2].user_id: ")
-    assert errors[3].startswith("meetings[3].external_id duplicates meetings[0]")
-    assert errors[5].startswith("meetings[5].start_date_time: ")
-    assert errors[6].startswith("meetings[6]: unknown key(s) ['colour']")
-    assert errors[7].startswith("meetings[7].external_id duplicates meetings[0]")
-    assert errors[8].startswith("meetings[8]: must be a mapping")
-    assert isinstance(results[7].error, DuplicateMeetingError)
-    assert results[7].error.first_index == 0
-    assert results[3].external_id == "a" and results[3].user_id == USER
-    assert all(r.attempts == 0 and not r.ok and r.permanent for r in results if r is not None)
-
-
-def test_validate_all_counts() -> None:
-    results, to_send = validate_all([spec("x"), spec("y"), spec("x")], prep)
-    assert to_send == 2
-    assert [r is None for r in results] == [True, True, False]
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "same"),
-    [
-        ((USER, "x"), (USER.upper(), "x"), True),
-        ((USER, "x"), (OTHER, "x"), False),
-        ((USER, "x"), (USER, "X"), False),
-        (("adelev@contoso.example", "x"), ("AdeleV@Contoso.example", "x"), True),
-    ],
-    ids=["guid-case", "other-user", "external-id-case-sensitive", "upn-case"],
-)
-def test_identity_key(a: tuple[str, str], b: tuple[str, str], same: bool) -> None:
-    ka = identity_key(prepare_request(MeetingSpec(a[1], user_id=a[0])))
-    kb = identity_key(prepare_request(MeetingSpec(b[1], user_id=b[0])))
-    assert (ka == kb) is same
-
-
-def test_prepare_item_names_the_position() -> None:
-    with pytest.raises(InvalidMeetingRequestError, match=r"^meetings\[4\]\.end_date_time: "):
-        prepare_item(spec("x", end_date_time="2026-01-01T10:00:00Z"), 4, prep)
-
-
-def test_duplicate_error_text() -> None:
-    err = DuplicateMeetingError(7, 2, "ev-1", USER)
-    assert str(err).startswith("meetings[7].external_id duplicates meetings[2]")
-    assert err.field == "meetings[7].external_id"
 
 
 # -- batch answers -------------------------------------------------------------------------
@@ -197,11 +126,10 @@ def _err(code: str) -> dict[str, Any]:
     ],
 )
 def test_classify_batch_response(entry: dict[str, Any], kind: ItemKind, status: int, retry_after: float | None) -> None:
-    (outcome,) = classify_batch_response([(0, USER)], {"responses": [entry]})
+    (outcome,) = classify_batch_response([(0, USER)], {"responses": [entry]}, keep=("id", "joinWebUrl"))
     assert (outcome.kind, outcome.status, outcome.retry_after) == (kind, status, retry_after)
     if kind == ItemKind.OK:
-        assert outcome.created is (status == 201)
-        assert outcome.meeting == {"id": "MSo1", "joinWebUrl": "https://teams.example/l/1"}
+        assert outcome.body == {"id": "MSo1", "joinWebUrl": "https://teams.example/l/1"}
     else:
         assert outcome.error is not None
 
@@ -231,25 +159,17 @@ def test_classify_names_the_user_in_policy_errors() -> None:
     ],
     ids=["selected", "absent-field", "all"],
 )
-def test_trim_meeting(keep: tuple[str, ...] | None, expected: dict[str, Any]) -> None:
-    assert trim_meeting(MEETING, keep) == expected
+def test_keep_fields(keep: tuple[str, ...] | None, expected: dict[str, Any]) -> None:
+    assert keep_fields(MEETING, keep) == expected
 
 
-def test_the_hook_default_fields_match() -> None:
-    from airflow_provider_meetings.graph.batch import DEFAULT_MEETING_FIELDS
-    from airflow_provider_meetings.hooks.online_meetings import BULK_MEETING_FIELDS
-
-    assert BULK_MEETING_FIELDS == DEFAULT_MEETING_FIELDS
-
-
-def test_result_to_dict_is_json_and_secret_free() -> None:
-    ok = BulkItemResult(0, "e", USER, meeting={"id": "m", "joinWebUrl": "u"}, created=True, attempts=1)
-    failed = BulkItemResult(1, "f", USER, error=GraphAPIError(403, "Forbidden", "no"), attempts=1)
-    text = json.dumps([ok.to_dict(), failed.to_dict()])
-    assert "secret" not in text
-    assert ok.to_dict()["meeting_id"] == "m" and ok.to_dict()["join_web_url"] == "u"
-    assert failed.to_dict()["error_status"] == 403 and failed.to_dict()["permanent"] is True
-    assert ok.ok and not ok.permanent and not failed.ok and failed.permanent
+def test_generic_results_and_requests() -> None:
+    ok = BatchItemResult(0, "k", USER, body={"id": "m"}, attempts=1, http_status=201)
+    failed = BatchItemResult(1, "k2", USER, error=ValueError("x"))
+    assert (ok.ok, ok.created, failed.ok, failed.created) == (True, True, False, None)
+    request = GraphRequest("users/x", method="GET")
+    assert request.describe("GET users") == "GET /users/x"
+    assert GraphRequest("users/x", label="items[3] key=k").describe("GET") == "GET items[3] key=k"
 
 
 @pytest.mark.parametrize(
@@ -273,8 +193,8 @@ def test_a_424_item_is_transient() -> None:
 
 def test_later_phases_send_prepared_requests_as_they_are() -> None:
     patch = PreparedRequest(f"users/{USER}/onlineMeetings/m1", {"subject": "moved"}, USER, method="PATCH")
-    delete = PreparedRequest(f"users/{USER}/onlineMeetings/m1", None, USER, method="DELETE", external_id="ev-1")
-    payload = build_batch_payload([(0, prepare_item(patch, 0, prep)), (1, prepare_item(delete, 1, prep))])
+    delete = PreparedRequest(f"users/{USER}/onlineMeetings/m1", None, USER, method="DELETE", key="ev-1")
+    payload = build_batch_payload([(0, patch), (1, delete)])
     assert payload["requests"] == [
         {
             "id": "0",
@@ -294,10 +214,4 @@ def test_later_phases_send_prepared_requests_as_they_are() -> None:
 
 def test_a_204_is_success_without_a_body() -> None:
     (outcome,) = classify_batch_response([(0, USER)], {"responses": [_entry(0, 204)]})
-    assert (outcome.kind, outcome.status, outcome.meeting) == (ItemKind.OK, 204, None)
-
-
-def test_validation_without_dedupe_sends_repeats() -> None:
-    same = PreparedRequest(f"users/{USER}/onlineMeetings/m1", None, USER, method="GET", external_id="a")
-    _, to_send = validate_all([same, same], prep, dedupe=False)
-    assert to_send == 2
+    assert (outcome.kind, outcome.status, outcome.body) == (ItemKind.OK, 204, None)

@@ -1,7 +1,9 @@
 """The bulk engine against an in-memory fake transport: scheduling, retries, stopping.
 
 The fake is a :class:`~airflow_provider_meetings.graph.batch_engine.BatchTransport` that answers
-from a script; the engine's real code runs unchanged (threads, queue, flow control).
+from a script; the engine's real code runs unchanged (threads, queue, flow control). Items are
+planned first as a bulk call plans them (:class:`~airflow_provider_meetings.meetings.bulk.BulkPlan`:
+validation and duplicates), so refused items reach the engine as results.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_meetings.graph.answer import HttpAnswer
-from airflow_provider_meetings.graph.batch import MAX_BATCH_ITEMS, MAX_BULK_ITEMS
+from airflow_provider_meetings.graph.batch import MAX_BATCH_ITEMS, MAX_BULK_ITEMS, BatchItemResult, BulkProgress
 from airflow_provider_meetings.graph.batch_engine import BulkEngine
 from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
@@ -24,11 +26,13 @@ from airflow_provider_meetings.graph.errors import (
     InvalidMeetingRequestError,
     RetriesExhaustedError,
     TransportError,
+    is_permanent,
 )
 from airflow_provider_meetings.graph.pacing import FlowController
-from airflow_provider_meetings.graph.retry import RetryPolicy
+from airflow_provider_meetings.graph.retry import PacingPolicy, RetryPolicy
+from airflow_provider_meetings.meetings.bulk import BulkPlan
+from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
 from airflow_provider_meetings.meetings.request import MeetingSpec, prepare_request
-from airflow_provider_meetings.meetings.results import BulkProgress
 
 USER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
@@ -119,12 +123,25 @@ class FakeTransport:
         self.generation += 1
 
 
+class PlannedEngine(BulkEngine):
+    """The engine, with meeting items planned first (validated, duplicates refused)."""
+
+    def run(self, items: Any, **kw: Any) -> list[BatchItemResult]:
+        plan = BulkPlan(items, prepare=prep, update_existing=False, meeting_fields=None)
+        requests, refused = plan.first_step(OrganizerDirectory())
+        return super().run(requests, refused=refused)
+
+
+def permanent(result: BatchItemResult) -> bool:
+    return result.error is not None and is_permanent(result.error)
+
+
 def engine(transport: FakeTransport, **kw: Any) -> BulkEngine:
     kw.setdefault("retry_policy", FAST)
-    kw.setdefault("prepare", prep)
+    kw.setdefault("keep_fields", ("id", "joinWebUrl"))
     # A short assumed window keeps the throttling tests fast.
-    kw.setdefault("controller", lambda concurrency: FlowController(concurrency, min_window=0.05))
-    return BulkEngine(transport, **kw)
+    kw.setdefault("controller", lambda concurrency: FlowController(concurrency, policy=PacingPolicy(min_window=0.05)))
+    return PlannedEngine(transport, **kw)
 
 
 def test_results_come_back_in_input_order_across_batches() -> None:
@@ -132,10 +149,10 @@ def test_results_come_back_in_input_order_across_batches() -> None:
     specs = [spec(f"e{i}") for i in range(45)]
     results = engine(transport).run(specs)
     assert [r.index for r in results] == list(range(45))
-    assert [r.external_id for r in results] == [f"e{i}" for i in range(45)]
+    assert [r.key for r in results] == [f"e{i}" for i in range(45)]
     assert all(r.ok and r.created and r.attempts == 1 for r in results)
     assert sorted(transport.batch_sizes) == [5, 20, 20]
-    assert results[7].meeting == {"id": "m-e7", "joinWebUrl": "https://t/e7"}
+    assert results[7].body == {"id": "m-e7", "joinWebUrl": "https://t/e7"}
 
 
 def test_second_run_reports_existing_meetings() -> None:
@@ -169,7 +186,7 @@ def test_retries_are_bounded_per_item() -> None:
     assert isinstance(results[1].error, RetriesExhaustedError)
     assert results[1].attempts == FAST.max_retries + 1
     assert transport.attempts["bad"] == FAST.max_retries + 1
-    assert not results[1].permanent
+    assert not permanent(results[1])
 
 
 def test_permanent_errors_are_final_and_invalid_items_never_sent() -> None:
@@ -178,7 +195,7 @@ def test_permanent_errors_are_final_and_invalid_items_never_sent() -> None:
     results = engine(transport).run(specs)
     assert [r.ok for r in results] == [True, False, False, False, True]
     assert transport.attempts == {"a": 1, "forbidden": 1, "b": 1}
-    assert results[1].error.status == 403 and results[1].permanent
+    assert results[1].error.status == 403 and permanent(results[1])
     assert "duplicates meetings[0]" in str(results[3].error)
 
 
@@ -228,7 +245,7 @@ def test_nothing_to_send() -> None:
 
 def test_accepts_a_generator_and_meeting_specs() -> None:
     results = engine(FakeTransport()).run(MeetingSpec(f"g{i}") for i in range(3))
-    assert [r.external_id for r in results] == ["g0", "g1", "g2"]
+    assert [r.key for r in results] == ["g0", "g1", "g2"]
 
 
 def test_concurrency_bounds_batches_in_flight() -> None:
@@ -329,7 +346,7 @@ def test_a_token_outage_stops_the_call_and_fails_what_is_not_done() -> None:
     results = engine(transport, max_concurrency=1).run([spec(f"e{i}") for i in range(100)])
     assert time.monotonic() - started < 2
     assert [r.ok for r in results] == [True] * 40 + [False] * 60
-    assert all(r.error is outage and not r.permanent and r.attempts == 0 for r in results[40:])
+    assert all(r.error is outage and not permanent(r) and r.attempts == 0 for r in results[40:])
     assert sum(transport.batch_sizes) == 40
 
 
@@ -337,7 +354,7 @@ def test_an_untrusted_certificate_on_a_batch_stops_the_call() -> None:
     error = ConnectionConfigError("verify", "the TLS certificate of graph.example is not trusted")
     transport = FakeTransport(batch_status=[error])
     results = engine(transport, max_concurrency=1).run([spec(f"e{i}") for i in range(45)])
-    assert all(r.error is error and r.permanent for r in results)
+    assert all(r.error is error and permanent(r) for r in results)
     assert len(transport.batch_sizes) == 1
 
 
@@ -351,7 +368,7 @@ def test_a_pause_longer_than_the_budget_stops_the_call_without_waiting() -> None
     errors = {id(r.error) for r in results[20:]}
     assert len(errors) in (1, 2)  # the throttled batch's items and the rest: one stop reason
     assert all(isinstance(r.error, RetriesExhaustedError) and r.error.asked_wait == 3600 for r in results[20:])
-    assert all(not r.permanent for r in results[20:])
+    assert all(not permanent(r) for r in results[20:])
     assert len(transport.batch_sizes) == 2
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_meetings.graph.pacing import FlowController
+from airflow_provider_meetings.graph.retry import PacingPolicy
 
 # -- flow control ----------------------------------------------------------------------------
 
@@ -26,7 +27,7 @@ def test_aimd_concurrency_halves_on_throttling_and_grows_back() -> None:
 
 
 def test_first_throttle_estimates_the_limit_holds_and_paces() -> None:
-    flow = FlowController(4, margin=0.95, slice_seconds=0.1)
+    flow = FlowController(4, policy=PacingPolicy(margin=0.95, slice_seconds=0.1))
     flow.on_batch_done(0.10, sent_at=0.0, accepted=20, throttled=0)
     flow.on_batch_done(0.11, sent_at=0.0, accepted=20, throttled=0)
     hold = flow.on_batch_done(0.12, sent_at=0.0, accepted=10, throttled=10, retry_after=1.0)
@@ -41,7 +42,7 @@ def test_first_throttle_estimates_the_limit_holds_and_paces() -> None:
 
 def test_an_early_429_is_counted_per_full_window() -> None:
     """The service counts in its window: 19 accepted in a burst of 0.1 s is 19 per second."""
-    flow = FlowController(4, margin=1.0)
+    flow = FlowController(4, policy=PacingPolicy(margin=1.0))
     flow.on_sent(20, 0.0)
     hold = flow.on_batch_done(0.1, sent_at=0.0, accepted=19, throttled=1, retry_after=1.0)
     assert hold == 1.0
@@ -49,7 +50,7 @@ def test_an_early_429_is_counted_per_full_window() -> None:
 
 
 def test_after_the_hold_the_ceiling_counts_what_was_still_in_flight() -> None:
-    flow = FlowController(4, margin=1.0)
+    flow = FlowController(4, policy=PacingPolicy(margin=1.0))
     flow.on_batch_done(0.10, sent_at=0.0, accepted=10, throttled=10, retry_after=1.0)  # first answer: 10/s
     flow.on_batch_done(0.11, sent_at=0.0, accepted=20, throttled=0)  # in flight at the 429
     flow.on_batch_done(0.12, sent_at=0.0, accepted=20, throttled=0)
@@ -59,7 +60,7 @@ def test_after_the_hold_the_ceiling_counts_what_was_still_in_flight() -> None:
 
 
 def test_pacer_spaces_items_at_the_rate() -> None:
-    flow = FlowController(4, slice_seconds=0.1)
+    flow = FlowController(4, policy=PacingPolicy(slice_seconds=0.1))
     flow.rate = 50.0
     flow._tokens_at = 0.0
     assert flow.batch_size == 5
@@ -74,7 +75,7 @@ def test_pacer_spaces_items_at_the_rate() -> None:
 
 
 def test_below_the_ceiling_the_rate_climbs_fast_at_it_slowly() -> None:
-    flow = FlowController(4, margin=0.95, probe=0.05, cruise_probe=0.002, slice_seconds=0.1)
+    flow = FlowController(4, policy=PacingPolicy(margin=0.95, probe=0.05, cruise_probe=0.002, slice_seconds=0.1))
     flow.on_batch_done(0.1, sent_at=0.0, accepted=50, throttled=30, retry_after=1.0)
     assert (flow.ceiling, flow.rate) == (50.0, pytest.approx(47.5))
     flow.delay(5, 1.15)  # the hold is over (the ceiling stays 50)
@@ -116,7 +117,7 @@ def test_a_whole_batch_429_holds_sending_but_teaches_no_rate() -> None:
 
 
 def test_one_decrease_per_window() -> None:
-    flow = FlowController(4, margin=1.0)
+    flow = FlowController(4, policy=PacingPolicy(margin=1.0))
     flow.on_batch_done(0.1, sent_at=0.0, accepted=100, throttled=1, retry_after=1.0)
     assert flow.rate == pytest.approx(100)
     # Sent during the hold, or within a window after the decrease: ignored.

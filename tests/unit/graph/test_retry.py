@@ -1,25 +1,44 @@
+"""The retry policy (graph/retry.py), and its rules applied by the client on a mock transport."""
+
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 import pytest
 
-from airflow_provider_meetings.graph.errors import (
-    AuthenticationError,
-    GraphAPIError,
-    RetriesExhaustedError,
-    TransportError,
+from airflow_provider_meetings.graph.batch import GraphRequest
+from airflow_provider_meetings.graph.client import GraphClient, GraphRestClient
+from airflow_provider_meetings.graph.errors import GraphAPIError, RetriesExhaustedError, TransportError
+from airflow_provider_meetings.graph.mock_transport import (
+    MockRequest,
+    MockTokens,
+    MockTransport,
+    graph_error_answer,
+    json_answer,
 )
 from airflow_provider_meetings.graph.retry import (
-    RetryBudget,
-    RetryKind,
+    TRANSIENT_STATUSES,
+    PacingPolicy,
     RetryPolicy,
+    is_transient_status,
+    needs_fresh_token,
     parse_retry_after,
-    retry_kind,
-    run_with_retries,
+    whole_batch_hold,
 )
+from airflow_provider_meetings.graph.settings import parse_connection
 
 NOW = datetime(2026, 11, 28, 7, 0, 0, tzinfo=timezone.utc)
+FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
+SETTINGS = parse_connection(
+    login="99999999-8888-7777-6666-555555555555",
+    password="s3cr3t-value",
+    host=None,
+    extra={"tenant_id": "11111111-2222-3333-4444-555555555555"},
+    environ={},
+)
+
+# -- the policy --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -41,10 +60,6 @@ def test_parse_retry_after(value, expected):
     assert parse_retry_after(value, now=NOW) == expected
 
 
-def test_retry_after_is_honoured_exactly():
-    assert RetryBudget(RetryPolicy()).next_wait(graph_error(503, retry_after=12.0)) == 12.0
-
-
 def test_exponential_backoff_with_equal_jitter():
     policy = RetryPolicy(max_retries=10, max_total_wait=1000, backoff_base=1.0, backoff_max=8.0)
     low = [policy.delay(n, None, rand=lambda: 0.0) for n in range(1, 7)]
@@ -53,157 +68,200 @@ def test_exponential_backoff_with_equal_jitter():
     assert high == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
 
 
-def graph_error(status: int, retry_after: float | None = None) -> GraphAPIError:
-    return GraphAPIError(status, f"Code{status}", "m", retry_after=retry_after)
+@pytest.mark.parametrize("status", [0, *sorted(TRANSIENT_STATUSES)])
+def test_transient_statuses(status):
+    assert is_transient_status(status)
+    assert not GraphAPIError(status, "C", "m").permanent
 
 
-def drop() -> TransportError:
-    return TransportError("dropped", "https://graph.example/v1.0/x", "reset")
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 501])
+def test_other_statuses_are_permanent(status):
+    assert not is_transient_status(status)
+    assert GraphAPIError(status, "C", "m").permanent
 
 
-@pytest.mark.parametrize(
-    ("error", "kind"),
-    [
-        pytest.param(graph_error(429), RetryKind.THROTTLED, id="429 throttled"),
-        pytest.param(graph_error(503), RetryKind.TRANSIENT, id="503"),
-        pytest.param(graph_error(500), RetryKind.TRANSIENT, id="500"),
-        pytest.param(graph_error(408), RetryKind.TRANSIENT, id="408"),
-        pytest.param(graph_error(424), RetryKind.TRANSIENT, id="424 batch dependency"),
-        pytest.param(drop(), RetryKind.TRANSIENT, id="dropped connection"),
-        pytest.param(AuthenticationError("x", permanent=False, status=429), RetryKind.THROTTLED, id="token 429"),
-        pytest.param(
-            AuthenticationError("temporarily_unavailable", permanent=False), RetryKind.TRANSIENT, id="token outage"
-        ),
-        pytest.param(graph_error(400), None, id="400 permanent"),
-        pytest.param(graph_error(403), None, id="403 permanent"),
-        pytest.param(AuthenticationError("invalid_client"), None, id="bad secret"),
-        pytest.param(ValueError("not ours"), None, id="foreign error"),
-    ],
-)
-def test_one_definition_of_retryable(error, kind):
-    assert retry_kind(error) is kind
+def test_the_401_rule_is_one_fresh_token_per_request():
+    assert needs_fresh_token(401) and needs_fresh_token(401, 0)
+    assert not needs_fresh_token(401, 1)
+    assert not needs_fresh_token(403) and not needs_fresh_token(None)
 
 
-def test_failures_are_bounded_by_max_retries():
-    budget = RetryBudget(RetryPolicy(max_retries=2, max_total_wait=100, backoff_base=0.01))
-    for _ in range(2):
-        wait = budget.next_wait(graph_error(503))
-        assert wait is not None
-        budget.spend(graph_error(503), wait)
-    assert budget.next_wait(graph_error(503)) is None
-    assert budget.next_wait(drop()) is None
-    assert budget.attempts == 3
-
-
-def test_throttling_spends_only_the_waiting_budget():
-    budget = RetryBudget(RetryPolicy(max_retries=0, max_total_wait=10))
-    for _ in range(5):  # max_retries=0, yet 429s are retried while the wait fits
-        assert budget.next_wait(graph_error(429, retry_after=2.0)) == 2.0
-        budget.spend(graph_error(429, retry_after=2.0), 2.0)
-    assert (budget.throttles, budget.retries, budget.waited) == (5, 0, 10.0)
-    assert budget.next_wait(graph_error(429, retry_after=0.5)) is None
-    assert budget.asked_wait == 0.5
-
-
-def test_no_wait_exceeds_what_is_left():
-    budget = RetryBudget(RetryPolicy(max_total_wait=10), waited=7.0)
-    assert budget.next_wait(graph_error(429, retry_after=3.0)) == 3.0
-    assert budget.next_wait(graph_error(429, retry_after=3.5)) is None
-    assert budget.asked_wait == 3.5
-    error = budget.give_up("createOrGet external_id=x", graph_error(429, retry_after=3.5))
-    assert isinstance(error, RetriesExhaustedError) and error.asked_wait == 3.5 and not error.permanent
-    assert "asked to wait 3.5s more" in str(error)
-
-
-def test_backoff_that_does_not_fit_gives_up_without_an_asked_wait():
-    budget = RetryBudget(RetryPolicy(max_total_wait=0.1, backoff_base=1.0))
-    assert budget.next_wait(graph_error(503)) is None
-    assert budget.asked_wait is None
-
-
-def test_floor_raises_the_wait():
-    budget = RetryBudget(RetryPolicy(backoff_base=0.01))
-    assert budget.next_wait(graph_error(503), floor=5.2) == 5.2
-
-
-def test_permanent_errors_are_given_back_as_they_are():
-    error = graph_error(404)
-    budget = RetryBudget(RetryPolicy())
-    assert budget.next_wait(error) is None
-    assert budget.give_up("x", error) is error
+def test_max_single_wait_is_set_by_the_policy():
+    policy = RetryPolicy(max_total_wait=300)
+    assert policy.with_max_single_wait(None) is policy
+    assert policy.with_max_single_wait(30).longest_wait(0) == 30
+    assert policy.with_max_single_wait(30).longest_wait(290) == 10
 
 
 @pytest.mark.parametrize(
-    ("error", "line"),
+    ("status", "retry_after", "hold"),
     [
-        pytest.param(graph_error(503), "call: 503 Code503, retry 1/6 in 1.5s", id="failure"),
-        pytest.param(
-            graph_error(429, retry_after=1.5),
-            "call: 429 Code429, throttled, retry in 1.5s (Retry-After), 298.5s of 300s waiting left",
-            id="throttled",
-        ),
-        pytest.param(drop(), "call: connection dropped, retry 1/6 in 1.5s", id="transport"),
+        pytest.param(429, 7.0, 7.0, id="429 holds for Retry-After"),
+        pytest.param(429, None, 0.0, id="429 without Retry-After"),
+        pytest.param(429, 900.0, 300.0, id="no longer than an item may wait"),
+        pytest.param(503, 7.0, 0.0, id="503 holds nothing"),
     ],
 )
-def test_one_log_line_format(error, line):
-    budget = RetryBudget(RetryPolicy())
-    budget.spend(error, 1.5)
-    fmt, *args = budget.log_args("call", error, 1.5)
-    assert fmt % tuple(args) == line
+def test_whole_batch_hold(status, retry_after, hold):
+    assert whole_batch_hold(status, retry_after, RetryPolicy(max_total_wait=300)) == hold
 
 
-class Log:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def info(self, fmt: str, *args: object) -> None:
-        self.lines.append(fmt % args)
+def test_pacing_window_is_bounded():
+    pacing = PacingPolicy(min_window=1.0, max_window=10.0)
+    assert [pacing.window(None), pacing.window(0.2), pacing.window(4.0), pacing.window(60.0)] == [1.0, 1.0, 4.0, 10.0]
 
 
-def test_run_with_retries_retries_then_returns():
-    answers = iter([graph_error(503), graph_error(429, retry_after=0.25), "meeting"])
-    slept: list[float] = []
+# -- the rules applied to single calls, on a mock transport ------------------------------------
 
-    def attempt() -> str:
-        answer = next(answers)
+
+class Answers:
+    """A handler that answers from a list, then with ``last``."""
+
+    def __init__(self, *answers, last=None) -> None:
+        self.answers = list(answers)
+        self.last = last or json_answer(200, {"id": "x"})
+
+    def __call__(self, request: MockRequest):
+        if not self.answers:
+            return self.last
+        answer = self.answers.pop(0)
         if isinstance(answer, BaseException):
             raise answer
         return answer
 
-    log = Log()
-    policy = RetryPolicy(backoff_base=0.1, backoff_max=0.1)
-    assert run_with_retries(attempt, policy=policy, what="w", log=log, sleep=slept.append) == "meeting"
-    assert len(slept) == 2 and slept[1] == 0.25
-    assert [line.split(",")[0] for line in log.lines] == ["w: 503 Code503", "w: 429 Code429"]
+
+def client(handler, policy: RetryPolicy = FAST) -> tuple[GraphRestClient, MockTransport, MockTokens]:
+    transport = MockTransport(handler)
+    tokens = MockTokens()
+    settings = SETTINGS.__class__(**{**SETTINGS.__dict__, "retry": policy})
+    graph = GraphRestClient(
+        settings,
+        mask=lambda s: None,
+        log=logging.getLogger("test"),
+        sleep=lambda s: None,
+        transport=transport,
+        tokens=tokens,
+    )
+    return graph, transport, tokens
 
 
-def test_run_with_retries_passes_other_errors_through():
-    token_failure = RetriesExhaustedError("token request", 7, 30.0, graph_error(503))
-
-    def attempt() -> str:
-        raise token_failure
-
-    with pytest.raises(RetriesExhaustedError) as caught:
-        run_with_retries(
-            attempt, policy=RetryPolicy(), what="w", log=Log(), sleep=lambda s: None, retry_on=(GraphAPIError,)
-        )
-    assert caught.value is token_failure  # not wrapped in a second round of retries
+def test_a_401_gets_one_fresh_token_and_one_more_attempt():
+    graph, transport, tokens = client(Answers(graph_error_answer(401, "InvalidAuthenticationToken")))
+    assert graph.request("GET", "users/x", what="GET x").ok
+    assert [r.token for r in transport.requests] == ["token-0", "token-1"]
+    assert tokens.invalidations == 1
 
 
-def test_a_permanent_error_is_raised_as_it_is_without_a_cause_cycle():
-    error = graph_error(403)
-
-    def attempt() -> str:
-        raise error
-
+def test_a_second_401_in_a_row_is_final():
+    graph, transport, tokens = client(Answers(last=graph_error_answer(401, "InvalidAuthenticationToken")))
     with pytest.raises(GraphAPIError) as caught:
-        run_with_retries(attempt, policy=RetryPolicy(), what="w", log=Log(), sleep=lambda s: None)
-    assert caught.value is error and caught.value.__cause__ is None
+        graph.request("GET", "users/x", what="GET x")
+    assert caught.value.status == 401 and len(transport.requests) == 2 and tokens.invalidations == 1
 
 
-def test_max_single_wait_ends_the_call_instead_of_a_long_sleep():
-    budget = RetryBudget(RetryPolicy(max_total_wait=300, max_single_wait=30))
-    assert budget.next_wait(graph_error(429, retry_after=20.0)) == 20.0
-    assert budget.next_wait(graph_error(429, retry_after=45.0)) is None
-    assert budget.asked_wait == 45.0
-    assert RetryPolicy(max_total_wait=300, max_single_wait=30).longest_wait(290.0) == 10.0
+@pytest.mark.parametrize("status", sorted(TRANSIENT_STATUSES))
+def test_transient_answers_are_retried(status):
+    graph, transport, _ = client(Answers(graph_error_answer(status, "Busy", headers={"Retry-After": "0"})))
+    assert graph.request("GET", "users/x", what="GET x").ok
+    assert len(transport.requests) == 2
+
+
+def test_a_dropped_connection_is_retried():
+    graph, transport, _ = client(Answers(TransportError("dropped", "https://graph/x", "reset")))
+    assert graph.request("GET", "users/x", what="GET x").ok
+    assert len(transport.requests) == 2
+
+
+def test_a_permanent_answer_is_raised_at_once():
+    graph, transport, _ = client(Answers(graph_error_answer(403, "Forbidden")))
+    with pytest.raises(GraphAPIError) as caught:
+        graph.request("GET", "users/x", what="GET x")
+    assert caught.value.status == 403 and len(transport.requests) == 1
+
+
+def test_failures_stop_after_max_retries():
+    graph, transport, _ = client(Answers(last=graph_error_answer(503, "ServiceUnavailable")))
+    with pytest.raises(RetriesExhaustedError) as caught:
+        graph.request("GET", "users/x", what="GET x")
+    assert len(transport.requests) == 1 + FAST.max_retries and caught.value.status == 503
+
+
+def test_a_pause_longer_than_max_single_wait_ends_the_call_at_once():
+    policy = RetryPolicy(max_total_wait=300).with_max_single_wait(5)
+    throttled = graph_error_answer(429, "TooManyRequests", headers={"Retry-After": "60"})
+    graph, transport, _ = client(Answers(throttled), policy)
+    with pytest.raises(RetriesExhaustedError) as caught:
+        graph.request("GET", "users/x", what="GET x")
+    assert caught.value.asked_wait == 60 and len(transport.requests) == 1
+
+
+# -- the same rules for $batch items, on the same mock transport --------------------------------
+
+
+def batch_handler(item_status):
+    """A ``$batch`` handler: each item answers ``item_status(token, attempt)``."""
+    attempts: dict[str, int] = {}
+
+    def handle(request: MockRequest):
+        responses = []
+        for item in request.json["requests"]:
+            attempt = attempts.get(item["url"], 0)
+            attempts[item["url"]] = attempt + 1
+            status = item_status(request.token, attempt)
+            body = {"id": "00000000-0000-0000-0000-000000000001"} if status < 300 else {"error": {"code": "E"}}
+            responses.append({"id": item["id"], "status": status, "headers": {"Retry-After": "0"}, "body": body})
+        return json_answer(200, {"responses": responses})
+
+    return handle
+
+
+def run_batch(handler, count: int = 3):
+    graph, transport, tokens = client(handler)
+    engine = graph.bulk_engine(max_concurrency=2, operation="GET users")
+    requests = [GraphRequest(f"users/u{i}") for i in range(count)]
+    return engine.run(requests), transport, tokens
+
+
+def test_batch_items_get_one_fresh_token_for_all_of_them():
+    results, transport, tokens = run_batch(batch_handler(lambda token, attempt: 401 if token == "token-0" else 200))
+    assert all(r.ok for r in results) and tokens.invalidations == 1
+    assert [r.token for r in transport.requests] == ["token-0", "token-1"]
+
+
+def test_a_batch_item_401_after_the_fresh_token_is_final():
+    results, _, tokens = run_batch(batch_handler(lambda token, attempt: 401))
+    assert [r.error.status for r in results] == [401, 401, 401] and tokens.invalidations == 1
+
+
+def test_transient_batch_items_are_retried_alone():
+    results, transport, _ = run_batch(batch_handler(lambda token, attempt: 503 if attempt == 0 else 200))
+    assert all(r.ok for r in results) and len(transport.requests) == 2
+
+
+# -- paging ------------------------------------------------------------------------------------
+
+
+def test_pages_follow_next_links_on_the_graph_host():
+    base = SETTINGS.graph_base
+
+    def handler(request: MockRequest):
+        if "skiptoken" in request.url:
+            return json_answer(200, {"value": [3]})
+        return json_answer(200, {"value": [1, 2], "@odata.nextLink": f"{base}/users?$skiptoken=x"})
+
+    graph, transport, _ = client(handler)
+    assert graph.get_all("users") == [1, 2, 3]
+    assert [r.url for r in transport.requests] == [f"{base}/users", f"{base}/users?$skiptoken=x"]
+
+
+def test_a_next_link_to_another_host_is_refused():
+    graph, transport, _ = client(
+        lambda request: json_answer(200, {"value": [], "@odata.nextLink": "https://evil.example/users?x"})
+    )
+    with pytest.raises(GraphAPIError, match="refused to follow a link to https://evil.example"):
+        graph.get_all("users")
+    assert len(transport.requests) == 1
+
+
+def test_the_old_name_still_imports():
+    assert GraphClient is GraphRestClient

@@ -1,15 +1,24 @@
-"""The plan of a bulk sync or cancel (``BulkSync``): which requests follow createOrGet, and how
-both steps' answers make each item's result. Pure: the answers are made up here."""
+"""The plan of a bulk call (``BulkPlan``): validation once, duplicates, which requests follow
+createOrGet, and how both steps' answers make each item's result. Pure: the answers are made up here."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.graph.batch import validate_all
+from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
-from airflow_provider_meetings.meetings.bulk import BulkSync, cancel_items
+from airflow_provider_meetings.hooks.online_meetings import BULK_MEETING_FIELDS
+from airflow_provider_meetings.meetings.bulk import (
+    DEFAULT_MEETING_FIELDS,
+    BulkPlan,
+    DuplicateMeetingError,
+    cancel_items,
+    identity_key,
+)
+from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
 from airflow_provider_meetings.meetings.request import MeetingSpec, prepare_request
 from airflow_provider_meetings.meetings.results import BulkItemResult
 
@@ -33,24 +42,25 @@ def meeting(n: int, **fields: Any) -> dict[str, Any]:
     }
 
 
-def found(index: int, external_id: str, *, created: bool, **fields: Any) -> BulkItemResult:
+def found(index: int, external_id: str, *, created: bool, **fields: Any) -> BatchItemResult:
     """Step 1's result: 201 or 200 with the meeting."""
-    return BulkItemResult(
-        index,
-        external_id,
-        ADELE,
-        meeting=meeting(index, **fields),
-        created=created,
-        attempts=1,
-        status=201 if created else 200,
+    return BatchItemResult(
+        index, external_id, ADELE, body=meeting(index, **fields), attempts=1, http_status=201 if created else 200
     )
 
 
-def answered(index: int, status: int, body: dict[str, Any] | None = None, attempts: int = 1) -> BulkItemResult:
+def answered(index: int, status: int, body: dict[str, Any] | None = None, attempts: int = 1) -> BatchItemResult:
     """Step 2's result for its ``index``-th request."""
     if status >= 400:
-        return BulkItemResult(index, "x", ADELE, error=GraphAPIError(status, "E", "e"), attempts=attempts)
-    return BulkItemResult(index, "x", ADELE, meeting=body, created=False, attempts=attempts, status=status)
+        return BatchItemResult(index, "x", ADELE, error=GraphAPIError(status, "E", "e"), attempts=attempts)
+    return BatchItemResult(index, "x", ADELE, body=body, attempts=attempts, http_status=status)
+
+
+def BulkSync(items: list[Any], **kw: Any) -> BulkPlan:  # noqa: N802 - reads as the plan it makes
+    """A plan whose step 1 has been built (no organizer to look up)."""
+    plan = BulkPlan(items, **kw)
+    plan.first_step(OrganizerDirectory())
+    return plan
 
 
 SAME = {
@@ -62,7 +72,7 @@ SAME = {
 
 
 def test_items_as_step_one_sends_them() -> None:
-    plan = BulkSync(
+    plan = BulkPlan(
         [
             {**SAME, "cancelled": True},
             {**SAME, "cancelled": False},
@@ -74,14 +84,14 @@ def test_items_as_step_one_sends_them() -> None:
         update_existing=True,
         meeting_fields=("id",),
     )
-    assert plan.specs[0] == {"external_id": "same"}  # a cancelled item: only what identifies it
-    assert plan.specs[1] == plan.specs[2] == {k: v for k, v in SAME.items()}
+    requests, refused = plan.first_step(OrganizerDirectory())
+    assert requests[0].body == {"externalId": "same"}  # a cancelled item: only what identifies it
+    assert requests[1] == requests[2] == prepare(MeetingSpec(**SAME))
     assert plan.cancelled == [True, False, False, False, False]
     assert plan.first_fields == ("id", "joinWebUrl", "subject", "startDateTime", "endDateTime", "participants")
-    results, to_send = validate_all(plan.specs, plan.prepare, dedupe=False)
-    assert to_send == 4
+    assert sorted(refused) == [1, 2, 3]  # 1 and 2 repeat item 0
     assert (
-        str(results[3].error)
+        str(refused[3].error)
         == "meetings[3].cancelled: must be true or false, got int 1; nothing was sent for this item"
     )
 
@@ -121,7 +131,7 @@ def test_outcomes_and_the_requests_that_follow() -> None:
         found(2, "moved", created=False),
         found(3, "gone", created=False),
         found(4, "never", created=True),
-        BulkItemResult(5, "failed", ADELE, error=GraphAPIError(403, "Forbidden", "no policy"), attempts=1),
+        BatchItemResult(5, "failed", ADELE, error=GraphAPIError(403, "Forbidden", "no policy"), attempts=1),
         found(6, "other-organizer", created=False),
     ]
 
@@ -146,15 +156,20 @@ def test_outcomes_and_the_requests_that_follow() -> None:
     assert [r.outcome for r in results] == ["created", "unchanged", "updated", "cancelled", "not_found", None, None]
     assert [r.meeting for r in results] == [{"id": "m0"}, {"id": "m1"}, {"id": "m2"}, None, None, None, None]
     assert [r.attempts for r in results] == [1, 1, 3, 2, 2, 1, 1]
-    assert [r.status for r in results] == [201, 200, 200, 204, 204, None, None]
+    assert [r.http_status for r in results] == [201, 200, 200, 204, 204, None, None]
     assert results[3].created is False and results[4].created is False  # nothing made by this call remains
     assert isinstance(results[5].error, GraphAPIError)
     assert isinstance(results[6].error, InvalidMeetingRequestError) and results[6].permanent
 
 
 def test_without_update_existing_nothing_is_compared() -> None:
-    plan = BulkSync([{**SAME, "subject": "changed"}, SAME], prepare=prepare, update_existing=False, meeting_fields=None)
-    assert plan.second_step([found(0, "same", created=True), found(1, "same", created=False)]) == []
+    plan = BulkSync(
+        [{**SAME, "external_id": "other", "subject": "changed"}, SAME],
+        prepare=prepare,
+        update_existing=False,
+        meeting_fields=None,
+    )
+    assert plan.second_step([found(0, "other", created=True), found(1, "same", created=False)]) == []
     assert [r.outcome for r in plan.results([])] == ["created", "existing"]
 
 
@@ -185,7 +200,7 @@ def test_a_failed_patch_is_the_item_s_error() -> None:
 
 def test_an_answer_without_a_meeting_id_is_an_error() -> None:
     plan = BulkSync([{**SAME, "subject": "new"}], prepare=prepare, update_existing=True, meeting_fields=("id",))
-    step_one = [BulkItemResult(0, "same", ADELE, meeting={"subject": "S"}, created=False, attempts=1, status=200)]
+    step_one = [BatchItemResult(0, "same", ADELE, body={"subject": "S"}, attempts=1, http_status=200)]
     assert plan.second_step(step_one) == []
     (result,) = plan.results([])
     assert isinstance(result.error, GraphAPIError) and result.error.code == "InvalidResponse"
@@ -199,3 +214,100 @@ def test_cancel_items() -> None:
         {"external_id": "b", "user_id": "u@contoso.example", "cancelled": True},
         {"external_id": "c", "user_id": ADELE, "cancelled": True},
     ]
+
+
+# -- validation (once) and duplicates --------------------------------------------------------
+
+OTHER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c02"
+
+
+def first_step(items: list[Any]) -> list[Any]:
+    plan = BulkPlan(items, prepare=prepare, update_existing=False, meeting_fields=None)
+    requests, refused = plan.first_step(OrganizerDirectory())
+    return [refused.get(index) or requests[index] for index in range(len(requests))]
+
+
+def test_invalid_items_and_duplicates_are_refused_without_sending() -> None:
+    items = [
+        {"external_id": "a"},  # 0
+        {"external_id": ""},  # 1 empty id
+        {"external_id": "b", "user_id": "not a user"},  # 2
+        {"external_id": "a"},  # 3 duplicate of 0 (default user)
+        {"external_id": "a", "user_id": OTHER},  # 4 same id, other user: a different meeting
+        {"external_id": "c", "start_date_time": "2026-01-01T10:00:00"},  # 5 naive
+        {"external_id": "d", "colour": "red"},  # 6 unknown key
+        {"external_id": "a", "user_id": ADELE.upper()},  # 7 duplicate of 0: object ids are case-insensitive
+        "not a mapping",  # 8
+        MeetingSpec("e"),  # 9
+    ]
+    step = first_step(items)
+    assert [i for i, r in enumerate(step) if not isinstance(r, BatchItemResult)] == [0, 4, 9]
+    errors = {i: str(r.error) for i, r in enumerate(step) if isinstance(r, BatchItemResult)}
+    assert errors[1].startswith("meetings[1].external_id: is empty")
+    assert errors[2].startswith("meetings[2].user_id: ")
+    assert errors[3].startswith("meetings[3].external_id duplicates meetings[0]")
+    assert errors[5].startswith("meetings[5].start_date_time: ")
+    assert errors[6].startswith("meetings[6]: unknown key(s) ['colour']")
+    assert errors[7].startswith("meetings[7].external_id duplicates meetings[0]")
+    assert errors[8].startswith("meetings[8]: must be a mapping")
+    assert isinstance(step[7].error, DuplicateMeetingError) and step[7].error.first_index == 0
+    assert step[3].key == "a" and step[3].user_id == ADELE
+    assert step[0].label == "meetings[0] external_id=a"
+
+
+def test_items_are_checked_when_the_plan_is_made() -> None:
+    plan = BulkPlan(
+        [{"external_id": "a"}, {"external_id": ""}], prepare=prepare, update_existing=False, meeting_fields=None
+    )
+    assert list(plan.refused) == [1] and plan.given == [ADELE, None]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ((ADELE, "x"), (ADELE.upper(), "x"), True),
+        ((ADELE, "x"), (OTHER, "x"), False),
+        ((ADELE, "x"), (ADELE, "X"), False),
+        (("adelev@contoso.example", "x"), ("AdeleV@Contoso.example", "x"), True),
+    ],
+    ids=["guid-case", "other-user", "external-id-case-sensitive", "upn-case"],
+)
+def test_identity_key(a: tuple[str, str], b: tuple[str, str], same: bool) -> None:
+    ka = identity_key(prepare_request(MeetingSpec(a[1], user_id=a[0])))
+    kb = identity_key(prepare_request(MeetingSpec(b[1], user_id=b[0])))
+    assert (ka == kb) is same
+
+
+def test_errors_name_the_position() -> None:
+    (result,) = first_step([{"external_id": "x", "end_date_time": "2026-01-01T10:00:00Z"}])
+    assert str(result.error).startswith("meetings[0].end_date_time: ")
+
+
+def test_duplicate_error_text() -> None:
+    err = DuplicateMeetingError(7, 2, "ev-1", ADELE)
+    assert str(err).startswith("meetings[7].external_id duplicates meetings[2]")
+    assert err.field == "meetings[7].external_id"
+
+
+def test_too_many_items_are_refused_before_anything_else() -> None:
+    with pytest.raises(InvalidMeetingRequestError, match="one bulk call takes at most"):
+        BulkPlan(
+            [{"external_id": "x"}] * (MAX_BULK_ITEMS + 1), prepare=prepare, update_existing=False, meeting_fields=None
+        )
+
+
+def test_the_hook_default_fields_match() -> None:
+    assert BULK_MEETING_FIELDS == DEFAULT_MEETING_FIELDS
+
+
+def test_result_to_dict_is_json_and_secret_free() -> None:
+    ok = BulkItemResult(
+        0, "e", ADELE, meeting={"id": "m", "joinWebUrl": "u"}, created=True, attempts=1, http_status=201
+    )
+    failed = BulkItemResult(1, "f", ADELE, error=GraphAPIError(403, "Forbidden", "no"), attempts=1)
+    text = json.dumps([ok.to_dict(), failed.to_dict()])
+    assert "secret" not in text
+    assert ok.to_dict()["meeting_id"] == "m" and ok.to_dict()["join_web_url"] == "u"
+    assert ok.to_dict()["status"] is None  # the outcome, not the HTTP status
+    assert failed.to_dict()["error_status"] == 403 and failed.to_dict()["permanent"] is True
+    assert ok.ok and not ok.permanent and not failed.ok and failed.permanent

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_meetings.graph.errors import GraphAPIError
 from airflow_provider_meetings.meetings.diff import (
     OrganizerMismatchError,
+    after_create_or_get,
     delete_request,
     meeting_changes,
     meeting_path,
@@ -342,3 +344,41 @@ def test_update_and_delete_requests_address_the_meeting() -> None:
 def test_meeting_path_refuses_what_is_not_a_meeting(path: str, meeting_id: str) -> None:
     with pytest.raises(ValueError):
         meeting_path(path, meeting_id)
+
+
+# -- what follows createOrGet (one rule for single and bulk calls) ----------------------------
+
+WANTED = PreparedRequest(
+    path=f"users/{ADELE}/onlineMeetings/createOrGet", body={"externalId": "ev-1", "subject": "new"}, user_id=ADELE
+)
+
+
+@pytest.mark.parametrize(
+    ("meeting", "created", "cancel", "compare", "method", "outcome"),
+    [
+        pytest.param({"id": "m", "subject": "old"}, False, False, False, None, "existing", id="createOrGet alone"),
+        pytest.param({"id": "m", "subject": "new"}, True, False, False, None, "created", id="created alone"),
+        pytest.param({"id": "m", "subject": "new"}, True, False, True, None, "created", id="created as asked"),
+        pytest.param({"id": "m", "subject": "new"}, False, False, True, None, "unchanged", id="unchanged"),
+        pytest.param({"id": "m", "subject": "old"}, False, False, True, "PATCH", None, id="differs"),
+        pytest.param({"id": "m"}, True, True, False, "DELETE", None, id="cancel of a new one"),
+        pytest.param({"id": "m"}, False, True, True, "DELETE", None, id="cancel"),
+    ],
+)
+def test_after_create_or_get(meeting, created, cancel, compare, method, outcome) -> None:
+    step = after_create_or_get(WANTED, meeting, created=created, cancel=cancel, compare=compare)
+    assert (step.request.method if step.request else None, step.outcome) == (method, outcome)
+    if method == "PATCH":
+        assert step.request.body == {"subject": "new"} and step.changes == ("subject",)
+        assert step.request.path == f"users/{ADELE}/onlineMeetings/m" and step.request.external_id == "ev-1"
+
+
+@pytest.mark.parametrize("cancel", [True, False], ids=["cancel", "patch"])
+def test_a_request_needs_the_meeting_id(cancel: bool) -> None:
+    with pytest.raises(GraphAPIError, match="no meeting id") as caught:
+        after_create_or_get(WANTED, {"subject": "old"}, created=False, cancel=cancel)
+    assert caught.value.status == 200
+
+
+def test_no_request_needs_no_id() -> None:
+    assert after_create_or_get(WANTED, {"subject": "new"}, created=False).outcome == "unchanged"

@@ -9,17 +9,18 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, DuplicateMeetingError, prepare_item, validate_all
+from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
+    InvalidMeetingRequestError,
     OrganizerLookupDeniedError,
     OrganizerLookupError,
     OrganizerNotFoundError,
     RetriesExhaustedError,
     TransportError,
 )
+from airflow_provider_meetings.meetings.bulk import BulkPlan, DuplicateMeetingError
 from airflow_provider_meetings.meetings.organizers import (
-    BulkOrganizers,
     OrganizerDirectory,
     lookup_error,
     lookup_request,
@@ -159,52 +160,50 @@ ITEMS: list[Any] = [
 ]
 
 
-def bulk(directory: OrganizerDirectory | None = None) -> BulkOrganizers:
-    return (directory or OrganizerDirectory()).for_bulk(ITEMS, prep)
+def plan() -> BulkPlan:
+    return BulkPlan(ITEMS, prepare=prep, update_existing=False, meeting_fields=None)
 
 
-def test_bulk_collects_each_distinct_upn_once() -> None:
-    organizers = bulk()
-    assert list(organizers.upns.values()) == [
-        "alexw@contoso.example",
-        "adelev@contoso.example",
-        "ghost@contoso.example",
-    ]
-    assert organizers.given == [
+def test_bulk_collects_the_upns_of_valid_items() -> None:
+    assert plan().upns == [
         "alexw@contoso.example",
         "AlexW@contoso.example",
         "adelev@contoso.example",
-        ALEX,
         "ghost@contoso.example",
-        None,
-        ALEX,
     ]
 
 
-def test_bulk_over_the_item_limit_looks_nothing_up() -> None:
-    organizers = OrganizerDirectory().for_bulk(
-        [{"external_id": "x", "user_id": "a@contoso.com"}] * (MAX_BULK_ITEMS + 1), prep
-    )
-    assert organizers.upns == {}
+def test_bulk_over_the_item_limit_is_refused_before_any_lookup() -> None:
+    with pytest.raises(InvalidMeetingRequestError, match="one bulk call takes at most"):
+        BulkPlan(
+            [{"external_id": "x", "user_id": "a@contoso.com"}] * (MAX_BULK_ITEMS + 1),
+            prepare=prep,
+            update_existing=False,
+            meeting_fields=None,
+        )
 
 
-def test_bulk_preparer_sends_resolved_items_and_refuses_the_others() -> None:
+def test_bulk_sends_resolved_items_and_refuses_the_others() -> None:
     directory = OrganizerDirectory()
     directory.remember("alexw@contoso.example", ALEX)
     directory.remember("adelev@contoso.example", ADELE)
-    organizers = bulk(directory)
     not_found = lookup_error("ghost@contoso.example", graph_error(404, "Request_ResourceNotFound"))
-    organizers.failures["ghost@contoso.example"] = not_found
-
-    results, to_send = validate_all(ITEMS, organizers.prepare)
+    bulk = plan()
+    requests, refused = bulk.first_step(directory, {"ghost@contoso.example": not_found})
+    sent = [requests[i] for i in range(len(ITEMS)) if i not in refused]
     # What the engine would return for the items it sends: their organizer's object id.
-    for index, result in enumerate(results):
-        if result is None:
-            prepared = prepare_item(ITEMS[index], index, organizers.prepare)
-            results[index] = BulkItemResult(index, prepared.external_id, prepared.user_id, created=True)
-    annotated = organizers.annotate(results)
+    first = [
+        refused.get(i) or BatchItemResult(i, requests[i].key, requests[i].user_id, body={}, http_status=201)
+        for i in range(len(ITEMS))
+    ]
+    bulk.second_step(first)
+    annotated = bulk.results([])
 
-    assert to_send == 3  # e0, e2 and e3; e1 and the last item repeat e0
+    assert [r.path for r in sent] == [
+        f"users/{ALEX}/onlineMeetings/createOrGet",
+        f"users/{ADELE}/onlineMeetings/createOrGet",
+        f"users/{ALEX}/onlineMeetings/createOrGet",
+    ]  # e0, e2 and e3; e1 and the last item repeat e0
     assert [type(r.error).__name__ if r.error else None for r in annotated] == [
         None,
         "DuplicateMeetingError",
@@ -227,16 +226,16 @@ def test_bulk_preparer_sends_resolved_items_and_refuses_the_others() -> None:
     ]
 
 
-def test_bulk_preparer_refuses_a_upn_that_was_not_looked_up() -> None:
-    with pytest.raises(
-        OrganizerLookupError, match="'alexw@contoso.example' \\(a user principal name\\) was not looked up"
-    ):
-        bulk().prepare(MeetingSpec.from_mapping(ITEMS[0]))
+def test_bulk_refuses_a_upn_that_was_not_looked_up() -> None:
+    _, refused = plan().first_step(OrganizerDirectory())
+    result = refused[0]
+    assert isinstance(result.error, OrganizerLookupError)
+    assert "'alexw@contoso.example' (a user principal name) was not looked up" in str(result.error)
 
 
 def test_results_carry_what_was_given_and_the_object_id() -> None:
     result = BulkItemResult(
-        0, "e0", ALEX, meeting={"id": "m"}, created=True, status=201, given_user_id="alexw@contoso.example"
+        0, "e0", ALEX, meeting={"id": "m"}, created=True, http_status=201, given_user_id="alexw@contoso.example"
     )
     as_xcom = json.loads(json.dumps(result.to_dict()))
     assert (as_xcom["user_id"], as_xcom["given_user_id"]) == (ALEX, "alexw@contoso.example")

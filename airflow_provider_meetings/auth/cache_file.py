@@ -1,0 +1,159 @@
+"""The token cache's file: replaced atomically, and changed under a lock that a killed process releases.
+
+msal-extensions (1.3) is not enough for task processes that may be killed at any moment (an
+Airflow timeout, the OOM killer): its ``FilePersistence.save`` rewrites the file in place
+(``O_TRUNC``, msal_extensions/persistence.py ``_open``), so a concurrent reader can see part
+of it and a writer killed mid-write leaves a torn file; and its ``CrossPlatLock`` is a file
+created exclusively and removed afterwards (msal_extensions/filelock.py), which a killed
+process leaves behind, so every later writer waits 5 s and gives up.
+
+Here instead:
+
+* :class:`AtomicFile` writes a temporary file in the same folder (``mkstemp``: mode 0600),
+  flushes it to disk and ``os.replace()``\\ s the cache file with it. ``rename(2)`` is atomic
+  within a file system, so a reader sees the old content or the new one, never a part; a
+  writer killed before the rename leaves only its temporary file, which the next writer
+  removes.
+* :func:`cache_lock` is ``flock(2)`` on the lock file: the kernel releases it when the process
+  that holds it ends, however it ends (SIGKILL included). The lock file itself stays, empty;
+  its presence means nothing. Where ``fcntl`` is missing (Windows, where Airflow does not
+  run) it falls back to msal-extensions' ``CrossPlatLock``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+
+from msal_extensions import CrossPlatLock
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+#: How long a writer waits for another one before it keeps its tokens in memory (as msal-extensions).
+LOCK_TIMEOUT = 5.0
+#: The temporary files of a write are ``.<cache file name>.<random><TEMPORARY_SUFFIX>`` in its folder.
+TEMPORARY_SUFFIX = ".partial"
+_POLL = 0.01
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+#: What identifies one version of the file: inode, size, modification and change times (ns).
+#: Every write makes a new inode, so this changes with every write, even within the file
+#: system's timestamp granularity (msal-extensions compares the mtime with ``time.time()``,
+#: which a coarse file-system clock can trail).
+Signature = tuple[int, int, int, int]
+
+
+class LockTimeout(Exception):
+    """Another process held the cache's lock for longer than :data:`LOCK_TIMEOUT`."""
+
+
+def lock_path(path: str) -> str:
+    """The lock file of the cache file ``path`` (msal-extensions' name for it)."""
+    return f"{path}.lockfile"
+
+
+def _signature(info: os.stat_result) -> Signature:
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+@contextlib.contextmanager
+def cache_lock(path: str, timeout: float | None = None) -> Iterator[None]:
+    """Hold the cross-process lock of the cache file ``path`` (its :func:`lock_path`).
+
+    :param path: the cache file
+    :param timeout: seconds to wait for another holder (default :data:`LOCK_TIMEOUT`)
+    :raises LockTimeout: when another process holds it for longer than ``timeout``
+    :raises OSError: when the lock file cannot be opened (created 0600)
+    """
+    if fcntl is None:  # pragma: no cover - Windows
+        with CrossPlatLock(lock_path(path)):
+            yield
+        return
+    descriptor = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | _NO_FOLLOW, 0o600)
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(f"another process held the lock for over {timeout:g} s") from None
+                time.sleep(_POLL)
+        # The lock file is never removed: removing it would let a process lock the removed
+        # file while another locks a new one (flock locks an inode, not a name).
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+class AtomicFile:
+    """A private text file that is replaced whole, never rewritten in place.
+
+    Write only under :func:`cache_lock` (:meth:`remove_leftovers` relies on it); read at any time.
+
+    :param path: the file (its folder must exist and be writable)
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.folder = os.path.dirname(path) or "."
+        self._prefix = f".{os.path.basename(path)}."
+
+    def signature(self) -> Signature | None:
+        """The current version's :data:`Signature`, ``None`` without a file."""
+        try:
+            return _signature(os.stat(self.path))
+        except FileNotFoundError:
+            return None
+
+    def read(self) -> tuple[bytes, Signature | None]:
+        """The content (empty without a file) and the signature of exactly that version."""
+        try:
+            descriptor = os.open(self.path, os.O_RDONLY | _NO_FOLLOW)
+        except FileNotFoundError:
+            return b"", None
+        with os.fdopen(descriptor, "rb") as handle:
+            signature = _signature(os.fstat(handle.fileno()))
+            return handle.read(), signature
+
+    def write(self, text: str) -> Signature | None:
+        """Replace the file with ``text``: a 0600 temporary file, flushed to disk, renamed over it.
+
+        :return: the new version's signature
+        """
+        descriptor, temporary = tempfile.mkstemp(prefix=self._prefix, suffix=TEMPORARY_SUFFIX, dir=self.folder)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(text.encode("utf-8"))
+                handle.flush()
+                # Without it a machine crash after the rename can leave an empty file on
+                # file systems that do not order data before the rename (XFS; ext4 does).
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        return self.signature()
+
+    def remove_leftovers(self) -> int:
+        """Remove temporary files of writers killed before their rename; call under the lock.
+
+        :return: how many were removed
+        """
+        removed = 0
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(self._prefix) and entry.name.endswith(TEMPORARY_SUFFIX):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                        removed += 1
+        return removed

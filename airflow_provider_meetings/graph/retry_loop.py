@@ -1,0 +1,192 @@
+"""The retry loop: applies :mod:`~airflow_provider_meetings.graph.retry`'s policy to one call.
+
+Every path that retries (token requests, single Graph calls, ``$batch`` items) keeps a
+:class:`RetryBudget`, and the two blocking paths use :func:`run_with_retries` around it:
+
+* **throttling is flow control, not failure**: a 429 is retried as long as the waiting
+  budget (``max_retry_wait``) lasts; it does not use up the attempt count;
+* **failures** (408, 424, 500, 502, 503, 504, dropped connections, timeouts) are retried at
+  most ``max_retries`` times, also within the waiting budget;
+* **no wait exceeds what is left of the budget**: when the server asks for more, the call
+  gives up at once (:class:`~airflow_provider_meetings.graph.errors.RetriesExhaustedError`
+  with ``asked_wait``) instead of sleeping first and failing after;
+* anything else is permanent and raised at once.
+
+Pure: the caller passes ``sleep`` and the logger; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from airflow_provider_meetings.graph.errors import (
+    MeetingsError,
+    RetriesExhaustedError,
+    describe_error,
+    is_permanent,
+)
+from airflow_provider_meetings.graph.retry import THROTTLED_STATUS, RetryPolicy
+
+T = TypeVar("T")
+
+
+class RetryKind(enum.Enum):
+    """Why an error may be retried."""
+
+    #: 429: counts against the waiting budget only.
+    THROTTLED = "throttled"
+    #: outages, server errors, dropped connections: count against the attempts too.
+    TRANSIENT = "transient"
+
+
+def retry_kind(error: BaseException) -> RetryKind | None:
+    """How ``error`` may be retried, or ``None`` when it is permanent (never retried)."""
+    if not isinstance(error, MeetingsError) or is_permanent(error):
+        return None
+    if getattr(error, "status", None) == THROTTLED_STATUS:
+        return RetryKind.THROTTLED
+    return RetryKind.TRANSIENT
+
+
+@dataclass
+class RetryBudget:
+    """The retry state of one call (or one bulk item) under a :class:`RetryPolicy`.
+
+    :param policy: the bounds
+    :param retries: failures retried so far (bounded by ``max_retries``)
+    :param throttles: 429s retried so far (bounded by the waiting budget only)
+    :param waited: seconds waited so far
+    """
+
+    policy: RetryPolicy
+    retries: int = 0
+    throttles: int = 0
+    waited: float = 0.0
+    #: what the server last asked beyond the budget (see :meth:`next_wait`)
+    asked_wait: float | None = field(default=None, repr=False)
+
+    @property
+    def attempts(self) -> int:
+        """Requests made so far, the first included (after :meth:`spend` of each retry)."""
+        return 1 + self.retries + self.throttles
+
+    @property
+    def wait_left(self) -> float:
+        """Seconds of waiting the budget still allows."""
+        return max(0.0, self.policy.max_total_wait - self.waited)
+
+    @property
+    def longest_wait(self) -> float:
+        """The longest next wait allowed (the budget left, capped by ``max_single_wait``)."""
+        return self.policy.longest_wait(self.waited)
+
+    def next_wait(
+        self, error: BaseException, *, floor: float = 0.0, rand: Callable[[], float] = random.random
+    ) -> float | None:
+        """Seconds to wait before retrying after ``error``, or ``None`` to give up now.
+
+        :param error: what the last attempt ran into; its ``retry_after`` is honoured
+        :param floor: the least useful wait (e.g. while MSAL would replay the same answer)
+        """
+        self.asked_wait = None
+        kind = retry_kind(error)
+        if kind is None:
+            return None
+        if kind is RetryKind.TRANSIENT and self.retries >= self.policy.max_retries:
+            return None
+        retry_after = getattr(error, "retry_after", None)
+        number = (self.throttles if kind is RetryKind.THROTTLED else self.retries) + 1
+        wait = max(self.policy.delay(number, retry_after, rand=rand), floor)
+        if kind is RetryKind.THROTTLED:
+            # Never again at once, even after "Retry-After: 0": throttled requests still count
+            # against the limit (https://learn.microsoft.com/graph/throttling), and the waiting
+            # budget must be spent for the throttling loop to be bounded.
+            wait = max(wait, self.policy.backoff_base / 2)
+        if wait > self.longest_wait:
+            if retry_after is not None and retry_after > self.longest_wait:
+                self.asked_wait = max(retry_after, floor)
+            return None
+        return wait
+
+    def spend(self, error: BaseException, wait: float) -> None:
+        """Account for a retry after ``error`` that waits ``wait`` seconds."""
+        if retry_kind(error) is RetryKind.THROTTLED:
+            self.throttles += 1
+        else:
+            self.retries += 1
+        self.waited += wait
+
+    def give_up(self, what: str, error: BaseException) -> BaseException:
+        """The error to raise when :meth:`next_wait` said no: permanent errors as they are."""
+        if retry_kind(error) is None:
+            return error
+        return RetriesExhaustedError(what, self.attempts, self.waited, error, asked_wait=self.asked_wait)
+
+    def log_args(self, what: str, error: BaseException, wait: float) -> tuple[Any, ...]:
+        """``(format, *args)`` of the one retry log line, after :meth:`spend`.
+
+        e.g. ``createOrGet external_id=x: 503 ServiceNotAvailable, retry 2/6 in 1.4s`` or
+        ``createOrGet external_id=x: 429 TooManyRequests, throttled, retry in 2.1s (Retry-After), 17.9s of 20s waiting left``
+        """
+        hinted = " (Retry-After)" if getattr(error, "retry_after", None) is not None else ""
+        if retry_kind(error) is RetryKind.THROTTLED:
+            return (
+                "%s: %s, throttled, retry in %.1fs%s, %.1fs of %gs waiting left",
+                what,
+                describe_error(error),
+                wait,
+                hinted,
+                self.wait_left,
+                self.policy.max_total_wait,
+            )
+        return (
+            "%s: %s, retry %d/%d in %.1fs%s",
+            what,
+            describe_error(error),
+            self.retries,
+            self.policy.max_retries,
+            wait,
+            hinted,
+        )
+
+
+def run_with_retries(
+    attempt: Callable[[], T],
+    *,
+    policy: RetryPolicy,
+    what: str,
+    log: Any,
+    sleep: Callable[[float], None],
+    retry_on: tuple[type[BaseException], ...] = (MeetingsError,),
+    floor: Callable[[BaseException], float] | None = None,
+) -> T:
+    """Call ``attempt`` until it returns, retrying retryable errors within ``policy``.
+
+    :param attempt: one try; raises a :class:`~airflow_provider_meetings.graph.errors.MeetingsError`
+    :param policy: the bounds
+    :param what: the call, for the log line and the final error
+    :param log: where each retry gets its INFO line
+    :param sleep: how to wait
+    :param retry_on: the errors this loop may retry; others pass through untouched (a token
+        error inside a Graph call has had its own retries already)
+    :param floor: the least useful wait after an error
+    :raises RetriesExhaustedError: when a retryable error outlasts the budget
+    """
+    budget = RetryBudget(policy)
+    while True:
+        try:
+            return attempt()
+        except retry_on as error:
+            wait = budget.next_wait(error, floor=floor(error) if floor else 0.0)
+            if wait is None:
+                final = budget.give_up(what, error)
+                if final is error:
+                    raise
+                raise final from error
+            budget.spend(error, wait)
+            log.info(*budget.log_args(what, error, wait))
+            sleep(wait)

@@ -1,0 +1,188 @@
+"""Operators for Outlook calendar events with a Teams meeting (invitations, series).
+
+Importing this module loads neither msal nor requests: the hook imports them when a task
+runs, not when a DAG file is parsed.
+
+.. seealso:: ``docs/events.md``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_meetings.graph.errors import MeetingsError
+from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+from airflow_provider_meetings.links.calendar_events import JoinTeamsEventLink, OutlookEventLink
+from airflow_provider_meetings.operators.online_meetings import fail_permanent_errors, template_hint
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+__all__ = ["CancelTeamsEventOperator", "CreateOrGetTeamsEventOperator"]
+
+
+class _EventOperator(BaseOperator):
+    """What the event operators share: the hook of ``conn_id`` and template hints in errors."""
+
+    conn_id: str
+    #: The arguments whose template an error about them shows (set in ``__init__``).
+    unrendered: dict[str, Any]
+
+    @cached_property
+    def hook(self) -> OnlineMeetingsHook:
+        """The hook of ``conn_id``."""
+        return OnlineMeetingsHook(conn_id=self.conn_id)
+
+    def _show_template(self, error: MeetingsError) -> str:
+        for field, template in self.unrendered.items():
+            hint = template_hint(error, field, template, getattr(self, field, None))
+            if hint:
+                return hint
+        return ""
+
+
+class CreateOrGetTeamsEventOperator(_EventOperator):
+    """Create an Outlook calendar event with a Teams meeting, or get the one with this external id.
+
+    The attendees receive an invitation when the event is created (and an update when
+    ``update_existing`` moves it). A rerun, a cleared task or a backfill with the same
+    ``external_id`` and organizer returns the same event. The return value (XCom) is
+    ``{"event_id", "ical_uid", "web_link", "outlook_url", "join_url", "status", "created",
+    "user_id"}``; ``status`` is ``created``, ``existing``, ``updated`` or ``unchanged``.
+    Invalid arguments and permanent Graph errors (403, 400) fail the task without retries.
+
+    :param conn_id: id of a ``msgraph_meetings`` connection (templated)
+    :param external_id: the event's stable key, e.g. ``"interview-{{ params.candidate }}"`` (templated)
+    :param subject: the event's subject (templated)
+    :param start: aware datetime or ISO-8601 string with an offset (templated)
+    :param end: same; after ``start`` (templated)
+    :param user_id: the organizer's mailbox (object id or UPN); default: the connection's
+        ``default_user_id``, else ``/me`` with a delegated connection (templated)
+    :param attendees: e-mail strings or mappings ``{"address", "name", "type"}`` (templated)
+    :param time_zone: IANA or Windows zone; default: the start's own zone (templated)
+    :param body: HTML text or Graph's ``itemBody`` (templated)
+    :param location: display name or Graph's ``location`` (templated)
+    :param recurrence: an ``RRULE`` string or Graph's ``patternedRecurrence`` (templated)
+    :param update_existing: PATCH an existing event whose time, subject, attendees,
+        location or body differ
+    """
+
+    template_fields: Sequence[str] = (
+        "conn_id",
+        "external_id",
+        "subject",
+        "start",
+        "end",
+        "user_id",
+        "attendees",
+        "time_zone",
+        "body",
+        "location",
+        "recurrence",
+    )
+    template_ext: Sequence[str] = ()
+    template_fields_renderers: ClassVar[dict[str, str]] = {"attendees": "json", "body": "html"}
+    ui_color = "#C5E3F3"
+    operator_extra_links = (JoinTeamsEventLink(), OutlookEventLink())
+
+    def __init__(
+        self,
+        *,
+        conn_id: str = OnlineMeetingsHook.default_conn_name,
+        external_id: str,
+        subject: str,
+        start: Any,
+        end: Any,
+        user_id: str | None = None,
+        attendees: Sequence[str | Mapping[str, Any]] = (),
+        time_zone: str | None = None,
+        body: str | Mapping[str, Any] | None = None,
+        location: str | Mapping[str, Any] | None = None,
+        recurrence: str | Mapping[str, Any] | None = None,
+        update_existing: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+        self.external_id = external_id
+        self.subject = subject
+        self.start = start
+        self.end = end
+        self.user_id = user_id
+        self.attendees = attendees
+        self.time_zone = time_zone
+        self.body = body
+        self.location = location
+        self.recurrence = recurrence
+        self.update_existing = update_existing
+        self.unrendered = {"external_id": external_id, "user_id": user_id, "subject": subject}
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        with fail_permanent_errors(self._show_template):
+            result = self.hook.create_or_get_event(
+                self.external_id,
+                subject=self.subject,
+                start=self.start,
+                end=self.end,
+                user_id=self.user_id or None,
+                attendees=self.attendees or (),
+                time_zone=self.time_zone or None,
+                body=self.body,
+                location=self.location,
+                recurrence=self.recurrence or None,
+                update_existing=self.update_existing,
+            )
+        self.log.info(
+            "%s calendar event id=%s join_url=%s external_id=%s",
+            result.status.capitalize(),
+            result.event_id,
+            result.join_url,
+            self.external_id,
+        )
+        return result.to_dict()
+
+
+class CancelTeamsEventOperator(_EventOperator):
+    """Cancel the calendar event with an external id; attendees receive the cancellation.
+
+    The return value (XCom) is ``{"external_id", "user_id", "cancelled"}``: ``cancelled``
+    is ``False`` when no event had this id (a rerun after a cancel finds none).
+
+    :param conn_id: id of a ``msgraph_meetings`` connection (templated)
+    :param external_id: the event's external id (templated)
+    :param user_id: the organizer's mailbox (templated)
+    :param comment: the text sent to attendees with the cancellation (templated)
+    """
+
+    template_fields: Sequence[str] = ("conn_id", "external_id", "user_id", "comment")
+    template_ext: Sequence[str] = ()
+    ui_color = "#F3C5C5"
+
+    def __init__(
+        self,
+        *,
+        conn_id: str = OnlineMeetingsHook.default_conn_name,
+        external_id: str,
+        user_id: str | None = None,
+        comment: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+        self.external_id = external_id
+        self.user_id = user_id
+        self.comment = comment
+        self.unrendered = {"external_id": external_id, "user_id": user_id}
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        with fail_permanent_errors(self._show_template):
+            cancelled = self.hook.cancel_event(self.external_id, user_id=self.user_id or None, comment=self.comment)
+        if cancelled:
+            self.log.info("Cancelled the calendar event with external_id=%s", self.external_id)
+        else:
+            self.log.info("No calendar event had external_id=%s: nothing to cancel", self.external_id)
+        return {"external_id": self.external_id, "user_id": self.user_id or None, "cancelled": cancelled}
