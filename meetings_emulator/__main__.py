@@ -58,6 +58,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="Retry-After seconds on a rate-limit 429, decimals allowed, e.g. 2.128 (default 1)",
     )
     parser.add_argument("--no-retry-after", action="store_true", help="send rate-limit 429s without Retry-After")
+    parser.add_argument(
+        "--mailbox-concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Outlook's requests at a time per app and mailbox on the events routes, e.g. 4 "
+        "(429 ApplicationThrottled beyond it; default: off)",
+    )
+    parser.add_argument(
+        "--mailbox-retry-after",
+        metavar="SECONDS",
+        type=_seconds,
+        default=None,
+        help="Retry-After seconds on a mailbox-concurrency 429 (default: no header)",
+    )
     parser.add_argument("--token-lifetime", type=int, default=3600, help="access token lifetime in seconds")
     parser.add_argument("--ca-file", help="write the throwaway CA certificate (PEM) here")
     parser.add_argument("--ready-file", help="write a JSON file (url, ca_path, connection) once listening")
@@ -189,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             latency_ms=args.latency_ms,
             rate_limit=args.rate_limit,
             rate_limit_retry_after=None if args.no_retry_after else args.retry_after,
+            mailbox_concurrency=args.mailbox_concurrency,
+            mailbox_retry_after=args.mailbox_retry_after,
             state_file=args.state_file,
             ca_file=args.ca_file,
             log_requests=args.verbose,

@@ -39,9 +39,10 @@ GRAPH_ROOTS = (
 )
 #: Application permissions the seeded app holds with admin consent (an app token's ``roles``):
 #: createOrGet needs OnlineMeetings.ReadWrite.All; resolving a UPN with GET /users needs User.Read.All.
-DEFAULT_APP_ROLES = ("OnlineMeetings.ReadWrite.All", "User.Read.All")
+#: Calendar events (POST /users/{id}/events) need Calendars.ReadWrite.
+DEFAULT_APP_ROLES = ("OnlineMeetings.ReadWrite.All", "User.Read.All", "Calendars.ReadWrite")
 #: Delegated permissions consented for the seeded app (a delegated token's ``scp``).
-DEFAULT_DELEGATED_SCOPES = ("OnlineMeetings.ReadWrite", "User.Read")
+DEFAULT_DELEGATED_SCOPES = ("OnlineMeetings.ReadWrite", "User.Read", "Calendars.ReadWrite")
 #: The audience Entra expects in a federated (workload identity) assertion by default.
 DEFAULT_FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
 #: The Graph resource the emulator stands for: tokens whose ``aud`` is another resource are refused.
@@ -197,6 +198,11 @@ class EmulatorConfig:
         ``None`` means unlimited.
     :param rate_limit_retry_after: ``Retry-After`` seconds on a rate-limit 429, decimals
         allowed (Graph's own sample sends ``2.128``); ``None`` omits the header.
+    :param mailbox_concurrency: Outlook's limit of requests at a time per app and mailbox on
+        the events routes (Graph's is 4, ``mailboxes.OUTLOOK_CONCURRENCY``); ``None`` (the
+        default) leaves it off.
+    :param mailbox_retry_after: ``Retry-After`` seconds of its 429; ``None`` (the default)
+        omits the header, as nothing documents one.
     :param state_file: JSON file persisting meetings and policy changes across restarts.
     :param ca_file: where to write the throwaway CA certificate (PEM); a temp file if unset.
     :param log_requests: log one line per request to stderr.
@@ -225,6 +231,8 @@ class EmulatorConfig:
     latency_ms: float = 0.0
     rate_limit: float | None = None
     rate_limit_retry_after: float | None = 1
+    mailbox_concurrency: int | None = None
+    mailbox_retry_after: float | None = None
     state_file: str | None = None
     ca_file: str | None = None
     log_requests: bool = False

@@ -44,6 +44,11 @@ def meetings(service: EmulatorService, body: Body, match: re.Match[str]) -> Repl
     return Reply(200, {"meetings": service.list_meetings()})
 
 
+def events(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``GET /events``: every stored calendar event, cancelled and deleted ones too."""
+    return Reply(200, {"events": service.list_events()})
+
+
 def reset(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
     """``POST /reset`` with optional ``tokens`` and ``users`` flags."""
     service.reset(tokens=bool(body.get("tokens", False)), users=bool(body.get("users", False)))
@@ -65,6 +70,23 @@ def set_rate_limit(service: EmulatorService, body: Body, match: re.Match[str]) -
     retry_after = body["retry_after"] if "retry_after" in body else "keep"
     service.set_rate_limit(None if per_second is None else float(per_second), retry_after)
     return Reply(200, {"rate_limit": per_second, "retry_after": service.rate_limit_retry_after})
+
+
+def set_mailbox_concurrency(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /mailbox-concurrency`` ``{"limit": 4 | null, "retry_after"?: seconds | null}``."""
+    limit = body["limit"]
+    service.set_mailbox_concurrency(limit, body["retry_after"] if "retry_after" in body else "keep")
+    return Reply(200, {"limit": service.mailboxes.limit, "retry_after": service.mailboxes.retry_after})
+
+
+def set_online_meeting_providers(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /mailboxes/{user}/online-meeting-providers`` ``{"providers": ["teamsForBusiness"] | []}``."""
+    try:
+        return Reply(200, service.set_online_meeting_providers(unquote(match["user"]), body["providers"]))
+    except KeyError as error:
+        if error.args and error.args[0] == "providers":
+            raise
+        return Reply(404, {"error": f"unknown user {match['user']!r}"})
 
 
 def set_batch_order(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:

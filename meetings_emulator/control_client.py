@@ -118,6 +118,19 @@ class EmulatorClient(EmulatorHandle):
     def meetings(self) -> list[dict[str, Any]]:
         return self._call("GET", "/meetings")["meetings"]
 
+    def events(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/events")["events"]
+
+    def set_mailbox_concurrency(self, limit: int | None, retry_after: float | None | str = "keep") -> None:
+        body: dict[str, Any] = {"limit": limit}
+        if retry_after != "keep":
+            body["retry_after"] = retry_after
+        self._call("POST", "/mailbox-concurrency", body)
+
+    def set_online_meeting_providers(self, user: str, providers: list[str]) -> dict[str, Any]:
+        path = f"/mailboxes/{quote(user, safe='')}/online-meeting-providers"
+        return self._call("POST", path, {"providers": list(providers)})
+
     def stats(self) -> dict[str, Any]:
         return self._call("GET", "/stats")
 

@@ -34,9 +34,6 @@ def answer(service: EmulatorService, request: HttpRequest) -> Reply:
         return handler(service, request, match)
     match = GRAPH_RE.match(path)
     if match:
-        latency = service.latency_ms
-        if latency > 0:
-            service.sleep(latency / 1000.0)
         graph_request = GraphRequest(
             method=method,
             path=match["path"],
@@ -45,7 +42,7 @@ def answer(service: EmulatorService, request: HttpRequest) -> Reply:
             body=request.body,
             version=match["version"],
         )
-        return answer_graph(service, graph_request)
+        return answer_graph(service, graph_request, latency_s=max(service.latency_ms, 0.0) / 1000.0)
     return Reply(404, {"error": {"code": "NotFound", "message": f"No route for {method} {path}."}})
 
 

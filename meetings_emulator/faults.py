@@ -299,6 +299,13 @@ class Stats:
     faults_applied: int = 0
     meetings_created: int = 0
     meetings_deleted: int = 0
+    #: ``POST .../events`` that reached the event store (repeats of a transactionId included).
+    event_posts: int = 0
+    #: events booked (a repeated transactionId books nothing).
+    events_created: int = 0
+    events_updated: int = 0
+    events_cancelled: int = 0
+    events_deleted: int = 0
 
     def count_graph(self, route: str, status: int | str) -> None:
         """Count one Graph request (or batch item) with its outcome."""

@@ -17,10 +17,13 @@ from meetings_emulator.errors import GraphError, MethodNotAllowed, bad_request
 from meetings_emulator.fault_replies import fault_reply
 from meetings_emulator.faults import ScriptedFault, format_retry_after
 from meetings_emulator.graph_auth import authenticate
+from meetings_emulator.graph_events import mailbox_id
+from meetings_emulator.mailboxes import OUTLOOK_CONCURRENCY
 from meetings_emulator.messages import GraphRequest, Reply
-from meetings_emulator.permissions import for_meeting_route, require
+from meetings_emulator.permissions import EVENT_ROUTES, require_for_route
 from meetings_emulator.routes import BATCH, GRAPH_ROUTES, Handler, resolve
 from meetings_emulator.service import EmulatorService
+from meetings_emulator.tokens import AccessToken
 
 log = logging.getLogger("meetings_emulator")
 
@@ -29,18 +32,30 @@ GRAPH_CONTENT_TYPE = (
 )
 
 
-def answer_graph(service: EmulatorService, request: GraphRequest, *, top_level: bool = True) -> Reply:
+def answer_graph(
+    service: EmulatorService, request: GraphRequest, *, top_level: bool = True, latency_s: float = 0.0
+) -> Reply:
     """One Graph request or batch item, with scripted faults and rate limiting.
 
     :param service: the emulator.
     :param request: the request, its path after the version segment.
     :param top_level: ``False`` for an item of a ``$batch`` (random faults hit the
         envelope, not its items)
+    :param latency_s: the emulator's latency for this HTTP request; a mailbox (events) route
+        spends it holding one of the mailbox's concurrency slots, other routes first.
     """
     request_id = str(uuid.uuid4())
     client_request_id = request.headers.get("client-request-id") or str(uuid.uuid4())
     ids = (request_id, client_request_id)
     route, handler, match = resolve(GRAPH_ROUTES, request.method, request.path)
+    if not top_level and route in EVENT_ROUTES:
+        # "A $batch runs at most 4 Outlook items at a time" (throttling-limits, Outlook service
+        # limits): the emulator runs them one after another, each holding a slot for a quarter
+        # of the latency, so a batch gets through at the rate of 4 concurrent requests.
+        latency_s = max(service.latency_ms, 0.0) / 1000.0 / OUTLOOK_CONCURRENCY
+    if latency_s > 0 and route not in EVENT_ROUTES:
+        service.sleep(latency_s)
+        latency_s = 0.0
     if route == BATCH:
         # Unmatched faults are meant for the items; the envelope only takes faults whose
         # ``match`` names it explicitly.
@@ -48,12 +63,14 @@ def answer_graph(service: EmulatorService, request: GraphRequest, *, top_level: 
     else:
         fault = service.take_fault("graph", request.method, request.path, top_level=top_level)
     reply = _apply_fault(service, fault, "before", ids)
+    if reply is not None and latency_s > 0:
+        service.sleep(latency_s)
     if reply is None:
         try:
             if route == BATCH and handler is not None:
                 reply = handler(service, request, lambda item: answer_graph(service, item, top_level=False))
             else:
-                reply = _call_route(service, request, route, handler, match)
+                reply = _call_route(service, request, route, handler, match, latency_s)
         except GraphError as error:
             reply = Reply(error.status, error.body(request_id, client_request_id), error.headers)
         reply = _apply_fault(service, fault, "after", ids) or reply
@@ -102,11 +119,38 @@ def _call_route(
     route: str,
     handler: Handler | None,
     match: re.Match[str] | None,
+    latency_s: float = 0.0,
 ) -> Reply:
-    """Route checks, authentication and the rate limit, then the route's handler."""
-    if match is None:
-        segment = request.path.strip("/").split("/")[0] or request.path
-        raise bad_request(f"Resource not found for the segment '{segment}'.")
+    """Route checks, authentication and the rate limit, then the route's handler.
+
+    An events route holds one of its mailbox's slots (:class:`~.mailboxes.MailboxSlots`)
+    while it spends ``latency_s`` and runs; a request over the limit answers 429.
+    """
+    slept = False
+    try:
+        if match is None:
+            segment = request.path.strip("/").split("/")[0] or request.path
+            raise bad_request(f"Resource not found for the segment '{segment}'.")
+        token = _admitted_token(service, request)
+        if handler is None:
+            raise MethodNotAllowed(request.method)
+        if route != "getUser":  # GET /users checks its own permission (user-get page)
+            require_for_route(token, route, request.method)
+        mailbox = mailbox_id(service, match, token) if route in EVENT_ROUTES else None
+        if mailbox is None:
+            return handler(service, request, match, token)
+        with service.mailboxes.slot(token.client_id, mailbox):
+            slept = True
+            if latency_s > 0:
+                service.sleep(latency_s)
+            return handler(service, request, match, token)
+    finally:
+        if not slept and latency_s > 0:
+            service.sleep(latency_s)
+
+
+def _admitted_token(service: EmulatorService, request: GraphRequest) -> AccessToken:
+    """The request's token, once authenticated and admitted by the rate limit."""
     token = authenticate(service, request.headers)
     with service.lock:
         if not service.limiter.admit():
@@ -122,8 +166,4 @@ def _call_route(
                 "Too many requests.",
                 headers,
             )
-    if handler is None:
-        raise MethodNotAllowed(request.method)
-    if route != "getUser":  # GET /users checks its own permission (user-get page)
-        require(token, for_meeting_route(route, request.method))
-    return handler(service, request, match, token)
+    return token

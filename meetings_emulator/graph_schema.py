@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from meetings_emulator.graph_schema_events import EVENT_BETA, EVENT_TYPES_ALIKE, EVENT_V1
+
 SDK_VERSIONS = {"v1.0": "msgraph-sdk 1.65.0", "beta": "msgraph-beta-sdk 1.66.0"}
 #: The types both SDKs define alike.
 _ALIKE_IN_BOTH: dict[str, dict[str, str | None]] = {
@@ -69,6 +71,8 @@ _ALIKE_IN_BOTH: dict[str, dict[str, str | None]] = {
 PROPERTIES: dict[str, dict[str, dict[str, str | None]]] = {
     "v1.0": {
         **_ALIKE_IN_BOTH,
+        **EVENT_TYPES_ALIKE,
+        "event": EVENT_V1,
         "onlineMeeting": {
             "@odata.type": None,
             "allowAttendeeToEnableCamera": None,
@@ -127,6 +131,8 @@ PROPERTIES: dict[str, dict[str, dict[str, str | None]]] = {
     },
     "beta": {
         **_ALIKE_IN_BOTH,
+        **EVENT_TYPES_ALIKE,
+        "event": EVENT_BETA,
         "onlineMeeting": {
             "@odata.type": None,
             "aiInsights": "callAiInsight",

@@ -201,6 +201,21 @@ class EmulatorHandle(ABC):
         """Stored meetings: ``tenant_id``, ``user_id``, ``external_id``, ``meeting``."""
 
     @abstractmethod
+    def events(self) -> list[dict[str, Any]]:
+        """Stored calendar events: ``tenant_id``, ``user_id``, ``event``, ``state``, ``cancel_comment``, ..."""
+
+    @abstractmethod
+    def set_mailbox_concurrency(self, limit: int | None, retry_after: float | None | str = "keep") -> None:
+        """Outlook's requests at a time per app and mailbox (Graph's limit is 4; ``None``: off).
+
+        :param retry_after: ``Retry-After`` seconds of its 429 (``None``: no header; ``"keep"``: unchanged).
+        """
+
+    @abstractmethod
+    def set_online_meeting_providers(self, user: str, providers: list[str]) -> dict[str, Any]:
+        """A mailbox calendar's ``allowedOnlineMeetingProviders``; ``[]``: its events get no Teams link."""
+
+    @abstractmethod
     def stats(self) -> dict[str, Any]:
         """Counters (token requests, Graph requests by route and status, 429s, batches...)."""
 

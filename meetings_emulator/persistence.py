@@ -1,4 +1,4 @@
-"""Optional persistence of meetings, policy changes and users added at run time to a JSON file."""
+"""Optional persistence of meetings, events, policy changes and users added at run time to a JSON file."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from meetings_emulator.config import SeedUser
+from meetings_emulator.events import StoredEvent
 from meetings_emulator.meetings import StoredMeeting
 
 STATE_VERSION = 1
@@ -26,6 +27,7 @@ class PersistedState:
     meetings: list[StoredMeeting] = field(default_factory=list)
     policies: dict[str, bool] = field(default_factory=dict)
     users: list[SeedUser] = field(default_factory=list)
+    events: list[StoredEvent] = field(default_factory=list)
 
 
 def load_state(path: str | os.PathLike[str]) -> PersistedState:
@@ -40,6 +42,7 @@ def load_state(path: str | os.PathLike[str]) -> PersistedState:
         meetings=[StoredMeeting.from_json(m) for m in data.get("meetings", [])],
         policies={str(k): bool(v) for k, v in data.get("policies", {}).items()},
         users=[SeedUser.from_json(u) for u in data.get("users", [])],
+        events=[StoredEvent.from_json(e) for e in data.get("events", [])],
     )
 
 
@@ -48,6 +51,7 @@ def save_state(
     meetings: list[StoredMeeting],
     policies: dict[str, bool],
     users: list[SeedUser] | None = None,
+    events: list[StoredEvent] | None = None,
 ) -> None:
     """Write the state atomically (a temp file in the same directory, then ``os.replace``).
 
@@ -55,6 +59,7 @@ def save_state(
     :param meetings: every stored meeting.
     :param policies: user id -> granted, where it differs from the user's ``has_policy``.
     :param users: users added at run time.
+    :param events: every stored calendar event (cancelled and deleted ones too).
     """
     file = Path(path)
     file.parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +68,7 @@ def save_state(
         "meetings": [m.to_json() for m in meetings],
         "policies": policies,
         "users": [u.to_json() for u in users or []],
+        "events": [e.to_json() for e in events or []],
     }
     fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
     try:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from meetings_emulator import control, entra, graph_meetings, graph_users
+from meetings_emulator import control, entra, graph_events, graph_meetings, graph_users
 from meetings_emulator.graph_batch import answer_batch
 from meetings_emulator.messages import Reply
 
@@ -51,6 +51,7 @@ def _exact(path: str) -> re.Pattern[str]:
 
 
 _ORGANIZER = graph_meetings.ORGANIZER
+_MAILBOX = graph_events.MAILBOX
 
 #: Graph, on the path after the version segment.
 GRAPH_ROUTES: tuple[Route, ...] = (
@@ -71,6 +72,23 @@ GRAPH_ROUTES: tuple[Route, ...] = (
             "DELETE": ("deleteMeeting", graph_meetings.delete_meeting),
         },
     ),
+    Route(
+        re.compile(_MAILBOX + r"/?$", re.IGNORECASE),
+        {"GET": ("listEvents", graph_events.list_events), "POST": ("createEvent", graph_events.create_event)},
+    ),
+    Route(
+        re.compile(_MAILBOX + r"/(?P<event>[^/]+)/cancel/?$", re.IGNORECASE),
+        {"POST": ("cancelEvent", graph_events.cancel_event)},
+    ),
+    Route(
+        re.compile(_MAILBOX + r"/(?P<event>[^/]+)/?$", re.IGNORECASE),
+        {
+            "GET": ("getEvent", graph_events.get_event),
+            "PATCH": ("updateEvent", graph_events.update_event),
+            "DELETE": ("deleteEvent", graph_events.delete_event),
+        },
+    ),
+    Route(re.compile(graph_events.CALENDAR, re.IGNORECASE), {"GET": ("getCalendar", graph_events.get_calendar)}),
     Route(re.compile(r"^/users/(?P<user>[^/]+)/?$", re.IGNORECASE), {"GET": ("getUser", graph_users.get_user)}),
 )
 
@@ -95,6 +113,12 @@ CONTROL_ROUTES: tuple[Route, ...] = (
     Route(_exact("/info"), {"GET": ("info", control.info)}),
     Route(_exact("/stats"), {"GET": ("stats", control.stats)}),
     Route(_exact("/meetings"), {"GET": ("meetings", control.meetings)}),
+    Route(_exact("/events"), {"GET": ("events", control.events)}),
+    Route(_exact("/mailbox-concurrency"), {"POST": ("mailboxConcurrency", control.set_mailbox_concurrency)}),
+    Route(
+        re.compile(r"^/mailboxes/(?P<user>[^/]+)/online-meeting-providers$"),
+        {"POST": ("onlineMeetingProviders", control.set_online_meeting_providers)},
+    ),
     Route(_exact("/reset"), {"POST": ("reset", control.reset)}),
     Route(_exact("/latency"), {"POST": ("latency", control.set_latency)}),
     Route(_exact("/rate-limit"), {"POST": ("rateLimit", control.set_rate_limit)}),

@@ -118,6 +118,15 @@ class RunningEmulator(EmulatorHandle):
     def meetings(self) -> list[dict[str, Any]]:
         return self.service.list_meetings()
 
+    def events(self) -> list[dict[str, Any]]:
+        return self.service.list_events()
+
+    def set_mailbox_concurrency(self, limit: int | None, retry_after: float | None | str = "keep") -> None:
+        self.service.set_mailbox_concurrency(limit, retry_after)
+
+    def set_online_meeting_providers(self, user: str, providers: list[str]) -> dict[str, Any]:
+        return self.service.set_online_meeting_providers(user, providers)
+
     def stats(self) -> dict[str, Any]:
         return self.service.stats_json()
 

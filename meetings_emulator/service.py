@@ -17,6 +17,7 @@ from typing import Any
 
 from meetings_emulator.config import EmulatorConfig, FederatedCredential, SeedUser
 from meetings_emulator.directory import Directory
+from meetings_emulator.events import EventStore
 from meetings_emulator.faults import (
     FaultPlan,
     RandomFaults,
@@ -26,6 +27,7 @@ from meetings_emulator.faults import (
     parse_fault,
     parse_retry_after_seconds,
 )
+from meetings_emulator.mailboxes import MailboxSlots
 from meetings_emulator.meetings import MeetingStore
 from meetings_emulator.persistence import load_state, save_state
 from meetings_emulator.tokens import TokenService
@@ -54,6 +56,8 @@ class EmulatorService:
         self.directory = Directory.from_config(config)
         self.tokens = TokenService(self.directory, config)
         self.meetings = MeetingStore()
+        self.events = EventStore()
+        self.mailboxes = MailboxSlots(config.mailbox_concurrency, config.mailbox_retry_after)
         self.faults = FaultPlan()
         self.limiter = RateLimiter(config.rate_limit)
         self.rate_limit_retry_after = retry_after_setting(config.rate_limit_retry_after)
@@ -76,6 +80,8 @@ class EmulatorService:
                 log.warning("state file: user %s not restored: %s", user.id, error)
         for meeting in state.meetings:
             self.meetings.add(meeting)
+        for event in state.events:
+            self.events.add(event)
         for user_id, granted in state.policies.items():
             if self.directory.find_user(user_id) is not None:
                 self.directory.set_policy(user_id, granted)
@@ -92,7 +98,9 @@ class EmulatorService:
                 for u in self.directory.users
                 if self.directory.has_policy(u) != (u.id in default)
             }
-            save_state(self.config.state_file, self.meetings.all(), policies, self.directory.users.added())
+            save_state(
+                self.config.state_file, self.meetings.all(), policies, self.directory.users.added(), self.events.all()
+            )
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -205,11 +213,47 @@ class EmulatorService:
         with self.lock:
             return [m.to_json() for m in self.meetings.all()]
 
+    def list_events(self) -> list[dict[str, Any]]:
+        """Every stored calendar event: ``tenant_id``, ``user_id``, ``event`` (with its
+        ``singleValueExtendedProperties``), ``state`` (``active``, ``cancelled``, ``deleted``),
+        ``cancel_comment``, ``transaction_id``, ``start_ticks``, ``end_ticks``."""
+        with self.lock:
+            return [e.to_json() for e in self.events.all()]
+
+    def set_online_meeting_providers(self, user: str, providers: Any) -> dict[str, Any]:
+        """A mailbox calendar's ``allowedOnlineMeetingProviders`` (``[]``: events get no Teams link).
+
+        :param user: object id or UPN; raises ``KeyError`` for an unknown user.
+        """
+        with self.lock:
+            found = self.directory.require_user(user)
+            return {
+                "id": found.id,
+                "allowedOnlineMeetingProviders": list(self.events.set_providers(found.id, providers)),
+            }
+
+    def set_mailbox_concurrency(self, limit: int | None, retry_after: float | None | str = "keep") -> None:
+        """Outlook's requests at a time per app and mailbox on the events routes (``None``: off).
+
+        :param limit: e.g. 4, Graph's documented limit.
+        :param retry_after: seconds in ``Retry-After`` of its 429 (``None`` omits the header;
+            ``"keep"`` leaves it as it is).
+        """
+        if retry_after == "keep":
+            retry_after = self.mailboxes.retry_after
+        elif retry_after is not None:
+            retry_after = parse_retry_after_seconds(retry_after)
+        self.mailboxes.configure(limit, retry_after)
+
     def stats_json(self) -> dict[str, Any]:
         """Counters, plus the current latency, rate limit and pending faults."""
         with self.lock:
             data = self.stats.to_json()
             data["meetings"] = len(self.meetings)
+            data["events"] = len(self.events)
+            data["mailbox_concurrency"] = self.mailboxes.limit
+            data["mailbox_retry_after"] = self.mailboxes.retry_after
+            data["mailbox_peaks"] = self.mailboxes.peaks()
             data["latency_ms"] = self.latency_ms
             data["rate_limit"] = self.limiter.per_second
             data["rate_limit_retry_after"] = self.rate_limit_retry_after
@@ -308,6 +352,9 @@ class EmulatorService:
         """
         with self.lock:
             self.meetings.clear()
+            self.events.clear()
+            self.mailboxes.configure(self.config.mailbox_concurrency, self.config.mailbox_retry_after)
+            self.mailboxes.reset_peaks()
             self.faults.clear()
             self.stats = Stats()
             self.latency_ms = float(self.config.latency_ms)

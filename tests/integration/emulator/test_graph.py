@@ -269,7 +269,7 @@ def test_beta_endpoint(graph: Graph) -> None:
 
 
 def test_unknown_graph_route(graph: Graph) -> None:
-    assert_graph_error(graph("GET", "/users/x/calendar"), 400, "BadRequest")
+    assert_graph_error(graph("GET", "/users/x/messages"), 400, "BadRequest")
 
 
 def test_keep_alive_reuses_the_connection(graph: Graph, emu: Any) -> None:
