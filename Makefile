@@ -17,6 +17,7 @@ DEMO_DIR ?= .demo
 .PHONY: stack-deps stack stack-down stack-clean stack-status e2e test-floor test-msal-floor
 
 $(BIN)/python:
+	@echo "Creating the virtual environment $(VENV) and upgrading its pip (about 20 s) ..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -41,11 +42,22 @@ demo: $(DEMO_STAMP)
 check-emulator: $(DEMO_STAMP)
 	$(BIN)/airflow-provider-meetings check --emulator
 
+# The tests run in parallel, one pytest-xdist worker per core (TEST_WORKERS=0: in this process
+# only). Each worker starts its own emulator and has its own Airflow home and SQLite database
+# (session fixtures: meetings_emulator/pytest_plugin.py, tests/conftest.py). A test file stays
+# on one worker (--dist loadfile): its module fixtures (a migrated Airflow home, an emulator of
+# its own) are set up once, and the sample DAG tests tell one story in file order. Files go to
+# the workers in collection order (--no-loadscope-reorder: not by their number of tests), so
+# the long ones that tests/conftest.py puts first start at once instead of running last alone.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	@echo "Running the unit and integration tests on $(TEST_WORKERS) workers (-n; about 8 minutes on 2 cores) ..."
+	$(BIN)/python -m pytest $(XDIST)
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest $(XDIST) tests/unit
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
@@ -65,6 +77,7 @@ bench-token-cache: $(STAMP)
 STACK_STAMP := $(VENV)/.installed-stack
 
 $(STACK_STAMP): $(STAMP)
+	@echo "Installing the stack's packages (Celery, PostgreSQL drivers, Playwright) into $(VENV) ..."
 	$(BIN)/python -m pip install --quiet -e ".[emulator,test,lint,stack,e2e]"
 	touch $(STACK_STAMP)
 
@@ -98,6 +111,7 @@ FLOOR_VENV := .venv-floor
 FLOOR_STAMP := $(FLOOR_VENV)/.installed-$(AIRFLOW_FLOOR)
 
 $(FLOOR_STAMP): pyproject.toml
+	@echo "Creating $(FLOOR_VENV) with Airflow $(AIRFLOW_FLOOR) and the test tools (a few minutes on a fresh machine) ..."
 	$(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(FLOOR_VENV)/bin/python -m pip install --quiet -e ".[emulator,test]" "apache-airflow==$(AIRFLOW_FLOOR)" "fastapi<0.137"
@@ -114,7 +128,7 @@ FLOOR_SKIP := tests/integration/emulator tests/integration/security \
 	tests/integration/reliability/test_token_endpoint_outage.py
 test-floor: $(FLOOR_STAMP)
 	$(FLOOR_VENV)/bin/python -c "import airflow, airflow.sdk; print('Airflow', airflow.__version__)"
-	$(FLOOR_VENV)/bin/python -m pytest -p no:cacheprovider -m "not storm" $(addprefix --ignore=,$(FLOOR_SKIP))
+	$(FLOOR_VENV)/bin/python -m pytest -p no:cacheprovider $(XDIST) -m "not storm" $(addprefix --ignore=,$(FLOOR_SKIP))
 
 # The certificate and token tests on the lowest MSAL that pyproject.toml declares: 1.35 is
 # the first that derives the SHA-256 thumbprint from `public_certificate` (the certificate
@@ -133,6 +147,7 @@ MSAL_FLOOR_TESTS := tests/unit/auth/test_certificate.py tests/unit/auth/test_cre
 	tests/integration/reliability/test_failure_paths.py::test_a_non_json_token_answer_mid_bulk_keeps_what_is_done
 
 $(MSAL_FLOOR_STAMP): pyproject.toml
+	@echo "Creating $(MSAL_FLOOR_VENV) with MSAL $(MSAL_FLOOR) and the test tools (a few minutes on a fresh machine) ..."
 	$(PYTHON) -m venv $(MSAL_FLOOR_VENV)
 	$(MSAL_FLOOR_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(MSAL_FLOOR_VENV)/bin/python -m pip install --quiet -e ".[emulator,test]" "msal==$(MSAL_FLOOR)"

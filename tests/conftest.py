@@ -39,6 +39,23 @@ os.environ.update(
 os.environ.pop("AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT", None)
 
 
+#: The files that take longest in wall-clock time, longest first, mostly waiting (retry
+#: back-off under a fault storm, ``make demo`` and ``airflow dags test`` subprocesses). They
+#: are collected first, so that under pytest-xdist (``make test``, ``--dist loadfile``) they
+#: start at once beside the short files instead of running alone at the end.
+LONG_FILES = (
+    "tests/integration/reliability/test_storm_under_rate_limit.py",
+    "tests/integration/docs/test_docs_run_as_written.py",
+    "tests/integration/dags/test_sample_dags.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Move the tests of :data:`LONG_FILES` to the front; the order within a file is kept."""
+    rank = {path: n for n, path in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(LONG_FILES)))
+
+
 @pytest.fixture(scope="session")
 def airflow_home() -> Path:
     """The session's Airflow home (a temporary directory)."""

@@ -11,11 +11,13 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from airflow_provider_meetings.cli import main
+from meetings_emulator.certs import make_app_certificate
 from meetings_emulator.config import NOPOLICY_ID
 
 pytestmark = pytest.mark.integration
@@ -370,8 +372,13 @@ def test_missing_application_permission(make_hook, graph_emulator, capsys, monke
     assert graph_emulator.stats()["graph_requests"] == 0
 
 
-def test_certificate_not_registered(make_hook, certificate_files, capsys, monkeypatch):
-    path = certificate_files["paths"]["plain"]
+def test_certificate_not_registered(make_hook, tmp_path, capsys, monkeypatch):
+    # A certificate of its own: the session's `certificate_files` one stays registered on the
+    # session's emulator (reset() keeps certificates) once another test has registered it.
+    app = make_app_certificate()
+    key_pem = app.key_pem()
+    path = str(tmp_path / "unregistered.pem")
+    Path(path).write_text(key_pem + app.cert_pem)
     hook = make_hook(password=None, certificate_path=path)
 
     step = failed_step(run_command(hook.conn_id, capsys, monkeypatch)["report"])
@@ -381,7 +388,7 @@ def test_certificate_not_registered(make_hook, certificate_files, capsys, monkey
         f"Entra ID does not accept the certificate of {path} for app {hook.settings.client_id} (AADSTS700027): "
         "it is not registered on the app, or the key does not belong to it.",
     )
-    assert certificate_files["key_pem"].splitlines()[1] not in json.dumps(step)
+    assert key_pem.splitlines()[1] not in json.dumps(step)
 
 
 def test_a_registered_certificate_passes(make_hook, graph_emulator, certificate_files, capsys, monkeypatch):

@@ -163,17 +163,23 @@ def test_delegated_hook_warns_that_without_a_cache_the_token_ends_in_90_days(mak
 # -- refresh tokens with a short life: the cache keeps the lineage alive --------------------------
 
 
+#: Two gaps outlast a refresh token; one gap, with the time a task takes on a loaded machine
+#: (parallel test workers), stays well inside it (2.5 s of 6).
+REFRESH_LIFETIME = 6
+TASK_GAP = 3.5
+
+
 @pytest.fixture(scope="module")
 def short_lived() -> Iterator[Any]:
-    """Refresh tokens living 4 s; access tokens 200 s, which MSAL renews at once (under 5 minutes)."""
+    """Refresh tokens living 6 s; access tokens 200 s, which MSAL renews at once (under 5 minutes)."""
     from meetings_emulator import run_emulator
 
-    with run_emulator(token_lifetime=200, refresh_token_lifetime=4) as emulator:
+    with run_emulator(token_lifetime=200, refresh_token_lifetime=REFRESH_LIFETIME) as emulator:
         yield emulator
 
 
 def test_with_the_cache_each_task_redeems_the_newest_token_and_outlives_the_first(make_hook, short_lived, tmp_path):
-    """Three "tasks" (fresh hooks) 2.5 s apart: the connection's token has expired by the third,
+    """Three "tasks" (fresh hooks) 3.5 s apart: the connection's token has expired by the third,
     but each task redeemed the newest rotated token, and that one is still valid."""
     import time
 
@@ -184,7 +190,7 @@ def test_with_the_cache_each_task_redeems_the_newest_token_and_outlives_the_firs
     redeemed: list[str] = []
     for task in range(3):
         if task:
-            time.sleep(2.5)
+            time.sleep(TASK_GAP)
         newest = (short_lived.issued_refresh_tokens() or [public])[-1]
         hook = make_hook(short_lived, **conn)
         sent = token_requests(hook)
