@@ -32,7 +32,6 @@ from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeeting
 from airflow_provider_meetings.graph.settings import ConnectionSettings
 
 if TYPE_CHECKING:
-    from airflow_provider_meetings.graph.answer import HttpAnswer
     from airflow_provider_meetings.graph.client import GraphRestClient
 
 #: Seconds before the one re-read of an event whose answer had no join link.
@@ -91,13 +90,6 @@ def _with_organizer(prepared: PreparedEvent, settings: ConnectionSettings) -> Pr
             "holds the event), set the connection extra default_user_id, or use a refresh_token (delegated mode)",
         )
     return prepared
-
-
-def _event_of(answer: HttpAnswer) -> dict[str, Any]:
-    event = answer.json()
-    if not isinstance(event, dict):
-        raise GraphAPIError(answer.status, "InvalidResponse", "the answer was not a JSON event")
-    return event
 
 
 def _has_join_url(event: Mapping[str, Any]) -> bool:
@@ -211,7 +203,7 @@ class CalendarEventsApi:
             if found is None:
                 raise
             return found
-        return _event_of(answer)
+        return answer.json_object("event")
 
     def _with_body_hash(self, prepared: PreparedEvent, found: dict[str, Any]) -> dict[str, Any]:
         """``found`` with the body-hash property read back, when a body is to be compared.
@@ -229,7 +221,7 @@ class CalendarEventsApi:
                 user_id=prepared.user_id,
             ),
         )
-        extra = _event_of(answer).get("singleValueExtendedProperties") or []
+        extra = answer.json_object("event").get("singleValueExtendedProperties") or []
         return {**found, "singleValueExtendedProperties": [*(found.get("singleValueExtendedProperties") or []), *extra]}
 
     def _patch(self, prepared: PreparedEvent, found: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +234,7 @@ class CalendarEventsApi:
                 user_id=prepared.user_id,
             ),
         )
-        event = _event_of(answer)
+        event = answer.json_object("event")
         if not _has_join_url(event) and _has_join_url(found):
             event = {**event, "onlineMeeting": found["onlineMeeting"]}
         return event
@@ -254,16 +246,14 @@ class CalendarEventsApi:
         event_id = event.get("id")
         if event_id:
             self.client.sleep(JOIN_URL_RECHECK_DELAY)
-            again = _event_of(
-                self._call(
-                    prepared,
-                    lambda: self.client.get(
-                        prepared.event_path(event_id),
-                        what=f"GET event external_id={prepared.external_id} (join link)",
-                        user_id=prepared.user_id,
-                    ),
-                )
-            )
+            again = self._call(
+                prepared,
+                lambda: self.client.get(
+                    prepared.event_path(event_id),
+                    what=f"GET event external_id={prepared.external_id} (join link)",
+                    user_id=prepared.user_id,
+                ),
+            ).json_object("event")
             if _has_join_url(again):
                 return again
         raise MissingJoinUrlError(event_id, prepared.user_id)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_meetings.graph.errors import GraphAPIError
 from airflow_provider_meetings.graph.retry import parse_retry_after
 
 
@@ -68,3 +69,14 @@ class HttpAnswer:
             return json.loads(self.content)
         except ValueError:
             return None
+
+    def json_object(self, what: str) -> dict[str, Any]:
+        """The JSON object of a 2xx answer, e.g. the resource a POST or PATCH returned.
+
+        :param what: the resource, named in the error (``onlineMeeting``, ``event``)
+        :raises GraphAPIError: ``InvalidResponse`` when the body is no JSON object
+        """
+        body = self.json()
+        if not isinstance(body, dict):
+            raise GraphAPIError(self.status, "InvalidResponse", f"the answer was not a JSON {what}")
+        return body

@@ -28,7 +28,6 @@ from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequ
 from airflow_provider_meetings.meetings.results import UPDATED, BulkItemResult, MeetingResult, SyncResult
 
 if TYPE_CHECKING:
-    from airflow_provider_meetings.graph.answer import HttpAnswer
     from airflow_provider_meetings.graph.client import GraphRestClient
 
 
@@ -69,14 +68,6 @@ def check_concurrency(max_concurrency: Any, default: int) -> int:
             f"max_concurrency must be a whole number from 1 to {MAX_BULK_CONCURRENCY}, got {concurrency!r}"
         )
     return concurrency
-
-
-def _meeting_of(answer: HttpAnswer) -> dict[str, Any]:
-    """The onlineMeeting of a createOrGet or PATCH answer."""
-    meeting = answer.json()
-    if not isinstance(meeting, dict):
-        raise GraphAPIError(answer.status, "InvalidResponse", "the answer was not a JSON onlineMeeting")
-    return meeting
 
 
 class OnlineMeetingsApi:
@@ -121,7 +112,7 @@ class OnlineMeetingsApi:
                 what=f"PATCH external_id={prepared.external_id} ({', '.join(step.changes)})",
                 user_id=resolved.user_id,
             )
-            result = SyncResult(_meeting_of(answer), created=False, status=UPDATED)
+            result = SyncResult(answer.json_object("onlineMeeting"), created=False, status=UPDATED)
         return replace(result, user_id=resolved.user_id, given_user_id=prepared.user_id)
 
     def cancel(self, prepared: PreparedRequest) -> bool:
@@ -161,7 +152,7 @@ class OnlineMeetingsApi:
             what=f"createOrGet external_id={resolved.external_id}",
             user_id=resolved.user_id,
         )
-        return MeetingResult(meeting=_meeting_of(answer), created=answer.status == 201)
+        return MeetingResult(meeting=answer.json_object("onlineMeeting"), created=answer.status == 201)
 
     def _delete(self, delete: PreparedRequest) -> bool:
         try:
