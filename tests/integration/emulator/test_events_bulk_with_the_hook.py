@@ -104,3 +104,14 @@ def test_bulk_update_cancel_and_bad_items(meetings_conn_id: str, graph_emulator:
     dicts = [r.to_dict() for r in results]
     assert dicts[1]["outlook_url"].startswith("https://outlook.office365.com/calendar/item/")
     assert dicts[4]["permanent"] is True and dicts[0]["error"] is None
+
+
+def test_a_lost_batch_answer_books_nothing_twice(meetings_conn_id: str, graph_emulator: Any) -> None:
+    # An item's POST is carried out and then the connection drops: the whole $batch answer
+    # is lost, the engine sends its items again with the same transactionIds.
+    graph_emulator.script("drop", when="after", match="POST /users/[^/]+/events$")
+    results = OnlineMeetingsHook(meetings_conn_id).create_or_get_events([item(n) for n in range(30)])
+    assert [r.error for r in results if not r.ok] == []
+    assert {r.status for r in results} == {"created"}
+    assert graph_emulator.pending_faults() == []  # the fault fired
+    assert graph_emulator.stats()["events_created"] == 30 and len(graph_emulator.events()) == 30
