@@ -277,10 +277,11 @@ class _BulkRun:
     def _send_what_may_go(self, pool: ThreadPoolExecutor, now: float) -> float:
         """Submit batches while concurrency, holds and pacing allow; return when to look again."""
         while len(self.inflight) < self.controller.concurrency and now >= self.hold_until:
-            group = self._next_group(now) if self.by_user else None
-            waiting = (
-                self._group_count(group, now) if group is not None else 0 if self.by_user else self._ready_count(now)
-            )
+            if self.by_user:
+                group = self._next_group(now)
+                waiting = 0 if group is None else self._group_count(group, now)
+            else:
+                group, waiting = None, self._ready_count(now)
             if not waiting:
                 break
             size = min(self.controller.batch_size, waiting)
