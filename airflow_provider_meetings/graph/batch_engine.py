@@ -23,7 +23,7 @@ the HTTP round trip. The rules (their numbers and statuses: :mod:`~airflow_provi
 * with ``one_batch_per_user``, a batch holds the items of one user only (compared without
   case; ``None`` is a group of its own) and at most one batch per user is in flight, while
   the batches of different users run side by side (taken in turn). For services whose
-  limit is per user and counts a batch's items, such as Outlook's mailboxes.
+  limit is per user and counts a batch's items (the resource that needs it says which).
 
 Only the kept fields (``keep_fields``) of each answer, and the key and log name of the
 items in progress, are kept. Nothing here imports requests or msal, nor knows a resource.

@@ -269,7 +269,7 @@ class GraphRestClient:
         :param progress: called with a :class:`~airflow_provider_meetings.graph.batch.BulkProgress`
         :param progress_interval: seconds between progress calls
         :param one_batch_per_user: batches of one user's items, one in flight per user
-            (for per-mailbox limits such as Outlook's)
+            (for a service whose limit is per user and counts a batch's items)
         """
         self.transport.ensure_pool(max_concurrency)
         return BulkEngine(
