@@ -251,7 +251,7 @@ def classify_batch_response(
             status = 0
         headers = entry.get("headers") if isinstance(entry.get("headers"), Mapping) else {}
         body = entry.get("body")
-        # 202 Accepted (an action such as an event's cancel) and 204 succeed without a body.
+        # 202 Accepted (an action carried out or queued) and 204 succeed without a body.
         if (status in (200, 201) and isinstance(body, Mapping)) or status in (202, 204):
             kept = keep_fields(body, keep) if isinstance(body, Mapping) else None
             outcomes.append(ItemOutcome(index, ItemKind.OK, status, body=kept))
