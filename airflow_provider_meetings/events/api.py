@@ -16,18 +16,22 @@ Importing this module loads neither msal nor requests: the client is passed in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_meetings.events.bulk import EventBulkPlan, is_conflict, is_gone
 from airflow_provider_meetings.events.diff import changed_fields
 from airflow_provider_meetings.events.request import (
     EventSpec,
     PreparedEvent,
+    cancel_body,
     external_id_of,
     prepare_event,
     prepare_lookup,
 )
-from airflow_provider_meetings.events.results import EventResult, EventStatus
+from airflow_provider_meetings.events.results import EventBulkItemResult, EventResult, EventStatus, has_join_url
+from airflow_provider_meetings.graph.batch import BatchItemResult, BulkProgress, GraphRequest
+from airflow_provider_meetings.graph.batch_engine import user_group
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError, MeetingsError
 from airflow_provider_meetings.graph.settings import ConnectionSettings
 
@@ -92,9 +96,35 @@ def _with_organizer(prepared: PreparedEvent, settings: ConnectionSettings) -> Pr
     return prepared
 
 
-def _has_join_url(event: Mapping[str, Any]) -> bool:
-    meeting = event.get("onlineMeeting")
-    return isinstance(meeting, Mapping) and bool(meeting.get("joinUrl"))
+def pick_event(events: Any, prepared: PreparedEvent, log: Any) -> dict[str, Any] | None:
+    """The first of the events a lookup found whose external id is exactly ``prepared``'s
+    (Graph compared without case); more than one is logged."""
+    matches = [
+        event for event in events or () if isinstance(event, dict) and external_id_of(event) == prepared.external_id
+    ]
+    if len(matches) > 1:
+        log.warning(
+            "%d events of %s carry external_id=%s; using the first (%s)",
+            len(matches),
+            prepared.user_id or "me",
+            prepared.external_id,
+            matches[0].get("id"),
+        )
+    return matches[0] if matches else None
+
+
+def with_properties(found: Mapping[str, Any], read: Mapping[str, Any]) -> dict[str, Any]:
+    """``found`` with the extended properties of a second read of it added (the body hash)."""
+    extra = read.get("singleValueExtendedProperties") or []
+    return {**found, "singleValueExtendedProperties": [*(found.get("singleValueExtendedProperties") or []), *extra]}
+
+
+def patched_event(answer: Mapping[str, Any], found: Mapping[str, Any]) -> dict[str, Any]:
+    """A PATCH's answer, with the found event's join link when the answer lacks one."""
+    event = dict(answer)
+    if not has_join_url(event) and has_join_url(found):
+        event["onlineMeeting"] = found["onlineMeeting"]
+    return event
 
 
 class CalendarEventsApi:
@@ -117,18 +147,7 @@ class CalendarEventsApi:
             prepared,
             lambda: self.client.get_all(prepared.lookup_path, what=f"GET events external_id={prepared.external_id}"),
         )
-        matches = [
-            event for event in events if isinstance(event, dict) and external_id_of(event) == prepared.external_id
-        ]
-        if len(matches) > 1:
-            self.client.log.warning(
-                "%d events of %s carry external_id=%s; using the first (%s)",
-                len(matches),
-                prepared.user_id or "me",
-                prepared.external_id,
-                matches[0].get("id"),
-            )
-        return matches[0] if matches else None
+        return pick_event(events, prepared, self.client.log)
 
     def create_or_get(self, prepared: PreparedEvent, *, update_existing: bool = False) -> EventResult:
         """The event with ``prepared``'s external id: found, created, or found and PATCHed.
@@ -165,7 +184,7 @@ class CalendarEventsApi:
         found = self.find(prepared)
         if found is None or not found.get("id"):
             return False
-        body = {"comment": comment} if comment else {}
+        body = cancel_body(comment)
         try:
             self._call(
                 prepared,
@@ -181,6 +200,94 @@ class CalendarEventsApi:
                 raise
             return False
         return True
+
+    def create_or_get_many(
+        self,
+        plan: EventBulkPlan,
+        *,
+        max_concurrency: int,
+        progress: Callable[[BulkProgress], None] | None = None,
+        progress_interval: float = 5.0,
+    ) -> list[EventBulkItemResult]:
+        """Every item of ``plan``: looked up, then created, PATCHed, cancelled or left alone.
+
+        Each step is one run of the ``$batch`` engine with ``one_batch_per_user``: a batch
+        holds one organizer's items and one batch per mailbox is in flight, the organizers
+        side by side (Outlook allows 4 concurrent requests per mailbox and runs a batch's
+        items 4 at a time, counting them against the mailbox: GRAPH_FACTS, "Calendar events").
+        A 429 (``ApplicationThrottled``) is retried under the connection's retry policy like
+        any throttling; an item fails only when that policy gives up. The decisions are the
+        single call's (:func:`pick_event`, ``changed_fields``, :func:`patched_event`).
+
+        :param plan: the items, validated
+        :param max_concurrency: batches in flight at most (never more than the organizers)
+        :param progress: called with each step's progress
+        :param progress_interval: seconds between progress calls
+        :return: one result per item, in input order, each with ``error`` instead of raising
+        """
+
+        def send(pairs: Sequence[tuple[int, GraphRequest]], operation: str) -> list[tuple[int, BatchItemResult]]:
+            if not pairs:
+                return []
+            organizers = len({user_group(request.user_id) for _, request in pairs})
+            engine = self.client.bulk_engine(
+                max_concurrency=max(1, min(max_concurrency, organizers)),
+                operation=operation,
+                progress=progress,
+                progress_interval=progress_interval,
+                one_batch_per_user=True,
+            )
+            answers = engine.run([request for _, request in pairs])
+            return [(index, answer) for (index, _), answer in zip(pairs, answers, strict=True)]
+
+        def failed(index: int, answer: BatchItemResult) -> bool:
+            item = plan.note(index, answer)
+            if not answer.ok:
+                item.error = self.access_denied(item.prepared, answer.error)
+            return not answer.ok
+
+        for index, answer in send(plan.lookups(), "GET events"):
+            if not failed(index, answer):
+                item = plan.items[index]
+                item.found = pick_event((answer.body or {}).get("value"), item.prepared, self.client.log)
+        for index, answer in send(plan.body_hash_reads(), "GET event body hash"):
+            if not failed(index, answer):
+                item = plan.items[index]
+                item.found = with_properties(item.found or {}, answer.body or {})
+        conflicts: dict[int, BaseException | None] = {}
+        for index, answer in send(plan.writes(), "write events"):
+            item = plan.note(index, answer)
+            if item.cancelled:
+                if answer.ok or is_gone(answer.error):
+                    item.status = "cancelled" if answer.ok else "not_found"
+                else:
+                    item.error = self.access_denied(item.prepared, answer.error)
+            elif is_conflict(answer.error):
+                conflicts[index] = answer.error  # a repeated transactionId: the event exists
+            elif not answer.ok:
+                item.error = self.access_denied(item.prepared, answer.error)
+            elif item.found is None:
+                item.event, item.status = dict(answer.body or {}), "created"
+            else:
+                item.event, item.status = patched_event(answer.body or {}, item.found), "updated"
+        for index, answer in send(plan.lookups(list(conflicts)), "GET events (after 409)"):
+            if not failed(index, answer):
+                item = plan.items[index]
+                found = pick_event((answer.body or {}).get("value"), item.prepared, self.client.log)
+                if found is None:
+                    item.error = conflicts[index]
+                else:
+                    item.event, item.status = found, "created"
+        rereads = plan.rereads()
+        if rereads:
+            self.client.sleep(JOIN_URL_RECHECK_DELAY)
+        for index, answer in send(rereads, "GET event (join link)"):
+            item = plan.note(index, answer)
+            if answer.ok and has_join_url(answer.body or {}):
+                item.event = dict(answer.body or {})
+        for item in plan.missing_join_url():
+            item.error = MissingJoinUrlError((item.event or {}).get("id"), item.prepared.user_id)
+        return plan.results()
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -221,8 +328,7 @@ class CalendarEventsApi:
                 user_id=prepared.user_id,
             ),
         )
-        extra = answer.json_object("event").get("singleValueExtendedProperties") or []
-        return {**found, "singleValueExtendedProperties": [*(found.get("singleValueExtendedProperties") or []), *extra]}
+        return with_properties(found, answer.json_object("event"))
 
     def _patch(self, prepared: PreparedEvent, found: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         answer = self._call(
@@ -234,14 +340,11 @@ class CalendarEventsApi:
                 user_id=prepared.user_id,
             ),
         )
-        event = answer.json_object("event")
-        if not _has_join_url(event) and _has_join_url(found):
-            event = {**event, "onlineMeeting": found["onlineMeeting"]}
-        return event
+        return patched_event(answer.json_object("event"), found)
 
     def _with_join_url(self, prepared: PreparedEvent, event: dict[str, Any]) -> dict[str, Any]:
         """``event`` if it has a join link; else the event read once more; else an error."""
-        if _has_join_url(event):
+        if has_join_url(event):
             return event
         event_id = event.get("id")
         if event_id:
@@ -254,7 +357,7 @@ class CalendarEventsApi:
                     user_id=prepared.user_id,
                 ),
             ).json_object("event")
-            if _has_join_url(again):
+            if has_join_url(again):
                 return again
         raise MissingJoinUrlError(event_id, prepared.user_id)
 
@@ -263,16 +366,24 @@ class CalendarEventsApi:
         try:
             return send()
         except GraphAPIError as error:
-            if error.status != 403 or isinstance(error, CalendarAccessDeniedError):
+            denied = self.access_denied(prepared, error)
+            if denied is error:
                 raise
-            raise CalendarAccessDeniedError(
-                error.status,
-                error.code,
-                error.message,
-                request_id=error.request_id,
-                date=error.date,
-                detail=self._permission_advice(prepared),
-            ) from error
+            raise denied from error
+
+    def access_denied(self, prepared: PreparedEvent, error: BaseException | None) -> BaseException | None:
+        """``error`` as a :class:`CalendarAccessDeniedError` naming what to grant when it is a 403;
+        any other error as it is."""
+        if not isinstance(error, GraphAPIError) or error.status != 403 or isinstance(error, CalendarAccessDeniedError):
+            return error
+        return CalendarAccessDeniedError(
+            error.status,
+            error.code,
+            error.message,
+            request_id=error.request_id,
+            date=error.date,
+            detail=self._permission_advice(prepared),
+        )
 
     def _permission_advice(self, prepared: PreparedEvent) -> str:
         if self.delegated:

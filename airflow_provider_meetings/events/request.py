@@ -373,6 +373,11 @@ def prepare_lookup(
     )
 
 
+def cancel_body(comment: str | None) -> dict[str, Any]:
+    """The body of ``POST .../cancel`` (the parameter is ``comment``: GRAPH_FACTS, "Refinements")."""
+    return {"comment": comment} if comment else {}
+
+
 def utc_instant(value: Any) -> datetime | None:
     """The UTC instant of a ``dateTimeTimeZone`` from Graph (7 fraction digits, any zone name)."""
     if not isinstance(value, Mapping) or not isinstance(value.get("dateTime"), str):

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
-__all__ = ["EventResult", "EventStatus", "OUTLOOK_ITEM_URL"]
+from airflow_provider_meetings.graph.errors import is_permanent
+
+__all__ = ["EventBulkItemResult", "EventBulkStatus", "EventResult", "EventStatus", "OUTLOOK_ITEM_URL", "has_join_url"]
 
 #: What a call did about an event: ``created`` (POST), ``existing`` (found, not compared),
 #: ``updated`` (one PATCH), ``unchanged`` (compared, nothing differed).
 EventStatus = Literal["created", "existing", "updated", "unchanged"]
+#: What a bulk call did about an item: an :data:`EventStatus`, or for a cancelled item
+#: ``cancelled`` (an event was cancelled) or ``not_found`` (there was none).
+EventBulkStatus = Literal["created", "existing", "updated", "unchanged", "cancelled", "not_found"]
+#: Fields of each event a bulk result keeps (Graph's event holds an HTML body; results and
+#: XCom stay small).
+BULK_EVENT_FIELDS = ("id", "iCalUId", "webLink", "onlineMeeting", "subject", "start", "end", "type", "attendees")
 #: Where Outlook on the web opens an event (GRAPH_FACTS: ``webLink`` is the older form).
 OUTLOOK_ITEM_URL = "https://outlook.office365.com/calendar/item/{id}"
 
@@ -67,4 +76,82 @@ class EventResult:
             "status": self.status,
             "created": self.created,
             "user_id": self.user_id,
+        }
+
+
+def has_join_url(event: Mapping[str, Any]) -> bool:
+    """Whether ``event`` carries its Teams link (``onlineMeeting.joinUrl``)."""
+    return bool(_link(event))
+
+
+def _link(event: Mapping[str, Any] | None) -> str | None:
+    meeting = event.get("onlineMeeting") if event else None
+    return meeting.get("joinUrl") if isinstance(meeting, Mapping) else None
+
+
+@dataclass(frozen=True)
+class EventBulkItemResult:
+    """The outcome of one item of a bulk events call: an event, or an ``error`` instead.
+
+    :param index: the item's position in the input
+    :param external_id: its external id (``None`` when it was not a string)
+    :param user_id: its organizer as given (else the connection's default; ``None``: ``/me``)
+    :param event: the event's kept fields (:data:`BULK_EVENT_FIELDS`), ``None`` on error or cancel
+    :param status: what was done (:data:`EventBulkStatus`), ``None`` on error
+    :param error: why the item failed, or ``None``
+    :param attempts: requests sent for the item, over all its steps (0: refused before sending)
+    """
+
+    index: int
+    external_id: str | None
+    user_id: str | None
+    event: Mapping[str, Any] | None = None
+    status: EventBulkStatus | None = None
+    error: BaseException | None = None
+    attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the item succeeded."""
+        return self.error is None
+
+    @property
+    def created(self) -> bool | None:
+        """``True`` when this call created the event; ``None`` on error."""
+        return None if self.error is not None else self.status == "created"
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the failure would repeat on a re-run (``False`` when it succeeded)."""
+        return self.error is not None and is_permanent(self.error)
+
+    @property
+    def event_id(self) -> str | None:
+        """Graph's event id."""
+        return self.event.get("id") if self.event else None
+
+    @property
+    def join_url(self) -> str | None:
+        """The Teams join link."""
+        return _link(self.event)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the bulk operator pushes to XCom (one per item); carries no token."""
+        event_id = self.event_id
+        error = self.error
+        return {
+            "index": self.index,
+            "external_id": self.external_id,
+            "user_id": self.user_id,
+            "event_id": event_id,
+            "ical_uid": self.event.get("iCalUId") if self.event else None,
+            "web_link": self.event.get("webLink") if self.event else None,
+            "outlook_url": OUTLOOK_ITEM_URL.format(id=quote(event_id, safe="")) if event_id else None,
+            "join_url": self.join_url,
+            "status": self.status,
+            "created": self.created,
+            "error": None if error is None else str(error),
+            "error_status": getattr(error, "status", None),
+            "error_code": getattr(error, "code", None),
+            "permanent": None if error is None else is_permanent(error),
         }

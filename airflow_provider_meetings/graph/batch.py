@@ -174,7 +174,7 @@ def build_batch_payload(items: Sequence[tuple[int, GraphRequest]]) -> dict[str, 
 class ItemKind(enum.Enum):
     """What one item's answer inside a ``$batch`` response means for it."""
 
-    #: 2xx: 200/201 with a body, 204 without one.
+    #: 2xx: 200/201 with a body, 202/204 without one.
     OK = "ok"
     #: transient (408, 424, 429, 5xx, or no entry for the item): send it again.
     RETRY = "retry"
@@ -251,7 +251,8 @@ def classify_batch_response(
             status = 0
         headers = entry.get("headers") if isinstance(entry.get("headers"), Mapping) else {}
         body = entry.get("body")
-        if (status in (200, 201) and isinstance(body, Mapping)) or status == 204:
+        # 202 Accepted (an action carried out or queued) and 204 succeed without a body.
+        if (status in (200, 201) and isinstance(body, Mapping)) or status in (202, 204):
             kept = keep_fields(body, keep) if isinstance(body, Mapping) else None
             outcomes.append(ItemOutcome(index, ItemKind.OK, status, body=kept))
             continue

@@ -19,7 +19,11 @@ the HTTP round trip. The rules (their numbers and statuses: :mod:`~airflow_provi
   a pause longer than the whole waiting budget, or on a configuration error such as an
   untrusted certificate: sending more could not succeed;
 * :class:`~airflow_provider_meetings.graph.pacing.FlowController` adapts the number of
-  batches in flight and paces items once 429s show a limit.
+  batches in flight and paces items once 429s show a limit;
+* with ``one_batch_per_user``, a batch holds the items of one user only (compared without
+  case; ``None`` is a group of its own) and at most one batch per user is in flight, while
+  the batches of different users run side by side (taken in turn). For services whose
+  limit is per user and counts a batch's items (the resource that needs it says which).
 
 Only the kept fields (``keep_fields``) of each answer, and the key and log name of the
 items in progress, are kept. Nothing here imports requests or msal, nor knows a resource.
@@ -31,6 +35,7 @@ import heapq
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -92,6 +97,13 @@ class _Batch:
     items: list[tuple[int, str | None]]
     sent_at: float
     token_generation: int
+    #: the user group of its items (``one_batch_per_user``), else ``None``
+    group: str | None = None
+
+
+def user_group(user_id: str | None) -> str:
+    """The group of a request's user for ``one_batch_per_user``: the id without case (``""``: none)."""
+    return user_id.lower() if user_id else ""
 
 
 @dataclass
@@ -127,6 +139,8 @@ class BulkEngine:
     :param controller: flow control factory (default: :class:`FlowController`)
     :param log: where each retried item gets its INFO line (the hook passes its own logger)
     :param operation: what the items are, in log lines (``createOrGet``, ``PATCH``, ``GET users``...)
+    :param one_batch_per_user: batches hold one user's items and one batch per user is in
+        flight at a time (each request is read once when the run starts, for its user)
     """
 
     def __init__(
@@ -143,8 +157,10 @@ class BulkEngine:
         controller: Callable[[int], FlowController] = FlowController,
         log: logging.Logger | Any | None = None,
         operation: str = "requests",
+        one_batch_per_user: bool = False,
     ) -> None:
         self.transport = transport
+        self.one_batch_per_user = one_batch_per_user
         self.log = log or logging.getLogger(__name__)
         self.max_concurrency = max_concurrency
         self.retry_policy = retry_policy or RetryPolicy()
@@ -206,6 +222,18 @@ class _BulkRun:
         self.hold_until = -math.inf
         self.inflight: dict[Future[HttpAnswer], _Batch] = {}
         self.stopped: BaseException | None = None
+        #: one_batch_per_user: each item's group, the fresh items of each group in input
+        #: order (the group taken last goes to the end), the groups with a batch in flight
+        self.by_user = engine.one_batch_per_user
+        self.group_of: dict[int, str] = {}
+        self.fresh_by_group: dict[str, deque[int]] = {}
+        self.busy: set[str] = set()
+        if self.by_user:
+            for index in range(items):
+                if index not in refused:
+                    group = user_group(requests[index].user_id)
+                    self.group_of[index] = group
+                    self.fresh_by_group.setdefault(group, deque()).append(index)
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -228,7 +256,7 @@ class _BulkRun:
             if not self.inflight and (self.stopped is not None or not (self.ready or self.fresh_left)):
                 return
             if self.ready:
-                wake_at = min(wake_at, self.ready[0][0])
+                wake_at = min(wake_at, self._next_retry_at())
             if now < self.hold_until:
                 wake_at = min(wake_at, self.hold_until)
             if self.engine.progress:
@@ -240,14 +268,20 @@ class _BulkRun:
             if self.inflight:
                 done, _ = wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
-                    self._on_answer(self.inflight.pop(future), future)
+                    batch = self.inflight.pop(future)
+                    self.busy.discard(batch.group or "")
+                    self._on_answer(batch, future)
             elif timeout:
                 self.engine.sleep(timeout)
 
     def _send_what_may_go(self, pool: ThreadPoolExecutor, now: float) -> float:
         """Submit batches while concurrency, holds and pacing allow; return when to look again."""
         while len(self.inflight) < self.controller.concurrency and now >= self.hold_until:
-            waiting = self._ready_count(now)
+            if self.by_user:
+                group = self._next_group(now)
+                waiting = 0 if group is None else self._group_count(group, now)
+            else:
+                group, waiting = None, self._ready_count(now)
             if not waiting:
                 break
             size = min(self.controller.batch_size, waiting)
@@ -259,12 +293,16 @@ class _BulkRun:
             except MeetingsError as error:
                 self._stop(error)
                 return math.inf
-            indexes = self._take(size, now)
+            indexes = self._take_group(group, size, now) if group is not None else self._take(size, now)
             batch_items = [(index, self.requests[index]) for index in indexes]
             for index, request in batch_items:
                 self.in_progress.setdefault(index, (request.key, request.describe(self.engine.operation)))
             payload = build_batch_payload(batch_items)
-            batch = _Batch([(index, request.user_id) for index, request in batch_items], now, self.token_generation)
+            batch = _Batch(
+                [(index, request.user_id) for index, request in batch_items], now, self.token_generation, group
+            )
+            if group is not None:
+                self.busy.add(group)
             self.controller.on_sent(len(batch.items), now)
             self.stats.batches += 1
             self.inflight[pool.submit(self.transport.send_batch, payload, token)] = batch
@@ -279,6 +317,45 @@ class _BulkRun:
                 if ready >= MAX_BATCH_ITEMS:
                     break
         return ready + self.fresh_left
+
+    def _next_retry_at(self) -> float:
+        """When the next retry may go (``one_batch_per_user``: of a group with no batch in flight;
+        the others are looked at again when their batch answers)."""
+        if not self.by_user:
+            return self.ready[0][0]
+        return min((at for at, _, index in self.ready if self.group_of[index] not in self.busy), default=math.inf)
+
+    def _next_group(self, now: float) -> str | None:
+        """The group whose batch goes next: the one with the earliest due retry, else the next
+        group in turn with fresh items; only groups without a batch in flight."""
+        due = [(at, sequence, index) for at, sequence, index in self.ready if at <= now]
+        for _, _, index in sorted(due):
+            if self.group_of[index] not in self.busy:
+                return self.group_of[index]
+        for group, queue in self.fresh_by_group.items():
+            if queue and group not in self.busy:
+                return group
+        return None
+
+    def _group_count(self, group: str, now: float) -> int:
+        due = sum(1 for at, _, index in self.ready if at <= now and self.group_of[index] == group)
+        return due + len(self.fresh_by_group.get(group, ()))
+
+    def _take_group(self, group: str, size: int, now: float) -> list[int]:
+        """Up to ``size`` items of ``group``: its due retries first, then its fresh items in order."""
+        due = sorted(entry for entry in self.ready if entry[0] <= now and self.group_of[entry[2]] == group)
+        taken = [index for _, _, index in due[:size]]
+        if taken:
+            chosen = set(taken)
+            self.ready = [entry for entry in self.ready if entry[2] not in chosen]
+            heapq.heapify(self.ready)
+        queue = self.fresh_by_group.pop(group, deque())
+        while len(taken) < size and queue:
+            taken.append(queue.popleft())
+            self.fresh_left -= 1
+        if queue:
+            self.fresh_by_group[group] = queue  # to the end: the other groups go first
+        return taken
 
     def _take(self, size: int, now: float) -> list[int]:
         """Up to ``size`` items: retries that are due first, then fresh items in order."""
@@ -477,10 +554,12 @@ class _BulkRun:
         for index, result in enumerate(self.results):
             if result is None:
                 request = self.requests[index]
-                attempts = self._attempts(index) if index < self.cursor else 0  # past the cursor: never sent
+                sent = index < self.cursor or index in self.in_progress  # else: never sent
+                attempts = self._attempts(index) if sent else 0
                 self._complete(BatchItemResult(index, request.key, request.user_id, error=error, attempts=attempts))
         self.ready.clear()
         self.fresh_left = 0
+        self.fresh_by_group.clear()
 
     # -- naming and progress ------------------------------------------------------------------
 

@@ -259,6 +259,7 @@ class GraphRestClient:
         keep_fields: Sequence[str] | None = None,
         progress: Callable[[BulkProgress], None] | None = None,
         progress_interval: float = 5.0,
+        one_batch_per_user: bool = False,
     ) -> BulkEngine:
         """The ``$batch`` engine on this client, with the connection's retry policy and logger.
 
@@ -267,6 +268,8 @@ class GraphRestClient:
         :param keep_fields: fields of each answer's body kept in the results (``None``: all)
         :param progress: called with a :class:`~airflow_provider_meetings.graph.batch.BulkProgress`
         :param progress_interval: seconds between progress calls
+        :param one_batch_per_user: batches of one user's items, one in flight per user
+            (for a service whose limit is per user and counts a batch's items)
         """
         self.transport.ensure_pool(max_concurrency)
         return BulkEngine(
@@ -279,6 +282,7 @@ class GraphRestClient:
             sleep=self.sleep,
             log=self.log,
             operation=operation,
+            one_batch_per_user=one_batch_per_user,
         )
 
 

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 
 from airflow_provider_meetings.events.api import CalendarEventsApi, prepare_calendar_event, prepare_calendar_lookup
+from airflow_provider_meetings.events.bulk import EventBulkPlan
 from airflow_provider_meetings.events.request import EventSpec, PreparedEvent
-from airflow_provider_meetings.events.results import EventResult
+from airflow_provider_meetings.events.results import EventBulkItemResult, EventResult
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.graph.settings import ConnectionSettings, parse_connection
 from airflow_provider_meetings.meetings.api import OnlineMeetingsApi, check_concurrency, prepare_meeting
@@ -429,3 +430,52 @@ class OnlineMeetingsHook(BaseHook):
         """
         prepared = prepare_calendar_lookup(external_id, self.settings, user_id=user_id)  # bad input sends nothing
         return self.events.cancel(prepared, comment=comment)
+
+    def create_or_get_events(
+        self,
+        specs: Iterable[Mapping[str, Any] | EventSpec],
+        *,
+        update_existing: bool = False,
+        max_concurrency: int | None = None,
+        progress: Callable[[BulkProgress], None] | None = None,
+        progress_interval: float = 5.0,
+    ) -> list[EventBulkItemResult]:
+        """Create or get many calendar events with Teams meetings through ``$batch``; with
+        ``update_existing`` also PATCH those that differ; cancel items marked ``cancelled``.
+
+        Every item is validated once, before any request: an invalid or repeated item gets
+        its error result and is not sent. Each item is then looked up by its external id and
+        created (with its ``transactionId``), PATCHed, cancelled or left alone, as
+        :meth:`create_or_get_event` and :meth:`cancel_event` do. Requests go one ``$batch``
+        per organizer, one batch per mailbox in flight, the organizers side by side
+        (Outlook's 4 concurrent requests per mailbox); a 429 is retried, not an item failure.
+        One failed item does not stop the others: check each result's ``ok``.
+
+        .. seealso:: ``docs/events.md``, "Many events at once"
+
+        :param specs: mappings with the keys of :meth:`create_or_get_event` (``external_id``
+            among them), or :class:`EventSpec` objects; ``{"external_id", "user_id",
+            "cancelled": True, "comment"}`` cancels that event
+        :param update_existing: PATCH found events that differ from their item
+        :param max_concurrency: batches in flight at most (1-32; never more than one per
+            organizer); default: the connection's ``bulk_concurrency``, at least 10
+        :param progress: called with a :class:`~airflow_provider_meetings.graph.batch.BulkProgress`
+            every ``progress_interval`` seconds and at the end of each step
+        :param progress_interval: seconds between progress calls
+        :return: one :class:`~airflow_provider_meetings.events.results.EventBulkItemResult`
+            per item, in input order; ``status`` is ``created``, ``existing``, ``updated``,
+            ``unchanged``, ``cancelled`` or ``not_found``
+        """
+        # Batches of different mailboxes do not compete for a mailbox's limit: by default as
+        # many organizers as the connection's concurrency allows, and ten at least.
+        concurrency = check_concurrency(max_concurrency, max(self.settings.bulk_concurrency, 10))
+        settings = self.settings
+        plan = EventBulkPlan(
+            specs,
+            prepare=self.prepare_event,
+            prepare_lookup=lambda external_id, user_id: prepare_calendar_lookup(external_id, settings, user_id=user_id),
+            update_existing=update_existing,
+        )
+        return self.events.create_or_get_many(
+            plan, max_concurrency=concurrency, progress=progress, progress_interval=progress_interval
+        )

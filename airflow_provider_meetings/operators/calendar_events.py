@@ -13,16 +13,22 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_meetings.graph.errors import MeetingsError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from airflow_provider_meetings.links.calendar_events import JoinTeamsEventLink, OutlookEventLink
-from airflow_provider_meetings.operators.online_meetings import fail_permanent_errors, template_hint
+from airflow_provider_meetings.operators.online_meetings import fail_permanent_errors, summarize, template_hint
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-__all__ = ["CancelTeamsEventOperator", "CreateOrGetTeamsEventOperator"]
+    from airflow_provider_meetings.graph.batch import BulkProgress
+
+__all__ = ["BulkCreateOrGetTeamsEventsOperator", "CancelTeamsEventOperator", "CreateOrGetTeamsEventOperator"]
+
+#: Failed items named in the task's error message (all of them are in the log).
+_FAILURES_IN_MESSAGE = 20
 
 
 class _EventOperator(BaseOperator):
@@ -186,3 +192,123 @@ class CancelTeamsEventOperator(_EventOperator):
         else:
             self.log.info("No calendar event had external_id=%s: nothing to cancel", self.external_id)
         return {"external_id": self.external_id, "user_id": self.user_id or None, "cancelled": cancelled}
+
+
+def _item_name(result: Mapping[str, Any]) -> str:
+    return result["external_id"] or f"events[{result['index']}]"
+
+
+class BulkCreateOrGetTeamsEventsOperator(_EventOperator):
+    """Create or get many calendar events with Teams meetings in one task, with ``$batch``.
+
+    Every item is validated first; invalid and repeated items are reported, not sent. Each
+    item is then looked up by its external id and created, updated (``update_existing``),
+    cancelled (``"cancelled": True``, with an optional ``"comment"``) or left alone; the
+    requests go one ``$batch`` per organizer, one batch per mailbox at a time (Outlook's
+    per-mailbox limit), and 429s are retried. One failing item does not stop the others:
+    the task fails at the end naming each failed external id; when every failure is
+    permanent (invalid input, 400/403/404) with ``AirflowFailException`` (no retries). A
+    retry of the task finds the events that exist and creates only what is missing.
+
+    The return value (XCom) is a list with one dict per item, in input order:
+    ``external_id``, ``user_id``, ``event_id``, ``ical_uid``, ``web_link``, ``outlook_url``,
+    ``join_url``, ``status`` (``created``, ``existing``, ``updated``, ``unchanged``,
+    ``cancelled``, ``not_found``), ``created``, ``error``. On failure the same list is
+    pushed under the XCom key ``results``.
+
+    .. seealso:: ``docs/events.md``, "Many events at once"
+
+    :param events: a list of mappings with the keys of :class:`CreateOrGetTeamsEventOperator`
+        (``external_id``, ``subject``, ``start``, ``end``, ``user_id``, ``attendees``,
+        ``time_zone``, ``body``, ``location``, ``recurrence``), or ``{"external_id",
+        "user_id", "cancelled": True, "comment"}`` to cancel; or an ``XComArg``/template
+        producing one (templated)
+    :param conn_id: id of a ``msgraph_meetings`` connection (templated)
+    :param user_id: organizer for items without a ``user_id``; default: the connection's
+        ``default_user_id`` (templated)
+    :param update_existing: PATCH existing events that differ from their item
+    :param max_concurrency: ``$batch`` requests in flight at most, one per organizer (1-32)
+    :param progress_interval: seconds between progress log lines
+    """
+
+    template_fields: Sequence[str] = ("conn_id", "events", "user_id")
+    template_ext: Sequence[str] = ()
+    template_fields_renderers: ClassVar[dict[str, str]] = {"events": "json"}
+    ui_color = "#C5E3F3"
+
+    def __init__(
+        self,
+        *,
+        events: Any,
+        conn_id: str = OnlineMeetingsHook.default_conn_name,
+        user_id: str | None = None,
+        update_existing: bool = False,
+        max_concurrency: int | None = None,
+        progress_interval: float = 5.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.events = events
+        self.conn_id = conn_id
+        self.user_id = user_id
+        self.update_existing = update_existing
+        self.max_concurrency = max_concurrency
+        self.progress_interval = progress_interval
+        self.unrendered = {"user_id": user_id}
+
+    def _specs(self, items: Sequence[Any]) -> list[Any]:
+        """Each item with the default organizer filled in (other items as given: the hook reports them)."""
+        specs = []
+        for item in items:
+            if isinstance(item, Mapping) and self.user_id and not item.get("user_id"):
+                item = {**item, "user_id": self.user_id}
+            specs.append(item)
+        return specs
+
+    def _log_progress(self, progress: BulkProgress) -> None:
+        self.log.info(
+            "%s: %d/%d done (%.1f/s), %d ok, %d failed, %d retries, %d throttled (429); %d batch(es) sent",
+            progress.operation,
+            progress.done,
+            progress.total,
+            progress.rate,
+            progress.succeeded,
+            progress.failed,
+            progress.retries,
+            progress.throttled,
+            progress.batches,
+        )
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        items = self.events
+        if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
+            raise AirflowFailException(
+                f"events must be a list of event mappings (or an XCom of one), got {type(items).__name__}"
+            )
+        with fail_permanent_errors(self._show_template):  # connection problems: nothing was sent
+            results = self.hook.create_or_get_events(
+                self._specs(items),
+                update_existing=self.update_existing,
+                max_concurrency=self.max_concurrency,
+                progress=self._log_progress,
+                progress_interval=self.progress_interval,
+            )
+        output = [result.to_dict() for result in results]
+        self.log.info("%d event(s): %s", len(output), summarize(output))
+        failed = [result for result in output if result["error"] is not None]
+        if not failed:
+            return output
+        for result in failed:
+            self.log.error(
+                "events[%d] external_id=%s failed: %s", result["index"], result["external_id"], result["error"]
+            )
+        context["ti"].xcom_push(key="results", value=output)
+        named = "; ".join(f"{_item_name(r)}: {r['error']}" for r in failed[:_FAILURES_IN_MESSAGE])
+        more = len(failed) - _FAILURES_IN_MESSAGE
+        message = (
+            f"{len(failed)} of {len(output)} event(s) failed (the other {len(output) - len(failed)} are done): "
+            f"{named}" + (f"; and {more} more (see the log)" if more > 0 else "")
+        )
+        if all(result["permanent"] for result in failed):
+            raise AirflowFailException(message)
+        raise AirflowException(message + ". Some failures were transient: a retry creates only what is missing.")

@@ -215,3 +215,9 @@ def test_later_phases_send_prepared_requests_as_they_are() -> None:
 def test_a_204_is_success_without_a_body() -> None:
     (outcome,) = classify_batch_response([(0, USER)], {"responses": [_entry(0, 204)]})
     assert (outcome.kind, outcome.status, outcome.body) == (ItemKind.OK, 204, None)
+
+
+def test_an_item_answered_202_without_a_body_succeeded() -> None:
+    from_graph = {"responses": [{"id": "0", "status": 202, "headers": {}, "body": None}]}
+    (outcome,) = classify_batch_response([(0, "u")], from_graph)
+    assert outcome.kind is ItemKind.OK and outcome.body is None

@@ -1,0 +1,318 @@
+"""The plan of a bulk events call (create or get, update, cancel): pure bookkeeping, no I/O.
+
+:class:`EventBulkPlan` knows a bulk call's items and what each needs next; the engine runs
+of :meth:`~airflow_provider_meetings.events.api.CalendarEventsApi.create_or_get_many` send
+what it asks for. Per item, as for a single event (``events/api.py``):
+
+1. **validation**, once, when the plan is made: an invalid item gets its error result (the
+   field named ``events[<index>].<field>``) and is never sent; a repeat of an earlier
+   ``(organizer, external_id)`` too. A cancelled item (``cancelled: true``) keeps only its
+   ``external_id``, ``user_id`` and ``comment``;
+2. **lookup** by the external id (``GET .../events?$filter=...``), exact comparison;
+3. with ``update_existing``, for a found event whose item has a body: the stored body hash;
+4. **write**: ``POST`` (with the deterministic ``transactionId``) when none was found,
+   ``PATCH`` of what differs (``update_existing``), or ``POST .../cancel``; nothing for an
+   event found and not compared, or compared and equal, or a cancel that finds none;
+5. a ``POST`` answered 409 (a repeated ``transactionId``): the lookup again; an event
+   without its join link: read once more, then :class:`~airflow_provider_meetings.events.api.MissingJoinUrlError`.
+
+Each step's requests go to the organizer's mailbox; the API sends them one batch per
+organizer (Outlook's per-mailbox limit counts ``$batch`` items).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from airflow_provider_meetings.events.diff import changed_fields
+from airflow_provider_meetings.events.request import EventSpec, PreparedEvent, cancel_body
+from airflow_provider_meetings.events.results import (
+    BULK_EVENT_FIELDS,
+    EventBulkItemResult,
+    EventBulkStatus,
+    has_join_url,
+)
+from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult, GraphRequest, keep_fields
+from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
+
+#: The item key that asks for the event to be cancelled.
+CANCELLED_KEY = "cancelled"
+#: The text attendees receive with a cancellation (cancelled items only).
+COMMENT_KEY = "comment"
+#: The keys an item may have: the event's, and the cancel's.
+EVENT_KEYS = tuple(f.name for f in fields(EventSpec))
+_CANCEL_KEYS = ("external_id", "user_id", CANCELLED_KEY, COMMENT_KEY)
+
+#: Validates one event against the connection (organizer, tenant).
+Preparer = Callable[[EventSpec], PreparedEvent]
+#: Validates what finds an event, for a cancel: ``(external_id, user_id) -> PreparedEvent``.
+LookupPreparer = Callable[[Any, Any], PreparedEvent]
+
+
+class DuplicateEventError(InvalidMeetingRequestError):
+    """A ``(organizer, external_id)`` pair given twice in one call; the later item is not sent."""
+
+    def __init__(self, index: int, first_index: int, external_id: str) -> None:
+        super().__init__(
+            f"events[{index}].external_id", f"duplicates events[{first_index}] ({external_id!r}); it was sent once"
+        )
+
+
+@dataclass
+class BulkEventItem:
+    """One valid item and what the steps learned about it so far.
+
+    :param prepared: the event validated (a lookup only for a cancel)
+    :param cancelled: whether it is to be cancelled
+    :param comment: the cancellation's text
+    :param found: the event the lookup found (``None``: none, or not looked up yet)
+    :param event: the event as it is now
+    :param status: what was done
+    :param error: why it failed
+    :param attempts: requests sent for it
+    """
+
+    prepared: PreparedEvent
+    cancelled: bool = False
+    comment: str | None = None
+    found: dict[str, Any] | None = None
+    event: dict[str, Any] | None = None
+    status: EventBulkStatus | None = None
+    error: BaseException | None = None
+    attempts: int = 0
+
+
+def _given(item: Any, name: str) -> str | None:
+    value = (
+        getattr(item, name, None)
+        if isinstance(item, EventSpec)
+        else (item.get(name) if isinstance(item, Mapping) else None)
+    )
+    return value if isinstance(value, str) else None
+
+
+def _at(index: int, error: InvalidMeetingRequestError) -> InvalidMeetingRequestError:
+    """The same validation error with the item's position in front of its field."""
+    if error.field.startswith("events["):
+        return error
+    message = str(error).removeprefix(f"{error.field}: ")
+    return InvalidMeetingRequestError(f"events[{index}].{error.field}", message)
+
+
+class EventBulkPlan:
+    """The items of one bulk events call and their steps; see the module docstring.
+
+    :param items: mappings with the keys of ``create_or_get_event`` (``external_id`` among
+        them; ``cancelled: true`` and ``comment`` cancel the event) or :class:`EventSpec` objects
+    :param prepare: validates an event (the connection's rules)
+    :param prepare_lookup: validates a cancelled item's external id and organizer
+    :param update_existing: PATCH found events that differ from their item
+    :raises InvalidMeetingRequestError: for more than ``MAX_BULK_ITEMS`` items (nothing is sent)
+    """
+
+    def __init__(
+        self,
+        items: Iterable[Any],
+        *,
+        prepare: Preparer,
+        prepare_lookup: LookupPreparer,
+        update_existing: bool = False,
+    ) -> None:
+        self.given: list[Any] = list(items)
+        if len(self.given) > MAX_BULK_ITEMS:
+            raise InvalidMeetingRequestError(
+                "events",
+                f"has {len(self.given):,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
+                "Split the list across tasks (e.g. by week or by organizer); nothing was sent",
+            )
+        self.update_existing = update_existing
+        #: the valid items by position
+        self.items: dict[int, BulkEventItem] = {}
+        #: the result of each item refused before sending
+        self.refused: dict[int, EventBulkItemResult] = {}
+        seen: dict[tuple[str, str], int] = {}
+        for index, item in enumerate(self.given):
+            try:
+                valid = self._validate(index, item, prepare, prepare_lookup)
+            except InvalidMeetingRequestError as error:
+                self._refuse(index, item, _at(index, error))
+                continue
+            key = ((valid.prepared.user_id or "").lower(), valid.prepared.external_id)
+            first = seen.setdefault(key, index)
+            if first != index:
+                self._refuse(index, item, DuplicateEventError(index, first, valid.prepared.external_id))
+                continue
+            self.items[index] = valid
+
+    @staticmethod
+    def _validate(index: int, item: Any, prepare: Preparer, prepare_lookup: LookupPreparer) -> BulkEventItem:
+        if isinstance(item, EventSpec):
+            return BulkEventItem(prepare(item))
+        if not isinstance(item, Mapping):
+            raise InvalidMeetingRequestError(
+                f"events[{index}]", f"must be a mapping or an EventSpec, got {type(item).__name__}"
+            )
+        cancelled = item.get(CANCELLED_KEY)
+        if cancelled is not None and not isinstance(cancelled, bool):
+            raise InvalidMeetingRequestError(
+                f"events[{index}].{CANCELLED_KEY}", f"must be true or false, got {cancelled!r}; nothing was sent"
+            )
+        allowed = _CANCEL_KEYS if cancelled else (*EVENT_KEYS, CANCELLED_KEY)
+        unknown = sorted(str(key) for key in item if key not in allowed)
+        if unknown:
+            what = "a cancelled item takes only external_id, user_id and comment" if cancelled else "unknown key(s)"
+            raise InvalidMeetingRequestError(f"events[{index}]", f"{what}: {', '.join(unknown)}; nothing was sent")
+        if cancelled:
+            comment = item.get(COMMENT_KEY)
+            if comment is not None and not isinstance(comment, str):
+                raise InvalidMeetingRequestError(f"events[{index}].{COMMENT_KEY}", "must be a string")
+            prepared = prepare_lookup(item.get("external_id"), item.get("user_id"))
+            return BulkEventItem(prepared, cancelled=True, comment=comment or None)
+        if "external_id" not in item:
+            raise InvalidMeetingRequestError(f"events[{index}].external_id", "is missing")
+        spec = EventSpec(**{key: item[key] for key in EVENT_KEYS if key in item})
+        return BulkEventItem(prepare(spec))
+
+    def _refuse(self, index: int, item: Any, error: InvalidMeetingRequestError) -> None:
+        self.refused[index] = EventBulkItemResult(
+            index, _given(item, "external_id"), _given(item, "user_id"), error=error
+        )
+
+    # -- the steps: (position, request) pairs to send, then their answers ---------------------
+
+    def _label(self, index: int, what: str) -> str:
+        return f"events[{index}] external_id={self.items[index].prepared.external_id} ({what})"
+
+    def _request(self, index: int, path: str, method: str, body: dict[str, Any] | None, what: str) -> GraphRequest:
+        prepared = self.items[index].prepared
+        return GraphRequest(
+            path,
+            body=body,
+            user_id=prepared.user_id,
+            method=method,
+            key=prepared.external_id,
+            label=self._label(index, what),
+        )
+
+    def _open(self) -> list[int]:
+        return [index for index, item in self.items.items() if item.error is None and item.status is None]
+
+    def lookups(self, indexes: Sequence[int] | None = None) -> list[tuple[int, GraphRequest]]:
+        """Step 2 (and 5 after a 409): the lookup of each item not decided yet."""
+        chosen = self._open() if indexes is None else indexes
+        return [(i, self._request(i, self.items[i].prepared.lookup_path, "GET", None, "lookup")) for i in chosen]
+
+    def body_hash_reads(self) -> list[tuple[int, GraphRequest]]:
+        """Step 3: the stored body hash of each found event whose item has a body (``update_existing``)."""
+        if not self.update_existing:
+            return []
+        return [
+            (
+                i,
+                self._request(
+                    i, self.items[i].prepared.body_hash_path(self.items[i].found["id"]), "GET", None, "body hash"
+                ),
+            )
+            for i in self._open()
+            if not self.items[i].cancelled
+            and self.items[i].found
+            and self.items[i].found.get("id")
+            and "body" in self.items[i].prepared.fields
+        ]
+
+    def writes(self) -> list[tuple[int, GraphRequest]]:
+        """Step 4: decide each item; the POST, PATCH and cancel requests, in input order."""
+        requests = []
+        for index in self._open():
+            item = self.items[index]
+            prepared, found = item.prepared, item.found
+            if item.cancelled:
+                if not found or not found.get("id"):
+                    item.status = "not_found"
+                    continue
+                path = f"{prepared.event_path(found['id'])}/cancel"
+                requests.append((index, self._request(index, path, "POST", cancel_body(item.comment), "cancel")))
+            elif found is None:
+                requests.append((index, self._request(index, prepared.base, "POST", prepared.create_body(), "POST")))
+            elif not self.update_existing:
+                item.event, item.status = found, "existing"
+            else:
+                patch = changed_fields(prepared, found)
+                if not patch:
+                    item.event, item.status = found, "unchanged"
+                else:
+                    what = f"PATCH {', '.join(sorted(patch))}"
+                    requests.append(
+                        (index, self._request(index, prepared.event_path(found["id"]), "PATCH", patch, what))
+                    )
+        return requests
+
+    def rereads(self) -> list[tuple[int, GraphRequest]]:
+        """Step 5: a second read of each event without its join link."""
+        return [
+            (
+                i,
+                self._request(
+                    i, self.items[i].prepared.event_path(self.items[i].event["id"]), "GET", None, "join link"
+                ),
+            )
+            for i, item in self.items.items()
+            if item.error is None and item.event is not None and item.event.get("id") and not has_join_url(item.event)
+        ]
+
+    def missing_join_url(self) -> list[BulkEventItem]:
+        """Items whose event still has no join link (after :meth:`rereads`)."""
+        return [
+            item
+            for item in self.items.values()
+            if item.error is None and item.event is not None and not has_join_url(item.event)
+        ]
+
+    def note(self, index: int, answer: BatchItemResult) -> BulkEventItem:
+        """Count an answer's requests for its item; keep its error; return the item."""
+        item = self.items[index]
+        item.attempts += answer.attempts
+        return item
+
+    # -- results --------------------------------------------------------------------------------
+
+    def results(self) -> list[EventBulkItemResult]:
+        """One result per item, in input order."""
+        results = []
+        for index in range(len(self.given)):
+            if index in self.refused:
+                results.append(self.refused[index])
+                continue
+            item = self.items[index]
+            prepared = item.prepared
+            if item.error is not None:
+                results.append(
+                    EventBulkItemResult(
+                        index, prepared.external_id, prepared.user_id, error=item.error, attempts=item.attempts
+                    )
+                )
+                continue
+            event = keep_fields(item.event, BULK_EVENT_FIELDS) if item.event is not None else None
+            results.append(
+                EventBulkItemResult(
+                    index,
+                    prepared.external_id,
+                    prepared.user_id,
+                    event=event,
+                    status=item.status,
+                    attempts=item.attempts,
+                )
+            )
+        return results
+
+
+def is_conflict(error: BaseException | None) -> bool:
+    """A POST answered 409: its ``transactionId`` was seen, the event exists (look it up)."""
+    return isinstance(error, GraphAPIError) and error.status == 409
+
+
+def is_gone(error: BaseException | None) -> bool:
+    """A cancel answered 404: the event went in between (a cancel retried after a lost answer)."""
+    return isinstance(error, GraphAPIError) and error.status == 404

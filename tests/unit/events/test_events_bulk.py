@@ -1,0 +1,216 @@
+"""Bulk events (CalendarEventsApi.create_or_get_many) on a MockTransport: one batch per
+organizer, throttling as flow control, order, and each item's error instead of raising."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from test_events_api import START, FakeCalendar, api, settings  # the one-event tests' fake mailbox
+
+from airflow_provider_meetings.events.api import (
+    CalendarAccessDeniedError,
+    MissingJoinUrlError,
+    prepare_calendar_event,
+    prepare_calendar_lookup,
+)
+from airflow_provider_meetings.events.bulk import DuplicateEventError, EventBulkPlan
+from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.mock_transport import MockRequest, graph_error_answer, json_answer
+
+ORGANIZERS = [f"organizer{n}@contoso.example" for n in range(3)]
+
+
+class BatchCalendar:
+    """Graph's ``$batch`` in front of a :class:`FakeCalendar`: items one after another, as
+    Outlook counts them against the mailbox; notes batches in flight per mailbox."""
+
+    def __init__(self, calendar: FakeCalendar, *, delay: float = 0.003) -> None:
+        self.calendar = calendar
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.in_flight: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+        self.peak_total = 0
+        self.batch_users: list[set[str]] = []
+        self.single_requests = 0
+        #: per item: a status to answer once instead of the calendar's, by (method, external id)
+        self.once: dict[tuple[str, str], int] = {}
+        self.forbidden_users: set[str] = set()
+
+    def __call__(self, request: MockRequest):
+        if not request.path.endswith("/$batch"):
+            self.single_requests += 1
+            return self.calendar(request)
+        users = {urlsplit(item["url"]).path.split("/")[2].lower() for item in request.json["requests"]}
+        with self.lock:
+            self.batch_users.append(users)
+            for user in users:
+                self.in_flight[user] = self.in_flight.get(user, 0) + 1
+                self.peak[user] = max(self.peak.get(user, 0), self.in_flight[user])
+            self.peak_total = max(self.peak_total, sum(self.in_flight.values()))
+        time.sleep(self.delay)
+        responses = []
+        with self.lock:
+            for item in request.json["requests"]:
+                responses.append({"id": item["id"], **self._item(item)})
+            for user in users:
+                self.in_flight[user] -= 1
+        return json_answer(200, {"responses": responses})
+
+    def _item(self, item: dict[str, Any]) -> dict[str, Any]:
+        user = unquote(urlsplit(item["url"]).path.split("/")[2])
+        if user in self.forbidden_users:
+            answer = graph_error_answer(403, "ErrorAccessDenied", "Access is denied.")
+        else:
+            body = item.get("body") or {}
+            key = next(
+                (p["value"] for p in body.get("singleValueExtendedProperties", ()) if "ExternalId" in p["id"]), ""
+            )
+            status = self.once.pop((item["method"], key), None)
+            answer = self.calendar(
+                MockRequest(item["method"], "https://graph.microsoft.com/v1.0" + item["url"], {}, item.get("body"))
+            )
+            if status == 429:
+                answer = graph_error_answer(
+                    429,
+                    "ApplicationThrottled",
+                    "Application is over its MailboxConcurrency limit.",
+                    headers={"Retry-After": "0"},
+                )
+            elif status is not None:
+                answer = graph_error_answer(status, "ErrorConflict")  # carried out, then answered 409
+        return {
+            "status": answer.status,
+            "headers": dict(answer.headers),
+            "body": answer.json() if answer.content else None,
+        }
+
+
+def item(n: int, user: str = ORGANIZERS[0], **overrides: Any) -> dict[str, Any]:
+    start = START + timedelta(hours=n)
+    data = {
+        "external_id": f"interview-{n}",
+        "subject": f"Interview {n}",
+        "start": start,
+        "end": start + timedelta(minutes=45),
+        "user_id": user,
+        "attendees": [f"candidate{n}@contoso.example"],
+    }
+    data.update(overrides)
+    return data
+
+
+def run(graph: BatchCalendar, items: list[Any], *, update_existing: bool = False, max_concurrency: int = 10):
+    events_api, _ = api(graph)
+    conn = settings()
+    plan = EventBulkPlan(
+        items,
+        prepare=lambda spec: prepare_calendar_event(spec, conn),
+        prepare_lookup=lambda external_id, user_id: prepare_calendar_lookup(external_id, conn, user_id=user_id),
+        update_existing=update_existing,
+    )
+    return events_api.create_or_get_many(plan, max_concurrency=max_concurrency)
+
+
+def test_one_batch_per_organizer_organizers_side_by_side_results_in_order() -> None:
+    graph = BatchCalendar(FakeCalendar())
+    items = [item(n, ORGANIZERS[n % 3]) for n in range(90)]
+    results = run(graph, items)
+    assert [r.external_id for r in results] == [i["external_id"] for i in items]
+    assert [(r.status, r.error) for r in results] == [("created", None)] * 90
+    assert all(len(users) == 1 for users in graph.batch_users)
+    assert len(set().union(*graph.batch_users[:3])) == 3  # the first three batches: three organizers
+    assert graph.single_requests == 0  # everything went in $batch
+    again = run(graph, items)
+    assert {r.status for r in again} == {"existing"} and len(graph.calendar.events) == 90
+
+
+def test_mailbox_concurrency_429s_are_flow_control_not_item_failures() -> None:
+    graph = BatchCalendar(FakeCalendar())
+    # three items of the first batch (the pacer then holds sending for one window: ~1 s)
+    graph.once = {("POST", f"interview-{n}"): 429 for n in (0, 5, 10)}
+    results = run(graph, [item(n) for n in range(40)])
+    assert [r.error for r in results if not r.ok] == []
+    assert len(graph.calendar.events) == 40  # the deterministic transactionId: nothing twice
+    assert max(r.attempts for r in results) == 3  # lookup, throttled POST, POST again
+
+
+def test_update_cancel_not_found_and_refused_items_in_one_call() -> None:
+    graph = BatchCalendar(FakeCalendar())
+    run(graph, [item(n) for n in range(4)])
+    moved = item(1, start=START + timedelta(days=1), end=START + timedelta(days=1, hours=1))
+    results = run(
+        graph,
+        [
+            item(0),
+            moved,
+            {"external_id": "interview-2", "user_id": ORGANIZERS[0], "cancelled": True, "comment": "Filled"},
+            {"external_id": "nope", "user_id": ORGANIZERS[0], "cancelled": True},
+            item(9, start="2030-03-05T09:00:00"),  # naive
+            item(0),  # a repeat
+            {"external_id": "x", "subject": "s", "colour": "red"},
+            "not a mapping",
+            item(3, body="<p>Bring your laptop</p>"),
+        ],
+        update_existing=True,
+    )
+    assert [r.status for r in results] == [
+        "unchanged",
+        "updated",
+        "cancelled",
+        "not_found",
+        None,
+        None,
+        None,
+        None,
+        "updated",
+    ]
+    assert isinstance(results[4].error, InvalidMeetingRequestError) and "events[4].start" in str(results[4].error)
+    assert isinstance(results[5].error, DuplicateEventError) and results[5].attempts == 0
+    assert "colour" in str(results[6].error) and "events[7]" in str(results[7].error)
+    assert graph.calendar.cancelled[0][1] == {"comment": "Filled"}
+    assert [sorted(p) for p in graph.calendar.patches] == [
+        ["end", "start"],
+        ["body", "singleValueExtendedProperties"],
+    ]
+    assert results[1].join_url and results[1].to_dict()["status"] == "updated"
+    again = run(graph, [item(3, body="<p>Bring your laptop</p>")], update_existing=True)
+    assert again[0].status == "unchanged"  # the body hash was read back and matched
+
+
+def test_a_409_after_a_post_finds_the_event() -> None:
+    graph = BatchCalendar(FakeCalendar())
+    graph.once = {("POST", "interview-1"): 409}
+    results = run(graph, [item(0), item(1)])
+    assert [(r.status, r.error) for r in results] == [("created", None), ("created", None)]
+    assert results[1].event_id and len(graph.calendar.events) == 2
+
+
+@pytest.mark.parametrize("on_reread", [True, False])
+def test_a_missing_join_link_is_read_again_then_an_item_error(on_reread: bool) -> None:
+    graph = BatchCalendar(FakeCalendar(join_url=False, join_url_on_reread=on_reread))
+    results = run(graph, [item(0), item(1)])
+    if on_reread:
+        assert all(r.ok and r.join_url for r in results)
+    else:
+        assert all(isinstance(r.error, MissingJoinUrlError) for r in results)
+        assert results[0].to_dict()["permanent"] is True
+
+
+def test_403_names_the_permission_for_that_organizer_only() -> None:
+    graph = BatchCalendar(FakeCalendar())
+    graph.forbidden_users = {ORGANIZERS[1]}
+    results = run(graph, [item(n, ORGANIZERS[n % 2]) for n in range(6)])
+    assert [r.ok for r in results] == [True, False] * 3
+    assert all(isinstance(r.error, CalendarAccessDeniedError) and r.attempts == 1 for r in results if not r.ok)
+    assert "Calendars.ReadWrite" in str(results[1].error)
+
+
+def test_too_many_items_are_refused_before_anything_is_sent() -> None:
+    with pytest.raises(InvalidMeetingRequestError, match="at most"):
+        run(BatchCalendar(FakeCalendar()), [item(0)] * 10_001)

@@ -1,0 +1,106 @@
+"""The bulk engine's ``one_batch_per_user``: one user per batch, one batch per user in flight."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_meetings.graph.answer import HttpAnswer
+from airflow_provider_meetings.graph.batch import BatchItemResult, GraphRequest
+from airflow_provider_meetings.graph.batch_engine import BulkEngine, user_group
+from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.retry import RetryPolicy
+
+FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
+
+
+class MailboxTransport:
+    """Answers each item 200 (or a scripted status), noting what was in flight per user."""
+
+    def __init__(self, throttle_first: set[str] | None = None, delay: float = 0.01) -> None:
+        self.lock = threading.Lock()
+        self.in_flight: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+        self.peak_total = 0
+        self.batches: list[set[str]] = []
+        self.throttle_first = set(throttle_first or ())
+        self.delay = delay
+
+    def token(self) -> str:
+        return "t"
+
+    def invalidate_token(self) -> None:
+        pass
+
+    def send_batch(self, payload: Mapping[str, Any], token: str) -> HttpAnswer:
+        users = {r["url"].split("/")[2].lower() for r in payload["requests"]}
+        with self.lock:
+            self.batches.append(users)
+            for user in users:
+                self.in_flight[user] = self.in_flight.get(user, 0) + 1
+                self.peak[user] = max(self.peak.get(user, 0), self.in_flight[user])
+            self.peak_total = max(self.peak_total, sum(self.in_flight.values()))
+        time.sleep(self.delay)
+        responses = []
+        with self.lock:
+            for r in payload["requests"]:
+                key = r["url"].rsplit("/", 1)[1]
+                if key in self.throttle_first:
+                    self.throttle_first.discard(key)
+                    error = {"error": {"code": "ApplicationThrottled", "message": "MailboxConcurrency limit"}}
+                    responses.append({"id": r["id"], "status": 429, "headers": {"Retry-After": "0"}, "body": error})
+                else:
+                    responses.append({"id": r["id"], "status": 200, "headers": {}, "body": {"key": key}})
+            for user in users:
+                self.in_flight[user] -= 1
+        body = json.dumps({"responses": responses}).encode()
+        return HttpAnswer(200, {"Content-Type": "application/json"}, body)
+
+
+def requests_for(users: int, per_user: int) -> list[GraphRequest]:
+    # interleaved: u0, u1, u2, u0, ...
+    return [
+        GraphRequest(
+            f"users/U{n % users}/events/k{n}", user_id=f"U{n % users}" if n % 2 else f"u{n % users}", key=f"k{n}"
+        )
+        for n in range(users * per_user)
+    ]
+
+
+def test_each_batch_holds_one_user_and_one_batch_per_user_is_in_flight() -> None:
+    transport = MailboxTransport()
+    engine = BulkEngine(transport, max_concurrency=4, retry_policy=FAST, one_batch_per_user=True)
+    requests = requests_for(users=6, per_user=45)
+    results = engine.run(requests)
+    assert [r.key for r in results] == [r.key for r in requests]  # in input order
+    assert all(r.ok for r in results)
+    assert all(len(batch) == 1 for batch in transport.batches)  # one user per batch (any case)
+    assert max(transport.peak.values()) == 1
+    assert transport.peak_total > 1  # users side by side
+    assert engine.stats.batches == 6 * 3  # 45 items of a user: 20 + 20 + 5
+
+
+def test_a_throttled_item_is_retried_not_failed_and_refused_items_keep_their_result() -> None:
+    transport = MailboxTransport(throttle_first={"k0", "k7"})
+    engine = BulkEngine(transport, max_concurrency=2, retry_policy=FAST, one_batch_per_user=True)
+    requests = requests_for(users=3, per_user=10)
+    refused = {4: BatchItemResult(4, "k4", "u1", error=InvalidMeetingRequestError("x", "bad"))}
+    results = engine.run(requests, refused=refused)
+    assert [r.ok for r in results] == [n != 4 for n in range(30)]
+    assert results[0].attempts == 2 and results[7].attempts == 2
+    assert max(transport.peak.values()) == 1
+    assert engine.stats.throttled == 2
+
+
+def test_without_the_option_batches_mix_users() -> None:
+    transport = MailboxTransport()
+    BulkEngine(transport, max_concurrency=2, retry_policy=FAST).run(requests_for(users=3, per_user=10))
+    assert any(len(batch) > 1 for batch in transport.batches)
+
+
+def test_user_group_ignores_case_and_names_me() -> None:
+    assert user_group("Ada@Contoso.example") == user_group("ada@contoso.example")
+    assert user_group(None) == ""
