@@ -14,24 +14,26 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_meetings.events.api import CalendarEventsApi, prepare_calendar_event, prepare_calendar_lookup
-from airflow_provider_meetings.events.bulk import EventBulkPlan
-from airflow_provider_meetings.events.request import EventSpec, PreparedEvent
-from airflow_provider_meetings.events.results import EventBulkItemResult, EventResult
-from airflow_provider_meetings.graph.retry import RetryPolicy
-from airflow_provider_meetings.graph.settings import ConnectionSettings, parse_connection
-from airflow_provider_meetings.meetings.api import OnlineMeetingsApi, check_concurrency, prepare_meeting
-from airflow_provider_meetings.meetings.bulk import BulkPlan, cancel_items
-from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
 from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest
 from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgress, MeetingResult, SyncResult
 
+# Airflow imports this module whenever it parses a DAG file that uses an operator (and every
+# operator module imports the hook): the resources, their validation and the connection
+# parsing are imported by the methods that use them, so that parsing pays for none of them.
 if TYPE_CHECKING:
+    from airflow_provider_meetings.events.api import CalendarEventsApi
+    from airflow_provider_meetings.events.request import EventSpec, PreparedEvent
+    from airflow_provider_meetings.events.results import EventBulkItemResult, EventResult
     from airflow_provider_meetings.graph.client import GraphRestClient
+    from airflow_provider_meetings.graph.retry import RetryPolicy
+    from airflow_provider_meetings.graph.settings import ConnectionSettings
+    from airflow_provider_meetings.meetings.api import OnlineMeetingsApi
+    from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
 
 __all__ = ["BULK_MEETING_FIELDS", "MeetingResult", "OnlineMeetingsHook", "SyncResult"]
 
@@ -75,8 +77,6 @@ class OnlineMeetingsHook(BaseHook):
         self._settings: ConnectionSettings | None = None
         self._client: GraphRestClient | None = None
         self._lock = threading.Lock()
-        #: Object ids of organizers given by UPN, looked up once per hook (and kept by ``close()``).
-        self.organizers = OrganizerDirectory()
         #: Waits between retries go through this, so a test can observe them.
         self.sleep: Callable[[float], None] = time.sleep
 
@@ -100,6 +100,8 @@ class OnlineMeetingsHook(BaseHook):
             return self._settings
 
     def _load_settings(self) -> ConnectionSettings:
+        from airflow_provider_meetings.graph.settings import parse_connection
+
         conn = self.get_connection(self.conn_id)
         settings = parse_connection(login=conn.login, password=conn.password, host=conn.host, extra=conn.extra_dejson)
         for secret in (settings.client_secret, settings.private_key_password, settings.refresh_token):
@@ -138,9 +140,18 @@ class OnlineMeetingsHook(BaseHook):
     def _sleep(self, seconds: float) -> None:
         self.sleep(seconds)
 
+    @cached_property
+    def organizers(self) -> OrganizerDirectory:
+        """Object ids of organizers given by UPN, looked up once per hook (and kept by ``close()``)."""
+        from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
+
+        return OrganizerDirectory()
+
     @property
     def meetings(self) -> OnlineMeetingsApi:
         """The onlineMeetings resource on :attr:`client` (building the client if needed)."""
+        from airflow_provider_meetings.meetings.api import OnlineMeetingsApi
+
         return OnlineMeetingsApi(self.client, self.organizers)
 
     def get_conn(self) -> GraphRestClient:
@@ -172,6 +183,8 @@ class OnlineMeetingsHook(BaseHook):
 
     def prepare(self, spec: MeetingSpec) -> PreparedRequest:
         """Validate a meeting against the connection (cloud, organizer) without any request."""
+        from airflow_provider_meetings.meetings.api import prepare_meeting
+
         return prepare_meeting(spec, self.settings)
 
     def create_or_get_meeting(
@@ -296,6 +309,9 @@ class OnlineMeetingsHook(BaseHook):
         :return: one :class:`~airflow_provider_meetings.meetings.results.BulkItemResult` per item,
             in input order
         """
+        from airflow_provider_meetings.meetings.api import check_concurrency
+        from airflow_provider_meetings.meetings.bulk import BulkPlan
+
         concurrency = check_concurrency(max_concurrency, self.settings.bulk_concurrency)
         # Each item is validated here, once, before the client exists: bad input sends nothing.
         plan = BulkPlan(meetings, prepare=self.prepare, update_existing=update_existing, meeting_fields=meeting_fields)
@@ -322,6 +338,8 @@ class OnlineMeetingsHook(BaseHook):
         :return: one result per item, in input order; ``outcome`` is ``cancelled`` (a meeting
             existed and was deleted) or ``not_found`` (there was none)
         """
+        from airflow_provider_meetings.meetings.bulk import cancel_items
+
         return self.create_or_get_meetings(
             cancel_items(meetings, user_id=user_id),
             max_concurrency=max_concurrency,
@@ -352,10 +370,14 @@ class OnlineMeetingsHook(BaseHook):
     @property
     def events(self) -> CalendarEventsApi:
         """The calendar-events resource on :attr:`client` (building the client if needed)."""
+        from airflow_provider_meetings.events.api import CalendarEventsApi
+
         return CalendarEventsApi(self.client, delegated=self.settings.delegated)
 
     def prepare_event(self, spec: EventSpec) -> PreparedEvent:
         """Validate a calendar event against the connection without any request."""
+        from airflow_provider_meetings.events.api import prepare_calendar_event
+
         return prepare_calendar_event(spec, self.settings)
 
     def create_or_get_event(
@@ -400,6 +422,8 @@ class OnlineMeetingsHook(BaseHook):
             location or body differ (one request; none when nothing does)
         :return: the event with ``status`` ``created``, ``existing``, ``updated`` or ``unchanged``
         """
+        from airflow_provider_meetings.events.request import EventSpec
+
         prepared = self.prepare_event(
             EventSpec(
                 external_id=external_id,
@@ -428,6 +452,8 @@ class OnlineMeetingsHook(BaseHook):
         :param comment: the text attendees receive with the cancellation
         :return: ``True`` when an event was cancelled, ``False`` when there was none
         """
+        from airflow_provider_meetings.events.api import prepare_calendar_lookup
+
         prepared = prepare_calendar_lookup(external_id, self.settings, user_id=user_id)  # bad input sends nothing
         return self.events.cancel(prepared, comment=comment)
 
@@ -468,6 +494,10 @@ class OnlineMeetingsHook(BaseHook):
         """
         # Batches of different mailboxes do not compete for a mailbox's limit: by default as
         # many organizers as the connection's concurrency allows, and ten at least.
+        from airflow_provider_meetings.events.api import prepare_calendar_lookup
+        from airflow_provider_meetings.events.bulk import EventBulkPlan
+        from airflow_provider_meetings.meetings.api import check_concurrency
+
         concurrency = check_concurrency(max_concurrency, max(self.settings.bulk_concurrency, 10))
         settings = self.settings
         plan = EventBulkPlan(
