@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult, keep_fields
 from airflow_provider_meetings.graph.errors import (
@@ -263,12 +263,19 @@ class BulkPlan:
 
     # -- step 2 --------------------------------------------------------------------------------
 
-    def second_step(self, first: Sequence[BatchItemResult]) -> list[PreparedRequest]:
+    def second_step(self, first: list[BatchItemResult]) -> list[PreparedRequest]:
         """The PATCH and DELETE requests that follow step 1's results (in input order).
 
         Each goes below the organizer path step 1 used (the object id of an organizer given by UPN).
         """
-        self._first = [self._meeting_result(result) for result in first]
+        # One result object per item at any time (bench: working memory stays flat): each
+        # engine result is replaced in its list (the engine's, made for this call) by the
+        # meeting result, whose organizer fields are final, so that an item with nothing more
+        # to do keeps that object as its final result.
+        converted = cast("list[Any]", first)
+        for position, result in enumerate(first):
+            converted[position] = self._with_organizer(self._meeting_result(result))
+        self._first = cast("list[BulkItemResult]", converted)
         requests: list[PreparedRequest] = []
         for result in self._first:
             index = result.index
@@ -326,6 +333,8 @@ class BulkPlan:
         user_id = result.user_id
         if user_id is not None and needs_lookup(user_id):  # refused before it was sent
             user_id = None
+        if user_id == result.user_id and given_user == result.given_user_id:
+            return result
         return replace(result, user_id=user_id, given_user_id=given_user)
 
     @staticmethod
