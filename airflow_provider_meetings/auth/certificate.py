@@ -5,11 +5,6 @@ rule is a table-driven unit test; the file is read only in :func:`read_certifica
 A wrong field is always reported by its connection name (``certificate_path``,
 ``certificate_thumbprint``, ``private_key_password``), never as a trace from MSAL, and never
 with the key in the text.
-
-``cryptography`` is imported inside the two functions that need it: the connection settings
-import this module (through :mod:`~airflow_provider_meetings.auth.credentials`), and the
-operators module imports the settings, so a module-level import would cost every DAG file
-parse.
 """
 
 from __future__ import annotations
@@ -17,6 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from airflow_provider_meetings.graph.errors import ConnectionConfigError
 
@@ -87,8 +87,6 @@ def check_private_key(private_key: bytes, password: str | None, path: str) -> No
     Ed25519 or DSA key would otherwise fail inside PyJWT (``InvalidKeyError``) at the first
     token request.
     """
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     try:
         key = load_pem_private_key(private_key, password=password.encode() if password else None)
@@ -107,8 +105,6 @@ def check_private_key(private_key: bytes, password: str | None, path: str) -> No
 
 def certificate_sha1(certificate: bytes, path: str) -> str:
     """The SHA-1 thumbprint (upper-case hex) of a PEM certificate block."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
 
     try:
         cert = x509.load_pem_x509_certificate(certificate)
