@@ -15,43 +15,21 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "airflow_provider_meetings"
 
 # What each part of the package must never import (prefixes of module names).
+AIRFLOW_FACE = (f"{PACKAGE}.hooks", f"{PACKAGE}.operators", f"{PACKAGE}.cli")
+ABOVE_RESOURCES = (f"{PACKAGE}.diagnostics", *AIRFLOW_FACE, "airflow")
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    f"{PACKAGE}.graph": (
-        f"{PACKAGE}.meetings",
-        f"{PACKAGE}.diagnostics",
-        f"{PACKAGE}.hooks",
-        f"{PACKAGE}.operators",
-        f"{PACKAGE}.cli",
-        "airflow",
-    ),
+    f"{PACKAGE}.graph": (f"{PACKAGE}.meetings", f"{PACKAGE}.events", *ABOVE_RESOURCES),
     f"{PACKAGE}.auth": (
         f"{PACKAGE}.graph.client",
         f"{PACKAGE}.graph.batch_engine",
         f"{PACKAGE}.meetings",
-        f"{PACKAGE}.diagnostics",
-        f"{PACKAGE}.hooks",
-        f"{PACKAGE}.operators",
-        f"{PACKAGE}.cli",
-        "airflow",
+        f"{PACKAGE}.events",
+        *ABOVE_RESOURCES,
     ),
     # Resources stand side by side: neither imports the other (shared rules live in graph/).
-    f"{PACKAGE}.meetings": (
-        f"{PACKAGE}.events",
-        f"{PACKAGE}.diagnostics",
-        f"{PACKAGE}.hooks",
-        f"{PACKAGE}.operators",
-        f"{PACKAGE}.cli",
-        "airflow",
-    ),
-    f"{PACKAGE}.events": (
-        f"{PACKAGE}.meetings",
-        f"{PACKAGE}.diagnostics",
-        f"{PACKAGE}.hooks",
-        f"{PACKAGE}.operators",
-        f"{PACKAGE}.cli",
-        "airflow",
-    ),
-    f"{PACKAGE}.diagnostics": (f"{PACKAGE}.hooks", f"{PACKAGE}.operators", f"{PACKAGE}.cli"),
+    f"{PACKAGE}.meetings": (f"{PACKAGE}.events", *ABOVE_RESOURCES),
+    f"{PACKAGE}.events": (f"{PACKAGE}.meetings", *ABOVE_RESOURCES),
+    f"{PACKAGE}.diagnostics": AIRFLOW_FACE,
     "meetings_emulator": (PACKAGE,),
 }
 

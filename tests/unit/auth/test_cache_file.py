@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import stat
 import subprocess
 import sys
 import textwrap
@@ -13,22 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from test_token_cache_file import Log, mode  # the token cache's own test helpers
 
 from airflow_provider_meetings.auth import cache_file
 from airflow_provider_meetings.auth.cache_file import AtomicFile, LockTimeout, cache_lock, lock_path
 from airflow_provider_meetings.auth.token_cache import LOGIN_RECORD, SharedTokenCache, find_login, remember_login
-
-
-class Log:
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-
-    def warning(self, message: str, *args: object) -> None:
-        self.warnings.append(message % args)
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import subprocess
-import sys
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -159,14 +157,3 @@ def test_operator_serialises_with_its_links(monkeypatch):
         make_event_operator(attendees=["a@example.org"], recurrence="FREQ=WEEKLY;COUNT=4")
     task = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag)).get_task("event")
     assert {"Join Teams meeting", "Open in Outlook"} <= set(task.extra_links)
-
-
-def test_importing_the_event_operator_module_loads_neither_msal_nor_requests():
-    code = (
-        "import sys, json\n"
-        "import airflow_provider_meetings.operators.calendar_events\n"
-        "heavy = ['msal', 'requests', 'urllib3', 'meetings_emulator']\n"
-        "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert json.loads(out.strip().splitlines()[-1]) == []

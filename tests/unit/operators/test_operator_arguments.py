@@ -294,14 +294,19 @@ def test_operator_serialises_with_its_link(monkeypatch):
 # -- import cost ------------------------------------------------------------------------------
 
 
-def test_importing_the_operator_module_loads_neither_msal_nor_requests():
+@pytest.mark.parametrize(
+    "modules",
+    [
+        ("operators.online_meetings", "hooks.online_meetings", "links.online_meetings"),
+        ("operators.calendar_events", "links.calendar_events"),
+    ],
+)
+def test_importing_the_operator_module_loads_neither_msal_nor_requests(modules):
     code = (
         "import sys, json\n"
-        "import airflow_provider_meetings.operators.online_meetings\n"
-        "import airflow_provider_meetings.hooks.online_meetings\n"
-        "import airflow_provider_meetings.links.online_meetings\n"
-        "heavy = ['msal', 'requests', 'urllib3', 'meetings_emulator']\n"
-        "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
+        + "".join(f"import airflow_provider_meetings.{module}\n" for module in modules)
+        + "heavy = ['msal', 'requests', 'urllib3', 'meetings_emulator']\n"
+        + "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert json.loads(out.strip().splitlines()[-1]) == []
