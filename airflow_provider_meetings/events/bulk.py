@@ -34,7 +34,14 @@ from airflow_provider_meetings.events.results import (
     EventBulkStatus,
     has_join_url,
 )
-from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult, GraphRequest, keep_fields
+from airflow_provider_meetings.graph.batch import (
+    MAX_BULK_ITEMS,
+    BatchItemResult,
+    GraphRequest,
+    error_at,
+    given,
+    keep_fields,
+)
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
 
 #: The item key that asks for the event to be cancelled.
@@ -84,23 +91,6 @@ class BulkEventItem:
     attempts: int = 0
 
 
-def _given(item: Any, name: str) -> str | None:
-    value = (
-        getattr(item, name, None)
-        if isinstance(item, EventSpec)
-        else (item.get(name) if isinstance(item, Mapping) else None)
-    )
-    return value if isinstance(value, str) else None
-
-
-def _at(index: int, error: InvalidMeetingRequestError) -> InvalidMeetingRequestError:
-    """The same validation error with the item's position in front of its field."""
-    if error.field.startswith("events["):
-        return error
-    message = str(error).removeprefix(f"{error.field}: ")
-    return InvalidMeetingRequestError(f"events[{index}].{error.field}", message)
-
-
 class EventBulkPlan:
     """The items of one bulk events call and their steps; see the module docstring.
 
@@ -137,7 +127,7 @@ class EventBulkPlan:
             try:
                 valid = self._validate(index, item, prepare, prepare_lookup)
             except InvalidMeetingRequestError as error:
-                self._refuse(index, item, _at(index, error))
+                self._refuse(index, item, error_at("events", index, error))
                 continue
             key = ((valid.prepared.user_id or "").lower(), valid.prepared.external_id)
             first = seen.setdefault(key, index)
@@ -177,7 +167,7 @@ class EventBulkPlan:
 
     def _refuse(self, index: int, item: Any, error: InvalidMeetingRequestError) -> None:
         self.refused[index] = EventBulkItemResult(
-            index, _given(item, "external_id"), _given(item, "user_id"), error=error
+            index, given(item, "external_id"), given(item, "user_id"), error=error
         )
 
     # -- the steps: (position, request) pairs to send, then their answers ---------------------

@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_meetings.graph.answer import header
-from airflow_provider_meetings.graph.errors import GraphAPIError, graph_error_from_response, is_permanent
+from airflow_provider_meetings.graph.errors import (
+    GraphAPIError,
+    InvalidMeetingRequestError,
+    graph_error_from_response,
+    is_permanent,
+)
 from airflow_provider_meetings.graph.retry import needs_fresh_token, parse_retry_after
 
 #: Graph's limit of requests in one ``$batch``.
@@ -268,3 +273,29 @@ def classify_batch_response(
                 kind = ItemKind.FAILED if is_permanent(error) else ItemKind.RETRY
         outcomes.append(ItemOutcome(index, kind, status, error=error, retry_after=retry_after))
     return outcomes
+
+
+# -- the items of a bulk call, as the caller gave them ---------------------------------------
+
+
+def given(item: Any, name: str) -> str | None:
+    """A bulk item's field as given (a mapping's key or a spec's attribute), if it is a string.
+
+    Error results name the item's ``external_id`` and ``user_id`` even when it did not validate.
+    """
+    value = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+    return value if isinstance(value, str) else None
+
+
+def error_at(items: str, index: int, error: InvalidMeetingRequestError) -> InvalidMeetingRequestError:
+    """The same validation error with the item's position in front of its field.
+
+    :param items: the argument that holds the items, e.g. ``meetings``
+    :param index: the item's position
+    :param error: the error of the item's field, e.g. ``start_date_time``
+    :return: the error of ``meetings[7].start_date_time`` (unchanged if it names a position already)
+    """
+    if error.field.startswith(f"{items}["):
+        return error
+    message = str(error).removeprefix(f"{error.field}: ")
+    return InvalidMeetingRequestError(f"{items}[{index}].{error.field}", message)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult, keep_fields
+from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult, error_at, given, keep_fields
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
     InvalidMeetingRequestError,
@@ -76,26 +76,6 @@ class DuplicateMeetingError(InvalidMeetingRequestError):
 
     def __str__(self) -> str:
         return str(self.args[0])
-
-
-def _error_at(index: int, error: InvalidMeetingRequestError) -> InvalidMeetingRequestError:
-    """The same validation error with the item's position in front of its field."""
-    if error.field.startswith("meetings["):
-        return error
-    message = str(error)
-    prefix = f"{error.field}: "
-    message = message[len(prefix) :] if message.startswith(prefix) else message
-    return InvalidMeetingRequestError(f"meetings[{index}].{error.field}", message)
-
-
-def given(item: Any, name: str) -> str | None:
-    """An item's ``external_id`` or ``user_id`` as given, if it is a string (for error results)."""
-    value = (
-        getattr(item, name, None)
-        if isinstance(item, MeetingSpec)
-        else (item.get(name) if isinstance(item, Mapping) else None)
-    )
-    return value if isinstance(value, str) else None
 
 
 def identity_key(prepared: PreparedRequest) -> tuple[str | None, str | None]:
@@ -201,7 +181,7 @@ class BulkPlan:
             user_id = given(spec, "user_id")
             self.given.append(user_id)
             self.refused[index] = BatchItemResult(
-                index, given(spec, "external_id"), user_id, error=_error_at(index, error)
+                index, given(spec, "external_id"), user_id, error=error_at("meetings", index, error)
             )
             return
         self.given.append(prepared.user_id)
