@@ -9,7 +9,10 @@ order and stop at the first failure; each failure carries one message and one fi
 2. ``token``: Entra ID issues an access token (each known refusal or network failure by name);
 3. ``permission``: the token carries createOrGet's permission
    (:data:`~airflow_provider_meetings.meetings.permissions.CREATE_OR_GET`) in ``roles``
-   (app-only) or ``scp`` (delegated), read from the JWT without verifying it;
+   (app-only) or ``scp`` (delegated), read from the JWT without verifying it; the step's
+   message also says whether the token carries calendar events' ``Calendars.ReadWrite``
+   (:mod:`~airflow_provider_meetings.events.permissions`), as information only: a
+   connection used for createOrGet alone does not need it;
 4. ``audience``: the Graph the connection talks to takes tokens of the token's audience (a
    national-cloud mix-up);
 5. ``organizer``: the organizer exists and the application access policy covers them, from one
@@ -220,11 +223,17 @@ def step_permission(run: CheckRun) -> Outcome:
     if settings.delegated:
         scopes = names(claims.get("scp"))
         if holds(scopes, CREATE_OR_GET.delegated):
-            return Outcome(f"The delegated token carries the permission {CREATE_OR_GET.delegated} (scp).")
+            return Outcome(
+                f"The delegated token carries the permission {CREATE_OR_GET.delegated} (scp). "
+                + advice.calendar_events_note(scopes, delegated=True)
+            )
         raise advice.scope_missing(scopes)
     roles = names(claims.get("roles"))
     if holds(roles, CREATE_OR_GET.application):
-        return Outcome(f"The app token carries the application permission {CREATE_OR_GET.application} (roles).")
+        return Outcome(
+            f"The app token carries the application permission {CREATE_OR_GET.application} (roles). "
+            + advice.calendar_events_note(roles, delegated=False)
+        )
     raise advice.permission_missing(roles, settings)
 
 

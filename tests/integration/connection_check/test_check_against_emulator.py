@@ -279,7 +279,8 @@ def test_a_correct_connection_passes_every_step_and_creates_nothing(make_hook, g
     messages = [s["message"] for s in result["report"]["steps"]]
     assert messages[1:] == [
         f"Entra ID at {graph_emulator.url} issued an app-only access token (valid for 60 min).",
-        "The app token carries the application permission OnlineMeetings.ReadWrite.All (roles).",
+        "The app token carries the application permission OnlineMeetings.ReadWrite.All (roles). Calendar events: "
+        "the token also carries Calendars.ReadWrite (roles).",
         f"Tokens for https://graph.microsoft.com go to {graph_emulator.url} (host override); Graph there accepted "
         "the token.",
         f"Organizer {graph_emulator.default_user_id} exists and an application access policy lets the app act for "
@@ -408,7 +409,11 @@ def test_delegated_connection_checks_the_scope_and_the_signed_in_user(make_hook,
 
     assert result["status"] == 0, result["out"]
     steps = result["report"]["steps"]
-    assert steps[2]["message"] == "The delegated token carries the permission OnlineMeetings.ReadWrite (scp)."
+    assert steps[2]["message"] == (
+        "The delegated token carries the permission OnlineMeetings.ReadWrite (scp). Calendar events: the token "
+        "also carries Calendars.ReadWrite (scp); writing to another user's calendar (user_id=) also needs "
+        "Calendars.ReadWrite.Shared and their delegation."
+    )
     assert steps[4]["message"] == (
         "Graph answered the signed-in user's meetings lookup; delegated tokens need no access policy."
     )
@@ -503,3 +508,16 @@ def test_delegated_token_without_the_meetings_scope(usgov_emulator, make_hook, c
         "scope_missing",
         "The delegated token's scopes are User.Read; createOrGet needs OnlineMeetings.ReadWrite.",
     )
+
+
+def test_an_app_without_calendars_readwrite_passes_with_a_note(make_hook, graph_emulator, capsys, monkeypatch):
+    """createOrGet alone does not need Calendars.ReadWrite: the check says so and still passes."""
+    graph_emulator.set_app_roles(["OnlineMeetings.ReadWrite.All"])
+    hook = make_hook()
+
+    result = run_command(hook.conn_id, capsys, monkeypatch)
+
+    assert result["status"] == 0 and result["report"]["ok"], result["out"]
+    message = result["report"]["steps"][2]["message"]
+    assert "the token lacks the application permission Calendars.ReadWrite" in message
+    assert "createOrGet alone does not" in message
