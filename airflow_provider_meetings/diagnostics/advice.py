@@ -29,6 +29,7 @@ __all__ = [
     "audience_refused",
     "ca_bundle_missing",
     "calendar_events_note",
+    "calendar_providers_note",
     "cloud_mismatch",
     "cloud_without_create_or_get",
     "connection_not_found",
@@ -497,3 +498,20 @@ def calendar_events_note(granted: list[str], *, delegated: bool) -> str:
     if delegated and shared.lower() not in lower:
         note += f"; writing to another user's calendar (user_id=) also needs {shared} and their delegation"
     return note + "."
+
+
+def calendar_providers_note(providers: list[str] | None) -> str:
+    """One sentence on the organizer calendar's Teams provider: information, never a failure.
+
+    :param providers: the calendar's ``allowedOnlineMeetingProviders``, ``None`` when unread
+    """
+    if providers is None:
+        return ""
+    if "teamsforbusiness" in {p.lower() for p in providers}:
+        return "Calendar events: the organizer's calendar offers Teams meetings (teamsForBusiness)."
+    shown = ", ".join(providers) or "none"
+    return (
+        f"Warning: the organizer's calendar does not offer teamsForBusiness (allowedOnlineMeetingProviders: "
+        f"{shown}): calendar events there would get no Teams link (MissingJoinUrlError). The mailbox needs a "
+        "work account with a Teams licence; createOrGet meetings are not affected."
+    )
