@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_meetings.diagnostics.report import Failed, Outcome
+from airflow_provider_meetings.events.permissions import CALENDAR_EVENTS, CALENDAR_EVENTS_SHARED
 from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
     ConnectionConfigError,
@@ -27,6 +28,8 @@ __all__ = [
     "aadsts_number",
     "audience_refused",
     "ca_bundle_missing",
+    "calendar_events_note",
+    "calendar_providers_note",
     "cloud_mismatch",
     "cloud_without_create_or_get",
     "connection_not_found",
@@ -468,3 +471,47 @@ def graph_refused(
             skipped=True,
         )
     return Failed("graph_error", f"Graph answered {said} for {who}.", "Follow Graph's message above.")
+
+
+def calendar_events_note(granted: list[str], *, delegated: bool) -> str:
+    """One sentence on the calendar events' permission: information, never a failure.
+
+    A connection used for createOrGet only does not need ``Calendars.ReadWrite``; one used
+    for calendar events (``docs/events.md``) does, and a delegated one that writes to another
+    user's calendar also needs ``Calendars.ReadWrite.Shared``.
+
+    :param granted: the permission names of the token's ``scp`` (delegated) or ``roles`` claim
+    :param delegated: whether the token acts as a signed-in user
+    """
+    wanted = CALENDAR_EVENTS.for_token(delegated=delegated)
+    claim = "scp" if delegated else "roles"
+    lower = {n.lower() for n in granted}
+    if wanted.lower() not in lower:
+        kind = "delegated" if delegated else "application"
+        return (
+            f"Calendar events: the token lacks the {kind} permission {wanted}, which calendar events "
+            "(CreateOrGetTeamsEventOperator, create_or_get_event) need; createOrGet alone does not. "
+            f"Grant {wanted} ({'with admin consent' if not delegated else 'and sign in again'}) to use them."
+        )
+    note = f"Calendar events: the token also carries {wanted} ({claim})"
+    shared = CALENDAR_EVENTS_SHARED.delegated
+    if delegated and shared.lower() not in lower:
+        note += f"; writing to another user's calendar (user_id=) also needs {shared} and their delegation"
+    return note + "."
+
+
+def calendar_providers_note(providers: list[str] | None) -> str:
+    """One sentence on the organizer calendar's Teams provider: information, never a failure.
+
+    :param providers: the calendar's ``allowedOnlineMeetingProviders``, ``None`` when unread
+    """
+    if providers is None:
+        return ""
+    if "teamsforbusiness" in {p.lower() for p in providers}:
+        return "Calendar events: the organizer's calendar offers Teams meetings (teamsForBusiness)."
+    shown = ", ".join(providers) or "none"
+    return (
+        f"Warning: the organizer's calendar does not offer teamsForBusiness (allowedOnlineMeetingProviders: "
+        f"{shown}): calendar events there would get no Teams link (MissingJoinUrlError). The mailbox needs a "
+        "work account with a Teams licence; createOrGet meetings are not affected."
+    )

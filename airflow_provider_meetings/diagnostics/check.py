@@ -9,11 +9,17 @@ order and stop at the first failure; each failure carries one message and one fi
 2. ``token``: Entra ID issues an access token (each known refusal or network failure by name);
 3. ``permission``: the token carries createOrGet's permission
    (:data:`~airflow_provider_meetings.meetings.permissions.CREATE_OR_GET`) in ``roles``
-   (app-only) or ``scp`` (delegated), read from the JWT without verifying it;
+   (app-only) or ``scp`` (delegated), read from the JWT without verifying it; the step's
+   message also says whether the token carries calendar events' ``Calendars.ReadWrite``
+   (:mod:`~airflow_provider_meetings.events.permissions`), as information only: a
+   connection used for createOrGet alone does not need it;
 4. ``audience``: the Graph the connection talks to takes tokens of the token's audience (a
    national-cloud mix-up);
 5. ``organizer``: the organizer exists and the application access policy covers them, from one
-   read-only Graph request that creates nothing (:mod:`~airflow_provider_meetings.diagnostics.probes`).
+   read-only Graph request that creates nothing (:mod:`~airflow_provider_meetings.diagnostics.probes`);
+   when the token carries ``Calendars.ReadWrite``, one more read-only GET of the organizer's
+   calendar says whether it offers Teams meetings (``allowedOnlineMeetingProviders``), as
+   information only.
 
 Step 4 comes before step 5 because Graph checks a token's audience before anything else: a
 401 "Invalid audience" answer to the request of step 5 is the audience's failure, not the
@@ -42,9 +48,11 @@ from airflow_provider_meetings.diagnostics.probes import (
     OrganizerProbe,
     check_client,
     fetch_openid_configuration,
+    read_online_meeting_providers,
     send_organizer_probe,
 )
 from airflow_provider_meetings.diagnostics.report import CheckReport, Failed, Outcome, Status, StepResult, scrub
+from airflow_provider_meetings.events.permissions import CALENDAR_EVENTS
 from airflow_provider_meetings.graph.client import GraphClient
 from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
@@ -220,11 +228,17 @@ def step_permission(run: CheckRun) -> Outcome:
     if settings.delegated:
         scopes = names(claims.get("scp"))
         if holds(scopes, CREATE_OR_GET.delegated):
-            return Outcome(f"The delegated token carries the permission {CREATE_OR_GET.delegated} (scp).")
+            return Outcome(
+                f"The delegated token carries the permission {CREATE_OR_GET.delegated} (scp). "
+                + advice.calendar_events_note(scopes, delegated=True)
+            )
         raise advice.scope_missing(scopes)
     roles = names(claims.get("roles"))
     if holds(roles, CREATE_OR_GET.application):
-        return Outcome(f"The app token carries the application permission {CREATE_OR_GET.application} (roles).")
+        return Outcome(
+            f"The app token carries the application permission {CREATE_OR_GET.application} (roles). "
+            + advice.calendar_events_note(roles, delegated=False)
+        )
     raise advice.permission_missing(roles, settings)
 
 
@@ -300,12 +314,28 @@ def step_organizer(run: CheckRun) -> Outcome:
             raise found
         return found
     if settings.delegated and not probe.user:
-        return Outcome("Graph answered the signed-in user's meetings lookup; delegated tokens need no access policy.")
-    who = probe.user if probe.object_id == probe.user else f"{probe.user} (object id {probe.object_id})"
-    return Outcome(
-        f"Organizer {who} exists and an application access policy lets the app act for them "
-        "(a read-only meetings lookup answered 200; nothing was created)."
-    )
+        message = "Graph answered the signed-in user's meetings lookup; delegated tokens need no access policy."
+    else:
+        who = probe.user if probe.object_id == probe.user else f"{probe.user} (object id {probe.object_id})"
+        message = (
+            f"Organizer {who} exists and an application access policy lets the app act for them "
+            "(a read-only meetings lookup answered 200; nothing was created)."
+        )
+    return Outcome(_with_calendar_providers(run, probe, message))
+
+
+def _with_calendar_providers(run: CheckRun, probe: OrganizerProbe, message: str) -> str:
+    """``message`` plus the organizer calendar's Teams provider, when the token may read it.
+
+    Only a token with calendar events' permission asks (one more read-only GET); whatever
+    the answer, the step does not fail for it.
+    """
+    claims = run.claims or {}
+    granted = names(claims.get("scp" if run.cfg.delegated else "roles"))
+    if not holds(granted, CALENDAR_EVENTS.for_token(delegated=run.cfg.delegated)):
+        return message
+    note = advice.calendar_providers_note(read_online_meeting_providers(run.client, probe.object_id))
+    return f"{message} {note}" if note else message
 
 
 #: The steps, in order: key, title, function.

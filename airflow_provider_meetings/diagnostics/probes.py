@@ -42,6 +42,7 @@ __all__ = [
     "check_client",
     "fetch_openid_configuration",
     "probe_join_url",
+    "read_online_meeting_providers",
     "send_organizer_probe",
 ]
 
@@ -182,6 +183,28 @@ def _get(client: GraphClient, probe: OrganizerProbe, path: str, *, what: str) ->
         return answer.json()
     except ValueError:
         return {}
+
+
+def read_online_meeting_providers(client: GraphClient, user_id: str | None) -> list[str] | None:
+    """The organizer's calendar's ``allowedOnlineMeetingProviders`` (read-only, one GET).
+
+    ``GET /users/{id}/calendar?$select=allowedOnlineMeetingProviders`` (``/me/calendar`` for
+    ``None``; learn.microsoft.com/graph/api/calendar-get, resources/calendar): without
+    ``teamsForBusiness`` a calendar event gets no Teams link (../shared/GRAPH_FACTS.md,
+    "Refinements", missing join link).
+
+    :param client: the check's client (:func:`check_client`)
+    :param user_id: the organizer's object id, or ``None`` for the signed-in user
+    :return: the providers, or ``None`` when the calendar could not be read (any error: the
+        check only informs about calendar events, it never fails for them)
+    """
+    path = f"{user_path(user_id)}/calendar?$select=allowedOnlineMeetingProviders"
+    try:
+        body = client.request("GET", path, what="check: calendar's online meeting providers", user_id=user_id).json()
+    except (MeetingsError, ValueError):
+        return None
+    value = body.get("allowedOnlineMeetingProviders") if isinstance(body, dict) else None
+    return [str(v) for v in value] if isinstance(value, list) else None
 
 
 def fetch_openid_configuration(client: GraphClient, settings: ConnectionSettings) -> tuple[int | None, Any]:

@@ -4,37 +4,16 @@ One :class:`RequiredPermission` per operation names the least privileged permiss
 kind of token, as Microsoft's page of the operation lists it: an app-only token carries
 application permissions in its ``roles`` claim, a delegated token carries delegated
 permissions in its ``scp`` claim. The connection check reads them to say what is missing,
-the ``login`` command asks for the delegated one, and a new resource adds its own here.
+the ``login`` command asks for the delegated one. :class:`RequiredPermission` lives in
+:mod:`airflow_provider_meetings.graph.permissions` (re-exported here); calendar events name
+theirs in :mod:`airflow_provider_meetings.events.permissions`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from airflow_provider_meetings.graph.permissions import RequiredPermission
 
 __all__ = ["CREATE_OR_GET", "USER_LOOKUP", "RequiredPermission"]
-
-
-@dataclass(frozen=True)
-class RequiredPermission:
-    """The permission one Graph operation needs, for each kind of token.
-
-    :param operation: the operation, for people (e.g. ``createOrGet``)
-    :param application: the application permission (``roles`` of an app-only token)
-    :param delegated: the delegated permission (``scp`` of a delegated token)
-    :param source: the Microsoft page that lists them
-    """
-
-    operation: str
-    application: str
-    delegated: str
-    source: str
-
-    def for_token(self, *, delegated: bool) -> str:
-        """The permission a token of this kind must carry.
-
-        :param delegated: whether the token acts as a signed-in user
-        """
-        return self.delegated if delegated else self.application
 
 
 #: ``POST /users/{id}/onlineMeetings/createOrGet`` (and the PATCH, DELETE and lookup by

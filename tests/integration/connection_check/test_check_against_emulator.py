@@ -279,15 +279,18 @@ def test_a_correct_connection_passes_every_step_and_creates_nothing(make_hook, g
     messages = [s["message"] for s in result["report"]["steps"]]
     assert messages[1:] == [
         f"Entra ID at {graph_emulator.url} issued an app-only access token (valid for 60 min).",
-        "The app token carries the application permission OnlineMeetings.ReadWrite.All (roles).",
+        "The app token carries the application permission OnlineMeetings.ReadWrite.All (roles). Calendar events: "
+        "the token also carries Calendars.ReadWrite (roles).",
         f"Tokens for https://graph.microsoft.com go to {graph_emulator.url} (host override); Graph there accepted "
         "the token.",
         f"Organizer {graph_emulator.default_user_id} exists and an application access policy lets the app act for "
-        "them (a read-only meetings lookup answered 200; nothing was created).",
+        "them (a read-only meetings lookup answered 200; nothing was created). Calendar events: the organizer's "
+        "calendar offers Teams meetings (teamsForBusiness).",
     ]
     assert text.startswith("All 5 checks passed. 1. Client id ")
     stats = graph_emulator.stats()
-    assert stats["by_route"] == {"listMeetings": {"200": 2}}  # one lookup per check, nothing else
+    # One meetings lookup and one calendar read per check, nothing else.
+    assert stats["by_route"] == {"listMeetings": {"200": 2}, "getCalendar": {"200": 2}}
     assert graph_emulator.meetings() == []
 
 
@@ -311,9 +314,14 @@ def test_an_organizer_given_by_upn_is_looked_up_as_the_hook_does(make_hook, grap
     assert step["status"] == "passed"
     assert step["message"] == (
         f"Organizer adelev@contoso.example (object id {graph_emulator.default_user_id}) exists and an application "
-        "access policy lets the app act for them (a read-only meetings lookup answered 200; nothing was created)."
+        "access policy lets the app act for them (a read-only meetings lookup answered 200; nothing was created). "
+        "Calendar events: the organizer's calendar offers Teams meetings (teamsForBusiness)."
     )
-    assert graph_emulator.stats()["by_route"] == {"getUser": {"200": 1}, "listMeetings": {"200": 1}}
+    assert graph_emulator.stats()["by_route"] == {
+        "getUser": {"200": 1},
+        "listMeetings": {"200": 1},
+        "getCalendar": {"200": 1},
+    }
 
 
 def test_an_organizer_given_by_upn_needs_user_read_all(make_hook, graph_emulator, capsys, monkeypatch):
@@ -408,13 +416,18 @@ def test_delegated_connection_checks_the_scope_and_the_signed_in_user(make_hook,
 
     assert result["status"] == 0, result["out"]
     steps = result["report"]["steps"]
-    assert steps[2]["message"] == "The delegated token carries the permission OnlineMeetings.ReadWrite (scp)."
+    assert steps[2]["message"] == (
+        "The delegated token carries the permission OnlineMeetings.ReadWrite (scp). Calendar events: the token "
+        "also carries Calendars.ReadWrite (scp); writing to another user's calendar (user_id=) also needs "
+        "Calendars.ReadWrite.Shared and their delegation."
+    )
     assert steps[4]["message"] == (
-        "Graph answered the signed-in user's meetings lookup; delegated tokens need no access policy."
+        "Graph answered the signed-in user's meetings lookup; delegated tokens need no access policy. Calendar "
+        "events: the organizer's calendar offers Teams meetings (teamsForBusiness)."
     )
     # The probe's join URL names the signed-in user (the token's oid) as its organizer: Graph,
     # and the emulator, answer 404 for a join URL of another organizer (docs/emulator.md).
-    assert graph_emulator.stats()["by_route"] == {"listMeetings": {"200": 1}}
+    assert graph_emulator.stats()["by_route"] == {"listMeetings": {"200": 1}, "getCalendar": {"200": 1}}
     for secret in (graph_emulator.refresh_token, *graph_emulator.issued_refresh_tokens()):
         assert secret not in result["out"]
 
@@ -502,4 +515,32 @@ def test_delegated_token_without_the_meetings_scope(usgov_emulator, make_hook, c
         "permission",
         "scope_missing",
         "The delegated token's scopes are User.Read; createOrGet needs OnlineMeetings.ReadWrite.",
+    )
+
+
+def test_an_app_without_calendars_readwrite_passes_with_a_note(make_hook, graph_emulator, capsys, monkeypatch):
+    """createOrGet alone does not need Calendars.ReadWrite: the check says so and still passes."""
+    graph_emulator.set_app_roles(["OnlineMeetings.ReadWrite.All"])
+    hook = make_hook()
+
+    result = run_command(hook.conn_id, capsys, monkeypatch)
+
+    assert result["status"] == 0 and result["report"]["ok"], result["out"]
+    message = result["report"]["steps"][2]["message"]
+    assert "the token lacks the application permission Calendars.ReadWrite" in message
+    assert "createOrGet alone does not" in message
+    assert "getCalendar" not in graph_emulator.stats()["by_route"]  # not asked without the permission
+
+
+def test_a_calendar_without_teams_passes_with_a_warning(make_hook, graph_emulator, capsys, monkeypatch):
+    graph_emulator.set_online_meeting_providers(graph_emulator.default_user_id, ["skypeForConsumer"])
+    hook = make_hook()
+
+    result = run_command(hook.conn_id, capsys, monkeypatch)
+
+    assert result["status"] == 0 and result["report"]["ok"], result["out"]
+    assert result["report"]["steps"][4]["message"].endswith(
+        "Warning: the organizer's calendar does not offer teamsForBusiness (allowedOnlineMeetingProviders: "
+        "skypeForConsumer): calendar events there would get no Teams link (MissingJoinUrlError). The mailbox "
+        "needs a work account with a Teams licence; createOrGet meetings are not affected."
     )

@@ -378,8 +378,8 @@ def test_sample_dags_by_hand_against_the_emulator(clone: Path, tmp_path: Path) -
         readme = second.run(text_of("command", "check_readme"))  # text, then --json
         report, _ = json.JSONDecoder().raw_decode(readme[readme.index("\n{") + 1 :])
         assert report["ok"] is True, readme
-        # The organizer's read-only lookup, once per check; no meeting.
-        assert graph.stats()["by_route"] == {"listMeetings": {"200": 4}}
+        # The organizer's read-only lookup and calendar read, once per check; no meeting.
+        assert graph.stats()["by_route"] == {"listMeetings": {"200": 4}, "getCalendar": {"200": 4}}
         assert graph.meetings() == []
 
         second.run(text_of("command", "by_hand_weekly"))

@@ -459,8 +459,9 @@ def test_test_connection_success(make_hook, graph_emulator):
     assert ok
     for fact in (graph_emulator.client_id, graph_emulator.tenant_id, "global cloud", graph_emulator.url):
         assert fact in message
-    # One read-only lookup for the organizer (tests/integration/connection_check has the rest).
-    assert graph_emulator.stats()["by_route"] == {"listMeetings": {"200": 1}}
+    # One read-only lookup for the organizer and one read of their calendar's Teams provider
+    # (tests/integration/connection_check has the rest).
+    assert graph_emulator.stats()["by_route"] == {"listMeetings": {"200": 1}, "getCalendar": {"200": 1}}
     assert graph_emulator.meetings() == []
 
 

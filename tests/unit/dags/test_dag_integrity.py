@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 DAGS_DIR = Path(__file__).resolve().parents[3] / "dags"
-EXPECTED_DAG_IDS = {"teams_weekly_office_hour", "teams_meetings_from_events"}
+EXPECTED_DAG_IDS = {"teams_weekly_office_hour", "teams_meetings_from_events", "teams_interview_loop"}
 
 
 def _refuse(what: str):
@@ -109,3 +109,9 @@ def test_readme_lists_every_sample_dag(dagbag) -> None:
     readme = (DAGS_DIR.parent / "README.md").read_text()
     section = readme.split("## The sample DAGs", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
     assert set(re.findall(r"^- `(\w+)`:", section, re.MULTILINE)) == set(dagbag.dag_ids)
+
+
+def test_graph_calls_of_interview_loop_use_the_pool(dagbag) -> None:
+    dag = dagbag.dags["teams_interview_loop"]
+    for task_id in ("create_or_get_interview_event", "cancel_interview_event"):
+        assert dag.get_task(task_id).pool == "teams_meetings"

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_meetings.diagnostics.advice import aadsts_number, graph_refused, proxy_for
+from airflow_provider_meetings.diagnostics.advice import (
+    aadsts_number,
+    calendar_providers_note,
+    graph_refused,
+    proxy_for,
+)
 from airflow_provider_meetings.diagnostics.report import Failed, Outcome
 from airflow_provider_meetings.graph.errors import AuthenticationError, GraphAPIError
 
@@ -61,3 +66,11 @@ def test_a_404_for_a_named_organizer_still_fails(make_settings):
     found = graph_refused(make_settings(), error, user=SIGNED_IN, lookup=False, roles_checked=True)
 
     assert isinstance(found, Failed) and found.problem == "organizer_not_found"
+
+
+def test_calendar_providers_note_warns_without_teams():
+    assert calendar_providers_note(None) == ""
+    assert "offers Teams meetings" in calendar_providers_note(["TeamsForBusiness"])
+    warning = calendar_providers_note([])
+    assert warning.startswith("Warning: the organizer's calendar does not offer teamsForBusiness")
+    assert "allowedOnlineMeetingProviders: none" in warning

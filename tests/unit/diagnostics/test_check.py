@@ -124,3 +124,39 @@ def test_secrets_the_checks_client_sees_are_scrubbed_and_masked():
     run.keep_secret("an-access-token")
 
     assert run.secrets == masked == ["an-access-token"]
+
+
+@pytest.mark.parametrize(
+    ("claims", "delegated", "note"),
+    [
+        pytest.param(
+            {"roles": ["OnlineMeetings.ReadWrite.All", "Calendars.ReadWrite"]},
+            False,
+            "Calendar events: the token also carries Calendars.ReadWrite (roles).",
+            id="app with calendars",
+        ),
+        pytest.param(
+            {"roles": ["OnlineMeetings.ReadWrite.All"]},
+            False,
+            "Calendar events: the token lacks the application permission Calendars.ReadWrite",
+            id="app without calendars",
+        ),
+        pytest.param(
+            {"scp": "OnlineMeetings.ReadWrite calendars.readwrite Calendars.ReadWrite.Shared"},
+            True,
+            "Calendar events: the token also carries Calendars.ReadWrite (scp).",
+            id="delegated with shared",
+        ),
+        pytest.param(
+            {"scp": "OnlineMeetings.ReadWrite Calendars.ReadWrite"},
+            True,
+            "also needs Calendars.ReadWrite.Shared and their delegation.",
+            id="delegated without shared",
+        ),
+    ],
+)
+def test_permission_step_tells_about_calendar_events_without_failing(run_with, claims, delegated, note):
+    run = run_with(claims, **({"refresh_token": "a-refresh-token"} if delegated else {}))
+    result = step_permission(run)
+    assert not result.skipped
+    assert note in result.message

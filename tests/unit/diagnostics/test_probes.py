@@ -12,6 +12,7 @@ from airflow_provider_meetings.diagnostics.probes import (
     CHECK_RETRY_POLICY,
     NO_ORGANIZER,
     check_client,
+    read_online_meeting_providers,
     send_organizer_probe,
 )
 from airflow_provider_meetings.graph.answer import HttpAnswer
@@ -120,3 +121,27 @@ def test_the_check_client_retries_nothing(make_settings):
         assert client.settings.client_id == settings.client_id
     finally:
         client.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        pytest.param(b'{"allowedOnlineMeetingProviders": ["teamsForBusiness"]}', ["teamsForBusiness"], id="teams"),
+        pytest.param(b'{"allowedOnlineMeetingProviders": []}', [], id="none"),
+        pytest.param(b"{}", None, id="not in the answer"),
+        pytest.param(b"not json", None, id="not json"),
+    ],
+)
+def test_the_calendar_providers_are_read_with_one_select(fake_graph, answer, expected):
+    graph = fake_graph(lambda path: HttpAnswer(200, {"Content-Type": "application/json"}, answer))
+    assert read_online_meeting_providers(graph, ORGANIZER) == expected
+    assert graph.paths == [f"users/{ORGANIZER}/calendar?$select=allowedOnlineMeetingProviders"]
+
+
+def test_a_calendar_that_cannot_be_read_gives_none(fake_graph):
+    def refuse(path: str) -> HttpAnswer:
+        raise GraphAPIError(403, "ErrorAccessDenied", "Access is denied.")
+
+    graph = fake_graph(refuse)
+    assert read_online_meeting_providers(graph, None) is None
+    assert graph.paths == ["me/calendar?$select=allowedOnlineMeetingProviders"]

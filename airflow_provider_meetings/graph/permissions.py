@@ -1,0 +1,34 @@
+"""The type that names a Graph operation's permissions, shared by every resource.
+
+Each resource lists its own permissions as data (``meetings/permissions.py``,
+``events/permissions.py``); the connection check and the ``login`` command read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["RequiredPermission"]
+
+
+@dataclass(frozen=True)
+class RequiredPermission:
+    """The permission one Graph operation needs, for each kind of token.
+
+    :param operation: the operation, for people (e.g. ``createOrGet``)
+    :param application: the application permission (``roles`` of an app-only token)
+    :param delegated: the delegated permission (``scp`` of a delegated token)
+    :param source: the Microsoft page that lists them
+    """
+
+    operation: str
+    application: str
+    delegated: str
+    source: str
+
+    def for_token(self, *, delegated: bool) -> str:
+        """The permission a token of this kind must carry.
+
+        :param delegated: whether the token acts as a signed-in user
+        """
+        return self.delegated if delegated else self.application
