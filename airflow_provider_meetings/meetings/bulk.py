@@ -166,7 +166,6 @@ class BulkPlan:
         #: fields step 1 keeps: the caller's plus what step 2 needs
         self.first_fields = _union(self.meeting_fields, needs)
         self._first: list[BulkItemResult] = []
-        self._decided: dict[int, BulkItemResult] = {}
         self._second: list[int] = []  # item index of each step-2 request
 
     def _validate(self, index: int, item: Any) -> None:
@@ -300,8 +299,7 @@ class BulkPlan:
             else:
                 self._decide(replace(self._failed(first, answer.error), attempts=attempts, first_created=first.created))
         results = []
-        for result in self._first:
-            final = self._decided.get(result.index, result)
+        for final in self._first:
             if final.meeting is not None and self.meeting_fields != self.first_fields:
                 final = replace(final, meeting=keep_fields(final.meeting, self.meeting_fields))
             results.append(self._with_organizer(final))
@@ -353,7 +351,8 @@ class BulkPlan:
         return BulkItemResult(result.index, result.external_id, result.user_id, error=error, attempts=result.attempts)
 
     def _decide(self, result: BulkItemResult) -> None:
-        self._decided[result.index] = result
+        # In place: the result it replaces is freed at once (one result object per item).
+        self._first[result.index] = result
 
 
 def cancel_items(items: Iterable[Any], *, user_id: str | None = None) -> list[Any]:
