@@ -133,11 +133,14 @@ test-floor: $(FLOOR_STAMP)
 # The certificate and token tests on the lowest MSAL that pyproject.toml declares: 1.35 is
 # the first that derives the SHA-256 thumbprint from `public_certificate` (the certificate
 # form of auth/certificate.py), and MSAL's answers to a failing token endpoint changed across
-# versions (msal/throttled_http_client.py). The rest of the suite runs on the newest MSAL.
+# versions (msal/throttled_http_client.py); the shared token cache subclasses MSAL's
+# SerializableTokenCache. The rest of the suite runs on the newest MSAL.
 MSAL_FLOOR ?= 1.35.0
 MSAL_FLOOR_VENV := .venv-msal-floor
 MSAL_FLOOR_STAMP := $(MSAL_FLOOR_VENV)/.installed-$(MSAL_FLOOR)
 MSAL_FLOOR_TESTS := tests/unit/auth/test_certificate.py tests/unit/auth/test_credentials.py tests/unit/auth/test_token_source.py \
+	tests/unit/auth/test_cache_file.py tests/unit/auth/test_token_cache_file.py \
+	tests/integration/hooks/test_token_cache.py tests/integration/hooks/test_token_cache_killed_writer.py \
 	tests/integration/hooks/test_certificate_forms.py tests/integration/emulator/test_entra.py \
 	tests/integration/reliability/test_token_endpoint_outage.py \
 	tests/integration/reliability/test_failure_paths.py::test_a_token_outage_stops_a_bulk_call_within_one_token_retry_cycle \
