@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -266,3 +267,26 @@ def test_control_api_refuses_unknown_meetings_and_bad_sessions(emu: Any, graph: 
         emu.hold_meeting(join_url, attendees=[], recording_size=-1)
     with pytest.raises(ValueError):
         emu.set_page_size(0)
+
+
+def test_artifact_routes_as_batch_items(emu: Any, graph: Graph) -> None:
+    held, path = _held(emu, graph, transcript=VTT, recording_size=5000)
+    requests_ = [
+        {"id": "1", "method": "GET", "url": f"{path}/attendanceReports"},
+        {"id": "2", "method": "GET", "url": f"{path}/transcripts/{segment(held['transcriptId'])}/content"},
+        {"id": "3", "method": "GET", "url": f"{path}/recordings/{segment(held['recordingId'])}/content"},
+    ]
+    answer = graph("POST", "/$batch", json={"requests": requests_})
+    assert answer.status_code == 200, answer.text
+    by_id = {r["id"]: r for r in answer.json()["responses"]}
+    assert by_id["1"]["body"]["value"][0]["id"] == held["reportId"]
+    # non-JSON bodies of batch items come base64-encoded
+    assert base64.b64decode(by_id["2"]["body"]) == VTT.encode("utf-8")
+    assert hashlib.sha256(base64.b64decode(by_id["3"]["body"])).hexdigest() == held["recordingSha256"]
+    assert by_id["3"]["headers"]["Content-Type"] == "video/mp4"
+
+
+def test_lists_carry_their_count(emu: Any, graph: Graph) -> None:
+    held, path = _held(emu, graph, transcript=VTT, recording_size=1)
+    for tail in ("transcripts", "recordings"):
+        assert graph("GET", f"{path}/{tail}").json()["@odata.count"] == 1
