@@ -64,6 +64,8 @@ PROPERTY_ID_RE = re.compile(
     r"(?:Name\s+(?P<name>\S.*?)|Id\s+(?P<id>0x[0-9A-Fa-f]+))|(?P<tag>0x[0-9A-Fa-f]+))\s*$"
 )
 NO_RESPONSE_TIME = "0001-01-01T00:00:00Z"
+#: resources/responsestatus: the ``responseType`` enum.
+RESPONSES = ("none", "organizer", "tentativelyAccepted", "accepted", "declined", "notResponded")
 #: A mailbox's calendar allows Teams meetings unless told otherwise
 #: (https://learn.microsoft.com/graph/api/resources/calendar, ``allowedOnlineMeetingProviders``).
 DEFAULT_PROVIDERS = ("teamsForBusiness",)
@@ -252,6 +254,7 @@ class EventStore:
         properties = _checked_properties(body.get("singleValueExtendedProperties"), [])
         attendees = _checked_attendees(body.get("attendees", []))
         recurrence = _checked_recurrence(body.get("recurrence"), start, start_zone)
+        checked_values(body)
         if transaction_id:
             existing = self._by_transaction.get((tenant_id, organizer.id, transaction_id))
             if existing is not None:
@@ -302,6 +305,7 @@ class EventStore:
         for name in body:
             if name not in UPDATABLE and name != "@odata.type":
                 raise bad_request(f"Invalid request: property '{name}' of an event cannot be updated.")
+        checked_values(body)
         resource = copy.deepcopy(event.resource)
         start, end, start_zone, end_zone = _checked_times(body, event)
         properties = _checked_properties(body.get("singleValueExtendedProperties"), event.properties)
@@ -343,6 +347,24 @@ class EventStore:
         resource["@odata.etag"] = f'W/"{resource["changeKey"]}"'
         event.resource, event.start_ticks, event.end_ticks, event.properties = resource, start, end, properties
         return event
+
+    def respond(self, event_id: str, address: str, response: str) -> StoredEvent:
+        """An attendee's answer to the invitation: their ``status`` (resources/attendee,
+        ``status``: a responseStatus with ``response`` and ``time``) on the organizer's event.
+
+        :raises KeyError: no such event, or the address is not an attendee
+        :raises ValueError: a response the ``responseType`` enum does not have
+        """
+        if response not in RESPONSES:
+            raise ValueError(f"response must be one of {list(RESPONSES)}, got {response!r}")
+        event = self._by_id.get(event_id)
+        if event is None:
+            raise KeyError(f"no event {event_id!r}")
+        for attendee in event.resource.get("attendees") or ():
+            if attendee["emailAddress"]["address"].lower() == address.lower():
+                attendee["status"] = {"response": response, "time": utc_text(now_ticks())}
+                return event
+        raise KeyError(f"{address!r} is not an attendee of event {event_id!r}")
 
     def cancel(self, tenant_id: str, user_id: str, event_id: str, comment: str | None) -> StoredEvent:
         """``POST .../events/{id}/cancel`` (event-cancel): the event leaves the calendar."""
@@ -424,6 +446,33 @@ def _checked_attendees(sent: Any) -> list[dict[str, Any]]:
             }
         )
     return attendees
+
+
+#: resources/event: the enums of ``sensitivity`` and ``showAs`` (freeBusyStatus).
+ENUMS = {
+    "sensitivity": ("normal", "personal", "private", "confidential"),
+    "showAs": ("unknown", "free", "tentative", "busy", "oof", "workingElsewhere"),
+    "importance": ("low", "normal", "high"),
+}
+#: resources/event: the Boolean properties a client sets.
+BOOLEANS = ("allowNewTimeProposals", "hideAttendees", "isAllDay", "isReminderOn", "responseRequested")
+
+
+def checked_values(body: Mapping[str, Any]) -> None:
+    """400 for a value resources/event does not allow (an enum member, a Boolean, the reminder's
+    ``Int32`` minutes, ``categories`` as a string collection). Graph's exact message is an assumption."""
+    for name, allowed in ENUMS.items():
+        if name in body and body[name] not in allowed:
+            raise bad_request(f"Invalid value for '{name}': {body[name]!r}; expected one of {list(allowed)}.")
+    for name in BOOLEANS:
+        if name in body and not isinstance(body[name], bool):
+            raise bad_request(f"Invalid value for '{name}': {body[name]!r}; expected true or false.")
+    minutes = body.get("reminderMinutesBeforeStart")
+    if "reminderMinutesBeforeStart" in body and (isinstance(minutes, bool) or not isinstance(minutes, int)):
+        raise bad_request(f"Invalid value for 'reminderMinutesBeforeStart': {minutes!r}; expected an Int32.")
+    categories = body.get("categories")
+    if "categories" in body and (not isinstance(categories, list) or not all(isinstance(c, str) for c in categories)):
+        raise bad_request("Invalid value for 'categories': expected a collection of strings.")
 
 
 def _location(sent: Any) -> dict[str, Any]:

@@ -114,6 +114,7 @@ CONTROL_ROUTES: tuple[Route, ...] = (
     Route(_exact("/stats"), {"GET": ("stats", control.stats)}),
     Route(_exact("/meetings"), {"GET": ("meetings", control.meetings)}),
     Route(_exact("/events"), {"GET": ("events", control.events)}),
+    Route(_exact("/events/respond"), {"POST": ("respondToEvent", control.respond_to_event)}),
     Route(_exact("/mailbox-concurrency"), {"POST": ("mailboxConcurrency", control.set_mailbox_concurrency)}),
     Route(
         re.compile(r"^/mailboxes/(?P<user>[^/]+)/online-meeting-providers$"),

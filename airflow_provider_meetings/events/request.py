@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+from airflow_provider_meetings.events.options import OPTIONS, option_fields
 from airflow_provider_meetings.events.recurrence import to_recurrence
 from airflow_provider_meetings.events.timezones import graph_time_zone, zone_info, zone_name_of
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
@@ -271,6 +272,14 @@ class EventSpec:
     body: Any = None
     location: Any = None
     recurrence: Any = None
+    allow_new_time_proposals: Any = None
+    hide_attendees: Any = None
+    response_requested: Any = None
+    is_reminder_on: Any = None
+    reminder_minutes_before_start: Any = None
+    sensitivity: Any = None
+    show_as: Any = None
+    categories: Any = None
 
 
 @dataclass(frozen=True)
@@ -280,7 +289,7 @@ class PreparedEvent:
     :param external_id: the key
     :param user_id: the organizer (``None``: ``/me``)
     :param fields: the event's own fields (subject, start, end, attendees, body, location,
-        recurrence, Teams), as PATCHed
+        recurrence, Teams, the options of :mod:`~airflow_provider_meetings.events.options`), as PATCHed
     :param transaction_id: the POST's ``transactionId``
     :param times: start and end in the event's zone (``None`` for a lookup only, e.g. a cancel)
     """
@@ -349,6 +358,7 @@ def prepare_event(spec: EventSpec, *, tenant_id: str, default_user_id: str | Non
     recurrence = to_recurrence(spec.recurrence, start=times.start, time_zone=times.time_zone)
     if recurrence is not None:
         fields["recurrence"] = recurrence
+    fields.update(option_fields({keyword: getattr(spec, keyword) for keyword in OPTIONS}))
     return PreparedEvent(
         external_id=external_id,
         user_id=user_id,

@@ -394,6 +394,14 @@ class OnlineMeetingsHook(BaseHook):
         location: str | Mapping[str, Any] | None = None,
         recurrence: str | Mapping[str, Any] | None = None,
         update_existing: bool = False,
+        allow_new_time_proposals: bool | None = None,
+        hide_attendees: bool | None = None,
+        response_requested: bool | None = None,
+        is_reminder_on: bool | None = None,
+        reminder_minutes_before_start: int | None = None,
+        sensitivity: str | None = None,
+        show_as: str | None = None,
+        categories: Sequence[str] | None = None,
     ) -> EventResult:
         """Create an Outlook calendar event with a Teams meeting, or get the one with this ``external_id``.
 
@@ -419,8 +427,18 @@ class OnlineMeetingsHook(BaseHook):
         :param location: its display name, or Graph's ``location``
         :param recurrence: an iCalendar ``RRULE`` string or Graph's ``patternedRecurrence``
         :param update_existing: PATCH an existing event whose time, subject, attendees,
-            location or body differ (one request; none when nothing does)
-        :return: the event with ``status`` ``created``, ``existing``, ``updated`` or ``unchanged``
+            location, body or given options differ (one request; none when nothing does)
+        :param allow_new_time_proposals: whether invitees may propose another time
+            (``allowNewTimeProposals``; ``False`` suits an interview); ``None``: Graph's default
+        :param hide_attendees: whether each attendee sees only themselves (``hideAttendees``)
+        :param response_requested: whether the organizer asks for responses (``responseRequested``)
+        :param is_reminder_on: whether a reminder is set (``isReminderOn``)
+        :param reminder_minutes_before_start: minutes before the start the reminder fires
+        :param sensitivity: ``normal``, ``personal``, ``private`` or ``confidential``
+        :param show_as: ``free``, ``tentative``, ``busy``, ``oof``, ``workingElsewhere`` or ``unknown``
+        :param categories: the event's category names
+        :return: the event with ``status`` ``created``, ``existing``, ``updated`` or ``unchanged``,
+            and the attendees' ``responses``
         """
         from airflow_provider_meetings.events.request import EventSpec
 
@@ -436,6 +454,14 @@ class OnlineMeetingsHook(BaseHook):
                 body=body,
                 location=location,
                 recurrence=recurrence,
+                allow_new_time_proposals=allow_new_time_proposals,
+                hide_attendees=hide_attendees,
+                response_requested=response_requested,
+                is_reminder_on=is_reminder_on,
+                reminder_minutes_before_start=reminder_minutes_before_start,
+                sensitivity=sensitivity,
+                show_as=show_as,
+                categories=categories,
             )
         )
         return self.events.create_or_get(prepared, update_existing=update_existing)

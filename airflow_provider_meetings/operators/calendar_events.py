@@ -29,6 +29,23 @@ __all__ = ["BulkCreateOrGetTeamsEventsOperator", "CancelTeamsEventOperator", "Cr
 
 #: Failed items named in the task's error message (all of them are in the log).
 _FAILURES_IN_MESSAGE = 20
+#: The optional event fields (``events/options.py``; kept here as names so that importing
+#: this module stays light): keyword arguments and template fields of the create operator.
+EVENT_OPTIONS = (
+    "allow_new_time_proposals",
+    "hide_attendees",
+    "response_requested",
+    "is_reminder_on",
+    "reminder_minutes_before_start",
+    "sensitivity",
+    "show_as",
+    "categories",
+)
+
+
+def _given(value: Any) -> Any:
+    """A rendered option, or ``None`` when a template rendered it empty (``""``: not given)."""
+    return None if isinstance(value, str) and not value.strip() else value
 
 
 class _EventOperator(BaseOperator):
@@ -58,7 +75,8 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
     ``update_existing`` moves it). A rerun, a cleared task or a backfill with the same
     ``external_id`` and organizer returns the same event. The return value (XCom) is
     ``{"event_id", "ical_uid", "web_link", "outlook_url", "join_url", "status", "created",
-    "user_id"}``; ``status`` is ``created``, ``existing``, ``updated`` or ``unchanged``.
+    "user_id", "responses"}``; ``status`` is ``created``, ``existing``, ``updated`` or
+    ``unchanged``; ``responses`` maps each attendee's address to its ``status.response``.
     Invalid arguments and permanent Graph errors (403, 400) fail the task without retries.
 
     :param conn_id: id of a ``msgraph_meetings`` connection (templated)
@@ -74,7 +92,16 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
     :param location: display name or Graph's ``location`` (templated)
     :param recurrence: an ``RRULE`` string or Graph's ``patternedRecurrence`` (templated)
     :param update_existing: PATCH an existing event whose time, subject, attendees,
-        location or body differ
+        location, body or given options differ
+    :param allow_new_time_proposals: whether invitees may propose a new time (``False`` suits
+        interviews; templated; ``"true"``/``"false"`` accepted)
+    :param hide_attendees: whether each attendee sees only themselves (templated)
+    :param response_requested: whether responses are requested (templated)
+    :param is_reminder_on: whether a reminder is set (templated)
+    :param reminder_minutes_before_start: minutes before the start of the reminder (templated)
+    :param sensitivity: ``normal``, ``personal``, ``private`` or ``confidential`` (templated)
+    :param show_as: ``free``, ``tentative``, ``busy``, ``oof``, ``workingElsewhere``, ``unknown`` (templated)
+    :param categories: category names (templated)
     """
 
     template_fields: Sequence[str] = (
@@ -89,6 +116,7 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
         "body",
         "location",
         "recurrence",
+        *EVENT_OPTIONS,
     )
     template_ext: Sequence[str] = ()
     template_fields_renderers: ClassVar[dict[str, str]] = {"attendees": "json", "body": "html"}
@@ -110,11 +138,27 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
         location: str | Mapping[str, Any] | None = None,
         recurrence: str | Mapping[str, Any] | None = None,
         update_existing: bool = False,
+        allow_new_time_proposals: bool | str | None = None,
+        hide_attendees: bool | str | None = None,
+        response_requested: bool | str | None = None,
+        is_reminder_on: bool | str | None = None,
+        reminder_minutes_before_start: int | str | None = None,
+        sensitivity: str | None = None,
+        show_as: str | None = None,
+        categories: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.conn_id = conn_id
         self.external_id = external_id
+        self.allow_new_time_proposals = allow_new_time_proposals
+        self.hide_attendees = hide_attendees
+        self.response_requested = response_requested
+        self.is_reminder_on = is_reminder_on
+        self.reminder_minutes_before_start = reminder_minutes_before_start
+        self.sensitivity = sensitivity
+        self.show_as = show_as
+        self.categories = categories
         self.subject = subject
         self.start = start
         self.end = end
@@ -141,6 +185,7 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
                 location=self.location,
                 recurrence=self.recurrence or None,
                 update_existing=self.update_existing,
+                **{name: _given(getattr(self, name)) for name in EVENT_OPTIONS},
             )
         self.log.info(
             "%s calendar event id=%s join_url=%s external_id=%s",
@@ -213,14 +258,16 @@ class BulkCreateOrGetTeamsEventsOperator(_EventOperator):
     The return value (XCom) is a list with one dict per item, in input order:
     ``external_id``, ``user_id``, ``event_id``, ``ical_uid``, ``web_link``, ``outlook_url``,
     ``join_url``, ``status`` (``created``, ``existing``, ``updated``, ``unchanged``,
-    ``cancelled``, ``not_found``), ``created``, ``error``. On failure the same list is
+    ``cancelled``, ``not_found``), ``created``, ``responses`` (address -> ``status.response``),
+    ``error``. On failure the same list is
     pushed under the XCom key ``results``.
 
     .. seealso:: ``docs/events.md``, "Many events at once"
 
     :param events: a list of mappings with the keys of :class:`CreateOrGetTeamsEventOperator`
         (``external_id``, ``subject``, ``start``, ``end``, ``user_id``, ``attendees``,
-        ``time_zone``, ``body``, ``location``, ``recurrence``), or ``{"external_id",
+        ``time_zone``, ``body``, ``location``, ``recurrence`` and the options such as
+        ``allow_new_time_proposals``), or ``{"external_id",
         "user_id", "cancelled": True, "comment"}`` to cancel; or an ``XComArg``/template
         producing one (templated)
     :param conn_id: id of a ``msgraph_meetings`` connection (templated)

@@ -14,6 +14,7 @@ from airflow_provider_meetings.events.results import EventResult
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
 from airflow_provider_meetings.links.calendar_events import JoinTeamsEventLink, OutlookEventLink, url_of
 from airflow_provider_meetings.operators.calendar_events import (
+    EVENT_OPTIONS,
     CancelTeamsEventOperator,
     CreateOrGetTeamsEventOperator,
 )
@@ -74,6 +75,7 @@ def test_arguments_are_keyword_only_and_templated():
         "body",
         "location",
         "recurrence",
+        *EVENT_OPTIONS,
     }
     assert set(CancelTeamsEventOperator.template_fields) == {"conn_id", "external_id", "user_id", "comment"}
 
@@ -96,6 +98,27 @@ def test_templates_render_and_the_result_is_the_xcom():
     assert json.loads(json.dumps(result)) == result
     (_, args, kwargs) = hook.calls[0]
     assert args == ("interview-ada",) and kwargs["update_existing"] is False and kwargs["user_id"] is None
+    assert all(kwargs[name] is None for name in EVENT_OPTIONS)  # not given: Graph's defaults
+
+
+def test_options_are_templated_and_passed_on():
+    from airflow.sdk import DAG
+
+    with DAG(dag_id="event_options", schedule=None):
+        op = make_event_operator(
+            allow_new_time_proposals="{{ params.proposals }}",
+            sensitivity="{{ params.sensitivity }}",
+            categories=["{{ params.category }}"],
+            params={"candidate": "ada", "proposals": "false", "sensitivity": "", "category": "Hiring"},
+        )
+    op.render_template_fields({"params": op.params})
+    hook = FakeHook()
+    op.__dict__["hook"] = hook
+    op.execute({})
+    (_, _, kwargs) = hook.calls[0]
+    assert kwargs["allow_new_time_proposals"] == "false"  # the hook validates it (to False)
+    assert kwargs["sensitivity"] is None  # rendered empty: not given
+    assert kwargs["categories"] == ["Hiring"]
 
 
 def test_invalid_input_fails_without_retries_and_names_the_template():
