@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from meetings_emulator.config import SeedUser
 from meetings_emulator.errors import GraphError, bad_request
+from meetings_emulator.event_instances import instance_id, occurrences, split_instance_id
 from meetings_emulator.event_recurrence import checked_recurrence
 from meetings_emulator.event_times import TICKS_PER_SECOND, from_utc_ticks, is_supported_zone, local_date, to_utc_ticks
 
@@ -125,6 +126,7 @@ class StoredEvent:
     :param transaction_id: the ``transactionId`` of its POST, if any.
     :param state: ``active``, ``cancelled`` (``/cancel``) or ``deleted`` (DELETE).
     :param cancel_comment: the comment of its cancellation.
+    :param cancelled_occurrences: a series' cancelled days (ISO dates) with their comments.
     """
 
     tenant_id: str
@@ -136,6 +138,7 @@ class StoredEvent:
     transaction_id: str | None = None
     state: str = "active"
     cancel_comment: str | None = None
+    cancelled_occurrences: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -153,6 +156,7 @@ class StoredEvent:
             "transaction_id": self.transaction_id,
             "state": self.state,
             "cancel_comment": self.cancel_comment,
+            "cancelled_occurrences": dict(self.cancelled_occurrences),
         }
 
     @classmethod
@@ -170,7 +174,23 @@ class StoredEvent:
             data.get("transaction_id"),
             data.get("state", "active"),
             data.get("cancel_comment"),
+            dict(data.get("cancelled_occurrences") or {}),
         )
+
+    def occurrence_view(self, day: datetime.date, start: int, end: int, time_zone: str | None) -> dict[str, Any]:
+        """One occurrence of this series as Graph answers an instance (resources/event: ``type``
+        ``occurrence``, ``seriesMasterId``, no ``recurrence``)."""
+        answer = self.view(time_zone)
+        zone = answer["start"]["timeZone"]
+        answer.update(
+            id=instance_id(self.id, day),
+            type="occurrence",
+            seriesMasterId=self.id,
+            recurrence=None,
+            start=from_utc_ticks(start, zone),
+            end=from_utc_ticks(end, zone),
+        )
+        return answer
 
     def has_property(self, key: tuple[str, ...], value: str) -> bool:
         """Whether a property with this id key has this value, compared without case (as Graph does)."""
@@ -366,8 +386,38 @@ class EventStore:
                 return event
         raise KeyError(f"{address!r} is not an attendee of event {event_id!r}")
 
+    def instances(
+        self, tenant_id: str, user_id: str, event_id: str, window: tuple[int, int], time_zone: str | None
+    ) -> list[dict[str, Any]]:
+        """``GET .../events/{id}/instances`` (event-list-instances): the occurrences in ``window``.
+
+        A single event answers no instances (an assumption); see :mod:`meetings_emulator.event_instances`.
+        """
+        master = self.get(tenant_id, user_id, event_id)
+        if not master.resource.get("recurrence"):
+            return []
+        found = occurrences(
+            master.resource, master.start_ticks, master.end_ticks, window, set(master.cancelled_occurrences)
+        )
+        return [master.occurrence_view(day, start, end, time_zone) for day, start, end in found]
+
     def cancel(self, tenant_id: str, user_id: str, event_id: str, comment: str | None) -> StoredEvent:
-        """``POST .../events/{id}/cancel`` (event-cancel): the event leaves the calendar."""
+        """``POST .../events/{id}/cancel`` (event-cancel): the event leaves the calendar; for an
+        instance id, that day leaves the series (the master keeps it in ``cancelled_occurrences``)."""
+        occurrence = split_instance_id(event_id)
+        if occurrence is not None and occurrence[0] in self._by_id:
+            master = self.get(tenant_id, user_id, occurrence[0])
+            day = occurrence[1]
+            window = (0, 2**62)
+            days = {d for d, _, _ in occurrences(master.resource, master.start_ticks, master.end_ticks, window, set())}
+            if (
+                not master.resource.get("recurrence")
+                or day not in days
+                or day.isoformat() in master.cancelled_occurrences
+            ):
+                raise EventNotFound()
+            master.cancelled_occurrences[day.isoformat()] = comment
+            return master
         event = self.get(tenant_id, user_id, event_id)
         event.state, event.cancel_comment = "cancelled", comment
         event.resource["isCancelled"] = True

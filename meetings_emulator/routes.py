@@ -81,6 +81,10 @@ GRAPH_ROUTES: tuple[Route, ...] = (
         {"POST": ("cancelEvent", graph_events.cancel_event)},
     ),
     Route(
+        re.compile(_MAILBOX + r"/(?P<event>[^/]+)/instances/?$", re.IGNORECASE),
+        {"GET": ("listInstances", graph_events.list_instances)},
+    ),
+    Route(
         re.compile(_MAILBOX + r"/(?P<event>[^/]+)/?$", re.IGNORECASE),
         {
             "GET": ("getEvent", graph_events.get_event),

@@ -26,6 +26,8 @@ from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgr
 # operator module imports the hook): the resources, their validation and the connection
 # parsing are imported by the methods that use them, so that parsing pays for none of them.
 if TYPE_CHECKING:
+    from datetime import date
+
     from airflow_provider_meetings.events.api import CalendarEventsApi
     from airflow_provider_meetings.events.request import EventSpec, PreparedEvent
     from airflow_provider_meetings.events.results import EventBulkItemResult, EventResult
@@ -482,6 +484,37 @@ class OnlineMeetingsHook(BaseHook):
 
         prepared = prepare_calendar_lookup(external_id, self.settings, user_id=user_id)  # bad input sends nothing
         return self.events.cancel(prepared, comment=comment)
+
+    def cancel_event_occurrence(
+        self,
+        external_id: str,
+        occurrence_date: date | str,
+        *,
+        user_id: str | None = None,
+        comment: str | None = None,
+    ) -> bool:
+        """Cancel one occurrence of the series with this ``external_id``; its attendees get the
+        cancellation of that day (the rest of the series stays).
+
+        The series master is found by its external id, that day's instance by
+        ``GET .../events/{masterId}/instances`` (event-list-instances), and cancelled with
+        ``POST .../events/{instanceId}/cancel`` and ``comment``. Arguments are checked before
+        any request.
+
+        :param external_id: the series' stable key
+        :param occurrence_date: the occurrence's day in the series' own zone (``date`` or ``YYYY-MM-DD``)
+        :param user_id: the organizer's mailbox (as for :meth:`create_or_get_event`)
+        :param comment: the text attendees receive with the cancellation
+        :return: ``True`` when an occurrence was cancelled, ``False`` when the series or that
+            day's occurrence does not exist (a rerun after the cancel finds none)
+        :raises ~airflow_provider_meetings.events.occurrences.NotASeriesError: the event is not a series
+        """
+        from airflow_provider_meetings.events.api import prepare_calendar_lookup
+        from airflow_provider_meetings.events.occurrences import occurrence_day
+
+        day = occurrence_day(occurrence_date)
+        prepared = prepare_calendar_lookup(external_id, self.settings, user_id=user_id)  # bad input sends nothing
+        return self.events.cancel_occurrence(prepared, day, comment=comment)
 
     def create_or_get_events(
         self,

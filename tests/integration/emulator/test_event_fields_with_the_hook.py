@@ -135,3 +135,43 @@ def test_403_without_calendars_permission_is_one_request(make_hook: Any, without
     assert stats["graph_requests"] == 1  # the lookup, answered 403: no retry, no POST
     assert stats["by_route"]["listEvents"] == {"403": 1}
     assert without_calendars.events() == []
+
+
+# -- cancel, then book again ----------------------------------------------------------------
+
+
+def active(emulator: Any) -> list[dict[str, Any]]:
+    return [e for e in emulator.events() if e["state"] == "active"]
+
+
+def test_a_cancelled_external_id_books_a_new_event_under_a_new_transaction_id(
+    meetings_conn_id: str, graph_emulator: Any
+) -> None:
+    hook = OnlineMeetingsHook(meetings_conn_id)
+    first = hook.create_or_get_event("rebook-1", **fields())
+    assert hook.cancel_event("rebook-1", user_id=ORGANIZER_ID, comment="Moved to next week") is True
+    second = hook.create_or_get_event("rebook-1", **fields())
+    assert (second.status, second.created) == ("created", True)
+    assert second.event_id != first.event_id and not second.event.get("isCancelled")
+    assert second.event["transactionId"] != first.event["transactionId"]
+    assert [a["status"]["response"] for a in second.event["attendees"]] == ["none", "none"]  # invited again
+    assert hook.create_or_get_event("rebook-1", **fields()).event_id == second.event_id  # and found again
+    # Twice cancelled: the third booking is generation 2 (the POST of generation 0 and 1 meet cancelled events).
+    assert hook.cancel_event("rebook-1", user_id=ORGANIZER_ID) is True
+    third = hook.create_or_get_event("rebook-1", **fields())
+    assert third.created and third.event_id not in (first.event_id, second.event_id)
+    assert len({e["transaction_id"] for e in graph_emulator.events()}) == 3
+    assert [e["event"]["id"] for e in active(graph_emulator)] == [third.event_id]
+    assert graph_emulator.stats()["events_created"] == 3
+
+
+def test_bulk_books_a_cancelled_external_id_anew(meetings_conn_id: str, graph_emulator: Any) -> None:
+    hook = OnlineMeetingsHook(meetings_conn_id)
+    items = [{"external_id": f"rebook-bulk-{n}", **fields()} for n in range(3)]
+    first = hook.create_or_get_events(items)
+    cancels = [{"external_id": "rebook-bulk-1", "user_id": ORGANIZER_ID, "cancelled": True, "comment": "Off"}]
+    assert [r.status for r in hook.create_or_get_events(cancels)] == ["cancelled"]
+    again = hook.create_or_get_events(items)
+    assert [r.status for r in again] == ["existing", "created", "existing"]
+    assert again[1].event_id != first[1].event_id and again[1].ok
+    assert len(active(graph_emulator)) == 3 and graph_emulator.stats()["events_created"] == 4
