@@ -200,16 +200,22 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
 class CancelTeamsEventOperator(_EventOperator):
     """Cancel the calendar event with an external id; attendees receive the cancellation.
 
-    The return value (XCom) is ``{"external_id", "user_id", "cancelled"}``: ``cancelled``
-    is ``False`` when no event had this id (a rerun after a cancel finds none).
+    With ``occurrence_date``, only that day of a series is cancelled (its attendees receive
+    the cancellation of that day; the series stays).
+
+    The return value (XCom) is ``{"external_id", "user_id", "cancelled", "occurrence_date"}``:
+    ``cancelled`` is ``False`` when no event (or no occurrence that day) had this id (a rerun
+    after a cancel finds none).
 
     :param conn_id: id of a ``msgraph_meetings`` connection (templated)
     :param external_id: the event's external id (templated)
     :param user_id: the organizer's mailbox (templated)
     :param comment: the text sent to attendees with the cancellation (templated)
+    :param occurrence_date: a day of a series (``YYYY-MM-DD`` or a ``date``, in the series'
+        zone) to cancel only that occurrence; empty: the whole event (templated)
     """
 
-    template_fields: Sequence[str] = ("conn_id", "external_id", "user_id", "comment")
+    template_fields: Sequence[str] = ("conn_id", "external_id", "user_id", "comment", "occurrence_date")
     template_ext: Sequence[str] = ()
     ui_color = "#F3C5C5"
 
@@ -220,6 +226,7 @@ class CancelTeamsEventOperator(_EventOperator):
         external_id: str,
         user_id: str | None = None,
         comment: str | None = None,
+        occurrence_date: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -227,16 +234,29 @@ class CancelTeamsEventOperator(_EventOperator):
         self.external_id = external_id
         self.user_id = user_id
         self.comment = comment
-        self.unrendered = {"external_id": external_id, "user_id": user_id}
+        self.occurrence_date = occurrence_date
+        self.unrendered = {"external_id": external_id, "user_id": user_id, "occurrence_date": occurrence_date}
 
     def execute(self, context: Context) -> dict[str, Any]:
+        day = _given(self.occurrence_date)
+        what = f"the occurrence on {day} of the series" if day is not None else "the calendar event"
         with fail_permanent_errors(self._show_template):
-            cancelled = self.hook.cancel_event(self.external_id, user_id=self.user_id or None, comment=self.comment)
+            if day is None:
+                cancelled = self.hook.cancel_event(self.external_id, user_id=self.user_id or None, comment=self.comment)
+            else:
+                cancelled = self.hook.cancel_event_occurrence(
+                    self.external_id, day, user_id=self.user_id or None, comment=self.comment
+                )
         if cancelled:
-            self.log.info("Cancelled the calendar event with external_id=%s", self.external_id)
+            self.log.info("Cancelled %s with external_id=%s", what, self.external_id)
         else:
-            self.log.info("No calendar event had external_id=%s: nothing to cancel", self.external_id)
-        return {"external_id": self.external_id, "user_id": self.user_id or None, "cancelled": cancelled}
+            self.log.info("No %s had external_id=%s: nothing to cancel", what.removeprefix("the "), self.external_id)
+        return {
+            "external_id": self.external_id,
+            "user_id": self.user_id or None,
+            "cancelled": cancelled,
+            "occurrence_date": None if day is None else str(day),
+        }
 
 
 def _item_name(result: Mapping[str, Any]) -> str:

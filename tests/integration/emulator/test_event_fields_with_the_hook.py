@@ -175,3 +175,18 @@ def test_bulk_books_a_cancelled_external_id_anew(meetings_conn_id: str, graph_em
     assert [r.status for r in again] == ["existing", "created", "existing"]
     assert again[1].event_id != first[1].event_id and again[1].ok
     assert len(active(graph_emulator)) == 3 and graph_emulator.stats()["events_created"] == 4
+
+
+def test_delegated_403_for_another_users_calendar_names_the_shared_permission(
+    make_hook: Any, graph_emulator: Any
+) -> None:
+    hook = make_hook(password=None, refresh_token=graph_emulator.public_refresh_token, default_user_id=None)
+    alex = graph_emulator.user("alexw")["id"]
+    with pytest.raises(CalendarAccessDeniedError) as caught:
+        hook.create_or_get_event("delegated-1", **fields(user_id=alex))
+    text = str(caught.value)
+    assert "delegated permission Calendars.ReadWrite" in text
+    assert f"another user's calendar ({alex!r}) needs Calendars.ReadWrite.Shared" in text
+    assert "share the calendar with the signed-in user" in text
+    assert graph_emulator.stats()["by_route"]["listEvents"] == {"403": 1}  # one request, no retry
+    assert hook.create_or_get_event("delegated-1", **fields(user_id=None)).created  # /me/events works

@@ -44,6 +44,10 @@ class FakeHook:
             raise self.error
         return True
 
+    def cancel_event_occurrence(self, *args, **kwargs):
+        self.calls.append(("cancel_event_occurrence", args, kwargs))
+        return True
+
 
 def make_event_operator(**kwargs):
     values = {
@@ -77,7 +81,13 @@ def test_arguments_are_keyword_only_and_templated():
         "recurrence",
         *EVENT_OPTIONS,
     }
-    assert set(CancelTeamsEventOperator.template_fields) == {"conn_id", "external_id", "user_id", "comment"}
+    assert set(CancelTeamsEventOperator.template_fields) == {
+        "conn_id",
+        "external_id",
+        "user_id",
+        "comment",
+        "occurrence_date",
+    }
 
 
 def test_templates_render_and_the_result_is_the_xcom():
@@ -143,8 +153,25 @@ def test_cancel_operator():
     op = CancelTeamsEventOperator(task_id="cancel", external_id="interview-ada", comment="Filled")
     hook = FakeHook()
     op.__dict__["hook"] = hook
-    assert op.execute({}) == {"external_id": "interview-ada", "user_id": None, "cancelled": True}
+    assert op.execute({}) == {
+        "external_id": "interview-ada",
+        "user_id": None,
+        "cancelled": True,
+        "occurrence_date": None,
+    }
     assert hook.calls[0][2] == {"user_id": None, "comment": "Filled"}
+
+
+def test_cancel_operator_with_an_occurrence_date_cancels_that_day():
+    op = CancelTeamsEventOperator(
+        task_id="cancel", external_id="weekly", comment="Holiday", occurrence_date="2030-04-02"
+    )
+    hook = FakeHook()
+    op.__dict__["hook"] = hook
+    assert op.execute({})["occurrence_date"] == "2030-04-02"
+    assert hook.calls == [
+        ("cancel_event_occurrence", ("weekly", "2030-04-02"), {"user_id": None, "comment": "Holiday"})
+    ]
 
 
 @pytest.mark.parametrize(("state", "asked"), [("failed", []), ("success", ["return_value"])])
