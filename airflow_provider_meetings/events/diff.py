@@ -4,9 +4,9 @@ Graph answers with an HTML body holding the Teams block, UTC times with 7 fracti
 recurrence defaults and attendee status (GRAPH_FACTS, "Refinements"), so whole objects are
 never compared. The subset: the start and end instants, the subject, the attendees'
 addresses (without case) and types, the location's name, the options given
-(:mod:`~airflow_provider_meetings.events.options`: ``allowNewTimeProposals``, ``showAs``...); the body only through the hash of
-the body last sent (a PATCH of ``body`` drops the Teams block Graph added, and with it the
-link, so it is sent only when it changed).
+(:mod:`~airflow_provider_meetings.events.options`: ``allowNewTimeProposals``, ``showAs``...);
+the body only through the hash of the body last sent (a PATCH of ``body`` drops the Teams
+block Graph added, and with it the link, so it is sent only when it changed).
 """
 
 from __future__ import annotations
