@@ -136,6 +136,8 @@ with DAG(
         task_id="create_or_get_interview_event",
         conn_id="msgraph_meetings_default",
         update_existing=True,  # a moved interview is one PATCH (the attendees get an update); none when unchanged
+        allow_new_time_proposals=False,  # the panel's time is fixed: invitees cannot propose another
+        categories=["Interviews"],
         pool=POOL,
         map_index_template="{{ task.subject }}",
     ).expand_kwargs(to_book)

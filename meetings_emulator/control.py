@@ -88,6 +88,16 @@ def set_page_size(service: EmulatorService, body: Body, match: re.Match[str]) ->
     return Reply(200, {"page_size": service.set_page_size(body["n"])})
 
 
+def respond_to_event(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /events/respond`` ``{"event_id", "address", "response"}``: an attendee answers the
+    invitation (``accepted``, ``tentativelyAccepted``, ``declined``...), as their Outlook would."""
+    event_id, address, response = str(body["event_id"]), str(body["address"]), str(body["response"])
+    try:
+        return Reply(200, {"attendees": service.respond_to_event(event_id, address, response)})
+    except KeyError as error:
+        return Reply(404, {"error": str(error)})
+
+
 def reset(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
     """``POST /reset`` with optional ``tokens`` and ``users`` flags."""
     service.reset(tokens=bool(body.get("tokens", False)), users=bool(body.get("users", False)))

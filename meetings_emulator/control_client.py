@@ -121,6 +121,11 @@ class EmulatorClient(EmulatorHandle):
     def events(self) -> list[dict[str, Any]]:
         return self._call("GET", "/events")["events"]
 
+    def respond_to_event(self, event_id: str, address: str, response: str) -> list[dict[str, Any]]:
+        """An attendee answers an event's invitation; returns the event's attendees."""
+        body = {"event_id": event_id, "address": address, "response": response}
+        return self._call("POST", "/events/respond", body)["attendees"]
+
     def set_mailbox_concurrency(self, limit: int | None, retry_after: float | None | str = "keep") -> None:
         body: dict[str, Any] = {"limit": limit}
         if retry_after != "keep":

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from meetings_emulator.config import SeedUser
 from meetings_emulator.errors import GraphError, bad_request
+from meetings_emulator.event_instances import instance_id, occurrences, split_instance_id
 from meetings_emulator.event_recurrence import checked_recurrence
 from meetings_emulator.event_times import TICKS_PER_SECOND, from_utc_ticks, is_supported_zone, local_date, to_utc_ticks
 
@@ -64,6 +65,8 @@ PROPERTY_ID_RE = re.compile(
     r"(?:Name\s+(?P<name>\S.*?)|Id\s+(?P<id>0x[0-9A-Fa-f]+))|(?P<tag>0x[0-9A-Fa-f]+))\s*$"
 )
 NO_RESPONSE_TIME = "0001-01-01T00:00:00Z"
+#: resources/responsestatus: the ``responseType`` enum.
+RESPONSES = ("none", "organizer", "tentativelyAccepted", "accepted", "declined", "notResponded")
 #: A mailbox's calendar allows Teams meetings unless told otherwise
 #: (https://learn.microsoft.com/graph/api/resources/calendar, ``allowedOnlineMeetingProviders``).
 DEFAULT_PROVIDERS = ("teamsForBusiness",)
@@ -123,6 +126,7 @@ class StoredEvent:
     :param transaction_id: the ``transactionId`` of its POST, if any.
     :param state: ``active``, ``cancelled`` (``/cancel``) or ``deleted`` (DELETE).
     :param cancel_comment: the comment of its cancellation.
+    :param cancelled_occurrences: a series' cancelled days (ISO dates) with their comments.
     """
 
     tenant_id: str
@@ -134,6 +138,7 @@ class StoredEvent:
     transaction_id: str | None = None
     state: str = "active"
     cancel_comment: str | None = None
+    cancelled_occurrences: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -151,6 +156,7 @@ class StoredEvent:
             "transaction_id": self.transaction_id,
             "state": self.state,
             "cancel_comment": self.cancel_comment,
+            "cancelled_occurrences": dict(self.cancelled_occurrences),
         }
 
     @classmethod
@@ -168,7 +174,23 @@ class StoredEvent:
             data.get("transaction_id"),
             data.get("state", "active"),
             data.get("cancel_comment"),
+            dict(data.get("cancelled_occurrences") or {}),
         )
+
+    def occurrence_view(self, day: datetime.date, start: int, end: int, time_zone: str | None) -> dict[str, Any]:
+        """One occurrence of this series as Graph answers an instance (resources/event: ``type``
+        ``occurrence``, ``seriesMasterId``, no ``recurrence``)."""
+        answer = self.view(time_zone)
+        zone = answer["start"]["timeZone"]
+        answer.update(
+            id=instance_id(self.id, day),
+            type="occurrence",
+            seriesMasterId=self.id,
+            recurrence=None,
+            start=from_utc_ticks(start, zone),
+            end=from_utc_ticks(end, zone),
+        )
+        return answer
 
     def has_property(self, key: tuple[str, ...], value: str) -> bool:
         """Whether a property with this id key has this value, compared without case (as Graph does)."""
@@ -252,6 +274,7 @@ class EventStore:
         properties = _checked_properties(body.get("singleValueExtendedProperties"), [])
         attendees = _checked_attendees(body.get("attendees", []))
         recurrence = _checked_recurrence(body.get("recurrence"), start, start_zone)
+        checked_values(body)
         if transaction_id:
             existing = self._by_transaction.get((tenant_id, organizer.id, transaction_id))
             if existing is not None:
@@ -302,6 +325,7 @@ class EventStore:
         for name in body:
             if name not in UPDATABLE and name != "@odata.type":
                 raise bad_request(f"Invalid request: property '{name}' of an event cannot be updated.")
+        checked_values(body)
         resource = copy.deepcopy(event.resource)
         start, end, start_zone, end_zone = _checked_times(body, event)
         properties = _checked_properties(body.get("singleValueExtendedProperties"), event.properties)
@@ -344,8 +368,56 @@ class EventStore:
         event.resource, event.start_ticks, event.end_ticks, event.properties = resource, start, end, properties
         return event
 
+    def respond(self, event_id: str, address: str, response: str) -> StoredEvent:
+        """An attendee's answer to the invitation: their ``status`` (resources/attendee,
+        ``status``: a responseStatus with ``response`` and ``time``) on the organizer's event.
+
+        :raises KeyError: no such event, or the address is not an attendee
+        :raises ValueError: a response the ``responseType`` enum does not have
+        """
+        if response not in RESPONSES:
+            raise ValueError(f"response must be one of {list(RESPONSES)}, got {response!r}")
+        event = self._by_id.get(event_id)
+        if event is None:
+            raise KeyError(f"no event {event_id!r}")
+        for attendee in event.resource.get("attendees") or ():
+            if attendee["emailAddress"]["address"].lower() == address.lower():
+                attendee["status"] = {"response": response, "time": utc_text(now_ticks())}
+                return event
+        raise KeyError(f"{address!r} is not an attendee of event {event_id!r}")
+
+    def instances(
+        self, tenant_id: str, user_id: str, event_id: str, window: tuple[int, int], time_zone: str | None
+    ) -> list[dict[str, Any]]:
+        """``GET .../events/{id}/instances`` (event-list-instances): the occurrences in ``window``.
+
+        A single event answers no instances (an assumption); see :mod:`meetings_emulator.event_instances`.
+        """
+        master = self.get(tenant_id, user_id, event_id)
+        if not master.resource.get("recurrence"):
+            return []
+        found = occurrences(
+            master.resource, master.start_ticks, master.end_ticks, window, set(master.cancelled_occurrences)
+        )
+        return [master.occurrence_view(day, start, end, time_zone) for day, start, end in found]
+
     def cancel(self, tenant_id: str, user_id: str, event_id: str, comment: str | None) -> StoredEvent:
-        """``POST .../events/{id}/cancel`` (event-cancel): the event leaves the calendar."""
+        """``POST .../events/{id}/cancel`` (event-cancel): the event leaves the calendar; for an
+        instance id, that day leaves the series (the master keeps it in ``cancelled_occurrences``)."""
+        occurrence = split_instance_id(event_id)
+        if occurrence is not None and occurrence[0] in self._by_id:
+            master = self.get(tenant_id, user_id, occurrence[0])
+            day = occurrence[1]
+            window = (0, 2**62)
+            days = {d for d, _, _ in occurrences(master.resource, master.start_ticks, master.end_ticks, window, set())}
+            if (
+                not master.resource.get("recurrence")
+                or day not in days
+                or day.isoformat() in master.cancelled_occurrences
+            ):
+                raise EventNotFound()
+            master.cancelled_occurrences[day.isoformat()] = comment
+            return master
         event = self.get(tenant_id, user_id, event_id)
         event.state, event.cancel_comment = "cancelled", comment
         event.resource["isCancelled"] = True
@@ -424,6 +496,33 @@ def _checked_attendees(sent: Any) -> list[dict[str, Any]]:
             }
         )
     return attendees
+
+
+#: resources/event: the enums of ``sensitivity`` and ``showAs`` (freeBusyStatus).
+ENUMS = {
+    "sensitivity": ("normal", "personal", "private", "confidential"),
+    "showAs": ("unknown", "free", "tentative", "busy", "oof", "workingElsewhere"),
+    "importance": ("low", "normal", "high"),
+}
+#: resources/event: the Boolean properties a client sets.
+BOOLEANS = ("allowNewTimeProposals", "hideAttendees", "isAllDay", "isReminderOn", "responseRequested")
+
+
+def checked_values(body: Mapping[str, Any]) -> None:
+    """400 for a value resources/event does not allow (an enum member, a Boolean, the reminder's
+    ``Int32`` minutes, ``categories`` as a string collection). Graph's exact message is an assumption."""
+    for name, allowed in ENUMS.items():
+        if name in body and body[name] not in allowed:
+            raise bad_request(f"Invalid value for '{name}': {body[name]!r}; expected one of {list(allowed)}.")
+    for name in BOOLEANS:
+        if name in body and not isinstance(body[name], bool):
+            raise bad_request(f"Invalid value for '{name}': {body[name]!r}; expected true or false.")
+    minutes = body.get("reminderMinutesBeforeStart")
+    if "reminderMinutesBeforeStart" in body and (isinstance(minutes, bool) or not isinstance(minutes, int)):
+        raise bad_request(f"Invalid value for 'reminderMinutesBeforeStart': {minutes!r}; expected an Int32.")
+    categories = body.get("categories")
+    if "categories" in body and (not isinstance(categories, list) or not all(isinstance(c, str) for c in categories)):
+        raise bad_request("Invalid value for 'categories': expected a collection of strings.")
 
 
 def _location(sent: Any) -> dict[str, Any]:

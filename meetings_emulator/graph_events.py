@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote, urlencode
 
 from meetings_emulator.config import SeedUser
 from meetings_emulator.errors import GraphError, bad_request
+from meetings_emulator.event_instances import window_ticks
 from meetings_emulator.events import StoredEvent
 from meetings_emulator.graph_meetings import check_properties
 from meetings_emulator.meetings import format_ticks
@@ -189,6 +190,26 @@ def list_events(service: EmulatorService, request: GraphRequest, match: re.Match
         following = {**query, "$top": str(top), "$skip": str(skip + top)}
         answer["@odata.nextLink"] = f"{service.base_url}/{request.version}{request.path}?{urlencode(following)}"
     return Reply(200, answer)
+
+
+def list_instances(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
+    """``GET /users/{id}/events/{eventId}/instances?startDateTime=...&endDateTime=...``
+    (learn.microsoft.com/graph/api/event-list-instances): the occurrences in the window, both
+    parameters required; ``Prefer: outlook.timezone`` as for events."""
+    user = mailbox(service, match, token)
+    query = _query(request)
+    for name in ("startDateTime", "endDateTime"):
+        if not query.get(name):
+            raise bad_request(
+                f"This request requires a time window specified by startDateTime and endDateTime ({name})."
+            )
+    window = (window_ticks(query["startDateTime"], "startDateTime"), window_ticks(query["endDateTime"], "endDateTime"))
+    with service.lock:
+        found = service.events.instances(
+            service.directory.tenant_id, user.id, unquote(match["event"]), window, _prefer_zone(request)
+        )
+    context = f"{_context(service, request, user)}('{unquote(match['event'])}')/instances"
+    return Reply(200, {"@odata.context": context, "value": found})
 
 
 def update_event(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:

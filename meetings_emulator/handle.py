@@ -212,6 +212,10 @@ class EmulatorHandle(ABC):
         """
 
     @abstractmethod
+    def respond_to_event(self, event_id: str, address: str, response: str) -> list[dict[str, Any]]:
+        """An attendee answers an event's invitation (``accepted``, ``declined``...); the event's attendees."""
+
+    @abstractmethod
     def set_online_meeting_providers(self, user: str, providers: list[str]) -> dict[str, Any]:
         """A mailbox calendar's ``allowedOnlineMeetingProviders``; ``[]``: its events get no Teams link."""
 

@@ -81,10 +81,19 @@ READ_EVENTS = Permissions(("Calendars.Read", "Calendars.ReadWrite"), ("Calendars
 #: assumption, docs/emulator.md.
 CALENDAR_ACCESS_DENIED = ("ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 #: The event routes of ``routes.py`` that only read (calendar-get takes the same permissions).
-READ_EVENT_ROUTES = frozenset({"listEvents", "getEvent", "getCalendar"})
+READ_EVENT_ROUTES = frozenset({"listEvents", "listInstances", "getEvent", "getCalendar"})
 #: The routes of a mailbox's calendar (Outlook's: its concurrency limit applies to them).
 EVENT_ROUTES = frozenset(
-    {"createEvent", "listEvents", "getEvent", "updateEvent", "deleteEvent", "cancelEvent", "getCalendar"}
+    {
+        "createEvent",
+        "listEvents",
+        "listInstances",
+        "getEvent",
+        "updateEvent",
+        "deleteEvent",
+        "cancelEvent",
+        "getCalendar",
+    }
 )
 
 #: Message of the 403 for a token without the permission. Graph documents 403 as "Access is

@@ -110,6 +110,10 @@ GRAPH_ROUTES: tuple[Route, ...] = (
         {"POST": ("cancelEvent", graph_events.cancel_event)},
     ),
     Route(
+        re.compile(_MAILBOX + r"/(?P<event>[^/]+)/instances/?$", re.IGNORECASE),
+        {"GET": ("listInstances", graph_events.list_instances)},
+    ),
+    Route(
         re.compile(_MAILBOX + r"/(?P<event>[^/]+)/?$", re.IGNORECASE),
         {
             "GET": ("getEvent", graph_events.get_event),
@@ -149,6 +153,7 @@ CONTROL_ROUTES: tuple[Route, ...] = (
     Route(_exact("/transcript-access"), {"POST": ("transcriptAccess", control.set_transcript_access)}),
     Route(_exact("/speaker-attribution"), {"POST": ("speakerAttribution", control.set_speaker_attribution)}),
     Route(_exact("/attendance-page-size"), {"POST": ("attendancePageSize", control.set_page_size)}),
+    Route(_exact("/events/respond"), {"POST": ("respondToEvent", control.respond_to_event)}),
     Route(_exact("/mailbox-concurrency"), {"POST": ("mailboxConcurrency", control.set_mailbox_concurrency)}),
     Route(
         re.compile(r"^/mailboxes/(?P<user>[^/]+)/online-meeting-providers$"),

@@ -124,6 +124,9 @@ class RunningEmulator(EmulatorHandle):
     def set_mailbox_concurrency(self, limit: int | None, retry_after: float | None | str = "keep") -> None:
         self.service.set_mailbox_concurrency(limit, retry_after)
 
+    def respond_to_event(self, event_id: str, address: str, response: str) -> list[dict[str, Any]]:
+        return self.service.respond_to_event(event_id, address, response)
+
     def set_online_meeting_providers(self, user: str, providers: list[str]) -> dict[str, Any]:
         return self.service.set_online_meeting_providers(user, providers)
 

@@ -288,6 +288,13 @@ class EmulatorService:
         with self.lock:
             return self.artifacts.listing()
 
+    def respond_to_event(self, event_id: str, address: str, response: str) -> list[dict[str, Any]]:
+        """An attendee's answer to an event's invitation (``KeyError``: no such event or attendee)."""
+        with self.lock:
+            event = self.events.respond(event_id, address, response)
+            self.persist()
+            return [dict(a) for a in event.resource["attendees"]]
+
     def set_online_meeting_providers(self, user: str, providers: Any) -> dict[str, Any]:
         """A mailbox calendar's ``allowedOnlineMeetingProviders`` (``[]``: events get no Teams link).
 

@@ -16,16 +16,26 @@ Importing this module loads neither msal nor requests: the client is passed in.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetings.events.bulk import EventBulkPlan, is_conflict, is_gone
 from airflow_provider_meetings.events.diff import changed_fields
+from airflow_provider_meetings.events.occurrences import (
+    NotASeriesError,
+    instances_path,
+    pick_occurrence,
+    series_zone,
+)
 from airflow_provider_meetings.events.request import (
+    MAX_GENERATIONS,
     EventSpec,
     PreparedEvent,
+    RebookingError,
     cancel_body,
     external_id_of,
+    is_spent_answer,
     prepare_event,
     prepare_lookup,
 )
@@ -201,6 +211,49 @@ class CalendarEventsApi:
             return False
         return True
 
+    def cancel_occurrence(self, prepared: PreparedEvent, day: datetime.date, *, comment: str | None = None) -> bool:
+        """Cancel the occurrence on ``day`` of the series with ``prepared``'s external id.
+
+        The series master by its external id; its instances of that day in the series' zone
+        (``GET .../events/{masterId}/instances?startDateTime=...&endDateTime=...``:
+        event-list-instances); ``POST .../events/{instanceId}/cancel`` with ``comment``.
+
+        :return: ``True`` when an occurrence was cancelled, ``False`` when the series or that
+            day's occurrence does not exist (a cancelled occurrence is no longer an instance)
+        :raises NotASeriesError: the event is a single event
+        """
+        master = self.find(prepared)
+        if master is None or not master.get("id"):
+            return False
+        if master.get("type") != "seriesMaster":
+            raise NotASeriesError(prepared.external_id, master.get("type"))
+        zone = series_zone(master)
+        instances = self._call(
+            prepared,
+            lambda: self.client.get_all(
+                instances_path(prepared, master["id"], day, zone),
+                what=f"GET instances of external_id={prepared.external_id} on {day.isoformat()}",
+            ),
+        )
+        occurrence = pick_occurrence(instances, day, zone, master["id"])
+        if occurrence is None:
+            return False
+        try:
+            self._call(
+                prepared,
+                lambda: self.client.post(
+                    f"{prepared.event_path(occurrence['id'])}/cancel",
+                    cancel_body(comment),
+                    what=f"cancel occurrence {day.isoformat()} of external_id={prepared.external_id}",
+                    user_id=prepared.user_id,
+                ),
+            )
+        except GraphAPIError as error:
+            if error.status != 404:  # gone in between (a cancel retried after a lost answer)
+                raise
+            return False
+        return True
+
     def create_or_get_many(
         self,
         plan: EventBulkPlan,
@@ -254,30 +307,42 @@ class CalendarEventsApi:
             if not failed(index, answer):
                 item = plan.items[index]
                 item.found = with_properties(item.found or {}, answer.body or {})
-        conflicts: dict[int, BaseException | None] = {}
-        for index, answer in send(plan.writes(), "write events"):
-            item = plan.note(index, answer)
-            if item.cancelled:
-                if answer.ok or is_gone(answer.error):
-                    item.status = "cancelled" if answer.ok else "not_found"
-                else:
+
+        def settle(answers: list[tuple[int, BatchItemResult]]) -> list[int]:
+            """Record the write answers; the items to POST again under the next generation."""
+            conflicts: list[int] = []
+            spent: list[int] = []
+            for index, answer in answers:
+                item = plan.note(index, answer)
+                if item.cancelled:
+                    if answer.ok or is_gone(answer.error):
+                        item.status = "cancelled" if answer.ok else "not_found"
+                    else:
+                        item.error = self.access_denied(item.prepared, answer.error)
+                elif is_conflict(answer.error):
+                    conflicts.append(index)  # a repeated transactionId: the event exists, or was cancelled
+                elif not answer.ok:
                     item.error = self.access_denied(item.prepared, answer.error)
-            elif is_conflict(answer.error):
-                conflicts[index] = answer.error  # a repeated transactionId: the event exists
-            elif not answer.ok:
-                item.error = self.access_denied(item.prepared, answer.error)
-            elif item.found is None:
-                item.event, item.status = dict(answer.body or {}), "created"
-            else:
-                item.event, item.status = patched_event(answer.body or {}, item.found), "updated"
-        for index, answer in send(plan.lookups(list(conflicts)), "GET events (after 409)"):
-            if not failed(index, answer):
-                item = plan.items[index]
-                found = pick_event((answer.body or {}).get("value"), item.prepared, self.client.log)
-                if found is None:
-                    item.error = conflicts[index]
+                elif item.found is None:
+                    if is_spent_answer(answer.body or {}):
+                        spent.append(index)  # the transactionId of a cancelled booking
+                    else:
+                        item.event, item.status = dict(answer.body or {}), "created"
                 else:
-                    item.event, item.status = found, "created"
+                    item.event, item.status = patched_event(answer.body or {}, item.found), "updated"
+            for index, answer in send(plan.lookups(conflicts), "GET events (after 409)"):
+                if not failed(index, answer):
+                    item = plan.items[index]
+                    found = pick_event((answer.body or {}).get("value"), item.prepared, self.client.log)
+                    if found is None:
+                        spent.append(index)
+                    else:
+                        item.event, item.status = found, "created"
+            return sorted(spent)
+
+        spent = settle(send(plan.writes(), "write events"))
+        while spent:
+            spent = settle(send(plan.rebookings(spent), "POST events (after a cancel)"))
         rereads = plan.rereads()
         if rereads:
             self.client.sleep(JOIN_URL_RECHECK_DELAY)
@@ -292,25 +357,46 @@ class CalendarEventsApi:
     # -- steps ---------------------------------------------------------------------------------
 
     def _create(self, prepared: PreparedEvent) -> dict[str, Any]:
-        try:
-            answer = self._call(
-                prepared,
-                lambda: self.client.post(
-                    prepared.base,
-                    prepared.create_body(),
-                    what=f"POST event external_id={prepared.external_id}",
-                    user_id=prepared.user_id,
-                ),
+        """POST the event; after cancels of earlier bookings, under the next ``transactionId`` generation.
+
+        The lookup found no event in the calendar. A POST answered with a cancelled event,
+        or with a 409 when the lookup still finds none, met a ``transactionId`` an earlier,
+        since cancelled booking spent (what Graph does then is not documented): the POST is
+        sent again under the next generation (:func:`generation_transaction_id`), so the
+        new booking is a new event and every attendee is invited again.
+        """
+        for generation in range(MAX_GENERATIONS):
+            body = prepared.create_body(generation)
+            what = f"POST event external_id={prepared.external_id}" + (
+                f" (generation {generation})" if generation else ""
             )
-        except GraphAPIError as error:
-            # A repeat of a transactionId whose first POST went through: the event exists.
-            if error.status != 409:
-                raise
-            found = self.find(prepared)
-            if found is None:
-                raise
-            return found
-        return answer.json_object("event")
+            try:
+                answer = self._call(
+                    prepared,
+                    lambda body=body, what=what: self.client.post(
+                        prepared.base,
+                        body,
+                        what=what,
+                        user_id=prepared.user_id,
+                    ),
+                )
+            except GraphAPIError as error:
+                # A repeat of a transactionId whose first POST went through: the event exists.
+                if error.status != 409:
+                    raise
+                found = self.find(prepared)
+                if found is not None:
+                    return found
+                continue  # spent by a cancelled booking
+            event = answer.json_object("event")
+            if not is_spent_answer(event):
+                return event
+            self.client.log.info(
+                "transactionId generation %d of external_id=%s belongs to a cancelled event; booking anew",
+                generation,
+                prepared.external_id,
+            )
+        raise RebookingError(prepared.external_id)
 
     def _with_body_hash(self, prepared: PreparedEvent, found: dict[str, Any]) -> dict[str, Any]:
         """``found`` with the body-hash property read back, when a body is to be compared.

@@ -13,7 +13,9 @@ what it asks for. Per item, as for a single event (``events/api.py``):
 4. **write**: ``POST`` (with the deterministic ``transactionId``) when none was found,
    ``PATCH`` of what differs (``update_existing``), or ``POST .../cancel``; nothing for an
    event found and not compared, or compared and equal, or a cancel that finds none;
-5. a ``POST`` answered 409 (a repeated ``transactionId``): the lookup again; an event
+5. a ``POST`` answered 409 (a repeated ``transactionId``): the lookup again; a ``POST``
+   answered with a cancelled event, or a 409 whose lookup finds none: the ``POST`` again
+   under the next ``transactionId`` generation (a cancelled booking spent it); an event
    without its join link: read once more, then :class:`~airflow_provider_meetings.events.api.MissingJoinUrlError`.
 
 Each step's requests go to the organizer's mailbox; the API sends them one batch per
@@ -27,7 +29,13 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from airflow_provider_meetings.events.diff import changed_fields
-from airflow_provider_meetings.events.request import EventSpec, PreparedEvent, cancel_body
+from airflow_provider_meetings.events.request import (
+    MAX_GENERATIONS,
+    EventSpec,
+    PreparedEvent,
+    RebookingError,
+    cancel_body,
+)
 from airflow_provider_meetings.events.results import (
     BULK_EVENT_FIELDS,
     EventBulkItemResult,
@@ -79,6 +87,8 @@ class BulkEventItem:
     :param status: what was done
     :param error: why it failed
     :param attempts: requests sent for it
+    :param generation: the ``transactionId`` generation of its POST (one more per cancelled
+        booking it met: :func:`~airflow_provider_meetings.events.request.generation_transaction_id`)
     """
 
     prepared: PreparedEvent
@@ -89,6 +99,7 @@ class BulkEventItem:
     status: EventBulkStatus | None = None
     error: BaseException | None = None
     attempts: int = 0
+    generation: int = 0
 
 
 class EventBulkPlan:
@@ -225,7 +236,7 @@ class EventBulkPlan:
                 path = f"{prepared.event_path(found['id'])}/cancel"
                 requests.append((index, self._request(index, path, "POST", cancel_body(item.comment), "cancel")))
             elif found is None:
-                requests.append((index, self._request(index, prepared.base, "POST", prepared.create_body(), "POST")))
+                requests.append((index, self._post(index)))
             elif not self.update_existing:
                 item.event, item.status = found, "existing"
             else:
@@ -237,6 +248,24 @@ class EventBulkPlan:
                     requests.append(
                         (index, self._request(index, prepared.event_path(found["id"]), "PATCH", patch, what))
                     )
+        return requests
+
+    def _post(self, index: int) -> GraphRequest:
+        item = self.items[index]
+        what = "POST" if item.generation == 0 else f"POST, generation {item.generation}"
+        return self._request(index, item.prepared.base, "POST", item.prepared.create_body(item.generation), what)
+
+    def rebookings(self, indexes: Sequence[int]) -> list[tuple[int, GraphRequest]]:
+        """Step 4 again for items whose POST met a ``transactionId`` a cancelled booking spent:
+        the POST under the next generation; an item past :data:`MAX_GENERATIONS` gets its error."""
+        requests = []
+        for index in indexes:
+            item = self.items[index]
+            item.generation += 1
+            if item.generation >= MAX_GENERATIONS:
+                item.error = RebookingError(item.prepared.external_id)
+            else:
+                requests.append((index, self._post(index)))
         return requests
 
     def rereads(self) -> list[tuple[int, GraphRequest]]:

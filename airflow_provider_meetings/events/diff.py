@@ -3,9 +3,10 @@
 Graph answers with an HTML body holding the Teams block, UTC times with 7 fraction digits,
 recurrence defaults and attendee status (GRAPH_FACTS, "Refinements"), so whole objects are
 never compared. The subset: the start and end instants, the subject, the attendees'
-addresses (without case) and types, the location's name; the body only through the hash of
-the body last sent (a PATCH of ``body`` drops the Teams block Graph added, and with it the
-link, so it is sent only when it changed).
+addresses (without case) and types, the location's name, the options given
+(:mod:`~airflow_provider_meetings.events.options`: ``allowNewTimeProposals``, ``showAs``...);
+the body only through the hash of the body last sent (a PATCH of ``body`` drops the Teams
+block Graph added, and with it the link, so it is sent only when it changed).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_meetings.events.options import changed_options
 from airflow_provider_meetings.events.request import (
     BODY_HASH_PROPERTY,
     PreparedEvent,
@@ -76,4 +78,5 @@ def changed_fields(prepared: PreparedEvent, event: Mapping[str, Any]) -> dict[st
     if "body" in wanted and body_changed(wanted["body"], event):
         patch["body"] = wanted["body"]
         patch["singleValueExtendedProperties"] = [{"id": BODY_HASH_PROPERTY, "value": body_hash(wanted["body"])}]
+    patch.update(changed_options(wanted, event))
     return patch

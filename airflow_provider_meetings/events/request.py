@@ -27,9 +27,10 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+from airflow_provider_meetings.events.options import OPTIONS, option_fields
 from airflow_provider_meetings.events.recurrence import to_recurrence
 from airflow_provider_meetings.events.timezones import graph_time_zone, zone_info, zone_name_of
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, MeetingsError
 from airflow_provider_meetings.graph.values import (
     check_missing_value,
     to_utc,
@@ -45,6 +46,8 @@ EXTERNAL_ID_PROPERTY = f"String {{{PROPERTY_SET_GUID}}} Name ExternalId"
 #: The extended property that holds a hash of the body last sent (so ``update_existing``
 #: sends ``body`` only when it changed: Graph's answer holds the Teams block in it).
 BODY_HASH_PROPERTY = f"String {{{PROPERTY_SET_GUID}}} Name BodyHash"
+#: Bookings of one external id after cancels, at most (each cancel spends a ``transactionId``).
+MAX_GENERATIONS = 50
 #: Namespace of the derived ``transactionId`` values.
 TRANSACTION_NAMESPACE = uuid.UUID("0b7e4c1d-52a8-4f36-9d7e-a1c3e5f70924")
 ATTENDEE_TYPES = ("required", "optional", "resource")
@@ -113,6 +116,42 @@ def transaction_id(tenant_id: str, organizer: str | None, external_id: str) -> s
     """
     key = "\n".join((tenant_id.lower(), (organizer or "me").lower(), external_id))
     return str(uuid.uuid5(TRANSACTION_NAMESPACE, key))
+
+
+def generation_transaction_id(first: str, generation: int) -> str:
+    """The ``transactionId`` of the ``generation``-th booking of an external id (0: ``first``).
+
+    A cancelled event leaves the calendar, but what Graph does with its ``transactionId``
+    when it is sent again is not documented (GRAPH_FACTS, "Refinements: Cancel"): it may
+    answer with the cancelled event or a 409. A new booking after a cancel is therefore sent
+    under a new, still deterministic id: generation ``n`` is a UUID (version 5) of the first
+    id and ``n``, so a POST retried after a lost answer repeats its own generation's id.
+    """
+    if generation == 0:
+        return first
+    return str(uuid.uuid5(TRANSACTION_NAMESPACE, f"{first}\n{generation}"))
+
+
+def is_spent_answer(event: Mapping[str, Any]) -> bool:
+    """Whether a POST was answered with a cancelled event: its ``transactionId`` belongs to an
+    earlier booking that was cancelled since (book again under the next generation)."""
+    return event.get("isCancelled") is True
+
+
+class RebookingError(MeetingsError):
+    """Every ``transactionId`` generation up to :data:`MAX_GENERATIONS` was spent by a cancelled event.
+
+    :param external_id: the key booked and cancelled this often
+    """
+
+    permanent = True
+
+    def __init__(self, external_id: str) -> None:
+        self.external_id = external_id
+        super().__init__(
+            f"external id {external_id!r} was booked and cancelled {MAX_GENERATIONS} times: Graph answered each "
+            "transactionId generation with a cancelled event. Book it under a new external id."
+        )
 
 
 def body_hash(body: Mapping[str, Any]) -> str:
@@ -271,6 +310,14 @@ class EventSpec:
     body: Any = None
     location: Any = None
     recurrence: Any = None
+    allow_new_time_proposals: Any = None
+    hide_attendees: Any = None
+    response_requested: Any = None
+    is_reminder_on: Any = None
+    reminder_minutes_before_start: Any = None
+    sensitivity: Any = None
+    show_as: Any = None
+    categories: Any = None
 
 
 @dataclass(frozen=True)
@@ -280,7 +327,7 @@ class PreparedEvent:
     :param external_id: the key
     :param user_id: the organizer (``None``: ``/me``)
     :param fields: the event's own fields (subject, start, end, attendees, body, location,
-        recurrence, Teams), as PATCHed
+        recurrence, Teams, the options of :mod:`~airflow_provider_meetings.events.options`), as PATCHed
     :param transaction_id: the POST's ``transactionId``
     :param times: start and end in the event's zone (``None`` for a lookup only, e.g. a cancel)
     """
@@ -309,12 +356,20 @@ class PreparedEvent:
         """The lookup by external id, with the properties read back."""
         return f"{self.base}?{lookup_query(self.external_id)}"
 
-    def create_body(self) -> dict[str, Any]:
-        """The POST body: the fields, the extended properties and the ``transactionId``."""
+    def create_body(self, generation: int = 0) -> dict[str, Any]:
+        """The POST body: the fields, the extended properties and the ``transactionId``.
+
+        :param generation: how many earlier bookings of this external id were cancelled
+            (their ``transactionId`` is spent: :func:`generation_transaction_id`)
+        """
         properties = [{"id": EXTERNAL_ID_PROPERTY, "value": self.external_id}]
         if "body" in self.fields:
             properties.append({"id": BODY_HASH_PROPERTY, "value": body_hash(self.fields["body"])})
-        return {**self.fields, "singleValueExtendedProperties": properties, "transactionId": self.transaction_id}
+        return {
+            **self.fields,
+            "singleValueExtendedProperties": properties,
+            "transactionId": generation_transaction_id(self.transaction_id, generation),
+        }
 
 
 def prepare_event(spec: EventSpec, *, tenant_id: str, default_user_id: str | None = None) -> PreparedEvent:
@@ -349,6 +404,7 @@ def prepare_event(spec: EventSpec, *, tenant_id: str, default_user_id: str | Non
     recurrence = to_recurrence(spec.recurrence, start=times.start, time_zone=times.time_zone)
     if recurrence is not None:
         fields["recurrence"] = recurrence
+    fields.update(option_fields({keyword: getattr(spec, keyword) for keyword in OPTIONS}))
     return PreparedEvent(
         external_id=external_id,
         user_id=user_id,

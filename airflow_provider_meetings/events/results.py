@@ -9,7 +9,15 @@ from urllib.parse import quote
 
 from airflow_provider_meetings.graph.errors import is_permanent
 
-__all__ = ["EventBulkItemResult", "EventBulkStatus", "EventResult", "EventStatus", "OUTLOOK_ITEM_URL", "has_join_url"]
+__all__ = [
+    "EventBulkItemResult",
+    "EventBulkStatus",
+    "EventResult",
+    "EventStatus",
+    "OUTLOOK_ITEM_URL",
+    "attendee_responses",
+    "has_join_url",
+]
 
 #: What a call did about an event: ``created`` (POST), ``existing`` (found, not compared),
 #: ``updated`` (one PATCH), ``unchanged`` (compared, nothing differed).
@@ -61,6 +69,12 @@ class EventResult:
         return meeting.get("joinUrl") if isinstance(meeting, dict) else None
 
     @property
+    def responses(self) -> dict[str, str]:
+        """Each attendee's response (``status.response``) by address, as Graph answered:
+        ``none``, ``accepted``, ``tentativelyAccepted``, ``declined``, ``notResponded``..."""
+        return attendee_responses(self.event)
+
+    @property
     def outlook_url(self) -> str | None:
         """The event in today's Outlook on the web (its id URL-encoded)."""
         return OUTLOOK_ITEM_URL.format(id=quote(self.event_id, safe="")) if self.event_id else None
@@ -76,7 +90,23 @@ class EventResult:
             "status": self.status,
             "created": self.created,
             "user_id": self.user_id,
+            "responses": self.responses,
         }
+
+
+def attendee_responses(event: Mapping[str, Any] | None) -> dict[str, str]:
+    """``{address: status.response}`` of an event's attendees (resources/attendee, responseStatus);
+    an attendee without a status counts as ``none``."""
+    result: dict[str, str] = {}
+    for attendee in (event or {}).get("attendees") or ():
+        if not isinstance(attendee, Mapping):
+            continue
+        address = (attendee.get("emailAddress") or {}).get("address")
+        if isinstance(address, str) and address:
+            status = attendee.get("status")
+            response = status.get("response") if isinstance(status, Mapping) else None
+            result[address] = response if isinstance(response, str) else "none"
+    return result
 
 
 def has_join_url(event: Mapping[str, Any]) -> bool:
@@ -150,6 +180,7 @@ class EventBulkItemResult:
             "join_url": self.join_url,
             "status": self.status,
             "created": self.created,
+            "responses": attendee_responses(self.event) if self.event else None,
             "error": None if error is None else str(error),
             "error_status": getattr(error, "status", None),
             "error_code": getattr(error, "code", None),

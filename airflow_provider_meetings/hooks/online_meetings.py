@@ -26,6 +26,8 @@ from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgr
 # operator module imports the hook): the resources, their validation and the connection
 # parsing are imported by the methods that use them, so that parsing pays for none of them.
 if TYPE_CHECKING:
+    from datetime import date
+
     from airflow_provider_meetings.events.api import CalendarEventsApi
     from airflow_provider_meetings.events.request import EventSpec, PreparedEvent
     from airflow_provider_meetings.events.results import EventBulkItemResult, EventResult
@@ -394,6 +396,14 @@ class OnlineMeetingsHook(BaseHook):
         location: str | Mapping[str, Any] | None = None,
         recurrence: str | Mapping[str, Any] | None = None,
         update_existing: bool = False,
+        allow_new_time_proposals: bool | None = None,
+        hide_attendees: bool | None = None,
+        response_requested: bool | None = None,
+        is_reminder_on: bool | None = None,
+        reminder_minutes_before_start: int | None = None,
+        sensitivity: str | None = None,
+        show_as: str | None = None,
+        categories: Sequence[str] | None = None,
     ) -> EventResult:
         """Create an Outlook calendar event with a Teams meeting, or get the one with this ``external_id``.
 
@@ -419,8 +429,18 @@ class OnlineMeetingsHook(BaseHook):
         :param location: its display name, or Graph's ``location``
         :param recurrence: an iCalendar ``RRULE`` string or Graph's ``patternedRecurrence``
         :param update_existing: PATCH an existing event whose time, subject, attendees,
-            location or body differ (one request; none when nothing does)
-        :return: the event with ``status`` ``created``, ``existing``, ``updated`` or ``unchanged``
+            location, body or given options differ (one request; none when nothing does)
+        :param allow_new_time_proposals: whether invitees may propose another time
+            (``allowNewTimeProposals``; ``False`` suits an interview); ``None``: Graph's default
+        :param hide_attendees: whether each attendee sees only themselves (``hideAttendees``)
+        :param response_requested: whether the organizer asks for responses (``responseRequested``)
+        :param is_reminder_on: whether a reminder is set (``isReminderOn``)
+        :param reminder_minutes_before_start: minutes before the start the reminder fires
+        :param sensitivity: ``normal``, ``personal``, ``private`` or ``confidential``
+        :param show_as: ``free``, ``tentative``, ``busy``, ``oof``, ``workingElsewhere`` or ``unknown``
+        :param categories: the event's category names
+        :return: the event with ``status`` ``created``, ``existing``, ``updated`` or ``unchanged``,
+            and the attendees' ``responses``
         """
         from airflow_provider_meetings.events.request import EventSpec
 
@@ -436,6 +456,14 @@ class OnlineMeetingsHook(BaseHook):
                 body=body,
                 location=location,
                 recurrence=recurrence,
+                allow_new_time_proposals=allow_new_time_proposals,
+                hide_attendees=hide_attendees,
+                response_requested=response_requested,
+                is_reminder_on=is_reminder_on,
+                reminder_minutes_before_start=reminder_minutes_before_start,
+                sensitivity=sensitivity,
+                show_as=show_as,
+                categories=categories,
             )
         )
         return self.events.create_or_get(prepared, update_existing=update_existing)
@@ -456,6 +484,37 @@ class OnlineMeetingsHook(BaseHook):
 
         prepared = prepare_calendar_lookup(external_id, self.settings, user_id=user_id)  # bad input sends nothing
         return self.events.cancel(prepared, comment=comment)
+
+    def cancel_event_occurrence(
+        self,
+        external_id: str,
+        occurrence_date: date | str,
+        *,
+        user_id: str | None = None,
+        comment: str | None = None,
+    ) -> bool:
+        """Cancel one occurrence of the series with this ``external_id``; its attendees get the
+        cancellation of that day (the rest of the series stays).
+
+        The series master is found by its external id, that day's instance by
+        ``GET .../events/{masterId}/instances`` (event-list-instances), and cancelled with
+        ``POST .../events/{instanceId}/cancel`` and ``comment``. Arguments are checked before
+        any request.
+
+        :param external_id: the series' stable key
+        :param occurrence_date: the occurrence's day in the series' own zone (``date`` or ``YYYY-MM-DD``)
+        :param user_id: the organizer's mailbox (as for :meth:`create_or_get_event`)
+        :param comment: the text attendees receive with the cancellation
+        :return: ``True`` when an occurrence was cancelled, ``False`` when the series or that
+            day's occurrence does not exist (a rerun after the cancel finds none)
+        :raises ~airflow_provider_meetings.events.occurrences.NotASeriesError: the event is not a series
+        """
+        from airflow_provider_meetings.events.api import prepare_calendar_lookup
+        from airflow_provider_meetings.events.occurrences import occurrence_day
+
+        day = occurrence_day(occurrence_date)
+        prepared = prepare_calendar_lookup(external_id, self.settings, user_id=user_id)  # bad input sends nothing
+        return self.events.cancel_occurrence(prepared, day, comment=comment)
 
     def create_or_get_events(
         self,

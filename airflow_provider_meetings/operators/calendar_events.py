@@ -29,6 +29,23 @@ __all__ = ["BulkCreateOrGetTeamsEventsOperator", "CancelTeamsEventOperator", "Cr
 
 #: Failed items named in the task's error message (all of them are in the log).
 _FAILURES_IN_MESSAGE = 20
+#: The optional event fields (``events/options.py``; kept here as names so that importing
+#: this module stays light): keyword arguments and template fields of the create operator.
+EVENT_OPTIONS = (
+    "allow_new_time_proposals",
+    "hide_attendees",
+    "response_requested",
+    "is_reminder_on",
+    "reminder_minutes_before_start",
+    "sensitivity",
+    "show_as",
+    "categories",
+)
+
+
+def _given(value: Any) -> Any:
+    """A rendered option, or ``None`` when a template rendered it empty (``""``: not given)."""
+    return None if isinstance(value, str) and not value.strip() else value
 
 
 class _EventOperator(BaseOperator):
@@ -58,7 +75,8 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
     ``update_existing`` moves it). A rerun, a cleared task or a backfill with the same
     ``external_id`` and organizer returns the same event. The return value (XCom) is
     ``{"event_id", "ical_uid", "web_link", "outlook_url", "join_url", "status", "created",
-    "user_id"}``; ``status`` is ``created``, ``existing``, ``updated`` or ``unchanged``.
+    "user_id", "responses"}``; ``status`` is ``created``, ``existing``, ``updated`` or
+    ``unchanged``; ``responses`` maps each attendee's address to its ``status.response``.
     Invalid arguments and permanent Graph errors (403, 400) fail the task without retries.
 
     :param conn_id: id of a ``msgraph_meetings`` connection (templated)
@@ -74,7 +92,16 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
     :param location: display name or Graph's ``location`` (templated)
     :param recurrence: an ``RRULE`` string or Graph's ``patternedRecurrence`` (templated)
     :param update_existing: PATCH an existing event whose time, subject, attendees,
-        location or body differ
+        location, body or given options differ
+    :param allow_new_time_proposals: whether invitees may propose a new time (``False`` suits
+        interviews; templated; ``"true"``/``"false"`` accepted)
+    :param hide_attendees: whether each attendee sees only themselves (templated)
+    :param response_requested: whether responses are requested (templated)
+    :param is_reminder_on: whether a reminder is set (templated)
+    :param reminder_minutes_before_start: minutes before the start of the reminder (templated)
+    :param sensitivity: ``normal``, ``personal``, ``private`` or ``confidential`` (templated)
+    :param show_as: ``free``, ``tentative``, ``busy``, ``oof``, ``workingElsewhere``, ``unknown`` (templated)
+    :param categories: category names (templated)
     """
 
     template_fields: Sequence[str] = (
@@ -89,6 +116,7 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
         "body",
         "location",
         "recurrence",
+        *EVENT_OPTIONS,
     )
     template_ext: Sequence[str] = ()
     template_fields_renderers: ClassVar[dict[str, str]] = {"attendees": "json", "body": "html"}
@@ -110,11 +138,27 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
         location: str | Mapping[str, Any] | None = None,
         recurrence: str | Mapping[str, Any] | None = None,
         update_existing: bool = False,
+        allow_new_time_proposals: bool | str | None = None,
+        hide_attendees: bool | str | None = None,
+        response_requested: bool | str | None = None,
+        is_reminder_on: bool | str | None = None,
+        reminder_minutes_before_start: int | str | None = None,
+        sensitivity: str | None = None,
+        show_as: str | None = None,
+        categories: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.conn_id = conn_id
         self.external_id = external_id
+        self.allow_new_time_proposals = allow_new_time_proposals
+        self.hide_attendees = hide_attendees
+        self.response_requested = response_requested
+        self.is_reminder_on = is_reminder_on
+        self.reminder_minutes_before_start = reminder_minutes_before_start
+        self.sensitivity = sensitivity
+        self.show_as = show_as
+        self.categories = categories
         self.subject = subject
         self.start = start
         self.end = end
@@ -141,6 +185,7 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
                 location=self.location,
                 recurrence=self.recurrence or None,
                 update_existing=self.update_existing,
+                **{name: _given(getattr(self, name)) for name in EVENT_OPTIONS},
             )
         self.log.info(
             "%s calendar event id=%s join_url=%s external_id=%s",
@@ -155,16 +200,22 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
 class CancelTeamsEventOperator(_EventOperator):
     """Cancel the calendar event with an external id; attendees receive the cancellation.
 
-    The return value (XCom) is ``{"external_id", "user_id", "cancelled"}``: ``cancelled``
-    is ``False`` when no event had this id (a rerun after a cancel finds none).
+    With ``occurrence_date``, only that day of a series is cancelled (its attendees receive
+    the cancellation of that day; the series stays).
+
+    The return value (XCom) is ``{"external_id", "user_id", "cancelled", "occurrence_date"}``:
+    ``cancelled`` is ``False`` when no event (or no occurrence that day) had this id (a rerun
+    after a cancel finds none).
 
     :param conn_id: id of a ``msgraph_meetings`` connection (templated)
     :param external_id: the event's external id (templated)
     :param user_id: the organizer's mailbox (templated)
     :param comment: the text sent to attendees with the cancellation (templated)
+    :param occurrence_date: a day of a series (``YYYY-MM-DD`` or a ``date``, in the series'
+        zone) to cancel only that occurrence; empty: the whole event (templated)
     """
 
-    template_fields: Sequence[str] = ("conn_id", "external_id", "user_id", "comment")
+    template_fields: Sequence[str] = ("conn_id", "external_id", "user_id", "comment", "occurrence_date")
     template_ext: Sequence[str] = ()
     ui_color = "#F3C5C5"
 
@@ -175,6 +226,7 @@ class CancelTeamsEventOperator(_EventOperator):
         external_id: str,
         user_id: str | None = None,
         comment: str | None = None,
+        occurrence_date: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -182,16 +234,29 @@ class CancelTeamsEventOperator(_EventOperator):
         self.external_id = external_id
         self.user_id = user_id
         self.comment = comment
-        self.unrendered = {"external_id": external_id, "user_id": user_id}
+        self.occurrence_date = occurrence_date
+        self.unrendered = {"external_id": external_id, "user_id": user_id, "occurrence_date": occurrence_date}
 
     def execute(self, context: Context) -> dict[str, Any]:
+        day = _given(self.occurrence_date)
+        what = f"the occurrence on {day} of the series" if day is not None else "the calendar event"
         with fail_permanent_errors(self._show_template):
-            cancelled = self.hook.cancel_event(self.external_id, user_id=self.user_id or None, comment=self.comment)
+            if day is None:
+                cancelled = self.hook.cancel_event(self.external_id, user_id=self.user_id or None, comment=self.comment)
+            else:
+                cancelled = self.hook.cancel_event_occurrence(
+                    self.external_id, day, user_id=self.user_id or None, comment=self.comment
+                )
         if cancelled:
-            self.log.info("Cancelled the calendar event with external_id=%s", self.external_id)
+            self.log.info("Cancelled %s with external_id=%s", what, self.external_id)
         else:
-            self.log.info("No calendar event had external_id=%s: nothing to cancel", self.external_id)
-        return {"external_id": self.external_id, "user_id": self.user_id or None, "cancelled": cancelled}
+            self.log.info("No %s had external_id=%s: nothing to cancel", what.removeprefix("the "), self.external_id)
+        return {
+            "external_id": self.external_id,
+            "user_id": self.user_id or None,
+            "cancelled": cancelled,
+            "occurrence_date": None if day is None else str(day),
+        }
 
 
 def _item_name(result: Mapping[str, Any]) -> str:
@@ -213,14 +278,16 @@ class BulkCreateOrGetTeamsEventsOperator(_EventOperator):
     The return value (XCom) is a list with one dict per item, in input order:
     ``external_id``, ``user_id``, ``event_id``, ``ical_uid``, ``web_link``, ``outlook_url``,
     ``join_url``, ``status`` (``created``, ``existing``, ``updated``, ``unchanged``,
-    ``cancelled``, ``not_found``), ``created``, ``error``. On failure the same list is
+    ``cancelled``, ``not_found``), ``created``, ``responses`` (address -> ``status.response``),
+    ``error``. On failure the same list is
     pushed under the XCom key ``results``.
 
     .. seealso:: ``docs/events.md``, "Many events at once"
 
     :param events: a list of mappings with the keys of :class:`CreateOrGetTeamsEventOperator`
         (``external_id``, ``subject``, ``start``, ``end``, ``user_id``, ``attendees``,
-        ``time_zone``, ``body``, ``location``, ``recurrence``), or ``{"external_id",
+        ``time_zone``, ``body``, ``location``, ``recurrence`` and the options such as
+        ``allow_new_time_proposals``), or ``{"external_id",
         "user_id", "cancelled": True, "comment"}`` to cancel; or an ``XComArg``/template
         producing one (templated)
     :param conn_id: id of a ``msgraph_meetings`` connection (templated)

@@ -34,6 +34,7 @@ REQUEST_BODIES = {
         "users.item.online_meetings.create_or_get.create_or_get_post_request_body",
         "CreateOrGetPostRequestBody",
     ),
+    "cancelPostRequestBody": ("users.item.events.item.cancel.cancel_post_request_body", "CancelPostRequestBody"),
 }
 _OBJECT = ("get_object_value",)
 _OBJECTS = ("get_collection_of_object_values",)

@@ -70,6 +70,8 @@ def test_one_event_per_interview_with_the_candidate_and_the_panel(first_run: Any
     assert ada["event"]["isOnlineMeeting"] is True
     assert ada["event"]["onlineMeeting"]["joinUrl"].startswith("https://teams.microsoft.com/")
     assert ada["event"]["originalStartTimeZone"] == "Europe/Berlin"  # the DAG's time_zone param
+    assert ada["event"]["allowNewTimeProposals"] is False  # an interview's time is not up for proposals
+    assert ada["event"]["categories"] == ["Interviews"]
     assert (utc_instant(ada, "start"), utc_instant(ada, "end")) == ("2026-12-07T09:00:00", "2026-12-07T10:00:00")
     assert route(graph_emulator, "createEvent") == {"201": len(KEYS)}
 

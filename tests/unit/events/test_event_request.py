@@ -186,3 +186,14 @@ def test_external_id_of_compares_the_property_id_without_case():
 )
 def test_utc_instant(value, expected):
     assert utc_instant(value) == expected
+
+
+def test_transaction_id_generations_are_deterministic_and_distinct():
+    from airflow_provider_meetings.events.request import generation_transaction_id
+
+    prepared = prepare()
+    first = prepared.transaction_id
+    assert prepared.create_body()["transactionId"] == first  # events booked before keep their id
+    ids = [prepared.create_body(n)["transactionId"] for n in range(4)]
+    assert ids[0] == first and len(set(ids)) == 4
+    assert ids == [generation_transaction_id(first, n) for n in range(4)]  # the same on every run

@@ -214,3 +214,18 @@ def test_403_names_the_permission_for_that_organizer_only() -> None:
 def test_too_many_items_are_refused_before_anything_is_sent() -> None:
     with pytest.raises(InvalidMeetingRequestError, match="at most"):
         run(BatchCalendar(FakeCalendar()), [item(0)] * 10_001)
+
+
+def test_a_cancelled_item_booked_again_moves_on_a_transaction_id_generation() -> None:
+    # The fake answers a cancelled event's transactionId with a 409 (Graph's answer is not
+    # documented; the emulator's is the cancelled event: tests/integration).
+    graph = BatchCalendar(FakeCalendar())
+    run(graph, [item(n) for n in range(3)])
+    cancel = {"external_id": "interview-1", "user_id": ORGANIZERS[0], "cancelled": True}
+    for _ in range(2):
+        assert [r.status for r in run(graph, [cancel])] == ["cancelled"]
+        again = run(graph, [item(n) for n in range(3)])
+        assert [(r.status, r.error) for r in again] == [("existing", None), ("created", None), ("existing", None)]
+    posted = graph.calendar.posted
+    assert len(posted) == 3 + 2 + 3 and len(set(posted)) == 5  # generations 0 | 0, 1 | 0, 1, 2
+    assert len(graph.calendar.events) == 3

@@ -14,6 +14,7 @@ from airflow_provider_meetings.events.results import EventResult
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
 from airflow_provider_meetings.links.calendar_events import JoinTeamsEventLink, OutlookEventLink, url_of
 from airflow_provider_meetings.operators.calendar_events import (
+    EVENT_OPTIONS,
     CancelTeamsEventOperator,
     CreateOrGetTeamsEventOperator,
 )
@@ -41,6 +42,10 @@ class FakeHook:
         self.calls.append(("cancel_event", args, kwargs))
         if self.error:
             raise self.error
+        return True
+
+    def cancel_event_occurrence(self, *args, **kwargs):
+        self.calls.append(("cancel_event_occurrence", args, kwargs))
         return True
 
 
@@ -74,8 +79,15 @@ def test_arguments_are_keyword_only_and_templated():
         "body",
         "location",
         "recurrence",
+        *EVENT_OPTIONS,
     }
-    assert set(CancelTeamsEventOperator.template_fields) == {"conn_id", "external_id", "user_id", "comment"}
+    assert set(CancelTeamsEventOperator.template_fields) == {
+        "conn_id",
+        "external_id",
+        "user_id",
+        "comment",
+        "occurrence_date",
+    }
 
 
 def test_templates_render_and_the_result_is_the_xcom():
@@ -96,6 +108,27 @@ def test_templates_render_and_the_result_is_the_xcom():
     assert json.loads(json.dumps(result)) == result
     (_, args, kwargs) = hook.calls[0]
     assert args == ("interview-ada",) and kwargs["update_existing"] is False and kwargs["user_id"] is None
+    assert all(kwargs[name] is None for name in EVENT_OPTIONS)  # not given: Graph's defaults
+
+
+def test_options_are_templated_and_passed_on():
+    from airflow.sdk import DAG
+
+    with DAG(dag_id="event_options", schedule=None):
+        op = make_event_operator(
+            allow_new_time_proposals="{{ params.proposals }}",
+            sensitivity="{{ params.sensitivity }}",
+            categories=["{{ params.category }}"],
+            params={"candidate": "ada", "proposals": "false", "sensitivity": "", "category": "Hiring"},
+        )
+    op.render_template_fields({"params": op.params})
+    hook = FakeHook()
+    op.__dict__["hook"] = hook
+    op.execute({})
+    (_, _, kwargs) = hook.calls[0]
+    assert kwargs["allow_new_time_proposals"] == "false"  # the hook validates it (to False)
+    assert kwargs["sensitivity"] is None  # rendered empty: not given
+    assert kwargs["categories"] == ["Hiring"]
 
 
 def test_invalid_input_fails_without_retries_and_names_the_template():
@@ -120,8 +153,25 @@ def test_cancel_operator():
     op = CancelTeamsEventOperator(task_id="cancel", external_id="interview-ada", comment="Filled")
     hook = FakeHook()
     op.__dict__["hook"] = hook
-    assert op.execute({}) == {"external_id": "interview-ada", "user_id": None, "cancelled": True}
+    assert op.execute({}) == {
+        "external_id": "interview-ada",
+        "user_id": None,
+        "cancelled": True,
+        "occurrence_date": None,
+    }
     assert hook.calls[0][2] == {"user_id": None, "comment": "Filled"}
+
+
+def test_cancel_operator_with_an_occurrence_date_cancels_that_day():
+    op = CancelTeamsEventOperator(
+        task_id="cancel", external_id="weekly", comment="Holiday", occurrence_date="2030-04-02"
+    )
+    hook = FakeHook()
+    op.__dict__["hook"] = hook
+    assert op.execute({})["occurrence_date"] == "2030-04-02"
+    assert hook.calls == [
+        ("cancel_event_occurrence", ("weekly", "2030-04-02"), {"user_id": None, "comment": "Holiday"})
+    ]
 
 
 @pytest.mark.parametrize(("state", "asked"), [("failed", []), ("success", ["return_value"])])
