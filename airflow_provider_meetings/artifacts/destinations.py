@@ -140,15 +140,31 @@ class ObjectStore(Destination):
 
     def discard(self, file: BinaryIO, handle: Any) -> None:
         fs = self.root.fs
-        discard = getattr(file, "discard", None)
         try:
-            if callable(discard) and not getattr(file, "closed", False):
-                discard()  # no object is committed (close() would upload the truncated bytes)
-            else:
-                file.close()
+            if not _discarded(file):
+                file.close()  # a local file: closed, then removed below
         finally:
             if fs.exists(handle):
                 fs.rm(handle)
+
+
+def _discarded(file: Any) -> bool:
+    """Whether fsspec's ``discard()`` threw the file's bytes away (S3, GCS, Azure: the upload is
+    aborted, nothing is committed); ``False`` where the file cannot (a local file opened with
+    autocommit raises): then it is closed and removed instead."""
+    discard = getattr(file, "discard", None)
+    if not callable(discard) or getattr(file, "closed", False):
+        return False
+    try:
+        discard()
+    except Exception:
+        return False
+    # fsspec's file would flush the rest of its buffer on close() or when collected: it is done.
+    try:
+        file.closed = True  # type: ignore[misc]
+    except AttributeError:
+        pass
+    return True
 
 
 def resolve_destination(value: Any, *, url_to_path: Callable[[str], Any] | None = None) -> Destination:
