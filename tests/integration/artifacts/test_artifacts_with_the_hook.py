@@ -238,3 +238,18 @@ def test_transcript_access_disabled_is_permanent_and_names_the_setting(hook, gra
     assert caught.value.permanent
     after = graph_emulator.stats()["by_route"]["listTranscripts"]
     assert sum(after.values()) - sum(before.values()) == 1  # not retried
+
+
+def test_a_delegated_connection_reads_its_own_meetings_under_me(make_hook, graph_emulator, tmp_path) -> None:
+    hook = make_hook(password=None, refresh_token=graph_emulator.public_refresh_token, default_user_id=None)
+    join_url = hook.create_or_get_event(
+        "delegated-class", subject="Class", start=START, end=START + datetime.timedelta(hours=1)
+    ).join_url
+    held = graph_emulator.hold_meeting(join_url, attendees=attendees(3), transcript=VTT)
+
+    assert hook.resolve_meeting(join_url=join_url) == (None, held["meetingId"])
+    assert len(hook.attendance_records(external_id="delegated-class")) == 3
+    [path] = hook.download_transcripts(tmp_path, meeting_id=held["meetingId"])
+    assert Path(path).read_bytes() == VTT.encode("utf-8")
+    routes = graph_emulator.stats()["by_route"]
+    assert routes["listAttendanceRecords"]["200"] >= 1 and routes["getTranscriptContent"]["200"] == 1
