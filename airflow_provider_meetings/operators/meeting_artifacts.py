@@ -182,6 +182,7 @@ class FetchTeamsMeetingArtifactsOperator(BaseOperator):
         result: dict[str, Any] = {
             "meeting_id": meeting_id,
             "user_id": user_id,
+            "reference": reference,
             "destination": str(destination),
             "artifacts": list(self.artifacts),
             "paths": {},
@@ -222,6 +223,7 @@ class FetchTeamsMeetingArtifactsOperator(BaseOperator):
         from airflow.sdk import Asset
 
         extra = {
+            "reference": result["reference"],
             "meeting_id": result["meeting_id"],
             "user_id": result["user_id"],
             "destination": result["destination"],
