@@ -9,10 +9,7 @@ task runs, not when a DAG file is parsed.
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
@@ -23,8 +20,9 @@ from airflow_provider_meetings.attendance_table import attendance_rows, rows_to_
 from airflow_provider_meetings.graph.errors import MeetingsError, is_permanent
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context, ObjectStoragePath
+    from airflow.sdk import Context
 
+    from airflow_provider_meetings.artifacts.destinations import Destination
     from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
 #: File names of the attendance table, in the meeting's folder.
@@ -32,62 +30,16 @@ ATTENDANCE_CSV = "attendance.csv"
 ATTENDANCE_JSON = "attendance.json"
 
 
-def meeting_folder_name(meeting_id: str) -> str:
-    """The folder of one meeting's files: a hash of its id (ids are base64 and may hold
-    ``/``, ``+`` and ``=``: never a file name as they are)."""
-    return "meeting-" + hashlib.sha256(meeting_id.encode("utf-8")).hexdigest()[:16]
-
-
-def storage_path(destination: Any) -> Path | ObjectStoragePath:
-    """``destination`` as a path: a URL (``s3://…``, ``file://…``) as an
-    ``ObjectStoragePath``, other text as a local folder, a path object as given.
-
-    :raises ValueError: an empty destination, or one that is neither text nor a path
-    """
-    if isinstance(destination, str):
-        text = destination.strip()
-        if not text:
-            raise ValueError("destination must name a folder or an object storage URL, got an empty value")
-        if "://" in text:
-            from airflow.sdk import ObjectStoragePath
-
-            return ObjectStoragePath(text)
-        return Path(text).expanduser()
-    if isinstance(destination, os.PathLike):
-        return destination  # type: ignore[return-value]  # a pathlib.Path or an ObjectStoragePath
-    raise ValueError(f"destination must be a folder, a URL or an ObjectStoragePath, got {destination!r}")
-
-
-def write_file(path: Path | ObjectStoragePath, data: bytes) -> None:
-    """Write ``data`` whole: under a temporary name moved into place on a local disk; in one
-    object on an object store, discarded (not committed truncated) when the write fails
-    (fsspec commits on ``close()``: GRAPH_FACTS "Writing to object storage")."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(path, Path):
-        partial = path.with_name(f".{path.name}.partial")
-        partial.write_bytes(data)
-        os.replace(partial, path)
-        return
-    handle = path.open("wb")
+def write_whole(destination: Destination, folder: str, name: str, data: bytes) -> str:
+    """Write ``data`` under a temporary name and move it into place (on failure nothing
+    stays, and no truncated object is committed on an object store); returns the path."""
+    file, handle = destination.open_temporary(folder, name)
     try:
-        handle.write(data)
+        file.write(data)
     except BaseException:
-        discard = getattr(handle, "discard", None)
-        if callable(discard):
-            discard()
+        destination.discard(file, handle)
         raise
-    handle.close()
-
-
-def size_of(path: str, destination: Path | ObjectStoragePath) -> int | None:
-    """The size in bytes of a file written under ``destination`` (``None`` when unknown)."""
-    try:
-        root = str(destination).rstrip("/")
-        target = destination / path[len(root) :].lstrip("/") if path.startswith(root) else Path(path)
-        stat = target.stat()
-        return int(stat["size"] if isinstance(stat, dict) else stat.st_size)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+    return destination.commit(file, handle, folder, name)
 
 
 class FetchTeamsMeetingArtifactsOperator(BaseOperator):
@@ -152,12 +104,11 @@ class FetchTeamsMeetingArtifactsOperator(BaseOperator):
             reference = meeting_reference(
                 meeting_id=self.meeting_id, join_url=self.join_url, external_id=self.external_id, user_id=self.user_id
             )
-            destination = storage_path(self.destination)
         except ValueError as err:
             raise AirflowFailException(str(err)) from err
         with OnlineMeetingsHook(conn_id=self.conn_id) as hook:
             try:
-                result = self._fetch(hook, reference, destination)
+                result = self._fetch(hook, reference)
             except MeetingsError as err:
                 if is_permanent(err):
                     raise AirflowFailException(f"{type(err).__name__}: {err}") from err
@@ -165,9 +116,10 @@ class FetchTeamsMeetingArtifactsOperator(BaseOperator):
         self._announce(context, result)
         return result
 
-    def _fetch(
-        self, hook: OnlineMeetingsHook, reference: dict[str, str], destination: Path | ObjectStoragePath
-    ) -> dict[str, Any]:
+    def _fetch(self, hook: OnlineMeetingsHook, reference: dict[str, str]) -> dict[str, Any]:
+        from airflow_provider_meetings.artifacts.destinations import meeting_folder
+
+        destination = hook.artifact_destination(self.destination)  # checked before any request
         user_id, meeting_id = hook.resolve_meeting(**reference)
         self.log.info(
             "Fetching %s of %s (meeting id %s) into %s",
@@ -176,46 +128,46 @@ class FetchTeamsMeetingArtifactsOperator(BaseOperator):
             meeting_id,
             destination,
         )
-        resolved: dict[str, Any] = {"meeting_id": meeting_id}
-        if user_id:
-            resolved["user_id"] = user_id
+        # Named by id from here on: the join URL or the event is looked up once.
+        ref = hook.meeting_ref(user_id=user_id, meeting_id=meeting_id)
         result: dict[str, Any] = {
             "meeting_id": meeting_id,
             "user_id": user_id,
             "reference": reference,
-            "destination": str(destination),
+            "destination": str(getattr(destination, "root", destination)),
             "artifacts": list(self.artifacts),
             "paths": {},
             "counts": {},
             "sizes": {},
+            "files": [],
         }
         if "attendance" in self.artifacts:
-            records = hook.attendance_records(**resolved)
+            records = hook.artifacts.attendance_records(ref)
             rows = attendance_rows(records)
-            folder = destination / meeting_folder_name(meeting_id)
+            folder = meeting_folder(meeting_id)
             written = []
             for name, data in (
                 (ATTENDANCE_CSV, rows_to_csv(rows)),
                 (ATTENDANCE_JSON, rows_to_json(rows, meeting_id=meeting_id, user_id=user_id)),
             ):
-                write_file(folder / name, data)
-                written.append(str(folder / name))
-                result["sizes"][str(folder / name)] = len(data)
+                path = write_whole(destination, folder, name, data)
+                written.append(path)
+                result["sizes"][path] = len(data)
             result["paths"]["attendance"] = written
             result["counts"]["attendance_records"] = len(records)
             result["counts"]["attendance_rows"] = len(rows)
             result["counts"]["attendance_reports"] = len({row["report_id"] for row in rows if row.get("report_id")})
             self.log.info("Attendance: %d record(s), %d row(s) -> %s", len(records), len(rows), written)
-        for artifact, download in (("transcript", hook.download_transcripts), ("recording", hook.download_recordings)):
-            if artifact not in self.artifacts:
+        for kind in ("transcript", "recording"):
+            if kind not in self.artifacts:
                 continue
-            paths = [str(path) for path in download(destination, **resolved)]
-            result["paths"][f"{artifact}s"] = paths
-            result["counts"][f"{artifact}s"] = len(paths)
-            for path in paths:
-                result["sizes"][path] = size_of(path, destination)
-            self.log.info("%s: %d file(s) -> %s", artifact.capitalize(), len(paths), paths)
-        result["total_bytes"] = sum(size for size in result["sizes"].values() if size)
+            files = hook.artifacts.download(kind, ref, destination)
+            result["paths"][f"{kind}s"] = [file.path for file in files]
+            result["counts"][f"{kind}s"] = len(files)
+            result["sizes"].update({file.path: file.size for file in files})
+            result["files"] += [file.to_dict() for file in files]
+            self.log.info("%s: %d file(s), %d bytes", kind.capitalize(), len(files), sum(f.size for f in files))
+        result["total_bytes"] = sum(result["sizes"].values())
         return result
 
     def _announce(self, context: Context, result: dict[str, Any]) -> None:
