@@ -1,6 +1,6 @@
-"""The artifact sample DAGs through real Airflow (``airflow dags test``), real MSAL and
-HTTPS, against the emulator: ``teams_interview_loop`` books the interviews as calendar
-events, the emulator holds two of them (``hold_meeting``: attendees with join/leave
+"""The artifact sample DAGs in real DAG runs (``dag.test()``, in this process: no
+``airflow`` subprocess to start), real MSAL and HTTPS, against the emulator:
+``teams_interview_loop`` books the interviews as calendar events, the emulator holds two of them (``hold_meeting``: attendees with join/leave
 intervals, a transcript, a recording), ``teams_interview_artifacts`` stores what they
 left and emits asset events with the paths, and ``teams_attendance_report`` turns those
 events into minutes per person and no-shows."""
@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
-import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from reliability_testlib import load_dag, task_instances
 
 from meetings_emulator.config import ALEX_ID, MEGAN_ID
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 
-LOOP_RUN = "2026-12-07T06:00:00+00:00"  # books the three interviews
-ARTIFACTS_RUN = "2026-12-07T19:00:00+00:00"  # 20:00 Berlin: the two interviews of 12-07 have ended
-REPORT_RUN = "2026-12-07T20:00:00+00:00"
+DAGS_DIR = Path(__file__).resolve().parents[3] / "dags"
+SCHEDULE = str(DAGS_DIR / "data" / "interviews.csv")
+LOOP_RUN = datetime(2026, 12, 7, 6, 0, tzinfo=timezone.utc)  # books the three interviews
+ARTIFACTS_RUN = datetime(2026, 12, 7, 19, 0, tzinfo=timezone.utc)  # 20:00 Berlin: 12-07's two have ended
+REPORT_RUN = datetime(2026, 12, 7, 20, 0, tzinfo=timezone.utc)
 VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n<v Megan Bowen>Grüß Gott, Ada — welcome!</v>\n"
 RECORDING_SIZE = 256 * 1024 + 7
 
@@ -62,20 +64,64 @@ def join_url(emulator: Any, key: str) -> str:
     return event["onlineMeeting"]["joinUrl"]
 
 
-def asset_event_extras(home: Path) -> list[dict[str, Any]]:
-    """The ``extra`` of every event of the asset ``teams_interview_artifacts`` in the metadata database."""
-    with sqlite3.connect(home / "airflow.db") as db:
-        rows = db.execute(
-            "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.name = ? ORDER BY e.id",
-            ("teams_interview_artifacts",),
-        ).fetchall()
-    return [json.loads(extra) if isinstance(extra, str) else extra for (extra,) in rows]
+def asset_event_extras(since: int) -> list[dict[str, Any]]:
+    """The ``extra`` of the events of the asset ``teams_interview_artifacts`` after the event id ``since``."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        query = (
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.name == "teams_interview_artifacts", AssetEvent.id > since)
+            .order_by(AssetEvent.id)
+        )
+        return [dict(event.extra) for event in session.scalars(query)]
+
+
+def last_asset_event_id() -> int:
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+    from sqlalchemy import func, select
+
+    with create_session() as session:
+        return session.scalar(select(func.max(AssetEvent.id))) or 0
+
+
+def sample_dag(dags_folder: Path, dag_id: str) -> Any:
+    """A sample DAG of ``dags/``, copied into the session's DAGs folder (``dag.test()`` needs it there)."""
+    return load_dag(dags_folder, dag_id, (DAGS_DIR / f"{dag_id}.py").read_text(encoding="utf-8"))
+
+
+def succeeded(dag_run: Any) -> dict[str, Any]:
+    tis = task_instances(dag_run)
+    failed = {ti.task_id: ti.state for ti in tis.values() if ti.state not in ("success", "skipped")}
+    assert dag_run.state == "success" and not failed, failed
+    return tis
 
 
 @pytest.fixture(scope="module")
-def stored(sample_airflow: Any, graph_emulator: Any) -> dict[str, Any]:
+def conn(graph_emulator: Any) -> Any:
+    """The emulator as ``msgraph_meetings_default`` (the sample DAGs' connection) for the module."""
+    patch = pytest.MonkeyPatch()
+    graph_emulator.reset()
+    patch.setenv("AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT", graph_emulator.connection_json())
+    yield graph_emulator
+    patch.undo()
+    graph_emulator.clear_faults()
+
+
+@pytest.fixture(scope="module")
+def stored(
+    conn: Any, graph_emulator: Any, dags_folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """The interviews booked and held, and ``teams_interview_artifacts`` run once."""
-    sample_airflow.dags_test("teams_interview_loop", LOOP_RUN)
+    succeeded(
+        sample_dag(dags_folder, "teams_interview_loop").test(
+            logical_date=LOOP_RUN, run_conf={"schedule_file": SCHEDULE}
+        )
+    )
     held = {
         "de-4711-tech": graph_emulator.hold_meeting(
             join_url(graph_emulator, "de-4711-tech"),
@@ -94,9 +140,13 @@ def stored(sample_airflow: Any, graph_emulator: Any) -> dict[str, Any]:
             recording_size=RECORDING_SIZE,
         ),
     }
-    destination = sample_airflow.home / "interview-artifacts"
-    sample_airflow.dags_test("teams_interview_artifacts", ARTIFACTS_RUN, destination=str(destination))
-    return {"held": held, "destination": destination, "extras": asset_event_extras(sample_airflow.home)}
+    destination = tmp_path_factory.mktemp("interview-artifacts")
+    since = last_asset_event_id()
+    dag = sample_dag(dags_folder, "teams_interview_artifacts")
+    succeeded(
+        dag.test(logical_date=ARTIFACTS_RUN, run_conf={"schedule_file": SCHEDULE, "destination": str(destination)})
+    )
+    return {"held": held, "destination": destination, "extras": asset_event_extras(since)}
 
 
 def test_each_held_interview_is_stored_with_its_artifacts(stored: dict[str, Any]) -> None:
@@ -142,9 +192,13 @@ def test_each_stored_interview_is_one_asset_event_with_its_paths(stored: dict[st
         assert len(paths) == 4 and all(Path(p).is_file() for p in paths)
 
 
-def test_the_report_has_minutes_per_person_and_the_no_shows(stored: dict[str, Any], sample_airflow: Any) -> None:
-    sample_airflow.dags_test("teams_attendance_report", REPORT_RUN, artifact_events=stored["extras"])
-    (report,) = (sample_airflow.output_dir / "teams_attendance_report").glob("*/attendance_minutes.csv")
+def test_the_report_has_minutes_per_person_and_the_no_shows(
+    stored: dict[str, Any], dags_folder: Path, tmp_path: Path
+) -> None:
+    dag = sample_dag(dags_folder, "teams_attendance_report")
+    conf = {"schedule_file": SCHEDULE, "artifact_events": stored["extras"], "output_dir": str(tmp_path)}
+    succeeded(dag.test(logical_date=REPORT_RUN, run_conf=conf))
+    (report,) = (tmp_path / "teams_attendance_report").glob("*/attendance_minutes.csv")
     lines = {(r["external_id"].rsplit("-", 2)[-2], r["person"]): r for r in csv.DictReader(report.open())}
     summary = {key: (r["status"], r["minutes"], r["invited"]) for key, r in lines.items()}
     assert summary == {
