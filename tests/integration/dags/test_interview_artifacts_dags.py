@@ -212,3 +212,17 @@ def test_the_report_has_minutes_per_person_and_the_no_shows(
         ("4712", "Megan Bowen"): ("attended", "55.0", "required"),
     }
     assert lines[("4711", "Megan Bowen")]["identity_id"] == MEGAN_ID
+
+
+def test_one_meetings_attendance_on_demand(conn: Any, graph_emulator: Any, dags_folder: Path, tmp_path: Path) -> None:
+    url = join_url(graph_emulator, "ml-0815-final")  # booked by the loop DAG above, not held yet
+    held = graph_emulator.hold_meeting(url, attendees=GRACE_INTERVIEW[1:])
+    dag = sample_dag(dags_folder, "example_meeting_artifacts")
+
+    tis = succeeded(dag.test(run_conf={"join_url": url, "destination": str(tmp_path)}))
+
+    assert set(tis) == {"destination", "wait_for_artifacts", "store_artifacts"}
+    (folder,) = tmp_path.iterdir()
+    rows = list(csv.DictReader((folder / "attendance.csv").open(encoding="utf-8")))
+    assert {r["identity_id"] for r in rows} == {ALEX_ID, MEGAN_ID}
+    assert {r["report_id"] for r in rows} == {held["reportId"]}

@@ -17,6 +17,7 @@ EXPECTED_DAG_IDS = {
     "teams_interview_loop",
     "teams_interview_artifacts",
     "teams_attendance_report",
+    "example_meeting_artifacts",
 }
 
 
