@@ -194,8 +194,11 @@ class Session:
         return [a.record() for a in self.attendees]
 
     def finish(self, end: int | None = None) -> None:
-        """End the session: its report, transcript and recording appear."""
-        self.ended = True
+        """End the session: its report, transcript and recording appear.
+
+        ``ended`` is set last: a reader that sees an ended session sees its artifacts (the
+        recording's hash may take a while and is computed without the service lock).
+        """
         if self.end is None:
             self.end = end if end is not None else max(now_ticks(), self.start)
         correlation = f"{uuid.uuid4()}-0"
@@ -209,6 +212,7 @@ class Session:
             self.recording = Recording(
                 artifact_id(), stream, stream.sha256(), self.call_id, correlation, self.end, self.end
             )
+        self.ended = True
 
     def summary(self) -> dict[str, Any]:
         """What ``hold_meeting`` answers."""
@@ -319,7 +323,10 @@ class ArtifactStore:
         organizer_id: str,
         body: Mapping[str, Any],
     ) -> Session:
-        """Add one session of ``meeting`` (its resource) from the control API's body.
+        """One session of ``meeting`` (its resource) from the control API's body, not yet stored.
+
+        The caller calls :meth:`Session.finish` on an ended one (outside the service lock:
+        it hashes the recording), then :meth:`add`.
 
         :param body: ``attendees``, ``start``, ``end``, ``ended``, ``transcript``, ``recording_size``.
         """
@@ -351,9 +358,12 @@ class ArtifactStore:
             transcript_text=transcript,
             recording_size=size,
         )
-        if ended:
-            session.finish()
-        self._sessions.setdefault(meeting["id"], []).append(session)
+        session.ended = ended  # finished (artifacts made) by the caller: see :meth:`add`
+        return session
+
+    def add(self, session: Session) -> Session:
+        """Store a session made by :meth:`hold` (finished first if it is an ended one)."""
+        self._sessions.setdefault(session.meeting_id, []).append(session)
         return session
 
     def end_sessions(self, meeting_id: str) -> list[Session]:

@@ -231,9 +231,9 @@ def list_transcripts(
     with service.lock:
         sessions = [s for s, _ in service.artifacts.transcripts(meeting["id"])]
     value = [_transcript_json(service, request, user_id, s) for s in sessions]
-    return Reply(
-        200, {"@odata.context": _context(service, request, user_id, meeting["id"], "transcripts"), "value": value}
-    )
+    context = _context(service, request, user_id, meeting["id"], "transcripts")
+    # The pages' examples carry ``@odata.count`` (onlinemeeting-list-transcripts).
+    return Reply(200, {"@odata.context": context, "@odata.count": len(value), "value": value})
 
 
 def get_transcript(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
@@ -301,9 +301,9 @@ def list_recordings(service: EmulatorService, request: GraphRequest, match: re.M
     with service.lock:
         sessions = [s for s, _ in service.artifacts.recordings(meeting["id"])]
     value = [_recording_json(service, request, user_id, s) for s in sessions]
-    return Reply(
-        200, {"@odata.context": _context(service, request, user_id, meeting["id"], "recordings"), "value": value}
-    )
+    context = _context(service, request, user_id, meeting["id"], "recordings")
+    # The pages' examples carry ``@odata.count`` (onlinemeeting-list-recordings).
+    return Reply(200, {"@odata.context": context, "@odata.count": len(value), "value": value})
 
 
 def get_recording(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:

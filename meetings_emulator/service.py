@@ -238,7 +238,13 @@ class EmulatorService:
             if stored is None:
                 raise KeyError(f"meeting {key}")
             session = self.artifacts.hold(stored.resource, stored.tenant_id, stored.user_id, body)
-        # The recording's SHA-256 was computed by hold(): generated and hashed, never stored.
+        if session.ended:
+            session.ended = False
+            # Generates and hashes the recording (never stored): outside the lock, so Graph
+            # requests go on meanwhile.
+            session.finish()
+        with self.lock:
+            self.artifacts.add(session)
         return session.summary()
 
     def end_meeting(self, key: str) -> list[dict[str, Any]]:

@@ -140,16 +140,20 @@ def test_recording_streams_to_the_same_sha256_and_a_rerun_replaces_it(hook, grap
     assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == held["recordingSha256"]
 
 
-def test_a_drop_mid_stream_is_retried_and_leaves_no_partial_file(hook, graph_emulator, tmp_path) -> None:
+def test_a_drop_mid_stream_is_retried_and_leaves_no_partial_file(hook, graph_emulator, tmp_path, hook_logs) -> None:
     join_url = event_meeting(hook)
     held = graph_emulator.hold_meeting(join_url, attendees=attendees(1), recording_size=RECORDING_SIZE)
-    graph_emulator.script({"kind": "drop_mid_stream", "after_bytes": 1_000_000}, match="recordings/.*/content")
+    graph_emulator.script({"kind": "drop_mid_stream", "after_bytes": 2_500_000}, match="recordings/.*/content")
 
     [path] = hook.download_recordings(tmp_path, join_url=join_url)
 
     assert files_under(tmp_path) == [Path(path)]
     assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == held["recordingSha256"]
     assert graph_emulator.pending_faults() == []
+    infos = " | ".join(hook_logs.messages("info"))
+    assert (
+        "connection dropped, retry 1/" in infos and "resuming at byte 2097152" in infos
+    )  # after two whole 1 MiB chunks
 
 
 def test_drops_past_the_retry_bound_leave_no_file_at_all(make_hook, graph_emulator, tmp_path) -> None:
@@ -234,3 +238,18 @@ def test_transcript_access_disabled_is_permanent_and_names_the_setting(hook, gra
     assert caught.value.permanent
     after = graph_emulator.stats()["by_route"]["listTranscripts"]
     assert sum(after.values()) - sum(before.values()) == 1  # not retried
+
+
+def test_a_delegated_connection_reads_its_own_meetings_under_me(make_hook, graph_emulator, tmp_path) -> None:
+    hook = make_hook(password=None, refresh_token=graph_emulator.public_refresh_token, default_user_id=None)
+    join_url = hook.create_or_get_event(
+        "delegated-class", subject="Class", start=START, end=START + datetime.timedelta(hours=1)
+    ).join_url
+    held = graph_emulator.hold_meeting(join_url, attendees=attendees(3), transcript=VTT)
+
+    assert hook.resolve_meeting(join_url=join_url) == (None, held["meetingId"])
+    assert len(hook.attendance_records(external_id="delegated-class")) == 3
+    [path] = hook.download_transcripts(tmp_path, meeting_id=held["meetingId"])
+    assert Path(path).read_bytes() == VTT.encode("utf-8")
+    routes = graph_emulator.stats()["by_route"]
+    assert routes["listAttendanceRecords"]["200"] >= 1 and routes["getTranscriptContent"]["200"] == 1
