@@ -183,3 +183,44 @@ def test_soft_fail_skips_when_the_deferral_timed_out() -> None:
     sensor = TeamsMeetingArtifactsSensor(task_id="wait", meeting_id="m", soft_fail=True)
     with pytest.raises(AirflowSkipException):
         sensor.resume_execution("__fail__", {"error": TaskDeferralTimeout("timed out")}, {})
+
+
+def test_trigger_waits_out_the_pause_graph_asked_for(monkeypatch) -> None:
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recording_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", recording_sleep)
+    throttled = RetriesExhaustedError("GET transcripts", 1, 0.0, ValueError("429"), asked_wait=120.0)
+    waiting = {**STATUS, "ready": False}
+    trigger = ScriptedTrigger([throttled, waiting, STATUS])
+    assert events(trigger) == [{"status": READY, "artifacts": STATUS}]
+    assert slept == [120.0, 0.01]  # Graph's Retry-After on the loop, then the poke interval
+
+
+def test_poke_treats_a_transient_error_as_not_yet_and_a_permanent_one_as_final(monkeypatch) -> None:
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+    answers: list[object] = [
+        RetriesExhaustedError("GET attendanceReports", 3, 1.0, ValueError("503")),
+        STATUS,
+        GraphAPIError(403, "Forbidden", "Missing role OnlineMeetingArtifact.Read.All", request_id="r"),
+    ]
+
+    def status(self, **kwargs):
+        assert kwargs == {"meeting_id": "m", "artifacts": ("attendance",)}
+        answer = answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(OnlineMeetingsHook, "meeting_artifacts_status", status)
+    sensor = TeamsMeetingArtifactsSensor(task_id="wait", meeting_id="m", deferrable=False)
+    assert not sensor.poke({})  # an outage: checked again at the next poke
+    done = sensor.poke({})
+    assert done and done.xcom_value == STATUS
+    with pytest.raises(AirflowFailException, match="OnlineMeetingArtifact.Read.All"):
+        sensor.poke({})
