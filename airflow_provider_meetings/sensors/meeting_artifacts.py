@@ -100,8 +100,12 @@ class TeamsMeetingArtifactsSensor(BaseSensorOperator):
     def _status(self, reference: dict[str, str]) -> dict[str, Any] | None:
         """The hook's status of the artifacts; ``None`` after a transient error (checked again later)."""
         from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+        from airflow_provider_meetings.triggers.meeting_artifacts import MAX_THREAD_WAIT
 
-        with OnlineMeetingsHook(conn_id=self.conn_id) as hook:
+        # Deferrable: a long Retry-After ends the worker's check (not ready yet), and the
+        # trigger waits it out instead of a worker slot.
+        max_single_wait = MAX_THREAD_WAIT if self.deferrable else None
+        with OnlineMeetingsHook(conn_id=self.conn_id, max_single_wait=max_single_wait) as hook:
             try:
                 return hook.meeting_artifacts_status(**reference, artifacts=self.artifacts)
             except MeetingsError as err:
