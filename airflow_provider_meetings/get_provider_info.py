@@ -146,7 +146,20 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_meetings.operators.online_meetings",
                     "airflow_provider_meetings.operators.calendar_events",
+                    "airflow_provider_meetings.operators.meeting_artifacts",
                 ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": INTEGRATION_NAME,
+                "python-modules": ["airflow_provider_meetings.sensors.meeting_artifacts"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": INTEGRATION_NAME,
+                "python-modules": ["airflow_provider_meetings.triggers.meeting_artifacts"],
             }
         ],
         "hooks": [

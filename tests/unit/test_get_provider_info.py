@@ -141,3 +141,19 @@ def test_project_urls_name_documentation_source_and_changelog():
     assert set(urls) == {"Documentation", "Source", "Changelog"}
     assert urls == pyproject()["project"]["urls"]
     assert all(url.startswith("https://") for url in urls.values())
+
+
+@pytest.mark.parametrize(
+    ("section", "class_name"),
+    [
+        ("sensors", "TeamsMeetingArtifactsSensor"),
+        ("triggers", "TeamsMeetingArtifactsTrigger"),
+        ("operators", "FetchTeamsMeetingArtifactsOperator"),
+    ],
+)
+def test_artifact_modules_are_listed_and_hold_their_class(section, class_name):
+    modules = [m for entry in INFO[section] for m in entry["python-modules"]]
+    assert any(hasattr(importlib.import_module(m), class_name) for m in modules)
+    assert {entry["integration-name"] for entry in INFO[section]} <= {
+        i["integration-name"] for i in INFO["integrations"]
+    }

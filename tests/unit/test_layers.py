@@ -15,7 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "airflow_provider_meetings"
 
 # What each part of the package must never import (prefixes of module names).
-AIRFLOW_FACE = (f"{PACKAGE}.hooks", f"{PACKAGE}.operators", f"{PACKAGE}.cli")
+AIRFLOW_FACE = (
+    f"{PACKAGE}.hooks",
+    f"{PACKAGE}.operators",
+    f"{PACKAGE}.sensors",
+    f"{PACKAGE}.triggers",
+    f"{PACKAGE}.cli",
+)
 ABOVE_RESOURCES = (f"{PACKAGE}.diagnostics", *AIRFLOW_FACE, "airflow")
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     f"{PACKAGE}.graph": (f"{PACKAGE}.meetings", f"{PACKAGE}.events", f"{PACKAGE}.artifacts", *ABOVE_RESOURCES),
@@ -33,6 +39,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     f"{PACKAGE}.events": (f"{PACKAGE}.meetings", f"{PACKAGE}.artifacts", *ABOVE_RESOURCES),
     f"{PACKAGE}.artifacts": (f"{PACKAGE}.meetings", *ABOVE_RESOURCES),
     f"{PACKAGE}.diagnostics": AIRFLOW_FACE,
+    # Pure rules of the artifacts sensor and operator (no Airflow, no network).
+    f"{PACKAGE}.artifact_args": ABOVE_RESOURCES,
+    f"{PACKAGE}.attendance_table": ABOVE_RESOURCES,
     "meetings_emulator": (PACKAGE,),
 }
 

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 DAGS_DIR = Path(__file__).resolve().parents[3] / "dags"
-EXPECTED_DAG_IDS = {"teams_weekly_office_hour", "teams_meetings_from_events", "teams_interview_loop"}
+EXPECTED_DAG_IDS = {
+    "teams_weekly_office_hour",
+    "teams_meetings_from_events",
+    "teams_interview_loop",
+    "teams_interview_artifacts",
+    "teams_attendance_report",
+    "example_meeting_artifacts",
+}
 
 
 def _refuse(what: str):

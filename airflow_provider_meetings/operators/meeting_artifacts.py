@@ -1,0 +1,188 @@
+"""The operator that fetches what a Teams meeting left behind (attendance, transcripts,
+recordings) into a folder or an object store, and announces it as Airflow assets.
+
+Importing this module loads neither msal nor requests: the hook is imported when the
+task runs, not when a DAG file is parsed.
+
+.. seealso:: docs/artifacts.md
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_meetings.artifact_args import check_artifacts, describe_reference, meeting_reference
+from airflow_provider_meetings.attendance_table import attendance_rows, rows_to_csv, rows_to_json
+from airflow_provider_meetings.graph.errors import MeetingsError, is_permanent
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_meetings.artifacts.destinations import Destination
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+#: File names of the attendance table, in the meeting's folder.
+ATTENDANCE_CSV = "attendance.csv"
+ATTENDANCE_JSON = "attendance.json"
+
+
+def write_whole(destination: Destination, folder: str, name: str, data: bytes) -> str:
+    """Write ``data`` under a temporary name and move it into place (on failure nothing
+    stays, and no truncated object is committed on an object store); returns the path."""
+    file, handle = destination.open_temporary(folder, name)
+    try:
+        file.write(data)
+    except BaseException:
+        destination.discard(file, handle)
+        raise
+    return destination.commit(file, handle, folder, name)
+
+
+class FetchTeamsMeetingArtifactsOperator(BaseOperator):
+    """Fetch the requested artifacts of one meeting into ``destination``.
+
+    In the meeting's folder (``<destination>/meeting-<hash of the meeting id>/``):
+    attendance as ``attendance.csv`` and ``attendance.json`` (one row per attendee and
+    per join/leave interval, every report of the meeting), transcripts as ``.vtt`` (the
+    WebVTT text byte for byte), recordings as ``.mp4`` (streamed, written under a
+    temporary name and moved into place when complete). File names are deterministic, so
+    a rerun replaces files rather than adding more.
+
+    The XCom (return value) holds the paths, counts and sizes; each asset of ``outlets``
+    gets an event whose ``extra`` holds this run's paths, so an asset-scheduled DAG reads
+    exactly what landed (``triggering_asset_events``).
+
+    :param destination: a local folder, an object storage URL (``s3://bucket/prefix``,
+        ``gs://…``, ``abfs://…`` with the provider of that store installed) or an
+        ``ObjectStoragePath`` (templated)
+    :param meeting_id: the online meeting's id (templated)
+    :param join_url: the meeting's join URL (templated)
+    :param external_id: the external id of the calendar event that holds the meeting
+        (templated); a createOrGet meeting: pass its id or join URL from the creating task's XCom
+    :param user_id: the organizer, Entra object id or UPN (templated); default: the
+        connection's ``default_user_id`` (``/me`` with a delegated connection)
+    :param artifacts: which of ``attendance``, ``transcript``, ``recording`` to fetch
+    :param conn_id: the Airflow connection of the Graph app
+
+    .. seealso:: docs/artifacts.md
+    """
+
+    template_fields: Sequence[str] = ("destination", "meeting_id", "join_url", "external_id", "user_id")
+    template_ext: Sequence[str] = ()
+    ui_color: ClassVar[str] = "#e8e1f5"
+
+    def __init__(
+        self,
+        *,
+        destination: Any,
+        meeting_id: str | None = None,
+        join_url: str | None = None,
+        external_id: str | None = None,
+        user_id: str | None = None,
+        artifacts: Sequence[str] = ("attendance", "transcript", "recording"),
+        conn_id: str = "msgraph_meetings_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.destination = destination
+        self.meeting_id = meeting_id
+        self.join_url = join_url
+        self.external_id = external_id
+        self.user_id = user_id
+        self.artifacts = check_artifacts(artifacts)
+        self.conn_id = conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Resolve the meeting once, fetch each requested artifact, announce the paths."""
+        from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+        try:
+            reference = meeting_reference(
+                meeting_id=self.meeting_id, join_url=self.join_url, external_id=self.external_id, user_id=self.user_id
+            )
+        except ValueError as err:
+            raise AirflowFailException(str(err)) from err
+        with OnlineMeetingsHook(conn_id=self.conn_id) as hook:
+            try:
+                result = self._fetch(hook, reference)
+            except MeetingsError as err:
+                if is_permanent(err):
+                    raise AirflowFailException(f"{type(err).__name__}: {err}") from err
+                raise
+        self._announce(context, result)
+        return result
+
+    def _fetch(self, hook: OnlineMeetingsHook, reference: dict[str, str]) -> dict[str, Any]:
+        from airflow_provider_meetings.artifacts.destinations import meeting_folder
+
+        destination = hook.artifact_destination(self.destination)  # checked before any request
+        user_id, meeting_id = hook.resolve_meeting(**reference)
+        self.log.info(
+            "Fetching %s of %s (meeting id %s) into %s",
+            list(self.artifacts),
+            describe_reference(reference),
+            meeting_id,
+            destination,
+        )
+        # Named by id from here on: the join URL or the event is looked up once.
+        ref = hook.meeting_ref(user_id=user_id, meeting_id=meeting_id)
+        result: dict[str, Any] = {
+            "meeting_id": meeting_id,
+            "user_id": user_id,
+            "reference": reference,
+            "destination": str(getattr(destination, "root", destination)),
+            "artifacts": list(self.artifacts),
+            "paths": {},
+            "counts": {},
+            "sizes": {},
+            "files": [],
+        }
+        if "attendance" in self.artifacts:
+            records = hook.artifacts.attendance_records(ref)
+            rows = attendance_rows(records)
+            folder = meeting_folder(meeting_id)
+            written = []
+            for name, data in (
+                (ATTENDANCE_CSV, rows_to_csv(rows)),
+                (ATTENDANCE_JSON, rows_to_json(rows, meeting_id=meeting_id, user_id=user_id)),
+            ):
+                path = write_whole(destination, folder, name, data)
+                written.append(path)
+                result["sizes"][path] = len(data)
+            result["paths"]["attendance"] = written
+            result["counts"]["attendance_records"] = len(records)
+            result["counts"]["attendance_rows"] = len(rows)
+            result["counts"]["attendance_reports"] = len({row["report_id"] for row in rows if row.get("report_id")})
+            self.log.info("Attendance: %d record(s), %d row(s) -> %s", len(records), len(rows), written)
+        for kind in ("transcript", "recording"):
+            if kind not in self.artifacts:
+                continue
+            files = hook.artifacts.download(kind, ref, destination)
+            result["paths"][f"{kind}s"] = [file.path for file in files]
+            result["counts"][f"{kind}s"] = len(files)
+            result["sizes"].update({file.path: file.size for file in files})
+            result["files"] += [file.to_dict() for file in files]
+            self.log.info("%s: %d file(s), %d bytes", kind.capitalize(), len(files), sum(f.size for f in files))
+        result["total_bytes"] = sum(result["sizes"].values())
+        return result
+
+    def _announce(self, context: Context, result: dict[str, Any]) -> None:
+        """Put this run's paths in the ``extra`` of every declared outlet asset's event."""
+        from airflow.sdk import Asset
+
+        extra = {
+            "reference": result["reference"],
+            "meeting_id": result["meeting_id"],
+            "user_id": result["user_id"],
+            "destination": result["destination"],
+            "paths": result["paths"],
+            "counts": result["counts"],
+        }
+        outlet_events = context.get("outlet_events")
+        for outlet in self.outlets or ():
+            if isinstance(outlet, Asset) and outlet_events is not None:
+                outlet_events[outlet].extra.update(extra)

@@ -1,0 +1,167 @@
+"""A sensor that waits until a Teams meeting has ended and left the artifacts a DAG needs.
+
+Importing this module loads neither msal nor requests: the hook is imported when the
+sensor pokes (or in the triggerer), not when a DAG file is parsed.
+
+.. seealso:: docs/artifacts.md
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_meetings.artifact_args import check_artifacts, describe_reference, meeting_reference
+from airflow_provider_meetings.graph.errors import MeetingsError, is_permanent
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: Default seconds between two checks: reports and recordings take minutes to appear after a meeting.
+DEFAULT_POKE_INTERVAL = 300.0
+#: Default seconds to wait in all: a day (a meeting can run late, processing takes a while).
+DEFAULT_TIMEOUT = 24 * 3600.0
+
+
+class TeamsMeetingArtifactsSensor(BaseSensorOperator):
+    """Wait until a meeting has ended and its requested artifacts exist.
+
+    Done means: for ``attendance`` an attendance report of a session that ended (Graph
+    makes one when a session ends; there is no "meeting ended" flag), for ``transcript``
+    and ``recording`` at least one of each. The XCom is the status the check saw
+    (``meeting_id``, ``ended`` and the count of each artifact), so the next task can name
+    the meeting by its id.
+
+    With ``deferrable=True`` (the default) the sensor checks once, then waits in the
+    triggerer (:class:`~airflow_provider_meetings.triggers.meeting_artifacts.TeamsMeetingArtifactsTrigger`)
+    without holding a worker slot; with ``deferrable=False`` it works in ``mode="poke"`` or
+    ``mode="reschedule"`` like any sensor. Permanent errors (a missing permission, a
+    standalone meeting asked for its transcript, transcript access off in the tenant) fail
+    the task without retries; transient ones are retried at the next poke. After
+    ``timeout`` the task fails, or is skipped with ``soft_fail=True``: use that when a
+    meeting may have taken place without recording.
+
+    :param meeting_id: the online meeting's id (templated)
+    :param join_url: the meeting's join URL (templated)
+    :param external_id: the external id of the calendar event that holds the meeting
+        (templated); a createOrGet meeting: pass its id or join URL from the creating task's XCom
+    :param user_id: the organizer, Entra object id or UPN (templated); default: the
+        connection's ``default_user_id`` (``/me`` with a delegated connection)
+    :param artifacts: which of ``attendance``, ``transcript``, ``recording`` to wait for
+    :param conn_id: the Airflow connection of the Graph app
+    :param deferrable: wait in the triggerer (needs a running triggerer); ``False``: poke
+        in a worker (``mode="poke"`` or ``mode="reschedule"``)
+    :param poke_interval: seconds between two checks (default 300)
+    :param timeout: seconds to wait in all (default a day)
+
+    .. seealso:: docs/artifacts.md
+    """
+
+    template_fields: Sequence[str] = ("meeting_id", "join_url", "external_id", "user_id")
+    template_ext: Sequence[str] = ()
+    ui_color: ClassVar[str] = "#e8e1f5"
+
+    def __init__(
+        self,
+        *,
+        meeting_id: str | None = None,
+        join_url: str | None = None,
+        external_id: str | None = None,
+        user_id: str | None = None,
+        artifacts: Sequence[str] = ("attendance",),
+        conn_id: str = "msgraph_meetings_default",
+        deferrable: bool = True,
+        poke_interval: float = DEFAULT_POKE_INTERVAL,
+        timeout: float = DEFAULT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
+        self.meeting_id = meeting_id
+        self.join_url = join_url
+        self.external_id = external_id
+        self.user_id = user_id
+        self.artifacts = check_artifacts(artifacts)
+        self.conn_id = conn_id
+        self.deferrable = deferrable
+
+    def _reference(self) -> dict[str, str]:
+        """The rendered identifiers, checked (a bad combination fails without retries)."""
+        try:
+            return meeting_reference(
+                meeting_id=self.meeting_id, join_url=self.join_url, external_id=self.external_id, user_id=self.user_id
+            )
+        except ValueError as err:
+            raise AirflowFailException(str(err)) from err
+
+    def _status(self, reference: dict[str, str]) -> dict[str, Any] | None:
+        """The hook's status of the artifacts; ``None`` after a transient error (checked again later)."""
+        from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+        from airflow_provider_meetings.triggers.meeting_artifacts import MAX_THREAD_WAIT
+
+        # Deferrable: a long Retry-After ends the worker's check (not ready yet), and the
+        # trigger waits it out instead of a worker slot.
+        max_single_wait = MAX_THREAD_WAIT if self.deferrable else None
+        with OnlineMeetingsHook(conn_id=self.conn_id, max_single_wait=max_single_wait) as hook:
+            try:
+                return hook.meeting_artifacts_status(**reference, artifacts=self.artifacts)
+            except MeetingsError as err:
+                if is_permanent(err):
+                    raise AirflowFailException(f"{type(err).__name__}: {err}") from err
+                self.log.warning("Checking the artifacts failed, trying again at the next poke: %s", err)
+                return None
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """One check: done once the meeting has ended and the requested artifacts exist (the
+        status is then the task's XCom)."""
+        reference = self._reference()
+        status = self._status(reference)
+        if status is None:
+            return PokeReturnValue(is_done=False)
+        self.log.info("Artifacts of %s: %s", describe_reference(reference), status)
+        return PokeReturnValue(is_done=bool(status.get("ready")), xcom_value=status)
+
+    def execute(self, context: Context) -> Any:
+        """Poke (or reschedule) as any sensor; deferrable: check once, then wait in the triggerer."""
+        if not self.deferrable:
+            return super().execute(context)
+        reference = self._reference()
+        status = self._status(reference)
+        if status is not None and status.get("ready"):
+            self.log.info(
+                "Artifacts %s of %s are ready: %s", list(self.artifacts), describe_reference(reference), status
+            )
+            return status
+        from airflow_provider_meetings.triggers.meeting_artifacts import TeamsMeetingArtifactsTrigger
+
+        self.log.info(
+            "Artifacts %s of %s not ready (%s): deferring, checking every %ss for at most %ss",
+            list(self.artifacts),
+            describe_reference(reference),
+            status,
+            self.poke_interval,
+            self.timeout,
+        )
+        self.defer(
+            trigger=TeamsMeetingArtifactsTrigger(
+                conn_id=self.conn_id, **reference, artifacts=self.artifacts, poke_interval=self.poke_interval
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume from the trigger: the status when ready, else fail with the trigger's error."""
+        from airflow_provider_meetings.triggers.meeting_artifacts import READY
+
+        if event and event.get("status") == READY:
+            status = dict(event.get("artifacts") or {})
+            self.log.info("Artifacts %s are ready: %s", list(self.artifacts), status)
+            return status
+        error_type = (event or {}).get("error_type", "Error")
+        message = (event or {}).get("message", f"unexpected trigger event {event!r}")
+        # Permanent errors only reach here (the trigger retries transient ones).
+        raise AirflowFailException(f"{error_type}: {message}")

@@ -1,0 +1,218 @@
+"""The artifacts sensor and the fetch operator in real DAG runs (``dag.test()``) against
+the emulator: the sensor defers while the meeting has not ended (``dag.test()`` runs its
+trigger in line, the hook call in a thread) and resumes when the emulator holds it; the
+operator stores the artifacts through an ``ObjectStoragePath`` URL and emits the asset
+event with the paths; ``soft_fail`` skips when nothing was recorded; a standalone
+meeting's transcript fails at once, naming the cause."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import threading
+import time
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reliability_testlib import load_dag, task_instances, xcom
+
+from meetings_emulator.config import MEGAN_ID
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
+
+LOGICAL_DATE = datetime.datetime(2026, 11, 30, tzinfo=datetime.timezone.utc)
+START = datetime.datetime(2030, 4, 2, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
+VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:01.500\n<v Megan Bowen>Bonjour à tous — 你好</v>\n"
+RECORDING_SIZE = 1024 * 1024 + 321
+ATTENDEES = [
+    {
+        "id": MEGAN_ID,
+        "displayName": "Megan Bowen",
+        "email": "meganb@contoso.example",
+        "role": "Organizer",
+        "intervals": [
+            {"join": "2030-04-02T08:00:00Z", "leave": "2030-04-02T08:20:00Z"},
+            {"join": "2030-04-02T08:25:00Z", "leave": "2030-04-02T09:00:00Z"},
+        ],
+    },
+    {
+        "id": "pstn-33-1-23456789",
+        "displayName": "+33 1 23 45 67 89",
+        "email": None,
+        "role": "Attendee",
+        "intervals": [{"join": "2030-04-02T08:05:00Z", "leave": "2030-04-02T08:06:00Z"}],
+    },
+]
+
+DAG = """
+from airflow.sdk import DAG, Asset
+
+from airflow_provider_meetings.operators.meeting_artifacts import FetchTeamsMeetingArtifactsOperator
+from airflow_provider_meetings.sensors.meeting_artifacts import TeamsMeetingArtifactsSensor
+
+with DAG(dag_id="{dag_id}", schedule=None, catchup=False, params={{"join_url": "", "destination": ""}}) as dag:
+    wait = TeamsMeetingArtifactsSensor(
+        task_id="wait",
+        conn_id="{conn_id}",
+        join_url="{{{{ params.join_url }}}}",
+        artifacts={artifacts!r},
+        poke_interval=1,
+        timeout={timeout},
+        soft_fail={soft_fail},
+        deferrable={deferrable},
+        retries=0,
+    )
+    wait >> FetchTeamsMeetingArtifactsOperator(
+        task_id="fetch",
+        conn_id="{conn_id}",
+        meeting_id="{{{{ ti.xcom_pull(task_ids='wait')['meeting_id'] }}}}",
+        destination="{{{{ params.destination }}}}",
+        artifacts={artifacts!r},
+        outlets=[Asset("{dag_id}_artifacts")],
+    )
+"""
+
+
+def artifacts_dag(dags_folder: Path, conn_id: str, dag_id: str, **options: Any) -> Any:
+    settings = {"artifacts": ("attendance", "transcript", "recording"), "timeout": 60, "soft_fail": False}
+    settings["deferrable"] = True
+    settings.update(options)
+    return load_dag(dags_folder, dag_id, DAG.format(dag_id=dag_id, conn_id=conn_id, **settings))
+
+
+def event_join_url(conn_id: str, key: str) -> str:
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+    with OnlineMeetingsHook(conn_id=conn_id) as hook:
+        end = START + datetime.timedelta(hours=1)
+        return hook.create_or_get_event(key, subject="Clinic", start=START, end=end).join_url
+
+
+def asset_extras(name: str) -> list[dict[str, Any]]:
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        query = select(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id).where(AssetModel.name == name)
+        return [dict(event.extra) for event in session.scalars(query)]
+
+
+def test_the_sensor_defers_until_the_meeting_ended_and_the_operator_stores_it(
+    dags_folder, graph_emulator, meetings_conn_id, tmp_path
+) -> None:
+    dag = artifacts_dag(dags_folder, meetings_conn_id, "artifacts_deferred")
+    join_url = event_join_url(meetings_conn_id, "clinic-deferred")
+    held: dict[str, Any] = {}
+    stop = threading.Event()
+
+    def checks() -> int:
+        return int(graph_emulator.stats()["by_route"].get("listAttendanceReports", {}).get("200", 0))
+
+    def hold_after_two_checks() -> None:
+        # The worker's check, then one in the trigger: the sensor deferred; now the meeting ends.
+        while not stop.is_set() and checks() < 2:
+            time.sleep(0.1)
+        if not stop.is_set():
+            held.update(
+                graph_emulator.hold_meeting(
+                    join_url, attendees=ATTENDEES, transcript=VTT, recording_size=RECORDING_SIZE
+                )
+            )
+
+    holder = threading.Thread(target=hold_after_two_checks, daemon=True)
+    holder.start()
+    try:
+        destination = f"file://{tmp_path}/store"  # an ObjectStoragePath destination
+        run = dag.test(logical_date=LOGICAL_DATE, run_conf={"join_url": join_url, "destination": destination})
+    finally:
+        stop.set()
+        holder.join(timeout=10)
+    tis = task_instances(run)
+
+    assert {ti.task_id: ti.state for ti in tis.values()} == {"wait": "success", "fetch": "success"}
+    assert held, "the meeting was never held: the sensor did not defer and check again"
+    assert tis["wait"].try_number == 1  # resumed, not retried
+    assert checks() >= 3  # the worker's check, the trigger's before the meeting ended, the one that saw it
+    status = xcom(tis["wait"])
+    assert status | {"ready": True} == {
+        "meeting_id": held["meetingId"],
+        "ended": True,
+        "attendance": 1,
+        "transcript": 1,
+        "recording": 1,
+        "ready": True,
+    }
+
+    result = xcom(tis["fetch"])
+    assert result["meeting_id"] == held["meetingId"]
+    assert result["counts"] == {
+        "attendance_records": 2,
+        "attendance_rows": 3,
+        "attendance_reports": 1,
+        "transcripts": 1,
+        "recordings": 1,
+    }
+    files = [Path(p.removeprefix("file://")) for group in result["paths"].values() for p in group]
+    assert [f.name.split("-")[0].split(".")[0] for f in files] == [
+        "attendance",
+        "attendance",
+        "transcript",
+        "recording",
+    ]
+    assert all(f.is_file() and f.is_relative_to(tmp_path / "store") for f in files)
+    assert {Path(p.removeprefix("file://")): size for p, size in result["sizes"].items()} == {
+        f: f.stat().st_size for f in files
+    }
+    assert result["sizes"][result["paths"]["recordings"][0]] == RECORDING_SIZE
+    assert files[2].read_bytes() == VTT.encode("utf-8")
+    assert hashlib.sha256(files[3].read_bytes()).hexdigest() == held["recordingSha256"]
+    rows = list(csv.DictReader(files[0].open(encoding="utf-8")))
+    assert [(r["display_name"], r["interval_seconds"]) for r in rows] == [
+        ("Megan Bowen", "1200"),
+        ("Megan Bowen", "2100"),
+        ("+33 1 23 45 67 89", "60"),
+    ]
+    assert not [p for p in (tmp_path / "store").rglob(".*")]  # no temporary file left
+
+    (extra,) = asset_extras("artifacts_deferred_artifacts")
+    assert extra["paths"] == result["paths"] and extra["reference"] == {"meeting_id": held["meetingId"]}
+    assert "token" not in str(extra).lower()
+
+
+def test_soft_fail_skips_when_nothing_was_recorded(dags_folder, graph_emulator, meetings_conn_id, tmp_path) -> None:
+    dag = artifacts_dag(dags_folder, meetings_conn_id, "artifacts_nothing", deferrable=False, timeout=2, soft_fail=True)
+    join_url = event_join_url(meetings_conn_id, "clinic-nothing")
+    graph_emulator.hold_meeting(join_url, attendees=ATTENDEES, ended=False)  # in progress: no report yet
+
+    tis = task_instances(
+        dag.test(logical_date=LOGICAL_DATE, run_conf={"join_url": join_url, "destination": str(tmp_path)})
+    )
+
+    assert {ti.task_id: ti.state for ti in tis.values()} == {"wait": "skipped", "fetch": "skipped"}
+    assert graph_emulator.stats()["by_route"]["listAttendanceReports"]["200"] >= 2  # poked more than once
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_standalone_meetings_transcript_fails_at_once_saying_why(
+    dags_folder, graph_emulator, meetings_conn_id, tmp_path, capfd
+) -> None:
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+    dag = artifacts_dag(dags_folder, meetings_conn_id, "artifacts_standalone", artifacts=("transcript",))
+    with OnlineMeetingsHook(conn_id=meetings_conn_id) as hook:
+        join_url = hook.create_or_get_meeting("clinic-standalone", subject="Clinic").meeting["joinWebUrl"]
+    graph_emulator.hold_meeting(join_url, attendees=ATTENDEES)
+
+    tis = task_instances(
+        dag.test(logical_date=LOGICAL_DATE, run_conf={"join_url": join_url, "destination": str(tmp_path)})
+    )
+
+    assert tis["wait"].state == "failed" and tis["wait"].try_number == 1
+    output = capfd.readouterr()
+    assert "AirflowFailException: StandaloneMeetingError" in output.out + output.err  # no retries
+    assert "calendar event" in output.out + output.err
+    assert tis["fetch"].state == "upstream_failed"
