@@ -39,10 +39,16 @@ GRAPH_ROOTS = (
 )
 #: Application permissions the seeded app holds with admin consent (an app token's ``roles``):
 #: createOrGet needs OnlineMeetings.ReadWrite.All; resolving a UPN with GET /users needs User.Read.All.
-#: Calendar events (POST /users/{id}/events) need Calendars.ReadWrite.
-DEFAULT_APP_ROLES = ("OnlineMeetings.ReadWrite.All", "User.Read.All", "Calendars.ReadWrite")
+#: Calendar events (POST /users/{id}/events) need Calendars.ReadWrite; the meeting artifacts
+#: (attendance, transcripts, recordings) their three read permissions.
+ARTIFACT_PERMISSIONS = (
+    "OnlineMeetingArtifact.Read.All",
+    "OnlineMeetingTranscript.Read.All",
+    "OnlineMeetingRecording.Read.All",
+)
+DEFAULT_APP_ROLES = ("OnlineMeetings.ReadWrite.All", "User.Read.All", "Calendars.ReadWrite", *ARTIFACT_PERMISSIONS)
 #: Delegated permissions consented for the seeded app (a delegated token's ``scp``).
-DEFAULT_DELEGATED_SCOPES = ("OnlineMeetings.ReadWrite", "User.Read", "Calendars.ReadWrite")
+DEFAULT_DELEGATED_SCOPES = ("OnlineMeetings.ReadWrite", "User.Read", "Calendars.ReadWrite", *ARTIFACT_PERMISSIONS)
 #: The audience Entra expects in a federated (workload identity) assertion by default.
 DEFAULT_FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
 #: The Graph resource the emulator stands for: tokens whose ``aud`` is another resource are refused.

@@ -49,6 +49,45 @@ def events(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
     return Reply(200, {"events": service.list_events()})
 
 
+def hold_meeting(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /meetings/hold`` ``{"meeting", "attendees", "start"?, "end"?, "ended"?, "transcript"?, "recording_size"?}``."""
+    try:
+        return Reply(200, service.hold_meeting(body))
+    except KeyError as error:
+        if not (error.args and str(error.args[0]).startswith("meeting ")):
+            raise  # a missing field: 400
+        return Reply(404, {"error": f"no stored {error.args[0]}"})
+
+
+def end_meeting(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /meetings/end`` ``{"meeting"}``: end its sessions still in progress."""
+    key = str(body["meeting"])
+    try:
+        return Reply(200, {"sessions": service.end_meeting(key)})
+    except KeyError as error:
+        return Reply(404, {"error": f"no stored {error.args[0]}"})
+
+
+def artifacts(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``GET /artifacts``: every held session."""
+    return Reply(200, {"sessions": service.list_artifacts()})
+
+
+def set_transcript_access(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /transcript-access`` ``{"enabled": true | false}``."""
+    return Reply(200, service.set_transcript_settings(access=body["enabled"]))
+
+
+def set_speaker_attribution(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /speaker-attribution`` ``{"enabled": true | false}``."""
+    return Reply(200, service.set_transcript_settings(attribution=body["enabled"]))
+
+
+def set_page_size(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
+    """``POST /attendance-page-size`` ``{"n": 2}``."""
+    return Reply(200, {"page_size": service.set_page_size(body["n"])})
+
+
 def reset(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
     """``POST /reset`` with optional ``tokens`` and ``users`` flags."""
     service.reset(tokens=bool(body.get("tokens", False)), users=bool(body.get("users", False)))

@@ -131,6 +131,46 @@ class EmulatorClient(EmulatorHandle):
         path = f"/mailboxes/{quote(user, safe='')}/online-meeting-providers"
         return self._call("POST", path, {"providers": list(providers)})
 
+    def hold_meeting(
+        self,
+        meeting: str,
+        *,
+        attendees: list[dict[str, Any]],
+        start: str | None = None,
+        end: str | None = None,
+        ended: bool = True,
+        transcript: str | None = None,
+        recording_size: int | None = None,
+    ) -> dict[str, Any]:
+        return self._call(
+            "POST",
+            "/meetings/hold",
+            {
+                "meeting": meeting,
+                "attendees": list(attendees),
+                "start": start,
+                "end": end,
+                "ended": ended,
+                "transcript": transcript,
+                "recording_size": recording_size,
+            },
+        )
+
+    def end_meeting(self, meeting: str) -> list[dict[str, Any]]:
+        return self._call("POST", "/meetings/end", {"meeting": meeting})["sessions"]
+
+    def set_transcript_access(self, enabled: bool) -> None:
+        self._call("POST", "/transcript-access", {"enabled": enabled})
+
+    def set_speaker_attribution(self, enabled: bool) -> None:
+        self._call("POST", "/speaker-attribution", {"enabled": enabled})
+
+    def set_page_size(self, n: int) -> None:
+        self._call("POST", "/attendance-page-size", {"n": n})
+
+    def artifacts(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/artifacts")["sessions"]
+
     def stats(self) -> dict[str, Any]:
         return self._call("GET", "/stats")
 
@@ -172,3 +212,7 @@ class EmulatorClient(EmulatorHandle):
 
     def decline_device_code(self, user_code: str | None = None) -> dict[str, Any]:
         return self._call("POST", "/device-codes/decline", {"user_code": user_code})
+
+
+#: The name the artifact contract uses for the control client.
+ControlClient = EmulatorClient

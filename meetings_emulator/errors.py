@@ -176,3 +176,79 @@ class MethodNotAllowed(GraphError):
 
     def __init__(self, method: str) -> None:
         super().__init__(405, "BadRequest", f"The HTTP method '{method}' is not supported.")
+
+
+class InnerCodeError(GraphError):
+    """A Graph error whose ``innerError`` carries its own ``code`` (the transcript 403s).
+
+    :param inner_code: ``innerError.code``, e.g. ``GraphAccessToTranscriptsDisabled``.
+    """
+
+    def __init__(self, status: int, code: str, message: str, inner_code: str) -> None:
+        super().__init__(status, code, message)
+        self.inner_code = inner_code
+
+    def body(self, request_id: str, client_request_id: str) -> dict[str, Any]:
+        body = super().body(request_id, client_request_id)
+        body["error"]["innerError"]["code"] = self.inner_code
+        return body
+
+
+class TranscriptAccessDisabled(InnerCodeError):
+    """403 while the tenant's "Microsoft Graph access" to transcripts is off.
+
+    https://learn.microsoft.com/microsoftteams/meeting-transcript-api-access: access is off by
+    default, "regardless of app-level permissions"; GRAPH_FACTS.md ("Refinements"): ``403``
+    with ``innerError.code`` ``GraphAccessToTranscriptsDisabled``. The message is an
+    assumption (docs/emulator.md).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            403,
+            "Forbidden",
+            "Microsoft Graph access to meeting transcripts is disabled for this tenant.",
+            "GraphAccessToTranscriptsDisabled",
+        )
+
+
+class SpeakerAttributionNotAllowed(InnerCodeError):
+    """403 for ``text/vtt`` while the tenant's speaker attribution is off.
+
+    https://learn.microsoft.com/graph/api/calltranscript-get ("tenant admin controls"):
+    "requesting the attributed format (text/vtt) returns 403 Forbidden with the inner error
+    code SpeakerAttributionNotAllowed". The message is an assumption.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            403,
+            "Forbidden",
+            "Speaker attribution is not allowed for transcripts in this tenant; "
+            "request application/vnd.microsoft.graph.transcript+text.",
+            "SpeakerAttributionNotAllowed",
+        )
+
+
+class NotCalendarBacked(GraphError):
+    """Transcripts and recordings of a meeting that belongs to no calendar event.
+
+    calltranscript-get: "This API doesn't support meetings created using the create
+    onlineMeeting API that are not associated with an event on the user's calendar". The
+    text is what users report (microsoftgraph/microsoft-graph-docs-contrib#9103, #8869);
+    the status 412 is an assumption from the code ``PreconditionFailed`` (docs/emulator.md).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            412,
+            "PreconditionFailed",
+            "No iCalUid found for the meeting. This API is supported only for calendar backed OnlineMeeting.",
+        )
+
+
+class ArtifactNotFound(GraphError):
+    """404 for a report, transcript or recording id the meeting does not have."""
+
+    def __init__(self) -> None:
+        super().__init__(404, "NotFound", "The requested resource does not exist.")

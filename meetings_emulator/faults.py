@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FAULT_KINDS = ("status", "drop", "slow", "non_json")
+FAULT_KINDS = ("status", "drop", "slow", "non_json", "drop_mid_stream")
 TARGETS = ("graph", "token")
 WHEN = ("before", "after")
 #: Status of a ``non_json`` fault when none is given: a proxy's 502 Bad Gateway page.
@@ -63,6 +63,9 @@ class ScriptedFault:
     :param target: ``graph`` requests or ``token`` requests.
     :param match: optional regular expression searched in ``METHOD path`` (e.g. ``createOrGet``).
     :param times: how many matching requests still get this fault.
+    :param after_bytes: for ``drop_mid_stream``: the answer (status, headers with the full
+        ``Content-Length``) is sent, then only this many body bytes, then the connection
+        closes, as a network failure in the middle of a download does.
     """
 
     kind: str = "status"
@@ -73,6 +76,7 @@ class ScriptedFault:
     target: str = "graph"
     match: str | None = None
     times: int = 1
+    after_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -88,6 +92,10 @@ class ScriptedFault:
                 self.status = NON_JSON_DEFAULT_STATUS
             if not (_is_int(self.status) and 200 <= self.status <= 599):
                 raise ValueError("a non_json fault takes 'status' between 200 and 599 (default 502)")
+        if self.kind == "drop_mid_stream" and not (_is_int(self.after_bytes) and self.after_bytes >= 0):
+            raise ValueError("a drop_mid_stream fault needs 'after_bytes', a whole number >= 0")
+        if self.kind == "drop_mid_stream" and self.target != "graph":
+            raise ValueError("a drop_mid_stream fault targets graph (content downloads)")
         if self.times < 1:
             raise ValueError("'times' must be at least 1")
         if self.retry_after is not None:
@@ -111,8 +119,9 @@ def parse_fault(spec: Any, **overrides: Any) -> ScriptedFault:
     """Build a :class:`ScriptedFault` from the short forms the API accepts.
 
     ``429`` or ``{"status": 429, "retry_after": "2"}``; ``"drop"``, ``"slow"``,
-    ``"non_json"``; or a dict with ``kind`` (``{"kind": "non_json", "status": 200}``). ``overrides`` (``times``, ``when``, ``target``,
-    ``match``, ``seconds``, ``retry_after``) win over the spec.
+    ``"non_json"``; or a dict with ``kind`` (``{"kind": "non_json", "status": 200}``,
+    ``{"kind": "drop_mid_stream", "after_bytes": 1048576}``). ``overrides`` (``times``, ``when``,
+    ``target``, ``match``, ``seconds``, ``retry_after``, ``after_bytes``) win over the spec.
     """
     data: dict[str, Any]
     if isinstance(spec, ScriptedFault):

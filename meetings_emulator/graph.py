@@ -89,6 +89,9 @@ def answer_graph(
         except GraphError as error:
             reply = Reply(error.status, error.body(request_id, client_request_id), error.headers)
         reply = _apply_fault(service, fault, "after", ids) or reply
+        if fault is not None and fault.kind == "drop_mid_stream":
+            # The answer starts, then the connection drops after ``after_bytes`` of its body.
+            reply.drop_after = fault.after_bytes
     reply.headers.setdefault("request-id", request_id)
     reply.headers.setdefault("client-request-id", client_request_id)
     if isinstance(reply.body, (dict, list)):
@@ -109,7 +112,7 @@ def _apply_fault(
     service: EmulatorService, fault: ScriptedFault | None, when: str, ids: tuple[str, str]
 ) -> Reply | None:
     """The fault's reply if it strikes at ``when`` (``before`` or ``after`` the handler); ``slow`` sleeps."""
-    if fault is None or fault.when != when:
+    if fault is None or fault.when != when or fault.kind == "drop_mid_stream":
         return None
     if fault.kind == "slow":
         service.sleep(fault.seconds)

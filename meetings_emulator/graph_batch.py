@@ -6,6 +6,7 @@ request (``graph.py``), handed in as ``run_item`` so that this module does not i
 
 from __future__ import annotations
 
+import base64
 import random
 import re
 from collections.abc import Callable
@@ -92,7 +93,7 @@ def answer_batch(service: EmulatorService, request: GraphRequest, run_item: Call
                 "id": str(item["id"]),
                 "status": 502 if reply.drop else reply.status,
                 "headers": item_response_headers,
-                "body": reply.body,
+                "body": _item_body(reply),
             }
         )
     if service.batch_order == "reverse":
@@ -106,3 +107,17 @@ def answer_batch(service: EmulatorService, request: GraphRequest, run_item: Call
     # envelope still carries every item's response; otherwise a batch answers 200.
     throttled = any(r["status"] == 429 for r in responses)
     return Reply(424 if throttled else 200, {"responses": responses}, drop=drop)
+
+
+def _item_body(reply: Reply) -> Any:
+    """An item's body in the JSON envelope: binary content (a transcript, a recording) as base64.
+
+    Users report that Graph answers a non-JSON body of a batch item base64-encoded (Microsoft
+    Q&A 1352007; the json-batching page says so of request bodies). A streamed body is read
+    whole here: do not batch large downloads.
+    """
+    if reply.stream is not None:
+        return base64.b64encode(b"".join(reply.stream)).decode()
+    if isinstance(reply.body, (bytes, bytearray)):
+        return base64.b64encode(bytes(reply.body)).decode()
+    return reply.body

@@ -215,6 +215,59 @@ class EmulatorHandle(ABC):
     def set_online_meeting_providers(self, user: str, providers: list[str]) -> dict[str, Any]:
         """A mailbox calendar's ``allowedOnlineMeetingProviders``; ``[]``: its events get no Teams link."""
 
+    # -- meeting artifacts --------------------------------------------------------------------
+
+    @abstractmethod
+    def hold_meeting(
+        self,
+        meeting: str,
+        *,
+        attendees: list[dict[str, Any]],
+        start: str | None = None,
+        end: str | None = None,
+        ended: bool = True,
+        transcript: str | None = None,
+        recording_size: int | None = None,
+    ) -> dict[str, Any]:
+        """Hold one session of a stored meeting: its attendance, transcript and recording.
+
+        Each call is one session (two calls, two attendance reports). Transcripts and
+        recordings are served only for a meeting behind a calendar event (Graph's rule).
+
+        :param meeting: an online meeting id or a join URL (of a createOrGet meeting or of
+            the meeting behind a calendar event).
+        :param attendees: ``{"id", "displayName", "email" (or None), "role" ("Organizer",
+            "Presenter", "Attendee"), "tenantId"?, "intervals": [{"join": ISO, "leave": ISO}]}``.
+        :param start: the session's start (default: the first join, else now).
+        :param end: its end (default: the last leave, else now).
+        :param ended: ``False``: in progress, no report, transcript or recording yet
+            (:meth:`end_meeting` ends it).
+        :param transcript: WebVTT text (served as its UTF-8 bytes).
+        :param recording_size: bytes of the generated MP4-like recording (never stored).
+        :returns: ``meetingId``, ``reportId`` (``None`` if not ended), ``transcriptId``,
+            ``recordingId``, ``recordingSha256``, ``recordingSize``, ``start``, ``end``, ``ended``.
+        """
+
+    @abstractmethod
+    def end_meeting(self, meeting: str) -> list[dict[str, Any]]:
+        """End the sessions of a meeting (id or join URL) still in progress; their summaries."""
+
+    @abstractmethod
+    def set_transcript_access(self, enabled: bool) -> None:
+        """The tenant's Microsoft Graph access to transcripts (off: 403 ``GraphAccessToTranscriptsDisabled``)."""
+
+    @abstractmethod
+    def set_speaker_attribution(self, enabled: bool) -> None:
+        """The tenant's speaker attribution (off: ``text/vtt`` answers 403 ``SpeakerAttributionNotAllowed``)."""
+
+    @abstractmethod
+    def set_page_size(self, n: int) -> None:
+        """Attendance records per page of ``.../attendanceRecords``."""
+
+    @abstractmethod
+    def artifacts(self) -> list[dict[str, Any]]:
+        """Every held session's summary (as :meth:`hold_meeting` answers)."""
+
     @abstractmethod
     def stats(self) -> dict[str, Any]:
         """Counters (token requests, Graph requests by route and status, 429s, batches...)."""

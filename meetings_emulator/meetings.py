@@ -245,6 +245,13 @@ class MeetingStore:
             raise MeetingNotFound()
         return meeting
 
+    def find(self, key: str) -> StoredMeeting | None:
+        """A meeting of any organizer by its id or its ``joinWebUrl`` (for the control API), or ``None``."""
+        found = self._by_id.get(key)
+        if found is None:
+            found = next((m for m in self._by_key.values() if m.resource["joinWebUrl"] == key), None)
+        return found
+
     def find_by_join_web_url(self, tenant_id: str, user_id: str, url: str) -> list[dict[str, Any]]:
         """Meetings of that organizer with this ``joinWebUrl`` (zero or one)."""
         return [

@@ -7,6 +7,7 @@ everything between (``dispatch.py``, the handlers) sees only these values.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +22,18 @@ class Reply:
     :param body: a JSON-able object, ``str`` (sent as is) or ``None``.
     :param headers: response headers.
     :param drop: close the connection without answering.
+    :param stream: the body as chunks written one after another as they are generated
+        (``body`` is then ignored; ``headers`` must hold its ``Content-Length``).
+    :param drop_after: send only this many body bytes, then close the connection (the
+        ``drop_mid_stream`` fault).
     """
 
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    stream: Iterable[bytes] | None = None
+    drop_after: int | None = None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,30 @@ READ_MEETING = Permissions(
 #: https://learn.microsoft.com/graph/api/onlinemeeting-update#permissions and
 #: https://learn.microsoft.com/graph/api/onlinemeeting-delete#permissions
 WRITE_MEETING = Permissions(("OnlineMeetings.ReadWrite",), ("OnlineMeetings.ReadWrite.All",))
+#: https://learn.microsoft.com/graph/api/meetingattendancereport-list#permissions,
+#: meetingattendancereport-get and attendancerecord-list: ``OnlineMeetingArtifact.Read.All``,
+#: delegated or application (application also needs the access policy, checked apart).
+READ_ATTENDANCE = Permissions(("OnlineMeetingArtifact.Read.All",), ("OnlineMeetingArtifact.Read.All",))
+#: https://learn.microsoft.com/graph/api/onlinemeeting-list-transcripts#permissions and
+#: calltranscript-get: ``OnlineMeetingTranscript.Read.All`` (the RSC permission
+#: ``OnlineMeetingTranscript.Read.Chat`` is not emulated).
+READ_TRANSCRIPTS = Permissions(("OnlineMeetingTranscript.Read.All",), ("OnlineMeetingTranscript.Read.All",))
+#: https://learn.microsoft.com/graph/api/onlinemeeting-list-recordings#permissions and
+#: callrecording-get: ``OnlineMeetingRecording.Read.All`` (``...Read.Chat``, RSC, not emulated).
+READ_RECORDINGS = Permissions(("OnlineMeetingRecording.Read.All",), ("OnlineMeetingRecording.Read.All",))
+#: The artifact routes of ``routes.py`` and the permissions each needs.
+ARTIFACT_ROUTES = {
+    "listAttendanceReports": READ_ATTENDANCE,
+    "getAttendanceReport": READ_ATTENDANCE,
+    "listAttendanceRecords": READ_ATTENDANCE,
+    "listTranscripts": READ_TRANSCRIPTS,
+    "getTranscript": READ_TRANSCRIPTS,
+    "getTranscriptContent": READ_TRANSCRIPTS,
+    "getTranscriptMetadataContent": READ_TRANSCRIPTS,
+    "listRecordings": READ_RECORDINGS,
+    "getRecording": READ_RECORDINGS,
+    "getRecordingContent": READ_RECORDINGS,
+}
 #: https://learn.microsoft.com/graph/api/user-get#permissions: reading another user needs
 #: delegated ``User.ReadBasic.All`` (least privileged; ``User.Read.All`` is more) or the
 #: application permission ``User.Read.All``. The signed-in user may also read its own user
@@ -104,7 +128,9 @@ def may_read_user(token: AccessToken, user_id: str | None) -> bool:
 
 
 def for_meeting_route(route: str, method: str) -> Permissions:
-    """The permissions of an ``onlineMeetings`` route (``createOrGet``, ``getMeeting``, ``listMeetings``)."""
+    """The permissions of an ``onlineMeetings`` route (``createOrGet``, ``getMeeting``, an artifact route...)."""
+    if route in ARTIFACT_ROUTES:
+        return ARTIFACT_ROUTES[route]
     if route == "createOrGet":
         return CREATE_OR_GET
     if method.upper() in ("PATCH", "DELETE", "POST", "PUT"):

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from meetings_emulator import control, entra, graph_events, graph_meetings, graph_users
+from meetings_emulator import control, entra, graph_artifacts, graph_events, graph_meetings, graph_users
 from meetings_emulator.graph_batch import answer_batch
 from meetings_emulator.messages import Reply
 
@@ -52,6 +52,8 @@ def _exact(path: str) -> re.Pattern[str]:
 
 _ORGANIZER = graph_meetings.ORGANIZER
 _MAILBOX = graph_events.MAILBOX
+#: A meeting's path; its artifacts are below it (ids are one percent-encoded segment each).
+_MEETING = _ORGANIZER + r"/(?P<meeting>[^/]+)"
 
 #: Graph, on the path after the version segment.
 GRAPH_ROUTES: tuple[Route, ...] = (
@@ -63,6 +65,33 @@ GRAPH_ROUTES: tuple[Route, ...] = (
     Route(
         re.compile(_ORGANIZER + r"/?$", re.IGNORECASE),
         {"GET": ("listMeetings", graph_meetings.list_meetings)},
+    ),
+    *(
+        Route(re.compile(_MEETING + tail + r"/?$", re.IGNORECASE), {"GET": (name, handler)})
+        for tail, name, handler in (
+            ("/attendanceReports", "listAttendanceReports", graph_artifacts.list_attendance_reports),
+            ("/attendanceReports/(?P<report>[^/]+)", "getAttendanceReport", graph_artifacts.get_attendance_report),
+            (
+                "/attendanceReports/(?P<report>[^/]+)/attendanceRecords",
+                "listAttendanceRecords",
+                graph_artifacts.list_attendance_records,
+            ),
+            ("/transcripts", "listTranscripts", graph_artifacts.list_transcripts),
+            ("/transcripts/(?P<transcript>[^/]+)", "getTranscript", graph_artifacts.get_transcript),
+            (
+                "/transcripts/(?P<transcript>[^/]+)/content",
+                "getTranscriptContent",
+                graph_artifacts.get_transcript_content,
+            ),
+            (
+                "/transcripts/(?P<transcript>[^/]+)/metadataContent",
+                "getTranscriptMetadataContent",
+                graph_artifacts.get_transcript_metadata,
+            ),
+            ("/recordings", "listRecordings", graph_artifacts.list_recordings),
+            ("/recordings/(?P<recording>[^/]+)", "getRecording", graph_artifacts.get_recording),
+            ("/recordings/(?P<recording>[^/]+)/content", "getRecordingContent", graph_artifacts.get_recording_content),
+        )
     ),
     Route(
         re.compile(_ORGANIZER + r"/(?P<meeting>[^/]+)/?$", re.IGNORECASE),
@@ -114,6 +143,12 @@ CONTROL_ROUTES: tuple[Route, ...] = (
     Route(_exact("/stats"), {"GET": ("stats", control.stats)}),
     Route(_exact("/meetings"), {"GET": ("meetings", control.meetings)}),
     Route(_exact("/events"), {"GET": ("events", control.events)}),
+    Route(_exact("/meetings/hold"), {"POST": ("holdMeeting", control.hold_meeting)}),
+    Route(_exact("/meetings/end"), {"POST": ("endMeeting", control.end_meeting)}),
+    Route(_exact("/artifacts"), {"GET": ("artifacts", control.artifacts)}),
+    Route(_exact("/transcript-access"), {"POST": ("transcriptAccess", control.set_transcript_access)}),
+    Route(_exact("/speaker-attribution"), {"POST": ("speakerAttribution", control.set_speaker_attribution)}),
+    Route(_exact("/attendance-page-size"), {"POST": ("attendancePageSize", control.set_page_size)}),
     Route(_exact("/mailbox-concurrency"), {"POST": ("mailboxConcurrency", control.set_mailbox_concurrency)}),
     Route(
         re.compile(r"^/mailboxes/(?P<user>[^/]+)/online-meeting-providers$"),

@@ -127,6 +127,44 @@ class RunningEmulator(EmulatorHandle):
     def set_online_meeting_providers(self, user: str, providers: list[str]) -> dict[str, Any]:
         return self.service.set_online_meeting_providers(user, providers)
 
+    def hold_meeting(
+        self,
+        meeting: str,
+        *,
+        attendees: list[dict[str, Any]],
+        start: str | None = None,
+        end: str | None = None,
+        ended: bool = True,
+        transcript: str | None = None,
+        recording_size: int | None = None,
+    ) -> dict[str, Any]:
+        return self.service.hold_meeting(
+            {
+                "meeting": meeting,
+                "attendees": list(attendees),
+                "start": start,
+                "end": end,
+                "ended": ended,
+                "transcript": transcript,
+                "recording_size": recording_size,
+            }
+        )
+
+    def end_meeting(self, meeting: str) -> list[dict[str, Any]]:
+        return self.service.end_meeting(meeting)
+
+    def set_transcript_access(self, enabled: bool) -> None:
+        self.service.set_transcript_settings(access=enabled)
+
+    def set_speaker_attribution(self, enabled: bool) -> None:
+        self.service.set_transcript_settings(attribution=enabled)
+
+    def set_page_size(self, n: int) -> None:
+        self.service.set_page_size(n)
+
+    def artifacts(self) -> list[dict[str, Any]]:
+        return self.service.list_artifacts()
+
     def stats(self) -> dict[str, Any]:
         return self.service.stats_json()
 

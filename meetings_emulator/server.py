@@ -7,6 +7,7 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -125,6 +126,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if reply.stream is not None:
+            self._send_stream(reply)
+            return
         if isinstance(reply.body, (bytes, bytearray)):
             payload = bytes(reply.body)
         elif isinstance(reply.body, str):
@@ -141,7 +145,48 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
+        if reply.drop_after is not None:
+            self._write_and_drop([payload], reply.drop_after)
+            return
         self.wfile.write(payload)
+
+    def _send_stream(self, reply: Reply) -> None:
+        """Headers (with the reply's ``Content-Length``), then each chunk as it is generated.
+
+        Nothing but the current chunk is in memory, so a recording of any size is served in
+        flat memory; a client that goes away ends the generation.
+        """
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        assert reply.stream is not None
+        if reply.drop_after is not None:
+            self._write_and_drop(reply.stream, reply.drop_after)
+            return
+        try:
+            for chunk in reply.stream:
+                self.wfile.write(chunk)
+        except OSError:
+            self.close_connection = True
+
+    def _write_and_drop(self, chunks: Iterable[bytes], limit: int) -> None:
+        """Write the first ``limit`` body bytes, then close the connection (``drop_mid_stream``)."""
+        sent = 0
+        try:
+            for chunk in chunks:
+                if sent >= limit:
+                    break
+                part = chunk[: limit - sent]
+                self.wfile.write(part)
+                sent += len(part)
+        except OSError:
+            pass
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def serve_in_thread(server: EmulatorHTTPServer) -> threading.Thread:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from meetings_emulator.artifacts import ArtifactStore
 from meetings_emulator.config import EmulatorConfig, FederatedCredential, SeedUser
 from meetings_emulator.directory import Directory
 from meetings_emulator.events import EventStore
@@ -57,6 +58,7 @@ class EmulatorService:
         self.tokens = TokenService(self.directory, config)
         self.meetings = MeetingStore()
         self.events = EventStore()
+        self.artifacts = ArtifactStore()
         self.mailboxes = MailboxSlots(config.mailbox_concurrency, config.mailbox_retry_after)
         self.faults = FaultPlan()
         self.limiter = RateLimiter(config.rate_limit)
@@ -220,6 +222,72 @@ class EmulatorService:
         with self.lock:
             return [e.to_json() for e in self.events.all()]
 
+    # -- meeting artifacts ----------------------------------------------------------------------
+
+    def hold_meeting(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """One session of a stored meeting (see :meth:`~.artifacts.ArtifactStore.hold`).
+
+        :param body: ``meeting`` (an online meeting id or join URL; a calendar event's meeting
+            is found by its join URL too), ``attendees``, ``start``, ``end``, ``ended``,
+            ``transcript``, ``recording_size``.
+        :raises KeyError: no such meeting.
+        """
+        key = str(body["meeting"])
+        with self.lock:
+            stored = self.meetings.find(key)
+            if stored is None:
+                raise KeyError(f"meeting {key}")
+            session = self.artifacts.hold(stored.resource, stored.tenant_id, stored.user_id, body)
+        if session.ended:
+            session.ended = False
+            # Generates and hashes the recording (never stored): outside the lock, so Graph
+            # requests go on meanwhile.
+            session.finish()
+        with self.lock:
+            self.artifacts.add(session)
+        return session.summary()
+
+    def end_meeting(self, key: str) -> list[dict[str, Any]]:
+        """End the sessions of a meeting still in progress (by id or join URL); their summaries."""
+        with self.lock:
+            stored = self.meetings.find(key)
+            if stored is None:
+                raise KeyError(f"meeting {key}")
+            return [s.summary() for s in self.artifacts.end_sessions(stored.resource["id"])]
+
+    def is_calendar_backed(self, meeting: Mapping[str, Any]) -> bool:
+        """Whether a calendar event holds this meeting's join URL (transcripts and recordings need one)."""
+        with self.lock:
+            return any(
+                (e.resource.get("onlineMeeting") or {}).get("joinUrl") == meeting.get("joinWebUrl")
+                for e in self.events.all()
+            )
+
+    def set_transcript_settings(self, *, access: Any = None, attribution: Any = None) -> dict[str, bool]:
+        """The tenant's Graph transcript access and speaker attribution (``None``: unchanged)."""
+        for value in (access, attribution):
+            if value is not None and not isinstance(value, bool):
+                raise ValueError("enabled must be true or false")
+        with self.lock:
+            if access is not None:
+                self.artifacts.transcript_access = access
+            if attribution is not None:
+                self.artifacts.speaker_attribution = attribution
+            return {
+                "transcript_access": self.artifacts.transcript_access,
+                "speaker_attribution": self.artifacts.speaker_attribution,
+            }
+
+    def set_page_size(self, n: Any) -> int:
+        """Attendance records per page."""
+        with self.lock:
+            return self.artifacts.set_page_size(n)
+
+    def list_artifacts(self) -> list[dict[str, Any]]:
+        """Every held session's summary."""
+        with self.lock:
+            return self.artifacts.listing()
+
     def set_online_meeting_providers(self, user: str, providers: Any) -> dict[str, Any]:
         """A mailbox calendar's ``allowedOnlineMeetingProviders`` (``[]``: events get no Teams link).
 
@@ -353,6 +421,7 @@ class EmulatorService:
         with self.lock:
             self.meetings.clear()
             self.events.clear()
+            self.artifacts.clear()
             self.mailboxes.configure(self.config.mailbox_concurrency, self.config.mailbox_retry_after)
             self.mailboxes.reset_peaks()
             self.faults.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import ssl
 from typing import Any
 
 GRAPH_SCOPE = ["https://graph.microsoft.com/.default"]
@@ -97,3 +98,31 @@ def assert_graph_error(response: Any, status: int, code: str, message: str | Non
     assert inner["client-request-id"] == response.headers["client-request-id"]
     assert inner["date"]
     return error
+
+
+def sdk_graph_client(emu: Any, token: str) -> Any:
+    """The official Graph SDK's client for the emulator (v1.0), with a fixed bearer token."""
+    import httpx
+    from kiota_abstractions.authentication import (
+        AccessTokenProvider,
+        AllowedHostsValidator,
+        BaseBearerTokenAuthenticationProvider,
+    )
+    from msgraph import GraphRequestAdapter, GraphServiceClient
+    from msgraph_core import GraphClientFactory
+
+    host = emu.url.split("://", 1)[1]
+
+    class MsalTokenProvider(AccessTokenProvider):
+        async def get_authorization_token(self, uri: str, additional_authentication_context: Any = None) -> str:
+            return token
+
+        def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
+            return AllowedHostsValidator([host])
+
+    http_client = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(verify=ssl.create_default_context(cafile=emu.ca_path), trust_env=False)
+    )
+    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(MsalTokenProvider()), client=http_client)
+    adapter.base_url = f"{emu.url}/v1.0"
+    return GraphServiceClient(request_adapter=adapter)

@@ -81,7 +81,10 @@ def test_device_flow_through_msal_public_client(demu: Any) -> None:
     assert result["id_token_claims"]["oid"] == demu.default_user_id
     decoded = claims(result["access_token"])
     assert (decoded["appidacr"], decoded["idtyp"], decoded["upn"]) == ("0", "user", "adelev@contoso.example")
-    assert decoded["scp"] == "Calendars.ReadWrite OnlineMeetings.ReadWrite User.Read"
+    assert decoded["scp"] == (
+        "Calendars.ReadWrite OnlineMeetingArtifact.Read.All OnlineMeetingRecording.Read.All "
+        "OnlineMeetingTranscript.Read.All OnlineMeetings.ReadWrite User.Read"
+    )
     assert me_create(demu, result["access_token"]).status_code == 201
     [account] = app.get_accounts()  # MSAL built its account from id_token + client_info
     assert account["username"] == "adelev@contoso.example"

@@ -40,7 +40,14 @@ def test_app_token_carries_graph_claims(emu: Any) -> None:
     assert decoded["appidacr"] == "1"  # client secret
     assert decoded["idtyp"] == "app"
     assert decoded["ver"] == "1.0"
-    assert decoded["roles"] == ["Calendars.ReadWrite", "OnlineMeetings.ReadWrite.All", "User.Read.All"]
+    assert decoded["roles"] == [
+        "Calendars.ReadWrite",
+        "OnlineMeetingArtifact.Read.All",
+        "OnlineMeetingRecording.Read.All",
+        "OnlineMeetingTranscript.Read.All",
+        "OnlineMeetings.ReadWrite.All",
+        "User.Read.All",
+    ]
     assert "scp" not in decoded
     assert decoded["oid"] == decoded["sub"]
     assert before <= decoded["iat"] == decoded["nbf"] <= decoded["exp"] - 3600 + 1
@@ -49,7 +56,10 @@ def test_app_token_carries_graph_claims(emu: Any) -> None:
 def test_delegated_token_carries_scp_and_the_user(emu: Any) -> None:
     result = make_app(emu).acquire_token_by_refresh_token(emu.refresh_token, GRAPH_SCOPE)
     decoded = claims(result["access_token"])
-    assert decoded["scp"] == "Calendars.ReadWrite OnlineMeetings.ReadWrite User.Read"
+    assert decoded["scp"] == (
+        "Calendars.ReadWrite OnlineMeetingArtifact.Read.All OnlineMeetingRecording.Read.All "
+        "OnlineMeetingTranscript.Read.All OnlineMeetings.ReadWrite User.Read"
+    )
     assert "roles" not in decoded
     assert decoded["oid"] == emu.default_user_id
     assert decoded["upn"] == "adelev@contoso.example"

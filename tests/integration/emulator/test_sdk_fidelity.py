@@ -4,40 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import ssl
 from typing import Any
 
 import pytest
-from emulator_testlib import GRAPH_SCOPE, make_app
+from emulator_testlib import GRAPH_SCOPE, make_app, sdk_graph_client
 
 pytestmark = pytest.mark.integration
-
-
-def _graph_client(emu: Any, token: str) -> Any:
-    import httpx
-    from kiota_abstractions.authentication import (
-        AccessTokenProvider,
-        AllowedHostsValidator,
-        BaseBearerTokenAuthenticationProvider,
-    )
-    from msgraph import GraphRequestAdapter, GraphServiceClient
-    from msgraph_core import GraphClientFactory
-
-    host = emu.url.split("://", 1)[1]
-
-    class MsalTokenProvider(AccessTokenProvider):
-        async def get_authorization_token(self, uri: str, additional_authentication_context: Any = None) -> str:
-            return token
-
-        def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
-            return AllowedHostsValidator([host])
-
-    http_client = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(verify=ssl.create_default_context(cafile=emu.ca_path), trust_env=False)
-    )
-    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(MsalTokenProvider()), client=http_client)
-    adapter.base_url = f"{emu.url}/v1.0"
-    return GraphServiceClient(request_adapter=adapter)
 
 
 def test_sdk_create_or_get(emu: Any) -> None:
@@ -51,7 +23,7 @@ def test_sdk_create_or_get(emu: Any) -> None:
     )
 
     token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
-    client = _graph_client(emu, token)
+    client = sdk_graph_client(emu, token)
     attendee = emu.user("alexw")
     body = CreateOrGetPostRequestBody(
         start_date_time=datetime.datetime(
@@ -100,7 +72,7 @@ def test_sdk_sees_graph_errors(emu: Any) -> None:
     )
 
     token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
-    client = _graph_client(emu, token)
+    client = sdk_graph_client(emu, token)
     nopolicy = emu.user("nopolicy")["id"]
 
     async def post() -> Any:
@@ -130,7 +102,7 @@ def test_sdk_creates_finds_and_cancels_an_event(emu: Any) -> None:
     from msgraph.generated.users.item.events.item.cancel.cancel_post_request_body import CancelPostRequestBody
 
     token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
-    client = _graph_client(emu, token)
+    client = sdk_graph_client(emu, token)
     property_id = "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name ExternalId"
     event = Event(
         subject="Interview",
