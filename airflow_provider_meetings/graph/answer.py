@@ -8,7 +8,7 @@ without a network. Everything a retry decision needs travels with the answer its
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,3 +80,39 @@ class HttpAnswer:
         if not isinstance(body, dict):
             raise GraphAPIError(self.status, "InvalidResponse", f"the answer was not a JSON {what}")
         return body
+
+
+@dataclass
+class StreamedAnswer:
+    """An answer whose body is read in chunks, for downloads too large to hold in memory.
+
+    :param status: HTTP status
+    :param headers: response headers (any case)
+    :param chunks: the body, chunk by chunk; iterating may raise
+        :class:`~airflow_provider_meetings.graph.errors.TransportError` (the connection dropped)
+    :param url: the URL the request went to
+    :param close: releases the connection (call it whether or not the body was read)
+    """
+
+    status: int
+    headers: Mapping[str, str]
+    chunks: Iterator[bytes]
+    url: str = ""
+    close: Callable[[], None] = field(default=lambda: None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx answer."""
+        return 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        """A header's value, whatever the case of its name."""
+        return header(self.headers, name)
+
+    def read_all(self) -> HttpAnswer:
+        """The whole answer as an :class:`HttpAnswer` (for an error answer, which is small)."""
+        try:
+            content = b"".join(self.chunks)
+        finally:
+            self.close()
+        return HttpAnswer(self.status, self.headers, content, self.url)

@@ -8,6 +8,7 @@ Layers with one job each, as in requests (build, token, transport, one retry dec
   the retries of :mod:`~airflow_provider_meetings.graph.retry` (applied by
   :func:`~airflow_provider_meetings.graph.retry_loop.run_with_retries`);
 * :meth:`GraphRestClient.pages` follows ``@odata.nextLink``;
+* :meth:`GraphRestClient.download` streams a large body into a sink (:mod:`~airflow_provider_meetings.graph.download`);
 * :meth:`GraphRestClient.bulk_engine` builds the ``$batch`` engine on this client (as its
   :class:`~airflow_provider_meetings.graph.batch_engine.BatchTransport`).
 
@@ -26,9 +27,10 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from airflow_provider_meetings.auth.token_source import TokenSource
-from airflow_provider_meetings.graph.answer import HttpAnswer
+from airflow_provider_meetings.graph.answer import HttpAnswer, StreamedAnswer
 from airflow_provider_meetings.graph.batch import BulkProgress
 from airflow_provider_meetings.graph.batch_engine import BulkEngine
+from airflow_provider_meetings.graph.download import DownloadOutcome, DownloadSink, download
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
     TransportError,
@@ -50,6 +52,10 @@ class AnswerTransport(Protocol):
     def send(
         self, method: str, url: str, *, headers: Mapping[str, str] | None = None, json: Any = None
     ) -> HttpAnswer: ...
+
+    def stream(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, chunk_size: int = ...
+    ) -> StreamedAnswer: ...
 
     def ensure_pool(self, size: int) -> None: ...
 
@@ -195,6 +201,27 @@ class GraphRestClient:
     def delete(self, path: str, **kwargs: Any) -> HttpAnswer:
         """``DELETE`` (see :meth:`request`)."""
         return self.request("DELETE", path, **kwargs)
+
+    def download(
+        self,
+        path: str,
+        sink: DownloadSink,
+        *,
+        headers: Mapping[str, str] | None = None,
+        what: str | None = None,
+        user_id: str | None = None,
+    ) -> DownloadOutcome:
+        """``GET`` a body too large for memory, streamed into ``sink``; a drop mid-answer is
+        retried under the same policy, resumed with ``Range`` where the server allows
+        (:func:`~airflow_provider_meetings.graph.download.download`).
+
+        :param path: path below the versioned Graph root
+        :param sink: where the bytes go
+        :param headers: more request headers (e.g. ``Accept``)
+        :param what: the call in logs and errors
+        :param user_id: the user the call is about, named in access-policy errors
+        """
+        return download(self, path, sink, headers=headers, what=what, user_id=user_id)
 
     # -- paging --------------------------------------------------------------------------------
 

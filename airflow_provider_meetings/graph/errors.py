@@ -131,9 +131,13 @@ class GraphAPIError(MeetingsError):
         date: str | None = None,
         retry_after: float | None = None,
         detail: str | None = None,
+        inner_code: str | None = None,
     ) -> None:
         self.status = status
         self.code = code
+        #: ``innerError.code``, where Graph puts the precise reason of some answers
+        #: (e.g. ``GraphAccessToTranscriptsDisabled`` under a 403 ``Forbidden``)
+        self.inner_code = inner_code
         self.message = message
         self.request_id = request_id
         self.date = date
@@ -322,12 +326,14 @@ def graph_error_from_response(
         inner = inner if isinstance(inner, Mapping) else {}
         request_id = inner.get("request-id") or headers.get("request-id")
         date = inner.get("date")
+        inner_code = str(inner["code"]) if inner.get("code") else None
         detail = None
     else:
         code = f"HTTP{status}"
         message = "the answer was not a Microsoft Graph error"
         request_id = headers.get("request-id")
         date = None
+        inner_code = None
         content_type = headers.get("content-type", "unknown content type")
         detail = f"({content_type}; a proxy or gateway may have answered): {_snippet(text)!r}"
 
@@ -346,7 +352,16 @@ def graph_error_from_response(
             f"Check that user {user_id!r} exists in the tenant, has a Teams licence and is "
             "given by its Entra object id (some tenants answer 404 to a UPN)."
         )
-    return error_class(status, code, message, request_id=request_id, date=date, retry_after=retry_after, detail=detail)
+    return error_class(
+        status,
+        code,
+        message,
+        request_id=request_id,
+        date=date,
+        retry_after=retry_after,
+        detail=detail,
+        inner_code=inner_code,
+    )
 
 
 def authentication_error_from_msal(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_meetings.graph.answer import HttpAnswer, header
+from airflow_provider_meetings.graph.answer import HttpAnswer, StreamedAnswer, header
 from airflow_provider_meetings.graph.retry import RetryPolicy
 
 
@@ -72,7 +72,7 @@ def graph_error_answer(
     return json_answer(status, {"error": {"code": code, "message": message or code}}, headers=headers)
 
 
-Handler = Callable[[MockRequest], HttpAnswer]
+Handler = Callable[[MockRequest], Any]
 
 
 class MockTransport:
@@ -96,6 +96,24 @@ class MockTransport:
             self.requests.append(request)
             answer = self.handler(request)
         return answer if answer.url else replace(answer, url=url)
+
+    def stream(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, chunk_size: int = 1 << 20
+    ) -> StreamedAnswer:
+        """Answer one request from the handler, its body in chunks of ``chunk_size``.
+
+        The handler may return a :class:`~airflow_provider_meetings.graph.answer.StreamedAnswer`
+        itself (e.g. one whose chunks raise ``TransportError`` part way: a dropped connection).
+        """
+        request = MockRequest(method, url, dict(headers or {}))
+        with self._lock:
+            self.requests.append(request)
+            answer = self.handler(request)
+        if isinstance(answer, StreamedAnswer):
+            return answer
+        content = answer.content
+        chunks = iter([content[i : i + chunk_size] for i in range(0, len(content), chunk_size)])
+        return StreamedAnswer(answer.status, answer.headers, chunks, answer.url or url)
 
     def ensure_pool(self, size: int) -> None:
         """Nothing to pool in memory."""

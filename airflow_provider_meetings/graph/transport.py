@@ -32,7 +32,7 @@ from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 from urllib3.exceptions import InsecureRequestWarning
 
 from airflow_provider_meetings import __version__
-from airflow_provider_meetings.graph.answer import HttpAnswer
+from airflow_provider_meetings.graph.answer import HttpAnswer, StreamedAnswer
 from airflow_provider_meetings.graph.errors import ConnectionConfigError, TransportError
 
 USER_AGENT = f"airflow-provider-meetings/{__version__}"
@@ -146,6 +146,39 @@ class Transport:
         """
         response = self.raw_response(method, url, headers=dict(headers or {}), json=json)
         return HttpAnswer(response.status_code, response.headers, response.content, url)
+
+    def stream(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, chunk_size: int = 1 << 20
+    ) -> StreamedAnswer:
+        """Send one request and return its answer with the body still to read, chunk by chunk.
+
+        For downloads too large for memory (``requests``' ``stream=True``): the body is read
+        as it is iterated, and a connection that drops while it is read raises a
+        :class:`~airflow_provider_meetings.graph.errors.TransportError` from the iteration.
+        Call the answer's ``close()`` when done.
+
+        :param chunk_size: bytes per chunk at most
+        :raises TransportError: when no answer arrived
+        """
+        quiet = warnings.catch_warnings() if self.verify is False else contextlib.nullcontext()
+        with map_transport_errors(url), quiet:
+            if self.verify is False:
+                warnings.simplefilter("ignore", InsecureRequestWarning)
+            response = self.session.request(
+                method,
+                url,
+                headers=dict(headers or {}),
+                verify=self.verify,
+                proxies=self.proxies,
+                timeout=self.timeout,
+                stream=True,
+            )
+
+        def chunks() -> Iterator[bytes]:
+            with map_transport_errors(url):
+                yield from response.iter_content(chunk_size)
+
+        return StreamedAnswer(response.status_code, response.headers, chunks(), url, response.close)
 
     @property
     def msal_client(self) -> MsalHttpClient:

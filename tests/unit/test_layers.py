@@ -18,17 +18,20 @@ PACKAGE = "airflow_provider_meetings"
 AIRFLOW_FACE = (f"{PACKAGE}.hooks", f"{PACKAGE}.operators", f"{PACKAGE}.cli")
 ABOVE_RESOURCES = (f"{PACKAGE}.diagnostics", *AIRFLOW_FACE, "airflow")
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    f"{PACKAGE}.graph": (f"{PACKAGE}.meetings", f"{PACKAGE}.events", *ABOVE_RESOURCES),
+    f"{PACKAGE}.graph": (f"{PACKAGE}.meetings", f"{PACKAGE}.events", f"{PACKAGE}.artifacts", *ABOVE_RESOURCES),
     f"{PACKAGE}.auth": (
         f"{PACKAGE}.graph.client",
         f"{PACKAGE}.graph.batch_engine",
         f"{PACKAGE}.meetings",
         f"{PACKAGE}.events",
+        f"{PACKAGE}.artifacts",
         *ABOVE_RESOURCES,
     ),
-    # Resources stand side by side: neither imports the other (shared rules live in graph/).
-    f"{PACKAGE}.meetings": (f"{PACKAGE}.events", *ABOVE_RESOURCES),
-    f"{PACKAGE}.events": (f"{PACKAGE}.meetings", *ABOVE_RESOURCES),
+    # Resources stand side by side: neither imports the other (shared rules live in graph/),
+    # except that artifacts/ finds the meeting of a calendar event through events/.
+    f"{PACKAGE}.meetings": (f"{PACKAGE}.events", f"{PACKAGE}.artifacts", *ABOVE_RESOURCES),
+    f"{PACKAGE}.events": (f"{PACKAGE}.meetings", f"{PACKAGE}.artifacts", *ABOVE_RESOURCES),
+    f"{PACKAGE}.artifacts": (f"{PACKAGE}.meetings", *ABOVE_RESOURCES),
     f"{PACKAGE}.diagnostics": AIRFLOW_FACE,
     "meetings_emulator": (PACKAGE,),
 }

@@ -140,3 +140,71 @@ def test_the_pool_grows_to_the_bulk_concurrency():
     assert transport.session.get_adapter("https://graph.example/")._pool_maxsize == 16
     transport.ensure_pool(8)  # never shrinks
     assert transport.pool_size == 16
+
+
+class StreamingAdapter(requests.adapters.BaseAdapter):
+    """Answers with a body read lazily from ``body``, which may fail part way (a dropped connection)."""
+
+    def __init__(self, body: Any, status: int = 200) -> None:
+        super().__init__()
+        self.body, self.status = body, status
+        self.calls: list[dict[str, Any]] = []
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        from urllib3.response import HTTPResponse
+
+        self.calls.append(kwargs)
+        raw = HTTPResponse(
+            body=self.body, status=self.status, headers={"Content-Type": "video/mp4"}, preload_content=False
+        )
+        return self.build_response(request, raw)
+
+    def build_response(self, request: Any, raw: Any) -> Any:
+        return requests.adapters.HTTPAdapter().build_response(request, raw)
+
+    def close(self) -> None:
+        pass
+
+
+class BrokenBody:
+    """A socket file that gives ``good`` bytes, then a reset connection."""
+
+    def __init__(self, good: bytes) -> None:
+        self.good = good
+
+    def read(self, amount: int = -1, *args: Any) -> bytes:
+        if self.good:
+            chunk, self.good = self.good[:amount], self.good[amount:]
+            return chunk
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    def close(self) -> None:
+        pass
+
+    closed = False
+
+
+def test_a_stream_is_read_in_chunks_as_it_is_iterated():
+    import io
+
+    adapter = StreamingAdapter(io.BytesIO(b"x" * 10_000))
+    transport = Transport(verify=True, proxies=None, timeout=7.5)
+    transport.session.mount("https://", adapter)
+    answer = transport.stream("GET", "https://graph.example/v1.0/x", headers={"Accept": "*/*"}, chunk_size=4096)
+    assert adapter.calls[0]["stream"] is True and adapter.calls[0]["timeout"] == 7.5
+    assert answer.status == 200 and answer.header("content-type") == "video/mp4"
+    assert [len(chunk) for chunk in answer.chunks] == [4096, 4096, 1808]
+    answer.close()
+
+
+def test_a_drop_while_a_stream_is_read_is_a_transient_transport_error():
+    adapter = StreamingAdapter(BrokenBody(b"y" * 5000))
+    transport = Transport(verify=True, proxies=None, timeout=7.5)
+    transport.session.mount("https://", adapter)
+    answer = transport.stream("GET", "https://graph.example/v1.0/x?secret=1", chunk_size=1000)
+    received = bytearray()
+    with pytest.raises(TransportError) as caught:
+        for chunk in answer.chunks:
+            received += chunk
+    assert caught.value.kind == "dropped" and not caught.value.permanent
+    assert "secret" not in str(caught.value) and len(received) == 5000

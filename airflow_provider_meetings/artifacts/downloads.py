@@ -1,0 +1,167 @@
+"""Transcripts and recordings, streamed into a destination under a temporary name.
+
+* Transcripts: ``GET .../transcripts/{id}/content?$format=text/vtt`` (calltranscript-get):
+  the WebVTT bytes as Graph sent them, byte for byte (never decoded and re-encoded). With
+  speaker attribution off, Graph answers 403 ``SpeakerAttributionNotAllowed`` to
+  ``text/vtt``; the content is then asked with
+  ``Accept: application/vnd.microsoft.graph.transcript+text``.
+* Recordings: ``GET .../recordings/{id}/content`` (callrecording-get): an MP4 stream of
+  hundreds of MB, written chunk by chunk (never held in memory).
+
+Both go through :meth:`GraphRestClient.download
+<airflow_provider_meetings.graph.client.GraphRestClient.download>`: a connection dropped
+mid-stream is retried under the connection's retry policy (resumed with ``Range`` when the
+server allows, else started over). A file appears under its final name only when complete;
+on failure the temporary file is discarded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import quote
+
+from airflow_provider_meetings.artifacts.destinations import Destination, artifact_file_name, meeting_folder
+from airflow_provider_meetings.artifacts.locate import ResolvedMeeting
+from airflow_provider_meetings.graph.errors import GraphAPIError
+
+if TYPE_CHECKING:
+    from airflow_provider_meetings.graph.client import GraphRestClient
+
+__all__ = ["ArtifactFile", "FileSink", "download_recording", "download_transcript"]
+
+#: The code of a 403 to ``text/vtt`` when the tenant turned speaker attribution off.
+SPEAKER_ATTRIBUTION_CODE = "SpeakerAttributionNotAllowed"
+#: The transcript format without speaker attribution (calltranscript-get, "Request headers").
+TRANSCRIPT_TEXT = "application/vnd.microsoft.graph.transcript+text"
+VTT = "text/vtt"
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    """One artifact written to its destination.
+
+    :param kind: ``transcript`` or ``recording``
+    :param artifact_id: Graph's id of the transcript or recording
+    :param path: where it is (a local path or a storage URL)
+    :param size: bytes written
+    :param content_type: the media type Graph sent
+    :param created: Graph's ``createdDateTime`` of the artifact
+    """
+
+    kind: str
+    artifact_id: str
+    path: str
+    size: int
+    content_type: str
+    created: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (for XCom)."""
+        return asdict(self)
+
+
+class FileSink:
+    """A :class:`~airflow_provider_meetings.graph.download.DownloadSink` writing one file of a destination.
+
+    The temporary file is opened on the first chunk (an error answer leaves nothing),
+    dropped and reopened when the server starts over, moved into place by :meth:`commit`
+    and discarded by :meth:`abort`.
+    """
+
+    def __init__(self, destination: Destination, folder: str, name: str) -> None:
+        self.destination = destination
+        self.folder = folder
+        self.name = name
+        self.written = 0
+        self._file: BinaryIO | None = None
+        self._handle: Any = None
+
+    def write(self, data: bytes) -> None:
+        """Keep the next chunk."""
+        if self._file is None:
+            self._file, self._handle = self.destination.open_temporary(self.folder, self.name)
+        self._file.write(data)
+        self.written += len(data)
+
+    def restart(self) -> None:
+        """Forget everything written: the server sends the whole body again."""
+        self.abort()
+        self.written = 0
+
+    def commit(self) -> str:
+        """Move the complete file into place (an empty body makes an empty file)."""
+        if self._file is None:
+            self._file, self._handle = self.destination.open_temporary(self.folder, self.name)
+        file, self._file = self._file, None
+        return self.destination.commit(file, self._handle, self.folder, self.name)
+
+    def abort(self) -> None:
+        """Drop the temporary file, if any."""
+        if self._file is not None:
+            file, self._file = self._file, None
+            self.destination.discard(file, self._handle)
+
+
+def _write(
+    client: GraphRestClient,
+    destination: Destination,
+    meeting: ResolvedMeeting,
+    name: str,
+    path: str,
+    accept: str,
+    what: str,
+) -> tuple[str, int, str]:
+    sink = FileSink(destination, meeting_folder(meeting.meeting_id), name)
+    try:
+        outcome = client.download(path, sink, headers={"Accept": accept}, what=what, user_id=meeting.user_id)
+        final = sink.commit()
+    except BaseException:
+        sink.abort()
+        raise
+    return final, outcome.size, outcome.content_type
+
+
+def download_transcript(
+    client: GraphRestClient, destination: Destination, meeting: ResolvedMeeting, transcript: dict[str, Any]
+) -> ArtifactFile:
+    """One transcript's WebVTT content into ``destination``, byte for byte.
+
+    :param client: the Graph client
+    :param destination: where it goes
+    :param meeting: the meeting
+    :param transcript: Graph's ``callTranscript`` (``id``, ``createdDateTime``)
+    """
+    transcript_id = str(transcript["id"])
+    base = f"{meeting.path}/transcripts/{quote(transcript_id, safe='')}/content"
+    name = artifact_file_name("transcript", transcript_id, "vtt")
+    what = "GET transcript content"
+    try:
+        final, size, content_type = _write(
+            client, destination, meeting, name, f"{base}?$format={quote(VTT, safe='')}", VTT, what
+        )
+    except GraphAPIError as error:
+        if SPEAKER_ATTRIBUTION_CODE not in (error.code, error.inner_code):
+            raise
+        client.log.info("%s: speaker attribution is off in this tenant; asking for %s", what, TRANSCRIPT_TEXT)
+        final, size, content_type = _write(client, destination, meeting, name, base, TRANSCRIPT_TEXT, what)
+    client.log.info("Transcript of meeting %s: %s (%d bytes)", meeting.meeting_id, final, size)
+    return ArtifactFile("transcript", transcript_id, final, size, content_type, transcript.get("createdDateTime"))
+
+
+def download_recording(
+    client: GraphRestClient, destination: Destination, meeting: ResolvedMeeting, recording: dict[str, Any]
+) -> ArtifactFile:
+    """One recording's MP4 content into ``destination``, streamed in chunks.
+
+    :param client: the Graph client
+    :param destination: where it goes
+    :param meeting: the meeting
+    :param recording: Graph's ``callRecording`` (``id``, ``createdDateTime``)
+    """
+    recording_id = str(recording["id"])
+    path = f"{meeting.path}/recordings/{quote(recording_id, safe='')}/content"
+    name = artifact_file_name("recording", recording_id, "mp4")
+    final, size, content_type = _write(client, destination, meeting, name, path, "*/*", "GET recording content")
+    client.log.info("Recording of meeting %s: %s (%d bytes)", meeting.meeting_id, final, size)
+    return ArtifactFile("recording", recording_id, final, size, content_type, recording.get("createdDateTime"))

@@ -1,0 +1,56 @@
+"""The hook's artifact methods refuse bad input before any client exists (no request, no token)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+TENANT = "11111111-2222-3333-4444-555555555555"
+CLIENT = "99999999-8888-7777-6666-555555555555"
+USER = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+
+
+@pytest.fixture
+def hook(monkeypatch: pytest.MonkeyPatch) -> OnlineMeetingsHook:
+    extra = {"tenant_id": TENANT, "default_user_id": USER}
+    conn = {"conn_type": "msgraph_meetings", "login": CLIENT, "password": "s", "extra": extra}
+    monkeypatch.setenv("AIRFLOW_CONN_MEETINGS_ART", json.dumps(conn))
+    return OnlineMeetingsHook(conn_id="meetings_art")
+
+
+CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("attendance_records", {}, "meeting"),
+    ("attendance_records", {"meeting_id": "m", "join_url": "https://t/x"}, "meeting"),
+    ("download_transcripts", {"destination": "", "meeting_id": "m"}, "destination"),
+    ("download_recordings", {"destination": 3, "meeting_id": "m"}, "destination"),
+    ("download_recordings", {"destination": "/tmp", "meeting_id": "m", "external_id": "e"}, "meeting"),
+    ("meeting_artifacts_status", {"meeting_id": "m", "artifacts": ("slides",)}, "artifacts"),
+    ("resolve_meeting", {"join_url": "http://insecure/x"}, "join_url"),
+]
+
+
+@pytest.mark.parametrize(("method", "kwargs", "field"), CASES, ids=[f"{m}-{f}" for m, _, f in CASES])
+def test_bad_input_is_refused_before_any_request(hook, method, kwargs, field) -> None:
+    arguments = dict(kwargs)
+    positional = [arguments.pop("destination")] if "destination" in arguments else []
+    with pytest.raises(InvalidMeetingRequestError) as caught:
+        getattr(hook, method)(*positional, **arguments)
+    assert caught.value.field == field
+    assert hook._client is None  # no client: no token asked, nothing sent
+
+
+def test_a_url_destination_becomes_an_object_storage_path(hook, tmp_path) -> None:
+    from airflow_provider_meetings.artifacts.destinations import LocalFolder, ObjectStore
+
+    assert isinstance(hook.artifact_destination(f"file://{tmp_path}"), ObjectStore)
+    assert isinstance(hook.artifact_destination(str(tmp_path)), LocalFolder)
+
+
+def test_a_meeting_id_resolves_without_a_request(hook) -> None:
+    assert hook.meeting_ref(meeting_id="a/b+c=").meeting_id == "a/b+c="
+    assert hook._client is None
