@@ -4,7 +4,7 @@
     python bench/run.py --write-docs  # also writes the results into docs/performance.md
     python bench/run.py --token-cache [--write-docs]  # scenario 5 only (make bench-token-cache)
 
-Scenarios (one run, about four minutes on 2 cores):
+Scenarios (one run, about three minutes on 2 cores):
 
 1. N meetings with 100 ms added per Graph request: bulk vs sequential
    ``create_or_get_meeting`` calls (a timed sample), next to the emulator's rate limit;
