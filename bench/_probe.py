@@ -4,7 +4,10 @@
 ``airflow.sdk``; ``python bench/_probe.py memory --n N --mode rss|tracemalloc`` runs one
 bulk call against the emulator named by ``AIRFLOW_CONN_MSGRAPH_MEETINGS_BENCH`` and
 measures its memory; ``python bench/_probe.py task --prefix P`` is one task: a fresh hook
-and one createOrGet, as a task process does. Prints one JSON line.
+and one createOrGet, as a task process does; ``python bench/_probe.py recording --mode
+hook|copy --meeting-id M --recording-id R --dest DIR`` downloads one meeting recording with
+``hook.download_recordings`` or with a plain ``requests`` stream written to a file, and
+measures its time and peak RSS. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -129,14 +132,93 @@ def run_task(external_id: str) -> dict[str, object]:
     return {"created": result.created, "seconds": time.perf_counter() - start, "token_ms": token_seconds * 1000}
 
 
+def proc_status(field: str) -> int:
+    """A ``/proc/self/status`` field in bytes (``VmRSS``, ``VmHWM``)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def reset_peak() -> int:
+    """Make the peak RSS (``VmHWM``) the current RSS (Linux >= 4.0) and return it."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return proc_status("VmRSS")
+
+
+def download_recording(
+    mode: str, user_id: str, meeting_id: str, recording_id: str, dest: str, ca_path: str
+) -> dict[str, object]:
+    """One recording into ``dest``: the hook's ``download_recordings``, or a plain streamed copy.
+
+    Both start after the imports, the hook, its token and a first request on the
+    connection (what a task has before it downloads: the e2e test's warm-up); the plain copy
+    is ``requests`` streaming the same content URL with the same token in 1 MiB chunks into
+    a file, the least a download can do. The hook's time includes its listing of the
+    meeting's recordings and the move into place.
+    """
+    from urllib.parse import quote
+
+    import requests
+
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+    with OnlineMeetingsHook(CONN_ID) as hook:
+        token = hook.get_access_token()  # not printed: a secret
+        if mode == "hook":
+            hook.meeting_artifacts_status(user_id=user_id, meeting_id=meeting_id, artifacts=("recording",))
+            hook.artifact_destination(dest)
+            before = reset_peak()
+            start = time.perf_counter()
+            paths = hook.download_recordings(dest, user_id=user_id, meeting_id=meeting_id)
+            seconds = time.perf_counter() - start
+            path = paths[0]
+        else:
+            url = hook.client.url(
+                f"/users/{quote(user_id, safe='')}/onlineMeetings/{quote(meeting_id, safe='')}"
+                f"/recordings/{quote(recording_id, safe='')}/content"
+            )
+            path = os.path.join(dest, "plain-copy.mp4")
+            with requests.Session() as session:
+                session.headers["Authorization"] = f"Bearer {token}"
+                metadata = url.rsplit("/content", 1)[0]
+                session.get(metadata, timeout=60, verify=ca_path).raise_for_status()  # the connection, warm
+                before = reset_peak()
+                start = time.perf_counter()
+                with session.get(url, stream=True, timeout=60, verify=ca_path) as response, open(path, "wb") as out:
+                    response.raise_for_status()
+                    for chunk in response.iter_content(1 << 20):
+                        out.write(chunk)
+                seconds = time.perf_counter() - start
+    return {
+        "mode": mode,
+        "path": path,
+        "bytes": os.path.getsize(path),
+        "seconds": seconds,
+        "rss_before": before,
+        "peak_growth": proc_status("VmHWM") - before,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["import", "memory", "task"])
+    parser.add_argument("what", choices=["import", "memory", "task", "recording"])
     parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--mode", choices=["rss", "tracemalloc"], default="rss")
+    parser.add_argument("--mode", choices=["rss", "tracemalloc", "hook", "copy"], default="rss")
     parser.add_argument("--prefix", default="mem")
+    parser.add_argument("--user-id", default="")
+    parser.add_argument("--meeting-id", default="")
+    parser.add_argument("--recording-id", default="")
+    parser.add_argument("--dest", default="")
+    parser.add_argument("--ca-path", default="")
     args = parser.parse_args()
-    if args.what == "import":
+    if args.what == "recording":
+        result = download_recording(
+            args.mode, args.user_id, args.meeting_id, args.recording_id, args.dest, args.ca_path
+        )
+    elif args.what == "import":
         result = measure_import()
     elif args.what == "task":
         result = run_task(args.prefix)

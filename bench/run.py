@@ -4,7 +4,7 @@
     python bench/run.py --write-docs  # also writes the results into docs/performance.md
     python bench/run.py --token-cache [--write-docs]  # scenario 5 only (make bench-token-cache)
 
-Scenarios (one run, about two minutes on 2 cores):
+Scenarios (one run, about three minutes on 2 cores):
 
 1. N meetings with 100 ms added per Graph request: bulk vs sequential
    ``create_or_get_meeting`` calls (a timed sample), next to the emulator's rate limit;
@@ -13,7 +13,12 @@ Scenarios (one run, about two minutes on 2 cores):
 4. memory of the bulk call for 1,000 and 10,000 meetings (fresh processes);
 5. (``--token-cache``, a run of its own) token requests of 50 fresh task processes, each a
    new Python process making a hook and one createOrGet, without and with the connection's
-   ``token_cache_path``.
+   ``token_cache_path``;
+6. bulk calendar events for one organizer and for ten, under Outlook's 4 concurrent requests
+   per mailbox, next to what 4 concurrent requests allow at the latency
+   (``bench/scenario_events.py``);
+7. a meeting recording over 100 MiB downloaded by ``hook.download_recordings`` next to a
+   plain streamed copy of the same bytes, with peak RSS (``bench/scenario_artifacts.py``).
 
 The emulator runs in its own process, so it does not share the client's GIL.
 """
@@ -30,8 +35,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from scenario_artifacts import render_artifacts, run_artifacts
+from scenario_events import render_events, run_events
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = Path(__file__).resolve().parent / "_probe.py"
@@ -197,8 +206,14 @@ def mib(value: float) -> str:
     return f"{value / 2**20:.1f} MiB"
 
 
-def render(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool, str]]]:
-    """Markdown tables and the PASS/FAIL targets."""
+def render(
+    results: dict[str, Any], sections: Sequence[tuple[list[str], list[tuple[str, bool, str]]]] = ()
+) -> tuple[str, list[tuple[str, bool, str]]]:
+    """Markdown tables and the PASS/FAIL targets.
+
+    :param results: the measurements of scenarios 1-4
+    :param sections: further scenarios' table lines and targets, shown after scenario 4
+    """
     m, s1, s2, imp, mem = (results[k] for k in ("machine", "throughput", "limited", "imports", "memory"))
     lat = results["latency_ms"]
     lines = [
@@ -309,6 +324,9 @@ def render(results: dict[str, Any]) -> tuple[str, list[tuple[str, bool, str]]]:
             f"{working_ratio:.2f}x ({mib(working[min(mem)])} vs {mib(working[max(mem)])})",
         ),
     ]
+    for section_lines, section_targets in sections:
+        lines += ["", *section_lines]
+        targets += section_targets
     lines += ["", "| target | result | measured |", "|---|---|---|"]
     lines += [f"| {name} | {'PASS' if ok else 'FAIL'} | {value} |" for name, ok, value in targets]
     return "\n".join(lines), targets
@@ -426,6 +444,13 @@ def main() -> int:
     parser.add_argument("--memory-sizes", default="1000,10000")
     parser.add_argument("--memory-latency-ms", type=float, default=20.0)
     parser.add_argument("--import-runs", type=int, default=7)
+    parser.add_argument("--events", type=int, default=200, help="events per organizer in scenario 6 (default 200)")
+    parser.add_argument(
+        "--organizers", type=int, default=10, help="organizers of scenario 6's second case (default 10)"
+    )
+    parser.add_argument(
+        "--recording-runs", type=int, default=7, help="downloads of each kind in scenario 7 (default 7)"
+    )
     parser.add_argument("--write-docs", action="store_true", help=f"write the results into {DOCS.relative_to(ROOT)}")
     parser.add_argument(
         "--token-cache", action="store_true", help="run scenario 5 only: task processes without and with the cache"
@@ -458,25 +483,29 @@ def main() -> int:
     }
     with start_emulator_process(latency_ms=args.latency_ms, stderr=subprocess.DEVNULL) as emulator:
         os.environ.update(emulator.environment(CONN_ID))
-        print(f"1/4 throughput: {args.sample} sequential calls, then {args.n} in bulk ...", flush=True)
+        print(f"1/6 throughput: {args.sample} sequential calls, then {args.n} in bulk ...", flush=True)
         fresh(emulator, args.latency_ms, args.ceiling)
         seq = run_sequential(emulator, args.sample, "seq")
         fresh(emulator, args.latency_ms, args.ceiling)
         bulk = run_bulk(emulator, args.n, "bulk", max_concurrency=args.concurrency)
         results["throughput"] = {"sequential": seq, "bulk": bulk, "concurrency": args.concurrency or 4}
-        print(f"2/4 rate limit {args.limit}/s: {args.n} in bulk ...", flush=True)
+        print(f"2/6 rate limit {args.limit}/s: {args.n} in bulk ...", flush=True)
         fresh(emulator, args.latency_ms, args.limit)
         limited = run_bulk(emulator, args.n, "limited", max_concurrency=args.concurrency)
         limited["limit"] = args.limit
         results["limited"] = limited
         sizes = [int(x) for x in args.memory_sizes.split(",")]
-        print(f"3/4 memory for {sizes} in fresh processes ...", flush=True)
+        print(f"3/6 memory for {sizes} in fresh processes ...", flush=True)
         results["memory"] = run_memory(emulator, sizes, args.memory_latency_ms)
-    print(f"4/4 import cost, {args.import_runs} fresh processes each ...", flush=True)
+        print(f"4/6 calendar events: {args.events} per organizer, 1 then {args.organizers} organizers ...", flush=True)
+        events = run_events(emulator, CONN_ID, args.latency_ms, args.events, args.organizers)
+        print(f"5/6 recording download: {args.recording_runs} of each kind in fresh processes ...", flush=True)
+        artifacts = run_artifacts(emulator, CONN_ID, probe, emulator.environment(CONN_ID), args.recording_runs)
+    print(f"6/6 import cost, {args.import_runs} fresh processes each ...", flush=True)
     results["imports"] = run_imports(args.import_runs)
     results["total_seconds"] = time.perf_counter() - began
 
-    table, targets = render(results)
+    table, targets = render(results, [render_events(events), render_artifacts(artifacts)])
     print()
     print(table)
     if args.write_docs:

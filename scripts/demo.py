@@ -9,11 +9,15 @@
 4. edits a copy of the events file (one event an hour later, one cancelled) and runs the
    events DAG again on it: the moved event's meeting is updated, the cancelled one's
    deleted, the others unchanged;
-5. prints the meetings from the DAGs' reports and stops the emulator.
+5. runs the interview loop (``teams_interview_loop``): one Outlook calendar event per
+   interview in ``dags/data/interviews.csv``, the candidate and the panel invited;
+6. prints the meetings from the DAGs' reports and the interview events with their
+   invitations (as the emulator stores them), and stops the emulator.
 
 A second ``make demo`` finds the meetings again (the state file persists): the first run
 moves the lecture back and books the cancelled interview again, the edit applies once
-more. ``rm -rf .demo`` starts from scratch. Nothing leaves this machine.
+more; the interview events are found unchanged. ``rm -rf .demo`` starts from scratch.
+Nothing leaves this machine.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from meetings_emulator import EmulatorProcess
@@ -59,6 +63,8 @@ DEMO_DAGS = (
     DemoDag("teams_meetings_from_events", "2026-12-07T05:00:00+00:00", "one meeting per event"),
 )
 EVENTS_DAG = DEMO_DAGS[1]
+#: The sample DAG that books calendar events (issue 22), at its 07:00 Europe/Berlin cron tick.
+INTERVIEW_DAG = DemoDag("teams_interview_loop", "2026-12-07T06:00:00+00:00", "one calendar event per interview")
 EVENTS_FILE = REPO / "dags" / "data" / "events.csv"
 #: The demo's edit of the events file: this event an hour later, that one cancelled.
 MOVED_EVENT, MOVED_BY = "course-ml101-2026-12-07", timedelta(hours=1)
@@ -189,6 +195,69 @@ def summary(rows: Sequence[tuple[str, dict[str, str]]]) -> str:
     return ", ".join(f"{n} {status}" for status, n in counts.items()) or "none"
 
 
+def event_key(event: Mapping[str, Any]) -> str:
+    """The external id the provider stored on a calendar event (its extended property), or ``""``."""
+    values = [p.get("value", "") for p in event.get("singleValueExtendedProperties") or []]
+    return values[0] if values else ""
+
+
+def interview_events(
+    stored: Sequence[Mapping[str, Any]], before: Mapping[str, str], dag_id: str = INTERVIEW_DAG.dag_id
+) -> list[dict[str, Any]]:
+    """The interview loop's events among the emulator's (``GET /_emulator/events``), each with
+    what this run did to it: ``created`` (not there before), ``updated`` (its ``changeKey``
+    changed), ``unchanged``; ``cancelled`` for a cancelled one.
+
+    :param stored: the emulator's events
+    :param before: ``changeKey`` by event id before the run
+    :param dag_id: the DAG whose events to show (external ids ``<dag_id>-<interview key>``)
+    """
+    rows = []
+    for record in stored:
+        event = record["event"]
+        key = event_key(event)
+        if not key.startswith(f"{dag_id}-") or record.get("state") == "deleted":
+            continue
+        if record.get("state") == "cancelled":
+            status = "cancelled"
+        elif event["id"] not in before:
+            status = "created"
+        else:
+            status = "updated" if before[event["id"]] != event.get("changeKey") else "unchanged"
+        rows.append(
+            {
+                "key": key[len(dag_id) + 1 :],
+                "status": status,
+                "subject": event.get("subject", ""),
+                "start": event["start"],
+                "end": event["end"],
+                "organizer": event.get("organizer", {}).get("emailAddress", {}).get("address", ""),
+                "attendees": [(a["emailAddress"]["address"], a.get("type", "required")) for a in event["attendees"]],
+                "join_url": (event.get("onlineMeeting") or {}).get("joinUrl") or "",
+            }
+        )
+    return sorted(rows, key=lambda row: (row["start"]["dateTime"], row["key"]))
+
+
+def format_events(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The interview events: key, what the run did, when, subject; then who is invited and the link."""
+    if not rows:
+        return "  (none)"
+    width = max(len(row["key"]) for row in rows)
+    lines = []
+    for row in rows:
+        start, end = row["start"], row["end"]
+        when = f"{start['dateTime'][:10]} {start['dateTime'][11:16]}-{end['dateTime'][11:16]} {start['timeZone']}"
+        lines.append(f"  {row['key']:<{width}}  {row['status']:<{STATUS_WIDTH}}  {when}  {row['subject']}")
+        invited: dict[str, list[str]] = {}
+        for address, kind in row["attendees"]:
+            invited.setdefault(kind, []).append(address)
+        who = "; ".join(f"{kind}: {', '.join(addresses)}" for kind, addresses in invited.items())
+        lines.append(f"  {'':<{width}}  invitations from {row['organizer']} to {who}")
+        lines.append(f"  {'':<{width}}  Teams link: {_shorten(row['join_url'], URL_WIDTH)}")
+    return "\n".join(lines)
+
+
 @contextmanager
 def emulator(demo_dir: Path, log: Path) -> Iterator[EmulatorProcess]:
     """The emulator as a subprocess, stopped on exit (also on errors and Ctrl-C)."""
@@ -235,25 +304,33 @@ def print_results(
     edited: Sequence[tuple[str, dict[str, str]]],
     *,
     held: int,
+    interviews: Sequence[Mapping[str, Any]],
     demo_dir: Path,
     seconds: float,
 ) -> None:
-    """The table of meetings and what to do next."""
+    """The table of meetings, the interview events with their invitations, and what to do next."""
     print()
     print(format_table(first, edited))
     print()
     print(f"Run 1: {len(first)} meetings: {summary(first)}.")
     print(
         f"Edited events file ({MOVED_EVENT} an hour later, {CANCELLED_EVENT} cancelled): {summary(edited)}. "
-        f"The emulator holds {held}. Took {seconds:.0f} s."
+        f"The emulator holds {held}."
     )
+    print()
     print(
-        f"Reports: {_rel(demo_dir / 'output')}/ and {_rel(demo_dir / 'output-edited')}/, "
+        f"Interview loop ({INTERVIEW_DAG.dag_id}): {len(interviews)} Outlook calendar events with a Teams "
+        "meeting; the attendees receive the invitations (the emulator sends no mail):"
+    )
+    print(format_events(interviews))
+    print()
+    print(
+        f"Took {seconds:.0f} s. Reports: {_rel(demo_dir / 'output')}/ and {_rel(demo_dir / 'output-edited')}/, "
         f"<dag_id>/<run>/meetings.csv   Logs: {_rel(demo_dir / 'logs')}/"
     )
     print(
         "Run `make demo` again: run 1 finds the meetings (the lecture moves back, the interview is booked "
-        "again), and the edit applies once more."
+        "again), the edit applies once more, and the interview events are found unchanged."
     )
     print(f"Start over with `rm -rf {_rel(demo_dir)}`. Against a real tenant: docs/tutorial.md.")
 
@@ -294,11 +371,25 @@ def run_demo(demo_dir: Path) -> int:
             env=env,
             log=logs / f"{EVENTS_DAG.dag_id}-edited.log",
         )
-        held = len(emu.meetings())
+        # The meetings the two DAGs made (those behind calendar events are the events' own).
+        held = sum(not str(m.get("external_id", "")).startswith("calendar-event-") for m in emu.meetings())
+        before = {e["event"]["id"]: e["event"].get("changeKey", "") for e in emu.events()}
+        run_step(
+            f"airflow dags test {INTERVIEW_DAG.dag_id} {INTERVIEW_DAG.logical_date[:10]} ({INTERVIEW_DAG.what})",
+            airflow("dags", "test", INTERVIEW_DAG.dag_id, INTERVIEW_DAG.logical_date),
+            env=env,
+            log=logs / f"{INTERVIEW_DAG.dag_id}.log",
+            hint="Common causes and fixes: docs/events.md and docs/tutorial.md, section 11 (Troubleshooting).",
+        )
+        interviews = interview_events(emu.events(), before)
     first, edited = read_reports(output_dir), read_reports(edited_dir)
     if not first or not edited:
         raise DemoError(f"the DAGs ran but wrote no report under {output_dir if not first else edited_dir}")
-    print_results(first, edited, held=held, demo_dir=demo_dir, seconds=time.monotonic() - started)
+    if not interviews:
+        raise DemoError(f"{INTERVIEW_DAG.dag_id} ran but the emulator holds none of its events")
+    print_results(
+        first, edited, held=held, interviews=interviews, demo_dir=demo_dir, seconds=time.monotonic() - started
+    )
     return 0
 
 

@@ -47,6 +47,9 @@ DAGS_DIR = REPO / "dags"
 STATUS = r"(created|existing|updated|unchanged|cancelled|not_found|unknown|-)"
 #: A row of the demo's table: event, status on run 1, status with the edited events file, join URL.
 ROW_RE = re.compile(rf"^\s+(\S+)\s+{STATUS}\s+{STATUS}\s+https://", re.MULTILINE)
+#: A row of the demo's interview events: interview key, what the run did, the date.
+INTERVIEW_RE = re.compile(rf"^\s+(\S+)\s+{STATUS}\s+\d{{4}}-\d\d-\d\d \d\d:\d\d-", re.MULTILINE)
+INTERVIEWS = ("de-4711-tech", "de-4712-tech", "ml-0815-final")
 
 #: (mark kind, name) -> the test that runs or checks the blocks marked so.
 RUNNERS: dict[tuple[str, str], str] = {}
@@ -286,6 +289,12 @@ def test_make_demo_twice(tmp_path: Path) -> None:
     }, first
     assert "Run 1: 4 meetings: 4 created." in first
     assert "1 updated, 1 unchanged, 1 cancelled. The emulator holds 3." in first
+    # The interview loop's calendar events, each with its invitations (issue 22).
+    assert interview_statuses(first) == dict.fromkeys(INTERVIEWS, "created"), first
+    assert (
+        "invitations from adelev@contoso.example to required: ada@example.org, alexw@contoso.example, "
+        "meganb@contoso.example; optional: lynner@contoso.example"
+    ) in first
 
     # From the state the first demo left: run 1 moves the lecture back and books the
     # cancelled interview again; the edit then applies once more.
@@ -297,11 +306,17 @@ def test_make_demo_twice(tmp_path: Path) -> None:
         "ticket-INC-1042": ("unchanged", "unchanged"),
     }, second
     assert "The emulator holds 3." in second
+    assert interview_statuses(second) == dict.fromkeys(INTERVIEWS, "unchanged"), second
 
 
 def demo_statuses(output: str) -> dict[str, tuple[str, str]]:
     """The demo's table: event -> (status on run 1, status with the edited events file)."""
     return {event: (one, two) for event, one, two in ROW_RE.findall(output)}
+
+
+def interview_statuses(output: str) -> dict[str, str]:
+    """The demo's interview events: interview key -> what the interview loop's run did."""
+    return dict(INTERVIEW_RE.findall(output))
 
 
 @pytest.mark.integration

@@ -82,3 +82,71 @@ def test_demo_dates_match_the_sample_events(demo: ModuleType) -> None:
     start = datetime.fromisoformat(events_dag.logical_date)
     events = read_events_file(demo.REPO / "dags" / "data" / "events.csv")
     assert len(events_in_window(events, start, start + timedelta(hours=24))) == 3
+
+
+def stored_event(key: str, event_id: str, change_key: str, state: str = "active", **fields: object) -> dict:
+    """A calendar event as ``GET /_emulator/events`` lists it."""
+    event = {
+        "id": event_id,
+        "changeKey": change_key,
+        "subject": f"Interview {key}",
+        "start": {"dateTime": "2026-12-07T10:00:00.0000000", "timeZone": "Europe/Berlin"},
+        "end": {"dateTime": "2026-12-07T11:00:00.0000000", "timeZone": "Europe/Berlin"},
+        "organizer": {"emailAddress": {"address": "adelev@contoso.example"}},
+        "attendees": [
+            {"type": "required", "emailAddress": {"address": "ada@example.org"}},
+            {"type": "required", "emailAddress": {"address": "alexw@contoso.example"}},
+            {"type": "optional", "emailAddress": {"address": "lynner@contoso.example"}},
+        ],
+        "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/" + "x" * 100},
+        "singleValueExtendedProperties": [{"id": "String {guid} Name ExternalId", "value": key}],
+        **fields,
+    }
+    return {"event": event, "state": state}
+
+
+def test_interview_events_say_what_the_run_did(demo: ModuleType) -> None:
+    later = {"start": {"dateTime": "2026-12-08T09:30:00.0000000", "timeZone": "Europe/Berlin"}}
+    stored = [
+        stored_event("teams_interview_loop-ml-0815", "e3", "k3", **later),
+        stored_event("teams_interview_loop-de-4711", "e1", "k1"),
+        stored_event("teams_interview_loop-de-4712", "e2", "k2-new"),
+        stored_event("teams_interview_loop-gone", "e4", "k4", state="cancelled"),
+        stored_event("teams_interview_loop-deleted", "e5", "k5", state="deleted"),
+        stored_event("other-dag-1", "e6", "k6"),
+    ]
+    rows = demo.interview_events(stored, before={"e1": "k1", "e2": "k2", "e4": "k4"})
+    assert [(r["key"], r["status"]) for r in rows] == [
+        ("de-4711", "unchanged"),
+        ("de-4712", "updated"),
+        ("gone", "cancelled"),
+        ("ml-0815", "created"),
+    ]
+    assert rows[0]["attendees"] == [
+        ("ada@example.org", "required"),
+        ("alexw@contoso.example", "required"),
+        ("lynner@contoso.example", "optional"),
+    ]
+    text = demo.format_events(rows[:1]).splitlines()
+    assert text[0].split() == [
+        "de-4711",
+        "unchanged",
+        "2026-12-07",
+        "10:00-11:00",
+        "Europe/Berlin",
+        "Interview",
+        "teams_interview_loop-de-4711",
+    ]
+    assert text[1].split() == [
+        "invitations",
+        "from",
+        "adelev@contoso.example",
+        "to",
+        "required:",
+        "ada@example.org,",
+        "alexw@contoso.example;",
+        "optional:",
+        "lynner@contoso.example",
+    ]
+    assert text[2].strip().startswith("Teams link: https://teams.microsoft.com/") and text[2].endswith("...")
+    assert demo.format_events([]) == "  (none)"
