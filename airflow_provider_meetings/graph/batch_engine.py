@@ -37,6 +37,7 @@ from __future__ import annotations
 import heapq
 import logging
 import math
+import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -396,9 +397,9 @@ class _BulkRun:
             self._on_envelope_error(batch, answer)
 
     def _on_no_answer(self, batch: _Batch, error: MeetingsError) -> None:
-        streak = self._batch_failed(batch)
+        streak, rand = self._batch_failed(batch)
         for index, user_id in batch.items:
-            self._retry_or_fail(index, user_id, error, batch_streak=streak)
+            self._retry_or_fail(index, user_id, error, batch_streak=streak, rand=rand)
         self._hold(
             self.controller.on_batch_done(self.clock(), sent_at=batch.sent_at, accepted=0, throttled=0, failed=True)
         )
@@ -413,14 +414,14 @@ class _BulkRun:
             )
         needs_refresh = False
         failed = answer.status != THROTTLED_STATUS and not is_permanent(error)
-        streak = self._batch_failed(batch) if failed else 0
+        streak, rand = self._batch_failed(batch) if failed else (0, random.random)
         for index, user_id in batch.items:
             if needs_fresh_token(answer.status):
                 needs_refresh |= self._unauthorized(index, user_id, error, batch.token_generation)
             elif is_permanent(error):
                 self._fail(index, user_id, error)
             else:
-                self._retry_or_fail(index, user_id, error, batch_streak=streak)
+                self._retry_or_fail(index, user_id, error, batch_streak=streak, rand=rand)
         if needs_refresh:
             self._refresh_token()
         throttled = len(batch.items) if answer.status == THROTTLED_STATUS else 0
@@ -482,33 +483,44 @@ class _BulkRun:
             )
         )
 
-    def _batch_failed(self, batch: _Batch) -> int:
-        """Count a ``$batch`` request that failed as a whole; return the failures in a row.
+    def _batch_failed(self, batch: _Batch) -> tuple[int, Callable[[], float]]:
+        """Count a ``$batch`` request that failed as a whole; return the failures in a row
+        and the jitter of its items' backoff.
 
         Batches that were in flight together fail together in an outage: one sent before the
-        last failure was seen adds nothing, so the backoff grows by round, not by batch.
+        last failure was seen adds nothing, so the backoff grows by round, not by batch. The
+        items of the batch share one jitter: they come due together and go again as one
+        batch, instead of one small batch each.
         """
         if batch.sent_at > self.failure_seen_at or not self.failed_streak:
             self.failed_streak += 1
         self.failure_seen_at = self.clock()
-        return self.failed_streak
+        jitter = random.random()
+        return self.failed_streak, lambda: jitter
 
     # -- items ------------------------------------------------------------------------------
 
     def _retry_or_fail(
-        self, index: int, user_id: str | None, error: BaseException | None, *, batch_streak: int = 0
+        self,
+        index: int,
+        user_id: str | None,
+        error: BaseException | None,
+        *,
+        batch_streak: int = 0,
+        rand: Callable[[], float] = random.random,
     ) -> None:
         """Requeue the item after its wait, or fail it when its budget says no.
 
         :param batch_streak: ``error`` was its whole ``$batch`` request's, the n-th such in a
             row (0: the item's own answer): it spends the waiting budget only (graph/retry.py)
+        :param rand: the jitter source of the backoff
         """
         assert error is not None
         if self.stopped is not None:
             self._fail(index, user_id, self.stopped)
             return
         budget = self.budgets.setdefault(index, RetryBudget(self.engine.retry_policy))
-        wait_s = budget.next_wait(error, batch_streak=batch_streak)
+        wait_s = budget.next_wait(error, batch_streak=batch_streak, rand=rand)
         what = self._what(index)
         if wait_s is None:
             final = budget.give_up(what, error)

@@ -254,6 +254,17 @@ def test_a_lasting_batch_outage_ends_with_the_waiting_budget() -> None:
     assert transport.batch_status  # the outage outlasted the call
 
 
+def test_the_items_of_a_failed_batch_request_go_again_together() -> None:
+    # One jitter per failed batch: its items come due at once and make one batch again,
+    # not one small batch each (more requests to a service that is failing).
+    policy = RetryPolicy(max_retries=0, max_total_wait=60, backoff_base=0.02, backoff_max=0.02)
+    drop = TransportError("dropped", "https://g/$batch", "reset")
+    transport = FakeTransport(batch_status=[drop, 503, drop])
+    results = engine(transport, retry_policy=policy, max_concurrency=1).run([spec(f"e{i}") for i in range(20)])
+    assert all(r.ok and r.attempts == 4 for r in results)
+    assert transport.batch_sizes == [20, 20, 20, 20]
+
+
 def test_whole_batch_backoff_grows_with_failures_in_a_row_and_resets() -> None:
     policy = RetryPolicy(max_retries=1, max_total_wait=60, backoff_base=0.004, backoff_max=1.0)
     waits: list[float] = []
