@@ -399,7 +399,7 @@ class _BulkRun:
     def _on_no_answer(self, batch: _Batch, error: MeetingsError) -> None:
         streak, rand = self._batch_failed(batch)
         for index, user_id in batch.items:
-            self._retry_or_fail(index, user_id, error, batch_streak=streak, rand=rand)
+            self._retry_or_fail(index, user_id, error, batch_streak=streak, rand=rand, now=self.failure_seen_at)
         self._hold(
             self.controller.on_batch_done(self.clock(), sent_at=batch.sent_at, accepted=0, throttled=0, failed=True)
         )
@@ -421,7 +421,9 @@ class _BulkRun:
             elif is_permanent(error):
                 self._fail(index, user_id, error)
             else:
-                self._retry_or_fail(index, user_id, error, batch_streak=streak, rand=rand)
+                self._retry_or_fail(
+                    index, user_id, error, batch_streak=streak, rand=rand, now=self.failure_seen_at if streak else None
+                )
         if needs_refresh:
             self._refresh_token()
         throttled = len(batch.items) if answer.status == THROTTLED_STATUS else 0
@@ -489,7 +491,7 @@ class _BulkRun:
 
         Batches that were in flight together fail together in an outage: one sent before the
         last failure was seen adds nothing, so the backoff grows by round, not by batch. The
-        items of the batch share one jitter: they come due together and go again as one
+        items of the batch share one jitter and one start (:attr:`failure_seen_at`): they come due together and go again as one
         batch, instead of one small batch each.
         """
         if batch.sent_at > self.failure_seen_at or not self.failed_streak:
@@ -508,12 +510,14 @@ class _BulkRun:
         *,
         batch_streak: int = 0,
         rand: Callable[[], float] = random.random,
+        now: float | None = None,
     ) -> None:
         """Requeue the item after its wait, or fail it when its budget says no.
 
         :param batch_streak: ``error`` was its whole ``$batch`` request's, the n-th such in a
             row (0: the item's own answer): it spends the waiting budget only (graph/retry.py)
         :param rand: the jitter source of the backoff
+        :param now: the time the wait starts from (the items of a failed batch share it)
         """
         assert error is not None
         if self.stopped is not None:
@@ -534,7 +538,7 @@ class _BulkRun:
         budget.spend(error, wait_s, whole_batch=batch_streak > 0)
         self.stats.retries += 1
         self.log.info(*budget.log_args(what, error, wait_s, whole_batch=batch_streak > 0))
-        self._requeue(index, self.clock() + wait_s)
+        self._requeue(index, (self.clock() if now is None else now) + wait_s)
 
     def _unauthorized(self, index: int, user_id: str | None, error: BaseException | None, generation: int) -> bool:
         """Retry with a fresh token (once: graph/retry.py); return whether a refresh is needed now."""

@@ -3,7 +3,7 @@
 Issue 20, item 8: a ``$batch`` request that fails as a whole (an envelope 5xx without
 per-item answers, a dropped connection) says nothing about its items, so it spends their
 waiting budget (``max_retry_wait``), as a 429 does, and never the attempt count
-``max_retries`` meant for one call. The emulator fails half of all ``$batch`` requests at
+``max_retries`` meant for one call. The emulator fails 70% of all ``$batch`` requests at
 random (the items inside draw nothing); the connection allows a single retry of a failure,
 so an attempt count would give up on items that were never answered. Every item must come
 back created exactly once. A lasting outage must end when the waiting budget is spent, not
@@ -48,7 +48,7 @@ def test_items_outlast_a_storm_of_failed_batch_requests(graph_emulator: Any, mon
     extras = {"max_retries": 1, "max_retry_wait": 120, "timeout": 5}
     monkeypatch.setenv("AIRFLOW_CONN_MEETINGS_BATCH_STORM", emu.connection_json(**extras))
     specs = bulk_specs(emu, "batch-storm", ITEMS)
-    emu.set_random_faults(0.5, ENVELOPE_FAULTS, match=BATCH, seed=20261205)
+    emu.set_random_faults(0.7, ENVELOPE_FAULTS, match=BATCH, seed=20261205)
     started = time.monotonic()
     try:
         with OnlineMeetingsHook(conn_id="meetings_batch_storm") as hook:
@@ -66,8 +66,9 @@ def test_items_outlast_a_storm_of_failed_batch_requests(graph_emulator: Any, mon
     assert set(stored) == {(s["user_id"], s["external_id"]) for s in specs} and set(stored.values()) == {1}
     by_id = {m["external_id"]: m["meeting"]["id"] for m in emu.meetings()}
     assert all(by_id[r.external_id] == r.meeting_id for r in results)
-    # The storm was long: items went through more failed $batch requests than max_retries allows.
-    assert stats["faults_applied"] >= 10, stats
+    # The storm was long: items went through more failed $batch requests than max_retries allows
+    # (the failed batches of 20 go again whole: about 10 batches, 2-3 failures each).
+    assert stats["faults_applied"] >= 15, stats
     assert max(r.attempts for r in results) > extras["max_retries"] + 1
     print(f"$batch storm: {elapsed:.0f}s, {stats['faults_applied']} failed $batch requests")
 
