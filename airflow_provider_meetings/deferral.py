@@ -1,9 +1,10 @@
 """Deferral of the operators: when to defer, for how long, and what a task keeps meanwhile.
 
-When Graph asks for a pause longer than ``defer_after`` seconds (a long ``Retry-After``,
-https://learn.microsoft.com/graph/throttling: "wait the number of seconds specified in the
-Retry-After header"), a deferrable operator does not sleep on its worker slot: the retry
-core gives up at once with
+When the next wait before a retry is longer than ``defer_after`` seconds, whatever set it
+(a long ``Retry-After``, https://learn.microsoft.com/graph/throttling: "wait the number of
+seconds specified in the Retry-After header"; or the exponential backoff after 5xx answers,
+dropped connections and failed ``$batch`` requests, on any retry), a deferrable operator
+does not sleep on its worker slot: the retry core gives up at once with
 :class:`~airflow_provider_meetings.graph.errors.RetriesExhaustedError` carrying
 ``asked_wait`` (``RetryPolicy.with_max_single_wait`` in ``graph/retry.py``), and the task defers to the triggerer
 until then. Between the worker process that deferred and the one that resumes, the task
@@ -31,7 +32,7 @@ from typing import Any
 
 from airflow_provider_meetings.graph.errors import MeetingsError
 
-#: Seconds: a pause Graph asks for that is longer than this defers the task (default of ``defer_after``).
+#: Seconds: a wait before a retry that is longer than this defers the task (default of ``defer_after``).
 DEFAULT_DEFER_AFTER = 60.0
 #: Deferrals of one task try at most (default of ``max_deferrals``).
 DEFAULT_MAX_DEFERRALS = 10
@@ -43,7 +44,7 @@ def check_defer_after(value: Any) -> float:
     """``defer_after`` as a float; raises ``ValueError`` unless it is a finite number of seconds above 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ValueError(
-            f"defer_after must be a number of seconds above 0 (a Retry-After longer than this defers the task), "
+            f"defer_after must be a number of seconds above 0 (a wait before a retry longer than this defers the task), "
             f"got {value!r}"
         )
     return float(value)

@@ -12,7 +12,10 @@ the HTTP round trip. The rules (their numbers and statuses: :mod:`~airflow_provi
   an envelope without per-item answers applies to every item in it;
 * retries go through the one retry loop: each item has its own
   :class:`~airflow_provider_meetings.graph.retry_loop.RetryBudget` (429s spend waiting, failures spend
-  attempts), the same rule as single calls;
+  attempts), the same rule as single calls; a ``$batch`` request that failed as a whole
+  (dropped, timed out, an envelope 5xx without per-item answers) spends only the waiting
+  budget of its items, with a backoff that grows with the failed requests in a row of the
+  call (``graph/retry.py``): the items were not answered, so no attempt of theirs failed;
 * a 401 gets one token refresh per item, one refresh for all the items of a token;
 * the call **stops** (every unfinished item fails with the same error, items done keep
   their result) when no token can be had after the token's own retries, when Graph asks for
@@ -34,6 +37,7 @@ from __future__ import annotations
 import heapq
 import logging
 import math
+import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -220,6 +224,10 @@ class _BulkRun:
         self.sequence = 0
         self.token_generation = 0
         self.hold_until = -math.inf
+        #: ``$batch`` requests in a row that failed as a whole (reset by one with item answers);
+        #: batches sent before the last such failure was seen count as one with it
+        self.failed_streak = 0
+        self.failure_seen_at = -math.inf
         self.inflight: dict[Future[HttpAnswer], _Batch] = {}
         self.stopped: BaseException | None = None
         #: one_batch_per_user: each item's group, the fresh items of each group in input
@@ -389,8 +397,9 @@ class _BulkRun:
             self._on_envelope_error(batch, answer)
 
     def _on_no_answer(self, batch: _Batch, error: MeetingsError) -> None:
+        streak, rand = self._batch_failed(batch)
         for index, user_id in batch.items:
-            self._retry_or_fail(index, user_id, error)
+            self._retry_or_fail(index, user_id, error, batch_streak=streak, rand=rand, now=self.failure_seen_at)
         self._hold(
             self.controller.on_batch_done(self.clock(), sent_at=batch.sent_at, accepted=0, throttled=0, failed=True)
         )
@@ -404,13 +413,17 @@ class _BulkRun:
                 answer.status, answer.headers, answer.content, retry_after=answer.retry_after
             )
         needs_refresh = False
+        failed = answer.status != THROTTLED_STATUS and not is_permanent(error)
+        streak, rand = self._batch_failed(batch) if failed else (0, random.random)
         for index, user_id in batch.items:
             if needs_fresh_token(answer.status):
                 needs_refresh |= self._unauthorized(index, user_id, error, batch.token_generation)
             elif is_permanent(error):
                 self._fail(index, user_id, error)
             else:
-                self._retry_or_fail(index, user_id, error)
+                self._retry_or_fail(
+                    index, user_id, error, batch_streak=streak, rand=rand, now=self.failure_seen_at if streak else None
+                )
         if needs_refresh:
             self._refresh_token()
         throttled = len(batch.items) if answer.status == THROTTLED_STATUS else 0
@@ -433,6 +446,7 @@ class _BulkRun:
         accepted = throttled = 0
         longest_retry_after: float | None = None
         needs_refresh = False
+        self.failed_streak = 0
         outcomes = classify_batch_response(batch.items, payload, keep=self.engine.keep_fields)
         for (index, user_id), outcome in zip(batch.items, outcomes, strict=True):
             if outcome.status == THROTTLED_STATUS:
@@ -471,15 +485,46 @@ class _BulkRun:
             )
         )
 
+    def _batch_failed(self, batch: _Batch) -> tuple[int, Callable[[], float]]:
+        """Count a ``$batch`` request that failed as a whole; return the failures in a row
+        and the jitter of its items' backoff.
+
+        Batches that were in flight together fail together in an outage: one sent before the
+        last failure was seen adds nothing, so the backoff grows by round, not by batch. The
+        items of the batch share one jitter and one start (:attr:`failure_seen_at`): they come due together and go again as one
+        batch, instead of one small batch each.
+        """
+        if batch.sent_at > self.failure_seen_at or not self.failed_streak:
+            self.failed_streak += 1
+        self.failure_seen_at = self.clock()
+        jitter = random.random()
+        return self.failed_streak, lambda: jitter
+
     # -- items ------------------------------------------------------------------------------
 
-    def _retry_or_fail(self, index: int, user_id: str | None, error: BaseException | None) -> None:
+    def _retry_or_fail(
+        self,
+        index: int,
+        user_id: str | None,
+        error: BaseException | None,
+        *,
+        batch_streak: int = 0,
+        rand: Callable[[], float] = random.random,
+        now: float | None = None,
+    ) -> None:
+        """Requeue the item after its wait, or fail it when its budget says no.
+
+        :param batch_streak: ``error`` was its whole ``$batch`` request's, the n-th such in a
+            row (0: the item's own answer): it spends the waiting budget only (graph/retry.py)
+        :param rand: the jitter source of the backoff
+        :param now: the time the wait starts from (the items of a failed batch share it)
+        """
         assert error is not None
         if self.stopped is not None:
             self._fail(index, user_id, self.stopped)
             return
         budget = self.budgets.setdefault(index, RetryBudget(self.engine.retry_policy))
-        wait_s = budget.next_wait(error)
+        wait_s = budget.next_wait(error, batch_streak=batch_streak, rand=rand)
         what = self._what(index)
         if wait_s is None:
             final = budget.give_up(what, error)
@@ -490,10 +535,10 @@ class _BulkRun:
                 # (or a deferred task) sends what is missing later.
                 self._stop(final)
             return
-        budget.spend(error, wait_s)
+        budget.spend(error, wait_s, whole_batch=batch_streak > 0)
         self.stats.retries += 1
-        self.log.info(*budget.log_args(what, error, wait_s))
-        self._requeue(index, self.clock() + wait_s)
+        self.log.info(*budget.log_args(what, error, wait_s, whole_batch=batch_streak > 0))
+        self._requeue(index, (self.clock() if now is None else now) + wait_s)
 
     def _unauthorized(self, index: int, user_id: str | None, error: BaseException | None, generation: int) -> bool:
         """Retry with a fresh token (once: graph/retry.py); return whether a refresh is needed now."""

@@ -233,9 +233,12 @@ class RetriesExhaustedError(MeetingsError):
     :param attempts: requests made, the first included
     :param waited: seconds spent waiting between attempts
     :param last_error: what the last attempt ran into
-    :param asked_wait: set when the server asked (``Retry-After``) to wait longer than the
-        waiting budget had left: the call stopped at once instead of waiting; a caller that
-        can wait longer (a deferred task, a task retry) may try again after this many seconds
+    :param asked_wait: set when the next wait was longer than the call might wait: the
+        server asked (``Retry-After``) for more than the waiting budget had left, or a wait
+        (``Retry-After`` or backoff) was longer than ``max_single_wait`` (a deferrable task's
+        ``defer_after``); the call stopped at once instead of waiting; a caller that can wait
+        longer (a deferred task, a task retry) may try again after this many seconds
+    :param asked_by_server: whether ``asked_wait`` is the server's ``Retry-After`` (else the backoff)
     """
 
     permanent = False
@@ -248,17 +251,21 @@ class RetriesExhaustedError(MeetingsError):
         last_error: BaseException,
         *,
         asked_wait: float | None = None,
+        asked_by_server: bool = True,
     ) -> None:
         self.what = what
         self.attempts = attempts
         self.waited = waited
         self.last_error = last_error
         self.asked_wait = asked_wait
+        self.asked_by_server = asked_by_server
         self.status = getattr(last_error, "status", None)
         self.code = getattr(last_error, "code", None)
         reason = f"after {attempts} attempts and {waited:.1f}s of waiting"
-        if asked_wait is not None:
+        if asked_wait is not None and asked_by_server:
             reason += f": the server asked to wait {asked_wait:.1f}s more, beyond max_retry_wait"
+        elif asked_wait is not None:
+            reason += f": the next wait ({asked_wait:.1f}s of backoff) is longer than one wait may be here"
         super().__init__(f"{what} gave up {reason}; last error: {last_error}")
 
 

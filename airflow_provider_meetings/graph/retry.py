@@ -10,6 +10,14 @@ that applies them (:mod:`~airflow_provider_meetings.graph.retry_loop` for the wa
   (:data:`THROTTLED_STATUS`) is throttling, retried while the waiting budget lasts without
   using up the attempt count (https://learn.microsoft.com/graph/throttling: wait for
   ``Retry-After`` and retry); the others are failures, retried at most ``max_retries`` times;
+* **whole-batch failures**: a ``$batch`` request that failed as a whole (the envelope answered
+  5xx/408/424 without per-item answers, the connection dropped, the answer timed out) says
+  nothing about its items: each of them is retried within the waiting budget only, as a 429
+  is, never by ``max_retries`` (an attempt count meant for one call: in a long storm of
+  failed envelopes it gave up on items that had not been answered once); the backoff grows
+  with the failed envelopes in a row of the call (:meth:`RetryPolicy.delay` of that streak)
+  and every wait is at least :attr:`RetryPolicy.least_wait`, so the budget is spent and the
+  loop ends;
 * **the 401 rule**: :func:`needs_fresh_token`: an access token Graph refuses is replaced once
   per request (a single call, a ``$batch`` item) and the request sent again; a second 401 is final;
 * **how long to wait**: :class:`RetryPolicy` (``Retry-After`` as given, else exponential
@@ -106,14 +114,15 @@ class RetryPolicy:
     """How long and how often transient failures are retried (see :class:`RetryBudget`).
 
     :param max_retries: failures (5xx, 408, dropped connections, timeouts) retried at most,
-        per call; 429s do not count (0 disables retrying failures)
+        per call (per bulk item); 429s and failures of a whole ``$batch`` request do not count
+        (0 disables retrying failures)
     :param max_total_wait: seconds of waiting, summed over all retries of one call; no
         single wait exceeds what is left of it (the connection extra ``max_retry_wait``)
     :param backoff_base: first exponential delay in seconds (when no ``Retry-After``)
     :param backoff_max: largest single exponential delay in seconds
     :param max_single_wait: the longest one wait may be (``None``: any that fits the
-        budget); a deferrable task sets it, so that a longer pause Graph asks for ends the
-        call at once and the task defers instead of holding its worker slot
+        budget); a deferrable task sets it, so that any longer wait (a ``Retry-After`` or a
+        backoff) ends the call at once and the task defers instead of holding its worker slot
     """
 
     max_retries: int = 6
@@ -125,10 +134,21 @@ class RetryPolicy:
     def with_max_single_wait(self, seconds: float | None) -> RetryPolicy:
         """This policy with ``max_single_wait`` set (unchanged for ``None``).
 
-        A deferrable task sets it to its ``defer_after``: a longer pause ends the call at once
+        A deferrable task sets it to its ``defer_after``: any longer wait that the waiting
+        budget allows (a ``Retry-After``, or the backoff after a failure) ends the call at once
         (``RetriesExhaustedError.asked_wait``) and the task defers instead of sleeping.
         """
         return self if seconds is None else replace(self, max_single_wait=seconds)
+
+    @property
+    def least_wait(self) -> float:
+        """The shortest wait before a retry that does not use up attempts (a 429, a failed ``$batch``).
+
+        Never again at once, even after ``Retry-After: 0``: throttled requests still count
+        against the limit (https://learn.microsoft.com/graph/throttling), and such a retry is
+        bounded only by the waiting budget, which must be spent for the loop to end.
+        """
+        return self.backoff_base / 2
 
     def longest_wait(self, waited: float = 0.0) -> float:
         """The longest wait allowed after ``waited`` seconds of waiting."""

@@ -121,8 +121,9 @@ def describe_result(result: MeetingResult, external_id: str) -> str:
 class _DeferrableMeetingsOperator(BaseOperator):
     """What the three operators share: the hook of ``conn_id`` and deferral on long waits.
 
-    With ``deferrable=True`` the hook sleeps through a pause Graph asks for only up to
-    ``defer_after`` seconds; a longer one ends the call at once
+    With ``deferrable=True`` the hook sleeps through a wait before a retry only up to
+    ``defer_after`` seconds, whatever set it (a ``Retry-After``, the backoff after a 5xx or a
+    dropped connection, on any retry); a longer one ends the call at once
     (:class:`~airflow_provider_meetings.graph.errors.RetriesExhaustedError` with
     ``asked_wait``), and the task defers to the triggerer with Airflow's ``DateTimeTrigger``
     until then, then resumes in :meth:`execute_complete` (see :mod:`~airflow_provider_meetings.deferral`).
@@ -183,7 +184,7 @@ class _DeferrableMeetingsOperator(BaseOperator):
             return False
         if state.deferrals >= self.max_deferrals:
             self.log.warning(
-                "Graph asks to wait %.1fs, but the task deferred %d time(s) already (max_deferrals=%d): not deferring again",
+                "The next wait is %.1fs, but the task deferred %d time(s) already (max_deferrals=%d): not deferring again",
                 wait,
                 state.deferrals,
                 self.max_deferrals,
@@ -199,7 +200,7 @@ class _DeferrableMeetingsOperator(BaseOperator):
         context["ti"].xcom_push(key=XCOM_DEFERRAL, value=state.to_json())
         moment = resume_at(wait)
         self.log.info(
-            "Graph asks to wait %.1fs (more than defer_after=%gs) %s: deferring to the triggerer until %s "
+            "The next wait is %.1fs (more than defer_after=%gs) %s: deferring to the triggerer until %s "
             "(deferral %d of at most %d)",
             wait,
             self.defer_after,
@@ -254,10 +255,10 @@ class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
     :param chat_info: Graph ``chatInfo``; used when the meeting is created (templated)
     :param update_existing: sync an existing meeting with these arguments (subject, times,
         attendees) instead of returning it as it is
-    :param deferrable: when Graph asks to wait longer than ``defer_after`` (a long
-        ``Retry-After``), defer to the triggerer instead of sleeping on the worker (needs a
-        running triggerer); default: ``[operators] default_deferrable``
-    :param defer_after: seconds; a longer pause Graph asks for defers the task (with
+    :param deferrable: when the next wait before a retry is longer than ``defer_after`` (a
+        long ``Retry-After``, or the backoff after failures), defer to the triggerer instead of
+        sleeping on the worker (needs a running triggerer); default: ``[operators] default_deferrable``
+    :param defer_after: seconds; a longer wait before a retry defers the task (with
         ``deferrable=True``); shorter ones are slept as usual
     :param max_deferrals: how many times one task try may defer; then it fails with the
         (transient) throttling error, and its retries apply
@@ -355,10 +356,10 @@ class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
     :param external_id: the meeting's external id (templated)
     :param user_id: organizer's Entra object id; default: the connection's
         ``default_user_id``, else ``/me`` with a delegated connection (templated)
-    :param deferrable: when Graph asks to wait longer than ``defer_after``, defer to the
+    :param deferrable: when the next wait before a retry is longer than ``defer_after``, defer to the
         triggerer (as :class:`CreateOrGetOnlineMeetingOperator`); a ``DELETE`` that has to
         wait is sent after resuming, for the meeting found before
-    :param defer_after: seconds; a longer pause Graph asks for defers the task
+    :param defer_after: seconds; a longer wait before a retry (``Retry-After`` or backoff) defers the task
     :param max_deferrals: how many times one task try may defer
     """
 
@@ -487,11 +488,11 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
         connection's ``bulk_concurrency``
     :param progress_interval: seconds between progress log lines
     :param update_existing: sync existing meetings with their items (PATCH what differs)
-    :param deferrable: when Graph asks to wait longer than ``defer_after``, the items done
+    :param deferrable: when the next wait before a retry is longer than ``defer_after``, the items done
         keep their results, the task defers to the triggerer, and after resuming only the
         unfinished items are sent; the return value is the same list as without deferral.
         Default: ``[operators] default_deferrable``
-    :param defer_after: seconds; a longer pause Graph asks for defers the task
+    :param defer_after: seconds; a longer wait before a retry (``Retry-After`` or backoff) defers the task
     :param max_deferrals: how many times one task try may defer; then the unfinished items
         fail with the (transient) throttling error
     """

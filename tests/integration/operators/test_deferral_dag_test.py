@@ -222,3 +222,58 @@ def test_an_organizer_lookup_told_to_wait_long_defers_the_task(dags_folder, grap
     assert [r["status"] for r in xcom(tis["bulk"])] == ["created", "created"]
     assert xcom(tis["single"], "organizer") == {"user_id": graph_emulator.user("alexw")["id"], "given_user_id": alex}
     assert sorted(m["external_id"] for m in graph_emulator.meetings()) == ["upn-bulk-0", "upn-bulk-1", "upn-single"]
+
+
+# -- deferral beyond Retry-After (issue 20, item 9): any next wait longer than defer_after -----
+
+BACKOFF_DAG = """
+from airflow.sdk import DAG
+
+from airflow_provider_meetings.operators.online_meetings import (
+    BulkCreateOrGetOnlineMeetingsOperator,
+    CreateOrGetOnlineMeetingOperator,
+)
+
+with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
+    single = CreateOrGetOnlineMeetingOperator(
+        task_id="single", conn_id="{conn_id}", external_id="backoff-single", deferrable=True, defer_after=1
+    )
+    single >> BulkCreateOrGetOnlineMeetingsOperator(
+        task_id="bulk",
+        conn_id="{conn_id}",
+        meetings=[{{"external_id": "backoff-bulk-%d" % n}} for n in range(5)],
+        deferrable=True,
+        defer_after=1,
+    )
+"""
+
+
+def test_a_backoff_longer_than_defer_after_defers_on_a_later_retry(dags_folder, graph_emulator, meetings_conn_id):
+    # 5xx and dropped $batch requests without Retry-After: the backoff (1 s base, doubling)
+    # is slept while it is at most defer_after (the first retry: 0.5-1 s), and the next,
+    # longer one (1-2 s) defers the task, on its second retry, not only on a first attempt.
+    dag = load_dag(
+        dags_folder, "deferral_backoff", BACKOFF_DAG.format(dag_id="deferral_backoff", conn_id=meetings_conn_id)
+    )
+    graph_emulator.script(503, times=3, match="^POST .*createOrGet")  # the single task's own requests
+    graph_emulator.script("drop", times=2, match=r"\$batch")  # the bulk task's whole $batch, twice in a row
+
+    tis = task_instances(dag.test(logical_date=LOGICAL_DATE))
+
+    assert {ti.state for ti in tis.values()} == {"success"}, {t: ti.state for t, ti in tis.items()}
+    assert xcom(tis["single"], XCOM_DEFERRAL)["deferrals"] == 1
+    assert xcom(tis["bulk"], XCOM_DEFERRAL)["deferrals"] == 1
+    assert xcom(tis["single"], "status") == "created"
+    assert [r["status"] for r in xcom(tis["bulk"])] == ["created"] * 5
+    stats = graph_emulator.stats()
+    # single: 503, 503 (then deferred), 503 after resuming (slept), 201; bulk: 5 created once each
+    assert stats["by_route"]["createOrGet"] == {"503": 3, "201": 6}, stats["by_route"]
+    assert stats["faults_applied"] == 5 and stats["pending_faults"] == 0
+    assert sorted(m["external_id"] for m in graph_emulator.meetings()) == [
+        "backoff-bulk-0",
+        "backoff-bulk-1",
+        "backoff-bulk-2",
+        "backoff-bulk-3",
+        "backoff-bulk-4",
+        "backoff-single",
+    ]

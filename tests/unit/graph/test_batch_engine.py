@@ -224,6 +224,66 @@ def test_whole_batch_failures_retry_every_item() -> None:
     assert eng.stats.throttled == transport.batch_sizes[1]
 
 
+def test_whole_batch_failures_spend_the_waiting_budget_not_the_attempts() -> None:
+    # A long storm of failed $batch requests (issue 20, item 8): more failed envelopes in a row
+    # than max_retries (3 in FAST), then Graph answers. The item was never answered, so no
+    # attempt of its own failed: it is retried within the waiting budget and created.
+    drop = TransportError("dropped", "https://g/$batch", "reset")
+    storm: list[int | BaseException | HttpAnswer] = [503, drop, 504, 500, drop, 502, 408, 503]
+    transport = FakeTransport(batch_status=storm)
+    results = engine(transport, max_concurrency=1).run([spec("a")])
+    assert results[0].ok and results[0].created, results[0].error
+    assert results[0].attempts == len(storm) + 1 > FAST.max_retries + 1
+    assert len(transport.batch_sizes) == len(storm) + 1
+
+
+def test_a_lasting_batch_outage_ends_with_the_waiting_budget() -> None:
+    # Never answered, even with "Retry-After: 0" (the fake's 503): bounded by the waiting
+    # budget (each wait at least least_wait), not forever, and every item gets its result.
+    policy = RetryPolicy(max_retries=2, max_total_wait=0.2, backoff_base=0.02, backoff_max=0.02)
+    drop = TransportError("dropped", "https://g/$batch", "reset")
+    transport = FakeTransport(batch_status=[503, drop] * 2000)
+    started = time.monotonic()
+    results = engine(transport, retry_policy=policy, max_concurrency=1).run([spec(f"e{i}") for i in range(25)])
+    assert time.monotonic() - started < 10
+    assert len(results) == 25
+    for result in results:
+        assert isinstance(result.error, RetriesExhaustedError) and not permanent(result)
+        assert policy.max_retries + 1 < result.attempts <= policy.max_total_wait / policy.least_wait + 1
+        assert result.error.waited <= policy.max_total_wait
+    assert transport.batch_status  # the outage outlasted the call
+
+
+def test_the_items_of_a_failed_batch_request_go_again_together() -> None:
+    # One jitter per failed batch: its items come due at once and make one batch again,
+    # not one small batch each (more requests to a service that is failing).
+    policy = RetryPolicy(max_retries=0, max_total_wait=60, backoff_base=0.02, backoff_max=0.02)
+    drop = TransportError("dropped", "https://g/$batch", "reset")
+    transport = FakeTransport(batch_status=[drop, 503, drop])
+    results = engine(transport, retry_policy=policy, max_concurrency=1).run([spec(f"e{i}") for i in range(20)])
+    assert all(r.ok and r.attempts == 4 for r in results)
+    assert transport.batch_sizes == [20, 20, 20, 20]
+
+
+def test_whole_batch_backoff_grows_with_failures_in_a_row_and_resets() -> None:
+    policy = RetryPolicy(max_retries=1, max_total_wait=60, backoff_base=0.004, backoff_max=1.0)
+    waits: list[float] = []
+
+    class Log:
+        def info(self, fmt: str, *args: Any) -> None:
+            if "$batch request failed" in fmt % args:
+                waits.append(args[3])
+
+    drop = TransportError("dropped", "https://g/$batch", "reset")
+    # three failed batches in a row; then one answered (the item's own 503); then another failed batch
+    transport = FakeTransport(lambda eid, attempt: (503, {}) if attempt == 0 else (201, {}))
+    transport.batch_status = [drop, drop, drop, 200, drop]
+    results = engine(transport, retry_policy=policy, max_concurrency=1, log=Log()).run([spec("a")])
+    assert results[0].ok and results[0].attempts == 6
+    ceilings = [0.004, 0.008, 0.016, 0.004]  # equal jitter: from half the ceiling to the ceiling
+    assert all(c / 2 <= w <= c for w, c in zip(waits, ceilings, strict=True)), waits
+
+
 def test_whole_batch_permanent_error_fails_every_item() -> None:
     transport = FakeTransport(batch_status=[400])
     results = engine(transport).run([spec("a"), spec("b")])

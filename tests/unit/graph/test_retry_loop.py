@@ -166,3 +166,70 @@ def test_max_single_wait_ends_the_call_instead_of_a_long_sleep():
     assert budget.next_wait(graph_error(429, retry_after=45.0)) is None
     assert budget.asked_wait == 45.0
     assert RetryPolicy(max_total_wait=300, max_single_wait=30).longest_wait(290.0) == 10.0
+
+
+# -- deferral beyond Retry-After (issue 20, item 9) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(graph_error(503), id="503 without Retry-After"),
+        pytest.param(graph_error(504), id="504"),
+        pytest.param(drop(), id="dropped connection"),
+        pytest.param(graph_error(429), id="429 without Retry-After"),
+    ],
+)
+def test_a_backoff_longer_than_max_single_wait_asks_to_defer(error):
+    # The next wait is the backoff (no Retry-After): longer than defer_after, within the budget.
+    policy = RetryPolicy(max_total_wait=300, max_single_wait=5, backoff_base=20, backoff_max=60)
+    budget = RetryBudget(policy)
+    assert budget.next_wait(error, rand=lambda: 0.0) is None
+    assert budget.asked_wait == 10.0 and not budget.asked_by_server
+    given_up = budget.give_up("createOrGet external_id=x", error)
+    assert isinstance(given_up, RetriesExhaustedError) and given_up.asked_wait == 10.0
+    assert "the next wait (10.0s of backoff) is longer than one wait may be here" in str(given_up)
+
+
+def test_a_later_backoff_asks_to_defer_and_a_short_one_is_slept():
+    policy = RetryPolicy(max_total_wait=300, max_single_wait=5, backoff_base=2, backoff_max=60)
+    budget = RetryBudget(policy)
+    waits = []
+    for _ in range(3):  # ceilings 2, 4, 8: the first two are slept, the third defers
+        wait = budget.next_wait(graph_error(503), rand=lambda: 1.0)
+        if wait is None:
+            break
+        budget.spend(graph_error(503), wait)
+        waits.append(wait)
+    assert waits == [2.0, 4.0] and budget.asked_wait == 8.0
+
+
+def test_a_failed_batch_backoff_longer_than_max_single_wait_asks_to_defer():
+    budget = RetryBudget(RetryPolicy(max_total_wait=300, max_single_wait=5, backoff_base=1, backoff_max=60))
+    assert budget.next_wait(drop(), rand=lambda: 1.0, batch_streak=4) is None
+    assert budget.asked_wait == 8.0
+
+
+def test_without_max_single_wait_a_backoff_beyond_the_budget_is_final():
+    budget = RetryBudget(RetryPolicy(max_total_wait=5, backoff_base=20))
+    assert budget.next_wait(graph_error(503)) is None
+    assert budget.asked_wait is None  # the budget is spent: nothing to defer for
+
+
+def test_a_failure_past_max_retries_is_final_even_when_deferrable():
+    budget = RetryBudget(RetryPolicy(max_retries=1, max_single_wait=5, backoff_base=20), retries=1)
+    assert budget.next_wait(graph_error(503)) is None
+    assert budget.asked_wait is None
+
+
+def test_a_failed_batch_request_spends_waiting_not_attempts():
+    policy = RetryPolicy(max_retries=0, max_total_wait=3, backoff_base=0.5, backoff_max=0.5)
+    budget = RetryBudget(policy)
+    streak = 0
+    while (wait := budget.next_wait(graph_error(503, retry_after=0), batch_streak=(streak := streak + 1))) is not None:
+        assert wait == policy.least_wait  # never again at once after "Retry-After: 0"
+        budget.spend(graph_error(503), wait, whole_batch=True)
+    assert (budget.retries, budget.throttles, budget.batch_failures) == (0, 0, 12)
+    assert budget.attempts == 13 and budget.waited == pytest.approx(3.0)
+    fmt, *args = budget.log_args("call", graph_error(503), 0.1, whole_batch=True)
+    assert fmt % tuple(args) == "call: 503 Code503, $batch request failed, retry in 0.1s, 0.0s of 3s waiting left"
