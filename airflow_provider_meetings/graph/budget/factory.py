@@ -17,8 +17,9 @@ LEASE_MARGIN = 5.0
 
 
 def budget_key(settings: ConnectionSettings) -> str:
-    """The budget's name: Graph throttles per app and tenant (and the cloud tells tenants apart)."""
-    return f"{settings.cloud}/{settings.tenant_id}/{settings.client_id}".lower()
+    """The budget's name: Graph throttles per app and tenant; the Graph root tells clouds (and
+    stand-ins such as the emulator) apart."""
+    return f"{settings.graph_url}|{settings.tenant_id}|{settings.client_id}".lower()
 
 
 def budget_folder(settings: ConnectionSettings) -> str:
