@@ -6,6 +6,7 @@ import logging
 import time
 
 import pytest
+from budget_testlib import MemoryStore
 
 from airflow_provider_meetings.graph.batch import GraphRequest
 from airflow_provider_meetings.graph.budget.shared import RateBudget, SharedFlowController
@@ -13,7 +14,6 @@ from airflow_provider_meetings.graph.client import GraphRestClient
 from airflow_provider_meetings.graph.mock_transport import MockRequest, MockTokens, MockTransport, json_answer
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.graph.settings import parse_connection
-from tests.unit.graph.budget.test_shared import MemoryStore
 
 SETTINGS = parse_connection(
     login="99999999-8888-7777-6666-555555555555",
