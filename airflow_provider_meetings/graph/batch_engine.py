@@ -22,7 +22,9 @@ the HTTP round trip. The rules (their numbers and statuses: :mod:`~airflow_provi
   a pause longer than the whole waiting budget, or on a configuration error such as an
   untrusted certificate: sending more could not succeed;
 * :class:`~airflow_provider_meetings.graph.pacing.FlowController` adapts the number of
-  batches in flight and paces items once 429s show a limit;
+  batches in flight and paces items once 429s show a limit; a shared rate budget
+  (:mod:`~airflow_provider_meetings.graph.budget`) is one such controller whose pace and
+  holds every process of the tenant and app shares (the ``controller`` factory);
 * with ``one_batch_per_user``, a batch holds the items of one user only (compared without
   case; ``None`` is a group of its own) and at most one batch per user is in flight, while
   the batches of different users run side by side (taken in turn). For services whose
@@ -264,7 +266,11 @@ class _BulkRun:
             if not self.inflight and (self.stopped is not None or not (self.ready or self.fresh_left)):
                 return
             if self.ready:
-                wake_at = min(wake_at, self._next_retry_at())
+                # A retry already due waits for what held it back (pacing, a hold, a free
+                # slot), each with its own wake-up; waking for it again at once would spin.
+                retry_at = self._next_retry_at()
+                if retry_at > now:
+                    wake_at = min(wake_at, retry_at)
             if now < self.hold_until:
                 wake_at = min(wake_at, self.hold_until)
             if self.engine.progress:
@@ -579,7 +585,9 @@ class _BulkRun:
 
     def _hold(self, seconds: float) -> None:
         if seconds:
-            self.hold_until = max(self.hold_until, self.clock() + seconds)
+            now = self.clock()
+            self.hold_until = max(self.hold_until, now + seconds)
+            self.controller.hold(seconds, now)  # a shared budget holds every process
 
     # -- stopping ---------------------------------------------------------------------------
 
