@@ -100,6 +100,17 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         minimum=1,
         maximum=32,
     ),
+    "rate_budget": _string(
+        "Shared rate budget",
+        "Where the request rate shared by every process of this tenant and app lives: file (default: one "
+        "machine, beside the token cache), redis (several machines: set the Redis URL), database (the Airflow "
+        "metadata database), off (each process paces itself).",
+        default="file",
+        enum=["file", "redis", "database", "off"],
+    ),
+    "rate_budget_url": _secret(
+        "Rate budget Redis URL", "redis://host:6379/2 for rate_budget redis (may hold a password)."
+    ),
 }
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
@@ -119,6 +130,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "proxies": '{"https": "http://proxy:3128"}',
         "verify": "true",
         "token_cache_path": "/var/lib/airflow/meetings/token-cache.json",
+        "rate_budget_url": "redis://redis:6379/2",
     },
 }
 

@@ -19,7 +19,9 @@ the HTTP round trip. The rules (their numbers and statuses: :mod:`~airflow_provi
   a pause longer than the whole waiting budget, or on a configuration error such as an
   untrusted certificate: sending more could not succeed;
 * :class:`~airflow_provider_meetings.graph.pacing.FlowController` adapts the number of
-  batches in flight and paces items once 429s show a limit;
+  batches in flight and paces items once 429s show a limit; a shared rate budget
+  (:mod:`~airflow_provider_meetings.graph.budget`) is one such controller whose pace and
+  holds every process of the tenant and app shares (the ``controller`` factory);
 * with ``one_batch_per_user``, a batch holds the items of one user only (compared without
   case; ``None`` is a group of its own) and at most one batch per user is in flight, while
   the batches of different users run side by side (taken in turn). For services whose
@@ -534,7 +536,9 @@ class _BulkRun:
 
     def _hold(self, seconds: float) -> None:
         if seconds:
-            self.hold_until = max(self.hold_until, self.clock() + seconds)
+            now = self.clock()
+            self.hold_until = max(self.hold_until, now + seconds)
+            self.controller.hold(seconds, now)  # a shared budget holds every process
 
     # -- stopping ---------------------------------------------------------------------------
 

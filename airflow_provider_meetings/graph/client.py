@@ -29,6 +29,7 @@ from airflow_provider_meetings.auth.token_source import TokenSource
 from airflow_provider_meetings.graph.answer import HttpAnswer
 from airflow_provider_meetings.graph.batch import BulkProgress
 from airflow_provider_meetings.graph.batch_engine import BulkEngine
+from airflow_provider_meetings.graph.budget.shared import RateBudget
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
     TransportError,
@@ -77,6 +78,9 @@ class GraphRestClient:
         :class:`~airflow_provider_meetings.graph.mock_transport.MockTransport`)
     :param tokens: where access tokens come from (default: a
         :class:`~airflow_provider_meetings.auth.token_source.TokenSource` on ``transport``)
+    :param rate_budget: the rate budget shared by the connection's processes (the hook opens
+        the one the connection names, :func:`~airflow_provider_meetings.graph.budget.factory.open_rate_budget`);
+        default: none, each bulk call paces itself
     """
 
     def __init__(
@@ -89,8 +93,11 @@ class GraphRestClient:
         conn_id: str | None = None,
         transport: AnswerTransport | None = None,
         tokens: TokenProvider | None = None,
+        rate_budget: RateBudget | None = None,
     ) -> None:
         self.settings = settings
+        #: the pace shared with the connection's other processes (default: this process alone)
+        self.rate_budget = rate_budget or RateBudget(None, "", log=log)
         self.log = log
         self.sleep = sleep
         self.transport: AnswerTransport = transport or Transport(
@@ -104,8 +111,9 @@ class GraphRestClient:
         )
 
     def close(self) -> None:
-        """Close the transport's connections."""
+        """Close the transport's and the rate budget's connections."""
         self.transport.close()
+        self.rate_budget.close()
 
     def url(self, path: str) -> str:
         """Absolute URL of a Graph path such as ``users/<id>``."""
@@ -283,6 +291,7 @@ class GraphRestClient:
             log=self.log,
             operation=operation,
             one_batch_per_user=one_batch_per_user,
+            controller=self.rate_budget.controller,
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import math
+from typing import Any
 
 from airflow_provider_meetings.graph.batch import MAX_BATCH_ITEMS
 from airflow_provider_meetings.graph.retry import PacingPolicy
@@ -48,6 +49,24 @@ class FlowController:
     :param policy: the numbers (margin, probes, windows): :class:`~airflow_provider_meetings.graph.retry.PacingPolicy`
     """
 
+    #: The attributes that make up the pace (rather than this process's concurrency): what
+    #: :mod:`~airflow_provider_meetings.graph.budget` shares between processes. Instants in
+    #: them are on the clock of whoever passes ``now``.
+    RATE_FIELDS = (
+        "rate",
+        "ceiling",
+        "window",
+        "decreases",
+        "_tokens",
+        "_tokens_at",
+        "_accepted",
+        "_last_decrease",
+        "_settle_at",
+        "_rate_before",
+        "_last_probe",
+        "_started",
+    )
+
     def __init__(
         self,
         max_concurrency: int,
@@ -83,6 +102,24 @@ class FlowController:
         self._last_probe = 0.0
         self._clean_batches = 0
         self._started: float | None = None
+
+    def rate_state(self) -> dict[str, Any]:
+        """The pace as plain JSON-able values (:data:`RATE_FIELDS`), for a shared budget."""
+        state = {name.lstrip("_"): getattr(self, name) for name in self.RATE_FIELDS}
+        state["accepted"] = [[t, n] for t, n in self._accepted]
+        return state
+
+    def load_rate_state(self, state: dict[str, Any]) -> None:
+        """Take over a pace saved by :meth:`rate_state` (by this or another process)."""
+        for name in self.RATE_FIELDS:
+            key = name.lstrip("_")
+            if key in state:
+                setattr(self, name, state[key])
+        self._accepted = collections.deque((float(t), int(n)) for t, n in state.get("accepted", ()))
+
+    def hold(self, seconds: float, now: float) -> None:
+        """A hold of ``seconds`` from ``now`` that the caller applies (nothing to do here: the
+        engine keeps its own; a shared budget tells the other processes)."""
 
     @property
     def batch_size(self) -> int:

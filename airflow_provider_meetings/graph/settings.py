@@ -10,7 +10,7 @@ import ipaddress
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,12 +68,17 @@ KNOWN_EXTRAS = frozenset(
         "max_retries",
         "max_retry_wait",
         "bulk_concurrency",
+        "rate_budget",
+        "rate_budget_url",
     }
 )
 _LEGACY_PREFIX = "extra__msgraph_meetings__"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_BULK_CONCURRENCY = 4
 MAX_BULK_CONCURRENCY = 32
+#: Where the rate budget shared by the processes of one tenant and app lives (graph/budget/).
+RATE_BUDGETS = ("file", "redis", "database", "off")
+DEFAULT_RATE_BUDGET = "file"
 
 
 def _is_loopback(hostname: str) -> bool:
@@ -169,6 +174,22 @@ def _parse_cache_path(value: Any) -> str | None:
     return path
 
 
+def _parse_rate_budget(extras: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The extras ``rate_budget`` and ``rate_budget_url``, checked together."""
+    backend = str(extras.get("rate_budget") or DEFAULT_RATE_BUDGET).strip().lower()
+    if backend not in RATE_BUDGETS:
+        raise ConnectionConfigError("rate_budget", f"{backend!r} is not one of {list(RATE_BUDGETS)}")
+    url = str(extras.get("rate_budget_url") or "").strip() or None
+    if backend == "redis":
+        if url is None:
+            raise ConnectionConfigError(
+                "rate_budget_url", "is missing; rate_budget 'redis' needs a URL such as redis://redis:6379/2"
+            )
+        if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+            raise ConnectionConfigError("rate_budget_url", "must be a redis://, rediss:// or unix:// URL")
+    return backend, url
+
+
 def parse_extra(extra: Mapping[str, Any] | str | None) -> dict[str, Any]:
     """The connection's extra as a dict (JSON text accepted), legacy prefixes removed."""
     if extra in (None, ""):
@@ -211,6 +232,10 @@ class ConnectionSettings:
     bulk_concurrency: int
     default_user_id: str | None = None
     token_cache_path: str | None = None
+    #: where the shared rate budget lives: one of :data:`RATE_BUDGETS`
+    rate_budget: str = DEFAULT_RATE_BUDGET
+    #: the Redis URL of ``rate_budget: redis`` (may hold a password: kept out of ``repr()``)
+    rate_budget_url: str | None = field(default=None, repr=False)
     unknown_extras: tuple[str, ...] = ()
 
     @property
@@ -369,6 +394,8 @@ def parse_connection(
         except InvalidMeetingRequestError as err:
             raise ConnectionConfigError("default_user_id", str(err).split(": ", 1)[1]) from None
 
+    rate_budget, rate_budget_url = _parse_rate_budget(extras)
+
     return ConnectionSettings(
         client_id=client_id,
         tenant_id=tenant_id,
@@ -385,5 +412,7 @@ def parse_connection(
         bulk_concurrency=bulk_concurrency,
         default_user_id=default_user_id,
         token_cache_path=_parse_cache_path(extras.get("token_cache_path")),
+        rate_budget=rate_budget,
+        rate_budget_url=rate_budget_url,
         unknown_extras=tuple(sorted(set(extras) - KNOWN_EXTRAS)),
     )

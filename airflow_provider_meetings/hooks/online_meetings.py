@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
 
@@ -45,6 +46,13 @@ def _mask_secret(secret: str) -> None:
     from airflow.sdk.log import mask_secret
 
     mask_secret(secret)
+
+
+def _metadata_database_url() -> str | None:
+    """Airflow's metadata database (``[database] sql_alchemy_conn``): the ``database`` rate budget's store."""
+    from airflow.configuration import conf
+
+    return conf.get("database", "sql_alchemy_conn", fallback=None) or None
 
 
 class OnlineMeetingsHook(BaseHook):
@@ -104,7 +112,8 @@ class OnlineMeetingsHook(BaseHook):
 
         conn = self.get_connection(self.conn_id)
         settings = parse_connection(login=conn.login, password=conn.password, host=conn.host, extra=conn.extra_dejson)
-        for secret in (settings.client_secret, settings.private_key_password, settings.refresh_token):
+        budget_password = urlsplit(settings.rate_budget_url).password if settings.rate_budget_url else None
+        for secret in (settings.client_secret, settings.private_key_password, settings.refresh_token, budget_password):
             if secret:
                 _mask_secret(secret)
         if settings.unknown_extras:
@@ -130,10 +139,17 @@ class OnlineMeetingsHook(BaseHook):
         settings = dataclasses.replace(settings, retry=settings.retry.with_max_single_wait(self.max_single_wait))
         with self._lock:
             if self._client is None:
+                from airflow_provider_meetings.graph.budget.factory import open_rate_budget
                 from airflow_provider_meetings.graph.client import GraphRestClient
 
+                database_url = _metadata_database_url() if settings.rate_budget == "database" else None
                 self._client = GraphRestClient(
-                    settings, mask=_mask_secret, log=self.log, sleep=self._sleep, conn_id=self.conn_id
+                    settings,
+                    mask=_mask_secret,
+                    log=self.log,
+                    sleep=self._sleep,
+                    conn_id=self.conn_id,
+                    rate_budget=open_rate_budget(settings, log=self.log, database_url=database_url),
                 )
             return self._client
 

@@ -51,7 +51,7 @@ def test_every_extra_the_provider_reads_has_a_form_field():
 
 @pytest.mark.parametrize(
     ("field", "secret"),
-    [(name, name in {"private_key_password", "refresh_token"}) for name in sorted(KNOWN_EXTRAS)],
+    [(name, name in {"private_key_password", "refresh_token", "rate_budget_url"}) for name in sorted(KNOWN_EXTRAS)],
 )
 def test_secret_fields_are_password_fields(field, secret):
     spec = CONN_TYPE["conn-fields"][field]
