@@ -156,7 +156,9 @@ def run_bulk_worker(n: int, prefix: str) -> dict[str, object]:
         start = time.time()
         results = hook.create_or_get_meetings(specs, progress=last.append)
         end = time.time()
+        budget = hook.client.rate_budget.describe()
     return {
+        "budget": budget,
         "n": n,
         "start": start,
         "end": end,

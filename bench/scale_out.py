@@ -189,7 +189,7 @@ def run_processes(emulator: Any, processes: int, total: int, conn: dict[str, Any
         "retries": sum(r["retries"] for r in runs),
         "stored": len(stored),
         "duplicates": sum(c - 1 for c in counts.values()),
-        "budget_log": sorted({line for r in runs for line in r["log"].splitlines() if "budget" in line.lower()})[:3],
+        "budgets": sorted({r["budget"] for r in runs}),
     }
 
 
@@ -284,6 +284,13 @@ def render_scale_out(results: dict[str, Any], header: str) -> tuple[str, list[tu
                 f"{share:.0%}, {row['failures']} item errors",
             )
         )
+    targets.append(
+        (
+            "every process used the rate budget asked for",
+            all(len(r["budgets"]) == 1 and r["budgets"][0].startswith(r["backend"]) for r in rows),
+            "; ".join(sorted({b.split(" (", 1)[0] for r in rows for b in r["budgets"]})),
+        )
+    )
     targets.append(
         (
             "every run: each meeting stored once, none missing",
