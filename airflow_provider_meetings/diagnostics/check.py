@@ -36,11 +36,13 @@ connection's secrets and of every token the check saw before it is returned.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from airflow_provider_meetings.diagnostics import advice
 from airflow_provider_meetings.diagnostics.claims import holds, names, read_claims, signed_in_user_id
@@ -53,6 +55,7 @@ from airflow_provider_meetings.diagnostics.probes import (
 )
 from airflow_provider_meetings.diagnostics.report import CheckReport, Failed, Outcome, Status, StepResult, scrub
 from airflow_provider_meetings.events.permissions import CALENDAR_EVENTS
+from airflow_provider_meetings.graph.budget.factory import describe_backend
 from airflow_provider_meetings.graph.client import GraphClient
 from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
@@ -148,6 +151,9 @@ def _connection_secrets(hook: CheckableHook) -> list[str]:
     except Exception:  # the failure itself is step 1's finding
         return []
     values = [conn.password, extra.get("private_key_password"), extra.get("refresh_token")]
+    budget_url = str(extra.get("rate_budget_url") or "")
+    with contextlib.suppress(ValueError):
+        values.append(urlsplit(budget_url).password)
     return [str(v) for v in values if v]
 
 
@@ -175,6 +181,7 @@ def step_settings(run: CheckRun) -> Outcome:
         f"Client id {settings.client_id}, tenant {settings.tenant_id}, {settings.cloud} cloud, "
         f"{settings.credential.description}, Graph {settings.graph_base}."
     )
+    message += f" Rate budget: {describe_backend(settings)}."
     if settings.unknown_extras:
         message += f" Extras this provider does not read (typo?): {', '.join(settings.unknown_extras)}."
     return Outcome(message)

@@ -78,6 +78,8 @@ class DatabaseStore:
         dialect = engine.dialect.name
         if dialect not in _NOW:
             raise StoreUnavailable(f"{dialect} databases are not supported (PostgreSQL, SQLite)")
+        if not self._table_ready:
+            self._create_table(engine)
         try:
             with engine.begin() as connection:
                 if dialect == "postgresql":
@@ -85,10 +87,6 @@ class DatabaseStore:
                     connection.execute(text(f"SET LOCAL lock_timeout = {STATEMENT_TIMEOUT_MS}"))
                 else:
                     connection.exec_driver_sql(f"PRAGMA busy_timeout = {STATEMENT_TIMEOUT_MS}")
-                if not self._table_ready:
-                    connection.execute(
-                        text(f"CREATE TABLE IF NOT EXISTS {TABLE} (budget_key VARCHAR(255) PRIMARY KEY, state TEXT)")
-                    )
                 connection.execute(
                     text(f"INSERT INTO {TABLE} (budget_key, state) VALUES (:key, NULL) ON CONFLICT DO NOTHING"),
                     {"key": key},
@@ -107,9 +105,29 @@ class DatabaseStore:
                     text(f"UPDATE {TABLE} SET state = :state WHERE budget_key = :key"),
                     {"key": key, "state": json.dumps(new)},
                 )
-            self._table_ready = True
         except sqlalchemy.exc.SQLAlchemyError as error:
             raise StoreUnavailable(f"{type(error).__name__}: {str(error).splitlines()[0]}") from None
+
+    def _create_table(self, engine: Any) -> None:
+        """Create :data:`TABLE` if missing, in a transaction of its own.
+
+        Two workers creating it at the same moment may both pass ``IF NOT EXISTS`` in
+        PostgreSQL, and one then fails on the catalog's unique index; the table is there
+        either way, so that failure is ignored and the transaction that follows tells.
+        """
+        import sqlalchemy
+        from sqlalchemy import text
+
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    text(f"CREATE TABLE IF NOT EXISTS {TABLE} (budget_key VARCHAR(255) PRIMARY KEY, state TEXT)")
+                )
+        except sqlalchemy.exc.IntegrityError:
+            pass
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            raise StoreUnavailable(f"{type(error).__name__}: {str(error).splitlines()[0]}") from None
+        self._table_ready = True
 
     def close(self) -> None:
         """Dispose of the engine's connections."""

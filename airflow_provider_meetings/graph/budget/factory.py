@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from airflow_provider_meetings.graph.budget.database_store import DatabaseStore
+from airflow_provider_meetings.graph.budget.database_store import TABLE, DatabaseStore
 from airflow_provider_meetings.graph.budget.file_store import FileStore, default_folder
-from airflow_provider_meetings.graph.budget.redis_store import RedisStore
+from airflow_provider_meetings.graph.budget.redis_store import RedisStore, redact_url
 from airflow_provider_meetings.graph.budget.shared import RateBudget
 from airflow_provider_meetings.graph.budget.store import BudgetStore
 from airflow_provider_meetings.graph.settings import ConnectionSettings
@@ -17,8 +17,9 @@ LEASE_MARGIN = 5.0
 
 
 def budget_key(settings: ConnectionSettings) -> str:
-    """The budget's name: Graph throttles per app and tenant (and the cloud tells tenants apart)."""
-    return f"{settings.cloud}/{settings.tenant_id}/{settings.client_id}".lower()
+    """The budget's name: Graph throttles per app and tenant; the Graph root tells clouds (and
+    stand-ins such as the emulator) apart."""
+    return f"{settings.graph_url}|{settings.tenant_id}|{settings.client_id}".lower()
 
 
 def budget_folder(settings: ConnectionSettings) -> str:
@@ -26,6 +27,18 @@ def budget_folder(settings: ConnectionSettings) -> str:
     if settings.token_cache_path:
         return os.path.dirname(settings.token_cache_path) or "."
     return default_folder()
+
+
+def describe_backend(settings: ConnectionSettings) -> str:
+    """The connection's budget backend and where it lives, without opening it (the connection check)."""
+    kind = settings.rate_budget
+    if kind == "file":
+        return f"file (shared by the processes of each machine, in {budget_folder(settings)})"
+    if kind == "redis":
+        return f"redis ({redact_url(settings.rate_budget_url or '')})"
+    if kind == "database":
+        return f"database (table {TABLE} in Airflow's metadata database)"
+    return "off (each process paces itself)"
 
 
 def open_store(settings: ConnectionSettings, *, database_url: str | None = None) -> BudgetStore | None:

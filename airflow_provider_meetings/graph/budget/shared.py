@@ -172,12 +172,15 @@ class SharedFlowController(FlowController):
         self.leases: dict[str, float] = {}  # lease -> when it ends, on the store's clock
         self._sent: dict[float, deque[tuple[str, float]]] = {}  # local sent_at -> (lease, store sent_at)
         self._told_hold = -math.inf
+        self._now = 0.0
+        #: a document unused for this long is not read: no window of the service lasts that long
+        self.idle_reset = self.policy.lookback * self.policy.max_window
 
     # -- the document -----------------------------------------------------------------------
 
     def _load(self, state: State, now: float) -> None:
-        if state.get("layout") != LAYOUT:
-            return
+        if state.get("layout") != LAYOUT or now - float(state.get("touched", now)) > self.idle_reset:
+            return  # another layout, or unused for longer than the service remembers: start afresh
         self.load_rate_state(state["pace"])
         # Sanity bounds against a document written on another clock (a store restored,
         # a machine rebooted): no hold or lease lasts longer than it could have been given.
@@ -197,6 +200,7 @@ class SharedFlowController(FlowController):
         self._accepted = deque(sorted(slots.items()))
         return {
             "layout": LAYOUT,
+            "touched": self._now,
             "pace": self.rate_state(),
             "hold_until": self.hold_until,
             "hold_by": self.hold_by,
@@ -211,6 +215,7 @@ class SharedFlowController(FlowController):
             if state is not None:
                 self._load(state, store_now)
             self.offset = store_now - now
+            self._now = store_now
             box[:] = [action(store_now)]
             return self._dump()
 
@@ -254,14 +259,16 @@ class SharedFlowController(FlowController):
     def on_batch_done(self, now: float, *, sent_at: float, **answer: Any) -> float:
         """Learn from one batch's answer, for every process; free its slot (see the base class)."""
         sent = self._sent.get(sent_at)
-        lease, store_sent_at = sent.popleft() if sent else (None, sent_at + self.offset)
+        lease, store_sent_at = sent.popleft() if sent else (None, None)
         if sent is not None and not sent:
             del self._sent[sent_at]
 
         def action(t: float) -> float:
             if lease is not None:
                 self.leases.pop(lease, None)
-            hold = FlowController.on_batch_done(self, t, sent_at=store_sent_at, **answer)
+            # a batch this controller did not send: its instant on the store's clock, by the offset just seen
+            at = store_sent_at if store_sent_at is not None else t - (now - sent_at)
+            hold = FlowController.on_batch_done(self, t, sent_at=at, **answer)
             if hold:
                 self._share_hold(t, hold)
             return hold
