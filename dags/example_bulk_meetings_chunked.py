@@ -9,7 +9,7 @@ throttles: the connection's **rate budget** (extra `rate_budget`: `file` on one 
 `redis` or `database` across machines) paces them together, so that a 429 seen by one
 worker pauses all of them instead of each keeping the others throttled. The
 `teams_meetings` pool caps how many of these tasks run at once; the budget caps their
-requests per second (see `docs/bulk.md`, "Several workers, one limit").
+requests per second (see `docs/bulk.md`, "Pools and the rate budget").
 
 Each task's log names the budget it uses. External ids are `<dag_id>-<event_key>`, as
 in the other events DAGs (so this DAG books its own meetings); a re-run finds them.

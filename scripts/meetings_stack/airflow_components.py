@@ -227,7 +227,7 @@ def set_up_pool_and_connection(
 
     With ``EXECUTOR=celery`` the connection's rate budget lives in the stack's Redis (the
     Celery broker, another database number): the workers share one budget, as workers on
-    several machines would. With LocalExecutor it keeps the default (a file: one machine).
+    several machines would. With LocalExecutor it keeps the emulator connection's setting.
     """
     api.set_pool(POOL, config.pool_slots, "Microsoft Graph createOrGet calls (sample DAGs)")
     connection = dict(emulator["connection"])
