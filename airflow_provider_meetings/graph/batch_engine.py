@@ -258,7 +258,11 @@ class _BulkRun:
             if not self.inflight and (self.stopped is not None or not (self.ready or self.fresh_left)):
                 return
             if self.ready:
-                wake_at = min(wake_at, self._next_retry_at())
+                # A retry already due waits for what held it back (pacing, a hold, a free
+                # slot), each with its own wake-up; waking for it again at once would spin.
+                retry_at = self._next_retry_at()
+                if retry_at > now:
+                    wake_at = min(wake_at, retry_at)
             if now < self.hold_until:
                 wake_at = min(wake_at, self.hold_until)
             if self.engine.progress:

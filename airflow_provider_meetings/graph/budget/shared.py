@@ -39,6 +39,9 @@ T = TypeVar("T")
 
 #: Seconds between looks at the store while every shared batch slot is taken.
 FULL_POLL = 0.05
+#: The shortest wait :meth:`SharedFlowController.delay` asks for: a wait of microseconds
+#: (tokens that other processes just spent) would cost a store transaction per loop.
+MIN_WAIT = 0.005
 #: Items accepted are kept per slot of this many seconds (bounds the document's size).
 ACCEPTED_SLOT = 0.1
 #: Seconds a budget paces locally after its store failed, before it tries the store again.
@@ -232,7 +235,8 @@ class SharedFlowController(FlowController):
             wait = FlowController.delay(self, items, t)
             held = max(0.0, self.hold_until - t)
             full = FULL_POLL if len(self.leases) >= self.max_concurrency else 0.0
-            return max(wait, held, full)
+            longest = max(wait, held, full)
+            return max(longest, MIN_WAIT) if longest > 0 else 0.0
 
         wait = self._run(now, action)
         if wait > 0 and self.hold_until > self._told_hold and self.hold_by not in (None, self.budget.owner):
