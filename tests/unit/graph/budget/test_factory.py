@@ -90,3 +90,18 @@ def test_one_budget_per_graph_root_tenant_and_app() -> None:
     )
     assert budget_key(other_cloud) != key
     assert budget_file("/f", key) == budget_file("/f", key.upper().lower()) != budget_file("/f", key + "x")
+
+
+def test_the_connection_check_names_each_backend_without_opening_it() -> None:
+    from airflow_provider_meetings.graph.budget.factory import describe_backend
+
+    assert describe_backend(settings()).startswith(
+        f"file (shared by the processes of each machine, in {default_folder()}"
+    )
+    assert describe_backend(settings(rate_budget="database")) == (
+        "database (table msgraph_meetings_rate_budget in Airflow's metadata database)"
+    )
+    assert describe_backend(settings(rate_budget="redis", rate_budget_url="redis://:pw@r:6379/2")) == (
+        "redis (redis://:***@r:6379/2)"
+    )
+    assert describe_backend(settings(rate_budget="off")) == "off (each process paces itself)"
