@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 DEMO_DIR ?= .demo
 
-.PHONY: install demo check-emulator test test-unit lint format bench bench-token-cache clean
+.PHONY: install demo check-emulator test test-unit lint format bench bench-token-cache bench-scale-out clean
 .PHONY: stack-deps stack stack-down stack-clean stack-status e2e test-floor test-msal-floor
 
 $(BIN)/python:
@@ -72,6 +72,9 @@ bench: $(STAMP)
 
 bench-token-cache: $(STAMP)
 	$(BIN)/python bench/run.py --token-cache
+
+bench-scale-out: $(STAMP)
+	$(BIN)/python bench/run.py --scale-out
 
 # -- a real deployment (scripts/stack.py) and the tests that drive it -------------------
 STACK_STAMP := $(VENV)/.installed-stack

@@ -7,7 +7,9 @@ measures its memory; ``python bench/_probe.py task --prefix P`` is one task: a f
 and one createOrGet, as a task process does; ``python bench/_probe.py recording --mode
 hook|copy --meeting-id M --recording-id R --dest DIR`` downloads one meeting recording with
 ``hook.download_recordings`` or with a plain ``requests`` stream written to a file, and
-measures its time and peak RSS. Prints one JSON line.
+measures its time and peak RSS; ``python bench/_probe.py bulk --n N --prefix P``
+is one worker process of the scale-out scenario: it builds its hook, gets its token,
+prints ``ready``, waits for a line on stdin, then makes one bulk call. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -199,12 +201,47 @@ def download_recording(
         "seconds": seconds,
         "rss_before": before,
         "peak_growth": proc_status("VmHWM") - before,
+
+def run_bulk_worker(n: int, prefix: str) -> dict[str, object]:
+    """One worker process of scenario 8: ready, wait for ``go``, one bulk call of ``n`` meetings.
+
+    ``start``/``end`` are wall-clock instants (``time.time()``), comparable between the
+    processes of one machine.
+    """
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+    specs = [
+        {
+            "external_id": f"{prefix}-{i}",
+            "subject": f"Bench meeting {i}",
+            "start_date_time": "2026-12-07T09:00:00Z",
+            "end_date_time": "2026-12-07T09:30:00Z",
+        }
+        for i in range(n)
+    ]
+    last: list[object] = []
+    with OnlineMeetingsHook(CONN_ID) as hook:
+        hook.get_access_token()  # the token request is start-up, not part of the race
+        print("ready", flush=True)
+        sys.stdin.readline()
+        start = time.time()
+        results = hook.create_or_get_meetings(specs, progress=last.append)
+        end = time.time()
+        budget = hook.client.rate_budget.describe()
+    return {
+        "budget": budget,
+        "n": n,
+        "start": start,
+        "end": end,
+        "failures": sum(not r.ok for r in results),
+        "created": sum(bool(r.created) for r in results),
+        "retries": getattr(last[-1], "retries", 0) if last else 0,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["import", "memory", "task", "recording"])
+    parser.add_argument("what", choices=["import", "memory", "task", "recording", "bulk"])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--mode", choices=["rss", "tracemalloc", "hook", "copy"], default="rss")
     parser.add_argument("--prefix", default="mem")
@@ -222,6 +259,8 @@ def main() -> None:
         result = measure_import()
     elif args.what == "task":
         result = run_task(args.prefix)
+    elif args.what == "bulk":
+        result = run_bulk_worker(args.n, args.prefix)
     else:
         result = measure_memory(args.n, args.mode, args.prefix)
     print(json.dumps(result))

@@ -3,6 +3,7 @@
     python bench/run.py               # prints the tables and PASS/FAIL per target
     python bench/run.py --write-docs  # also writes the results into docs/performance.md
     python bench/run.py --token-cache [--write-docs]  # scenario 5 only (make bench-token-cache)
+    python bench/run.py --scale-out [--write-docs]    # scenario 8 only (make bench-scale-out)
 
 Scenarios (one run, about three minutes on 2 cores):
 
@@ -18,7 +19,10 @@ Scenarios (one run, about three minutes on 2 cores):
    per mailbox, next to what 4 concurrent requests allow at the latency
    (``bench/scenario_events.py``);
 7. a meeting recording over 100 MiB downloaded by ``hook.download_recordings`` next to a
-   plain streamed copy of the same bytes, with peak RSS (``bench/scenario_artifacts.py``).
+   plain streamed copy of the same bytes, with peak RSS (``bench/scenario_artifacts.py``);
+8. 1, 2 and 4 worker processes running bulk calls at once against one limit that counts
+   throttled requests, with the rate budget off, in a file and in Redis (``scale_out.py``;
+   part of the default run, or alone with ``--scale-out``).
 
 The emulator runs in its own process, so it does not share the client's GIL.
 """
@@ -39,6 +43,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import scale_out
 from scenario_artifacts import render_artifacts, run_artifacts
 from scenario_events import render_events, run_events
 
@@ -460,6 +465,16 @@ def main() -> int:
         "--task-concurrency", type=int, default=1, help="task processes running at once in scenario 5 (default 1)"
     )
     parser.add_argument(
+        "--scale-out", action="store_true", help="run scenario 6 only: worker processes sharing one limit"
+    )
+    parser.add_argument("--skip-scale-out", action="store_true", help="leave scenario 6 out of the default run")
+    parser.add_argument("--scale-processes", default="1,2,4", help="worker processes of scenario 6 (default 1,2,4)")
+    parser.add_argument(
+        "--scale-backends",
+        default=",".join(scale_out.BACKENDS),
+        help="rate budgets of scenario 6 (default off,file,redis)",
+    )
+    parser.add_argument(
         "--token-cache-modes", default="app,delegated", help="connections of scenario 5 (default app,delegated)"
     )
     args = parser.parse_args()
@@ -473,6 +488,8 @@ def main() -> int:
 
     if args.token_cache:
         return token_cache_main(args)
+    if args.scale_out:
+        return scale_out_main(args)
     began = time.perf_counter()
     results: dict[str, Any] = {
         "machine": machine(),
@@ -511,7 +528,47 @@ def main() -> int:
     if args.write_docs:
         write_docs(table)
         print(f"\nwrote {DOCS.relative_to(ROOT)}")
+    if not args.skip_scale_out:
+        print()
+        targets += scale_out_targets(args)
     return 0 if all(ok for _, ok, _ in targets) else 1
+
+
+def scale_out_targets(args: argparse.Namespace) -> list[tuple[str, bool, str]]:
+    """Scenario 8 with its own emulator, table and section of the docs; returns its targets."""
+    from meetings_emulator import start_emulator_process
+
+    began = time.perf_counter()
+    processes = [int(x) for x in args.scale_processes.split(",") if x.strip()]
+    backends = [b.strip() for b in args.scale_backends.split(",") if b.strip()]
+    if not processes or min(processes) < 1 or not backends or set(backends) - set(scale_out.BACKENDS):
+        raise SystemExit(f"--scale-processes takes whole numbers, --scale-backends {scale_out.BACKENDS}")
+    with start_emulator_process(latency_ms=args.latency_ms, stderr=subprocess.DEVNULL) as emulator:
+        results = scale_out.run_scale_out(
+            emulator,
+            total=args.n,
+            process_counts=processes,
+            backends=backends,
+            latency_ms=args.latency_ms,
+            limit=args.limit,
+        )
+    m = machine()
+    header = (
+        f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['os']}. "
+        f"Run at {time.strftime('%Y-%m-%d %H:%M %Z')} in {time.perf_counter() - began:.0f} s."
+    )
+    table, targets = scale_out.render_scale_out(results, header)
+    print()
+    print(table)
+    if args.write_docs:
+        write_docs(table, scale_out.START_MARK, scale_out.END_MARK)
+        print(f"\nwrote {DOCS.relative_to(ROOT)}")
+    return targets
+
+
+def scale_out_main(args: argparse.Namespace) -> int:
+    """``--scale-out``: scenario 8 alone."""
+    return 0 if all(ok for _, ok, _ in scale_out_targets(args)) else 1
 
 
 def token_cache_main(args: argparse.Namespace) -> int:

@@ -71,13 +71,7 @@ with DAG(
     @task
     def read_events(**context: Any) -> list[dict[str, Any]]:
         """The meeting of every event in this run's window (same rules as the mapped DAG)."""
-        from meetings_dag_helpers.events import (
-            cancel_kwargs,
-            events_in_window,
-            meeting_kwargs,
-            read_events_file,
-            resolve_events_file,
-        )
+        from meetings_dag_helpers.events import bulk_items, events_in_window, read_events_file, resolve_events_file
         from meetings_dag_helpers.window import run_anchor
 
         params = context["params"]
@@ -86,14 +80,10 @@ with DAG(
         end = start + timedelta(hours=params["horizon_hours"])
         events = events_in_window(read_events_file(path), start, end)
         log.info("%d event(s) in %s starting in [%s, %s)", len(events), path, start, end)
-        dag_id, organizer = context["dag"].dag_id, params["organizer"]
         duration = timedelta(minutes=params["duration_minutes"])
-        return [
-            {**cancel_kwargs(e, dag_id=dag_id, default_organizer=organizer), "cancelled": True}
-            if e.cancelled
-            else meeting_kwargs(e, dag_id=dag_id, default_organizer=organizer, default_duration=duration)
-            for e in events
-        ]
+        return bulk_items(
+            events, dag_id=context["dag"].dag_id, default_organizer=params["organizer"], default_duration=duration
+        )
 
     # [START howto_bulk_operator]
     BulkCreateOrGetOnlineMeetingsOperator(

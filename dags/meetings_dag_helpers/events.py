@@ -248,3 +248,34 @@ def cancel_kwargs(event: Event, *, dag_id: str, default_organizer: str | None) -
     if organizer:
         kwargs["user_id"] = organizer
     return kwargs
+
+
+def bulk_items(
+    events: Iterable[Event], *, dag_id: str, default_organizer: str | None, default_duration: timedelta
+) -> list[dict[str, Any]]:
+    """Items of ``BulkCreateOrGetOnlineMeetingsOperator`` for the events (JSON-serialisable):
+    a meeting per event, and ``"cancelled": True`` with what identifies the meeting of a
+    cancelled one (the bulk call deletes it)."""
+    return [
+        {**cancel_kwargs(e, dag_id=dag_id, default_organizer=default_organizer), "cancelled": True}
+        if e.cancelled
+        else meeting_kwargs(e, dag_id=dag_id, default_organizer=default_organizer, default_duration=default_duration)
+        for e in events
+    ]
+
+
+def chunks(items: list[Any], count: int) -> list[list[Any]]:
+    """``items`` in at most ``count`` consecutive parts of nearly equal size (no empty part)."""
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
+    count = min(count, len(items))
+    if count == 0:
+        return []
+    size, extra = divmod(len(items), count)
+    out: list[list[Any]] = []
+    start = 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return out

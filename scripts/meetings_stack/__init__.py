@@ -4,7 +4,8 @@
 under the state folder (default ``.stack/``):
 
 - PostgreSQL (Debian's package): a throwaway cluster, the metadata database;
-- Redis (Debian's package): Celery's broker, only with ``EXECUTOR=celery``;
+- Redis (Debian's package): Celery's broker, only with ``EXECUTOR=celery``, and (database 1)
+  the connection's shared rate budget;
 - the meetings emulator (``meetings-emulator``), its meetings kept in a state file;
 - Airflow's ``api-server`` (UI and REST API), ``scheduler``, ``dag-processor`` and
   ``triggerer``, plus two ``celery worker`` processes with ``EXECUTOR=celery``.

@@ -19,6 +19,7 @@ knowing:
 from __future__ import annotations
 
 import importlib.util
+import json
 import shlex
 import subprocess
 import time
@@ -40,12 +41,15 @@ from meetings_stack.processes import (
 )
 from meetings_stack.services import clean_env, postgres_url, redis_url, write_private
 
+#: Redis database of the connection's rate budget with ``EXECUTOR=celery`` (Celery's broker uses 0).
+RATE_BUDGET_DB = 1
 #: The DAGs whose parsing ``up`` waits for.
 SAMPLE_DAGS = (
     "teams_meetings_from_events",
     "teams_weekly_office_hour",
     "example_bulk_meetings",
     "example_deferrable_meetings",
+    "example_bulk_meetings_chunked",
 )
 CORE_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 MIGRATE_TIMEOUT = 600
@@ -216,13 +220,25 @@ def wait_ready(config: StackConfig, api: AirflowApi, started: Mapping[str, Proce
     wait_until(f"parsed DAGs {', '.join(SAMPLE_DAGS)}", parsed, timeout=READY_TIMEOUT, record=started["dag-processor"])
 
 
-def set_up_pool_and_connection(config: StackConfig, api: AirflowApi, emulator: Mapping[str, Any]) -> None:
-    """The pool the sample DAGs use, and their connection pointed at the emulator."""
+def set_up_pool_and_connection(
+    config: StackConfig, api: AirflowApi, emulator: Mapping[str, Any], secrets: Mapping[str, str]
+) -> None:
+    """The pool the sample DAGs use, and their connection pointed at the emulator.
+
+    With ``EXECUTOR=celery`` the connection's rate budget lives in the stack's Redis (the
+    Celery broker, another database number): the workers share one budget, as workers on
+    several machines would. With LocalExecutor it keeps the emulator connection's setting.
+    """
     api.set_pool(POOL, config.pool_slots, "Microsoft Graph createOrGet calls (sample DAGs)")
-    api.put_connection(
-        CONN_ID,
-        {**emulator["connection"], "description": "The local meetings emulator (make stack)"},
-    )
+    connection = dict(emulator["connection"])
+    if config.executor == "celery":
+        extra = connection.get("extra") or {}
+        extra = json.loads(extra) if isinstance(extra, str) else dict(extra)
+        extra.update(
+            rate_budget="redis", rate_budget_url=redis_url(config, secrets["redis_password"], db=RATE_BUDGET_DB)
+        )
+        connection["extra"] = extra
+    api.put_connection(CONN_ID, {**connection, "description": "The local meetings emulator (make stack)"})
 
 
 def api_client(config: StackConfig, password: str) -> AirflowApi:

@@ -93,7 +93,7 @@ def up(config: StackConfig) -> dict[str, Any]:
     step("wait until healthy and the sample DAGs are parsed", lambda: components.wait_ready(config, api, started))
     step(
         f"pool {POOL} ({config.pool_slots} slots), connection {CONN_ID} -> emulator",
-        lambda: components.set_up_pool_and_connection(config, api, emulator),
+        lambda: components.set_up_pool_and_connection(config, api, emulator, secrets),
     )
     info = {
         "executor": config.executor,

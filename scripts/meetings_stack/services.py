@@ -256,9 +256,9 @@ def _create_database(config: StackConfig, password: str) -> None:
 # -- Redis ------------------------------------------------------------------------------------
 
 
-def redis_url(config: StackConfig, password: str) -> str:
-    """Celery's broker URL."""
-    return f"redis://:{password}@127.0.0.1:{config.ports.redis}/0"
+def redis_url(config: StackConfig, password: str, db: int = 0) -> str:
+    """Celery's broker URL (database 0), or another database of the same server."""
+    return f"redis://:{password}@127.0.0.1:{config.ports.redis}/{db}"
 
 
 def start_redis(config: StackConfig, table: ProcessTable, password: str) -> None:

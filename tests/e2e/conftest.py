@@ -95,6 +95,10 @@ class Stack:
     def processes(self) -> dict[str, ProcessRecord]:
         return ProcessTable(Path(self.info["processes_file"])).load()
 
+    def secrets(self) -> dict[str, str]:
+        """The stack's generated passwords (to check that none reaches a log)."""
+        return json.loads((self.state_dir / "secrets.json").read_text())
+
     def celery_workers(self) -> dict[str, ProcessRecord]:
         return {name: r for name, r in self.processes().items() if name.startswith("celery-worker")}
 

@@ -40,3 +40,14 @@ def test_bulk_dag_books_the_events_once(sample_airflow: Any, graph_emulator: Any
 
     sample_airflow.dags_test(DAG_ID, RUN_DATE)
     assert sorted(stored(graph_emulator)) == sorted(first)  # the re-run got the same meetings
+
+
+CHUNKED_DAG_ID = "example_bulk_meetings_chunked"
+
+
+def test_chunked_bulk_dag_books_the_events_once_in_mapped_bulk_tasks(sample_airflow: Any, graph_emulator: Any) -> None:
+    result = sample_airflow.dags_test(CHUNKED_DAG_ID, RUN_DATE, chunks=2)
+    booked = [m["external_id"] for m in graph_emulator.meetings() if m["external_id"].startswith(CHUNKED_DAG_ID + "-")]
+    assert sorted(booked) == sorted(f"{CHUNKED_DAG_ID}-{key}" for key in EXPECTED)
+    output = result.stdout + result.stderr
+    assert "in 2 bulk task(s)" in output, output[-3000:]

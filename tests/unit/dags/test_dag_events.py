@@ -10,7 +10,9 @@ import pytest
 from meetings_dag_helpers.events import (
     Event,
     EventsFileError,
+    bulk_items,
     cancel_kwargs,
+    chunks,
     event_external_id,
     event_key_of,
     events_in_window,
@@ -206,3 +208,31 @@ def test_sample_events_file_is_valid() -> None:
     assert len(events) >= 4
     day = datetime(2026, 12, 7, 5, tzinfo=UTC)  # the demo's run: 06:00 Europe/Paris
     assert 0 < len(events_in_window(events, day, day + timedelta(days=1))) < len(events)
+
+
+def test_bulk_items_meetings_and_cancellations() -> None:
+    kept = parse_event(ROW)
+    gone = parse_event({**ROW, "event_key": "interview-2", "status": "cancelled"})
+    items = bulk_items(
+        [kept, gone], dag_id="dag", default_organizer="x@contoso.example", default_duration=timedelta(minutes=30)
+    )
+    assert items[0] == meeting_kwargs(
+        kept, dag_id="dag", default_organizer="x@contoso.example", default_duration=timedelta(minutes=30)
+    )
+    assert items[1] == {"external_id": "dag-interview-2", "user_id": "adelev@contoso.example", "cancelled": True}
+
+
+@pytest.mark.parametrize(
+    ("n", "count", "sizes"),
+    [(10, 4, [3, 3, 2, 2]), (4, 4, [1, 1, 1, 1]), (3, 4, [1, 1, 1]), (0, 4, []), (7, 1, [7])],
+)
+def test_chunks_are_consecutive_nearly_equal_and_never_empty(n: int, count: int, sizes: list[int]) -> None:
+    items = list(range(n))
+    parts = chunks(items, count)
+    assert [len(p) for p in parts] == sizes
+    assert [x for p in parts for x in p] == items
+
+
+def test_chunks_refuses_zero() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        chunks([1], 0)
