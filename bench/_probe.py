@@ -201,6 +201,8 @@ def download_recording(
         "seconds": seconds,
         "rss_before": before,
         "peak_growth": proc_status("VmHWM") - before,
+    }
+
 
 def run_bulk_worker(n: int, prefix: str) -> dict[str, object]:
     """One worker process of scenario 8: ready, wait for ``go``, one bulk call of ``n`` meetings.
