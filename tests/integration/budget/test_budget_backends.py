@@ -118,12 +118,16 @@ def closed_port() -> int:
 @pytest.mark.parametrize(
     ("kind", "where"),
     [
-        ("redis", f"redis://127.0.0.1:{closed_port()}/0"),
+        # The port is found when the test runs, not in the test's id: pytest-xdist's workers
+        # must collect the same ids.
+        ("redis", "redis://127.0.0.1:{closed_port}/0"),
         ("database", "sqlite:////nonexistent-folder/metadata.db"),
         ("file", "/proc/version/budgets"),  # under a file: no folder can be made
     ],
+    ids=["redis", "database", "file"],
 )
 def test_an_unreachable_store_falls_back_to_pacing_alone_with_one_warning(kind, where, caplog) -> None:
+    where = where.format(closed_port=closed_port())
     budget = RateBudget(open_store(kind, where), KEY, log=logging.getLogger("fallback"))
     controller = budget.controller(4)
     started = time.monotonic()

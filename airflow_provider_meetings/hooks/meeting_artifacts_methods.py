@@ -1,0 +1,155 @@
+"""The meeting-artifacts face of :class:`~airflow_provider_meetings.hooks.online_meetings.OnlineMeetingsHook`.
+
+A mixin of the hook (docs/artifacts.md): attendance, transcripts and recordings through
+``artifacts/`` on the hook's ``client`` and ``settings``, imported by the methods that use
+them so that parsing a DAG file pays for none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_meetings.artifacts.api import MeetingArtifactsApi
+    from airflow_provider_meetings.artifacts.destinations import Destination
+    from airflow_provider_meetings.artifacts.locate import MeetingRef
+    from airflow_provider_meetings.graph.client import GraphRestClient
+    from airflow_provider_meetings.graph.settings import ConnectionSettings
+
+__all__ = ["MeetingArtifactsMethods"]
+
+
+class MeetingArtifactsMethods:
+    """Attendance, transcripts and recordings of a meeting (mixed into the hook)."""
+
+    client: GraphRestClient
+    settings: ConnectionSettings
+
+    # -- meeting artifacts (issue 23) ---------------------------------------------------------
+    # The meeting is named by exactly one of meeting_id, join_url or external_id (of a
+    # calendar event); everything is checked before any request. See docs/artifacts.md.
+
+    @property
+    def artifacts(self) -> MeetingArtifactsApi:
+        """The meeting-artifacts resource on :attr:`client` (building the client if needed)."""
+        from airflow_provider_meetings.artifacts.api import MeetingArtifactsApi
+
+        return MeetingArtifactsApi(self.client, delegated=self.settings.delegated)
+
+    def meeting_ref(
+        self,
+        *,
+        user_id: str | None = None,
+        meeting_id: str | None = None,
+        join_url: str | None = None,
+        external_id: str | None = None,
+    ) -> MeetingRef:
+        """Check how a meeting is named, against the connection, without any request."""
+        from airflow_provider_meetings.artifacts.locate import prepare_meeting_ref
+
+        return prepare_meeting_ref(
+            self.settings, user_id=user_id, meeting_id=meeting_id, join_url=join_url, external_id=external_id
+        )
+
+    def resolve_meeting(
+        self,
+        *,
+        user_id: str | None = None,
+        meeting_id: str | None = None,
+        join_url: str | None = None,
+        external_id: str | None = None,
+    ) -> tuple[str | None, str]:
+        """``(organizer user id or None for /me, meeting id)`` of the meeting named.
+
+        :param user_id: the organizer; default: the connection's ``default_user_id``, else ``/me``
+        :param meeting_id: Graph's meeting id (used as given)
+        :param join_url: the join URL (found with ``$filter=JoinWebUrl eq '...'``)
+        :param external_id: the external id of a **calendar event** (for a createOrGet
+            meeting, pass its meeting id or join URL from the creating task's XCom)
+        """
+        ref = self.meeting_ref(user_id=user_id, meeting_id=meeting_id, join_url=join_url, external_id=external_id)
+        meeting = self.artifacts.resolve(ref)
+        return meeting.user_id, meeting.meeting_id
+
+    def attendance_records(
+        self,
+        *,
+        user_id: str | None = None,
+        meeting_id: str | None = None,
+        join_url: str | None = None,
+        external_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every attendance record of every report of the meeting, across pages (``[]`` before it
+        took place), each with ``reportId``, ``meetingStartDateTime`` and ``meetingEndDateTime``.
+        Needs ``OnlineMeetingArtifact.Read.All``. The keywords as for :meth:`resolve_meeting`."""
+        ref = self.meeting_ref(user_id=user_id, meeting_id=meeting_id, join_url=join_url, external_id=external_id)
+        return self.artifacts.attendance_records(ref)
+
+    def download_transcripts(
+        self,
+        destination: Any,
+        *,
+        user_id: str | None = None,
+        meeting_id: str | None = None,
+        join_url: str | None = None,
+        external_id: str | None = None,
+    ) -> list[str]:
+        """Write every transcript of the meeting (WebVTT, byte for byte) to ``destination``.
+
+        :param destination: a local folder, an ``airflow.sdk.ObjectStoragePath`` or a URL
+            (``s3://bucket/prefix``); files are ``meeting-<key>/transcript-<key>.vtt``, replaced on a rerun
+        :return: the paths written
+        """
+        return self._download("transcript", destination, user_id, meeting_id, join_url, external_id)
+
+    def download_recordings(
+        self,
+        destination: Any,
+        *,
+        user_id: str | None = None,
+        meeting_id: str | None = None,
+        join_url: str | None = None,
+        external_id: str | None = None,
+    ) -> list[str]:
+        """Stream every recording of the meeting (MP4) to ``destination`` (as :meth:`download_transcripts`,
+        files ``meeting-<key>/recording-<key>.mp4``); never held in memory.
+
+        :return: the paths written
+        """
+        return self._download("recording", destination, user_id, meeting_id, join_url, external_id)
+
+    def meeting_artifacts_status(
+        self,
+        *,
+        user_id: str | None = None,
+        meeting_id: str | None = None,
+        join_url: str | None = None,
+        external_id: str | None = None,
+        artifacts: Sequence[str] = ("attendance", "transcript", "recording"),
+    ) -> dict[str, Any]:
+        """``{"meeting_id", "ended", "attendance", "transcript", "recording", "ready"}``: counts of
+        what exists now, ``ready`` when every kind in ``artifacts`` has one (for the sensor)."""
+        from airflow_provider_meetings.artifacts.status import check_artifact_kinds
+
+        kinds = check_artifact_kinds(artifacts)
+        ref = self.meeting_ref(user_id=user_id, meeting_id=meeting_id, join_url=join_url, external_id=external_id)
+        return self.artifacts.status(ref, kinds)
+
+    def artifact_destination(self, destination: Any) -> Destination:
+        """``destination`` checked (a URL string becomes an ``airflow.sdk.ObjectStoragePath``)."""
+        from airflow_provider_meetings.artifacts.destinations import resolve_destination
+
+        def url_to_path(url: str) -> Any:
+            from airflow.sdk import ObjectStoragePath
+
+            return ObjectStoragePath(url)
+
+        return resolve_destination(destination, url_to_path=url_to_path)
+
+    def _download(
+        self, kind: str, destination: Any, user_id: Any, meeting_id: Any, join_url: Any, external_id: Any
+    ) -> list[str]:
+        ref = self.meeting_ref(user_id=user_id, meeting_id=meeting_id, join_url=join_url, external_id=external_id)
+        target = self.artifact_destination(destination)  # both checked before any request
+        return [written.path for written in self.artifacts.download(kind, ref, target)]
