@@ -36,6 +36,7 @@ __all__ = [
     "discovery_refused",
     "graph_refused",
     "invalid_field",
+    "masked_secret",
     "network_failure",
     "permission_missing",
     "proxy_for",
@@ -88,6 +89,19 @@ def ca_bundle_missing(path: str) -> Failed:
         f"The CA bundle {path!r} of the extra verify does not exist on this machine.",
         "Set verify to the path of a PEM file with the CA certificates that sign the login and Graph "
         "hosts (the file must exist where tasks run), or remove verify to use the system's CAs.",
+    )
+
+
+def masked_secret(fields: list[str], conn_id: str) -> Failed:
+    """The secret to test is Airflow's mask ``***``: the UI's Test button sent the masked form."""
+    return Failed(
+        "masked_secret",
+        f"The connection to test has {' and '.join(fields)} set to '***', Airflow's mask for a secret, "
+        "not the secret itself: Airflow's UI Test button posts the masked form, and Airflow 3.3 then "
+        "tests those values instead of the stored ones (apache/airflow#73298). Nothing was sent to Entra ID.",
+        f"Test the stored connection with `airflow connections test {conn_id}`, or with the REST API "
+        f'by its id alone (POST /api/v2/connections/test {{"connection_id": "{conn_id}", '
+        '"conn_type": "msgraph_meetings"}), or type the real secret into the form before pressing Test.',
     )
 
 

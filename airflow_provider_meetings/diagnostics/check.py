@@ -5,7 +5,8 @@ One check serves :meth:`OnlineMeetingsHook.test_connection()
 *Test* button) and the console command ``airflow-provider-meetings check``. The steps run in
 order and stop at the first failure; each failure carries one message and one fix:
 
-1. ``settings``: the connection's fields parse, the CA bundle exists, the cloud has createOrGet;
+1. ``settings``: the connection's fields parse, no secret is Airflow's mask ``***`` (what the
+   UI's *Test* button may post), the CA bundle exists, the cloud has createOrGet;
 2. ``token``: Entra ID issues an access token (each known refusal or network failure by name);
 3. ``permission``: the token carries createOrGet's permission
    (:data:`~airflow_provider_meetings.meetings.permissions.CREATE_OR_GET`) in ``roles``
@@ -157,10 +158,37 @@ def _connection_secrets(hook: CheckableHook) -> list[str]:
     return [str(v) for v in values if v]
 
 
+#: What Airflow's API and UI show in place of a secret (``airflow.sdk`` secrets masker's
+#: replacement); a connection whose secret *is* this text came from a masked form.
+MASKED_VALUE = "***"
+
+
+def _masked_fields(hook: CheckableHook) -> list[str]:
+    """The fields of the connection whose value is Airflow's mask, ``***``.
+
+    The UI's *Test* button posts the form as the API showed it: the secret masked. Airflow
+    3.3 then tests those values instead of the stored ones when the host or port differ
+    (``port: 0`` for an empty port; apache/airflow#73298), so Entra ID would be handed
+    ``***`` and answer "invalid client secret": the connection is blamed for the form. Every
+    extra counts, as Airflow masks extras by parts of their names (``token`` masks
+    ``refresh_token`` and ``federated_token_file``; secrets_masker.DEFAULT_SENSITIVE_FIELDS).
+    """
+    try:
+        conn = hook.get_connection(hook.conn_id)
+        extra = conn.extra_dejson
+    except Exception:  # step 1 reports an unreadable connection itself
+        return []
+    found = ["password"] if conn.password == MASKED_VALUE else []
+    return found + sorted(key for key, value in extra.items() if value == MASKED_VALUE)
+
+
 def step_settings(run: CheckRun) -> Outcome:
     """1. The connection exists and its fields parse."""
     hook = run.hook
     run.secrets.extend(_connection_secrets(hook))
+    masked = _masked_fields(hook)
+    if masked:
+        raise advice.masked_secret(masked, hook.conn_id)
     try:
         settings = hook.settings
     except ConnectionConfigError as error:

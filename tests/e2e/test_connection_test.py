@@ -1,7 +1,7 @@
-"""Testing the connection where it works on Airflow 3.3.2: the REST API and ``airflow connections test``.
+"""Testing the connection where it works on Airflow 3.3: the REST API and ``airflow connections test``.
 
-The UI's Test button does not work for this connection on 3.3.2 (see test_ui.py and
-docs/connection.md, "Testing the connection").
+The UI's Test button does not test the stored secret on 3.3 (see test_ui.py and
+docs/connection.md, "The Test button on Airflow 3.3").
 """
 
 from __future__ import annotations
@@ -43,21 +43,24 @@ def test_rest_api_test_reports_entras_error_without_the_secret(local_stack) -> N
     assert wrong not in result["message"]
 
 
-def test_what_the_ui_sends_is_refused_on_airflow_3_3_2(local_stack) -> None:
-    """The UI sends ``port: 0`` and the masked secret: 3.3.2 answers 400 (apache/airflow#73298).
-
-    When this starts to pass through, Airflow fixed it: the Test button works, and
-    docs/connection.md can drop its workaround.
+def test_what_the_ui_sends_is_not_blamed_on_the_secret(local_stack) -> None:
+    """The UI sends ``port: 0`` and the masked secret. Airflow 3.3.2 answered 400; releases with
+    apache/airflow#73298 test the posted ``***`` instead of the stored secret, and the check
+    names the mask (step 1) before anything reaches Entra ID.
     """
     stored = local_stack.api.connection(CONN_ID)
     body = {**{k: stored[k] for k in ("connection_id", "conn_type", "host", "login", "extra")}, "port": 0}
     body["password"] = stored["password"]  # "***", as the UI posts it
+    assert body["password"] == "***"
     try:
         result = local_stack.api.request("POST", "/connections/test", json=body)
     except ApiError as err:
         assert err.status == 400 and "host or port to test differs" in str(err.detail)
-    else:
-        pytest.xfail(f"Airflow now accepts the UI's test request ({result}): drop the workaround from the docs")
+        return
+    if result["status"] is True:
+        pytest.xfail(f"Airflow now tests the stored secret for the UI's request ({result}): drop the workaround")
+    assert "Check 1/5 (Connection fields) failed" in result["message"], result
+    assert "'***', Airflow's mask" in result["message"] and "AADSTS" not in result["message"], result
 
 
 def test_airflow_connections_test_cli(local_stack) -> None:

@@ -103,6 +103,16 @@ MISCONFIGURATIONS = [
         id="CA bundle missing",
     ),
     pytest.param(
+        {"password": "***"},
+        "settings",
+        "masked_secret",
+        "The connection to test has password set to '***', Airflow's mask for a secret, not the secret "
+        "itself: Airflow's UI Test button posts the masked form, and Airflow 3.3 then tests those values "
+        "instead of the stored ones (apache/airflow#73298). Nothing was sent to Entra ID.",
+        "airflow connections test",
+        id="secret masked by the UI",
+    ),
+    pytest.param(
         {"password": WRONG_SECRET},
         "token",
         "wrong_secret",
