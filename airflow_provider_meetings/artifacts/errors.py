@@ -97,7 +97,7 @@ class StandaloneMeetingError(MeetingsError):
             f"Microsoft Graph keeps no {artifact}s for meeting {meeting_id!r}{answered}: transcripts and "
             "recordings exist only for meetings scheduled as calendar events, and this one was made with the "
             "standalone onlineMeetings API (createOrGet). Schedule the meeting as an Outlook calendar event with "
-            "a Teams link (CreateOrGetCalendarEventOperator or hook.create_or_get_event; see docs/events.md), "
+            "a Teams link (CreateOrGetTeamsEventOperator or hook.create_or_get_event; see docs/events.md), "
             "then fetch its artifacts by the event's external_id or join URL. Attendance reports work for both "
             "kinds of meeting."
         )
