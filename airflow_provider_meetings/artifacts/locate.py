@@ -202,7 +202,7 @@ class MeetingLocator:
         if event is None:
             raise MeetingNotFoundError(
                 f"no calendar event of {who} has external_id={ref.external_id!r}. external_id finds the meeting "
-                "of a calendar event only: for a meeting made with createOrGet (CreateOrGetMeetingOperator), pass "
+                "of a calendar event only: for a meeting made with createOrGet (CreateOrGetOnlineMeetingOperator), pass "
                 "meeting_id or join_url from the creating task's XCom (looking it up by external id would create it)"
             )
         url = (event.get("onlineMeeting") or {}).get("joinUrl")
