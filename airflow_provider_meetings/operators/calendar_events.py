@@ -13,12 +13,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_meetings.graph.errors import MeetingsError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from airflow_provider_meetings.links.calendar_events import JoinTeamsEventLink, OutlookEventLink
-from airflow_provider_meetings.operators.online_meetings import fail_permanent_errors, summarize, template_hint
+from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors, finish_bulk, template_hint
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BulkCreateOrGetTeamsEventsOperator", "CancelTeamsEventOperator", "CreateOrGetTeamsEventOperator"]
 
-#: Failed items named in the task's error message (all of them are in the log).
-_FAILURES_IN_MESSAGE = 20
 #: The optional event fields (``events/options.py``; kept here as names so that importing
 #: this module stays light): keyword arguments and template fields of the create operator.
 EVENT_OPTIONS = (
@@ -259,10 +257,6 @@ class CancelTeamsEventOperator(_EventOperator):
         }
 
 
-def _item_name(result: Mapping[str, Any]) -> str:
-    return result["external_id"] or f"events[{result['index']}]"
-
-
 class BulkCreateOrGetTeamsEventsOperator(_EventOperator):
     """Create or get many calendar events with Teams meetings in one task, with ``$batch``.
 
@@ -360,22 +354,4 @@ class BulkCreateOrGetTeamsEventsOperator(_EventOperator):
                 progress=self._log_progress,
                 progress_interval=self.progress_interval,
             )
-        output = [result.to_dict() for result in results]
-        self.log.info("%d event(s): %s", len(output), summarize(output))
-        failed = [result for result in output if result["error"] is not None]
-        if not failed:
-            return output
-        for result in failed:
-            self.log.error(
-                "events[%d] external_id=%s failed: %s", result["index"], result["external_id"], result["error"]
-            )
-        context["ti"].xcom_push(key="results", value=output)
-        named = "; ".join(f"{_item_name(r)}: {r['error']}" for r in failed[:_FAILURES_IN_MESSAGE])
-        more = len(failed) - _FAILURES_IN_MESSAGE
-        message = (
-            f"{len(failed)} of {len(output)} event(s) failed (the other {len(output) - len(failed)} are done): "
-            f"{named}" + (f"; and {more} more (see the log)" if more > 0 else "")
-        )
-        if all(result["permanent"] for result in failed):
-            raise AirflowFailException(message)
-        raise AirflowException(message + ". Some failures were transient: a retry creates only what is missing.")
+        return finish_bulk(self.log, context, [result.to_dict() for result in results], noun="event", field="events")

@@ -6,8 +6,7 @@ runs, not when a DAG file is parsed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
@@ -25,7 +24,7 @@ from airflow_provider_meetings.deferral import (
     merge_results,
     resume_at,
 )
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, MeetingsError, is_permanent
+from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, MeetingsError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from airflow_provider_meetings.links.online_meetings import JoinTeamsMeetingLink
 from airflow_provider_meetings.meetings.results import (
@@ -38,6 +37,11 @@ from airflow_provider_meetings.meetings.results import (
     MeetingResult,
     MeetingStatus,
     SyncResult,
+)
+from airflow_provider_meetings.operators.task_outcome import (
+    fail_permanent_errors,
+    finish_bulk,
+    template_hint,
 )
 
 try:  # Airflow's own providers read [operators] default_deferrable through the task SDK's conf
@@ -56,37 +60,6 @@ XCOM_STATUS = "status"
 #: XCom key of the organizer: ``{"user_id": <object id>, "given_user_id": <as given>}``
 #: (both ``None`` for ``/me``); they differ when the organizer was given by UPN.
 XCOM_ORGANIZER = "organizer"
-
-
-@contextmanager
-def fail_permanent_errors(explain: Callable[[MeetingsError], str] | None = None) -> Iterator[None]:
-    """Turn permanent provider errors into ``AirflowFailException`` (no task retries).
-
-    Transient errors (throttling that outlasted the retry bound, outages) pass through
-    unchanged so that the task's own retries apply.
-
-    :param explain: what to add to the message of a permanent error (e.g. the template
-        an invalid argument was rendered from); ``""`` for nothing
-    """
-    try:
-        yield
-    except MeetingsError as err:
-        if is_permanent(err):
-            raise AirflowFailException(f"{type(err).__name__}: {err}{explain(err) if explain else ''}") from err
-        raise
-
-
-def template_hint(error: BaseException, field: str, template: Any, rendered: Any, *, name: str = "the template") -> str:
-    """``; rendered from the template '...'`` when ``error`` refused the templated argument
-    ``field`` and its template differs from what it rendered to, else ``""``.
-
-    :param name: how the message names the template
-    """
-    if not isinstance(error, InvalidMeetingRequestError) or error.field != field:
-        return ""
-    if not isinstance(template, str) or template == rendered:
-        return ""
-    return f"; rendered from {name} {template!r}"
 
 
 _VERBS = {"created": "Created", "existing": "Reused existing", "updated": "Updated", "unchanged": "Unchanged"}
@@ -417,34 +390,6 @@ class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
         return bool(state.found["existed"])
 
 
-#: Failed items named in the exception text; the log names every one.
-_FAILURES_IN_MESSAGE = 20
-#: The outcomes in the order a summary names them.
-_OUTCOMES: tuple[MeetingStatus, ...] = ("created", "existing", "updated", "unchanged", "cancelled", "not_found")
-
-
-def summarize(results: Sequence[BulkItemResult | Mapping[str, Any]]) -> str:
-    """``2 created, 1 updated, 0 failed``: every outcome that occurred, and the failures.
-
-    :param results: results, or their dicts (``BulkItemResult.to_dict``)
-    """
-    counts = {outcome: 0 for outcome in _OUTCOMES}
-    failed = 0
-    for result in results:
-        outcome = result.get("status") if isinstance(result, Mapping) else result.outcome
-        ok = result.get("error") is None if isinstance(result, Mapping) else result.ok
-        if outcome in counts:
-            counts[outcome] += 1
-        elif not ok:
-            failed += 1
-    named = [f"{n} {outcome.replace('_', ' ')}" for outcome, n in counts.items() if n]
-    return ", ".join([*named, f"{failed} failed"])
-
-
-def _item_name(result: Mapping[str, Any]) -> str:
-    return result["external_id"] or f"meetings[{result['index']}]"
-
-
 class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
     """Create or get many Teams meetings in one task, with Graph JSON batching.
 
@@ -625,21 +570,4 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
 
     def _finish(self, context: Context, output: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Return every item's result, or fail naming the failed ones (the results in the XCom ``results``)."""
-        failed = [result for result in output if result["error"] is not None]
-        self.log.info("%d meeting(s): %s", len(output), summarize(output))
-        if not failed:
-            return output
-        for result in failed:
-            self.log.error(
-                "meetings[%d] external_id=%s failed: %s", result["index"], result["external_id"], result["error"]
-            )
-        context["ti"].xcom_push(key="results", value=output)
-        named = "; ".join(f"{_item_name(r)}: {r['error']}" for r in failed[:_FAILURES_IN_MESSAGE])
-        more = len(failed) - _FAILURES_IN_MESSAGE
-        message = (
-            f"{len(failed)} of {len(output)} meeting(s) failed (the other {len(output) - len(failed)} are done): "
-            f"{named}" + (f"; and {more} more (see the log)" if more > 0 else "")
-        )
-        if all(result["permanent"] for result in failed):
-            raise AirflowFailException(message)
-        raise AirflowException(message + ". Some failures were transient: a retry creates only what is missing.")
+        return finish_bulk(self.log, context, output, noun="meeting", field="meetings")

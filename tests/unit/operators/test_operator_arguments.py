@@ -29,8 +29,8 @@ from airflow_provider_meetings.operators.online_meetings import (
     CreateOrGetOnlineMeetingOperator,
     DeleteOnlineMeetingOperator,
     describe_result,
-    fail_permanent_errors,
 )
+from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors
 
 TEMPLATED = (
     "conn_id",

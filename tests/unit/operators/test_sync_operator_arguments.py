@@ -14,8 +14,8 @@ from airflow_provider_meetings.operators.online_meetings import (
     DeleteOnlineMeetingOperator,
     describe_result,
     status_of,
-    summarize,
 )
+from airflow_provider_meetings.operators.task_outcome import summarize
 
 
 def test_update_existing_is_off_unless_asked() -> None:
