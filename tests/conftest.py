@@ -96,6 +96,7 @@ def hook_logs() -> Iterator[CapturedLogs]:
     import structlog
     import structlog.testing
 
+    airflows: list[dict[str, Any]] = []
     with structlog.testing.capture_logs() as entries, pytest.MonkeyPatch.context() as patch:
         # The first dag.test() of a process configures Airflow's logging (structlog.configure),
         # which would drop the capture: keep capturing across that.
@@ -104,10 +105,17 @@ def hook_logs() -> Iterator[CapturedLogs]:
 
         def configure_and_keep_capturing(*args: Any, **kwargs: Any) -> None:
             configure(*args, **kwargs)
+            config = structlog.get_config()
+            airflows.append({**config, "processors": list(config["processors"])})
             configure(processors=capture)
 
         patch.setattr(structlog, "configure", configure_and_keep_capturing)
         yield CapturedLogs(entries)
+    # Leaving the capture restores the processors from before the test; Airflow configures
+    # its logging once per process, so later tests of this worker would lose the task logs
+    # (what dag.test() prints) unless Airflow's configuration is put back.
+    if airflows:
+        structlog.configure(**airflows[-1])
 
 
 @pytest.fixture(scope="session")
