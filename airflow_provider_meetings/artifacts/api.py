@@ -35,15 +35,20 @@ class MeetingArtifactsApi:
 
     :param client: the connection's Graph client
     :param delegated: whether the tokens are delegated (names the permission in a 403)
+    :param object_id: the object id of an organizer given by UPN (the hook's lookup, shared
+        with its meeting calls); ``None``: organizers are used as given
     """
 
-    def __init__(self, client: GraphRestClient, *, delegated: bool = False) -> None:
+    def __init__(
+        self, client: GraphRestClient, *, delegated: bool = False, object_id: Callable[[str], str] | None = None
+    ) -> None:
         self.client = client
         self.delegated = delegated
+        self.object_id = object_id
 
     def resolve(self, ref: MeetingRef) -> ResolvedMeeting:
         """The meeting's organizer and id (see :class:`~airflow_provider_meetings.artifacts.locate.MeetingLocator`)."""
-        return MeetingLocator(self.client, delegated=self.delegated).resolve(ref)
+        return MeetingLocator(self.client, delegated=self.delegated, object_id=self.object_id).resolve(ref)
 
     def attendance_records(self, ref: MeetingRef) -> list[dict[str, Any]]:
         """Every attendance record of every report, each with ``reportId``; ``[]`` before the meeting."""

@@ -16,6 +16,7 @@ Everything is checked by :func:`prepare_meeting_ref` before any request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -159,28 +160,41 @@ class MeetingLocator:
 
     :param client: the connection's Graph client
     :param delegated: whether the tokens are delegated (names the permission in a 403)
+    :param object_id: the object id of an organizer given by UPN (the hook looks it up once,
+        as for createOrGet); ``None``: organizers are used as given
     """
 
-    def __init__(self, client: GraphRestClient, *, delegated: bool) -> None:
+    def __init__(
+        self, client: GraphRestClient, *, delegated: bool, object_id: Callable[[str], str] | None = None
+    ) -> None:
         self.client = client
         self.delegated = delegated
+        self.object_id = object_id
 
     def resolve(self, ref: MeetingRef) -> ResolvedMeeting:
-        """The meeting's organizer and id (no request for a ``meeting_id``).
+        """The meeting's organizer (by object id) and id (no request for a ``meeting_id`` of an
+        organizer given by object id).
+
+        The ``onlineMeetings`` routes take the organizer's object id only (a UPN there has
+        been reported to answer 404; docs/emulator.md); an organizer given by UPN is looked
+        up once (``GET /users/{upn}?$select=id``), as for createOrGet. The calendar lookup of
+        an ``external_id`` goes to the mailbox as given, which a UPN names too.
 
         :raises MeetingNotFoundError: no meeting or event matched
         :raises ArtifactPermissionError: 403 to the join-URL lookup
+        :raises OrganizerLookupError: the UPN could not be looked up (from ``object_id``)
         """
+        user_id = ref.user_id
+        if user_id is not None and self.object_id is not None:
+            user_id = self.object_id(user_id)
         if ref.meeting_id is not None:
-            return ResolvedMeeting(ref.user_id, ref.meeting_id)
+            return ResolvedMeeting(user_id, ref.meeting_id)
         join_url = ref.join_url if ref.join_url is not None else self._event_join_url(ref)
-        return ResolvedMeeting(ref.user_id, self._by_join_url(ref, join_url))
+        return ResolvedMeeting(user_id, self._by_join_url(ref, user_id, join_url))
 
-    def _by_join_url(self, ref: MeetingRef, join_url: str) -> str:
+    def _by_join_url(self, ref: MeetingRef, user_id: str | None, join_url: str) -> str:
         try:
-            found = self.client.get_all(
-                join_url_filter_path(ref.user_id, join_url), what=f"GET onlineMeetings {ref.named}"
-            )
+            found = self.client.get_all(join_url_filter_path(user_id, join_url), what=f"GET onlineMeetings {ref.named}")
         except GraphAPIError as error:
             mapped = artifact_error(error, artifact="lookup", delegated=self.delegated)
             if mapped is error:

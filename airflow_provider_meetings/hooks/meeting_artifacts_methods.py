@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from airflow_provider_meetings.artifacts.locate import MeetingRef
     from airflow_provider_meetings.graph.client import GraphRestClient
     from airflow_provider_meetings.graph.settings import ConnectionSettings
+    from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
 
 __all__ = ["MeetingArtifactsMethods"]
 
@@ -25,6 +26,7 @@ class MeetingArtifactsMethods:
 
     client: GraphRestClient
     settings: ConnectionSettings
+    organizers: OrganizerDirectory
 
     # -- meeting artifacts (issue 23) ---------------------------------------------------------
     # The meeting is named by exactly one of meeting_id, join_url or external_id (of a
@@ -35,7 +37,12 @@ class MeetingArtifactsMethods:
         """The meeting-artifacts resource on :attr:`client` (building the client if needed)."""
         from airflow_provider_meetings.artifacts.api import MeetingArtifactsApi
 
-        return MeetingArtifactsApi(self.client, delegated=self.settings.delegated)
+        client = self.client
+
+        def object_id(user_id: str) -> str:  # the hook's directory: each UPN looked up once per hook
+            return self.organizers.object_id(user_id, client)
+
+        return MeetingArtifactsApi(client, delegated=self.settings.delegated, object_id=object_id)
 
     def meeting_ref(
         self,

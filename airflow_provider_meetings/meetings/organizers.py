@@ -174,10 +174,17 @@ class OrganizerDirectory:
         upn = prepared.user_id
         if upn is None or not needs_lookup(upn):
             return prepared
-        object_id = self.get(upn)
-        if object_id is None:
-            object_id = self._look_up(upn, client)
-        return with_object_id(prepared, object_id)
+        return with_object_id(prepared, self.object_id(upn, client))
+
+    def object_id(self, user_id: str, client: GraphRestClient) -> str:
+        """The object id of an organizer: ``user_id`` itself, or the one of a UPN (looked up once).
+
+        :raises OrganizerLookupError: when Graph refuses or does not know the UPN
+        """
+        if not needs_lookup(user_id):
+            return user_id
+        known = self.get(user_id)
+        return known if known is not None else self._look_up(user_id, client)
 
     def _look_up(self, upn: str, client: GraphRestClient) -> str:
         request = lookup_request(upn)

@@ -253,3 +253,19 @@ def test_a_delegated_connection_reads_its_own_meetings_under_me(make_hook, graph
     assert Path(path).read_bytes() == VTT.encode("utf-8")
     routes = graph_emulator.stats()["by_route"]
     assert routes["listAttendanceRecords"]["200"] >= 1 and routes["getTranscriptContent"]["200"] == 1
+
+
+def test_an_organizer_given_by_upn_is_looked_up_once(make_hook, graph_emulator) -> None:
+    """The onlineMeetings routes take the organizer's object id (a UPN answers 404 there); the
+    hook looks a UPN up once, as for createOrGet, and the calendar lookup takes it as given."""
+    upn = graph_emulator.user(ORGANIZER_ID)["userPrincipalName"]
+    hook = make_hook()
+    join_url = hook.create_or_get_event(
+        "upn-lecture", subject="Lecture", start=START, end=START + datetime.timedelta(hours=1), user_id=upn
+    ).join_url
+    held = graph_emulator.hold_meeting(join_url, attendees=attendees(2))
+
+    assert hook.resolve_meeting(user_id=upn, external_id="upn-lecture") == (ORGANIZER_ID, held["meetingId"])
+    assert len(hook.attendance_records(user_id=upn, join_url=join_url)) == 2
+    assert len(hook.attendance_records(user_id=upn, meeting_id=held["meetingId"])) == 2
+    assert hook.organizers.lookups == 1
