@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import socket
 import threading
 import time
@@ -236,7 +237,14 @@ class SharedFlowController(FlowController):
             held = max(0.0, self.hold_until - t)
             full = FULL_POLL if len(self.leases) >= self.max_concurrency else 0.0
             longest = max(wait, held, full)
-            return max(longest, MIN_WAIT) if longest > 0 else 0.0
+            if longest <= 0:
+                return 0.0
+            if held or full:
+                return max(longest, MIN_WAIT)
+            # Processes waiting for the pace's next free instant wake together and the same one
+            # wins the store each time; a little jitter lets each win in turn (AWS Architecture
+            # blog, "Exponential Backoff And Jitter"), at a cost of at most 10% of a short wait.
+            return max(longest, MIN_WAIT) + random.uniform(0.0, min(longest, 1.0) * 0.1)
 
         wait = self._run(now, action)
         if wait > 0 and self.hold_until > self._told_hold and self.hold_by not in (None, self.budget.owner):

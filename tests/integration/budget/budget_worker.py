@@ -2,9 +2,10 @@
 
 The JSON names the store (``kind`` and ``where``) and what to do:
 
-* ``pace``: from ``start_at`` (wall time, one machine) send 1-item batches for ``seconds`` as
-  fast as the shared budget lets, every batch accepted; print how many were sent and when the
-  first went (seconds after ``start_at``). ``skew`` is added to the clock the controller is
+* ``pace``: open the budget, print ``ready`` and read ``start_at`` (wall time, one machine) from
+  stdin, so a slow start on a busy machine eats no part of the test's window; from then send
+  1-item batches for ``seconds`` as fast as the shared budget lets, every batch accepted; print
+  how many were sent and when the first went (seconds after ``start_at``). ``skew`` is added to the clock the controller is
   given, as on a machine whose clock is off.
 * ``lease-and-wait``: take ``leases`` batch slots, print ``ready``, wait to be killed.
 * ``lock-and-wait``: hold the file store's lock (as in the middle of a transaction), print
@@ -51,9 +52,11 @@ def pace(job: dict[str, Any]) -> dict[str, Any]:
     def clock() -> float:
         return time.monotonic() + skew
 
-    while time.time() < job["start_at"]:
+    print("ready", flush=True)
+    start_at = float(sys.stdin.readline())
+    while time.time() < start_at:
         time.sleep(0.005)
-    end = job["start_at"] + job["seconds"]
+    end = start_at + job["seconds"]
     sent, first = 0, None
     while time.time() < end:
         now = clock()
@@ -63,7 +66,7 @@ def pace(job: dict[str, Any]) -> dict[str, Any]:
             continue
         controller.on_sent(1, now)
         if first is None:
-            first = time.time() - job["start_at"]
+            first = time.time() - start_at
         sent += 1
         controller.on_batch_done(clock(), sent_at=now, accepted=1, throttled=0)
     return {"sent": sent, "first": first, "shared": budget.transactions, "failures": budget.failures}

@@ -78,6 +78,7 @@ def start_worker() -> Iterator[Callable[[dict[str, Any]], subprocess.Popen]]:
             [sys.executable, "-m", "tests.integration.budget.budget_worker", json.dumps(job)],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -89,5 +90,6 @@ def start_worker() -> Iterator[Callable[[dict[str, Any]], subprocess.Popen]]:
         if process.poll() is None:
             process.kill()
         process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
+        for stream in (process.stdin, process.stdout):
+            if stream:
+                stream.close()

@@ -80,8 +80,9 @@ def test_tokens_are_shared_so_workers_together_keep_the_rate() -> None:
     store.now += 1.0  # the hold is over
     assert a.delay(1, 0.0) == 0
     a.on_sent(a.batch_size, 0.0)
-    # b's tokens are the ones a just spent: it waits one batch's worth
-    assert b.delay(1, 0.0) == pytest.approx(1 / a.rate, rel=0.05)
+    # b's tokens are the ones a just spent: it waits one batch's worth, and up to 10% of jitter
+    # (so processes waiting for the same instant take turns)
+    assert 0.95 / a.rate <= b.delay(1, 0.0) <= 1.15 / a.rate
 
 
 def test_batch_slots_are_shared_and_a_killed_workers_slot_ends_with_its_lease() -> None:
