@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 DEMO_DIR ?= .demo
 
-.PHONY: install demo check-emulator test test-unit lint format bench bench-token-cache bench-scale-out clean
+.PHONY: install demo check-emulator test test-unit test-slow lint format bench bench-token-cache bench-scale-out clean
 .PHONY: stack-deps stack stack-down stack-clean stack-status e2e test-floor test-msal-floor
 
 $(BIN)/python:
@@ -53,8 +53,13 @@ TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: $(STAMP)
-	@echo "Running the unit and integration tests on $(TEST_WORKERS) workers (-n; about 8 minutes on 2 cores) ..."
-	$(BIN)/python -m pytest $(XDIST)
+	@echo "Running the unit and integration tests on $(TEST_WORKERS) workers (-n; about 7 minutes on 2 cores) ..."
+	$(BIN)/python -m pytest $(XDIST) -m "not slow"
+
+# The slow integration tests: every sample DAG run whole with dag.test() and the docs' commands
+# run as written (about 6 minutes on 2 cores). make e2e runs them too, so CI runs them once.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest $(XDIST) -m slow
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest $(XDIST) tests/unit
@@ -104,6 +109,7 @@ stack-status: $(STAMP)
 # Starts its own stack (.stack-e2e, ports 29xxx) and stops it at the end.
 e2e: stack-deps $(STACK_STAMP)
 	$(BIN)/python -m pytest tests/e2e
+	$(MAKE) test-slow
 
 # The unit and integration tests on the lowest Airflow that pyproject.toml declares. Airflow
 # 3.2 does not cap FastAPI; FastAPI >= 0.137 (with Cadwyn 9) breaks its execution API
@@ -131,7 +137,7 @@ FLOOR_SKIP := tests/integration/emulator tests/integration/security \
 	tests/integration/reliability/test_token_endpoint_outage.py
 test-floor: $(FLOOR_STAMP)
 	$(FLOOR_VENV)/bin/python -c "import airflow, airflow.sdk; print('Airflow', airflow.__version__)"
-	$(FLOOR_VENV)/bin/python -m pytest -p no:cacheprovider $(XDIST) -m "not storm" $(addprefix --ignore=,$(FLOOR_SKIP))
+	$(FLOOR_VENV)/bin/python -m pytest -p no:cacheprovider $(XDIST) -m "not storm and not slow" $(addprefix --ignore=,$(FLOOR_SKIP))
 
 # The certificate and token tests on the lowest MSAL that pyproject.toml declares: 1.35 is
 # the first that derives the SHA-256 thumbprint from `public_certificate` (the certificate

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.integration
+# whole sample DAGs and the docs' commands: make test-slow (part of make e2e in CI), not make test
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # Reuse the sample-DAG Airflow home of tests/integration/dags (a fixture, not a copy).
 _spec = importlib.util.spec_from_file_location(

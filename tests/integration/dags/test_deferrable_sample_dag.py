@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.integration
+# whole sample DAGs and the docs' commands: make test-slow (part of make e2e in CI), not make test
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DAG_ID = "example_deferrable_meetings"
 RUN_DATE = "2026-12-07T05:00:00+00:00"

@@ -12,7 +12,8 @@ import pytest
 
 from meetings_emulator.event_times import from_utc_ticks
 
-pytestmark = pytest.mark.integration
+# whole sample DAGs and the docs' commands: make test-slow (part of make e2e in CI), not make test
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DAGS_DIR = Path(__file__).resolve().parents[3] / "dags"
 DAG_ID = "teams_interview_loop"

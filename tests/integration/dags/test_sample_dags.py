@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from meetings_dag_helpers.outputs import read_report
 
-pytestmark = pytest.mark.integration
+# whole sample DAGs and the docs' commands: make test-slow (part of make e2e in CI), not make test
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DAGS_DIR = Path(__file__).resolve().parents[3] / "dags"
 

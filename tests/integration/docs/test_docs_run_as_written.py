@@ -42,6 +42,9 @@ from doc_blocks import (
     text_of,
 )
 
+# whole sample DAGs and the docs' commands: make test-slow (part of make e2e in CI), not make test
+pytestmark = pytest.mark.slow
+
 USER_PROJECT = Path(__file__).parent / "user_project"
 DAGS_DIR = REPO / "dags"
 STATUS = r"(created|existing|updated|unchanged|cancelled|not_found|unknown|-)"
