@@ -15,7 +15,7 @@ from reliability_testlib import load_dag, task_instances, xcom
 
 from airflow_provider_meetings.deferral import XCOM_DEFERRAL
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("airflow_db")]
 
 LOGICAL_DATE = datetime(2026, 11, 28, tzinfo=timezone.utc)
 #: Graph's pause in these tests; the operators defer for anything above 1 s.

@@ -20,7 +20,7 @@ import pytest
 
 from airflow_provider_meetings.graph.errors import RetriesExhaustedError, is_permanent
 
-pytestmark = [pytest.mark.integration, pytest.mark.storm, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.storm, pytest.mark.slow, pytest.mark.timeout(300)]
 
 #: Whole-request failures of Graph's ``$batch`` (no ``Retry-After``: the backoff applies).
 ENVELOPE_FAULTS = [

@@ -22,7 +22,7 @@ from reliability_testlib import (
     assert_results_match_state,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.storm, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.integration, pytest.mark.storm, pytest.mark.slow, pytest.mark.timeout(120)]
 
 MEETINGS = 210
 #: Faults on the whole ``$batch`` request (every item in it is retried).

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.integration, pytest.mark.storm, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.integration, pytest.mark.storm, pytest.mark.slow, pytest.mark.timeout(600)]
 
 FAULT_MIX = [
     {"status": 429, "retry_after": "1"},
