@@ -57,7 +57,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 # The slow integration tests: every sample DAG run whole with dag.test(), DAG runs that defer,
-# the fault storms and the docs' commands run as written (about 7 minutes on 2 cores). make e2e runs them too, so CI runs them once.
+# the fault storms and the docs' commands run as written (about 8 minutes on 2 cores). make e2e runs them too, so CI runs them once.
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest $(XDIST) -m slow
 
