@@ -53,11 +53,12 @@ TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: $(STAMP)
-	@echo "Running the unit and integration tests on $(TEST_WORKERS) workers (-n; about 7 minutes on 2 cores) ..."
+	@echo "Running the unit and integration tests on $(TEST_WORKERS) workers (-n; about 6 minutes on 2 cores) ..."
 	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 # The slow integration tests: every sample DAG run whole with dag.test(), DAG runs that defer,
-# the fault storms and the docs' commands run as written (about 8 minutes on 2 cores). make e2e runs them too, so CI runs them once.
+# the fault storms and the docs' commands run as written (about 8 minutes on 2 cores). make e2e
+# runs them too, so CI runs them once.
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest $(XDIST) -m slow
 
