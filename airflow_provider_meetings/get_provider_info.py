@@ -111,6 +111,11 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "rate_budget_url": _secret(
         "Rate budget Redis URL", "redis://host:6379/2 for rate_budget redis (may hold a password)."
     ),
+    "check_artifacts": _string(
+        "Check artifact permissions",
+        "The meeting artifacts your DAGs fetch (attendance, transcript, recording, comma-separated): the "
+        "connection's Test also checks that the token carries their permissions.",
+    ),
 }
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
@@ -131,6 +136,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "verify": "true",
         "token_cache_path": "/var/lib/airflow/meetings/token-cache.json",
         "rate_budget_url": "redis://redis:6379/2",
+        "check_artifacts": "attendance, transcript, recording",
     },
 }
 

@@ -39,6 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     parser.add_argument(
+        "--artifacts",
+        default=None,
+        metavar="NAMES",
+        help="also check the permissions of these meeting artifacts, comma-separated: attendance, transcript, "
+        "recording (default: the connection's extra check_artifacts)",
+    )
+    parser.add_argument(
         "--emulator",
         action="store_true",
         help="check against the built-in emulator, started and stopped by this command (no tenant needed; "
@@ -82,12 +89,15 @@ def _emulator_connection(conn_id: str) -> Iterator[str]:
                 os.environ[name] = saved
 
 
-def _check(conn_id: str) -> CheckReport:
+def _check(conn_id: str, artifacts: tuple[str, ...] | None) -> CheckReport:
     from airflow_provider_meetings.diagnostics.check import check_connection
-    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook  # imports Airflow
+    from airflow_provider_meetings.hooks.online_meetings import (  # imports Airflow
+        OnlineMeetingsHook,
+        metadata_database_url,
+    )
 
     with OnlineMeetingsHook(conn_id=conn_id) as hook:
-        return check_connection(hook)
+        return check_connection(hook, artifacts=artifacts, database_url=metadata_database_url())
 
 
 @contextlib.contextmanager
@@ -117,15 +127,23 @@ def _logs_to_stderr() -> Iterator[None]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the check; 0 when every step passed (or was skipped), 1 when one failed, 2 when
-    ``--emulator`` cannot start for want of the emulator extra."""
+    ``--emulator`` cannot start for want of the emulator extra or ``--artifacts`` names an unknown artifact."""
+    from airflow_provider_meetings.diagnostics.check import parse_artifact_list
     from airflow_provider_meetings.diagnostics.report import report_lines
 
+    artifacts = None
+    if getattr(args, "artifacts", None):
+        try:
+            artifacts = parse_artifact_list(args.artifacts)
+        except ValueError as err:
+            print(f"airflow-provider-meetings check: --artifacts: {err}", file=sys.stderr)
+            return 2
     emulator_url = None
     if getattr(args, "emulator", False):
         # The connection is this process's AIRFLOW_CONN_ variable: no metadata database needed.
         try:
             with _logs_to_stderr(), _emulator_connection(args.conn_id) as emulator_url:
-                report = _check(args.conn_id)
+                report = _check(args.conn_id, artifacts)
         except EmulatorUnavailable as err:
             print(f"airflow-provider-meetings check: {err}", file=sys.stderr)
             return 2
@@ -135,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         # the Task SDK looks only at variables and secrets backends outside a task.
         os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
         with _logs_to_stderr():
-            report = _check(args.conn_id)
+            report = _check(args.conn_id, artifacts)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

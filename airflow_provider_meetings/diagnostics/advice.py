@@ -13,6 +13,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_meetings.artifacts.permissions import MEETING_LOOKUP
 from airflow_provider_meetings.diagnostics.report import Failed, Outcome
 from airflow_provider_meetings.events.permissions import CALENDAR_EVENTS, CALENDAR_EVENTS_SHARED
 from airflow_provider_meetings.graph.errors import (
@@ -26,6 +27,8 @@ from airflow_provider_meetings.meetings.permissions import CREATE_OR_GET, USER_L
 
 __all__ = [
     "aadsts_number",
+    "artifact_permissions_missing",
+    "artifacts_granted",
     "audience_refused",
     "ca_bundle_missing",
     "calendar_events_note",
@@ -42,6 +45,7 @@ __all__ = [
     "proxy_for",
     "scope_missing",
     "sentence",
+    "store_unavailable",
     "token_audience",
     "token_refused",
 ]
@@ -528,4 +532,84 @@ def calendar_providers_note(providers: list[str] | None) -> str:
         f"Warning: the organizer's calendar does not offer teamsForBusiness (allowedOnlineMeetingProviders: "
         f"{shown}): calendar events there would get no Teams link (MissingJoinUrlError). The mailbox needs a "
         "work account with a Teams licence; createOrGet meetings are not affected."
+    )
+
+
+# -- step 6: the artifacts' permissions (when asked) ------------------------------------------
+
+
+def artifact_permissions_missing(missing: dict[str, str], granted: list[str], settings: ConnectionSettings) -> Failed:
+    """The token lacks the permission of an artifact the connection's DAGs fetch.
+
+    :param missing: each artifact asked for whose permission the token lacks, and that permission
+    :param granted: the permission names of the token's ``roles`` or ``scp``
+    :param settings: the connection's settings
+    """
+    claim = "scp" if settings.delegated else "roles"
+    listed = "; ".join(f"{kind} needs {permission}" for kind, permission in missing.items())
+    wanted = ", ".join(dict.fromkeys(missing.values()))
+    if settings.delegated:
+        fix = (
+            f"Add the delegated permission(s) {wanted} (App registrations > {settings.client_id} > API "
+            "permissions > Microsoft Graph > Delegated permissions), let the user or an admin consent, and store a "
+            "new refresh token (airflow-provider-meetings login). See docs/artifacts.md, Permissions."
+        )
+    else:
+        fix = (
+            f"App registrations > {settings.client_id} > API permissions > Add a permission > Microsoft Graph > "
+            f"Application permissions > {wanted}, then Grant admin consent for the tenant. Run the check again "
+            "afterwards: tokens issued before the consent keep their old roles. See docs/artifacts.md, Permissions."
+        )
+    return Failed(
+        "artifact_permission_missing",
+        f"The token ({claim}: {', '.join(granted) or 'none'}) lacks what the artifacts asked for need: {listed}.",
+        fix,
+    )
+
+
+def artifacts_granted(needed: dict[str, str], granted: list[str], *, delegated: bool) -> str:
+    """What step 6 found when every artifact's permission is there, and what else artifacts need.
+
+    :param needed: each artifact asked for and its permission (all granted)
+    :param granted: the permission names of the token's ``roles`` or ``scp``
+    :param delegated: whether the token acts as a signed-in user
+    """
+    claim = "scp" if delegated else "roles"
+    found = ", ".join(f"{permission} ({kind})" for kind, permission in needed.items())
+    message = f"The token carries {found} in {claim}."
+    lookup = MEETING_LOOKUP.for_token(delegated=delegated)
+    if lookup.lower() not in {name.lower() for name in granted}:
+        message += (
+            f" Naming a meeting by join_url or external_id also needs {lookup}, which the token lacks; "
+            "meeting_id works without it."
+        )
+    if not delegated:
+        message += " App-only artifact requests also need the organizer's application access policy (step 5)."
+    if "transcript" in needed or "recording" in needed:
+        message += " Transcripts and recordings exist only for meetings of calendar events."
+    return message
+
+
+# -- step 7: the shared rate budget's store ---------------------------------------------------
+
+
+def store_unavailable(description: str, reason: str, kind: str) -> Failed:
+    """The rate budget's store did not answer.
+
+    :param description: where the budget lives (no password)
+    :param reason: what the store said
+    :param kind: the connection's ``rate_budget``
+    """
+    fixes = {
+        "file": "Make the folder writable by the user Airflow's workers run as, or set token_cache_path to a "
+        "writable folder (the budget's files live beside the token cache).",
+        "redis": "Check rate_budget_url (host, port, database, password) and that the workers reach that Redis; "
+        "the Celery broker's Redis serves well (another database number).",
+        "database": "Check Airflow's [database] sql_alchemy_conn and that this process reaches the database.",
+    }
+    return Failed(
+        "rate_budget_unavailable",
+        f"The shared rate budget ({description}) did not answer: {sentence(reason)} Bulk calls still work, but "
+        "each process paces itself (a WARNING says so in task logs) and several workers throttle each other.",
+        fixes.get(kind, "") + " Or set the extra rate_budget to 'off' to pace each process alone on purpose.",
     )

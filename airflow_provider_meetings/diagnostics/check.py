@@ -20,7 +20,12 @@ order and stop at the first failure; each failure carries one message and one fi
    read-only Graph request that creates nothing (:mod:`~airflow_provider_meetings.diagnostics.probes`);
    when the token carries ``Calendars.ReadWrite``, one more read-only GET of the organizer's
    calendar says whether it offers Teams meetings (``allowedOnlineMeetingProviders``), as
-   information only.
+   information only;
+6. ``artifacts``: only when asked (the extra ``check_artifacts`` or the command's
+   ``--artifacts``): the token carries the permission of each meeting artifact the DAGs fetch
+   (:mod:`~airflow_provider_meetings.artifacts.permissions`), read from the JWT;
+7. ``rate_budget``: the store of the shared rate budget (the extra ``rate_budget``) answers one
+   read-modify-write that changes nothing (:func:`~airflow_provider_meetings.diagnostics.probes.probe_rate_budget`).
 
 Step 4 comes before step 5 because Graph checks a token's audience before anything else: a
 401 "Invalid audience" answer to the request of step 5 is the audience's failure, not the
@@ -45,18 +50,22 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from airflow_provider_meetings.artifact_args import check_artifacts
+from airflow_provider_meetings.artifacts.permissions import permission_for
 from airflow_provider_meetings.diagnostics import advice
 from airflow_provider_meetings.diagnostics.claims import holds, names, read_claims, signed_in_user_id
 from airflow_provider_meetings.diagnostics.probes import (
     OrganizerProbe,
     check_client,
     fetch_openid_configuration,
+    probe_rate_budget,
     read_online_meeting_providers,
     send_organizer_probe,
 )
 from airflow_provider_meetings.diagnostics.report import CheckReport, Failed, Outcome, Status, StepResult, scrub
 from airflow_provider_meetings.events.permissions import CALENDAR_EVENTS
 from airflow_provider_meetings.graph.budget.factory import describe_backend
+from airflow_provider_meetings.graph.budget.store import StoreUnavailable
 from airflow_provider_meetings.graph.client import GraphClient
 from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
@@ -94,10 +103,16 @@ class CheckRun:
     """The state of one check run: what earlier steps learned, for the later ones.
 
     :param hook: the hook whose connection is checked
+    :param mask: also receives every secret the check's client sees
+    :param artifacts: the artifacts whose permissions step 6 checks (``None``: the extra
+        ``check_artifacts``)
+    :param database_url: the metadata database's SQLAlchemy URL, for ``rate_budget: database``
     """
 
     hook: CheckableHook
     mask: Callable[[str], None] | None = None
+    artifacts: tuple[str, ...] | None = None
+    database_url: str | None = None
     secrets: list[str] = field(default_factory=list)
     settings: ConnectionSettings | None = None
     token: str | None = None
@@ -182,6 +197,27 @@ def _masked_fields(hook: CheckableHook) -> list[str]:
     return found + sorted(key for key, value in extra.items() if value == MASKED_VALUE)
 
 
+def parse_artifact_list(value: Any) -> tuple[str, ...]:
+    """``check_artifacts`` (a list, or text such as ``"attendance, transcript"``) as artifact names.
+
+    :raises ValueError: an unknown name, or none at all
+    """
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    return check_artifacts(value)
+
+
+def _artifacts_of_connection(hook: CheckableHook) -> tuple[str, ...]:
+    """The extra ``check_artifacts`` (empty when not set): which artifacts step 6 checks."""
+    value = parse_extra(hook.get_connection(hook.conn_id).extra_dejson).get("check_artifacts")
+    if value in (None, "", []):
+        return ()
+    try:
+        return parse_artifact_list(value)
+    except ValueError as error:
+        raise advice.invalid_field(ConnectionConfigError("check_artifacts", str(error)), hook.conn_id) from None
+
+
 def step_settings(run: CheckRun) -> Outcome:
     """1. The connection exists and its fields parse."""
     hook = run.hook
@@ -210,6 +246,8 @@ def step_settings(run: CheckRun) -> Outcome:
         f"{settings.credential.description}, Graph {settings.graph_base}."
     )
     message += f" Rate budget: {describe_backend(settings)}."
+    if run.artifacts is None:
+        run.artifacts = _artifacts_of_connection(hook)
     if settings.unknown_extras:
         message += f" Extras this provider does not read (typo?): {', '.join(settings.unknown_extras)}."
     return Outcome(message)
@@ -373,6 +411,57 @@ def _with_calendar_providers(run: CheckRun, probe: OrganizerProbe, message: str)
     return f"{message} {note}" if note else message
 
 
+# -- step 6: the artifacts' permissions --------------------------------------------------------
+
+
+def step_artifacts(run: CheckRun) -> Outcome:
+    """6. The token carries the permissions of the artifacts asked for (skipped when none is)."""
+    if not run.artifacts:
+        return Outcome(
+            "Not asked. To check the permissions of meeting artifacts, name the ones your DAGs fetch in the "
+            'extra check_artifacts (e.g. "attendance, transcript, recording") or with '
+            "airflow-provider-meetings check --artifacts.",
+            skipped=True,
+        )
+    if run.claims is None:
+        return Outcome(
+            "The access token is not a JWT this check can read; a missing artifact permission shows as a 403 "
+            "naming it when a DAG asks.",
+            skipped=True,
+        )
+    delegated = run.cfg.delegated
+    granted = names(run.claims.get("scp" if delegated else "roles"))
+    needed = {kind: permission_for(kind).for_token(delegated=delegated) for kind in run.artifacts}
+    missing = {kind: permission for kind, permission in needed.items() if not holds(granted, permission)}
+    if missing:
+        raise advice.artifact_permissions_missing(missing, granted, run.cfg)
+    return Outcome(advice.artifacts_granted(needed, granted, delegated=delegated))
+
+
+# -- step 7: the shared rate budget's store ---------------------------------------------------
+
+
+def step_rate_budget(run: CheckRun) -> Outcome:
+    """7. The shared rate budget's store answers (skipped for ``rate_budget: off``)."""
+    settings = run.cfg
+    try:
+        found = probe_rate_budget(settings, database_url=run.database_url)
+    except StoreUnavailable as error:
+        raise advice.store_unavailable(describe_backend(settings), str(error), settings.rate_budget) from None
+    if found is None:
+        reason = (
+            "rate_budget is 'off'"
+            if settings.rate_budget == "off"
+            else "this process has no metadata database URL to reach it"
+        )
+        return Outcome(f"Not checked: {reason}; each process paces its own requests.", skipped=True)
+    where, seconds = found
+    return Outcome(
+        f"The shared rate budget ({where}) answered a read-modify-write in {seconds * 1000:.0f} ms; "
+        "every process of this connection paces against it."
+    )
+
+
 #: The steps, in order: key, title, function.
 STEPS: tuple[tuple[str, str, Callable[[CheckRun], Outcome]], ...] = (
     ("settings", "Connection fields", step_settings),
@@ -380,6 +469,8 @@ STEPS: tuple[tuple[str, str, Callable[[CheckRun], Outcome]], ...] = (
     ("permission", "Permission in the token", step_permission),
     ("audience", "Graph host and token audience", step_audience),
     ("organizer", "Organizer and application access policy", step_organizer),
+    ("artifacts", "Permissions of meeting artifacts", step_artifacts),
+    ("rate_budget", "Shared rate budget", step_rate_budget),
 )
 
 
@@ -401,7 +492,13 @@ def _run_step(number: int, key: str, title: str, step: Callable[[CheckRun], Outc
     return StepResult(number, key, title, Status.SKIPPED if outcome.skipped else Status.PASSED, outcome.message)
 
 
-def check_connection(hook: CheckableHook, *, mask: Callable[[str], None] | None = None) -> CheckReport:
+def check_connection(
+    hook: CheckableHook,
+    *,
+    mask: Callable[[str], None] | None = None,
+    artifacts: tuple[str, ...] | None = None,
+    database_url: str | None = None,
+) -> CheckReport:
     """Run the steps in order against a hook's connection; stop at the first failure.
 
     The check sends its requests on a Graph client of its own that retries nothing
@@ -412,9 +509,18 @@ def check_connection(hook: CheckableHook, *, mask: Callable[[str], None] | None 
         or anything else with its ``conn_id``, ``settings``, ``log`` and ``get_connection``
     :param mask: also receives every secret the check's client sees (the tokens), e.g.
         Airflow's ``mask_secret``; they are scrubbed from the report either way
+    :param artifacts: the meeting artifacts whose permissions to check (``attendance``,
+        ``transcript``, ``recording``); ``None``: the connection's extra ``check_artifacts``
+    :param database_url: Airflow's metadata database (SQLAlchemy URL), where ``rate_budget:
+        database`` lives
     :return: one result per step; steps after a failure are ``not run``
     """
-    run = CheckRun(hook, mask=mask)
+    run = CheckRun(
+        hook, mask=mask, artifacts=None if artifacts is None else check_artifacts(artifacts), database_url=database_url
+    )
+    if database_url:
+        with contextlib.suppress(ValueError):
+            run.secrets.extend(p for p in [urlsplit(database_url).password] if p)
     results: list[StepResult] = []
     try:
         for number, (key, title, step) in enumerate(STEPS, start=1):

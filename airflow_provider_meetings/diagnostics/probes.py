@@ -16,12 +16,15 @@ for one join URL that no meeting has (:func:`probe_join_url`).
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_meetings.graph.answer import HttpAnswer
+from airflow_provider_meetings.graph.budget.factory import budget_key, open_store
+from airflow_provider_meetings.graph.budget.store import State
 from airflow_provider_meetings.graph.client import GraphClient
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
@@ -42,6 +45,7 @@ __all__ = [
     "check_client",
     "fetch_openid_configuration",
     "probe_join_url",
+    "probe_rate_budget",
     "read_online_meeting_providers",
     "send_organizer_probe",
 ]
@@ -222,3 +226,29 @@ def fetch_openid_configuration(client: GraphClient, settings: ConnectionSettings
     except (MeetingsError, ValueError):
         return None, None
     return answer.status, body
+
+
+def _unchanged(state: State | None, now: float) -> State:
+    # The budget's document as it is; a missing one is written empty, which the budget reads
+    # as "none yet" (graph/budget/shared.py resets a document of another layout).
+    return state if state is not None else {}
+
+
+def probe_rate_budget(settings: ConnectionSettings, *, database_url: str | None = None) -> tuple[str, float] | None:
+    """One read-modify-write on the connection's rate budget store that changes nothing.
+
+    :param settings: the connection's settings
+    :param database_url: the metadata database's SQLAlchemy URL (``rate_budget: database``)
+    :return: where the budget lives and the seconds the transaction took; ``None`` when the
+        connection's budget is ``off`` (or ``database`` without a URL)
+    :raises ~airflow_provider_meetings.graph.budget.store.StoreUnavailable: the store did not answer
+    """
+    store = open_store(settings, database_url=database_url)
+    if store is None:
+        return None
+    try:
+        started = time.monotonic()
+        store.transact(budget_key(settings), _unchanged)
+        return store.describe(), time.monotonic() - started
+    finally:
+        store.close()

@@ -70,6 +70,8 @@ KNOWN_EXTRAS = frozenset(
         "bulk_concurrency",
         "rate_budget",
         "rate_budget_url",
+        # read by the connection check only (diagnostics/check.py): which artifacts' permissions to check
+        "check_artifacts",
     }
 )
 _LEGACY_PREFIX = "extra__msgraph_meetings__"

@@ -47,7 +47,7 @@ def _mask_secret(secret: str) -> None:
     mask_secret(secret)
 
 
-def _metadata_database_url() -> str | None:
+def metadata_database_url() -> str | None:
     """Airflow's metadata database (``[database] sql_alchemy_conn``): the ``database`` rate budget's store."""
     from airflow.configuration import conf
 
@@ -141,7 +141,7 @@ class OnlineMeetingsHook(CalendarEventsMethods, MeetingArtifactsMethods, BaseHoo
                 from airflow_provider_meetings.graph.budget.factory import open_rate_budget
                 from airflow_provider_meetings.graph.client import GraphRestClient
 
-                database_url = _metadata_database_url() if settings.rate_budget == "database" else None
+                database_url = metadata_database_url() if settings.rate_budget == "database" else None
                 self._client = GraphRestClient(
                     settings,
                     mask=_mask_secret,
@@ -371,11 +371,14 @@ class OnlineMeetingsHook(CalendarEventsMethods, MeetingArtifactsMethods, BaseHoo
         The checks of :mod:`~airflow_provider_meetings.diagnostics.check`: the fields, a token,
         the permission in it, the Graph host against the token's audience, and (with a
         ``default_user_id``) the organizer and the access policy through one read-only Graph
-        request. No meeting is created. The console command ``airflow-provider-meetings
-        check`` runs the same checks. Airflow's UI and REST API call this method only when
+        request; the permissions of the meeting artifacts named by the extra
+        ``check_artifacts``; the shared rate budget's store. No meeting is created. The console
+        command ``airflow-provider-meetings check`` runs the same checks. Airflow's UI and REST API call this method only when
         ``[core] test_connection = Enabled``.
         """
         from airflow_provider_meetings.diagnostics.check import check_connection
 
-        report = check_connection(self, mask=_mask_secret)  # the check's tokens, as the client's
+        # The tokens the check sees are masked as the client's; the database URL serves the
+        # budget step of ``rate_budget: database`` (its password is scrubbed from the texts).
+        report = check_connection(self, mask=_mask_secret, database_url=metadata_database_url())
         return report.ok, report.summary()

@@ -59,7 +59,7 @@ def test_what_the_ui_sends_is_not_blamed_on_the_secret(local_stack) -> None:
         return
     if result["status"] is True:
         pytest.xfail(f"Airflow now tests the stored secret for the UI's request ({result}): drop the workaround")
-    assert "Check 1/5 (Connection fields) failed" in result["message"], result
+    assert "Check 1/7 (Connection fields) failed" in result["message"], result
     assert "'***', Airflow's mask" in result["message"] and "AADSTS" not in result["message"], result
 
 

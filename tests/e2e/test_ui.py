@@ -183,5 +183,5 @@ def test_the_test_button_on_airflow_3_3(browser_page, local_stack) -> None:
     assert response.status == 200, response.text()
     assert response.request.post_data_json["password"] == "***"
     message = response.json()["message"]
-    assert "Check 1/5 (Connection fields) failed" in message and "'***', Airflow's mask" in message, message
+    assert "Check 1/7 (Connection fields) failed" in message and "'***', Airflow's mask" in message, message
     assert "AADSTS" not in message, message

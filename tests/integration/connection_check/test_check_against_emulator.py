@@ -32,6 +32,8 @@ TITLES = {
     "permission": (3, "Permission in the token"),
     "audience": (4, "Graph host and token audience"),
     "organizer": (5, "Organizer and application access policy"),
+    "artifacts": (6, "Permissions of meeting artifacts"),
+    "rate_budget": (7, "Shared rate budget"),
 }
 
 
@@ -79,7 +81,9 @@ def run_command(conn_id: str, capsys: pytest.CaptureFixture[str], monkeypatch: p
 
 def failed_step(report: dict[str, Any]) -> dict[str, Any]:
     (step,) = [s for s in report["steps"] if s["status"] == "failed"]
-    assert [s["status"] for s in report["steps"] if s["step"] > step["step"]] == ["not run"] * (5 - step["step"])
+    assert [s["status"] for s in report["steps"] if s["step"] > step["step"]] == ["not run"] * (
+        len(TITLES) - step["step"]
+    )
     return step
 
 
@@ -266,7 +270,7 @@ def test_each_misconfiguration_is_named_by_test_connection_and_the_command(
     assert (step["key"], step["problem"], step["message"]) == (key, problem, expected)
     assert fill(fix, graph_emulator, ports) in step["fix"]
     assert not ok
-    assert text == f"Check {number}/5 ({title}) failed: {expected} Fix: {step['fix']}"
+    assert text == f"Check {number}/7 ({title}) failed: {expected} Fix: {step['fix']}"
     assert result["status"] == 1
     assert (result["report"]["ok"], result["report"]["problem"], result["report"]["failed_step"]) == (
         False,
@@ -285,9 +289,9 @@ def test_a_correct_connection_passes_every_step_and_creates_nothing(make_hook, g
     result = run_command(hook.conn_id, capsys, monkeypatch)
 
     assert ok and result["status"] == 0 and result["report"]["ok"]
-    assert [s["status"] for s in result["report"]["steps"]] == ["passed"] * 5
+    assert [s["status"] for s in result["report"]["steps"]] == ["passed"] * 5 + ["skipped"] * 2
     messages = [s["message"] for s in result["report"]["steps"]]
-    assert messages[1:] == [
+    assert messages[1:5] == [
         f"Entra ID at {graph_emulator.url} issued an app-only access token (valid for 60 min).",
         "The app token carries the application permission OnlineMeetings.ReadWrite.All (roles). Calendar events: "
         "the token also carries Calendars.ReadWrite (roles).",
@@ -297,7 +301,9 @@ def test_a_correct_connection_passes_every_step_and_creates_nothing(make_hook, g
         "them (a read-only meetings lookup answered 200; nothing was created). Calendar events: the organizer's "
         "calendar offers Teams meetings (teamsForBusiness).",
     ]
-    assert text.startswith("All 5 checks passed. 1. Client id ")
+    assert messages[5].startswith("Not asked. To check the permissions of meeting artifacts, name the ones")
+    assert messages[6] == "Not checked: rate_budget is 'off'; each process paces its own requests."
+    assert text.startswith("All 7 checks passed. 1. Client id ")
     stats = graph_emulator.stats()
     # One meetings lookup and one calendar read per check, nothing else.
     assert stats["by_route"] == {"listMeetings": {"200": 2}, "getCalendar": {"200": 2}}
@@ -386,7 +392,7 @@ def test_missing_application_permission(make_hook, graph_emulator, capsys, monke
 
     assert (step["key"], step["problem"], step["message"]) == ("permission", "permission_missing", message)
     assert "Grant admin consent" in step["fix"]
-    assert not ok and text.startswith(f"Check 3/5 (Permission in the token) failed: {message} Fix: ")
+    assert not ok and text.startswith(f"Check 3/7 (Permission in the token) failed: {message} Fix: ")
     assert graph_emulator.stats()["graph_requests"] == 0
 
 

@@ -70,7 +70,15 @@ def test_json_from_a_connection_in_the_metadata_database_with_test_connection_di
         "organizer",
         "no_access_policy",
     )
-    assert [s["status"] for s in report["steps"]] == ["passed", "passed", "passed", "passed", "failed"]
+    assert [s["status"] for s in report["steps"]] == [
+        "passed",
+        "passed",
+        "passed",
+        "passed",
+        "failed",
+        "not run",
+        "not run",
+    ]
     assert report["steps"][4]["message"] == (
         f"Graph answered 403 Forbidden (No Application Access Policy found for this app) for organizer "
         f"{NOPOLICY_ID}: no application access policy lets app {graph_emulator.client_id} act for them."
@@ -138,6 +146,8 @@ def test_emulator_option_with_json_and_a_conn_id() -> None:
         ("permission", "passed"),
         ("audience", "passed"),
         ("organizer", "passed"),
+        ("artifacts", "skipped"),
+        ("rate_budget", "skipped"),  # the emulator's connection paces each process alone
     ]
     assert ORGANIZER_ID in report["steps"][4]["message"]
     assert DEFAULT_CLIENT_SECRET not in done.stdout + done.stderr
