@@ -99,6 +99,12 @@ class Attendee:
         """From the control API's dict; raises ``ValueError``/``KeyError`` for a bad one."""
         if not isinstance(data, Mapping):
             raise ValueError("each attendee is an object {id, displayName, email, role, intervals}")
+        ident = data.get("id")
+        if not isinstance(ident, str) or not ident.strip():
+            # str(None) would make every anonymous attendee the same "None" person.
+            raise ValueError(
+                f"each attendee needs an id: non-empty text (an Entra object id, or any id for a guest), got {ident!r}"
+            )
         role = data.get("role") or "Attendee"
         if role not in ROLES:
             raise ValueError(f"attendee role must be one of {ROLES}, got {role!r}")
@@ -112,7 +118,7 @@ class Attendee:
                 )
             )
         return cls(
-            id=str(data["id"]),
+            id=ident,
             display_name=data.get("displayName"),
             email=data.get("email"),
             role=role,

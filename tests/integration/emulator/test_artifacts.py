@@ -265,6 +265,10 @@ def test_control_api_refuses_unknown_meetings_and_bad_sessions(emu: Any, graph: 
         emu.hold_meeting(join_url, attendees=[{"id": "x", "role": "Chair"}])
     with pytest.raises(ValueError):
         emu.hold_meeting(join_url, attendees=[], recording_size=-1)
+    for missing in ({"displayName": "no id"}, {"id": None}, {"id": "  "}, {"id": 7}):
+        with pytest.raises(ValueError, match="each attendee needs an id"):
+            emu.hold_meeting(join_url, attendees=[missing])
+    assert emu.artifacts() == []  # nothing was held by the refused calls
     with pytest.raises(ValueError):
         emu.set_page_size(0)
 
