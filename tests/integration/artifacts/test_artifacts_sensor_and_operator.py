@@ -63,6 +63,7 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False, params={{"join_url": "
         timeout={timeout},
         soft_fail={soft_fail},
         deferrable={deferrable},
+        mode="{mode}",
         retries=0,
     )
     wait >> FetchTeamsMeetingArtifactsOperator(
@@ -79,6 +80,7 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False, params={{"join_url": "
 def artifacts_dag(dags_folder: Path, conn_id: str, dag_id: str, **options: Any) -> Any:
     settings = {"artifacts": ("attendance", "transcript", "recording"), "timeout": 60, "soft_fail": False}
     settings["deferrable"] = True
+    settings["mode"] = "poke"
     settings.update(options)
     return load_dag(dags_folder, dag_id, DAG.format(dag_id=dag_id, conn_id=conn_id, **settings))
 
@@ -181,6 +183,58 @@ def test_the_sensor_defers_until_the_meeting_ended_and_the_operator_stores_it(
     (extra,) = asset_extras("artifacts_deferred_artifacts")
     assert extra["paths"] == result["paths"] and extra["reference"] == {"meeting_id": held["meetingId"]}
     assert "token" not in str(extra).lower()
+
+
+def test_in_reschedule_mode_the_sensor_frees_its_slot_between_pokes(
+    dags_folder, graph_emulator, meetings_conn_id, tmp_path
+) -> None:
+    """``deferrable=False, mode="reschedule"``: each poke that finds nothing ends the try as
+    up-for-reschedule (a task_reschedule row, the worker slot freed); the poke after the meeting
+    ended succeeds in the same try."""
+    from airflow.models.taskreschedule import TaskReschedule
+    from airflow.utils.session import create_session
+    from sqlalchemy import func, select
+
+    dag = artifacts_dag(
+        dags_folder,
+        meetings_conn_id,
+        "artifacts_rescheduled",
+        deferrable=False,
+        mode="reschedule",
+        artifacts=("attendance",),
+    )
+    join_url = event_join_url(meetings_conn_id, "clinic-rescheduled")
+    graph_emulator.hold_meeting(join_url, attendees=ATTENDEES, ended=False)  # in progress: no report yet
+    stop = threading.Event()
+
+    def pokes() -> int:
+        return int(graph_emulator.stats()["by_route"].get("listAttendanceReports", {}).get("200", 0))
+
+    def end_after_two_pokes() -> None:
+        while not stop.is_set() and pokes() < 2:
+            time.sleep(0.1)
+        if not stop.is_set():
+            graph_emulator.end_meeting(join_url)
+
+    ender = threading.Thread(target=end_after_two_pokes, daemon=True)
+    ender.start()
+    try:
+        run = dag.test(logical_date=LOGICAL_DATE, run_conf={"join_url": join_url, "destination": str(tmp_path)})
+    finally:
+        stop.set()
+        ender.join(timeout=10)
+    tis = task_instances(run)
+
+    assert {ti.task_id: ti.state for ti in tis.values()} == {"wait": "success", "fetch": "success"}
+    assert tis["wait"].try_number == 1  # rescheduled, never retried
+    assert pokes() >= 3
+    with create_session() as session:
+        rescheduled = session.scalar(
+            select(func.count()).select_from(TaskReschedule).where(TaskReschedule.ti_id == tis["wait"].id)
+        )
+    assert rescheduled >= 2, "the sensor poked in its slot instead of rescheduling"
+    assert xcom(tis["wait"])["attendance"] == 1
+    assert xcom(tis["fetch"])["counts"]["attendance_rows"] == 3
 
 
 def test_soft_fail_skips_when_nothing_was_recorded(dags_folder, graph_emulator, meetings_conn_id, tmp_path) -> None:
