@@ -24,7 +24,7 @@ $(BIN)/python:
 # Everything: the provider with the emulator, test and lint extras.
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "Installing the provider with its emulator, test and lint tools into $(VENV) (a few minutes on a fresh machine) ..."
-	$(BIN)/python -m pip install --quiet -e ".[emulator,test,lint]"
+	$(BIN)/python -m pip install --quiet -e ".[emulator,test,lint,s3]"
 	touch $(STAMP)
 
 # What `make demo` needs: the provider and the emulator extra (a full install has them too).
