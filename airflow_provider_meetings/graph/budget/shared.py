@@ -40,9 +40,12 @@ T = TypeVar("T")
 
 #: Seconds between looks at the store while every shared batch slot is taken.
 FULL_POLL = 0.05
-#: The shortest wait :meth:`SharedFlowController.delay` asks for: a wait of microseconds
-#: (tokens that other processes just spent) would cost a store transaction per loop.
+#: The shortest wait :meth:`SharedFlowController.delay` asks for: a shorter wait of the pace
+#: (tokens another process just spent, a jittered wake a little early) is not worth a store
+#: transaction per loop; the batch goes at once.
 MIN_WAIT = 0.005
+#: The pace's wait varies by up to this share either way (see :meth:`SharedFlowController.delay`).
+JITTER = 0.05
 #: Items accepted are kept per slot of this many seconds (bounds the document's size).
 ACCEPTED_SLOT = 0.1
 #: Seconds a budget paces locally after its store failed, before it tries the store again.
@@ -237,14 +240,17 @@ class SharedFlowController(FlowController):
             held = max(0.0, self.hold_until - t)
             full = FULL_POLL if len(self.leases) >= self.max_concurrency else 0.0
             longest = max(wait, held, full)
-            if longest <= 0:
-                return 0.0
             if held or full:
                 return max(longest, MIN_WAIT)
+            if longest < MIN_WAIT:
+                # Microseconds of the pace (a jittered wake a little early, tokens another
+                # process just spent): go now rather than pay one more store transaction.
+                return 0.0
             # Processes waiting for the pace's next free instant wake together and the same one
             # wins the store each time; a little jitter lets each win in turn (AWS Architecture
-            # blog, "Exponential Backoff And Jitter"), at a cost of at most 10% of a short wait.
-            return max(longest, MIN_WAIT) + random.uniform(0.0, min(longest, 1.0) * 0.1)
+            # blog, "Exponential Backoff And Jitter"). Centred on the wait, so that the pace
+            # keeps its rate: one wakes a little early, goes (above) or waits the rest.
+            return longest + random.uniform(-JITTER, JITTER) * min(longest, 1.0)
 
         wait = self._run(now, action)
         if wait > 0 and self.hold_until > self._told_hold and self.hold_by not in (None, self.budget.owner):

@@ -52,11 +52,19 @@ def test_a_redis_that_is_down_falls_back_with_one_warning(make_hook, graph_emula
     assert not [line for line in lines if "budget-secret-7" in line]
 
 
+def hook_report(hook: Any) -> Any:
+    from airflow_provider_meetings.diagnostics.check import check_connection
+
+    return check_connection(hook)
+
+
 def test_the_connection_check_names_the_backend(make_hook) -> None:
+    """Step 1 names the backend; step 7 finds a Redis that cannot be reached (no password shown)."""
     hook = make_hook(rate_budget="redis", rate_budget_url="redis://:budget-secret-7@redis.invalid:6379/2")
     ok, text = hook.test_connection()
-    assert ok, text
-    assert "Rate budget: redis (redis://:***@redis.invalid:6379/2)." in text
+    report = hook_report(hook)
+    assert not ok and report.failure is not None and report.failure.key == "rate_budget", text
+    assert "Rate budget: redis (redis://:***@redis.invalid:6379/2)." in report.steps[0].message
     assert "budget-secret-7" not in text
     ok, text = make_hook().test_connection()  # the emulator's connections: off
     assert "Rate budget: off (each process paces itself)." in text
