@@ -180,6 +180,8 @@ class SharedFlowController(FlowController):
         self._sent: dict[float, deque[tuple[str, float]]] = {}  # local sent_at -> (lease, store sent_at)
         self._told_hold = -math.inf
         self._now = 0.0
+        #: items whose pace :meth:`delay` took when it answered 0, until :meth:`on_sent` comes
+        self._reserved = 0
         #: a document unused for this long is not read: no window of the service lasts that long
         self.idle_reset = self.policy.lookback * self.policy.max_window
 
@@ -233,9 +235,21 @@ class SharedFlowController(FlowController):
     # -- the controller's calls ---------------------------------------------------------------
 
     def delay(self, items: int, now: float) -> float:
-        """Seconds until ``items`` items may go: the shared pace, the shared hold, a free slot."""
+        """Seconds until ``items`` items may go: the shared pace, the shared hold, a free slot.
+
+        An answer of 0 takes the items' share of the pace in the same transaction, so that no
+        other process spends it between this answer and :meth:`on_sent` (two transactions
+        apart: with Redis's optimistic locking that gap let processes overspend together and
+        be throttled, 75-80% of the limit with 4 processes). A reservation that
+        :meth:`on_sent` did not follow is given back by the next call.
+        """
+        unused, self._reserved = self._reserved, 0
+        taken: list[int] = []
 
         def action(t: float) -> float:
+            taken.clear()  # Redis may run the transaction again, on the document as it is then
+            if unused:
+                FlowController.on_sent(self, -unused, t)
             wait = FlowController.delay(self, items, t)
             held = max(0.0, self.hold_until - t)
             full = FULL_POLL if len(self.leases) >= self.max_concurrency else 0.0
@@ -245,6 +259,8 @@ class SharedFlowController(FlowController):
             if longest < MIN_WAIT:
                 # Microseconds of the pace (a jittered wake a little early, tokens another
                 # process just spent): go now rather than pay one more store transaction.
+                FlowController.on_sent(self, items, t)
+                taken.append(items)
                 return 0.0
             # Processes waiting for the pace's next free instant wake together and the same one
             # wins the store each time; a little jitter lets each win in turn (AWS Architecture
@@ -253,6 +269,7 @@ class SharedFlowController(FlowController):
             return longest + random.uniform(-JITTER, JITTER) * min(longest, 1.0)
 
         wait = self._run(now, action)
+        self._reserved = sum(taken)
         if wait > 0 and self.hold_until > self._told_hold and self.hold_by not in (None, self.budget.owner):
             self._told_hold = self.hold_until
             self.budget.log.info(
@@ -265,9 +282,10 @@ class SharedFlowController(FlowController):
     def on_sent(self, items: int, now: float) -> None:
         """Account for ``items`` sent at ``now`` in the shared pace, and take a batch slot."""
         lease = uuid.uuid4().hex
+        reserved, self._reserved = self._reserved, 0
 
         def action(t: float) -> float:
-            FlowController.on_sent(self, items, t)
+            FlowController.on_sent(self, items - reserved, t)  # what delay() took is spent
             self.leases[lease] = t + self.budget.lease_seconds
             return t
 
