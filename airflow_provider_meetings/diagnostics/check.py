@@ -76,6 +76,7 @@ from airflow_provider_meetings.graph.errors import (
     TransportError,
 )
 from airflow_provider_meetings.graph.settings import CLOUDS, ConnectionSettings, parse_extra
+from airflow_provider_meetings.meetings.availability import has_create_or_get
 from airflow_provider_meetings.meetings.permissions import CREATE_OR_GET
 
 __all__ = ["GRAPH_APP_ID", "STEPS", "CheckRun", "CheckableHook", "check_connection"]
@@ -239,7 +240,7 @@ def step_settings(run: CheckRun) -> Outcome:
     run.secrets.extend(settings.credential.secrets())
     if isinstance(settings.verify, str) and not os.path.isfile(settings.verify):
         raise advice.ca_bundle_missing(settings.verify)
-    if not CLOUDS[settings.cloud].create_or_get:
+    if not has_create_or_get(settings.cloud):
         raise advice.cloud_without_create_or_get(settings.cloud)
     message = (
         f"Client id {settings.client_id}, tenant {settings.tenant_id}, {settings.cloud} cloud, "

@@ -34,7 +34,6 @@ class Cloud:
 
     graph: str
     login: str
-    create_or_get: bool = True
     beta: bool = False
 
 
@@ -42,9 +41,7 @@ CLOUDS: dict[str, Cloud] = {
     "global": Cloud("https://graph.microsoft.com", "https://login.microsoftonline.com", beta=True),
     "usgov": Cloud("https://graph.microsoft.us", "https://login.microsoftonline.us"),
     "dod": Cloud("https://dod-graph.microsoft.us", "https://login.microsoftonline.us"),
-    "china": Cloud(
-        "https://microsoftgraph.chinacloudapi.cn", "https://login.partner.microsoftonline.cn", create_or_get=False
-    ),
+    "china": Cloud("https://microsoftgraph.chinacloudapi.cn", "https://login.partner.microsoftonline.cn"),
 }
 API_VERSIONS = ("v1.0", "beta")
 

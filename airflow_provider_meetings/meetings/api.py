@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetings.graph.batch import BulkProgress
 from airflow_provider_meetings.graph.errors import ConnectionConfigError, GraphAPIError, InvalidMeetingRequestError
-from airflow_provider_meetings.graph.settings import CLOUDS, MAX_BULK_CONCURRENCY, ConnectionSettings
+from airflow_provider_meetings.graph.settings import MAX_BULK_CONCURRENCY, ConnectionSettings
+from airflow_provider_meetings.meetings.availability import has_create_or_get
 from airflow_provider_meetings.meetings.bulk import BulkPlan
 from airflow_provider_meetings.meetings.diff import after_create_or_get, delete_request
 from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
@@ -39,7 +40,7 @@ def prepare_meeting(spec: MeetingSpec, settings: ConnectionSettings) -> Prepared
     :raises ConnectionConfigError: when the cloud has no createOrGet
     :raises InvalidMeetingRequestError: for bad input, or no organizer with an app-only token
     """
-    if not CLOUDS[settings.cloud].create_or_get:
+    if not has_create_or_get(settings.cloud):
         raise ConnectionConfigError(
             "cloud", f"onlineMeetings/createOrGet is not available in Graph v1.0 of the {settings.cloud!r} cloud"
         )

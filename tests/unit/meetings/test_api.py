@@ -18,8 +18,9 @@ from airflow_provider_meetings.graph.mock_transport import (
     json_answer,
 )
 from airflow_provider_meetings.graph.retry import RetryPolicy
-from airflow_provider_meetings.graph.settings import CLOUDS, parse_connection
+from airflow_provider_meetings.graph.settings import parse_connection
 from airflow_provider_meetings.meetings.api import OnlineMeetingsApi, check_concurrency, prepare_meeting
+from airflow_provider_meetings.meetings.availability import CLOUDS_WITHOUT_CREATE_OR_GET
 from airflow_provider_meetings.meetings.bulk import BulkPlan
 from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
 from airflow_provider_meetings.meetings.request import MeetingSpec
@@ -153,7 +154,7 @@ def test_prepare_meeting_refuses_me_for_app_only_tokens():
         prepare_meeting(MeetingSpec("ev"), settings)
 
 
-@pytest.mark.parametrize("cloud", sorted(name for name, cloud in CLOUDS.items() if not cloud.create_or_get))
+@pytest.mark.parametrize("cloud", sorted(CLOUDS_WITHOUT_CREATE_OR_GET))
 def test_prepare_meeting_refuses_a_cloud_without_create_or_get(cloud):
     with pytest.raises(ConnectionConfigError, match="createOrGet is not available"):
         prepare_meeting(MeetingSpec("ev"), replace(SETTINGS, cloud=cloud))
