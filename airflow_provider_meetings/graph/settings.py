@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -67,8 +67,6 @@ KNOWN_EXTRAS = frozenset(
         "bulk_concurrency",
         "rate_budget",
         "rate_budget_url",
-        # read by the connection check only (diagnostics/check.py): which artifacts' permissions to check
-        "check_artifacts",
     }
 )
 _LEGACY_PREFIX = "extra__msgraph_meetings__"
@@ -310,6 +308,7 @@ def parse_connection(
     extra: Mapping[str, Any] | str | None,
     environ: Mapping[str, str] | None = None,
     require_credential: bool = True,
+    other_extras: Collection[str] = (),
 ) -> ConnectionSettings:
     """Check an ``msgraph_meetings`` connection and return its settings.
 
@@ -325,6 +324,8 @@ def parse_connection(
     :param extra: the connection's extra (dict or JSON text)
     :param environ: environment for ``AZURE_FEDERATED_TOKEN_FILE`` (default ``os.environ``)
     :param require_credential: refuse a connection with neither credential nor refresh token
+    :param other_extras: extras that layers above this one read (the connection check's
+        ``check_artifacts``): not reported in ``unknown_extras``
     """
     extras = parse_extra(extra)
 
@@ -413,5 +414,5 @@ def parse_connection(
         token_cache_path=_parse_cache_path(extras.get("token_cache_path")),
         rate_budget=rate_budget,
         rate_budget_url=rate_budget_url,
-        unknown_extras=tuple(sorted(set(extras) - KNOWN_EXTRAS)),
+        unknown_extras=tuple(sorted(set(extras) - KNOWN_EXTRAS - set(other_extras))),
     )

@@ -102,10 +102,13 @@ class OnlineMeetingsHook(OnlineMeetingsMethods, CalendarEventsMethods, MeetingAr
             return self._settings
 
     def _load_settings(self) -> ConnectionSettings:
+        from airflow_provider_meetings.diagnostics import CHECK_EXTRAS
         from airflow_provider_meetings.graph.settings import parse_connection
 
         conn = self.get_connection(self.conn_id)
-        settings = parse_connection(login=conn.login, password=conn.password, host=conn.host, extra=conn.extra_dejson)
+        settings = parse_connection(
+            login=conn.login, password=conn.password, host=conn.host, extra=conn.extra_dejson, other_extras=CHECK_EXTRAS
+        )
         budget_password = urlsplit(settings.rate_budget_url).password if settings.rate_budget_url else None
         for secret in (settings.client_secret, settings.private_key_password, settings.refresh_token, budget_password):
             if secret:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_meetings.diagnostics import CHECK_EXTRAS
 from airflow_provider_meetings.get_provider_info import get_provider_info
 from airflow_provider_meetings.graph.settings import KNOWN_EXTRAS
 
@@ -46,7 +47,7 @@ def test_connection_form_matches_provider_yaml_schema():
 
 
 def test_every_extra_the_provider_reads_has_a_form_field():
-    assert set(CONN_TYPE["conn-fields"]) == KNOWN_EXTRAS
+    assert set(CONN_TYPE["conn-fields"]) == KNOWN_EXTRAS | set(CHECK_EXTRAS)
 
 
 @pytest.mark.parametrize(
