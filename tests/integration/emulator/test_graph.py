@@ -207,13 +207,16 @@ def test_token_expires_by_lifetime() -> None:
 
     from meetings_emulator import run_emulator
 
-    with run_emulator(token_lifetime=1) as emu:
+    # 3 s: on a busy machine (2 cores, the suite on both) the first request has taken over a
+    # second after the token was issued, which a 1 s lifetime turned into a 401.
+    with run_emulator(token_lifetime=3) as emu:
+        issued = time.monotonic()
         token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
         session = make_session(emu.ca_path)
         url = f"{emu.url}/v1.0{ADELE}"
         headers = {"Authorization": f"Bearer {token}"}
         assert session.post(url, json={"externalId": "l"}, headers=headers).status_code == 201
-        time.sleep(1.1)
+        time.sleep(max(0.0, issued + 3.2 - time.monotonic()))
         assert session.post(url, json={"externalId": "l"}, headers=headers).status_code == 401
 
 
