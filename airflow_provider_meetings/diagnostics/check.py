@@ -160,13 +160,21 @@ class CheckRun:
 # -- step 1: the connection's fields ----------------------------------------------------------
 
 
-def _connection_secrets(hook: CheckableHook) -> list[str]:
+def _stored_connection(hook: CheckableHook) -> Any | None:
+    """The stored connection, read once for step 1's looks at its raw fields (``None`` when it
+    cannot be read: reading it again through ``hook.settings`` names why)."""
+    try:
+        return hook.get_connection(hook.conn_id)
+    except Exception:  # the failure itself is step 1's finding
+        return None
+
+
+def _connection_secrets(conn: Any) -> list[str]:
     """The secrets of the stored connection, to scrub from texts even when it does not parse."""
     try:
-        conn = hook.get_connection(hook.conn_id)
         extra = parse_extra(conn.extra_dejson)
-    except Exception:  # the failure itself is step 1's finding
-        return []
+    except Exception:  # an extra that is not JSON: step 1's finding
+        return [str(conn.password)] if conn.password else []
     values = [conn.password, extra.get("private_key_password"), extra.get("refresh_token")]
     budget_url = str(extra.get("rate_budget_url") or "")
     with contextlib.suppress(ValueError):
@@ -179,7 +187,7 @@ def _connection_secrets(hook: CheckableHook) -> list[str]:
 MASKED_VALUE = "***"
 
 
-def _masked_fields(hook: CheckableHook) -> list[str]:
+def _masked_fields(conn: Any) -> list[str]:
     """The fields of the connection whose value is Airflow's mask, ``***``.
 
     The UI's *Test* button posts the form as the API showed it: the secret masked. Airflow
@@ -190,10 +198,9 @@ def _masked_fields(hook: CheckableHook) -> list[str]:
     ``refresh_token`` and ``federated_token_file``; secrets_masker.DEFAULT_SENSITIVE_FIELDS).
     """
     try:
-        conn = hook.get_connection(hook.conn_id)
         extra = conn.extra_dejson
-    except Exception:  # step 1 reports an unreadable connection itself
-        return []
+    except Exception:  # step 1 reports an unreadable extra itself
+        extra = {}
     found = ["password"] if conn.password == MASKED_VALUE else []
     return found + sorted(key for key, value in extra.items() if value == MASKED_VALUE)
 
@@ -208,24 +215,26 @@ def parse_artifact_list(value: Any) -> tuple[str, ...]:
     return check_artifacts(value)
 
 
-def _artifacts_of_connection(hook: CheckableHook) -> tuple[str, ...]:
+def _artifacts_of_connection(conn: Any, conn_id: str) -> tuple[str, ...]:
     """The extra ``check_artifacts`` (empty when not set): which artifacts step 6 checks."""
-    value = parse_extra(hook.get_connection(hook.conn_id).extra_dejson).get("check_artifacts")
+    value = parse_extra(conn.extra_dejson).get("check_artifacts")
     if value in (None, "", []):
         return ()
     try:
         return parse_artifact_list(value)
     except ValueError as error:
-        raise advice.invalid_field(ConnectionConfigError("check_artifacts", str(error)), hook.conn_id) from None
+        raise advice.invalid_field(ConnectionConfigError("check_artifacts", str(error)), conn_id) from None
 
 
 def step_settings(run: CheckRun) -> Outcome:
     """1. The connection exists and its fields parse."""
     hook = run.hook
-    run.secrets.extend(_connection_secrets(hook))
-    masked = _masked_fields(hook)
-    if masked:
-        raise advice.masked_secret(masked, hook.conn_id)
+    conn = _stored_connection(hook)
+    if conn is not None:
+        run.secrets.extend(_connection_secrets(conn))
+        masked = _masked_fields(conn)
+        if masked:
+            raise advice.masked_secret(masked, hook.conn_id)
     try:
         settings = hook.settings
     except ConnectionConfigError as error:
@@ -248,7 +257,7 @@ def step_settings(run: CheckRun) -> Outcome:
     )
     message += f" Rate budget: {describe_backend(settings)}."
     if run.artifacts is None:
-        run.artifacts = _artifacts_of_connection(hook)
+        run.artifacts = () if conn is None else _artifacts_of_connection(conn, hook.conn_id)
     if settings.unknown_extras:
         message += f" Extras this provider does not read (typo?): {', '.join(settings.unknown_extras)}."
     return Outcome(message)
