@@ -7,12 +7,14 @@ meeting's transcript fails at once, naming the cause."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import hashlib
 import threading
 import time
 import zoneinfo
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,31 @@ def event_join_url(conn_id: str, key: str) -> str:
         return hook.create_or_get_event(key, subject="Clinic", start=START, end=end).join_url
 
 
+def attendance_checks(graph_emulator: Any) -> int:
+    """The attendance-report lookups the emulator answered 200: each is one check of the sensor."""
+    return int(graph_emulator.stats()["by_route"].get("listAttendanceReports", {}).get("200", 0))
+
+
+@contextlib.contextmanager
+def after_checks(graph_emulator: Any, count: int, action: Callable[[], None]) -> Iterator[None]:
+    """Run ``action`` in a thread once the sensor has checked ``count`` times (not if the block ends first)."""
+    stop = threading.Event()
+
+    def wait_then_act() -> None:
+        while not stop.is_set() and attendance_checks(graph_emulator) < count:
+            time.sleep(0.1)
+        if not stop.is_set():
+            action()
+
+    thread = threading.Thread(target=wait_then_act, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
 def asset_extras(name: str) -> list[dict[str, Any]]:
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
@@ -109,36 +136,24 @@ def test_the_sensor_defers_until_the_meeting_ended_and_the_operator_stores_it(
     dag = artifacts_dag(dags_folder, meetings_conn_id, "artifacts_deferred")
     join_url = event_join_url(meetings_conn_id, "clinic-deferred")
     held: dict[str, Any] = {}
-    stop = threading.Event()
 
-    def checks() -> int:
-        return int(graph_emulator.stats()["by_route"].get("listAttendanceReports", {}).get("200", 0))
+    def hold() -> None:
+        held.update(
+            graph_emulator.hold_meeting(join_url, attendees=ATTENDEES, transcript=VTT, recording_size=RECORDING_SIZE)
+        )
 
-    def hold_after_two_checks() -> None:
-        # The worker's check, then one in the trigger: the sensor deferred; now the meeting ends.
-        while not stop.is_set() and checks() < 2:
-            time.sleep(0.1)
-        if not stop.is_set():
-            held.update(
-                graph_emulator.hold_meeting(
-                    join_url, attendees=ATTENDEES, transcript=VTT, recording_size=RECORDING_SIZE
-                )
-            )
-
-    holder = threading.Thread(target=hold_after_two_checks, daemon=True)
-    holder.start()
-    try:
+    # The worker's check, then one in the trigger: the sensor deferred; now the meeting ends.
+    with after_checks(graph_emulator, 2, hold):
         destination = f"file://{tmp_path}/store"  # an ObjectStoragePath destination
         run = dag.test(logical_date=LOGICAL_DATE, run_conf={"join_url": join_url, "destination": destination})
-    finally:
-        stop.set()
-        holder.join(timeout=10)
     tis = task_instances(run)
 
     assert {ti.task_id: ti.state for ti in tis.values()} == {"wait": "success", "fetch": "success"}
     assert held, "the meeting was never held: the sensor did not defer and check again"
     assert tis["wait"].try_number == 1  # resumed, not retried
-    assert checks() >= 3  # the worker's check, the trigger's before the meeting ended, the one that saw it
+    assert (
+        attendance_checks(graph_emulator) >= 3
+    )  # the worker's check, the trigger's before the meeting ended, the one that saw it
     status = xcom(tis["wait"])
     assert status | {"ready": True} == {
         "meeting_id": held["meetingId"],
@@ -205,29 +220,13 @@ def test_in_reschedule_mode_the_sensor_frees_its_slot_between_pokes(
     )
     join_url = event_join_url(meetings_conn_id, "clinic-rescheduled")
     graph_emulator.hold_meeting(join_url, attendees=ATTENDEES, ended=False)  # in progress: no report yet
-    stop = threading.Event()
-
-    def pokes() -> int:
-        return int(graph_emulator.stats()["by_route"].get("listAttendanceReports", {}).get("200", 0))
-
-    def end_after_two_pokes() -> None:
-        while not stop.is_set() and pokes() < 2:
-            time.sleep(0.1)
-        if not stop.is_set():
-            graph_emulator.end_meeting(join_url)
-
-    ender = threading.Thread(target=end_after_two_pokes, daemon=True)
-    ender.start()
-    try:
+    with after_checks(graph_emulator, 2, lambda: graph_emulator.end_meeting(join_url)):
         run = dag.test(logical_date=LOGICAL_DATE, run_conf={"join_url": join_url, "destination": str(tmp_path)})
-    finally:
-        stop.set()
-        ender.join(timeout=10)
     tis = task_instances(run)
 
     assert {ti.task_id: ti.state for ti in tis.values()} == {"wait": "success", "fetch": "success"}
     assert tis["wait"].try_number == 1  # rescheduled, never retried
-    assert pokes() >= 3
+    assert attendance_checks(graph_emulator) >= 3
     with create_session() as session:
         rescheduled = session.scalar(
             select(func.count()).select_from(TaskReschedule).where(TaskReschedule.ti_id == tis["wait"].id)
