@@ -136,30 +136,8 @@ class EmulatorClient(EmulatorHandle):
         path = f"/mailboxes/{quote(user, safe='')}/online-meeting-providers"
         return self._call("POST", path, {"providers": list(providers)})
 
-    def hold_meeting(
-        self,
-        meeting: str,
-        *,
-        attendees: list[dict[str, Any]],
-        start: str | None = None,
-        end: str | None = None,
-        ended: bool = True,
-        transcript: str | None = None,
-        recording_size: int | None = None,
-    ) -> dict[str, Any]:
-        return self._call(
-            "POST",
-            "/meetings/hold",
-            {
-                "meeting": meeting,
-                "attendees": list(attendees),
-                "start": start,
-                "end": end,
-                "ended": ended,
-                "transcript": transcript,
-                "recording_size": recording_size,
-            },
-        )
+    def _hold_meeting(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/meetings/hold", body)
 
     def end_meeting(self, meeting: str) -> list[dict[str, Any]]:
         return self._call("POST", "/meetings/end", {"meeting": meeting})["sessions"]
@@ -185,12 +163,7 @@ class EmulatorClient(EmulatorHandle):
     def add_certificate(self, pem: str | bytes) -> dict[str, str]:
         return self._call("POST", "/certificates", {"pem": pem.decode() if isinstance(pem, bytes) else pem})
 
-    def add_federated_credential(
-        self, issuer: str, subject: str, audience: str | None = None, public_key_pem: str | None = None
-    ) -> None:
-        body: dict[str, Any] = {"issuer": issuer, "subject": subject, "public_key_pem": public_key_pem}
-        if audience is not None:
-            body["audience"] = audience
+    def _add_federated_credential(self, body: dict[str, Any]) -> None:
         self._call("POST", "/federated-credentials", body)
 
     def set_app_roles(self, roles: list[str]) -> list[str]:
@@ -199,9 +172,8 @@ class EmulatorClient(EmulatorHandle):
     def set_public_client_flows(self, enabled: bool) -> None:
         self._call("POST", "/public-client-flows", {"enabled": enabled})
 
-    def add_user(self, id: str, user_principal_name: str, display_name: str, has_policy: bool = True) -> dict[str, Any]:
-        body = {"id": id, "userPrincipalName": user_principal_name, "displayName": display_name}
-        return self._call("POST", "/users", {**body, "hasPolicy": has_policy})
+    def _add_user(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/users", body)
 
     def expire_refresh_tokens(self) -> int:
         return self._call("POST", "/refresh-tokens/expire", {})["expired"]

@@ -20,10 +20,19 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
-from meetings_emulator.artifacts import Session, metadata_content, organizer_identity, unattributed
+from meetings_emulator.artifacts import (
+    Recording,
+    Session,
+    Transcript,
+    metadata_content,
+    organizer_identity,
+    unattributed,
+)
 from meetings_emulator.errors import (
     ArtifactNotFound,
     GraphError,
@@ -152,8 +161,32 @@ def list_attendance_records(
 # -- transcripts and recordings ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """What tells transcripts from recordings; the rest of their routes is handled alike."""
+
+    #: The path segment under a meeting, also the tail of ``@odata.context``.
+    collection: str
+    #: The route's match group that holds the item id.
+    key: str
+    #: The property that holds the content's URL (callTranscript, callRecording).
+    content_url: str
+    #: Whether the tenant's transcript access applies.
+    transcript_access: bool
+
+    def items(self, service: EmulatorService, meeting_id: str) -> Sequence[tuple[Session, Transcript | Recording]]:
+        """The meeting's items of this kind with their sessions, oldest first (under the service lock)."""
+        if self.transcript_access:
+            return service.artifacts.transcripts(meeting_id)
+        return service.artifacts.recordings(meeting_id)
+
+
+_TRANSCRIPTS = _Kind("transcripts", "transcript", "transcriptContentUrl", transcript_access=True)
+_RECORDINGS = _Kind("recordings", "recording", "recordingContentUrl", transcript_access=False)
+
+
 def _calendar_meeting(
-    service: EmulatorService, match: re.Match[str], token: AccessToken, transcripts: bool
+    service: EmulatorService, match: re.Match[str], token: AccessToken, kind: _Kind
 ) -> tuple[str, dict[str, Any]]:
     """The meeting of a transcript or recording route, after the tenant and calendar checks.
 
@@ -161,7 +194,7 @@ def _calendar_meeting(
     access, the meeting, then whether it belongs to a calendar event.
     """
     user = organizer(service, match, token)
-    if transcripts:
+    if kind.transcript_access:
         with service.lock:
             allowed = service.artifacts.transcript_access
         if not allowed:
@@ -173,75 +206,86 @@ def _calendar_meeting(
     return user.id, meeting
 
 
-def _transcript_json(service: EmulatorService, request: GraphRequest, user_id: str, session: Session) -> dict:
-    transcript = session.transcript
-    assert transcript is not None
+def _item_json(
+    service: EmulatorService,
+    request: GraphRequest,
+    user_id: str,
+    found: tuple[Session, Transcript | Recording],
+    kind: _Kind,
+) -> dict:
+    """A callTranscript or callRecording resource (calltranscript-get, callrecording-get)."""
+    session, item = found
     base = f"{service.base_url}/{request.version}/users/{user_id}/onlineMeetings/{_segment(session.meeting_id)}"
     return {
-        "id": transcript.id,
+        "id": item.id,
         "meetingId": session.meeting_id,
-        "callId": transcript.call_id,
-        "contentCorrelationId": transcript.correlation_id,
-        "transcriptContentUrl": f"{base}/transcripts/{_segment(transcript.id)}/content",
-        "createdDateTime": format_ticks(transcript.created),
-        "endDateTime": format_ticks(transcript.end),
+        "callId": item.call_id,
+        "contentCorrelationId": item.correlation_id,
+        kind.content_url: f"{base}/{kind.collection}/{_segment(item.id)}/content",
+        "createdDateTime": format_ticks(item.created),
+        "endDateTime": format_ticks(item.end),
         "meetingOrganizer": organizer_identity(session.tenant_id, session.organizer_id),
     }
 
 
-def _recording_json(service: EmulatorService, request: GraphRequest, user_id: str, session: Session) -> dict:
-    recording = session.recording
-    assert recording is not None
-    base = f"{service.base_url}/{request.version}/users/{user_id}/onlineMeetings/{_segment(session.meeting_id)}"
-    return {
-        "id": recording.id,
-        "meetingId": session.meeting_id,
-        "callId": recording.call_id,
-        "contentCorrelationId": recording.correlation_id,
-        "recordingContentUrl": f"{base}/recordings/{_segment(recording.id)}/content",
-        "createdDateTime": format_ticks(recording.created),
-        "endDateTime": format_ticks(recording.end),
-        "meetingOrganizer": organizer_identity(session.tenant_id, session.organizer_id),
-    }
-
-
-def _find_transcript(service: EmulatorService, meeting_id: str, match: re.Match[str]) -> Session:
-    key = unquote(match["transcript"])
+def _find(
+    service: EmulatorService, meeting_id: str, match: re.Match[str], kind: _Kind
+) -> tuple[Session, Transcript | Recording]:
+    key = unquote(match[kind.key])
     with service.lock:
-        found = next((s for s, t in service.artifacts.transcripts(meeting_id) if t.id == key), None)
+        found = next((pair for pair in kind.items(service, meeting_id) if pair[1].id == key), None)
     if found is None:
         raise ArtifactNotFound()
     return found
 
 
-def _find_recording(service: EmulatorService, meeting_id: str, match: re.Match[str]) -> Session:
-    key = unquote(match["recording"])
+def _list_items(
+    service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken, kind: _Kind
+) -> Reply:
+    user_id, meeting = _calendar_meeting(service, match, token, kind)
     with service.lock:
-        found = next((s for s, r in service.artifacts.recordings(meeting_id) if r.id == key), None)
-    if found is None:
-        raise ArtifactNotFound()
-    return found
+        found = kind.items(service, meeting["id"])
+    value = [_item_json(service, request, user_id, pair, kind) for pair in found]
+    context = _context(service, request, user_id, meeting["id"], kind.collection)
+    # The pages' examples carry ``@odata.count`` (onlinemeeting-list-transcripts, onlinemeeting-list-recordings).
+    return Reply(200, {"@odata.context": context, "@odata.count": len(value), "value": value})
+
+
+def _get_item(
+    service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken, kind: _Kind
+) -> Reply:
+    user_id, meeting = _calendar_meeting(service, match, token, kind)
+    found = _find(service, meeting["id"], match, kind)
+    context = _context(service, request, user_id, meeting["id"], f"{kind.collection}/$entity")
+    return Reply(200, {"@odata.context": context, **_item_json(service, request, user_id, found, kind)})
 
 
 def list_transcripts(
     service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken
 ) -> Reply:
     """``GET .../onlineMeetings/{id}/transcripts``."""
-    user_id, meeting = _calendar_meeting(service, match, token, transcripts=True)
-    with service.lock:
-        sessions = [s for s, _ in service.artifacts.transcripts(meeting["id"])]
-    value = [_transcript_json(service, request, user_id, s) for s in sessions]
-    context = _context(service, request, user_id, meeting["id"], "transcripts")
-    # The pages' examples carry ``@odata.count`` (onlinemeeting-list-transcripts).
-    return Reply(200, {"@odata.context": context, "@odata.count": len(value), "value": value})
+    return _list_items(service, request, match, token, _TRANSCRIPTS)
 
 
 def get_transcript(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
     """``GET .../transcripts/{transcriptId}``."""
-    user_id, meeting = _calendar_meeting(service, match, token, transcripts=True)
-    session = _find_transcript(service, meeting["id"], match)
-    context = _context(service, request, user_id, meeting["id"], "transcripts/$entity")
-    return Reply(200, {"@odata.context": context, **_transcript_json(service, request, user_id, session)})
+    return _get_item(service, request, match, token, _TRANSCRIPTS)
+
+
+def _transcript(service: EmulatorService, match: re.Match[str], token: AccessToken) -> tuple[Session, Transcript]:
+    """The session and transcript a transcript's content route names."""
+    _, meeting = _calendar_meeting(service, match, token, _TRANSCRIPTS)
+    session, transcript = _find(service, meeting["id"], match, _TRANSCRIPTS)
+    assert isinstance(transcript, Transcript)
+    return session, transcript
+
+
+def _require_speaker_attribution(service: EmulatorService) -> None:
+    """403 when the tenant's speaker attribution is off (the content names the speakers)."""
+    with service.lock:
+        attributed = service.artifacts.speaker_attribution
+    if not attributed:
+        raise SpeakerAttributionNotAllowed()
 
 
 def _transcript_format(request: GraphRequest) -> str:
@@ -264,17 +308,11 @@ def get_transcript_content(
     service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken
 ) -> Reply:
     """``GET .../transcripts/{transcriptId}/content``: the WebVTT bytes as held (UTF-8)."""
-    _, meeting = _calendar_meeting(service, match, token, transcripts=True)
-    session = _find_transcript(service, meeting["id"], match)
-    assert session.transcript is not None
-    kind = _transcript_format(request)
-    if kind == VTT:
-        with service.lock:
-            attributed = service.artifacts.speaker_attribution
-        if not attributed:
-            raise SpeakerAttributionNotAllowed()
-        return Reply(200, session.transcript.content, {"Content-Type": VTT})
-    return Reply(200, unattributed(session.transcript.content), {"Content-Type": TRANSCRIPT_TEXT})
+    _, transcript = _transcript(service, match, token)
+    if _transcript_format(request) == VTT:
+        _require_speaker_attribution(service)
+        return Reply(200, transcript.content, {"Content-Type": VTT})
+    return Reply(200, unattributed(transcript.content), {"Content-Type": TRANSCRIPT_TEXT})
 
 
 def get_transcript_metadata(
@@ -285,33 +323,19 @@ def get_transcript_metadata(
     It names the speakers, so with speaker attribution off it answers like ``text/vtt`` does
     (an assumption, docs/emulator.md).
     """
-    _, meeting = _calendar_meeting(service, match, token, transcripts=True)
-    session = _find_transcript(service, meeting["id"], match)
-    assert session.transcript is not None
-    with service.lock:
-        attributed = service.artifacts.speaker_attribution
-    if not attributed:
-        raise SpeakerAttributionNotAllowed()
-    return Reply(200, metadata_content(session.transcript.content, session.start), {"Content-Type": VTT})
+    session, transcript = _transcript(service, match, token)
+    _require_speaker_attribution(service)
+    return Reply(200, metadata_content(transcript.content, session.start), {"Content-Type": VTT})
 
 
 def list_recordings(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
     """``GET .../onlineMeetings/{id}/recordings``."""
-    user_id, meeting = _calendar_meeting(service, match, token, transcripts=False)
-    with service.lock:
-        sessions = [s for s, _ in service.artifacts.recordings(meeting["id"])]
-    value = [_recording_json(service, request, user_id, s) for s in sessions]
-    context = _context(service, request, user_id, meeting["id"], "recordings")
-    # The pages' examples carry ``@odata.count`` (onlinemeeting-list-recordings).
-    return Reply(200, {"@odata.context": context, "@odata.count": len(value), "value": value})
+    return _list_items(service, request, match, token, _RECORDINGS)
 
 
 def get_recording(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
     """``GET .../recordings/{recordingId}``."""
-    user_id, meeting = _calendar_meeting(service, match, token, transcripts=False)
-    session = _find_recording(service, meeting["id"], match)
-    context = _context(service, request, user_id, meeting["id"], "recordings/$entity")
-    return Reply(200, {"@odata.context": context, **_recording_json(service, request, user_id, session)})
+    return _get_item(service, request, match, token, _RECORDINGS)
 
 
 _RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
@@ -347,10 +371,9 @@ def get_recording_content(
     after a drop: callrecording-get does not document ranges, the emulator follows HTTP
     (RFC 9110) as the storage behind recordings does (an assumption, docs/emulator.md).
     """
-    _, meeting = _calendar_meeting(service, match, token, transcripts=False)
-    session = _find_recording(service, meeting["id"], match)
-    recording = session.recording
-    assert recording is not None
+    _, meeting = _calendar_meeting(service, match, token, _RECORDINGS)
+    _, recording = _find(service, meeting["id"], match, _RECORDINGS)
+    assert isinstance(recording, Recording)
     size = recording.stream.size
     headers = {"Content-Type": MP4, "Accept-Ranges": "bytes"}
     span = _byte_range(request.headers.get("range", ""), size) if request.headers.get("range") else None

@@ -11,7 +11,12 @@ CONN_TYPE = "msgraph_meetings"
 
 
 class EmulatorHandle(ABC):
-    """Shared API of :class:`~.runtime.RunningEmulator` and :class:`~.client.EmulatorClient`."""
+    """Shared API of :class:`~.runtime.RunningEmulator` and :class:`~.client.EmulatorClient`.
+
+    Where a call's arguments make a control API body (``hold_meeting``, ``add_user``,
+    ``add_federated_credential``), this class builds the body once and a subclass only
+    delivers it: to the service in process, or over HTTPS.
+    """
 
     url: str
     ca_path: str
@@ -225,7 +230,6 @@ class EmulatorHandle(ABC):
 
     # -- meeting artifacts --------------------------------------------------------------------
 
-    @abstractmethod
     def hold_meeting(
         self,
         meeting: str,
@@ -255,6 +259,21 @@ class EmulatorHandle(ABC):
         :returns: ``meetingId``, ``reportId`` (``None`` if not ended), ``transcriptId``,
             ``recordingId``, ``recordingSha256``, ``recordingSize``, ``start``, ``end``, ``ended``.
         """
+        return self._hold_meeting(
+            {
+                "meeting": meeting,
+                "attendees": list(attendees),
+                "start": start,
+                "end": end,
+                "ended": ended,
+                "transcript": transcript,
+                "recording_size": recording_size,
+            }
+        )
+
+    @abstractmethod
+    def _hold_meeting(self, body: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`hold_meeting` with its arguments as the body of ``POST /_emulator/meetings/hold``."""
 
     @abstractmethod
     def end_meeting(self, meeting: str) -> list[dict[str, Any]]:
@@ -292,11 +311,18 @@ class EmulatorHandle(ABC):
     def add_certificate(self, pem: str | bytes) -> dict[str, str]:
         """Register a PEM certificate on the app for certificate credentials."""
 
-    @abstractmethod
     def add_federated_credential(
         self, issuer: str, subject: str, audience: str | None = None, public_key_pem: str | None = None
     ) -> None:
         """Register a federated identity credential on the app."""
+        body: dict[str, Any] = {"issuer": issuer, "subject": subject, "public_key_pem": public_key_pem}
+        if audience is not None:  # absent: the credential's default audience
+            body["audience"] = audience
+        self._add_federated_credential(body)
+
+    @abstractmethod
+    def _add_federated_credential(self, body: dict[str, Any]) -> None:
+        """:meth:`add_federated_credential` with the body of ``POST /_emulator/federated-credentials``."""
 
     # -- Entra ID: app registration, users, refresh tokens, device codes -----------------------
 
@@ -311,7 +337,6 @@ class EmulatorHandle(ABC):
     def set_public_client_flows(self, enabled: bool) -> None:
         """The app registration's "Allow public client flows" (device code flow without a credential)."""
 
-    @abstractmethod
     def add_user(self, id: str, user_principal_name: str, display_name: str, has_policy: bool = True) -> dict[str, Any]:
         """Add a user to the tenant (kept by ``reset()``, persisted with the state file).
 
@@ -320,6 +345,12 @@ class EmulatorHandle(ABC):
         :param display_name: shown as the organizer's ``displayName``.
         :param has_policy: whether an application access policy is granted to the user.
         """
+        body = {"id": id, "userPrincipalName": user_principal_name, "displayName": display_name}
+        return self._add_user({**body, "hasPolicy": has_policy})
+
+    @abstractmethod
+    def _add_user(self, body: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`add_user` with the body of ``POST /_emulator/users``."""
 
     @abstractmethod
     def expire_refresh_tokens(self) -> int:

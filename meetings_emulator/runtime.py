@@ -130,28 +130,8 @@ class RunningEmulator(EmulatorHandle):
     def set_online_meeting_providers(self, user: str, providers: list[str]) -> dict[str, Any]:
         return self.service.set_online_meeting_providers(user, providers)
 
-    def hold_meeting(
-        self,
-        meeting: str,
-        *,
-        attendees: list[dict[str, Any]],
-        start: str | None = None,
-        end: str | None = None,
-        ended: bool = True,
-        transcript: str | None = None,
-        recording_size: int | None = None,
-    ) -> dict[str, Any]:
-        return self.service.hold_meeting(
-            {
-                "meeting": meeting,
-                "attendees": list(attendees),
-                "start": start,
-                "end": end,
-                "ended": ended,
-                "transcript": transcript,
-                "recording_size": recording_size,
-            }
-        )
+    def _hold_meeting(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.service.hold_meeting(body)
 
     def end_meeting(self, meeting: str) -> list[dict[str, Any]]:
         return self.service.end_meeting(meeting)
@@ -177,13 +157,8 @@ class RunningEmulator(EmulatorHandle):
     def add_certificate(self, pem: str | bytes) -> dict[str, str]:
         return self.service.add_certificate(pem.decode() if isinstance(pem, bytes) else pem)
 
-    def add_federated_credential(
-        self, issuer: str, subject: str, audience: str | None = None, public_key_pem: str | None = None
-    ) -> None:
-        data: dict[str, Any] = {"issuer": issuer, "subject": subject, "public_key_pem": public_key_pem}
-        if audience is not None:
-            data["audience"] = audience
-        self.service.add_federated_credential(data)
+    def _add_federated_credential(self, body: dict[str, Any]) -> None:
+        self.service.add_federated_credential(body)
 
     def set_app_roles(self, roles: list[str]) -> list[str]:
         return self.service.set_app_roles(list(roles))
@@ -191,9 +166,8 @@ class RunningEmulator(EmulatorHandle):
     def set_public_client_flows(self, enabled: bool) -> None:
         self.service.set_public_client_flows(enabled)
 
-    def add_user(self, id: str, user_principal_name: str, display_name: str, has_policy: bool = True) -> dict[str, Any]:
-        body = {"id": id, "userPrincipalName": user_principal_name, "displayName": display_name}
-        return self.service.add_user({**body, "hasPolicy": has_policy})
+    def _add_user(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.service.add_user(body)
 
     def expire_refresh_tokens(self) -> int:
         return self.service.expire_refresh_tokens()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from airflow_provider_meetings.auth.token_source import TokenSource
@@ -44,6 +44,8 @@ from airflow_provider_meetings.graph.transport import USER_AGENT, Transport
 
 #: The annotation of a page that names the next one (https://learn.microsoft.com/graph/paging).
 NEXT_LINK = "@odata.nextLink"
+
+T = TypeVar("T")
 
 
 class AnswerTransport(Protocol):
@@ -138,6 +140,44 @@ class GraphRestClient:
             headers["Content-Type"] = "application/json"
         return headers
 
+    def with_retries(self, attempt: Callable[[], T], *, what: str) -> T:
+        """``attempt()`` retried under the connection's retry policy (single calls and downloads).
+
+        :param attempt: one try, which raises a Graph or transport error to be retried
+        :param what: the call in logs and errors
+        :raises RetriesExhaustedError: when transient failures outlast the retry bound
+        """
+        # Token errors are not retried here: the token source has retried them already.
+        return run_with_retries(
+            attempt,
+            policy=self.settings.retry,
+            what=what,
+            log=self.log,
+            sleep=self.sleep,
+            retry_on=(GraphAPIError, TransportError),
+        )
+
+    def refusal(self, answer: HttpAnswer, *, what: str, user_id: str | None, refreshes: int) -> GraphAPIError | None:
+        """The error of a refused single call, or ``None`` when the 401 rule asks for one more try.
+
+        The one place the 401 rule (:func:`~airflow_provider_meetings.graph.retry.needs_fresh_token`)
+        acts for single calls and downloads: the cached token is dropped, so the next try
+        gets a fresh one.
+
+        :param answer: the non-2xx answer (a streamed one read in full)
+        :param what: the call in logs and errors
+        :param user_id: the user the call is about, named in access-policy and not-found errors
+        :param refreshes: fresh tokens this call has had already
+        """
+        error = graph_error_from_response(
+            answer.status, answer.headers, answer.content, user_id=user_id, retry_after=answer.retry_after
+        )
+        if not needs_fresh_token(error.status, refreshes):
+            return error
+        self.log.info("%s: 401 %s, getting a fresh token and trying once more", what, error.code)
+        self.tokens.invalidate()
+        return None
+
     # -- single calls --------------------------------------------------------------------------
 
     def request(
@@ -174,25 +214,13 @@ class GraphRestClient:
                 )
                 if answer.ok:
                     return answer
-                error = graph_error_from_response(
-                    answer.status, answer.headers, answer.content, user_id=user_id, retry_after=answer.retry_after
-                )
-                if needs_fresh_token(error.status, refreshes):
+                error = self.refusal(answer, what=what, user_id=user_id, refreshes=refreshes)
+                if error is None:
                     refreshes += 1
-                    self.log.info("%s: 401 %s, getting a fresh token and trying once more", what, error.code)
-                    self.tokens.invalidate()
                     continue
                 raise error
 
-        # Token errors are not retried here: the token source has retried them already.
-        return run_with_retries(
-            attempt,
-            policy=self.settings.retry,
-            what=what,
-            log=self.log,
-            sleep=self.sleep,
-            retry_on=(GraphAPIError, TransportError),
-        )
+        return self.with_retries(attempt, what=what)
 
     def get(self, path: str, **kwargs: Any) -> HttpAnswer:
         """``GET`` (see :meth:`request` for the keywords)."""

@@ -25,9 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from airflow_provider_meetings.graph.errors import GraphAPIError, TransportError, graph_error_from_response
-from airflow_provider_meetings.graph.retry import needs_fresh_token
-from airflow_provider_meetings.graph.retry_loop import run_with_retries
+from airflow_provider_meetings.graph.errors import TransportError
 
 if TYPE_CHECKING:
     from airflow_provider_meetings.graph.client import GraphRestClient
@@ -126,14 +124,9 @@ def download(
                 request_headers["Range"] = f"bytes={start}-"
             answer = client.transport.stream("GET", url, headers=request_headers, chunk_size=chunk_size)
             if not answer.ok:
-                full = answer.read_all()
-                error = graph_error_from_response(
-                    full.status, full.headers, full.content, user_id=user_id, retry_after=full.retry_after
-                )
-                if needs_fresh_token(error.status, refreshes):
+                error = client.refusal(answer.read_all(), what=what, user_id=user_id, refreshes=refreshes)
+                if error is None:
                     refreshes += 1
-                    client.log.info("%s: 401 %s, getting a fresh token and trying once more", what, error.code)
-                    client.tokens.invalidate()
                     continue
                 raise error
             try:
@@ -141,14 +134,7 @@ def download(
             finally:
                 answer.close()
 
-    run_with_retries(
-        attempt,
-        policy=client.settings.retry,
-        what=what,
-        log=client.log,
-        sleep=client.sleep,
-        retry_on=(GraphAPIError, TransportError),
-    )
+    client.with_retries(attempt, what=what)
     return DownloadOutcome(sink.written, content_type[0], counts["resumed"], counts["restarted"])
 
 

@@ -279,20 +279,22 @@ class ConnectionSettings:
     @property
     def client_secret(self) -> str | None:
         """The client secret (the password), or ``None``."""
-        app = self._app_credential
-        return app.secret if isinstance(app, ClientSecret) else None
+        return self._app_value(ClientSecret, "secret")
 
     @property
     def certificate_path(self) -> str | None:
         """The extra ``certificate_path``, or ``None``."""
-        app = self._app_credential
-        return app.path if isinstance(app, Certificate) else None
+        return self._app_value(Certificate, "path")
 
     @property
     def private_key_password(self) -> str | None:
         """The extra ``private_key_password`` of a certificate credential, or ``None``."""
+        return self._app_value(Certificate, "password")
+
+    def _app_value(self, kind: type[Credential], name: str) -> str | None:
+        """A value of the app's own credential when it is of ``kind``, else ``None``."""
         app = self._app_credential
-        return app.password if isinstance(app, Certificate) else None
+        return getattr(app, name) if isinstance(app, kind) else None
 
     @property
     def _app_credential(self) -> Credential | None:
