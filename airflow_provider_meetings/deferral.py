@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -96,13 +96,9 @@ class DeferralState:
     found: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form (for XCom); results carry no token and no secret (``BulkItemResult.to_dict``)."""
-        return {
-            "deferrals": self.deferrals,
-            "results": self.results,
-            "created_before": self.created_before,
-            "found": self.found,
-        }
+        """JSON form (for XCom): every field, as a copy; results carry no token and no secret
+        (``BulkItemResult.to_dict``)."""
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: Any) -> DeferralState:

@@ -56,11 +56,20 @@ def temporary_name(name: str) -> str:
 
 
 class Destination:
-    """Where files go: :meth:`open_temporary` one, then :meth:`commit` or :meth:`discard` it."""
+    """Where files go: :meth:`open_temporary` one, then :meth:`commit` or :meth:`discard` it.
+
+    :param root: the folder or storage path the files go below (it has ``/``)
+    """
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.root)!r})"
 
     def final(self, folder: str, name: str) -> str:
         """The path a complete file gets (returned to the caller)."""
-        raise NotImplementedError
+        return str(self.root / folder / name)
 
     def open_temporary(self, folder: str, name: str) -> tuple[BinaryIO, Any]:
         """A writable file under a temporary name, and a handle to commit or discard it."""
@@ -81,14 +90,7 @@ class LocalFolder(Destination):
     :param root: the folder
     """
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def __repr__(self) -> str:
-        return f"LocalFolder({str(self.root)!r})"
-
-    def final(self, folder: str, name: str) -> str:
-        return str(self.root / folder / name)
+    root: Path
 
     def open_temporary(self, folder: str, name: str) -> tuple[BinaryIO, Any]:
         parent = self.root / folder
@@ -114,15 +116,6 @@ class ObjectStore(Destination):
 
     :param root: the path; it has ``fs`` (the fsspec file system), ``path`` and ``/``
     """
-
-    def __init__(self, root: Any) -> None:
-        self.root = root
-
-    def __repr__(self) -> str:
-        return f"ObjectStore({str(self.root)!r})"
-
-    def final(self, folder: str, name: str) -> str:
-        return str(self.root / folder / name)
 
     def open_temporary(self, folder: str, name: str) -> tuple[BinaryIO, Any]:
         fs = self.root.fs

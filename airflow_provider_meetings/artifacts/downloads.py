@@ -103,23 +103,61 @@ class FileSink:
             self.destination.discard(file, self._handle)
 
 
-def _write(
-    client: GraphRestClient,
-    destination: Destination,
-    meeting: ResolvedMeeting,
-    name: str,
-    path: str,
-    accept: str,
-    what: str,
-) -> tuple[str, int, str]:
-    sink = FileSink(destination, meeting_folder(meeting.meeting_id), name)
-    try:
-        outcome = client.download(path, sink, headers={"Accept": accept}, what=what, user_id=meeting.user_id)
-        final = sink.commit()
-    except BaseException:
-        sink.abort()
-        raise
-    return final, outcome.size, outcome.content_type
+@dataclass(frozen=True)
+class _Content:
+    """The content of one transcript or recording: where Graph has it, the file it goes to.
+
+    :param client: the Graph client
+    :param destination: where the file goes
+    :param meeting: the meeting
+    :param kind: ``transcript`` or ``recording`` (the Graph collection without its ``s``)
+    :param item: Graph's ``callTranscript`` or ``callRecording`` (``id``, ``createdDateTime``)
+    :param extension: the file name's extension
+    """
+
+    client: GraphRestClient
+    destination: Destination
+    meeting: ResolvedMeeting
+    kind: str
+    item: dict[str, Any]
+    extension: str
+
+    @property
+    def item_id(self) -> str:
+        """Graph's id of the transcript or recording."""
+        return str(self.item["id"])
+
+    @property
+    def what(self) -> str:
+        """The request, for log lines and errors."""
+        return f"GET {self.kind} content"
+
+    def write(self, accept: str, query: str = "") -> tuple[str, int, str]:
+        """Stream the content into its file; the file's final path, its size and Graph's media type.
+
+        :param accept: the ``Accept`` header
+        :param query: appended to the content's path, e.g. ``?$format=text/vtt``
+        """
+        path = f"{self.meeting.path}/{self.kind}s/{quote(self.item_id, safe='')}/content{query}"
+        name = artifact_file_name(self.kind, self.item_id, self.extension)
+        sink = FileSink(self.destination, meeting_folder(self.meeting.meeting_id), name)
+        try:
+            outcome = self.client.download(
+                path, sink, headers={"Accept": accept}, what=self.what, user_id=self.meeting.user_id
+            )
+            final = sink.commit()
+        except BaseException:
+            sink.abort()
+            raise
+        return final, outcome.size, outcome.content_type
+
+    def saved(self, written: tuple[str, int, str]) -> ArtifactFile:
+        """The file :meth:`write` wrote, logged."""
+        final, size, content_type = written
+        self.client.log.info(
+            "%s of meeting %s: %s (%d bytes)", self.kind.capitalize(), self.meeting.meeting_id, final, size
+        )
+        return ArtifactFile(self.kind, self.item_id, final, size, content_type, self.item.get("createdDateTime"))
 
 
 def download_transcript(
@@ -132,21 +170,15 @@ def download_transcript(
     :param meeting: the meeting
     :param transcript: Graph's ``callTranscript`` (``id``, ``createdDateTime``)
     """
-    transcript_id = str(transcript["id"])
-    base = f"{meeting.path}/transcripts/{quote(transcript_id, safe='')}/content"
-    name = artifact_file_name("transcript", transcript_id, "vtt")
-    what = "GET transcript content"
+    content = _Content(client, destination, meeting, "transcript", transcript, "vtt")
     try:
-        final, size, content_type = _write(
-            client, destination, meeting, name, f"{base}?$format={quote(VTT, safe='')}", VTT, what
-        )
+        written = content.write(VTT, f"?$format={quote(VTT, safe='')}")
     except GraphAPIError as error:
         if SPEAKER_ATTRIBUTION_CODE not in (error.code, error.inner_code):
             raise
-        client.log.info("%s: speaker attribution is off in this tenant; asking for %s", what, TRANSCRIPT_TEXT)
-        final, size, content_type = _write(client, destination, meeting, name, base, TRANSCRIPT_TEXT, what)
-    client.log.info("Transcript of meeting %s: %s (%d bytes)", meeting.meeting_id, final, size)
-    return ArtifactFile("transcript", transcript_id, final, size, content_type, transcript.get("createdDateTime"))
+        client.log.info("%s: speaker attribution is off in this tenant; asking for %s", content.what, TRANSCRIPT_TEXT)
+        written = content.write(TRANSCRIPT_TEXT)
+    return content.saved(written)
 
 
 def download_recording(
@@ -159,9 +191,5 @@ def download_recording(
     :param meeting: the meeting
     :param recording: Graph's ``callRecording`` (``id``, ``createdDateTime``)
     """
-    recording_id = str(recording["id"])
-    path = f"{meeting.path}/recordings/{quote(recording_id, safe='')}/content"
-    name = artifact_file_name("recording", recording_id, "mp4")
-    final, size, content_type = _write(client, destination, meeting, name, path, "*/*", "GET recording content")
-    client.log.info("Recording of meeting %s: %s (%d bytes)", meeting.meeting_id, final, size)
-    return ArtifactFile("recording", recording_id, final, size, content_type, recording.get("createdDateTime"))
+    content = _Content(client, destination, meeting, "recording", recording, "mp4")
+    return content.saved(content.write("*/*"))

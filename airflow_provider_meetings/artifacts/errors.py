@@ -9,6 +9,7 @@ Branch on status and error code, never on message text (Graph's messages change)
 from __future__ import annotations
 
 from airflow_provider_meetings.artifacts.permissions import permission_for
+from airflow_provider_meetings.graph.error_facts import answer_facts
 from airflow_provider_meetings.graph.errors import ApplicationAccessPolicyError, GraphAPIError, MeetingsError
 
 __all__ = [
@@ -45,15 +46,7 @@ class ArtifactPermissionError(GraphAPIError):
         )
         if not delegated and artifact != "lookup":
             detail += " App-only tokens also need the organizer's Teams application access policy."
-        super().__init__(
-            error.status,
-            error.code,
-            error.message,
-            request_id=error.request_id,
-            date=error.date,
-            detail=detail,
-            inner_code=error.inner_code,
-        )
+        super().__init__(**answer_facts(error), detail=detail)
 
 
 class TranscriptAccessDisabledError(GraphAPIError):
@@ -61,12 +54,7 @@ class TranscriptAccessDisabledError(GraphAPIError):
 
     def __init__(self, error: GraphAPIError) -> None:
         super().__init__(
-            error.status,
-            error.code,
-            error.message,
-            request_id=error.request_id,
-            date=error.date,
-            inner_code=error.inner_code,
+            **answer_facts(error),
             detail=(
                 "The tenant does not allow apps to read meeting transcripts through Microsoft Graph "
                 f"({TRANSCRIPTS_DISABLED_CODE}; off by default). A Teams administrator must turn it on: "

@@ -42,6 +42,7 @@ from airflow_provider_meetings.events.request import (
 from airflow_provider_meetings.events.results import EventBulkItemResult, EventResult, EventStatus, has_join_url
 from airflow_provider_meetings.graph.batch import BatchItemResult, BulkProgress, GraphRequest
 from airflow_provider_meetings.graph.batch_engine import user_group
+from airflow_provider_meetings.graph.error_facts import answer_facts
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError, MeetingsError
 from airflow_provider_meetings.graph.settings import ConnectionSettings
 
@@ -194,22 +195,7 @@ class CalendarEventsApi:
         found = self.find(prepared)
         if found is None or not found.get("id"):
             return False
-        body = cancel_body(comment)
-        try:
-            self._call(
-                prepared,
-                lambda: self.client.post(
-                    f"{prepared.event_path(found['id'])}/cancel",
-                    body,
-                    what=f"cancel event external_id={prepared.external_id}",
-                    user_id=prepared.user_id,
-                ),
-            )
-        except GraphAPIError as error:
-            if error.status != 404:  # gone in between (a cancel retried after a lost answer)
-                raise
-            return False
-        return True
+        return self._cancel(prepared, found["id"], comment, what=f"cancel event external_id={prepared.external_id}")
 
     def cancel_occurrence(self, prepared: PreparedEvent, day: datetime.date, *, comment: str | None = None) -> bool:
         """Cancel the occurrence on ``day`` of the series with ``prepared``'s external id.
@@ -238,13 +224,18 @@ class CalendarEventsApi:
         occurrence = pick_occurrence(instances, day, zone, master["id"])
         if occurrence is None:
             return False
+        what = f"cancel occurrence {day.isoformat()} of external_id={prepared.external_id}"
+        return self._cancel(prepared, occurrence["id"], comment, what=what)
+
+    def _cancel(self, prepared: PreparedEvent, event_id: str, comment: str | None, *, what: str) -> bool:
+        """``POST .../events/{event_id}/cancel``; ``False`` when the event was gone already."""
         try:
             self._call(
                 prepared,
                 lambda: self.client.post(
-                    f"{prepared.event_path(occurrence['id'])}/cancel",
+                    f"{prepared.event_path(event_id)}/cancel",
                     cancel_body(comment),
-                    what=f"cancel occurrence {day.isoformat()} of external_id={prepared.external_id}",
+                    what=what,
                     user_id=prepared.user_id,
                 ),
             )
@@ -462,14 +453,7 @@ class CalendarEventsApi:
         any other error as it is."""
         if not isinstance(error, GraphAPIError) or error.status != 403 or isinstance(error, CalendarAccessDeniedError):
             return error
-        return CalendarAccessDeniedError(
-            error.status,
-            error.code,
-            error.message,
-            request_id=error.request_id,
-            date=error.date,
-            detail=self._permission_advice(prepared),
-        )
+        return CalendarAccessDeniedError(**answer_facts(error), detail=self._permission_advice(prepared))
 
     def _permission_advice(self, prepared: PreparedEvent) -> str:
         if self.delegated:

@@ -43,7 +43,6 @@ from airflow_provider_meetings.events.results import (
     has_join_url,
 )
 from airflow_provider_meetings.graph.batch import (
-    MAX_BULK_ITEMS,
     BatchItemResult,
     GraphRequest,
     error_at,
@@ -51,6 +50,7 @@ from airflow_provider_meetings.graph.batch import (
     keep_fields,
 )
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.validation import check_bulk_size
 
 #: The item key that asks for the event to be cancelled.
 CANCELLED_KEY = "cancelled"
@@ -122,12 +122,7 @@ class EventBulkPlan:
         update_existing: bool = False,
     ) -> None:
         self.given: list[Any] = list(items)
-        if len(self.given) > MAX_BULK_ITEMS:
-            raise InvalidMeetingRequestError(
-                "events",
-                f"has {len(self.given):,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
-                "Split the list across tasks (e.g. by week or by organizer); nothing was sent",
-            )
+        check_bulk_size(len(self.given), "events")
         self.update_existing = update_existing
         #: the valid items by position
         self.items: dict[int, BulkEventItem] = {}

@@ -31,6 +31,7 @@ from airflow_provider_meetings.events.options import OPTIONS, option_fields
 from airflow_provider_meetings.events.recurrence import to_recurrence
 from airflow_provider_meetings.events.timezones import graph_time_zone, zone_info, zone_name_of
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, MeetingsError
+from airflow_provider_meetings.graph.validation import check_free_text
 from airflow_provider_meetings.graph.values import (
     check_missing_value,
     to_utc,
@@ -236,9 +237,7 @@ def attendee(item: Any, where: str) -> dict[str, Any]:
     email: dict[str, Any] = {"address": _address(item.get("address"), f"{where}.address")}
     name = item.get("name")
     if name is not None:
-        if not isinstance(name, str):
-            raise InvalidMeetingRequestError(f"{where}.name", f"must be a string, got {type(name).__name__}")
-        email["name"] = check_missing_value(name, f"{where}.name", empty_segments=False)
+        email["name"] = check_free_text(name, f"{where}.name")
     kind = item.get("type", "required")
     if kind not in ATTENDEE_TYPES:
         raise InvalidMeetingRequestError(

@@ -30,12 +30,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult, error_at, given, keep_fields
+from airflow_provider_meetings.graph.batch import BatchItemResult, error_at, given, keep_fields
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
     InvalidMeetingRequestError,
     OrganizerLookupError,
 )
+from airflow_provider_meetings.graph.validation import check_bulk_size
 from airflow_provider_meetings.meetings.diff import SYNC_MEETING_FIELDS, after_create_or_get
 from airflow_provider_meetings.meetings.organizers import OrganizerDirectory, needs_lookup, with_object_id
 from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest
@@ -142,12 +143,7 @@ class BulkPlan:
         meeting_fields: Sequence[str] | None,
     ) -> None:
         self.items: Sequence[Any] = items if isinstance(items, Sequence) else list(items)
-        if len(self.items) > MAX_BULK_ITEMS:
-            raise InvalidMeetingRequestError(
-                "meetings",
-                f"has {len(self.items):,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
-                "Split the list across tasks (e.g. by week or by organizer); nothing was sent",
-            )
+        check_bulk_size(len(self.items), "meetings")
         self._prepare = prepare
         self.update_existing = update_existing
         self.meeting_fields = tuple(meeting_fields) if meeting_fields is not None else None

@@ -36,6 +36,7 @@ from typing import Any
 
 from airflow_provider_meetings.graph.batch import GraphRequest
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.validation import check_free_text
 from airflow_provider_meetings.graph.values import (
     UPN_RE,
     check_missing_value,
@@ -218,10 +219,7 @@ def build_create_or_get_body(
     validate_api_version(api_version)
     body: dict[str, Any] = {"externalId": validate_external_id(external_id)}
     if subject is not None:
-        if not isinstance(subject, str):
-            raise InvalidMeetingRequestError("subject", f"must be a string, got {type(subject).__name__}")
-        # Free text: " - " or "(...)" are usual in a subject, so only the None rule applies.
-        body["subject"] = check_missing_value(subject, "subject", empty_segments=False)
+        body["subject"] = check_free_text(subject, "subject")
     start = to_utc(start_date_time, field_name="start_date_time")
     end = to_utc(end_date_time, field_name="end_date_time")
     if end is not None and start is None:

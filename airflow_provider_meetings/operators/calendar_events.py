@@ -9,21 +9,15 @@ runs, not when a DAG file is parsed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
-
-from airflow_provider_meetings.graph.errors import MeetingsError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from airflow_provider_meetings.links.calendar_events import JoinTeamsEventLink, OutlookEventLink
-from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors, finish_bulk, template_hint
+from airflow_provider_meetings.operators.base import BulkOptions, ProviderOperator, bulk_items
+from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors, finish_bulk
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from airflow_provider_meetings.graph.batch import BulkProgress
 
 __all__ = ["BulkCreateOrGetTeamsEventsOperator", "CancelTeamsEventOperator", "CreateOrGetTeamsEventOperator"]
 
@@ -46,27 +40,7 @@ def _given(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-class _EventOperator(BaseOperator):
-    """What the event operators share: the hook of ``conn_id`` and template hints in errors."""
-
-    conn_id: str
-    #: The arguments whose template an error about them shows (set in ``__init__``).
-    unrendered: dict[str, Any]
-
-    @cached_property
-    def hook(self) -> OnlineMeetingsHook:
-        """The hook of ``conn_id``."""
-        return OnlineMeetingsHook(conn_id=self.conn_id)
-
-    def _show_template(self, error: MeetingsError) -> str:
-        for field, template in self.unrendered.items():
-            hint = template_hint(error, field, template, getattr(self, field, None))
-            if hint:
-                return hint
-        return ""
-
-
-class CreateOrGetTeamsEventOperator(_EventOperator):
+class CreateOrGetTeamsEventOperator(ProviderOperator):
     """Create an Outlook calendar event with a Teams meeting, or get the one with this external id.
 
     The attendees receive an invitation when the event is created (and an update when
@@ -116,7 +90,6 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
         "recurrence",
         *EVENT_OPTIONS,
     )
-    template_ext: Sequence[str] = ()
     template_fields_renderers: ClassVar[dict[str, str]] = {"attendees": "json", "body": "html"}
     ui_color = "#C5E3F3"
     operator_extra_links = (JoinTeamsEventLink(), OutlookEventLink())
@@ -146,8 +119,9 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
         categories: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.conn_id = conn_id
+        super().__init__(
+            conn_id=conn_id, unrendered={"external_id": external_id, "user_id": user_id, "subject": subject}, **kwargs
+        )
         self.external_id = external_id
         self.allow_new_time_proposals = allow_new_time_proposals
         self.hide_attendees = hide_attendees
@@ -167,7 +141,6 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
         self.location = location
         self.recurrence = recurrence
         self.update_existing = update_existing
-        self.unrendered = {"external_id": external_id, "user_id": user_id, "subject": subject}
 
     def execute(self, context: Context) -> dict[str, Any]:
         with fail_permanent_errors(self._show_template):
@@ -195,7 +168,7 @@ class CreateOrGetTeamsEventOperator(_EventOperator):
         return result.to_dict()
 
 
-class CancelTeamsEventOperator(_EventOperator):
+class CancelTeamsEventOperator(ProviderOperator):
     """Cancel the calendar event with an external id; attendees receive the cancellation.
 
     With ``occurrence_date``, only that day of a series is cancelled (its attendees receive
@@ -214,7 +187,6 @@ class CancelTeamsEventOperator(_EventOperator):
     """
 
     template_fields: Sequence[str] = ("conn_id", "external_id", "user_id", "comment", "occurrence_date")
-    template_ext: Sequence[str] = ()
     ui_color = "#F3C5C5"
 
     def __init__(
@@ -227,13 +199,12 @@ class CancelTeamsEventOperator(_EventOperator):
         occurrence_date: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.conn_id = conn_id
+        unrendered = {"external_id": external_id, "user_id": user_id, "occurrence_date": occurrence_date}
+        super().__init__(conn_id=conn_id, unrendered=unrendered, **kwargs)
         self.external_id = external_id
         self.user_id = user_id
         self.comment = comment
         self.occurrence_date = occurrence_date
-        self.unrendered = {"external_id": external_id, "user_id": user_id, "occurrence_date": occurrence_date}
 
     def execute(self, context: Context) -> dict[str, Any]:
         day = _given(self.occurrence_date)
@@ -257,7 +228,7 @@ class CancelTeamsEventOperator(_EventOperator):
         }
 
 
-class BulkCreateOrGetTeamsEventsOperator(_EventOperator):
+class BulkCreateOrGetTeamsEventsOperator(ProviderOperator, BulkOptions):
     """Create or get many calendar events with Teams meetings in one task, with ``$batch``.
 
     Every item is validated first; invalid and repeated items are reported, not sent. Each
@@ -293,7 +264,6 @@ class BulkCreateOrGetTeamsEventsOperator(_EventOperator):
     """
 
     template_fields: Sequence[str] = ("conn_id", "events", "user_id")
-    template_ext: Sequence[str] = ()
     template_fields_renderers: ClassVar[dict[str, str]] = {"events": "json"}
     ui_color = "#C5E3F3"
 
@@ -308,14 +278,12 @@ class BulkCreateOrGetTeamsEventsOperator(_EventOperator):
         progress_interval: float = 5.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(conn_id=conn_id, unrendered={"user_id": user_id}, **kwargs)
         self.events = events
-        self.conn_id = conn_id
         self.user_id = user_id
         self.update_existing = update_existing
         self.max_concurrency = max_concurrency
         self.progress_interval = progress_interval
-        self.unrendered = {"user_id": user_id}
 
     def _specs(self, items: Sequence[Any]) -> list[Any]:
         """Each item with the default organizer filled in (other items as given: the hook reports them)."""
@@ -326,32 +294,8 @@ class BulkCreateOrGetTeamsEventsOperator(_EventOperator):
             specs.append(item)
         return specs
 
-    def _log_progress(self, progress: BulkProgress) -> None:
-        self.log.info(
-            "%s: %d/%d done (%.1f/s), %d ok, %d failed, %d retries, %d throttled (429); %d batch(es) sent",
-            progress.operation,
-            progress.done,
-            progress.total,
-            progress.rate,
-            progress.succeeded,
-            progress.failed,
-            progress.retries,
-            progress.throttled,
-            progress.batches,
-        )
-
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        items = self.events
-        if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
-            raise AirflowFailException(
-                f"events must be a list of event mappings (or an XCom of one), got {type(items).__name__}"
-            )
+        items = bulk_items(self.events, field="events", noun="event")
         with fail_permanent_errors(self._show_template):  # connection problems: nothing was sent
-            results = self.hook.create_or_get_events(
-                self._specs(items),
-                update_existing=self.update_existing,
-                max_concurrency=self.max_concurrency,
-                progress=self._log_progress,
-                progress_interval=self.progress_interval,
-            )
+            results = self.hook.create_or_get_events(self._specs(items), **self._bulk_options())
         return finish_bulk(self.log, context, [result.to_dict() for result in results], noun="event", field="events")

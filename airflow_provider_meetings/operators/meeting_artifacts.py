@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
-
-from airflow_provider_meetings.artifact_args import check_artifacts, describe_reference, meeting_reference
+from airflow_provider_meetings.artifact_args import check_artifacts, describe_reference
 from airflow_provider_meetings.attendance_table import attendance_rows, rows_to_csv, rows_to_json
-from airflow_provider_meetings.graph.errors import MeetingsError, is_permanent
+from airflow_provider_meetings.operators.base import NamedMeeting, ProviderOperator
+from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -42,7 +40,7 @@ def write_whole(destination: Destination, folder: str, name: str, data: bytes) -
     return destination.commit(file, handle, folder, name)
 
 
-class FetchTeamsMeetingArtifactsOperator(BaseOperator):
+class FetchTeamsMeetingArtifactsOperator(NamedMeeting, ProviderOperator):
     """Fetch the requested artifacts of one meeting into ``destination``.
 
     In the meeting's folder (``<destination>/meeting-<hash of the meeting id>/``):
@@ -72,7 +70,6 @@ class FetchTeamsMeetingArtifactsOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("destination", "meeting_id", "join_url", "external_id", "user_id")
-    template_ext: Sequence[str] = ()
     ui_color: ClassVar[str] = "#e8e1f5"
 
     def __init__(
@@ -87,32 +84,19 @@ class FetchTeamsMeetingArtifactsOperator(BaseOperator):
         conn_id: str = "msgraph_meetings_default",
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(conn_id=conn_id, **kwargs)
         self.destination = destination
         self.meeting_id = meeting_id
         self.join_url = join_url
         self.external_id = external_id
         self.user_id = user_id
         self.artifacts = check_artifacts(artifacts)
-        self.conn_id = conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Resolve the meeting once, fetch each requested artifact, announce the paths."""
-        from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
-
-        try:
-            reference = meeting_reference(
-                meeting_id=self.meeting_id, join_url=self.join_url, external_id=self.external_id, user_id=self.user_id
-            )
-        except ValueError as err:
-            raise AirflowFailException(str(err)) from err
-        with OnlineMeetingsHook(conn_id=self.conn_id) as hook:
-            try:
-                result = self._fetch(hook, reference)
-            except MeetingsError as err:
-                if is_permanent(err):
-                    raise AirflowFailException(f"{type(err).__name__}: {err}") from err
-                raise
+        reference = self._reference()
+        with self.hook as hook, fail_permanent_errors():
+            result = self._fetch(hook, reference)
         self._announce(context, result)
         return result
 

@@ -7,10 +7,8 @@ runs, not when a DAG file is parsed.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_meetings.deferral import (
@@ -33,16 +31,12 @@ from airflow_provider_meetings.meetings.results import (
     EXISTING,
     NOT_FOUND,
     BulkItemResult,
-    BulkProgress,
     MeetingResult,
     MeetingStatus,
     SyncResult,
 )
-from airflow_provider_meetings.operators.task_outcome import (
-    fail_permanent_errors,
-    finish_bulk,
-    template_hint,
-)
+from airflow_provider_meetings.operators.base import BulkOptions, ProviderOperator, bulk_items
+from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors, finish_bulk, template_hint
 
 try:  # Airflow's own providers read [operators] default_deferrable through the task SDK's conf
     from airflow.sdk.configuration import conf
@@ -91,8 +85,8 @@ def describe_result(result: MeetingResult, external_id: str) -> str:
     )
 
 
-class _DeferrableMeetingsOperator(BaseOperator):
-    """What the three operators share: the hook of ``conn_id`` and deferral on long waits.
+class _DeferrableMeetingsOperator(ProviderOperator):
+    """What the three operators share: deferral on long waits.
 
     With ``deferrable=True`` the hook sleeps through a wait before a retry only up to
     ``defer_after`` seconds, whatever set it (a ``Retry-After``, the backoff after a 5xx or a
@@ -101,8 +95,6 @@ class _DeferrableMeetingsOperator(BaseOperator):
     ``asked_wait``), and the task defers to the triggerer with Airflow's ``DateTimeTrigger``
     until then, then resumes in :meth:`execute_complete` (see :mod:`~airflow_provider_meetings.deferral`).
     """
-
-    conn_id: str
 
     def __init__(
         self,
@@ -117,10 +109,10 @@ class _DeferrableMeetingsOperator(BaseOperator):
         self.defer_after = check_defer_after(defer_after)
         self.max_deferrals = check_max_deferrals(max_deferrals)
 
-    @cached_property
-    def hook(self) -> OnlineMeetingsHook:
-        """The hook of ``conn_id`` (a deferrable task's sleeps at most ``defer_after`` seconds at a time)."""
-        return OnlineMeetingsHook(conn_id=self.conn_id, max_single_wait=self.defer_after if self.deferrable else None)
+    @property
+    def max_single_wait(self) -> float | None:
+        """A deferrable task's hook sleeps at most ``defer_after`` seconds at a time."""
+        return self.defer_after if self.deferrable else None
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         """Resume after a deferral: the work goes on from the state the task kept."""
@@ -130,18 +122,6 @@ class _DeferrableMeetingsOperator(BaseOperator):
 
     def execute(self, context: Context) -> Any:
         return self._run(context, DeferralState())
-
-    #: The arguments whose template an error about them shows (set in ``__init__``).
-    unrendered: dict[str, Any]
-
-    def _show_template(self, error: MeetingsError) -> str:
-        """The template an invalid argument was rendered from, for the task's error message."""
-        unrendered = getattr(self, "unrendered", None) or {}
-        for field, template in unrendered.items():
-            hint = template_hint(error, field, template, getattr(self, field, None))
-            if hint:
-                return hint
-        return ""
 
     def _run(self, context: Context, state: DeferralState) -> Any:
         raise NotImplementedError
@@ -247,7 +227,6 @@ class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
         "participants",
         "chat_info",
     )
-    template_ext: Sequence[str] = ()
     template_fields_renderers: ClassVar[dict[str, str]] = {"participants": "json", "chat_info": "json"}
     ui_color = "#C5CAF3"
     operator_extra_links = (JoinTeamsMeetingLink(),)
@@ -266,8 +245,10 @@ class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
         update_existing: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)  # deferrable, defer_after, max_deferrals: _DeferrableMeetingsOperator
-        self.conn_id = conn_id
+        # deferrable, defer_after, max_deferrals: _DeferrableMeetingsOperator
+        super().__init__(
+            conn_id=conn_id, unrendered={"external_id": external_id, "user_id": user_id, "subject": subject}, **kwargs
+        )
         self.external_id = external_id
         self.user_id = user_id
         self.subject = subject
@@ -276,8 +257,6 @@ class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
         self.participants = participants
         self.chat_info = chat_info
         self.update_existing = update_existing
-        # As given, before rendering: an error about a rendered value shows its template.
-        self.unrendered = {"external_id": external_id, "user_id": user_id, "subject": subject}
 
     def _run(self, context: Context, state: DeferralState) -> dict[str, Any]:
         from airflow_provider_meetings.meetings.request import MeetingSpec
@@ -337,7 +316,6 @@ class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
     """
 
     template_fields: Sequence[str] = ("conn_id", "external_id", "user_id")
-    template_ext: Sequence[str] = ()
     ui_color = "#F3C5C5"
 
     def __init__(
@@ -348,12 +326,9 @@ class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
         user_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.conn_id = conn_id
+        super().__init__(conn_id=conn_id, unrendered={"external_id": external_id, "user_id": user_id}, **kwargs)
         self.external_id = external_id
         self.user_id = user_id
-        # As given, before rendering: an error about a rendered value shows its template.
-        self.unrendered = {"external_id": external_id, "user_id": user_id}
 
     def _run(self, context: Context, state: DeferralState) -> dict[str, Any]:
         if not self.deferrable:
@@ -390,7 +365,7 @@ class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
         return bool(state.found["existed"])
 
 
-class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
+class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator, BulkOptions):
     """Create or get many Teams meetings in one task, with Graph JSON batching.
 
     Every item is validated first; invalid and repeated items are reported, not sent.
@@ -443,7 +418,6 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
     """
 
     template_fields: Sequence[str] = ("conn_id", "meetings", "user_id")
-    template_ext: Sequence[str] = ()
     template_fields_renderers: ClassVar[dict[str, str]] = {"meetings": "json"}
     ui_color = "#C5CAF3"
 
@@ -459,11 +433,10 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
         update_existing: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(conn_id=conn_id, **kwargs)
         self.meetings = meetings
         # Not a template field: it is rendered per item, with ``item`` in the context.
         self.external_id_template = external_id_template
-        self.conn_id = conn_id
         self.user_id = user_id
         self.max_concurrency = max_concurrency
         self.progress_interval = progress_interval
@@ -490,34 +463,8 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
                 spec["user_id"] = self.user_id
             yield spec
 
-    def _log_progress(self, progress: BulkProgress) -> None:
-        # What happened (batches sent, the most in flight at once) beside what was allowed.
-        self.log.info(
-            "%s: %d/%d done (%.1f/s), %d ok, %d failed, %d retries, %d throttled (429); "
-            "%d batch(es) sent, at most %d in flight (allowed %d%s)",
-            progress.operation,
-            progress.done,
-            progress.total,
-            progress.rate,
-            progress.succeeded,
-            progress.failed,
-            progress.retries,
-            progress.throttled,
-            progress.batches,
-            progress.peak_in_flight,
-            progress.max_concurrency,
-            f", now {progress.concurrency} and paced at {progress.paced_rate:.1f}/s"
-            if progress.paced_rate
-            else (f", now {progress.concurrency}" if progress.concurrency != progress.max_concurrency else ""),
-        )
-
     def _run(self, context: Context, state: DeferralState) -> list[dict[str, Any]]:
-        items = self.meetings
-        if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
-            raise AirflowFailException(
-                f"meetings must be a list of meeting mappings (or an XCom of one), got {type(items).__name__}"
-            )
-        specs = list(self._specs(items, context))
+        specs = list(self._specs(bulk_items(self.meetings, field="meetings", noun="meeting"), context))
         if state.results is not None and len(state.results) != len(specs):
             raise AirflowFailException(
                 f"meetings has {len(specs)} item(s) after the deferral, {len(state.results)} before: the list "
@@ -532,13 +479,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator):
                 len(todo),
             )
         with fail_permanent_errors():  # connection problems: nothing was sent
-            results = self.hook.create_or_get_meetings(
-                [specs[index] for index in todo],
-                update_existing=self.update_existing,
-                max_concurrency=self.max_concurrency,
-                progress=self._log_progress,
-                progress_interval=self.progress_interval,
-            )
+            results = self.hook.create_or_get_meetings([specs[index] for index in todo], **self._bulk_options())
         ran = [
             {**self._item_dict(r), "asked_wait": asked_wait(r.error), "first_created": r.first_created} for r in results
         ]

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_meetings.artifact_args import check_artifacts, describe_reference, meeting_reference
-from airflow_provider_meetings.graph.errors import MeetingsError, is_permanent
+from airflow_provider_meetings.artifact_args import check_artifacts, describe_reference
+from airflow_provider_meetings.graph.errors import MeetingsError
+from airflow_provider_meetings.operators.base import NamedMeeting
+from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -27,7 +29,7 @@ DEFAULT_POKE_INTERVAL = 300.0
 DEFAULT_TIMEOUT = 24 * 3600.0
 
 
-class TeamsMeetingArtifactsSensor(BaseSensorOperator):
+class TeamsMeetingArtifactsSensor(NamedMeeting, BaseSensorOperator):
     """Wait until a meeting has ended and its requested artifacts exist.
 
     Done means: for ``attendance`` an attendance report of a session that ended (Graph
@@ -88,15 +90,6 @@ class TeamsMeetingArtifactsSensor(BaseSensorOperator):
         self.conn_id = conn_id
         self.deferrable = deferrable
 
-    def _reference(self) -> dict[str, str]:
-        """The rendered identifiers, checked (a bad combination fails without retries)."""
-        try:
-            return meeting_reference(
-                meeting_id=self.meeting_id, join_url=self.join_url, external_id=self.external_id, user_id=self.user_id
-            )
-        except ValueError as err:
-            raise AirflowFailException(str(err)) from err
-
     def _status(self, reference: dict[str, str]) -> dict[str, Any] | None:
         """The hook's status of the artifacts; ``None`` after a transient error (checked again later)."""
         from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
@@ -107,10 +100,9 @@ class TeamsMeetingArtifactsSensor(BaseSensorOperator):
         max_single_wait = MAX_THREAD_WAIT if self.deferrable else None
         with OnlineMeetingsHook(conn_id=self.conn_id, max_single_wait=max_single_wait) as hook:
             try:
-                return hook.meeting_artifacts_status(**reference, artifacts=self.artifacts)
-            except MeetingsError as err:
-                if is_permanent(err):
-                    raise AirflowFailException(f"{type(err).__name__}: {err}") from err
+                with fail_permanent_errors():
+                    return hook.meeting_artifacts_status(**reference, artifacts=self.artifacts)
+            except MeetingsError as err:  # transient: checked again at the next poke
                 self.log.warning("Checking the artifacts failed, trying again at the next poke: %s", err)
                 return None
 

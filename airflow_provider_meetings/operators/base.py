@@ -1,0 +1,144 @@
+"""What the provider's tasks share: the hook of ``conn_id``, the template an invalid argument
+was rendered from, the options and progress line of a bulk call, and the meeting an artifacts
+task names.
+
+Importing this module loads neither msal nor requests, nor the hook module: the artifacts
+sensor and operator import it, and a DAG file that uses them pays for no resource (the hook
+is imported when a task first uses it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_meetings.artifact_args import meeting_reference
+from airflow_provider_meetings.operators.task_outcome import template_hint
+
+if TYPE_CHECKING:
+    import logging
+
+    from airflow_provider_meetings.graph.batch import BulkProgress
+    from airflow_provider_meetings.graph.errors import MeetingsError
+    from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+__all__ = ["BulkOptions", "NamedMeeting", "ProviderOperator", "bulk_items"]
+
+
+class ProviderOperator(BaseOperator):
+    """An operator on a ``msgraph_meetings`` connection: its hook, and the template an invalid
+    argument was rendered from in the task's error.
+
+    :param conn_id: id of a ``msgraph_meetings`` connection
+    :param unrendered: templated arguments as given, before rendering: an error about one of
+        them shows its template
+    """
+
+    # A templated value ending in ".json" is a value, not the name of a file to read.
+    template_ext: Sequence[str] = ()
+
+    def __init__(self, *, conn_id: str, unrendered: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+        self.unrendered = dict(unrendered or {})
+
+    @property
+    def max_single_wait(self) -> float | None:
+        """Seconds: a longer pause Graph asks for ends a call of the hook at once (the hook's
+        ``max_single_wait``); ``None``: every pause within the connection's bound is slept."""
+        return None
+
+    @cached_property
+    def hook(self) -> OnlineMeetingsHook:
+        """The hook of ``conn_id`` (with :attr:`max_single_wait`)."""
+        # Imported here: the artifacts operator's module must not import the hook's.
+        from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+
+        return OnlineMeetingsHook(conn_id=self.conn_id, max_single_wait=self.max_single_wait)
+
+    def _show_template(self, error: MeetingsError) -> str:
+        """The template an invalid argument was rendered from, for the task's error message."""
+        for field, template in self.unrendered.items():
+            hint = template_hint(error, field, template, getattr(self, field, None))
+            if hint:
+                return hint
+        return ""
+
+
+def bulk_items(value: Any, *, field: str, noun: str) -> Sequence[Any]:
+    """The items of a bulk operator: a list (rendered, or an XCom), not text or one mapping.
+
+    :param value: the rendered argument
+    :param field: the argument's name, for the error: ``meetings``, ``events``
+    :param noun: what an item is, for the error: ``meeting``, ``event``
+    :raises AirflowFailException: not a list (no task retries: a retry renders the same)
+    """
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise AirflowFailException(
+            f"{field} must be a list of {noun} mappings (or an XCom of one), got {type(value).__name__}"
+        )
+    return value
+
+
+class BulkOptions:
+    """The options a bulk operator passes to the hook's bulk call, and its progress log line.
+
+    A mixin of the bulk operators, as their last base (their operator base stays first).
+    """
+
+    log: logging.Logger
+    update_existing: bool
+    max_concurrency: int | None
+    progress_interval: float
+
+    def _bulk_options(self) -> dict[str, Any]:
+        """The hook's keyword arguments of a bulk call: progress logged every ``progress_interval``."""
+        return {
+            "update_existing": self.update_existing,
+            "max_concurrency": self.max_concurrency,
+            "progress": self._log_progress,
+            "progress_interval": self.progress_interval,
+        }
+
+    def _log_progress(self, progress: BulkProgress) -> None:
+        # What happened (batches sent, the most in flight at once) beside what was allowed.
+        self.log.info(
+            "%s: %d/%d done (%.1f/s), %d ok, %d failed, %d retries, %d throttled (429); "
+            "%d batch(es) sent, at most %d in flight (allowed %d%s)",
+            progress.operation,
+            progress.done,
+            progress.total,
+            progress.rate,
+            progress.succeeded,
+            progress.failed,
+            progress.retries,
+            progress.throttled,
+            progress.batches,
+            progress.peak_in_flight,
+            progress.max_concurrency,
+            f", now {progress.concurrency} and paced at {progress.paced_rate:.1f}/s"
+            if progress.paced_rate
+            else (f", now {progress.concurrency}" if progress.concurrency != progress.max_concurrency else ""),
+        )
+
+
+class NamedMeeting:
+    """The meeting an artifacts task names (a mixin of the artifacts sensor and fetch operator)."""
+
+    meeting_id: str | None
+    join_url: str | None
+    external_id: str | None
+    user_id: str | None
+
+    def _reference(self) -> dict[str, str]:
+        """The rendered identifiers, checked (a bad combination fails without retries)."""
+        try:
+            return meeting_reference(
+                meeting_id=self.meeting_id, join_url=self.join_url, external_id=self.external_id, user_id=self.user_id
+            )
+        except ValueError as err:
+            raise AirflowFailException(str(err)) from err
