@@ -9,8 +9,12 @@ Branch on status and error code, never on message text (Graph's messages change)
 from __future__ import annotations
 
 from airflow_provider_meetings.artifacts.permissions import permission_for
-from airflow_provider_meetings.graph.error_facts import answer_facts
-from airflow_provider_meetings.graph.errors import ApplicationAccessPolicyError, GraphAPIError, MeetingsError
+from airflow_provider_meetings.graph.errors import (
+    ApplicationAccessPolicyError,
+    GraphAPIError,
+    MeetingsError,
+    answer_facts,
+)
 
 __all__ = [
     "ArtifactPermissionError",

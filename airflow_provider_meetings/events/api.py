@@ -42,8 +42,12 @@ from airflow_provider_meetings.events.request import (
 from airflow_provider_meetings.events.results import EventBulkItemResult, EventResult, EventStatus, has_join_url
 from airflow_provider_meetings.graph.batch import BatchItemResult, BulkProgress, GraphRequest
 from airflow_provider_meetings.graph.batch_engine import user_group
-from airflow_provider_meetings.graph.error_facts import answer_facts
-from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError, MeetingsError
+from airflow_provider_meetings.graph.errors import (
+    GraphAPIError,
+    InvalidMeetingRequestError,
+    MeetingsError,
+    answer_facts,
+)
 from airflow_provider_meetings.graph.settings import ConnectionSettings
 
 if TYPE_CHECKING:

@@ -45,12 +45,12 @@ from airflow_provider_meetings.events.results import (
 from airflow_provider_meetings.graph.batch import (
     BatchItemResult,
     GraphRequest,
+    check_bulk_size,
     error_at,
     given,
     keep_fields,
 )
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
-from airflow_provider_meetings.graph.validation import check_bulk_size
 
 #: The item key that asks for the event to be cancelled.
 CANCELLED_KEY = "cancelled"

@@ -31,8 +31,8 @@ from airflow_provider_meetings.events.options import OPTIONS, option_fields
 from airflow_provider_meetings.events.recurrence import to_recurrence
 from airflow_provider_meetings.events.timezones import graph_time_zone, zone_info, zone_name_of
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, MeetingsError
-from airflow_provider_meetings.graph.validation import check_free_text
 from airflow_provider_meetings.graph.values import (
+    check_free_text,
     check_missing_value,
     to_utc,
     user_path,

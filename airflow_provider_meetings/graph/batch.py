@@ -36,6 +36,21 @@ MAX_BATCH_ITEMS = 20
 MAX_BULK_ITEMS = 10_000
 
 
+def check_bulk_size(count: int, field_name: str) -> None:
+    """Refuse a bulk call of more than :data:`MAX_BULK_ITEMS` items.
+
+    :param count: how many items the call has
+    :param field_name: the argument that holds them, e.g. ``meetings``
+    :raises InvalidMeetingRequestError: too many items (checked before anything is sent)
+    """
+    if count > MAX_BULK_ITEMS:
+        raise InvalidMeetingRequestError(
+            field_name,
+            f"has {count:,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
+            "Split the list across tasks (e.g. by week or by organizer); nothing was sent",
+        )
+
+
 @dataclass(frozen=True)
 class GraphRequest:
     """One Graph call as data: for a single call or a ``$batch`` item.

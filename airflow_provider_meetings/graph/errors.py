@@ -153,6 +153,25 @@ class GraphAPIError(MeetingsError):
         super().__init__(text)
 
 
+def answer_facts(error: GraphAPIError) -> dict[str, Any]:
+    """The facts of Graph's answer in ``error``, as keyword arguments of :class:`GraphAPIError`.
+
+    Everything but ``detail``, which the more precise class gives itself, e.g.
+    ``CalendarAccessDeniedError(**answer_facts(error), detail=advice)``.
+
+    :param error: the error the client raised for the answer
+    """
+    return {
+        "status": error.status,
+        "code": error.code,
+        "message": error.message,
+        "request_id": error.request_id,
+        "date": error.date,
+        "retry_after": error.retry_after,
+        "inner_code": error.inner_code,
+    }
+
+
 class ApplicationAccessPolicyError(GraphAPIError):
     """403: the app has no Teams application access policy for the organizer."""
 

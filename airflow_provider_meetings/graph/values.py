@@ -90,6 +90,21 @@ def check_missing_value(value: str, field_name: str, *, empty_segments: bool = T
     return value
 
 
+def check_free_text(value: Any, field_name: str) -> str:
+    """Return ``value`` if it is a string without the text of a missing value.
+
+    Free text (a subject, a name): " - " or "(...)" are usual in it, so only the ``None`` rule
+    of :func:`check_missing_value` applies.
+
+    :param value: the rendered value
+    :param field_name: the argument, named in the error
+    :raises InvalidMeetingRequestError: not a string, or ``None`` as a whole word
+    """
+    if not isinstance(value, str):
+        raise InvalidMeetingRequestError(field_name, f"must be a string, got {type(value).__name__}")
+    return check_missing_value(value, field_name, empty_segments=False)
+
+
 def validate_external_id(value: Any, *, field_name: str = "external_id") -> str:
     """Return ``value`` if it is usable as a createOrGet ``externalId``."""
     if not isinstance(value, str):

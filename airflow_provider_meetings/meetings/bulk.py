@@ -30,13 +30,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from airflow_provider_meetings.graph.batch import BatchItemResult, error_at, given, keep_fields
+from airflow_provider_meetings.graph.batch import BatchItemResult, check_bulk_size, error_at, given, keep_fields
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
     InvalidMeetingRequestError,
     OrganizerLookupError,
 )
-from airflow_provider_meetings.graph.validation import check_bulk_size
 from airflow_provider_meetings.meetings.diff import SYNC_MEETING_FIELDS, after_create_or_get
 from airflow_provider_meetings.meetings.organizers import OrganizerDirectory, needs_lookup, with_object_id
 from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest

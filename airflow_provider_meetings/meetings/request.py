@@ -36,9 +36,9 @@ from typing import Any
 
 from airflow_provider_meetings.graph.batch import GraphRequest
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
-from airflow_provider_meetings.graph.validation import check_free_text
 from airflow_provider_meetings.graph.values import (
     UPN_RE,
+    check_free_text,
     check_missing_value,
     format_graph_datetime,
     is_guid,
