@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import importlib.metadata
-import subprocess
-import sys
 
 import pytest
+from fresh_interpreter_testlib import run_in_fresh_interpreter
 from graph_models import type_name
 
 from meetings_emulator.graph_schema import PROPERTIES, SDK_VERSIONS
@@ -37,10 +36,9 @@ def test_emulator_properties_equal_the_sdk_model(graph_contract, version, name):
 
 
 def test_the_emulator_does_not_import_the_sdks():
-    code = (
-        "import sys\n"
-        "import meetings_emulator.server\n"
-        "loaded = [m for m in sys.modules if m.split('.')[0] in ('msgraph', 'msgraph_beta', 'kiota_abstractions')]\n"
-        "assert not loaded, loaded\n"
+    run_in_fresh_interpreter(
+        "import sys",
+        "import meetings_emulator.server",
+        "loaded = [m for m in sys.modules if m.split('.')[0] in ('msgraph', 'msgraph_beta', 'kiota_abstractions')]",
+        "assert not loaded, loaded",
     )
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from event_options_testlib import event_options
+
 from airflow_provider_meetings.events.diff import changed_fields
 from airflow_provider_meetings.events.options import SENSITIVITIES, SHOW_AS
 from airflow_provider_meetings.events.request import EventSpec, cancel_body, prepare_event
@@ -25,14 +27,7 @@ EVERYTHING = {
     "body": "<p>Bring an ID.</p>",
     "location": "Room 1",
     "recurrence": "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4",
-    "allow_new_time_proposals": False,
-    "hide_attendees": True,
-    "response_requested": False,
-    "is_reminder_on": True,
-    "reminder_minutes_before_start": 30,
-    "sensitivity": "private",
-    "show_as": "workingElsewhere",
-    "categories": ["Interviews"],
+    **event_options(show_as="workingElsewhere"),
 }
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from meetings_emulator import run_emulator
+
 
 @pytest.fixture
 def make_hook(graph_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
@@ -56,3 +58,11 @@ def _write_federated_token(
 def write_federated_token() -> Callable[..., str]:
     """``write(path, issuer=, subject=)``: a signed, unexpired workload-identity JWT in ``path``."""
     return _write_federated_token
+
+
+@pytest.fixture(scope="module")
+def quick_device_codes() -> Iterator[Any]:
+    """An emulator of the module's own whose device codes ask for one-second polling, for the
+    tests that sign in with the device code flow."""
+    with run_emulator(device_code_interval=1) as emulator:
+        yield emulator

@@ -12,18 +12,16 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from held_meeting_testlib import held_event_meeting, megan_bowen
 
 from airflow_provider_meetings.operators.meeting_artifacts import FetchTeamsMeetingArtifactsOperator
 from meetings_emulator.config import MEGAN_ID, ORGANIZER_ID
 
 pytestmark = pytest.mark.integration
 
-moto_server = pytest.importorskip("moto.server")
 pytest.importorskip("airflow.providers.amazon.aws.fs.s3")
 boto3 = pytest.importorskip("boto3")
 
@@ -34,16 +32,9 @@ RECORDING_SIZE = 6 * 1024 * 1024 + 321  # over s3fs's 5 MiB block: a multipart u
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    s3_client(endpoint).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
+def s3_endpoint(moto_s3: Any) -> str:
+    s3_client(moto_s3.endpoint).create_bucket(Bucket=BUCKET)
+    return moto_s3.endpoint
 
 
 def s3_client(endpoint: str) -> Any:
@@ -81,18 +72,10 @@ def objects(endpoint: str, prefix: str) -> dict[str, bytes]:
 
 def held_lecture(hook: Any, graph_emulator: Any, name: str) -> tuple[str, dict[str, Any]]:
     start = datetime.datetime(2030, 9, 2, 8, 0, tzinfo=datetime.timezone.utc)
-    event = hook.create_or_get_event(name, subject="Lecture", start=start, end=start + datetime.timedelta(hours=1))
-    attendee = {
-        "id": MEGAN_ID,
-        "displayName": "Megan Bowen",
-        "email": "meganb@contoso.example",
-        "role": "Attendee",
-        "intervals": [{"join": "2030-09-02T08:01:00Z", "leave": "2030-09-02T08:41:00Z"}],
-    }
-    held = graph_emulator.hold_meeting(
-        event.join_url, attendees=[attendee], transcript=VTT, recording_size=RECORDING_SIZE
+    attendee = megan_bowen("Attendee", "2030-09-02T08:01:00Z", "2030-09-02T08:41:00Z")
+    return held_event_meeting(
+        hook, graph_emulator, name, start, attendees=[attendee], transcript=VTT, recording_size=RECORDING_SIZE
     )
-    return event.join_url, held
 
 
 def test_an_s3_url_naming_an_aws_connection(make_hook, graph_emulator, s3_endpoint, aws_connection) -> None:

@@ -8,18 +8,16 @@ import csv
 import datetime
 import hashlib
 import io
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from held_meeting_testlib import held_event_meeting, megan_bowen
 
 from airflow_provider_meetings.operators.meeting_artifacts import FetchTeamsMeetingArtifactsOperator
 from meetings_emulator.config import MEGAN_ID, ORGANIZER_ID
 
 pytestmark = pytest.mark.integration
 
-moto_server = pytest.importorskip("moto.server")
 s3fs = pytest.importorskip("s3fs")
 upath = pytest.importorskip("upath")
 
@@ -29,35 +27,23 @@ RECORDING_SIZE = 1024 * 1024 + 99
 
 
 @pytest.fixture(scope="module")
-def s3_options() -> Iterator[dict[str, Any]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    options = {
-        "key": "testing",
-        "secret": "testing",
-        "client_kwargs": {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "us-east-1"},
-    }
-    s3fs.S3FileSystem(**options).call_s3("create_bucket", Bucket=BUCKET)
-    yield options
-    server.stop()
+def s3_options(moto_s3: Any) -> dict[str, Any]:
+    return moto_s3.s3fs_bucket(BUCKET)
 
 
 def test_the_operator_stores_every_artifact_in_s3(make_hook, graph_emulator, s3_options) -> None:
     hook = make_hook(default_user_id=ORGANIZER_ID)
     start = datetime.datetime(2030, 6, 3, 9, 0, tzinfo=datetime.timezone.utc)
-    end = start + datetime.timedelta(hours=1)
-    join_url = hook.create_or_get_event("s3-interview", subject="Interview", start=start, end=end).join_url
-    attendee = {
-        "id": MEGAN_ID,
-        "displayName": "Megan Bowen",
-        "email": "meganb@contoso.example",
-        "role": "Presenter",
-        "intervals": [{"join": "2030-06-03T09:00:00Z", "leave": "2030-06-03T09:30:00Z"}],
-    }
-    held = graph_emulator.hold_meeting(join_url, attendees=[attendee], transcript=VTT, recording_size=RECORDING_SIZE)
+    join_url, held = held_event_meeting(
+        hook,
+        graph_emulator,
+        "s3-interview",
+        start,
+        subject="Interview",
+        attendees=[megan_bowen("Presenter", "2030-06-03T09:00:00Z", "2030-06-03T09:30:00Z")],
+        transcript=VTT,
+        recording_size=RECORDING_SIZE,
+    )
     operator = FetchTeamsMeetingArtifactsOperator(
         task_id="store",
         conn_id=hook.conn_id,

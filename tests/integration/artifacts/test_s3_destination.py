@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from held_meeting_testlib import held_event_meeting
 
 from airflow_provider_meetings.graph.errors import RetriesExhaustedError
 from meetings_emulator.config import ORGANIZER_ID
 
 pytestmark = pytest.mark.integration
 
-moto_server = pytest.importorskip("moto.server")
 s3fs = pytest.importorskip("s3fs")
 upath = pytest.importorskip("upath")
 
@@ -32,22 +31,9 @@ VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n<v Zoë>Grüß Gott</v>\n"
 
 
 @pytest.fixture(scope="module")
-def s3_options() -> Iterator[dict[str, Any]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    options = {
-        "key": "testing",
-        "secret": "testing",
-        # S3's smallest part (s3fs's default is 50 MiB): the recordings here span several parts.
-        "default_block_size": 5 * 1024 * 1024,
-        "client_kwargs": {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "us-east-1"},
-    }
-    s3fs.S3FileSystem(**options).call_s3("create_bucket", Bucket=BUCKET)
-    yield options
-    server.stop()
+def s3_options(moto_s3: Any) -> dict[str, Any]:
+    # S3's smallest part (s3fs's default is 50 MiB): the recordings here span several parts.
+    return moto_s3.s3fs_bucket(BUCKET, default_block_size=5 * 1024 * 1024)
 
 
 @pytest.fixture
@@ -60,10 +46,7 @@ def store(s3_options: dict[str, Any]) -> Iterator[Any]:
 
 def meeting(hook: Any, graph_emulator: Any, **held: Any) -> tuple[str, dict[str, Any]]:
     start = datetime.datetime(2030, 3, 5, 9, 0, tzinfo=datetime.timezone.utc)
-    join_url = hook.create_or_get_event(
-        "s3-lecture", subject="Lecture", start=start, end=start + datetime.timedelta(hours=1), user_id=ORGANIZER_ID
-    ).join_url
-    return join_url, graph_emulator.hold_meeting(join_url, attendees=[], **held)
+    return held_event_meeting(hook, graph_emulator, "s3-lecture", start, attendees=[], **held)
 
 
 def test_recording_and_transcript_land_in_s3(make_hook, graph_emulator, s3_options, store) -> None:

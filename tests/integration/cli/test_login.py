@@ -25,20 +25,11 @@ CONN_ID = "meetings_login"
 CODE_RE = re.compile(r"enter the code (\S+)")
 
 
-@pytest.fixture(scope="module")
-def quick() -> Iterator[Any]:
-    """An emulator whose device codes ask for one-second polling."""
-    from meetings_emulator import run_emulator
-
-    with run_emulator(device_code_interval=1) as emulator:
-        yield emulator
-
-
 @pytest.fixture
-def emu(quick: Any) -> Iterator[Any]:
-    quick.reset(tokens=True)
-    yield quick
-    quick.reset(tokens=True)
+def emu(quick_device_codes: Any) -> Iterator[Any]:
+    quick_device_codes.reset(tokens=True)
+    yield quick_device_codes
+    quick_device_codes.reset(tokens=True)
 
 
 @dataclass

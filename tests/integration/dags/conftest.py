@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,3 +77,20 @@ def sample_airflow(graph_emulator, tmp_path_factory: pytest.TempPathFactory) -> 
     graph_emulator.reset()
     yield airflow
     graph_emulator.reset()
+
+
+@pytest.fixture
+def edited_sample_data(tmp_path: Path) -> Callable[[str, dict[str, str]], Path]:
+    """``edited_sample_data(name, {old: new})``: a copy of the sample DAGs' ``data/<name>`` in
+    ``tmp_path`` with each ``old`` text replaced by ``new`` (each must be in the file)."""
+
+    def edit(name: str, replacements: dict[str, str]) -> Path:
+        text = (DAGS_DIR / "data" / name).read_text()
+        for old, new in replacements.items():
+            assert old in text, f"{old!r} is not in dags/data/{name}"
+            text = text.replace(old, new)
+        edited = tmp_path / name
+        edited.write_text(text)
+        return edited
+
+    return edit

@@ -54,6 +54,10 @@ GRACE_INTERVIEW = [
 ]  # fmt: skip
 
 
+#: The interviews of 2026-12-07 that took place: who came, from and to when (UTC).
+HELD = {"de-4711-tech": (ADA_INTERVIEW, "09:00", "10:00"), "de-4712-tech": (GRACE_INTERVIEW, "13:00", "14:00")}
+
+
 def join_url(emulator: Any, key: str) -> str:
     (event,) = [
         e["event"]
@@ -123,22 +127,15 @@ def stored(
         )
     )
     held = {
-        "de-4711-tech": graph_emulator.hold_meeting(
-            join_url(graph_emulator, "de-4711-tech"),
-            attendees=ADA_INTERVIEW,
-            start="2026-12-07T09:00:00Z",
-            end="2026-12-07T10:00:00Z",
+        key: graph_emulator.hold_meeting(
+            join_url(graph_emulator, key),
+            attendees=attendees,
+            start=f"2026-12-07T{start}:00Z",
+            end=f"2026-12-07T{end}:00Z",
             transcript=VTT,
             recording_size=RECORDING_SIZE,
-        ),
-        "de-4712-tech": graph_emulator.hold_meeting(
-            join_url(graph_emulator, "de-4712-tech"),
-            attendees=GRACE_INTERVIEW,
-            start="2026-12-07T13:00:00Z",
-            end="2026-12-07T14:00:00Z",
-            transcript=VTT,
-            recording_size=RECORDING_SIZE,
-        ),
+        )
+        for key, (attendees, start, end) in HELD.items()
     }
     destination = tmp_path_factory.mktemp("interview-artifacts")
     since = last_asset_event_id()

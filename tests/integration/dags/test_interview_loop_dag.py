@@ -5,7 +5,6 @@ a cancelled one is cancelled with its comment."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ from meetings_emulator.event_times import from_utc_ticks
 # whole sample DAGs and the docs' commands: make test-slow (part of make e2e in CI), not make test
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-DAGS_DIR = Path(__file__).resolve().parents[3] / "dags"
 DAG_ID = "teams_interview_loop"
 RUN_DATE = "2026-12-07T06:00:00+00:00"  # 07:00 Europe/Berlin, the cron tick
 ADELE = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
@@ -87,14 +85,14 @@ def test_a_rerun_books_nothing_new(first_run: Any, graph_emulator: Any) -> None:
 
 
 def test_a_moved_interview_is_one_patch_and_a_cancelled_one_is_cancelled_with_its_comment(
-    first_run: Any, graph_emulator: Any, tmp_path: Path
+    first_run: Any, graph_emulator: Any, edited_sample_data: Any
 ) -> None:
-    source = (DAGS_DIR / "data" / "interviews.csv").read_text()
-    edited = tmp_path / "interviews.csv"
-    edited.write_text(
-        source.replace(
-            "2026-12-07T14:00:00+01:00,2026-12-07T15:00:00+01:00", "2026-12-07T16:00:00+01:00,2026-12-07T17:00:00+01:00"
-        ).replace("alexw@contoso.example,,\n", "alexw@contoso.example,cancelled,The position has been filled.\n")
+    edited = edited_sample_data(
+        "interviews.csv",
+        {
+            "2026-12-07T14:00:00+01:00,2026-12-07T15:00:00+01:00": "2026-12-07T16:00:00+01:00,2026-12-07T17:00:00+01:00",
+            "alexw@contoso.example,,\n": "alexw@contoso.example,cancelled,The position has been filled.\n",
+        },
     )
     text = edited.read_text()
     assert text.count("cancelled") == 1 and "T16:00:00+01:00" in text

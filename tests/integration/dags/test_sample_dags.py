@@ -5,7 +5,6 @@ events DAG keeps meetings in step with an edited events file (moved, cancelled e
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,6 @@ from meetings_dag_helpers.outputs import read_report
 
 # whole sample DAGs and the docs' commands: make test-slow (part of make e2e in CI), not make test
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-DAGS_DIR = Path(__file__).resolve().parents[3] / "dags"
 
 ADELE = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 ALEX = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c02"
@@ -179,15 +176,15 @@ def test_next_days_run_books_only_the_new_event(first_runs: Any, graph_emulator:
 
 
 def test_a_moved_event_moves_its_meeting_and_a_cancelled_one_loses_it(
-    first_runs: Any, graph_emulator: Any, tmp_path: Path
+    first_runs: Any, graph_emulator: Any, edited_sample_data: Any
 ) -> None:
     """The demo's edit: one event an hour later, one cancelled. A second run changes nothing more."""
-    source = (DAGS_DIR / "data" / "events.csv").read_text()
-    edited = tmp_path / "events.csv"
-    edited.write_text(
-        source.replace(
-            "2026-12-07T09:00:00+01:00,2026-12-07T10:30:00+01:00", "2026-12-07T10:00:00+01:00,2026-12-07T11:30:00+01:00"
-        ).replace("meganb@contoso.example,\nticket", "meganb@contoso.example,cancelled\nticket")
+    edited = edited_sample_data(
+        "events.csv",
+        {
+            "2026-12-07T09:00:00+01:00,2026-12-07T10:30:00+01:00": "2026-12-07T10:00:00+01:00,2026-12-07T11:30:00+01:00",
+            "meganb@contoso.example,\nticket": "meganb@contoso.example,cancelled\nticket",
+        },
     )
     assert edited.read_text().count("cancelled") == 1 and "T11:30:00+01:00" in edited.read_text()
     before = stored(graph_emulator, EVENTS)

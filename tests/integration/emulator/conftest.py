@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import emulator_testlib
 import pytest
 from emulator_testlib import GRAPH_SCOPE, make_app, make_session
 
@@ -33,8 +34,7 @@ def session(emu: Any) -> Any:
 
 @pytest.fixture
 def app_token(emu: Any) -> str:
-    result = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)
-    return result["access_token"]
+    return emulator_testlib.app_token(emu)
 
 
 @pytest.fixture

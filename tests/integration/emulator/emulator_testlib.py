@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import datetime
 import ssl
+import threading
+import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
+from meetings_emulator.config import ORGANIZER_ID
+
 GRAPH_SCOPE = ["https://graph.microsoft.com/.default"]
+#: When the hook's interviews in the emulator's calendars start.
+START = datetime.datetime(2030, 3, 5, 9, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
 
 
 def make_session(ca_path: str) -> Any:
@@ -37,6 +44,40 @@ def create_path(user: str) -> str:
     return f"/users/{user}/onlineMeetings/createOrGet"
 
 
+def app_token(emu: Any) -> str:
+    """An app-only access token, from a real MSAL confidential client."""
+    return make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
+
+
+def create_or_get(emu: Any, token: str, external_id: str, user: str = "me") -> Any:
+    """``POST createOrGet`` of ``external_id`` with ``token`` for ``user`` (``me``: the signed-in
+    user, as a delegated token may), over a session of its own."""
+    path = "/me/onlineMeetings/createOrGet" if user == "me" else create_path(user)
+    return make_session(emu.ca_path).post(
+        f"{emu.url}/v1.0{path}",
+        json={"externalId": external_id},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+
+
+def interview_fields(**fields: Any) -> dict[str, Any]:
+    """The hook's arguments for an hour's interview from :data:`START` in the default
+    organizer's calendar; ``fields`` replace or add arguments (``attendees``, most often)."""
+    end = START + datetime.timedelta(hours=1)
+    return {"subject": "Interview", "start": START, "end": end, "user_id": ORGANIZER_ID, **fields}
+
+
+def side_by_side(call: Callable[[int], None], count: int) -> None:
+    """Run ``call(0)`` to ``call(count - 1)`` each in a thread of its own, all at once; return
+    when all are done."""
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def parse_graph_time(value: str) -> datetime.datetime:
     """Graph's 7-digit UTC form to an aware datetime (microseconds)."""
     assert value.endswith("Z") and len(value.split(".")[1]) == 8, value
@@ -54,6 +95,16 @@ def make_certificate(common_name: str = "emulator-test-app") -> tuple[str, str, 
 def post_token(emu: Any, form: dict[str, str], tenant: str | None = None) -> Any:
     session = make_session(emu.ca_path)
     return session.post(f"{emu.url}/{tenant or emu.tenant_id}/oauth2/v2.0/token", data=form, timeout=10)
+
+
+def secret_form(emu: Any, scope: str = GRAPH_SCOPE[0]) -> dict[str, str]:
+    """A client credentials grant for ``scope``, authenticated by the app's client secret."""
+    return {
+        "grant_type": "client_credentials",
+        "client_id": emu.client_id,
+        "client_secret": emu.client_secret,
+        "scope": scope,
+    }
 
 
 def assert_entra_error(response: Any, status: int, error: str, code: int) -> dict[str, Any]:

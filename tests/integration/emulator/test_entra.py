@@ -16,6 +16,7 @@ from emulator_testlib import (
     make_certificate,
     make_session,
     post_token,
+    secret_form,
 )
 
 from meetings_emulator.client_credentials import CLIENT_ASSERTION_TYPE
@@ -64,15 +65,7 @@ def test_client_secret_token(emu: Any, session: Any) -> None:
 
 
 def test_raw_token_response_fields(emu: Any) -> None:
-    response = post_token(
-        emu,
-        {
-            "grant_type": "client_credentials",
-            "client_id": emu.client_id,
-            "client_secret": emu.client_secret,
-            "scope": "https://graph.microsoft.us/.default",
-        },
-    )
+    response = post_token(emu, secret_form(emu, "https://graph.microsoft.us/.default"))
     body = response.json()
     assert response.status_code == 200
     assert body["token_type"] == "Bearer"
@@ -81,12 +74,7 @@ def test_raw_token_response_fields(emu: Any) -> None:
 
 
 def test_tokens_are_unique(emu: Any) -> None:
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": emu.client_id,
-        "client_secret": emu.client_secret,
-        "scope": GRAPH_SCOPE[0],
-    }
+    form = secret_form(emu)
     tokens = {post_token(emu, form).json()["access_token"] for _ in range(5)}
     assert len(tokens) == 5
 
@@ -103,14 +91,7 @@ def test_tokens_are_unique(emu: Any) -> None:
     ],
 )
 def test_accepted_scopes(emu: Any, scope: str) -> None:
-    scope = scope.replace("EMULATOR", emu.url)
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": emu.client_id,
-        "client_secret": emu.client_secret,
-        "scope": scope,
-    }
-    assert post_token(emu, form).status_code == 200
+    assert post_token(emu, secret_form(emu, scope.replace("EMULATOR", emu.url))).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -154,26 +135,14 @@ def test_accepted_scopes(emu: Any, scope: str) -> None:
     ],
 )
 def test_token_errors(emu: Any, form_changes: dict[str, Any], status: int, error: str, code: int) -> None:
-    form: dict[str, Any] = {
-        "grant_type": "client_credentials",
-        "client_id": emu.client_id,
-        "client_secret": emu.client_secret,
-        "scope": GRAPH_SCOPE[0],
-    }
-    form.update(form_changes)
+    form = {**secret_form(emu), **form_changes}
     body = assert_entra_error(post_token(emu, {k: v for k, v in form.items() if v is not None}), status, error, code)
     assert emu.client_secret not in body["error_description"]
     assert emu.stats()["token_errors"] == 1
 
 
 def test_unknown_tenant_on_token_endpoint(emu: Any) -> None:
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": emu.client_id,
-        "client_secret": emu.client_secret,
-        "scope": GRAPH_SCOPE[0],
-    }
-    assert_entra_error(post_token(emu, form, tenant="nosuchtenant.example"), 400, "invalid_request", 90002)
+    assert_entra_error(post_token(emu, secret_form(emu), tenant="nosuchtenant.example"), 400, "invalid_request", 90002)
 
 
 def test_msal_wrong_secret_comes_back_as_dict(emu: Any) -> None:

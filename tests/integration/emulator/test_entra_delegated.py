@@ -16,6 +16,7 @@ from emulator_testlib import (
     GRAPH_SCOPE,
     assert_entra_error,
     claims,
+    create_or_get,
     make_app,
     make_public_app,
     make_session,
@@ -27,20 +28,11 @@ pytestmark = pytest.mark.integration
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
-@pytest.fixture(scope="module")
-def quick() -> Iterator[Any]:
-    """An emulator whose device codes ask for one-second polling."""
-    from meetings_emulator import run_emulator
-
-    with run_emulator(device_code_interval=1) as emulator:
-        yield emulator
-
-
 @pytest.fixture
-def demu(quick: Any) -> Iterator[Any]:
-    quick.reset(tokens=True, users=True)
-    yield quick
-    quick.reset(tokens=True, users=True)
+def demu(quick_device_codes: Any) -> Iterator[Any]:
+    quick_device_codes.reset(tokens=True, users=True)
+    yield quick_device_codes
+    quick_device_codes.reset(tokens=True, users=True)
 
 
 def approve_later(
@@ -58,12 +50,7 @@ def approve_later(
 
 
 def me_create(emu: Any, token: str, external_id: str = "delegated") -> Any:
-    return make_session(emu.ca_path).post(
-        f"{emu.url}/v1.0/me/onlineMeetings/createOrGet",
-        json={"externalId": external_id},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
+    return create_or_get(emu, token, external_id)
 
 
 def test_device_flow_through_msal_public_client(demu: Any) -> None:

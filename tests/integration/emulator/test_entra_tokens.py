@@ -6,7 +6,16 @@ import time
 from typing import Any
 
 import pytest
-from emulator_testlib import GRAPH_SCOPE, claims, create_path, make_app, make_session, post_token
+from emulator_testlib import (
+    GRAPH_SCOPE,
+    claims,
+    create_or_get,
+    create_path,
+    make_app,
+    make_session,
+    post_token,
+    secret_form,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -14,12 +23,7 @@ US_GOV_SCOPE = ["https://graph.microsoft.us/.default"]
 
 
 def create(emu: Any, token: str, user: str | None = None, external_id: str = "x") -> Any:
-    return make_session(emu.ca_path).post(
-        f"{emu.url}/v1.0{create_path(user or emu.default_user_id)}",
-        json={"externalId": external_id},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
+    return create_or_get(emu, token, external_id, user or emu.default_user_id)
 
 
 def assert_graph_error(response: Any, status: int, code: str, message: str) -> None:
@@ -180,12 +184,7 @@ def test_unknown_jwt_is_refused(emu: Any) -> None:
 
 
 def test_raw_token_endpoint_answers_jwt_with_the_requested_audience(emu: Any) -> None:
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": emu.client_id,
-        "client_secret": emu.client_secret,
-        "scope": "https://dod-graph.microsoft.us/.default",
-    }
+    form = secret_form(emu, "https://dod-graph.microsoft.us/.default")
     assert claims(post_token(emu, form).json()["access_token"])["aud"] == "https://dod-graph.microsoft.us"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
+from emulator_testlib import app_token, create_or_get, make_session
 
 pytestmark = pytest.mark.integration
 
@@ -15,13 +15,7 @@ FOX = "7a1d2b3c-4d5e-4f6a-9b0c-1d2e3f4a5b6c"
 
 
 def create(emu: Any, user: str, external_id: str = "standup") -> Any:
-    token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
-    return make_session(emu.ca_path).post(
-        f"{emu.url}/v1.0{create_path(user)}",
-        json={"externalId": external_id},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
+    return create_or_get(emu, app_token(emu), external_id, user)
 
 
 def test_added_user_organizes_meetings(emu: Any) -> None:

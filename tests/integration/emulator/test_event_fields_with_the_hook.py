@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
-import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from emulator_testlib import interview_fields
+from event_options_testlib import event_options, graph_event_options
 
 from airflow_provider_meetings.events.api import CalendarAccessDeniedError
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
@@ -16,41 +16,14 @@ from meetings_emulator.config import ORGANIZER_ID
 
 pytestmark = pytest.mark.integration
 
-BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
-START = datetime.datetime(2030, 3, 5, 9, 0, tzinfo=BERLIN)
 ROOM = "room1@contoso.example"
-OPTIONS = {
-    "allow_new_time_proposals": False,
-    "hide_attendees": True,
-    "response_requested": False,
-    "is_reminder_on": True,
-    "reminder_minutes_before_start": 30,
-    "sensitivity": "private",
-    "show_as": "tentative",
-    "categories": ["Interviews"],
-}
-STORED = {
-    "allowNewTimeProposals": False,
-    "hideAttendees": True,
-    "responseRequested": False,
-    "isReminderOn": True,
-    "reminderMinutesBeforeStart": 30,
-    "sensitivity": "private",
-    "showAs": "tentative",
-    "categories": ["Interviews"],
-}
+OPTIONS = event_options()
+STORED = graph_event_options()
 
 
 def fields(**overrides: Any) -> dict[str, Any]:
-    data = {
-        "subject": "Interview",
-        "start": START,
-        "end": START + datetime.timedelta(hours=1),
-        "user_id": ORGANIZER_ID,
-        "attendees": ["ada@example.org", {"address": ROOM, "name": "Room 1", "type": "resource"}],
-    }
-    data.update(overrides)
-    return data
+    attendees = ["ada@example.org", {"address": ROOM, "name": "Room 1", "type": "resource"}]
+    return interview_fields(**{"attendees": attendees, **overrides})
 
 
 def stored_event(emulator: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from emulator_testlib import GRAPH_SCOPE, assert_graph_error, make_app, make_session
+from emulator_testlib import GRAPH_SCOPE, assert_graph_error, make_app, make_session, side_by_side
 
 from meetings_emulator.config import ALEX_ID, NOPOLICY_ID, ORGANIZER_ID
 from meetings_emulator.runtime import run_emulator
@@ -296,12 +295,8 @@ def test_mailbox_concurrency_limit(graph: Graph, emu: Any) -> None:
         statuses.append(response.status_code)
         bodies.append(response)
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(6)]
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    side_by_side(post, 6)
     assert time.monotonic() - started < 5
     assert sorted(statuses) == [201, 201, 201, 201, 429, 429]
     throttled = next(r for r in bodies if r.status_code == 429)

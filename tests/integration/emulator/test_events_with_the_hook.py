@@ -7,26 +7,16 @@ import zoneinfo
 from typing import Any
 
 import pytest
+from emulator_testlib import START, interview_fields
 
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
-from meetings_emulator.config import ORGANIZER_ID
 
 pytestmark = pytest.mark.integration
 
-BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
-START = datetime.datetime(2030, 3, 5, 9, 0, tzinfo=BERLIN)
-
 
 def fields(**overrides: Any) -> dict[str, Any]:
-    data = {
-        "subject": "Interview",
-        "start": START,
-        "end": START + datetime.timedelta(hours=1),
-        "user_id": ORGANIZER_ID,
-        "attendees": ["alexw@contoso.example", {"address": "room1@contoso.example", "type": "resource"}],
-    }
-    data.update(overrides)
-    return data
+    attendees = ["alexw@contoso.example", {"address": "room1@contoso.example", "type": "resource"}]
+    return interview_fields(**{"attendees": attendees, **overrides})
 
 
 def test_create_get_move_and_cancel_through_the_hook(meetings_conn_id: str, graph_emulator: Any) -> None:

@@ -9,11 +9,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator_testlib import GRAPH_SCOPE, create_path, make_app, make_session
+from emulator_testlib import GRAPH_SCOPE, app_token, create_or_get, create_path, make_app, make_session, side_by_side
 
 from meetings_emulator import EmulatorClient, run_emulator, start_emulator_process
 from meetings_emulator.config import ORGANIZER_ID
@@ -22,13 +24,33 @@ pytestmark = pytest.mark.integration
 
 
 def create(emu: Any, external_id: str) -> Any:
-    token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
-    return make_session(emu.ca_path).post(
-        f"{emu.url}/v1.0{create_path(ORGANIZER_ID)}",
-        json={"externalId": external_id},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+    return create_or_get(emu, app_token(emu), external_id, ORGANIZER_ID)
+
+
+def emulator_cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "meetings_emulator", *args]
+
+
+@contextmanager
+def cli_on_port_0(ready: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    """The emulator's command on a free port: its process and its ready file once written (it
+    must start within 30 s); killed at the end unless it has stopped."""
+    process = subprocess.Popen(
+        emulator_cli("--port", "0", "--ready-file", str(ready), *args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        yield process, json.loads(ready.read_text())
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 def test_state_file_survives_restart(tmp_path: Path) -> None:
@@ -46,33 +68,9 @@ def test_state_file_survives_restart(tmp_path: Path) -> None:
 
 
 def test_cli_ready_file_call_and_sigterm(tmp_path: Path) -> None:
-    ready = tmp_path / "ready.json"
     ca_file = tmp_path / "it's here" / "ca.pem"  # a quote in the path: the printed line must still paste
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "meetings_emulator",
-            "--port",
-            "0",
-            "--ready-file",
-            str(ready),
-            "--ca-file",
-            str(ca_file),
-            "--token-lifetime",
-            "600",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while not ready.exists():
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        info = json.loads(ready.read_text())
+    options = ("--ca-file", str(ca_file), "--token-lifetime", "600")
+    with cli_on_port_0(tmp_path / "ready.json", *options) as (process, info):
         assert info["ca_path"] == str(ca_file)
         conn = info["connection"]
         assert conn["conn_type"] == "msgraph_meetings" and conn["host"] == info["url"]
@@ -83,9 +81,6 @@ def test_cli_ready_file_call_and_sigterm(tmp_path: Path) -> None:
         assert client.stats()["by_route"]["createOrGet"] == {"201": 1}
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert process.returncode == 0
     assert "loopback only" in out
     [export] = [line for line in out.splitlines() if line.startswith("export AIRFLOW_CONN_")]
@@ -194,8 +189,6 @@ def test_connection_forms_parse_in_airflow(emu: Any) -> None:
 
 
 def test_throughput_with_latency_in_a_subprocess() -> None:
-    import threading
-
     with start_emulator_process(latency_ms=100) as emu:
         token = make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["access_token"]
         url = f"{emu.url}/v1.0{create_path(emu.default_user_id)}"
@@ -211,19 +204,11 @@ def test_throughput_with_latency_in_a_subprocess() -> None:
                 )
 
         start = time.monotonic()
-        threads = [threading.Thread(target=worker, args=(w,)) for w in range(25)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        side_by_side(worker, 25)
         elapsed = time.monotonic() - start
         assert codes == [201] * 250
         assert 250 / elapsed > 100, f"{250 / elapsed:.0f} requests/s"
         assert emu.stats()["connections"] <= 30  # keep-alive: about one connection per worker
-
-
-def emulator_cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "meetings_emulator", *args]
 
 
 def test_cli_taken_port_is_one_clear_line(tmp_path: Path) -> None:
@@ -245,29 +230,13 @@ def test_cli_taken_port_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_cli_port_0_prints_the_port_it_listens_on(tmp_path: Path) -> None:
-    ready = tmp_path / "ready.json"
-    process = subprocess.Popen(
-        emulator_cli("--port", "0", "--ready-file", str(ready), "--ca-file", str(tmp_path / "ca.pem")),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists():
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        url = json.loads(ready.read_text())["url"]
-        port = int(url.rsplit(":", 1)[1])
+    with cli_on_port_0(tmp_path / "ready.json", "--ca-file", str(tmp_path / "ca.pem")) as (process, info):
+        port = int(info["url"].rsplit(":", 1)[1])
         assert port != 0
         with socket.create_connection(("127.0.0.1", port), timeout=5):
             pass  # it listens there
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert f"listening on https://127.0.0.1:{port} " in out
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from mock_graph_testlib import app_settings, mock_client
 
 from airflow_provider_meetings.artifacts.api import MeetingArtifactsApi
 from airflow_provider_meetings.artifacts.destinations import LocalFolder, ObjectStore, resolve_destination
@@ -20,19 +20,14 @@ from airflow_provider_meetings.artifacts.errors import (
 from airflow_provider_meetings.artifacts.locate import join_url_filter_path, prepare_meeting_ref
 from airflow_provider_meetings.artifacts.status import check_artifact_kinds
 from airflow_provider_meetings.graph.answer import HttpAnswer, StreamedAnswer
-from airflow_provider_meetings.graph.client import GraphRestClient
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, TransportError
 from airflow_provider_meetings.graph.mock_transport import (
     MockRequest,
-    MockTokens,
     MockTransport,
     graph_error_answer,
     json_answer,
 )
-from airflow_provider_meetings.graph.retry import RetryPolicy
-from airflow_provider_meetings.graph.settings import parse_connection
 
-FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
 USER = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 MEETING = "MSoxMjM0/NTY3+ODk=:x"  # base64-like, with / + = and :
 JOIN_URL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0?context=%7b%22Tid%22%7d'x"
@@ -41,14 +36,7 @@ RECORDING = bytes(range(256)) * 300
 
 
 def settings(**extra):
-    base = parse_connection(
-        login="99999999-8888-7777-6666-555555555555",
-        password="s3cr3t-value",
-        host=None,
-        extra={"tenant_id": "11111111-2222-3333-4444-555555555555", "default_user_id": USER, **extra},
-        environ={},
-    )
-    return base.__class__(**{**base.__dict__, "retry": FAST})
+    return app_settings(default_user_id=USER, **extra)
 
 
 class FakeGraph:
@@ -148,15 +136,7 @@ def graph() -> FakeGraph:
 
 def make_api(graph: FakeGraph, **extra) -> tuple[MeetingArtifactsApi, MockTransport]:
     transport = MockTransport(graph)
-    client = GraphRestClient(
-        settings(**extra),
-        mask=lambda s: None,
-        log=logging.getLogger("t"),
-        sleep=lambda s: None,
-        transport=transport,
-        tokens=MockTokens(),
-    )
-    return MeetingArtifactsApi(client, delegated=False), transport
+    return MeetingArtifactsApi(mock_client(transport, settings(**extra)), delegated=False), transport
 
 
 def ref(**named):

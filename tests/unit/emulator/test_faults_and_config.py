@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
+from fresh_interpreter_testlib import run_in_fresh_interpreter
 
 from meetings_emulator.__main__ import build_parser
 from meetings_emulator.config import EmulatorConfig, SeedUser
@@ -159,26 +158,24 @@ def test_default_seed_has_exactly_one_user_without_policy() -> None:
 
 
 def test_importing_the_package_and_plugin_is_cheap() -> None:
-    code = (
-        "import sys\n"
-        "import meetings_emulator as e\n"
-        "import meetings_emulator.pytest_plugin\n"
+    run_in_fresh_interpreter(
+        "import sys",
+        "import meetings_emulator as e",
+        "import meetings_emulator.pytest_plugin",
         "heavy = [m for m in ('trustme', 'jwt', 'cryptography', 'airflow', 'msal', 'requests',"
-        " 'meetings_emulator.server') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
-        "assert e.EmulatorConfig is not None\n"
+        " 'meetings_emulator.server') if m in sys.modules]",
+        "assert not heavy, heavy",
+        "assert e.EmulatorConfig is not None",
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_plugin_imports_without_trustme() -> None:
-    code = (
-        "import sys\n"
-        "sys.modules['trustme'] = None\n"
-        "import meetings_emulator.pytest_plugin\n"
-        "from meetings_emulator import run_emulator\n"
+    run_in_fresh_interpreter(
+        "import sys",
+        "sys.modules['trustme'] = None",
+        "import meetings_emulator.pytest_plugin",
+        "from meetings_emulator import run_emulator",
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_random_faults_hit_about_the_rate_with_a_repeatable_mix() -> None:

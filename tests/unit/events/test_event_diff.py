@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
+
+from events_testlib import START, interview
 
 from airflow_provider_meetings.events.diff import changed_fields
 from airflow_provider_meetings.events.request import (
     BODY_HASH_PROPERTY,
-    EventSpec,
     body_hash,
     prepare_event,
 )
 
-START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-
 
 def prepare(**kwargs):
-    values = {
-        "external_id": "interview-1",
-        "subject": "Interview",
-        "start": START,
-        "end": START + timedelta(hours=1),
-        "user_id": "hr@contoso.com",
-        "attendees": ["cand@example.org", {"address": "panel@contoso.com", "type": "optional"}],
-        "location": "Room 1",
-    }
-    values.update(kwargs)
-    return prepare_event(EventSpec(**values), tenant_id="t")
+    attendees = ["cand@example.org", {"address": "panel@contoso.com", "type": "optional"}]
+    return prepare_event(interview(**{"attendees": attendees, "location": "Room 1", **kwargs}), tenant_id="t")
 
 
 def graph_answer(**changes):

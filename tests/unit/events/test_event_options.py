@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
+from event_options_testlib import graph_event_options
+from events_testlib import interview
 
 from airflow_provider_meetings.events.diff import changed_fields
 from airflow_provider_meetings.events.options import GRAPH_NAMES, OPTIONS, option_fields
-from airflow_provider_meetings.events.request import EventSpec, prepare_event
+from airflow_provider_meetings.events.request import prepare_event
 from airflow_provider_meetings.events.results import EventResult
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
 from airflow_provider_meetings.operators.calendar_events import EVENT_OPTIONS, CreateOrGetTeamsEventOperator
 
-START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 EVERYTHING = {
     "allow_new_time_proposals": False,
     "hide_attendees": "true",
@@ -28,23 +26,13 @@ EVERYTHING = {
 
 
 def prepare(**kwargs):
-    values = {"external_id": "i-1", "subject": "Interview", "start": START, "end": START + timedelta(hours=1)}
-    values.update(kwargs)
-    return prepare_event(EventSpec(**values, user_id="hr@contoso.com"), tenant_id="t")
+    return prepare_event(interview(external_id="i-1", **kwargs), tenant_id="t")
 
 
 def test_given_options_are_sent_under_graphs_names_normalized():
     body = prepare(**EVERYTHING).create_body()
-    assert {name: body[name] for name in GRAPH_NAMES} == {
-        "allowNewTimeProposals": False,
-        "hideAttendees": True,
-        "responseRequested": False,
-        "isReminderOn": True,
-        "reminderMinutesBeforeStart": 30,
-        "sensitivity": "private",
-        "showAs": "workingElsewhere",
-        "categories": ["Interviews", "Hiring"],
-    }
+    normalized = graph_event_options(showAs="workingElsewhere", categories=["Interviews", "Hiring"])
+    assert {name: body[name] for name in GRAPH_NAMES} == normalized
 
 
 def test_options_not_given_are_not_sent():

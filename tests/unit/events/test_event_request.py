@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pendulum
 import pytest
+from events_testlib import START, interview
 
 from airflow_provider_meetings.events.request import (
     BODY_HASH_PROPERTY,
     EXTERNAL_ID_PROPERTY,
-    EventSpec,
     external_id_of,
     lookup_filter,
     lookup_query,
@@ -24,21 +24,10 @@ from airflow_provider_meetings.events.request import (
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
 
 TENANT = "11111111-2222-3333-4444-555555555555"
-BERLIN = ZoneInfo("Europe/Berlin")
-START = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)
-END = START + timedelta(hours=1)
 
 
 def prepare(**kwargs):
-    values = {
-        "external_id": "interview-1",
-        "subject": "Interview",
-        "start": START,
-        "end": END,
-        "user_id": "hr@contoso.com",
-    }
-    values.update(kwargs)
-    return prepare_event(EventSpec(**values), tenant_id=TENANT)
+    return prepare_event(interview(**kwargs), tenant_id=TENANT)
 
 
 def test_body_of_a_simple_event():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -11,6 +10,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from events_testlib import START, interview
+from mock_graph_testlib import CLIENT_ID, CLIENT_SECRET, TENANT_ID, app_settings, mock_client
 
 from airflow_provider_meetings.events.api import (
     CalendarAccessDeniedError,
@@ -19,34 +20,16 @@ from airflow_provider_meetings.events.api import (
     prepare_calendar_event,
 )
 from airflow_provider_meetings.events.request import EXTERNAL_ID_PROPERTY, EventSpec
-from airflow_provider_meetings.graph.client import GraphRestClient
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, TransportError
 from airflow_provider_meetings.graph.mock_transport import (
     MockRequest,
-    MockTokens,
     MockTransport,
     graph_error_answer,
     json_answer,
 )
-from airflow_provider_meetings.graph.retry import RetryPolicy
-from airflow_provider_meetings.graph.settings import parse_connection
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
-FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
-TENANT = "11111111-2222-3333-4444-555555555555"
-START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 _VALUE_RE = re.compile(r"ep/value eq '((?:[^']|'')*)'\)$")
-
-
-def settings(**extra):
-    base = parse_connection(
-        login="99999999-8888-7777-6666-555555555555",
-        password="s3cr3t-value",
-        host=None,
-        extra={"tenant_id": TENANT, **extra},
-        environ={},
-    )
-    return base.__class__(**{**base.__dict__, "retry": FAST})
 
 
 class FakeCalendar:
@@ -131,28 +114,12 @@ class FakeCalendar:
 
 def api(handler, **extra):
     transport = MockTransport(handler)
-    client = GraphRestClient(
-        settings(**extra),
-        mask=lambda s: None,
-        log=logging.getLogger("test"),
-        sleep=lambda s: None,
-        transport=transport,
-        tokens=MockTokens(),
-    )
+    client = mock_client(transport, app_settings(**extra))
     return CalendarEventsApi(client, delegated=client.settings.delegated), transport
 
 
 def spec(**kwargs):
-    values = {
-        "external_id": "interview-1",
-        "subject": "Interview",
-        "start": START,
-        "end": START + timedelta(hours=1),
-        "user_id": "hr@contoso.com",
-        "attendees": ["cand@example.org"],
-    }
-    values.update(kwargs)
-    return prepare_calendar_event(EventSpec(**values), settings())
+    return prepare_calendar_event(interview(**{"attendees": ["cand@example.org"], **kwargs}), app_settings())
 
 
 def methods(transport):
@@ -262,7 +229,7 @@ def test_403_names_the_permission_and_is_not_retried(extra, user_id, words):
     events, transport = api(lambda request: graph_error_answer(403, "ErrorAccessDenied", "Access is denied."), **extra)
     prepared = prepare_calendar_event(
         EventSpec(external_id="x", subject="s", start=START, end=START + timedelta(hours=1), user_id=user_id),
-        settings(**extra),
+        app_settings(**extra),
     )
     with pytest.raises(CalendarAccessDeniedError, match=words) as info:
         events.create_or_get(prepared)
@@ -275,7 +242,7 @@ def test_delegated_events_go_to_me():
     events, transport = api(calendar, refresh_token="r")
     prepared = prepare_calendar_event(
         EventSpec(external_id="x", subject="s", start=START, end=START + timedelta(hours=1)),
-        settings(refresh_token="r"),
+        app_settings(refresh_token="r"),
     )
     events.create_or_get(prepared)
     assert transport.requests[0].path == "/v1.0/me/events"
@@ -303,21 +270,14 @@ def test_result_to_dict():
 def hook(monkeypatch):
     conn = {
         "conn_type": "msgraph_meetings",
-        "login": "99999999-8888-7777-6666-555555555555",
-        "password": "s3cr3t-value",
-        "extra": {"tenant_id": TENANT, "default_user_id": "hr@contoso.com"},
+        "login": CLIENT_ID,
+        "password": CLIENT_SECRET,
+        "extra": {"tenant_id": TENANT_ID, "default_user_id": "hr@contoso.com"},
     }
     monkeypatch.setenv("AIRFLOW_CONN_EVENTS_UNIT", json.dumps(conn))
     hook = OnlineMeetingsHook(conn_id="events_unit")
     calendar = FakeCalendar()
-    hook._client = GraphRestClient(
-        hook.settings,
-        mask=lambda s: None,
-        log=logging.getLogger("test"),
-        sleep=lambda s: None,
-        transport=MockTransport(calendar),
-        tokens=MockTokens(),
-    )
+    hook._client = mock_client(MockTransport(calendar), hook.settings)
     return hook, calendar
 
 
@@ -334,7 +294,7 @@ def test_hook_create_or_get_event_and_cancel(hook):
 
 
 def test_hook_refuses_bad_input_before_a_client_exists(monkeypatch):
-    conn = {"conn_type": "msgraph_meetings", "login": "c", "password": "p", "extra": {"tenant_id": TENANT}}
+    conn = {"conn_type": "msgraph_meetings", "login": "c", "password": "p", "extra": {"tenant_id": TENANT_ID}}
     monkeypatch.setenv("AIRFLOW_CONN_EVENTS_UNIT", json.dumps(conn))
     hook = OnlineMeetingsHook(conn_id="events_unit")
     with pytest.raises(InvalidMeetingRequestError, match="naive"):

@@ -3,14 +3,14 @@ organizer, throttling as flow control, order, and each item's error instead of r
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from test_events_api import START, FakeCalendar, api, settings  # the one-event tests' fake mailbox
+from events_testlib import START
+from mock_graph_testlib import BatchesInFlight, app_settings
+from test_events_api import FakeCalendar, api  # the one-event tests' fake mailbox
 
 from airflow_provider_meetings.events.api import (
     CalendarAccessDeniedError,
@@ -25,18 +25,14 @@ from airflow_provider_meetings.graph.mock_transport import MockRequest, graph_er
 ORGANIZERS = [f"organizer{n}@contoso.example" for n in range(3)]
 
 
-class BatchCalendar:
+class BatchCalendar(BatchesInFlight):
     """Graph's ``$batch`` in front of a :class:`FakeCalendar`: items one after another, as
     Outlook counts them against the mailbox; notes batches in flight per mailbox."""
 
     def __init__(self, calendar: FakeCalendar, *, delay: float = 0.003) -> None:
+        super().__init__()
         self.calendar = calendar
         self.delay = delay
-        self.lock = threading.Lock()
-        self.in_flight: dict[str, int] = {}
-        self.peak: dict[str, int] = {}
-        self.peak_total = 0
-        self.batch_users: list[set[str]] = []
         self.single_requests = 0
         #: per item: a status to answer once instead of the calendar's, by (method, external id)
         self.once: dict[tuple[str, str], int] = {}
@@ -47,19 +43,9 @@ class BatchCalendar:
             self.single_requests += 1
             return self.calendar(request)
         users = {urlsplit(item["url"]).path.split("/")[2].lower() for item in request.json["requests"]}
-        with self.lock:
-            self.batch_users.append(users)
-            for user in users:
-                self.in_flight[user] = self.in_flight.get(user, 0) + 1
-                self.peak[user] = max(self.peak.get(user, 0), self.in_flight[user])
-            self.peak_total = max(self.peak_total, sum(self.in_flight.values()))
-        time.sleep(self.delay)
-        responses = []
-        with self.lock:
-            for item in request.json["requests"]:
-                responses.append({"id": item["id"], **self._item(item)})
-            for user in users:
-                self.in_flight[user] -= 1
+        responses = self.in_flight_for(
+            users, self.delay, lambda: [{"id": item["id"], **self._item(item)} for item in request.json["requests"]]
+        )
         return json_answer(200, {"responses": responses})
 
     def _item(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +93,7 @@ def item(n: int, user: str = ORGANIZERS[0], **overrides: Any) -> dict[str, Any]:
 
 def run(graph: BatchCalendar, items: list[Any], *, update_existing: bool = False, max_concurrency: int = 10):
     events_api, _ = api(graph)
-    conn = settings()
+    conn = app_settings()
     plan = EventBulkPlan(
         items,
         prepare=lambda spec: prepare_calendar_event(spec, conn),
@@ -126,8 +112,8 @@ def test_one_batch_per_organizer_organizers_side_by_side_results_in_order() -> N
     results = run(graph, items, max_concurrency=1)
     assert [r.external_id for r in results] == [i["external_id"] for i in items]
     assert [(r.status, r.error) for r in results] == [("created", None)] * 90
-    assert all(len(users) == 1 for users in graph.batch_users)
-    assert len(set().union(*graph.batch_users[:3])) == 3  # the first three batches: three organizers
+    assert all(len(users) == 1 for users in graph.batches)
+    assert len(set().union(*graph.batches[:3])) == 3  # the first three batches: three organizers
     assert graph.single_requests == 0  # everything went in $batch
     again = run(graph, items)
     assert {r.status for r in again} == {"existing"} and len(graph.calendar.events) == 90

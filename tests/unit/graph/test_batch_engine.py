@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
+from mock_graph_testlib import FAST
 
 from airflow_provider_meetings.graph.answer import HttpAnswer
 from airflow_provider_meetings.graph.batch import MAX_BATCH_ITEMS, MAX_BULK_ITEMS, BatchItemResult, BulkProgress
@@ -35,7 +36,6 @@ from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
 from airflow_provider_meetings.meetings.request import MeetingSpec, prepare_request
 
 USER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
-FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
 
 
 def prep(spec: MeetingSpec) -> Any:

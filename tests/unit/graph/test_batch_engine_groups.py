@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Mapping
 from typing import Any
+
+from mock_graph_testlib import FAST, BatchesInFlight
 
 from airflow_provider_meetings.graph.answer import HttpAnswer
 from airflow_provider_meetings.graph.batch import BatchItemResult, GraphRequest
 from airflow_provider_meetings.graph.batch_engine import BulkEngine, user_group
 from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
-from airflow_provider_meetings.graph.retry import RetryPolicy
-
-FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
 
 
-class MailboxTransport:
+class MailboxTransport(BatchesInFlight):
     """Answers each item 200 (or a scripted status), noting what was in flight per user."""
 
     def __init__(self, throttle_first: set[str] | None = None, delay: float = 0.01) -> None:
-        self.lock = threading.Lock()
-        self.in_flight: dict[str, int] = {}
-        self.peak: dict[str, int] = {}
-        self.peak_total = 0
-        self.batches: list[set[str]] = []
+        super().__init__()
         self.throttle_first = set(throttle_first or ())
         self.delay = delay
 
@@ -37,27 +30,17 @@ class MailboxTransport:
 
     def send_batch(self, payload: Mapping[str, Any], token: str) -> HttpAnswer:
         users = {r["url"].split("/")[2].lower() for r in payload["requests"]}
-        with self.lock:
-            self.batches.append(users)
-            for user in users:
-                self.in_flight[user] = self.in_flight.get(user, 0) + 1
-                self.peak[user] = max(self.peak.get(user, 0), self.in_flight[user])
-            self.peak_total = max(self.peak_total, sum(self.in_flight.values()))
-        time.sleep(self.delay)
-        responses = []
-        with self.lock:
-            for r in payload["requests"]:
-                key = r["url"].rsplit("/", 1)[1]
-                if key in self.throttle_first:
-                    self.throttle_first.discard(key)
-                    error = {"error": {"code": "ApplicationThrottled", "message": "MailboxConcurrency limit"}}
-                    responses.append({"id": r["id"], "status": 429, "headers": {"Retry-After": "0"}, "body": error})
-                else:
-                    responses.append({"id": r["id"], "status": 200, "headers": {}, "body": {"key": key}})
-            for user in users:
-                self.in_flight[user] -= 1
+        responses = self.in_flight_for(users, self.delay, lambda: [self._item(r) for r in payload["requests"]])
         body = json.dumps({"responses": responses}).encode()
         return HttpAnswer(200, {"Content-Type": "application/json"}, body)
+
+    def _item(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        key = request["url"].rsplit("/", 1)[1]
+        if key in self.throttle_first:
+            self.throttle_first.discard(key)
+            error = {"error": {"code": "ApplicationThrottled", "message": "MailboxConcurrency limit"}}
+            return {"id": request["id"], "status": 429, "headers": {"Retry-After": "0"}, "body": error}
+        return {"id": request["id"], "status": 200, "headers": {}, "body": {"key": key}}
 
 
 def requests_for(users: int, per_user: int) -> list[GraphRequest]:

@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
+from mock_graph_testlib import FAST, client_on
 
 from airflow_provider_meetings.graph.answer import StreamedAnswer
-from airflow_provider_meetings.graph.client import GraphRestClient
 from airflow_provider_meetings.graph.download import content_range_start, expected_total
 from airflow_provider_meetings.graph.errors import GraphAPIError, RetriesExhaustedError, TransportError
-from airflow_provider_meetings.graph.mock_transport import MockTokens, MockTransport, graph_error_answer
-from airflow_provider_meetings.graph.retry import RetryPolicy
-from airflow_provider_meetings.graph.settings import parse_connection
+from airflow_provider_meetings.graph.mock_transport import graph_error_answer
 
-FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
 BODY = bytes(range(256)) * 40  # 10,240 bytes
-
-
-def make_client(handler, policy: RetryPolicy = FAST) -> tuple[GraphRestClient, MockTransport, MockTokens]:
-    settings = parse_connection(
-        login="99999999-8888-7777-6666-555555555555",
-        password="s3cr3t-value",
-        host=None,
-        extra={"tenant_id": "11111111-2222-3333-4444-555555555555"},
-        environ={},
-    )
-    settings = settings.__class__(**{**settings.__dict__, "retry": policy})
-    transport, tokens = MockTransport(handler), MockTokens()
-    client = GraphRestClient(
-        settings,
-        mask=lambda s: None,
-        log=logging.getLogger("t"),
-        sleep=lambda s: None,
-        transport=transport,
-        tokens=tokens,
-    )
-    return client, transport, tokens
 
 
 class Sink:
@@ -77,7 +51,7 @@ def streamed(status: int, body: bytes, *, start: int = 0, drop_after: int | None
 
 
 def test_a_body_arrives_in_chunks_into_the_sink() -> None:
-    client, transport, _ = make_client(lambda r: streamed(200, BODY))
+    client, transport, _ = client_on(lambda r: streamed(200, BODY))
     sink = Sink()
     outcome = client.download("users/u/x/content", sink, headers={"Accept": "*/*"})
     assert bytes(sink.data) == BODY and outcome.size == len(BODY) and outcome.content_type == "video/mp4"
@@ -93,7 +67,7 @@ def test_a_drop_mid_stream_resumes_with_range_where_the_server_honours_it() -> N
         start = int(asked.removeprefix("bytes=").rstrip("-"))
         return streamed(206, BODY, start=start, ranged=True)
 
-    client, transport, _ = make_client(handler)
+    client, transport, _ = client_on(handler)
     sink = Sink()
     outcome = client.download("users/u/x/content", sink)
     assert bytes(sink.data) == BODY and sink.restarts == 0
@@ -108,7 +82,7 @@ def test_a_server_that_ignores_range_makes_the_sink_start_over() -> None:
         calls.append(request.headers.get("Range"))
         return streamed(200, BODY, drop_after=2500 if len(calls) == 1 else None)
 
-    client, _, _ = make_client(handler)
+    client, _, _ = client_on(handler)
     sink = Sink()
     outcome = client.download("users/u/x/content", sink)
     assert bytes(sink.data) == BODY and sink.restarts == 1 and outcome.restarted == 1
@@ -120,7 +94,7 @@ def test_a_body_shorter_than_its_length_is_a_drop_not_a_success() -> None:
         answer = streamed(200, BODY)
         return StreamedAnswer(200, {"Content-Length": str(len(BODY) + 10)}, answer.chunks, answer.url)
 
-    client, transport, _ = make_client(handler)
+    client, transport, _ = client_on(handler)
     with pytest.raises(RetriesExhaustedError) as caught:
         client.download("users/u/x/content", Sink())
     assert isinstance(caught.value.last_error, TransportError) and "ended after" in str(caught.value)
@@ -128,7 +102,7 @@ def test_a_body_shorter_than_its_length_is_a_drop_not_a_success() -> None:
 
 
 def test_drops_are_bounded_by_the_retry_policy() -> None:
-    client, transport, _ = make_client(lambda r: streamed(200, BODY, drop_after=10))
+    client, transport, _ = client_on(lambda r: streamed(200, BODY, drop_after=10))
     with pytest.raises(RetriesExhaustedError):
         client.download("users/u/x/content", Sink())
     assert len(transport.requests) == 1 + FAST.max_retries
@@ -136,7 +110,7 @@ def test_drops_are_bounded_by_the_retry_policy() -> None:
 
 def test_an_error_answer_is_permanent_and_a_401_gets_one_fresh_token() -> None:
     answers = iter([graph_error_answer(401, "InvalidAuthenticationToken"), graph_error_answer(403, "Forbidden", "no")])
-    client, transport, tokens = make_client(lambda r: next(answers))
+    client, transport, tokens = client_on(lambda r: next(answers))
     with pytest.raises(GraphAPIError) as caught:
         client.download("users/u/x/content", Sink())
     assert caught.value.status == 403 and tokens.invalidations == 1 and len(transport.requests) == 2
@@ -144,7 +118,7 @@ def test_an_error_answer_is_permanent_and_a_401_gets_one_fresh_token() -> None:
 
 def test_a_transient_error_answer_is_retried() -> None:
     answers = iter([graph_error_answer(503, "ServiceNotAvailable"), streamed(200, BODY)])
-    client, _, _ = make_client(lambda r: next(answers))
+    client, _, _ = client_on(lambda r: next(answers))
     sink = Sink()
     client.download("users/u/x/content", sink)
     assert bytes(sink.data) == BODY

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timezone
 
 import pytest
+from mock_graph_testlib import FAST, app_settings, client_on
 
 from airflow_provider_meetings.graph.batch import GraphRequest
 from airflow_provider_meetings.graph.client import GraphClient, GraphRestClient
 from airflow_provider_meetings.graph.errors import GraphAPIError, RetriesExhaustedError, TransportError
 from airflow_provider_meetings.graph.mock_transport import (
     MockRequest,
-    MockTokens,
-    MockTransport,
     graph_error_answer,
     json_answer,
 )
@@ -26,17 +24,8 @@ from airflow_provider_meetings.graph.retry import (
     parse_retry_after,
     whole_batch_hold,
 )
-from airflow_provider_meetings.graph.settings import parse_connection
 
 NOW = datetime(2026, 11, 28, 7, 0, 0, tzinfo=timezone.utc)
-FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
-SETTINGS = parse_connection(
-    login="99999999-8888-7777-6666-555555555555",
-    password="s3cr3t-value",
-    host=None,
-    extra={"tenant_id": "11111111-2222-3333-4444-555555555555"},
-    environ={},
-)
 
 # -- the policy --------------------------------------------------------------------------------
 
@@ -130,30 +119,15 @@ class Answers:
         return answer
 
 
-def client(handler, policy: RetryPolicy = FAST) -> tuple[GraphRestClient, MockTransport, MockTokens]:
-    transport = MockTransport(handler)
-    tokens = MockTokens()
-    settings = SETTINGS.__class__(**{**SETTINGS.__dict__, "retry": policy})
-    graph = GraphRestClient(
-        settings,
-        mask=lambda s: None,
-        log=logging.getLogger("test"),
-        sleep=lambda s: None,
-        transport=transport,
-        tokens=tokens,
-    )
-    return graph, transport, tokens
-
-
 def test_a_401_gets_one_fresh_token_and_one_more_attempt():
-    graph, transport, tokens = client(Answers(graph_error_answer(401, "InvalidAuthenticationToken")))
+    graph, transport, tokens = client_on(Answers(graph_error_answer(401, "InvalidAuthenticationToken")))
     assert graph.request("GET", "users/x", what="GET x").ok
     assert [r.token for r in transport.requests] == ["token-0", "token-1"]
     assert tokens.invalidations == 1
 
 
 def test_a_second_401_in_a_row_is_final():
-    graph, transport, tokens = client(Answers(last=graph_error_answer(401, "InvalidAuthenticationToken")))
+    graph, transport, tokens = client_on(Answers(last=graph_error_answer(401, "InvalidAuthenticationToken")))
     with pytest.raises(GraphAPIError) as caught:
         graph.request("GET", "users/x", what="GET x")
     assert caught.value.status == 401 and len(transport.requests) == 2 and tokens.invalidations == 1
@@ -161,26 +135,26 @@ def test_a_second_401_in_a_row_is_final():
 
 @pytest.mark.parametrize("status", sorted(TRANSIENT_STATUSES))
 def test_transient_answers_are_retried(status):
-    graph, transport, _ = client(Answers(graph_error_answer(status, "Busy", headers={"Retry-After": "0"})))
+    graph, transport, _ = client_on(Answers(graph_error_answer(status, "Busy", headers={"Retry-After": "0"})))
     assert graph.request("GET", "users/x", what="GET x").ok
     assert len(transport.requests) == 2
 
 
 def test_a_dropped_connection_is_retried():
-    graph, transport, _ = client(Answers(TransportError("dropped", "https://graph/x", "reset")))
+    graph, transport, _ = client_on(Answers(TransportError("dropped", "https://graph/x", "reset")))
     assert graph.request("GET", "users/x", what="GET x").ok
     assert len(transport.requests) == 2
 
 
 def test_a_permanent_answer_is_raised_at_once():
-    graph, transport, _ = client(Answers(graph_error_answer(403, "Forbidden")))
+    graph, transport, _ = client_on(Answers(graph_error_answer(403, "Forbidden")))
     with pytest.raises(GraphAPIError) as caught:
         graph.request("GET", "users/x", what="GET x")
     assert caught.value.status == 403 and len(transport.requests) == 1
 
 
 def test_failures_stop_after_max_retries():
-    graph, transport, _ = client(Answers(last=graph_error_answer(503, "ServiceUnavailable")))
+    graph, transport, _ = client_on(Answers(last=graph_error_answer(503, "ServiceUnavailable")))
     with pytest.raises(RetriesExhaustedError) as caught:
         graph.request("GET", "users/x", what="GET x")
     assert len(transport.requests) == 1 + FAST.max_retries and caught.value.status == 503
@@ -189,7 +163,7 @@ def test_failures_stop_after_max_retries():
 def test_a_pause_longer_than_max_single_wait_ends_the_call_at_once():
     policy = RetryPolicy(max_total_wait=300).with_max_single_wait(5)
     throttled = graph_error_answer(429, "TooManyRequests", headers={"Retry-After": "60"})
-    graph, transport, _ = client(Answers(throttled), policy)
+    graph, transport, _ = client_on(Answers(throttled), policy)
     with pytest.raises(RetriesExhaustedError) as caught:
         graph.request("GET", "users/x", what="GET x")
     assert caught.value.asked_wait == 60 and len(transport.requests) == 1
@@ -216,7 +190,7 @@ def batch_handler(item_status):
 
 
 def run_batch(handler, count: int = 3):
-    graph, transport, tokens = client(handler)
+    graph, transport, tokens = client_on(handler)
     engine = graph.bulk_engine(max_concurrency=2, operation="GET users")
     requests = [GraphRequest(f"users/u{i}") for i in range(count)]
     return engine.run(requests), transport, tokens
@@ -242,20 +216,20 @@ def test_transient_batch_items_are_retried_alone():
 
 
 def test_pages_follow_next_links_on_the_graph_host():
-    base = SETTINGS.graph_base
+    base = app_settings().graph_base
 
     def handler(request: MockRequest):
         if "skiptoken" in request.url:
             return json_answer(200, {"value": [3]})
         return json_answer(200, {"value": [1, 2], "@odata.nextLink": f"{base}/users?$skiptoken=x"})
 
-    graph, transport, _ = client(handler)
+    graph, transport, _ = client_on(handler)
     assert graph.get_all("users") == [1, 2, 3]
     assert [r.url for r in transport.requests] == [f"{base}/users", f"{base}/users?$skiptoken=x"]
 
 
 def test_a_next_link_to_another_host_is_refused():
-    graph, transport, _ = client(
+    graph, transport, _ = client_on(
         lambda request: json_answer(200, {"value": [], "@odata.nextLink": "https://evil.example/users?x"})
     )
     with pytest.raises(GraphAPIError, match="refused to follow a link to https://evil.example"):

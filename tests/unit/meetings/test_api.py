@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from mock_graph_testlib import app_settings, mock_client
 
-from airflow_provider_meetings.graph.client import GraphRestClient
 from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidMeetingRequestError
 from airflow_provider_meetings.graph.mock_transport import (
     MockRequest,
-    MockTokens,
     MockTransport,
     graph_error_answer,
     json_answer,
 )
 from airflow_provider_meetings.graph.retry import RetryPolicy
-from airflow_provider_meetings.graph.settings import parse_connection
 from airflow_provider_meetings.meetings.api import OnlineMeetingsApi, check_concurrency, prepare_meeting
 from airflow_provider_meetings.meetings.availability import CLOUDS_WITHOUT_CREATE_OR_GET
 from airflow_provider_meetings.meetings.bulk import BulkPlan
@@ -26,14 +23,8 @@ from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
 from airflow_provider_meetings.meetings.request import MeetingSpec
 
 ADELE = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
-SETTINGS = parse_connection(
-    login="99999999-8888-7777-6666-555555555555",
-    password="s3cr3t-value",
-    host=None,
-    extra={"tenant_id": "11111111-2222-3333-4444-555555555555", "default_user_id": ADELE},
-    environ={},
-)
 FAST = RetryPolicy(max_retries=2, max_total_wait=1, backoff_base=0.001, backoff_max=0.002)
+SETTINGS = app_settings(FAST, default_user_id=ADELE)
 START = "2027-01-04T08:00:00.0000000Z"
 
 
@@ -75,16 +66,7 @@ class Graph:
 
 
 def api(graph: Graph) -> OnlineMeetingsApi:
-    settings = replace(SETTINGS, retry=FAST)
-    client = GraphRestClient(
-        settings,
-        mask=lambda s: None,
-        log=logging.getLogger("test"),
-        sleep=lambda s: None,
-        transport=MockTransport(graph),
-        tokens=MockTokens(),
-    )
-    return OnlineMeetingsApi(client, OrganizerDirectory())
+    return OnlineMeetingsApi(mock_client(MockTransport(graph), SETTINGS), OrganizerDirectory())
 
 
 def prepared(external_id: str, **kw: Any):

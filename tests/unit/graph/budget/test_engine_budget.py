@@ -7,22 +7,12 @@ import time
 
 import pytest
 from budget_testlib import MemoryStore
+from mock_graph_testlib import mock_client
 
 from airflow_provider_meetings.graph.batch import GraphRequest
 from airflow_provider_meetings.graph.budget.shared import RateBudget, SharedFlowController
 from airflow_provider_meetings.graph.client import GraphRestClient
-from airflow_provider_meetings.graph.mock_transport import MockRequest, MockTokens, MockTransport, json_answer
-from airflow_provider_meetings.graph.retry import RetryPolicy
-from airflow_provider_meetings.graph.settings import parse_connection
-
-SETTINGS = parse_connection(
-    login="99999999-8888-7777-6666-555555555555",
-    password="s3cr3t-value",
-    host=None,
-    extra={"tenant_id": "11111111-2222-3333-4444-555555555555"},
-    environ={},
-)
-FAST = RetryPolicy(max_retries=3, max_total_wait=5, backoff_base=0.001, backoff_max=0.002)
+from airflow_provider_meetings.graph.mock_transport import MockRequest, MockTransport, json_answer
 
 
 class Graph:
@@ -44,16 +34,9 @@ class Graph:
         return json_answer(200, {"responses": responses})
 
 
-def client(graph: Graph, budget: RateBudget) -> GraphRestClient:
-    settings = SETTINGS.__class__(**{**SETTINGS.__dict__, "retry": FAST})
-    return GraphRestClient(
-        settings,
-        mask=lambda s: None,
-        log=logging.getLogger("engine-budget"),
-        transport=MockTransport(graph),
-        tokens=MockTokens(),
-        rate_budget=budget,
-    )
+def client(graph: Graph, budget: RateBudget | None) -> GraphRestClient:
+    # real sleeps: the engine waits out the holds of the budget
+    return mock_client(MockTransport(graph), sleep=time.sleep, rate_budget=budget)
 
 
 def requests(count: int) -> list[GraphRequest]:
@@ -99,6 +82,4 @@ def test_a_throttle_this_engine_gets_is_written_for_the_others() -> None:
 
 
 def test_without_a_budget_the_client_paces_each_call_alone() -> None:
-    settings = SETTINGS.__class__(**{**SETTINGS.__dict__, "retry": FAST})
-    plain = GraphRestClient(settings, mask=lambda s: None, log=logging.getLogger("t"), transport=MockTransport(Graph()))
-    assert plain.rate_budget.kind == "off"
+    assert client(Graph(), None).rate_budget.kind == "off"
