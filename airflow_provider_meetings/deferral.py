@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow_provider_meetings.graph.errors import MeetingsError
+from airflow_provider_meetings.graph.errors import ProviderError
 
 #: Seconds: a wait before a retry that is longer than this defers the task (default of ``defer_after``).
 DEFAULT_DEFER_AFTER = 60.0
@@ -64,7 +64,7 @@ def asked_wait(error: BaseException | None) -> float | None:
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        wait = getattr(error, "asked_wait", None) if isinstance(error, MeetingsError) else None
+        wait = getattr(error, "asked_wait", None) if isinstance(error, ProviderError) else None
         if isinstance(wait, (int, float)) and not isinstance(wait, bool):
             return float(wait)
         error = error.__cause__

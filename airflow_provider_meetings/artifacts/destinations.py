@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 
 __all__ = ["Destination", "LocalFolder", "ObjectStore", "artifact_file_name", "meeting_folder", "resolve_destination"]
 
@@ -166,23 +166,23 @@ def resolve_destination(value: Any, *, url_to_path: Callable[[str], Any] | None 
     :param value: a local folder (``str`` or ``pathlib.Path``), an object-storage path, or a URL string
     :param url_to_path: turns a URL string into an object-storage path (the hook passes
         ``airflow.sdk.ObjectStoragePath``)
-    :raises InvalidMeetingRequestError: an empty, unknown or unusable destination
+    :raises InvalidRequestError: an empty, unknown or unusable destination
     """
     if isinstance(value, str):
         text = value.strip()
         if not text:
-            raise InvalidMeetingRequestError(
+            raise InvalidRequestError(
                 "destination", "is empty: give a folder, an ObjectStoragePath or a URL such as s3://bucket/prefix"
             )
         if "://" in text:
             if url_to_path is None:
-                raise InvalidMeetingRequestError(
+                raise InvalidRequestError(
                     "destination", f"{text!r} is a URL: pass an ObjectStoragePath (or use the hook, which converts it)"
                 )
             try:
                 return ObjectStore(url_to_path(text))
             except Exception as error:  # the storage's own error (unknown scheme, missing provider)
-                raise InvalidMeetingRequestError(
+                raise InvalidRequestError(
                     "destination",
                     f"{text!r} is not a storage Airflow's object storage can reach ({type(error).__name__}: {error}); "
                     "install the provider of that storage (e.g. apache-airflow-providers-amazon for s3://)",
@@ -191,11 +191,11 @@ def resolve_destination(value: Any, *, url_to_path: Callable[[str], Any] | None 
     if isinstance(value, os.PathLike) and not (hasattr(value, "fs") and hasattr(value, "path")):
         path = Path(value).expanduser()
         if path.exists() and not path.is_dir():
-            raise InvalidMeetingRequestError("destination", f"{str(path)!r} exists and is not a folder")
+            raise InvalidRequestError("destination", f"{str(path)!r} exists and is not a folder")
         return LocalFolder(path)
     if hasattr(value, "fs") and hasattr(value, "path") and hasattr(value, "__truediv__"):
         return ObjectStore(value)
-    raise InvalidMeetingRequestError(
+    raise InvalidRequestError(
         "destination",
         f"must be a folder (str or pathlib.Path), an airflow.sdk.ObjectStoragePath or a URL string, "
         f"got {type(value).__name__}",

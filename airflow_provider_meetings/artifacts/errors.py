@@ -12,7 +12,7 @@ from airflow_provider_meetings.artifacts.permissions import permission_for
 from airflow_provider_meetings.graph.errors import (
     ApplicationAccessPolicyError,
     GraphAPIError,
-    MeetingsError,
+    ProviderError,
     answer_facts,
 )
 
@@ -70,7 +70,7 @@ class TranscriptAccessDisabledError(GraphAPIError):
         self.permanent = True
 
 
-class StandaloneMeetingError(MeetingsError):
+class StandaloneMeetingError(ProviderError):
     """Transcripts or recordings asked of a meeting that belongs to no calendar event.
 
     :param artifact: ``transcript`` or ``recording``
@@ -95,7 +95,7 @@ class StandaloneMeetingError(MeetingsError):
         )
 
 
-class MeetingNotFoundError(MeetingsError):
+class MeetingNotFoundError(ProviderError):
     """No meeting (or calendar event) matched what named it.
 
     :param message: what was looked for and what to do

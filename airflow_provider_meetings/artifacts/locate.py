@@ -24,7 +24,7 @@ from urllib.parse import quote
 from airflow_provider_meetings.artifacts.errors import MeetingNotFoundError, artifact_error
 from airflow_provider_meetings.events.api import CalendarEventsApi, prepare_calendar_lookup
 from airflow_provider_meetings.events.request import PreparedEvent
-from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
 from airflow_provider_meetings.graph.settings import ConnectionSettings
 from airflow_provider_meetings.graph.values import check_missing_value, user_path, validate_user_id
 
@@ -84,11 +84,11 @@ class ResolvedMeeting:
 
 def _check_text(value: Any, name: str) -> str:
     if not isinstance(value, str):
-        raise InvalidMeetingRequestError(name, f"must be a string, got {type(value).__name__}")
+        raise InvalidRequestError(name, f"must be a string, got {type(value).__name__}")
     if not value.strip():
-        raise InvalidMeetingRequestError(name, "is empty; a template probably rendered a missing value")
+        raise InvalidRequestError(name, "is empty; a template probably rendered a missing value")
     if len(value) > _MAX_ID_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise InvalidMeetingRequestError(name, f"is not a usable value: {value[:60]!r}")
+        raise InvalidRequestError(name, f"is not a usable value: {value[:60]!r}")
     return value
 
 
@@ -107,7 +107,7 @@ def prepare_meeting_ref(
     :param meeting_id: Graph's meeting id
     :param join_url: the meeting's join URL
     :param external_id: the external id of the calendar event that holds the meeting
-    :raises InvalidMeetingRequestError: none or more than one named, bad values, or no
+    :raises InvalidRequestError: none or more than one named, bad values, or no
         organizer with an app-only token
     """
     given = {
@@ -117,7 +117,7 @@ def prepare_meeting_ref(
     }
     if len(given) != 1:
         which = ", ".join(given) if given else "none"
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             "meeting",
             f"name the meeting by exactly one of meeting_id, join_url or external_id (given: {which})",
         )
@@ -125,7 +125,7 @@ def prepare_meeting_ref(
     if user is not None:
         user = validate_user_id(user)
     elif not settings.delegated:
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             "user_id",
             "no organizer: app-only tokens cannot use /me. Pass user_id (the meeting's organizer), set the "
             "connection extra default_user_id, or use a delegated connection",
@@ -138,7 +138,7 @@ def prepare_meeting_ref(
     if join_url is not None:
         url = _check_text(join_url, "join_url").strip()
         if not url.lower().startswith("https://"):
-            raise InvalidMeetingRequestError("join_url", f"must be the meeting's https:// join URL, got {url[:60]!r}")
+            raise InvalidRequestError("join_url", f"must be the meeting's https:// join URL, got {url[:60]!r}")
         return MeetingRef(user, join_url=url)
     lookup = prepare_calendar_lookup(external_id, settings, user_id=user)
     return MeetingRef(user, external_id=lookup.external_id, event_lookup=lookup)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 
 __all__ = ["ARTIFACT_KINDS", "artifacts_status", "check_artifact_kinds"]
 
@@ -22,12 +22,12 @@ def check_artifact_kinds(artifacts: Any) -> tuple[str, ...]:
     """The requested kinds, checked (before any request).
 
     :param artifacts: an iterable of ``attendance``, ``transcript``, ``recording`` (or one of them)
-    :raises InvalidMeetingRequestError: empty, or an unknown kind
+    :raises InvalidRequestError: empty, or an unknown kind
     """
     kinds = (artifacts,) if isinstance(artifacts, str) else tuple(artifacts or ())
     unknown = [kind for kind in kinds if kind not in ARTIFACT_KINDS]
     if unknown or not kinds:
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             "artifacts", f"must name one or more of {', '.join(ARTIFACT_KINDS)}; got {list(kinds) or 'none'}"
         )
     return tuple(dict.fromkeys(kinds))

@@ -30,7 +30,7 @@ from airflow_provider_meetings.auth.credentials import DeviceCode, Grant
 from airflow_provider_meetings.auth.token_cache import find_login, open_token_cache, remember_login
 from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
-    MeetingsError,
+    ProviderError,
     TransportError,
     authentication_error_from_msal,
 )
@@ -393,7 +393,7 @@ class TokenSource:
             )
 
 
-def _service_error(error: Exception, last: Exchange | None) -> MeetingsError:
+def _service_error(error: Exception, last: Exchange | None) -> ProviderError:
     """A failure of the token endpoint (5xx) that a later attempt may survive."""
     status = last.status if last else None
     return AuthenticationError(
@@ -481,7 +481,7 @@ def delegated_hint(error: AuthenticationError, *, settings: ConnectionSettings, 
     return None
 
 
-def _explain_discovery_error(error: ValueError, exchanges: list[Exchange]) -> MeetingsError:
+def _explain_discovery_error(error: ValueError, exchanges: list[Exchange]) -> ProviderError:
     """The error to raise when MSAL could not read the authority's OIDC metadata."""
     # MSAL turns every ValueError of discovery into its own (msal/authority.py), ours
     # included (an untrusted certificate is a ConnectionConfigError).
@@ -495,11 +495,11 @@ def _explain_discovery_error(error: ValueError, exchanges: list[Exchange]) -> Me
     return AuthenticationError("invalid_authority", f"{error} Check the extras tenant_id and authority_host.")
 
 
-def _our_error(error: BaseException) -> MeetingsError | None:
+def _our_error(error: BaseException) -> ProviderError | None:
     """The provider's own error that ``error`` was raised while handling, if any."""
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, MeetingsError):
+        if isinstance(seen, ProviderError):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None

@@ -119,7 +119,7 @@ def _settings(conn_id: str) -> Any:
 def _sign_in(settings: Any, *, timeout: float | None, err: TextIO) -> dict[str, Any]:
     """The device code flow; returns MSAL's successful result (with ``refresh_token``)."""
     from airflow_provider_meetings.auth.token_source import TokenSource
-    from airflow_provider_meetings.graph.errors import MeetingsError
+    from airflow_provider_meetings.graph.errors import ProviderError
     from airflow_provider_meetings.graph.settings import CLOUDS
 
     if timeout is not None and timeout <= 0:
@@ -144,7 +144,7 @@ def _sign_in(settings: Any, *, timeout: float | None, err: TextIO) -> dict[str, 
             flush=True,
         )
         result = source.finish_device_flow(flow)
-    except (MeetingsError, ValueError) as error:
+    except (ProviderError, ValueError) as error:
         # Our transport, config and token endpoint errors, MSAL's discovery errors: none carries a token.
         raise LoginFailed(f"cannot reach Entra ID for connection settings {settings.authority}: {error}") from None
     finally:

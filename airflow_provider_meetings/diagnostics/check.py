@@ -71,7 +71,7 @@ from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
     ConnectionConfigError,
     GraphAPIError,
-    MeetingsError,
+    ProviderError,
     RetriesExhaustedError,
     TransportError,
 )
@@ -266,7 +266,7 @@ def step_settings(run: CheckRun) -> Outcome:
 # -- step 2: the access token -----------------------------------------------------------------
 
 
-def _token_failure(run: CheckRun, error: MeetingsError) -> Failed:
+def _token_failure(run: CheckRun, error: ProviderError) -> Failed:
     cause = error.last_error if isinstance(error, RetriesExhaustedError) else error
     if isinstance(cause, AuthenticationError) and cause.error == "invalid_authority":
         # MSAL could not read the tenant's OpenID configuration; Entra's answer says why.
@@ -283,7 +283,7 @@ def step_token(run: CheckRun) -> Outcome:
     settings = run.cfg
     try:
         run.token = run.client.tokens.get()  # the check's client retries nothing
-    except MeetingsError as error:
+    except ProviderError as error:
         raise _token_failure(run, error) from None
     run.secrets.append(run.token)
     run.claims = read_claims(run.token)

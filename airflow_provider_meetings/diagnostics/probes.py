@@ -28,14 +28,18 @@ from airflow_provider_meetings.graph.budget.store import State
 from airflow_provider_meetings.graph.client import GraphClient
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
-    MeetingsError,
-    OrganizerLookupError,
+    ProviderError,
     RetriesExhaustedError,
 )
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.graph.settings import ConnectionSettings
 from airflow_provider_meetings.graph.values import is_guid, user_path
-from airflow_provider_meetings.meetings.organizers import lookup_request, needs_lookup, object_id_from
+from airflow_provider_meetings.meetings.organizers import (
+    OrganizerLookupError,
+    lookup_request,
+    needs_lookup,
+    object_id_from,
+)
 
 __all__ = [
     "CHECK_RETRY_POLICY",
@@ -119,7 +123,7 @@ class OrganizerProbe:
     organizer_in_url: str | None = None
     answer: HttpAnswer | None = None
     error: GraphAPIError | None = None
-    failure: MeetingsError | None = None
+    failure: ProviderError | None = None
     lookup: bool = False
 
     @property
@@ -174,13 +178,13 @@ def _get(client: GraphClient, probe: OrganizerProbe, path: str, *, what: str) ->
     """One GET through the client; its JSON, or ``None`` with the failure recorded on ``probe``."""
     try:
         answer = client.request("GET", path, what=what, user_id=probe.object_id)
-    except MeetingsError as error:
+    except ProviderError as error:
         # With no retries allowed a transient error ends the call at once, wrapped.
         cause = error.last_error if isinstance(error, RetriesExhaustedError) else error
         if isinstance(cause, GraphAPIError):
             probe.error = cause
         else:
-            probe.failure = cause if isinstance(cause, MeetingsError) else error
+            probe.failure = cause if isinstance(cause, ProviderError) else error
         return None
     probe.answer = answer
     try:
@@ -205,7 +209,7 @@ def read_online_meeting_providers(client: GraphClient, user_id: str | None) -> l
     path = f"{user_path(user_id)}/calendar?$select=allowedOnlineMeetingProviders"
     try:
         body = client.request("GET", path, what="check: calendar's online meeting providers", user_id=user_id).json()
-    except (MeetingsError, ValueError):
+    except (ProviderError, ValueError):
         return None
     value = body.get("allowedOnlineMeetingProviders") if isinstance(body, dict) else None
     return [str(v) for v in value] if isinstance(value, list) else None
@@ -223,7 +227,7 @@ def fetch_openid_configuration(client: GraphClient, settings: ConnectionSettings
     try:
         answer = client.transport.send("GET", url)
         body = answer.json() if answer.content_type.endswith("json") else None
-    except (MeetingsError, ValueError):
+    except (ProviderError, ValueError):
         return None, None
     return answer.status, body
 

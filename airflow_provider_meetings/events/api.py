@@ -44,8 +44,8 @@ from airflow_provider_meetings.graph.batch import BatchItemResult, BulkProgress,
 from airflow_provider_meetings.graph.batch_engine import user_group
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
-    InvalidMeetingRequestError,
-    MeetingsError,
+    InvalidRequestError,
+    ProviderError,
     answer_facts,
 )
 from airflow_provider_meetings.graph.settings import ConnectionSettings
@@ -62,7 +62,7 @@ class CalendarAccessDeniedError(GraphAPIError):
     another user's calendar, ``Calendars.ReadWrite.Shared`` and a delegation) is missing."""
 
 
-class MissingJoinUrlError(MeetingsError):
+class MissingJoinUrlError(ProviderError):
     """The event was made but has no Teams link: the mailbox cannot hold Teams meetings.
 
     :param event_id: the event's Graph id (the event exists: cancel it or fix the mailbox)
@@ -85,7 +85,7 @@ class MissingJoinUrlError(MeetingsError):
 def prepare_calendar_event(spec: EventSpec, settings: ConnectionSettings) -> PreparedEvent:
     """Validate an event against the connection (organizer, tenant), sending nothing.
 
-    :raises InvalidMeetingRequestError: for bad input, or no organizer with an app-only token
+    :raises InvalidRequestError: for bad input, or no organizer with an app-only token
     """
     prepared = prepare_event(spec, tenant_id=settings.tenant_id, default_user_id=settings.default_user_id)
     return _with_organizer(prepared, settings)
@@ -103,7 +103,7 @@ def prepare_calendar_lookup(
 
 def _with_organizer(prepared: PreparedEvent, settings: ConnectionSettings) -> PreparedEvent:
     if prepared.user_id is None and not settings.delegated:
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             "user_id",
             "no organizer: app-only tokens cannot use /me/events. Pass user_id (the mailbox whose calendar "
             "holds the event), set the connection extra default_user_id, or use a refresh_token (delegated mode)",

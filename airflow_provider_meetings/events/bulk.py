@@ -50,7 +50,7 @@ from airflow_provider_meetings.graph.batch import (
     given,
     keep_fields,
 )
-from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
 
 #: The item key that asks for the event to be cancelled.
 CANCELLED_KEY = "cancelled"
@@ -66,7 +66,7 @@ Preparer = Callable[[EventSpec], PreparedEvent]
 LookupPreparer = Callable[[Any, Any], PreparedEvent]
 
 
-class DuplicateEventError(InvalidMeetingRequestError):
+class DuplicateEventError(InvalidRequestError):
     """A ``(organizer, external_id)`` pair given twice in one call; the later item is not sent."""
 
     def __init__(self, index: int, first_index: int, external_id: str) -> None:
@@ -110,7 +110,7 @@ class EventBulkPlan:
     :param prepare: validates an event (the connection's rules)
     :param prepare_lookup: validates a cancelled item's external id and organizer
     :param update_existing: PATCH found events that differ from their item
-    :raises InvalidMeetingRequestError: for more than ``MAX_BULK_ITEMS`` items (nothing is sent)
+    :raises InvalidRequestError: for more than ``MAX_BULK_ITEMS`` items (nothing is sent)
     """
 
     def __init__(
@@ -132,7 +132,7 @@ class EventBulkPlan:
         for index, item in enumerate(self.given):
             try:
                 valid = self._validate(index, item, prepare, prepare_lookup)
-            except InvalidMeetingRequestError as error:
+            except InvalidRequestError as error:
                 self._refuse(index, item, error_at("events", index, error))
                 continue
             key = ((valid.prepared.user_id or "").lower(), valid.prepared.external_id)
@@ -147,31 +147,31 @@ class EventBulkPlan:
         if isinstance(item, EventSpec):
             return BulkEventItem(prepare(item))
         if not isinstance(item, Mapping):
-            raise InvalidMeetingRequestError(
+            raise InvalidRequestError(
                 f"events[{index}]", f"must be a mapping or an EventSpec, got {type(item).__name__}"
             )
         cancelled = item.get(CANCELLED_KEY)
         if cancelled is not None and not isinstance(cancelled, bool):
-            raise InvalidMeetingRequestError(
+            raise InvalidRequestError(
                 f"events[{index}].{CANCELLED_KEY}", f"must be true or false, got {cancelled!r}; nothing was sent"
             )
         allowed = _CANCEL_KEYS if cancelled else (*EVENT_KEYS, CANCELLED_KEY)
         unknown = sorted(str(key) for key in item if key not in allowed)
         if unknown:
             what = "a cancelled item takes only external_id, user_id and comment" if cancelled else "unknown key(s)"
-            raise InvalidMeetingRequestError(f"events[{index}]", f"{what}: {', '.join(unknown)}; nothing was sent")
+            raise InvalidRequestError(f"events[{index}]", f"{what}: {', '.join(unknown)}; nothing was sent")
         if cancelled:
             comment = item.get(COMMENT_KEY)
             if comment is not None and not isinstance(comment, str):
-                raise InvalidMeetingRequestError(f"events[{index}].{COMMENT_KEY}", "must be a string")
+                raise InvalidRequestError(f"events[{index}].{COMMENT_KEY}", "must be a string")
             prepared = prepare_lookup(item.get("external_id"), item.get("user_id"))
             return BulkEventItem(prepared, cancelled=True, comment=comment or None)
         if "external_id" not in item:
-            raise InvalidMeetingRequestError(f"events[{index}].external_id", "is missing")
+            raise InvalidRequestError(f"events[{index}].external_id", "is missing")
         spec = EventSpec(**{key: item[key] for key in EVENT_KEYS if key in item})
         return BulkEventItem(prepare(spec))
 
-    def _refuse(self, index: int, item: Any, error: InvalidMeetingRequestError) -> None:
+    def _refuse(self, index: int, item: Any, error: InvalidRequestError) -> None:
         self.refused[index] = EventBulkItemResult(
             index, given(item, "external_id"), given(item, "user_id"), error=error
         )

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 from airflow_provider_meetings.events.request import PreparedEvent, utc_instant
 from airflow_provider_meetings.events.timezones import zone_info
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, MeetingsError
+from airflow_provider_meetings.graph.errors import InvalidRequestError, ProviderError
 
 
-class NotASeriesError(MeetingsError):
+class NotASeriesError(ProviderError):
     """The event with this external id is a single event, not a series: cancel it with ``cancel_event``."""
 
     permanent = True
@@ -36,10 +36,10 @@ class NotASeriesError(MeetingsError):
 def occurrence_day(value: Any) -> datetime.date:
     """The occurrence's day: a ``date`` (not a ``datetime``) or ``YYYY-MM-DD``.
 
-    :raises InvalidMeetingRequestError: anything else (before any request)
+    :raises InvalidRequestError: anything else (before any request)
     """
     if isinstance(value, datetime.datetime):
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             "occurrence_date", f"must be a date (the day in the series' own zone), not a datetime: {value!r}"
         )
     if isinstance(value, datetime.date):
@@ -49,7 +49,7 @@ def occurrence_day(value: Any) -> datetime.date:
             return datetime.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise InvalidMeetingRequestError("occurrence_date", f"must be a date or 'YYYY-MM-DD', got {value!r}")
+    raise InvalidRequestError("occurrence_date", f"must be a date or 'YYYY-MM-DD', got {value!r}")
 
 
 def series_zone(master: Mapping[str, Any]) -> ZoneInfo:
@@ -59,7 +59,7 @@ def series_zone(master: Mapping[str, Any]) -> ZoneInfo:
         if isinstance(name, str) and name.strip():
             try:
                 return zone_info(name)
-            except InvalidMeetingRequestError:
+            except InvalidRequestError:
                 continue
     return ZoneInfo("UTC")
 

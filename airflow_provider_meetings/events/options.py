@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.graph.values import check_missing_value
 
 #: resources/event, ``sensitivity``: the ``sensitivity`` enum.
@@ -45,14 +45,14 @@ def _boolean(value: Any, name: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise InvalidMeetingRequestError(name, f"must be true or false, got {value!r}")
+    raise InvalidRequestError(name, f"must be true or false, got {value!r}")
 
 
 def _minutes(value: Any, name: str) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_REMINDER_MINUTES:
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             name, f"must be a whole number of minutes from 0 to {MAX_REMINDER_MINUTES}, got {value!r}"
         )
     return value
@@ -64,7 +64,7 @@ def _one_of(allowed: Sequence[str]) -> Callable[[Any, str], str]:
     def check(value: Any, name: str) -> str:
         choice = by_case.get(value.strip().lower()) if isinstance(value, str) else None
         if choice is None:
-            raise InvalidMeetingRequestError(name, f"{value!r} is not one of {list(allowed)}")
+            raise InvalidRequestError(name, f"{value!r} is not one of {list(allowed)}")
         return choice
 
     return check
@@ -72,14 +72,14 @@ def _one_of(allowed: Sequence[str]) -> Callable[[Any, str], str]:
 
 def _categories(value: Any, name: str) -> list[str]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
-        raise InvalidMeetingRequestError(name, f"must be a list of category names, got {type(value).__name__}")
+        raise InvalidRequestError(name, f"must be a list of category names, got {type(value).__name__}")
     result: list[str] = []
     for i, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
-            raise InvalidMeetingRequestError(f"{name}[{i}]", f"must be a non-empty string, got {item!r}")
+            raise InvalidRequestError(f"{name}[{i}]", f"must be a non-empty string, got {item!r}")
         item = check_missing_value(item.strip(), f"{name}[{i}]", empty_segments=False)
         if item.lower() in (c.lower() for c in result):
-            raise InvalidMeetingRequestError(f"{name}[{i}]", f"{item!r} is given twice")
+            raise InvalidRequestError(f"{name}[{i}]", f"{item!r} is given twice")
         result.append(item)
     return result
 
@@ -103,7 +103,7 @@ def option_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     """The Graph fields of the options given (``None`` means not given), validated.
 
     :param values: keyword -> value, e.g. ``{"allow_new_time_proposals": False}``
-    :raises InvalidMeetingRequestError: naming the keyword and the values it takes
+    :raises InvalidRequestError: naming the keyword and the values it takes
     """
     result: dict[str, Any] = {}
     for keyword, (graph, check) in OPTIONS.items():

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 
 PATTERN_TYPES = ("daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly")
 RANGE_TYPES = ("endDate", "noEnd", "numbered")
@@ -48,14 +48,14 @@ _UNTIL_RE = re.compile(r"^(\d{8})(T(\d{6})(Z?))?$")
 FIELD = "recurrence"
 
 
-def _refuse(message: str) -> InvalidMeetingRequestError:
-    return InvalidMeetingRequestError(FIELD, message)
+def _refuse(message: str) -> InvalidRequestError:
+    return InvalidRequestError(FIELD, message)
 
 
 def parse_rrule(text: str) -> dict[str, str]:
     """The parts of an ``RRULE`` (``RRULE:`` prefix optional), names upper-cased.
 
-    :raises InvalidMeetingRequestError: more than one line (``EXDATE``, ``RDATE``...), a part
+    :raises InvalidRequestError: more than one line (``EXDATE``, ``RDATE``...), a part
         without ``=``, or a part given twice
     """
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
@@ -200,7 +200,7 @@ def rrule_to_recurrence(text: str, *, start: datetime, time_zone: str) -> dict[s
     :param start: the event's start in its own zone (gives ``range.startDate`` and the
         defaults RFC 5545 takes from DTSTART: the weekday, the day of the month)
     :param time_zone: the zone name sent to Graph (``range.recurrenceTimeZone``)
-    :raises InvalidMeetingRequestError: for a part Graph cannot express, named with the reason
+    :raises InvalidRequestError: for a part Graph cannot express, named with the reason
     """
     parts = parse_rrule(text)
     for name in parts:
@@ -228,7 +228,7 @@ def check_recurrence(value: Mapping[str, Any], *, start: datetime, time_zone: st
     """Check a ``patternedRecurrence`` given as Graph's JSON; fill ``range.startDate`` and
     ``range.recurrenceTimeZone`` when absent.
 
-    :raises InvalidMeetingRequestError: unknown types, or a ``startDate`` that is not the start's date
+    :raises InvalidRequestError: unknown types, or a ``startDate`` that is not the start's date
     """
     pattern, range_ = value.get("pattern"), value.get("range")
     if not isinstance(pattern, Mapping) or not isinstance(range_, Mapping):

@@ -30,7 +30,7 @@ from urllib.parse import quote
 from airflow_provider_meetings.events.options import OPTIONS, option_fields
 from airflow_provider_meetings.events.recurrence import to_recurrence
 from airflow_provider_meetings.events.timezones import graph_time_zone, zone_info, zone_name_of
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, MeetingsError
+from airflow_provider_meetings.graph.errors import InvalidRequestError, ProviderError
 from airflow_provider_meetings.graph.values import (
     check_free_text,
     check_missing_value,
@@ -139,7 +139,7 @@ def is_spent_answer(event: Mapping[str, Any]) -> bool:
     return event.get("isCancelled") is True
 
 
-class RebookingError(MeetingsError):
+class RebookingError(ProviderError):
     """Every ``transactionId`` generation up to :data:`MAX_GENERATIONS` was spent by a cancelled event.
 
     :param external_id: the key booked and cancelled this often
@@ -185,17 +185,17 @@ def event_times(start: Any, end: Any, *, time_zone: Any = None, series: bool = F
     :param end: same; after ``start``
     :param time_zone: IANA or Windows zone name; default: the start's own zone
     :param series: a series needs a named zone (a fixed offset moves at daylight-saving changes)
-    :raises InvalidMeetingRequestError: naive or missing values, an unknown zone, end not after start
+    :raises InvalidRequestError: naive or missing values, an unknown zone, end not after start
     """
     if start is None or (isinstance(start, str) and not start.strip()):
-        raise InvalidMeetingRequestError("start", "is required: an aware datetime or an ISO-8601 string with offset")
+        raise InvalidRequestError("start", "is required: an aware datetime or an ISO-8601 string with offset")
     if end is None or (isinstance(end, str) and not end.strip()):
-        raise InvalidMeetingRequestError("end", "is required: an aware datetime or an ISO-8601 string with offset")
+        raise InvalidRequestError("end", "is required: an aware datetime or an ISO-8601 string with offset")
     start_utc = to_utc(start, field_name="start")
     end_utc = to_utc(end, field_name="end")
     assert start_utc is not None and end_utc is not None
     if end_utc <= start_utc:
-        raise InvalidMeetingRequestError("end", f"{end!r} is not after start {start!r}")
+        raise InvalidRequestError("end", f"{end!r} is not after start {start!r}")
     if time_zone is not None:
         name = str(time_zone)
         sent = graph_time_zone(name)
@@ -203,7 +203,7 @@ def event_times(start: Any, end: Any, *, time_zone: Any = None, series: bool = F
         name = zone_name_of(start.tzinfo) if isinstance(start, datetime) else None
         if name is None:
             if series:
-                raise InvalidMeetingRequestError(
+                raise InvalidRequestError(
                     "time_zone",
                     f"start {start!r} has a fixed offset, not a zone: a series in a fixed offset keeps "
                     "UTC time and moves at daylight-saving changes; pass time_zone='Europe/Berlin' (say)",
@@ -216,10 +216,10 @@ def event_times(start: Any, end: Any, *, time_zone: Any = None, series: bool = F
 
 def _address(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidMeetingRequestError(where, f"must be an e-mail address such as 'name@contoso.com', got {value!r}")
+        raise InvalidRequestError(where, f"must be an e-mail address such as 'name@contoso.com', got {value!r}")
     check_missing_value(value, where)
     if not _ADDRESS_RE.fullmatch(value.strip()):
-        raise InvalidMeetingRequestError(where, f"{value!r} is not an e-mail address such as 'name@contoso.com'")
+        raise InvalidRequestError(where, f"{value!r} is not an e-mail address such as 'name@contoso.com'")
     return value.strip()
 
 
@@ -228,19 +228,19 @@ def attendee(item: Any, where: str) -> dict[str, Any]:
     if isinstance(item, str):
         return {"emailAddress": {"address": _address(item, where)}, "type": "required"}
     if not isinstance(item, Mapping):
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             where, f"must be an e-mail string or a mapping {{'address', 'name', 'type'}}, got {type(item).__name__}"
         )
     unknown = sorted(set(item) - {"address", "name", "type"})
     if unknown:
-        raise InvalidMeetingRequestError(where, f"unknown key(s) {unknown}; allowed: address, name, type")
+        raise InvalidRequestError(where, f"unknown key(s) {unknown}; allowed: address, name, type")
     email: dict[str, Any] = {"address": _address(item.get("address"), f"{where}.address")}
     name = item.get("name")
     if name is not None:
         email["name"] = check_free_text(name, f"{where}.name")
     kind = item.get("type", "required")
     if kind not in ATTENDEE_TYPES:
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             f"{where}.type", f"{kind!r} is not one of {list(ATTENDEE_TYPES)} (rooms are 'resource')"
         )
     return {"emailAddress": email, "type": kind}
@@ -251,15 +251,15 @@ def attendees_body(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
-        raise InvalidMeetingRequestError("attendees", f"must be a list, got {type(value).__name__}")
+        raise InvalidRequestError("attendees", f"must be a list, got {type(value).__name__}")
     if len(value) > MAX_ATTENDEES:
-        raise InvalidMeetingRequestError("attendees", f"has {len(value)} entries; Graph allows {MAX_ATTENDEES}")
+        raise InvalidRequestError("attendees", f"has {len(value)} entries; Graph allows {MAX_ATTENDEES}")
     result, seen = [], {}
     for i, item in enumerate(value):
         built = attendee(item, f"attendees[{i}]")
         key = built["emailAddress"]["address"].lower()
         if key in seen:
-            raise InvalidMeetingRequestError(
+            raise InvalidRequestError(
                 f"attendees[{i}]", f"{key!r} is also attendees[{seen[key]}]: give each address once"
             )
         seen[key] = i
@@ -276,11 +276,11 @@ def body_of(value: Any) -> dict[str, str] | None:
     if isinstance(value, Mapping):
         kind, content = value.get("contentType", "html"), value.get("content")
         if str(kind).lower() not in ("html", "text") or not isinstance(content, str):
-            raise InvalidMeetingRequestError(
+            raise InvalidRequestError(
                 "body", "a mapping body needs 'content' (a string) and 'contentType' 'html' or 'text'"
             )
         return {"contentType": str(kind).lower(), "content": content}
-    raise InvalidMeetingRequestError("body", f"must be a string (HTML) or a mapping, got {type(value).__name__}")
+    raise InvalidRequestError("body", f"must be a string (HTML) or a mapping, got {type(value).__name__}")
 
 
 def location_of(value: Any) -> dict[str, Any] | None:
@@ -291,7 +291,7 @@ def location_of(value: Any) -> dict[str, Any] | None:
         return {"displayName": check_missing_value(value, "location", empty_segments=False)}
     if isinstance(value, Mapping) and isinstance(value.get("displayName"), str):
         return dict(value)
-    raise InvalidMeetingRequestError("location", "must be a string or a mapping with 'displayName'")
+    raise InvalidRequestError("location", "must be a string or a mapping with 'displayName'")
 
 
 @dataclass(frozen=True)
@@ -377,13 +377,13 @@ def prepare_event(spec: EventSpec, *, tenant_id: str, default_user_id: str | Non
     :param spec: the event as given
     :param tenant_id: the connection's tenant (part of the ``transactionId``)
     :param default_user_id: the organizer when ``spec.user_id`` is empty (``None``: ``/me``)
-    :raises InvalidMeetingRequestError: which field, what is wrong, what to do
+    :raises InvalidRequestError: which field, what is wrong, what to do
     """
     external_id = validate_external_id(spec.external_id)
     user_id = spec.user_id if spec.user_id not in (None, "") else default_user_id
     user_path(user_id)  # validates the organizer
     if not isinstance(spec.subject, str) or not spec.subject.strip():
-        raise InvalidMeetingRequestError("subject", f"must be a non-empty string, got {spec.subject!r}")
+        raise InvalidRequestError("subject", f"must be a non-empty string, got {spec.subject!r}")
     subject = check_missing_value(spec.subject, "subject", empty_segments=False)
     times = event_times(spec.start, spec.end, time_zone=spec.time_zone, series=spec.recurrence is not None)
     fields: dict[str, Any] = {
@@ -418,7 +418,7 @@ def prepare_lookup(
 ) -> PreparedEvent:
     """Validate what finds an event (its external id and organizer), for a cancel: no fields.
 
-    :raises InvalidMeetingRequestError: a bad external id or organizer
+    :raises InvalidRequestError: a bad external id or organizer
     """
     key = validate_external_id(external_id)
     organizer = user_id if user_id not in (None, "") else default_user_id
@@ -448,6 +448,6 @@ def utc_instant(value: Any) -> datetime | None:
     name = value.get("timeZone") or "UTC"
     try:
         zone = zone_info(str(name))
-    except InvalidMeetingRequestError:
+    except InvalidRequestError:
         return None
     return local.replace(tzinfo=zone).astimezone(timezone.utc)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 
 #: CLDR ``windowsZones``, territory ``001``: each Windows zone name and its "golden" IANA zone.
 WINDOWS_TO_IANA: dict[str, str] = {
@@ -303,13 +303,13 @@ def windows_name(value: str) -> str | None:
 def zone_info(name: str) -> ZoneInfo:
     """The :class:`~zoneinfo.ZoneInfo` of an IANA name or a Windows name (its golden IANA zone).
 
-    :raises InvalidMeetingRequestError: for a name that is neither
+    :raises InvalidRequestError: for a name that is neither
     """
     windows = windows_name(name)
     try:
         return ZoneInfo(WINDOWS_TO_IANA[windows] if windows else name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             "time_zone",
             f"{name!r} is not a time zone: give an IANA name such as 'Europe/Berlin' or a Windows "
             "name such as 'W. Europe Standard Time'",
@@ -323,10 +323,10 @@ def graph_time_zone(name: str) -> str:
     other IANA name as its Windows name.
 
     :param name: the zone, e.g. ``Europe/Zurich`` (sent as ``W. Europe Standard Time``)
-    :raises InvalidMeetingRequestError: an unknown zone, or one without a Windows name here
+    :raises InvalidRequestError: an unknown zone, or one without a Windows name here
     """
     if not isinstance(name, str) or not name.strip():
-        raise InvalidMeetingRequestError("time_zone", f"must be a zone name such as 'Europe/Berlin', got {name!r}")
+        raise InvalidRequestError("time_zone", f"must be a zone name such as 'Europe/Berlin', got {name!r}")
     windows = windows_name(name)
     if windows:
         return windows
@@ -335,7 +335,7 @@ def graph_time_zone(name: str) -> str:
         return name
     if name in IANA_TO_WINDOWS:
         return IANA_TO_WINDOWS[name]
-    raise InvalidMeetingRequestError(
+    raise InvalidRequestError(
         "time_zone",
         f"{name!r} is a valid IANA zone, but Graph does not list it and this provider knows no Windows "
         "name for it; pass time_zone= with the Windows name of a zone with the same rules (Windows: "

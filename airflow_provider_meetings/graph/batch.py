@@ -23,7 +23,7 @@ from typing import Any
 from airflow_provider_meetings.graph.answer import header
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
-    InvalidMeetingRequestError,
+    InvalidRequestError,
     graph_error_from_response,
     is_permanent,
 )
@@ -41,10 +41,10 @@ def check_bulk_size(count: int, field_name: str) -> None:
 
     :param count: how many items the call has
     :param field_name: the argument that holds them, e.g. ``meetings``
-    :raises InvalidMeetingRequestError: too many items (checked before anything is sent)
+    :raises InvalidRequestError: too many items (checked before anything is sent)
     """
     if count > MAX_BULK_ITEMS:
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             field_name,
             f"has {count:,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
             "Split the list across tasks (e.g. by week or by organizer); nothing was sent",
@@ -302,7 +302,7 @@ def given(item: Any, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def error_at(items: str, index: int, error: InvalidMeetingRequestError) -> InvalidMeetingRequestError:
+def error_at(items: str, index: int, error: InvalidRequestError) -> InvalidRequestError:
     """The same validation error with the item's position in front of its field.
 
     :param items: the argument that holds the items, e.g. ``meetings``
@@ -313,4 +313,4 @@ def error_at(items: str, index: int, error: InvalidMeetingRequestError) -> Inval
     if error.field.startswith(f"{items}["):
         return error
     message = str(error).removeprefix(f"{error.field}: ")
-    return InvalidMeetingRequestError(f"{items}[{index}].{error.field}", message)
+    return InvalidRequestError(f"{items}[{index}].{error.field}", message)

@@ -60,7 +60,7 @@ from airflow_provider_meetings.graph.batch import (
 )
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
-    MeetingsError,
+    ProviderError,
     describe_error,
     graph_error_from_response,
     is_permanent,
@@ -82,14 +82,14 @@ class BatchTransport(Protocol):
     def token(self) -> str:
         """An access token (cached, or obtained within the token retry bound).
 
-        :raises MeetingsError: when none can be had; the engine stops the call
+        :raises ProviderError: when none can be had; the engine stops the call
         """
 
     def send_batch(self, payload: Mapping[str, Any], token: str) -> HttpAnswer:
         """Send one ``POST $batch`` (one attempt) and return its answer, whatever the status.
 
         :raises TransportError: when no answer arrived (transient)
-        :raises MeetingsError: a permanent one (e.g. an untrusted certificate) stops the call
+        :raises ProviderError: a permanent one (e.g. an untrusted certificate) stops the call
         """
 
     def invalidate_token(self) -> None:
@@ -304,7 +304,7 @@ class _BulkRun:
                 return now + delay
             try:
                 token = self.transport.token()
-            except MeetingsError as error:
+            except ProviderError as error:
                 self._stop(error)
                 return math.inf
             indexes = self._take_group(group, size, now) if group is not None else self._take(size, now)
@@ -389,7 +389,7 @@ class _BulkRun:
     def _on_answer(self, batch: _Batch, future: Future[HttpAnswer]) -> None:
         try:
             answer = future.result()
-        except MeetingsError as error:
+        except ProviderError as error:
             if is_permanent(error):  # e.g. an untrusted certificate: no batch can get through
                 self._stop(error)
                 self._fail_items(batch, error)
@@ -402,7 +402,7 @@ class _BulkRun:
         else:
             self._on_envelope_error(batch, answer)
 
-    def _on_no_answer(self, batch: _Batch, error: MeetingsError) -> None:
+    def _on_no_answer(self, batch: _Batch, error: ProviderError) -> None:
         streak, rand = self._batch_failed(batch)
         for index, user_id in batch.items:
             self._retry_or_fail(index, user_id, error, batch_streak=streak, rand=rand, now=self.failure_seen_at)

@@ -16,15 +16,15 @@ from airflow_provider_meetings.graph.retry import TRANSIENT_STATUSES, is_transie
 _BODY_SNIPPET_CHARS = 200
 
 
-class MeetingsError(Exception):
+class ProviderError(Exception):
     """Base class of every error raised by this provider."""
 
     #: ``True`` when repeating the same call cannot succeed (bad input, bad credentials, 4xx).
     permanent: bool = True
 
 
-class InvalidMeetingRequestError(MeetingsError, ValueError):
-    """A meeting request was refused before anything was sent.
+class InvalidRequestError(ProviderError, ValueError):
+    """A request was refused before anything was sent (bad input to any resource).
 
     :param field: the argument that is wrong, e.g. ``end_date_time``
     :param message: what is wrong and what to do
@@ -35,7 +35,7 @@ class InvalidMeetingRequestError(MeetingsError, ValueError):
         super().__init__(f"{field}: {message}")
 
 
-class ConnectionConfigError(MeetingsError, ValueError):
+class ConnectionConfigError(ProviderError, ValueError):
     """The Airflow connection is not usable as configured.
 
     :param field: the connection field or extra that is wrong, e.g. ``tenant_id``
@@ -47,7 +47,7 @@ class ConnectionConfigError(MeetingsError, ValueError):
         super().__init__(f"connection field {field!r}: {message}")
 
 
-class AuthenticationError(MeetingsError):
+class AuthenticationError(ProviderError):
     """Entra ID (the token endpoint) refused or failed to issue an access token.
 
     :param error: OAuth error, e.g. ``invalid_client``
@@ -110,7 +110,7 @@ class AuthenticationError(MeetingsError):
         return head if head.startswith("AADSTS") else None
 
 
-class GraphAPIError(MeetingsError):
+class GraphAPIError(ProviderError):
     """Microsoft Graph answered with an error status.
 
     :param status: HTTP status
@@ -173,40 +173,7 @@ def answer_facts(error: GraphAPIError) -> dict[str, Any]:
 
 
 class ApplicationAccessPolicyError(GraphAPIError):
-    """403: the app has no Teams application access policy for the organizer."""
-
-
-class OrganizerLookupError(MeetingsError):
-    """An organizer given by user principal name (UPN) could not be resolved to its Entra
-    object id, so nothing was sent for it (see ``airflow_provider_meetings.meetings.organizers``).
-
-    Carries the facts of the lookup's failure (``status``, ``code``, ``request_id``) and is
-    permanent exactly when that failure is (a 403 or 404 is; throttling that outlasted the
-    retry bound is not).
-
-    :param upn: the organizer as given
-    :param message: what went wrong and what to do
-    :param cause: the lookup's error
-    """
-
-    def __init__(self, upn: str, message: str, *, cause: BaseException | None = None) -> None:
-        self.upn = upn
-        self.status = getattr(cause, "status", None)
-        self.code = getattr(cause, "code", None)
-        self.request_id = getattr(cause, "request_id", None)
-        self.permanent = True if cause is None else is_permanent(cause)
-        #: the pause Graph asked for when the lookup gave up because it was too long (a
-        #: deferrable task defers for it; see ``RetriesExhaustedError.asked_wait``)
-        self.asked_wait: float | None = getattr(cause, "asked_wait", None)
-        super().__init__(message)
-
-
-class OrganizerLookupDeniedError(OrganizerLookupError):
-    """403 to ``GET /users/{upn}``: the app may not read users (``User.Read.All`` is missing)."""
-
-
-class OrganizerNotFoundError(OrganizerLookupError):
-    """404 to ``GET /users/{upn}``: no user of the tenant has this user principal name."""
+    """403: the app has no Teams application access policy for the user the call is about."""
 
 
 #: Short names of :class:`TransportError` kinds, for log lines.
@@ -218,7 +185,7 @@ TRANSPORT_ERROR_LABELS = {
 }
 
 
-class TransportError(MeetingsError):
+class TransportError(ProviderError):
     """No HTTP answer: the connection failed, dropped mid-answer, or timed out.
 
     Always transient. The message names the host and what happened, never a header or body.
@@ -245,7 +212,7 @@ class TransportError(MeetingsError):
         super().__init__(f"{what} {url}: {reason}")
 
 
-class RetriesExhaustedError(MeetingsError):
+class RetriesExhaustedError(ProviderError):
     """A transient failure persisted past the retry bound.
 
     :param what: the call, e.g. ``createOrGet external_id=abc``
@@ -339,7 +306,7 @@ def graph_error_from_response(
     :param status: HTTP status of the answer
     :param headers: its headers (case-insensitive mapping or plain dict)
     :param body: raw or decoded body
-    :param user_id: the organizer the call was for, named in access-policy errors
+    :param user_id: the user the call was for, named in access-policy errors
     :param retry_after: already-parsed ``Retry-After`` seconds, if any
     """
     headers = {k.lower(): v for k, v in (headers or {}).items()}

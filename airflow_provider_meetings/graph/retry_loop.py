@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from airflow_provider_meetings.graph.errors import (
-    MeetingsError,
+    ProviderError,
     RetriesExhaustedError,
     describe_error,
     is_permanent,
@@ -55,7 +55,7 @@ def retry_kind(error: BaseException, *, whole_batch: bool = False) -> RetryKind 
 
     :param whole_batch: ``error`` is what a whole ``$batch`` request ran into, for one of its items
     """
-    if not isinstance(error, MeetingsError) or is_permanent(error):
+    if not isinstance(error, ProviderError) or is_permanent(error):
         return None
     if getattr(error, "status", None) == THROTTLED_STATUS:
         return RetryKind.THROTTLED
@@ -209,12 +209,12 @@ def run_with_retries(
     what: str,
     log: Any,
     sleep: Callable[[float], None],
-    retry_on: tuple[type[BaseException], ...] = (MeetingsError,),
+    retry_on: tuple[type[BaseException], ...] = (ProviderError,),
     floor: Callable[[BaseException], float] | None = None,
 ) -> T:
     """Call ``attempt`` until it returns, retrying retryable errors within ``policy``.
 
-    :param attempt: one try; raises a :class:`~airflow_provider_meetings.graph.errors.MeetingsError`
+    :param attempt: one try; raises a :class:`~airflow_provider_meetings.graph.errors.ProviderError`
     :param policy: the bounds
     :param what: the call, for the log line and the final error
     :param log: where each retry gets its INFO line

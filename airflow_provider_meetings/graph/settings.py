@@ -23,7 +23,7 @@ from airflow_provider_meetings.auth.credentials import (
     RefreshToken,
     credential_from_connection,
 )
-from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidRequestError
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.graph.values import validate_user_id
 
@@ -393,7 +393,7 @@ def parse_connection(
     if default_user_id is not None:
         try:
             default_user_id = validate_user_id(str(default_user_id).strip(), field_name="default_user_id")
-        except InvalidMeetingRequestError as err:
+        except InvalidRequestError as err:
             raise ConnectionConfigError("default_user_id", str(err).split(": ", 1)[1]) from None
 
     rate_budget, rate_budget_url = _parse_rate_budget(extras)

@@ -26,7 +26,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # A conservative UPN: no characters that mean something in a URL path or query, except the
@@ -59,7 +59,7 @@ def is_guid(value: str) -> bool:
 def _check_none_word(value: str, field_name: str) -> None:
     """Refuse ``None`` as a whole segment, the text Jinja renders for a missing value."""
     if _NONE_SEGMENT_RE.search(value):
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             field_name,
             f"{value!r} contains None as a whole word: a template probably rendered a missing value; {_CHECK_TEMPLATE}",
         )
@@ -68,7 +68,7 @@ def _check_none_word(value: str, field_name: str) -> None:
 def _check_empty_parts(value: str, field_name: str) -> None:
     """Refuse a leading or trailing separator, or two in a row (a guest's ``#EXT#`` aside)."""
     if _EMPTY_SEGMENT_RE.search(_GUEST_MARK_RE.sub("", value)):
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             field_name,
             f"{value!r} has an empty part (it starts or ends with a separator, or has two in a row): "
             f"a template probably rendered an empty value; {_CHECK_TEMPLATE}",
@@ -82,7 +82,7 @@ def check_missing_value(value: str, field_name: str, *, empty_segments: bool = T
     :param field_name: the argument, named in the error
     :param empty_segments: also refuse a leading or trailing separator, or two in a row
         (``False`` for free text such as a subject)
-    :raises InvalidMeetingRequestError: ``None`` as a whole segment, or an empty segment
+    :raises InvalidRequestError: ``None`` as a whole segment, or an empty segment
     """
     _check_none_word(value, field_name)
     if empty_segments:
@@ -98,29 +98,29 @@ def check_free_text(value: Any, field_name: str) -> str:
 
     :param value: the rendered value
     :param field_name: the argument, named in the error
-    :raises InvalidMeetingRequestError: not a string, or ``None`` as a whole word
+    :raises InvalidRequestError: not a string, or ``None`` as a whole word
     """
     if not isinstance(value, str):
-        raise InvalidMeetingRequestError(field_name, f"must be a string, got {type(value).__name__}")
+        raise InvalidRequestError(field_name, f"must be a string, got {type(value).__name__}")
     return check_missing_value(value, field_name, empty_segments=False)
 
 
 def validate_external_id(value: Any, *, field_name: str = "external_id") -> str:
     """Return ``value`` if it is usable as a createOrGet ``externalId``."""
     if not isinstance(value, str):
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             field_name,
             f"must be a string, got {type(value).__name__} {value!r}; template it from a "
             "stable key such as '{{ dag.dag_id }}-{{ ds }}'",
         )
     if not value.strip():
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             field_name, "is empty; give each meeting a stable, unique id such as '{{ dag.dag_id }}-{{ ds }}'"
         )
     if _CONTROL_RE.search(value):
-        raise InvalidMeetingRequestError(field_name, f"contains control characters: {value!r}")
+        raise InvalidRequestError(field_name, f"contains control characters: {value!r}")
     if len(value) > MAX_EXTERNAL_ID_LENGTH:
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             field_name,
             f"is {len(value):,} characters long ({value[:40]!r}...); external ids may have at most "
             f"{MAX_EXTERNAL_ID_LENGTH} (the provider's own limit: Graph documents none). Use a shorter "
@@ -132,7 +132,7 @@ def validate_external_id(value: Any, *, field_name: str = "external_id") -> str:
 def validate_user_id(value: Any, *, field_name: str = "user_id") -> str:
     """Return ``value`` if it is an object id (GUID) or a plain UPN."""
     if not isinstance(value, str):
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             field_name, f"must be a string (an Entra object id or UPN), got {type(value).__name__}"
         )
     if is_guid(value):
@@ -141,7 +141,7 @@ def validate_user_id(value: Any, *, field_name: str = "user_id") -> str:
     if UPN_RE.fullmatch(value):
         _check_empty_parts(value, field_name)
         return value
-    raise InvalidMeetingRequestError(
+    raise InvalidRequestError(
         field_name,
         f"{value!r} is neither an Entra object id (GUID such as "
         "'00000000-0000-0000-0000-000000000000') nor a user principal name "
@@ -150,7 +150,7 @@ def validate_user_id(value: Any, *, field_name: str = "user_id") -> str:
 
 
 def user_path(user_id: str | None) -> str:
-    """The Graph path segment of the organizer: ``users/<encoded id>`` or ``me``.
+    """The Graph path segment of a user: ``users/<encoded id>`` or ``me``.
 
     Every reserved character is percent-encoded (``@`` as ``%40``, a guest's ``#EXT#`` as
     ``%23EXT%23``): a raw ``#`` would end the path and start a URL fragment.
@@ -173,32 +173,30 @@ def to_utc(value: Any, *, field_name: str) -> datetime | None:
         try:
             parsed = datetime.fromisoformat(iso)
         except ValueError:
-            raise InvalidMeetingRequestError(
+            raise InvalidRequestError(
                 field_name,
                 f"{value!r} is not an ISO-8601 datetime; use e.g. '2026-11-28T09:00:00Z' "
                 "or '2026-11-28T10:00:00+01:00'",
             ) from None
         if parsed.tzinfo is None:
-            raise InvalidMeetingRequestError(
+            raise InvalidRequestError(
                 field_name,
                 f"{value!r} has no timezone; add 'Z' for UTC or an offset such as '+01:00'",
             )
         return parsed.astimezone(timezone.utc)
     if isinstance(value, datetime):
         if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-            raise InvalidMeetingRequestError(
+            raise InvalidRequestError(
                 field_name,
                 f"{value.isoformat()} is a naive datetime; give it a timezone "
                 "(datetime(..., tzinfo=timezone.utc) or pendulum.datetime(..., tz='Europe/Paris'))",
             )
         return value.astimezone(timezone.utc)
     if isinstance(value, date):
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             field_name, f"{value.isoformat()} is a date without a time; give a datetime with a timezone"
         )
-    raise InvalidMeetingRequestError(
-        field_name, f"must be a datetime or an ISO-8601 string, got {type(value).__name__}"
-    )
+    raise InvalidRequestError(field_name, f"must be a datetime or an ISO-8601 string, got {type(value).__name__}")
 
 
 def format_graph_datetime(value: datetime) -> str:

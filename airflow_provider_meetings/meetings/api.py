@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetings.graph.batch import BulkProgress
-from airflow_provider_meetings.graph.errors import ConnectionConfigError, GraphAPIError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import ConnectionConfigError, GraphAPIError, InvalidRequestError
 from airflow_provider_meetings.graph.settings import MAX_BULK_CONCURRENCY, ConnectionSettings
 from airflow_provider_meetings.meetings.availability import has_create_or_get
 from airflow_provider_meetings.meetings.bulk import BulkPlan
@@ -38,7 +38,7 @@ def prepare_meeting(spec: MeetingSpec, settings: ConnectionSettings) -> Prepared
     :param spec: the meeting as given
     :param settings: the connection's settings
     :raises ConnectionConfigError: when the cloud has no createOrGet
-    :raises InvalidMeetingRequestError: for bad input, or no organizer with an app-only token
+    :raises InvalidRequestError: for bad input, or no organizer with an app-only token
     """
     if not has_create_or_get(settings.cloud):
         raise ConnectionConfigError(
@@ -46,7 +46,7 @@ def prepare_meeting(spec: MeetingSpec, settings: ConnectionSettings) -> Prepared
         )
     prepared = prepare_request(spec, default_user_id=settings.default_user_id, api_version=settings.api_version)
     if prepared.user_id is None and not settings.delegated:
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             "user_id",
             "no organizer: app-only tokens cannot use /me. Pass user_id, set the connection "
             "extra default_user_id, or use a refresh_token (delegated mode)",
@@ -179,7 +179,7 @@ class OnlineMeetingsApi:
 
         Organizers given by user principal name are looked up first, each distinct one once
         (known ones not at all); an item whose organizer could not be resolved fails with
-        :class:`~airflow_provider_meetings.graph.errors.OrganizerLookupError` and is not sent.
+        :class:`~airflow_provider_meetings.meetings.organizers.OrganizerLookupError` and is not sent.
         The rest go out in batches of up to 20 with at most ``max_concurrency`` batches in
         flight, on one token and one connection pool. Each item is retried by the same rules
         as a single call (429s within the waiting budget, failures within ``max_retries``);

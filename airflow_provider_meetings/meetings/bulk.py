@@ -33,11 +33,15 @@ from typing import Any, cast
 from airflow_provider_meetings.graph.batch import BatchItemResult, check_bulk_size, error_at, given, keep_fields
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
-    InvalidMeetingRequestError,
-    OrganizerLookupError,
+    InvalidRequestError,
 )
 from airflow_provider_meetings.meetings.diff import SYNC_MEETING_FIELDS, after_create_or_get
-from airflow_provider_meetings.meetings.organizers import OrganizerDirectory, needs_lookup, with_object_id
+from airflow_provider_meetings.meetings.organizers import (
+    OrganizerDirectory,
+    OrganizerLookupError,
+    needs_lookup,
+    with_object_id,
+)
 from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest
 from airflow_provider_meetings.meetings.results import CANCELLED, NOT_FOUND, UPDATED, BulkItemResult
 
@@ -54,7 +58,7 @@ DEFAULT_MEETING_FIELDS: tuple[str, ...] = ("id", "joinWebUrl")
 Preparer = Callable[[MeetingSpec], PreparedRequest]
 
 
-class DuplicateMeetingError(InvalidMeetingRequestError):
+class DuplicateMeetingError(InvalidRequestError):
     """A ``(user, external_id)`` pair given twice in one bulk call; the later one is not sent.
 
     :param index: position of the repeated item
@@ -89,13 +93,13 @@ def identity(user_id: str | None, external_id: str | None) -> tuple[str | None, 
     return (user_id.lower() if user_id else None), external_id
 
 
-def _split(item: Any) -> tuple[Any, bool, InvalidMeetingRequestError | None]:
+def _split(item: Any) -> tuple[Any, bool, InvalidRequestError | None]:
     """An item as step 1 sends it, whether it is cancelled, and why it is refused (if it is)."""
     if not isinstance(item, Mapping) or CANCELLED_KEY not in item:
         return item, False, None
     flag = item[CANCELLED_KEY]
     if flag is not None and not isinstance(flag, bool):
-        problem = InvalidMeetingRequestError(
+        problem = InvalidRequestError(
             CANCELLED_KEY, f"must be true or false, got {type(flag).__name__} {flag!r}; nothing was sent for this item"
         )
         return item, False, problem
@@ -130,7 +134,7 @@ class BulkPlan:
     :param prepare: validates one spec into its createOrGet request (the connection's rules)
     :param update_existing: PATCH existing meetings that differ from their item
     :param meeting_fields: meeting fields each result keeps (``None``: all)
-    :raises InvalidMeetingRequestError: for more than ``MAX_BULK_ITEMS`` items (nothing is sent)
+    :raises InvalidRequestError: for more than ``MAX_BULK_ITEMS`` items (nothing is sent)
     """
 
     def __init__(
@@ -171,7 +175,7 @@ class BulkPlan:
             if problem is not None:
                 raise problem
             prepared = self._prepare(MeetingSpec.from_mapping(spec, where=f"meetings[{index}]"))
-        except InvalidMeetingRequestError as error:
+        except InvalidRequestError as error:
             user_id = given(spec, "user_id")
             self.given.append(user_id)
             self.refused[index] = BatchItemResult(
@@ -266,7 +270,7 @@ class BulkPlan:
                     cancel=self.cancelled[index],
                     compare=self.update_existing,
                 )
-            except (InvalidMeetingRequestError, GraphAPIError) as error:
+            except (InvalidRequestError, GraphAPIError) as error:
                 self._decide(self._failed(result, error))
                 continue
             if step.request is None:

@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
 from airflow_provider_meetings.graph.values import format_graph_datetime, to_utc
 from airflow_provider_meetings.meetings.request import PreparedRequest
 from airflow_provider_meetings.meetings.results import CREATED, EXISTING, UNCHANGED, MeetingStatus
@@ -53,7 +53,7 @@ DEFAULT_DURATION = timedelta(hours=1)
 _DEFAULT_ROLE = "attendee"
 
 
-class OrganizerMismatchError(InvalidMeetingRequestError):
+class OrganizerMismatchError(InvalidRequestError):
     """``participants.organizer`` names someone other than the meeting's organizer.
 
     Graph cannot change a meeting's organizer; the organizer is the user in the request
@@ -160,7 +160,7 @@ def _instant(value: Any, field_name: str) -> datetime | None:
     """A Graph or caller date-time as an aware UTC datetime; ``None`` if absent or unreadable."""
     try:
         return to_utc(value, field_name=field_name)
-    except InvalidMeetingRequestError:
+    except InvalidRequestError:
         return None
 
 

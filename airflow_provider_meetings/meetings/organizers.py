@@ -14,7 +14,7 @@ goes to ``users/{object id}``.
   is found by the next call.
 * A bulk call looks up each distinct UPN once, through ``$batch`` (the bulk engine, with
   ``GET`` items), before any meeting is sent (:meth:`OrganizerDirectory.resolve_many`). An item whose UPN
-  could not be resolved gets an :class:`~airflow_provider_meetings.graph.errors.OrganizerLookupError`
+  could not be resolved gets an :class:`OrganizerLookupError`
   result and is not sent; the others go to the object id, so the duplicate check sees an
   object id and its UPN as one organizer.
 * ``/me`` (a delegated connection without an organizer) needs no lookup. A delegated
@@ -36,11 +36,9 @@ from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
     ConnectionConfigError,
     GraphAPIError,
-    MeetingsError,
-    OrganizerLookupDeniedError,
-    OrganizerLookupError,
-    OrganizerNotFoundError,
+    ProviderError,
     describe_error,
+    is_permanent,
 )
 from airflow_provider_meetings.graph.values import is_guid, user_path
 from airflow_provider_meetings.meetings.permissions import USER_LOOKUP
@@ -48,6 +46,40 @@ from airflow_provider_meetings.meetings.request import PreparedRequest
 
 if TYPE_CHECKING:
     from airflow_provider_meetings.graph.client import GraphRestClient
+
+
+class OrganizerLookupError(ProviderError):
+    """An organizer given by user principal name (UPN) could not be resolved to its Entra
+    object id, so nothing was sent for it (by :class:`OrganizerDirectory`).
+
+    Carries the facts of the lookup's failure (``status``, ``code``, ``request_id``) and is
+    permanent exactly when that failure is (a 403 or 404 is; throttling that outlasted the
+    retry bound is not).
+
+    :param upn: the organizer as given
+    :param message: what went wrong and what to do
+    :param cause: the lookup's error
+    """
+
+    def __init__(self, upn: str, message: str, *, cause: BaseException | None = None) -> None:
+        self.upn = upn
+        self.status = getattr(cause, "status", None)
+        self.code = getattr(cause, "code", None)
+        self.request_id = getattr(cause, "request_id", None)
+        self.permanent = True if cause is None else is_permanent(cause)
+        #: the pause Graph asked for when the lookup gave up because it was too long (a
+        #: deferrable task defers for it; see ``RetriesExhaustedError.asked_wait``)
+        self.asked_wait: float | None = getattr(cause, "asked_wait", None)
+        super().__init__(message)
+
+
+class OrganizerLookupDeniedError(OrganizerLookupError):
+    """403 to ``GET /users/{upn}``: the app may not read users (``User.Read.All`` is missing)."""
+
+
+class OrganizerNotFoundError(OrganizerLookupError):
+    """404 to ``GET /users/{upn}``: no user of the tenant has this user principal name."""
+
 
 #: The application permission that reads users (see :data:`~airflow_provider_meetings.meetings.permissions.USER_LOOKUP`).
 LOOKUP_PERMISSION = USER_LOOKUP.application
@@ -193,7 +225,7 @@ class OrganizerDirectory:
             answer = client.get(request.path, what=f"organizer lookup GET /users/{upn}")
         except (AuthenticationError, ConnectionConfigError):
             raise  # no token or no connection: not about the organizer
-        except MeetingsError as error:
+        except ProviderError as error:
             raise lookup_error(upn, error, delegated=client.settings.delegated) from error
         object_id = object_id_from(answer.json(), upn)
         self.remember(upn, object_id)

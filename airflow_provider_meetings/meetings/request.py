@@ -35,7 +35,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from airflow_provider_meetings.graph.batch import GraphRequest
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.graph.values import (
     UPN_RE,
     check_free_text,
@@ -68,19 +68,19 @@ def _attendee(item: Any, where: str) -> dict[str, Any]:
         check_missing_value(item, where, empty_segments=False)  # first: "None" is no UPN either
         if UPN_RE.fullmatch(item):
             return {"upn": check_missing_value(item, where)}
-        raise InvalidMeetingRequestError(where, f"{item!r} is neither an object id nor a UPN")
+        raise InvalidRequestError(where, f"{item!r} is neither an object id nor a UPN")
     if not isinstance(item, Mapping):
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             where, f"must be a mapping like {{'upn': 'name@contoso.com'}} or a UPN string, got {type(item).__name__}"
         )
     identity = item.get("identity")
     upn = item.get("upn")
     if identity is None and upn is None:
-        raise InvalidMeetingRequestError(where, "needs 'identity' ({'user': {'id': <object id>}}) or 'upn' (or both)")
+        raise InvalidRequestError(where, "needs 'identity' ({'user': {'id': <object id>}}) or 'upn' (or both)")
     if identity is not None and not isinstance(identity, Mapping):
-        raise InvalidMeetingRequestError(f"{where}.identity", f"must be a mapping, got {type(identity).__name__}")
+        raise InvalidRequestError(f"{where}.identity", f"must be a mapping, got {type(identity).__name__}")
     if upn is not None and not (isinstance(upn, str) and upn.strip()):
-        raise InvalidMeetingRequestError(f"{where}.upn", f"must be a non-empty string, got {upn!r}")
+        raise InvalidRequestError(f"{where}.upn", f"must be a non-empty string, got {upn!r}")
     if upn is not None:
         check_missing_value(upn, f"{where}.upn")
     return dict(item)
@@ -89,7 +89,7 @@ def _attendee(item: Any, where: str) -> dict[str, Any]:
 def validate_api_version(api_version: Any) -> str:
     """Return ``api_version`` if it is a Graph API version the provider knows."""
     if api_version not in API_VERSIONS:
-        raise InvalidMeetingRequestError("api_version", f"{api_version!r} is not one of {list(API_VERSIONS)}")
+        raise InvalidRequestError("api_version", f"{api_version!r} is not one of {list(API_VERSIONS)}")
     return api_version
 
 
@@ -99,19 +99,17 @@ def normalize_participants(value: Any, *, api_version: str = "v1.0") -> dict[str
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             "participants",
             f"must be a mapping like {{'attendees': [{{'upn': 'name@contoso.com'}}]}}, got {type(value).__name__}",
         )
     unknown = sorted(set(value) - set(PARTICIPANT_ROLES))
     if unknown:
-        raise InvalidMeetingRequestError(
-            "participants", f"unknown key(s) {unknown}; allowed: {list(PARTICIPANT_ROLES)}"
-        )
+        raise InvalidRequestError("participants", f"unknown key(s) {unknown}; allowed: {list(PARTICIPANT_ROLES)}")
     accepted = PARTICIPANT_ROLES_BY_VERSION[api_version]
     for role in PARTICIPANT_ROLES:
         if role in value and role not in accepted:
-            raise InvalidMeetingRequestError(
+            raise InvalidRequestError(
                 f"participants.{role}",
                 f"is not a property of meetingParticipants in Graph {api_version} (api_version={api_version!r}, "
                 f"which accepts only {sorted(accepted)}) and Graph would answer 400; {_USE_BETA}, "
@@ -126,7 +124,7 @@ def normalize_participants(value: Any, *, api_version: str = "v1.0") -> dict[str
             result[role] = _attendee(members, f"participants.{role}") if members is not None else None
             continue
         if isinstance(members, (str, bytes)) or not isinstance(members, Sequence):
-            raise InvalidMeetingRequestError(f"participants.{role}", f"must be a list, got {type(members).__name__}")
+            raise InvalidRequestError(f"participants.{role}", f"must be a list, got {type(members).__name__}")
         result[role] = [_attendee(item, f"participants.{role}[{i}]") for i, item in enumerate(members)]
     return result
 
@@ -158,13 +156,13 @@ class MeetingSpec:
         if isinstance(value, MeetingSpec):
             return value
         if not isinstance(value, Mapping):
-            raise InvalidMeetingRequestError(where, f"must be a mapping, got {type(value).__name__}")
+            raise InvalidRequestError(where, f"must be a mapping, got {type(value).__name__}")
         allowed = {f.name for f in fields(cls)}
         unknown = sorted(set(value) - allowed)
         if unknown:
-            raise InvalidMeetingRequestError(where, f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+            raise InvalidRequestError(where, f"unknown key(s) {unknown}; allowed: {sorted(allowed)}")
         if "external_id" not in value:
-            raise InvalidMeetingRequestError(f"{where}.external_id", "is missing")
+            raise InvalidRequestError(f"{where}.external_id", "is missing")
         return cls(**value)
 
 
@@ -223,13 +221,13 @@ def build_create_or_get_body(
     start = to_utc(start_date_time, field_name="start_date_time")
     end = to_utc(end_date_time, field_name="end_date_time")
     if end is not None and start is None:
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             "end_date_time",
             f"{end_date_time!r} was given without start_date_time; Graph needs a start "
             "to go with an end (give both, or only a start for a one-hour meeting)",
         )
     if start is not None and end is not None and end <= start:
-        raise InvalidMeetingRequestError(
+        raise InvalidRequestError(
             "end_date_time",
             f"end_date_time {end_date_time!r} ({format_graph_datetime(end)}) is not after "
             f"start_date_time {start_date_time!r} ({format_graph_datetime(start)})",
@@ -243,13 +241,13 @@ def build_create_or_get_body(
         body["participants"] = normalized
     if chat_info is not None:
         if api_version not in VERSIONED_ARGUMENTS["chat_info"]:
-            raise InvalidMeetingRequestError(
+            raise InvalidRequestError(
                 "chat_info",
                 f"is supported only in Graph beta (Microsoft's createOrGet documents chatInfo for beta "
                 f"only), not with api_version={api_version!r}; {_USE_BETA}, or drop chat_info",
             )
         if not isinstance(chat_info, Mapping):
-            raise InvalidMeetingRequestError(
+            raise InvalidRequestError(
                 "chat_info",
                 f"must be a mapping like {{'threadId': '19:...@thread.v2'}}, got {type(chat_info).__name__}",
             )

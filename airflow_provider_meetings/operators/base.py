@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import logging
 
     from airflow_provider_meetings.graph.batch import BulkProgress
-    from airflow_provider_meetings.graph.errors import MeetingsError
+    from airflow_provider_meetings.graph.errors import ProviderError
     from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
 __all__ = ["BulkOptions", "NamedMeeting", "ProviderOperator", "bulk_items"]
@@ -60,7 +60,7 @@ class ProviderOperator(BaseOperator):
 
         return OnlineMeetingsHook(conn_id=self.conn_id, max_single_wait=self.max_single_wait)
 
-    def _show_template(self, error: MeetingsError) -> str:
+    def _show_template(self, error: ProviderError) -> str:
         """The template an invalid argument was rendered from, for the task's error message."""
         for field, template in self.unrendered.items():
             hint = template_hint(error, field, template, getattr(self, field, None))

@@ -22,7 +22,7 @@ from airflow_provider_meetings.deferral import (
     merge_results,
     resume_at,
 )
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, MeetingsError
+from airflow_provider_meetings.graph.errors import InvalidRequestError, ProviderError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from airflow_provider_meetings.links.online_meetings import JoinTeamsMeetingLink
 from airflow_provider_meetings.meetings.results import (
@@ -164,7 +164,7 @@ class _DeferrableMeetingsOperator(ProviderOperator):
         )
         self.defer(trigger=DateTimeTrigger(moment=moment), method_name="execute_complete")
 
-    def _defer_or_raise(self, context: Context, state: DeferralState, error: MeetingsError) -> NoReturn:
+    def _defer_or_raise(self, context: Context, state: DeferralState, error: ProviderError) -> NoReturn:
         """Defer when ``error`` asked for a long pause (and the task may defer), else fail with it."""
         wait = asked_wait(error)
         if self._may_defer(state, wait):
@@ -273,7 +273,7 @@ class CreateOrGetOnlineMeetingOperator(_DeferrableMeetingsOperator):
         try:
             with fail_permanent_errors(self._show_template):
                 result: MeetingResult = self.hook.sync(spec) if self.update_existing else self.hook.create_or_get(spec)
-        except MeetingsError as error:  # transient: a long pause may defer the task
+        except ProviderError as error:  # transient: a long pause may defer the task
             self._defer_or_raise(context, state, error)
         context["ti"].xcom_push(key=XCOM_CREATED, value=result.created)
         context["ti"].xcom_push(key=XCOM_STATUS, value=status_of(result))
@@ -360,7 +360,7 @@ class DeleteOnlineMeetingOperator(_DeferrableMeetingsOperator):
                         "existed": not found.created,
                     }
                 self.hook.delete_meeting(self.external_id, state.found["meeting_id"], user_id=state.found["user_id"])
-        except MeetingsError as error:
+        except ProviderError as error:
             self._defer_or_raise(context, state, error)
         return bool(state.found["existed"])
 
@@ -500,7 +500,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator, BulkOpt
         error = result.error
         if (
             self.external_id_template
-            and isinstance(error, InvalidMeetingRequestError)
+            and isinstance(error, InvalidRequestError)
             and not isinstance(error, DuplicateMeetingError)
         ):
             field = f"meetings[{result.index}].external_id"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, MeetingsError, is_permanent
+from airflow_provider_meetings.graph.errors import InvalidRequestError, ProviderError, is_permanent
 from airflow_provider_meetings.meetings.results import BulkItemResult, MeetingStatus
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ _OUTCOMES: tuple[MeetingStatus, ...] = ("created", "existing", "updated", "uncha
 
 
 @contextmanager
-def fail_permanent_errors(explain: Callable[[MeetingsError], str] | None = None) -> Iterator[None]:
+def fail_permanent_errors(explain: Callable[[ProviderError], str] | None = None) -> Iterator[None]:
     """Turn permanent provider errors into ``AirflowFailException`` (no task retries).
 
     Transient errors (throttling that outlasted the retry bound, outages) pass through
@@ -40,7 +40,7 @@ def fail_permanent_errors(explain: Callable[[MeetingsError], str] | None = None)
     """
     try:
         yield
-    except MeetingsError as err:
+    except ProviderError as err:
         if is_permanent(err):
             raise AirflowFailException(f"{type(err).__name__}: {err}{explain(err) if explain else ''}") from err
         raise
@@ -52,7 +52,7 @@ def template_hint(error: BaseException, field: str, template: Any, rendered: Any
 
     :param name: how the message names the template
     """
-    if not isinstance(error, InvalidMeetingRequestError) or error.field != field:
+    if not isinstance(error, InvalidRequestError) or error.field != field:
         return ""
     if not isinstance(template, str) or template == rendered:
         return ""

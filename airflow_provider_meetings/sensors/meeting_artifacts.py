@@ -16,7 +16,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_meetings.artifact_args import check_artifacts, describe_reference
-from airflow_provider_meetings.graph.errors import MeetingsError
+from airflow_provider_meetings.graph.errors import ProviderError
 from airflow_provider_meetings.operators.base import NamedMeeting
 from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors
 
@@ -102,7 +102,7 @@ class TeamsMeetingArtifactsSensor(NamedMeeting, BaseSensorOperator):
             try:
                 with fail_permanent_errors():
                     return hook.meeting_artifacts_status(**reference, artifacts=self.artifacts)
-            except MeetingsError as err:  # transient: checked again at the next poke
+            except ProviderError as err:  # transient: checked again at the next poke
                 self.log.warning("Checking the artifacts failed, trying again at the next poke: %s", err)
                 return None
 

@@ -22,7 +22,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_meetings.artifact_args import check_artifacts, describe_reference, meeting_reference
 from airflow_provider_meetings.deferral import asked_wait
-from airflow_provider_meetings.graph.errors import MeetingsError, is_permanent
+from airflow_provider_meetings.graph.errors import ProviderError, is_permanent
 
 if TYPE_CHECKING:
     from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
@@ -100,7 +100,7 @@ class TeamsMeetingArtifactsTrigger(BaseTrigger):
                 pause = self.poke_interval
                 try:
                     status = await asyncio.to_thread(self._check)
-                except MeetingsError as err:
+                except ProviderError as err:
                     if is_permanent(err):
                         self.log.error("Checking the artifacts of %s failed: %s", what, err)
                         yield TriggerEvent({"status": ERROR, "error_type": type(err).__name__, "message": str(err)})

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_meetings.graph.errors import MeetingsError
+from airflow_provider_meetings.graph.errors import ProviderError
 from airflow_provider_meetings.graph.values import to_utc, validate_user_id
 
 COLUMNS = ("event_key", "title", "start", "end", "organizer", "attendees", "status")
@@ -101,14 +101,14 @@ def _attendees(value: Any, where: str) -> tuple[str, ...]:
 def _user(value: str, name: str, where: str) -> str:
     try:
         return validate_user_id(value, field_name=name)
-    except MeetingsError as err:
+    except ProviderError as err:
         raise EventsFileError(f"{where}: {err}") from None
 
 
 def _datetime(value: str | None, name: str, where: str) -> datetime | None:
     try:
         return to_utc(value, field_name=name)
-    except MeetingsError as err:
+    except ProviderError as err:
         raise EventsFileError(f"{where}: {err}") from None
 
 

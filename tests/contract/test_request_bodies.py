@@ -12,7 +12,7 @@ import pendulum
 import pytest
 
 from airflow_provider_meetings.graph.batch import build_batch_payload
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.meetings.request import (
     API_VERSIONS,
     PARTICIPANT_ROLES_BY_VERSION,
@@ -115,5 +115,5 @@ def test_what_v1_refuses_the_v1_model_lacks(graph_contract, role):
     assert graph_contract.violations(body, CREATE_OR_GET, "v1.0") == [
         f"participants.{role} is not a property of meetingParticipants in v1.0"
     ]
-    with pytest.raises(InvalidMeetingRequestError, match=f"participants.{role}"):
+    with pytest.raises(InvalidRequestError, match=f"participants.{role}"):
         build_create_or_get_body("x", participants={role: [ALEX]}, api_version="v1.0")

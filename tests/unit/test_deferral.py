@@ -19,11 +19,11 @@ from airflow_provider_meetings.deferral import (
 )
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
-    OrganizerLookupError,
     RetriesExhaustedError,
 )
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.graph.retry_loop import RetryBudget
+from airflow_provider_meetings.meetings.organizers import OrganizerLookupError
 
 THROTTLED = GraphAPIError(429, "TooManyRequests", "Too many requests.", retry_after=30.0)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,7 @@ def test_partial_failure_forbidden_user_and_invalid_item(emu: Any, hook: Any) ->
     assert [r.ok for r in results] == [True, True, False, True, False, True, False]
     assert isinstance(results[2].error, GraphAPIError) and results[2].error.status == 403
     assert nopolicy in str(results[2].error) and results[2].permanent
-    assert isinstance(results[4].error, InvalidMeetingRequestError)
+    assert isinstance(results[4].error, InvalidRequestError)
     assert str(results[4].error).startswith("meetings[4].start_date_time")
     assert str(results[6].error).startswith("meetings[6].external_id duplicates meetings[1]")
     assert results[4].attempts == 0 and results[6].attempts == 0

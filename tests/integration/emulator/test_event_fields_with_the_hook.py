@@ -10,7 +10,7 @@ from emulator_testlib import interview_fields
 from event_options_testlib import event_options, graph_event_options
 
 from airflow_provider_meetings.events.api import CalendarAccessDeniedError
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from meetings_emulator.config import ORGANIZER_ID
 
@@ -61,9 +61,9 @@ def test_a_changed_option_is_one_patch_and_a_repeat_sends_none(meetings_conn_id:
 
 def test_a_bad_option_sends_nothing(meetings_conn_id: str, graph_emulator: Any) -> None:
     hook = OnlineMeetingsHook(meetings_conn_id)
-    with pytest.raises(InvalidMeetingRequestError, match="show_as: 'away' is not one of"):
+    with pytest.raises(InvalidRequestError, match="show_as: 'away' is not one of"):
         hook.create_or_get_event("options-3", **fields(), show_as="away")
-    with pytest.raises(InvalidMeetingRequestError, match="attendees: has 501 entries; Graph allows 500"):
+    with pytest.raises(InvalidRequestError, match="attendees: has 501 entries; Graph allows 500"):
         hook.create_or_get_event("options-3", **fields(attendees=[f"guest{n}@example.org" for n in range(501)]))
     assert graph_emulator.stats()["graph_requests"] == 0
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_meetings.events.occurrences import NotASeriesError
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from meetings_emulator.config import ORGANIZER_ID
 
@@ -82,6 +82,6 @@ def test_a_single_event_is_not_a_series(meetings_conn_id: str, graph_emulator: A
 def test_a_bad_day_sends_nothing(meetings_conn_id: str, graph_emulator: Any) -> None:
     hook = OnlineMeetingsHook(meetings_conn_id)
     for bad in ("05.03.2030", START, None):
-        with pytest.raises(InvalidMeetingRequestError, match="occurrence_date"):
+        with pytest.raises(InvalidRequestError, match="occurrence_date"):
             hook.cancel_event_occurrence("weekly-class", bad)
     assert graph_emulator.stats()["graph_requests"] == 0

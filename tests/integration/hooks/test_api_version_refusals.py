@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 
 pytestmark = pytest.mark.integration
 
@@ -22,11 +22,11 @@ REFUSED_ON_V1 = [
 @pytest.mark.parametrize(("arguments", "field"), REFUSED_ON_V1)
 def test_v1_refuses_before_any_request(make_hook: Any, graph_emulator: Any, arguments: dict, field: str) -> None:
     hook = make_hook()  # api_version v1.0 by default
-    with pytest.raises(InvalidMeetingRequestError) as raised:
+    with pytest.raises(InvalidRequestError) as raised:
         hook.create_or_get_meeting("refused", **arguments)
     assert raised.value.field == field and "api_version='v1.0'" in str(raised.value)
     [result] = hook.create_or_get_meetings([{"external_id": "refused-bulk", **arguments}])
-    assert not result.ok and isinstance(result.error, InvalidMeetingRequestError)
+    assert not result.ok and isinstance(result.error, InvalidRequestError)
     stats = graph_emulator.stats()
     assert (stats["token_requests"], stats["graph_requests"], stats["batches"]) == (0, 0, 0)
 

@@ -11,13 +11,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from airflow_provider_meetings.graph.errors import (
+from airflow_provider_meetings.meetings.bulk import DuplicateMeetingError
+from airflow_provider_meetings.meetings.organizers import (
     OrganizerLookupDeniedError,
     OrganizerLookupError,
     OrganizerNotFoundError,
+    lookup_request,
 )
-from airflow_provider_meetings.meetings.bulk import DuplicateMeetingError
-from airflow_provider_meetings.meetings.organizers import lookup_request
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, RetriesExhaustedError
+from airflow_provider_meetings.graph.errors import InvalidRequestError, RetriesExhaustedError
 from airflow_provider_meetings.meetings.diff import OrganizerMismatchError
 
 pytestmark = pytest.mark.integration
@@ -116,7 +116,7 @@ def test_another_organizer_is_refused_and_nothing_is_patched(make_hook, graph_em
 
 
 def test_bad_input_sends_nothing(make_hook, graph_emulator):
-    with pytest.raises(InvalidMeetingRequestError, match="end_date_time"):
+    with pytest.raises(InvalidRequestError, match="end_date_time"):
         make_hook().sync_meeting("x", start_date_time="2026-12-07T10:00:00Z", end_date_time="2026-12-07T09:00:00Z")
     assert graph_emulator.stats()["graph_requests"] == 0
 

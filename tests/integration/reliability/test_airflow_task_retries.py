@@ -108,8 +108,8 @@ def test_bad_input_fails_the_task_at_once_without_requests(
     output = capfd.readouterr()
     log = output.out + output.err
     for text in (
-        "InvalidMeetingRequestError: end_date_time: end_date_time '2026-11-28T09:00:00Z'",
-        "InvalidMeetingRequestError: user_id: '../me' is neither an Entra object id",
+        "InvalidRequestError: end_date_time: end_date_time '2026-11-28T09:00:00Z'",
+        "InvalidRequestError: user_id: '../me' is neither an Entra object id",
         "ConnectionConfigError: connection field 'cloud': 'azure-germany' is not one of",
         "2 of 2 meeting(s) failed (the other 0 are done): meetings[0]: meetings[0].external_id: is empty",
         "meetings[1].start_date_time: '2026-11-28T10:00:00' has no timezone",

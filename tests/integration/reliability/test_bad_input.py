@@ -18,7 +18,7 @@ from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
     ConnectionConfigError,
     GraphAPIError,
-    InvalidMeetingRequestError,
+    InvalidRequestError,
     RetriesExhaustedError,
 )
 
@@ -241,7 +241,7 @@ REQUEST_CASES = [
 def test_bad_request_is_refused_before_anything_is_sent(make_hook, graph_emulator, kwargs, connection, field, message):
     hook = make_hook(**connection)
 
-    with nothing_sent(graph_emulator), pytest.raises(InvalidMeetingRequestError) as caught:
+    with nothing_sent(graph_emulator), pytest.raises(InvalidRequestError) as caught:
         hook.create_or_get_meeting(**kwargs)
     assert caught.value.field == field
     assert str(caught.value) == message
@@ -517,7 +517,7 @@ def test_bulk_list_over_the_documented_size_is_refused_whole(make_hook, graph_em
     from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS
 
     items = [{"external_id": f"too-many-{i}"} for i in range(MAX_BULK_ITEMS + 1)]
-    with nothing_sent(graph_emulator), pytest.raises(InvalidMeetingRequestError) as caught:
+    with nothing_sent(graph_emulator), pytest.raises(InvalidRequestError) as caught:
         make_hook().create_or_get_meetings(items)
     assert str(caught.value) == (
         "meetings: has 10,001 items; one bulk call takes at most 10,000. Split the list across tasks "
@@ -545,8 +545,7 @@ def test_operator_shows_the_template_that_rendered_none(make_hook, graph_emulato
     with nothing_sent(graph_emulator), pytest.raises(AirflowFailException) as caught:
         op.execute({"ti": None})
     assert str(caught.value) == (
-        f"InvalidMeetingRequestError: external_id: 'bad_inputs-None' {NONE_WORD}; rendered from the template "
-        f"{template!r}"
+        f"InvalidRequestError: external_id: 'bad_inputs-None' {NONE_WORD}; rendered from the template {template!r}"
     )
     assert graph_emulator.meetings() == []
 

@@ -20,7 +20,7 @@ from airflow_provider_meetings.artifacts.errors import (
 from airflow_provider_meetings.artifacts.locate import join_url_filter_path, prepare_meeting_ref
 from airflow_provider_meetings.artifacts.status import check_artifact_kinds
 from airflow_provider_meetings.graph.answer import HttpAnswer, StreamedAnswer
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, TransportError
+from airflow_provider_meetings.graph.errors import InvalidRequestError, TransportError
 from airflow_provider_meetings.graph.mock_transport import (
     MockRequest,
     MockTransport,
@@ -156,7 +156,7 @@ def files_under(root: Path) -> list[str]:
     ids=["none", "two", "id-and-external-id"],
 )
 def test_exactly_one_name_of_the_meeting(named) -> None:
-    with pytest.raises(InvalidMeetingRequestError, match="exactly one of meeting_id, join_url or external_id"):
+    with pytest.raises(InvalidRequestError, match="exactly one of meeting_id, join_url or external_id"):
         prepare_meeting_ref(settings(), **named)
 
 
@@ -170,7 +170,7 @@ def test_exactly_one_name_of_the_meeting(named) -> None:
     ],
 )
 def test_bad_names_are_refused_before_any_request(named, field) -> None:
-    with pytest.raises(InvalidMeetingRequestError) as caught:
+    with pytest.raises(InvalidRequestError) as caught:
         prepare_meeting_ref(settings(), **named)
     assert caught.value.field == field
 
@@ -178,7 +178,7 @@ def test_bad_names_are_refused_before_any_request(named, field) -> None:
 def test_app_only_without_organizer_is_refused() -> None:
     base = settings()
     no_default = base.__class__(**{**base.__dict__, "default_user_id": None})
-    with pytest.raises(InvalidMeetingRequestError, match="app-only tokens cannot use /me"):
+    with pytest.raises(InvalidRequestError, match="app-only tokens cannot use /me"):
         prepare_meeting_ref(no_default, meeting_id=MEETING)
 
 
@@ -372,14 +372,14 @@ def test_destinations(tmp_path) -> None:
     "value", ["", "   ", 42, None, "s3://bucket/x"], ids=["empty", "blank", "int", "none", "url-without-factory"]
 )
 def test_bad_destinations(value) -> None:
-    with pytest.raises(InvalidMeetingRequestError) as caught:
+    with pytest.raises(InvalidRequestError) as caught:
         resolve_destination(value)
     assert caught.value.field == "destination"
 
 
 def test_a_file_is_no_folder(tmp_path) -> None:
     (tmp_path / "f").write_text("x")
-    with pytest.raises(InvalidMeetingRequestError, match="not a folder"):
+    with pytest.raises(InvalidRequestError, match="not a folder"):
         resolve_destination(tmp_path / "f")
 
 
@@ -401,5 +401,5 @@ def test_status_counts_and_readiness(graph) -> None:
 
 @pytest.mark.parametrize("kinds", [(), ("video",), "slides"])
 def test_unknown_artifact_kinds(kinds) -> None:
-    with pytest.raises(InvalidMeetingRequestError, match="artifacts"):
+    with pytest.raises(InvalidRequestError, match="artifacts"):
         check_artifact_kinds(kinds)

@@ -10,7 +10,7 @@ from airflow_provider_meetings.events.diff import changed_fields
 from airflow_provider_meetings.events.options import GRAPH_NAMES, OPTIONS, option_fields
 from airflow_provider_meetings.events.request import prepare_event
 from airflow_provider_meetings.events.results import EventResult
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.operators.calendar_events import EVENT_OPTIONS, CreateOrGetTeamsEventOperator
 
 EVERYTHING = {
@@ -58,7 +58,7 @@ def test_options_not_given_are_not_sent():
     ],
 )
 def test_a_bad_option_is_refused_naming_the_field_and_the_values(keyword, value, words):
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         prepare(**{keyword: value})
     assert words in str(info.value)
     assert info.value.field.startswith(keyword)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from airflow_provider_meetings.events.recurrence import check_recurrence, rrule_to_recurrence, to_recurrence
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 
 # Monday 2 March 2026, 09:00 in Berlin
 START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -93,7 +93,7 @@ def test_ranges():
     ],
 )
 def test_refused_parts_are_named(rule, words):
-    with pytest.raises(InvalidMeetingRequestError, match="recurrence") as info:
+    with pytest.raises(InvalidRequestError, match="recurrence") as info:
         convert(rule)
     assert words in str(info.value)
 
@@ -107,13 +107,13 @@ def test_given_recurrence_gets_start_date_and_zone():
 
 def test_given_recurrence_with_another_start_date_is_refused():
     given = {"pattern": {"type": "daily", "interval": 1}, "range": {"type": "noEnd", "startDate": "2026-03-01"}}
-    with pytest.raises(InvalidMeetingRequestError, match="startDate"):
+    with pytest.raises(InvalidRequestError, match="startDate"):
         check_recurrence(given, start=START, time_zone=TZ)
 
 
 @pytest.mark.parametrize("value", [{"pattern": {"type": "hourly"}, "range": {"type": "noEnd"}}, {"range": {}}, 7])
 def test_bad_recurrence_shapes(value):
-    with pytest.raises(InvalidMeetingRequestError, match="recurrence"):
+    with pytest.raises(InvalidRequestError, match="recurrence"):
         to_recurrence(value, start=START, time_zone=TZ)
 
 

@@ -21,7 +21,7 @@ from airflow_provider_meetings.events.request import (
     transaction_id,
     utc_instant,
 )
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 
@@ -82,7 +82,7 @@ def test_fixed_offset_single_event_is_sent_in_utc():
 
 def test_fixed_offset_series_is_refused():
     start = datetime(2026, 3, 2, 10, tzinfo=timezone(timedelta(hours=2)))
-    with pytest.raises(InvalidMeetingRequestError, match="time_zone"):
+    with pytest.raises(InvalidRequestError, match="time_zone"):
         prepare(start=start, end=start + timedelta(hours=1), recurrence="FREQ=WEEKLY")
 
 
@@ -125,7 +125,7 @@ def test_body_location_and_body_hash():
     ],
 )
 def test_refused_before_any_request(kwargs, field, words):
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         prepare(**kwargs)
     assert info.value.field == field
     assert words in str(info.value)

@@ -17,7 +17,7 @@ from airflow_provider_meetings.events.timezones import (
     zone_info,
     zone_name_of,
 )
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 
 
 @pytest.mark.parametrize(
@@ -40,12 +40,12 @@ def test_graph_time_zone(given, sent):
 
 @pytest.mark.parametrize("name", ["Mars/Olympus_Mons", "Europe/Berlinn", "", "   ", "../etc/passwd"])
 def test_unknown_zone_is_refused(name):
-    with pytest.raises(InvalidMeetingRequestError, match="time_zone"):
+    with pytest.raises(InvalidRequestError, match="time_zone"):
         graph_time_zone(name)
 
 
 def test_valid_zone_without_windows_name_is_refused_with_advice():
-    with pytest.raises(InvalidMeetingRequestError, match="Windows name") as info:
+    with pytest.raises(InvalidRequestError, match="Windows name") as info:
         graph_time_zone("Antarctica/Troll")
     assert "Get-TimeZone" in str(info.value)
 

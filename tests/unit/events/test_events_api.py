@@ -20,7 +20,7 @@ from airflow_provider_meetings.events.api import (
     prepare_calendar_event,
 )
 from airflow_provider_meetings.events.request import EXTERNAL_ID_PROPERTY, EventSpec
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError, TransportError
+from airflow_provider_meetings.graph.errors import InvalidRequestError, TransportError
 from airflow_provider_meetings.graph.mock_transport import (
     MockRequest,
     MockTransport,
@@ -249,7 +249,7 @@ def test_delegated_events_go_to_me():
 
 
 def test_app_only_without_organizer_is_refused():
-    with pytest.raises(InvalidMeetingRequestError, match="user_id"):
+    with pytest.raises(InvalidRequestError, match="user_id"):
         spec(user_id=None)
 
 
@@ -297,11 +297,11 @@ def test_hook_refuses_bad_input_before_a_client_exists(monkeypatch):
     conn = {"conn_type": "msgraph_meetings", "login": "c", "password": "p", "extra": {"tenant_id": TENANT_ID}}
     monkeypatch.setenv("AIRFLOW_CONN_EVENTS_UNIT", json.dumps(conn))
     hook = OnlineMeetingsHook(conn_id="events_unit")
-    with pytest.raises(InvalidMeetingRequestError, match="naive"):
+    with pytest.raises(InvalidRequestError, match="naive"):
         hook.create_or_get_event(
             "x", subject="s", start=datetime(2026, 1, 1, 9), end=datetime(2026, 1, 1, 10), user_id="hr@contoso.com"
         )
-    with pytest.raises(InvalidMeetingRequestError, match="user_id"):
+    with pytest.raises(InvalidRequestError, match="user_id"):
         hook.cancel_event("x")  # app-only, no organizer
     assert hook._client is None
 

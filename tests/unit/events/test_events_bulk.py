@@ -19,7 +19,7 @@ from airflow_provider_meetings.events.api import (
     prepare_calendar_lookup,
 )
 from airflow_provider_meetings.events.bulk import DuplicateEventError, EventBulkPlan
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.graph.mock_transport import MockRequest, graph_error_answer, json_answer
 
 ORGANIZERS = [f"organizer{n}@contoso.example" for n in range(3)]
@@ -159,7 +159,7 @@ def test_update_cancel_not_found_and_refused_items_in_one_call() -> None:
         None,
         "updated",
     ]
-    assert isinstance(results[4].error, InvalidMeetingRequestError) and "events[4].start" in str(results[4].error)
+    assert isinstance(results[4].error, InvalidRequestError) and "events[4].start" in str(results[4].error)
     assert isinstance(results[5].error, DuplicateEventError) and results[5].attempts == 0
     assert "colour" in str(results[6].error) and "events[7]" in str(results[7].error)
     assert graph.calendar.cancelled[0][1] == {"comment": "Filled"}
@@ -201,7 +201,7 @@ def test_403_names_the_permission_for_that_organizer_only() -> None:
 
 
 def test_too_many_items_are_refused_before_anything_is_sent() -> None:
-    with pytest.raises(InvalidMeetingRequestError, match="at most"):
+    with pytest.raises(InvalidRequestError, match="at most"):
         run(BatchCalendar(FakeCalendar()), [item(0)] * 10_001)
 
 

@@ -24,7 +24,7 @@ from airflow_provider_meetings.graph.batch_engine import BulkEngine
 from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
     ConnectionConfigError,
-    InvalidMeetingRequestError,
+    InvalidRequestError,
     RetriesExhaustedError,
     TransportError,
     is_permanent,
@@ -337,9 +337,7 @@ def test_concurrency_bounds_batches_in_flight() -> None:
 def test_a_list_over_the_documented_size_is_refused_before_anything_is_sent() -> None:
     transport = FakeTransport()
     specs = (spec(f"e{i}") for i in range(MAX_BULK_ITEMS + 1))
-    with pytest.raises(
-        InvalidMeetingRequestError, match=r"meetings: has 10,001 items; one bulk call takes at most 10,000"
-    ):
+    with pytest.raises(InvalidRequestError, match=r"meetings: has 10,001 items; one bulk call takes at most 10,000"):
         engine(transport).run(specs)
     assert transport.batch_sizes == []
 

@@ -11,7 +11,7 @@ from mock_graph_testlib import FAST, BatchesInFlight
 from airflow_provider_meetings.graph.answer import HttpAnswer
 from airflow_provider_meetings.graph.batch import BatchItemResult, GraphRequest
 from airflow_provider_meetings.graph.batch_engine import BulkEngine, user_group
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 
 
 class MailboxTransport(BatchesInFlight):
@@ -70,7 +70,7 @@ def test_a_throttled_item_is_retried_not_failed_and_refused_items_keep_their_res
     transport = MailboxTransport(throttle_first={"k0", "k7"})
     engine = BulkEngine(transport, max_concurrency=2, retry_policy=FAST, one_batch_per_user=True)
     requests = requests_for(users=3, per_user=10)
-    refused = {4: BatchItemResult(4, "k4", "u1", error=InvalidMeetingRequestError("x", "bad"))}
+    refused = {4: BatchItemResult(4, "k4", "u1", error=InvalidRequestError("x", "bad"))}
     results = engine.run(requests, refused=refused)
     assert [r.ok for r in results] == [n != 4 for n in range(30)]
     assert results[0].attempts == 2 and results[7].attempts == 2

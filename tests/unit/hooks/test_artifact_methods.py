@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -38,7 +38,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
 def test_bad_input_is_refused_before_any_request(hook, method, kwargs, field) -> None:
     arguments = dict(kwargs)
     positional = [arguments.pop("destination")] if "destination" in arguments else []
-    with pytest.raises(InvalidMeetingRequestError) as caught:
+    with pytest.raises(InvalidRequestError) as caught:
         getattr(hook, method)(*positional, **arguments)
     assert caught.value.field == field
     assert hook._client is None  # no client: no token asked, nothing sent

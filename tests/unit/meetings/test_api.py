@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mock_graph_testlib import app_settings, mock_client
 
-from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidRequestError
 from airflow_provider_meetings.graph.mock_transport import (
     MockRequest,
     MockTransport,
@@ -132,7 +132,7 @@ def test_check_concurrency(value, ok):
 
 def test_prepare_meeting_refuses_me_for_app_only_tokens():
     settings = replace(SETTINGS, default_user_id=None)
-    with pytest.raises(InvalidMeetingRequestError, match="app-only tokens cannot use /me"):
+    with pytest.raises(InvalidRequestError, match="app-only tokens cannot use /me"):
         prepare_meeting(MeetingSpec("ev"), settings)
 
 

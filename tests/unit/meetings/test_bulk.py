@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult
-from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
 from airflow_provider_meetings.hooks.online_meetings import BULK_MEETING_FIELDS
 from airflow_provider_meetings.meetings.bulk import (
     DEFAULT_MEETING_FIELDS,
@@ -159,7 +159,7 @@ def test_outcomes_and_the_requests_that_follow() -> None:
     assert [r.http_status for r in results] == [201, 200, 200, 204, 204, None, None]
     assert results[3].created is False and results[4].created is False  # nothing made by this call remains
     assert isinstance(results[5].error, GraphAPIError)
-    assert isinstance(results[6].error, InvalidMeetingRequestError) and results[6].permanent
+    assert isinstance(results[6].error, InvalidRequestError) and results[6].permanent
 
 
 def test_without_update_existing_nothing_is_compared() -> None:
@@ -290,7 +290,7 @@ def test_duplicate_error_text() -> None:
 
 
 def test_too_many_items_are_refused_before_anything_else() -> None:
-    with pytest.raises(InvalidMeetingRequestError, match="one bulk call takes at most"):
+    with pytest.raises(InvalidRequestError, match="one bulk call takes at most"):
         BulkPlan(
             [{"external_id": "x"}] * (MAX_BULK_ITEMS + 1), prepare=prepare, update_existing=False, meeting_fields=None
         )

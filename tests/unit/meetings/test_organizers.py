@@ -12,16 +12,16 @@ import pytest
 from airflow_provider_meetings.graph.batch import MAX_BULK_ITEMS, BatchItemResult
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
-    InvalidMeetingRequestError,
-    OrganizerLookupDeniedError,
-    OrganizerLookupError,
-    OrganizerNotFoundError,
+    InvalidRequestError,
     RetriesExhaustedError,
     TransportError,
 )
 from airflow_provider_meetings.meetings.bulk import BulkPlan, DuplicateMeetingError
 from airflow_provider_meetings.meetings.organizers import (
     OrganizerDirectory,
+    OrganizerLookupDeniedError,
+    OrganizerLookupError,
+    OrganizerNotFoundError,
     lookup_error,
     lookup_request,
     needs_lookup,
@@ -174,7 +174,7 @@ def test_bulk_collects_the_upns_of_valid_items() -> None:
 
 
 def test_bulk_over_the_item_limit_is_refused_before_any_lookup() -> None:
-    with pytest.raises(InvalidMeetingRequestError, match="one bulk call takes at most"):
+    with pytest.raises(InvalidRequestError, match="one bulk call takes at most"):
         BulkPlan(
             [{"external_id": "x", "user_id": "a@contoso.com"}] * (MAX_BULK_ITEMS + 1),
             prepare=prep,
@@ -210,7 +210,7 @@ def test_bulk_sends_resolved_items_and_refuses_the_others() -> None:
         None,
         None,
         "OrganizerNotFoundError",
-        "InvalidMeetingRequestError",
+        "InvalidRequestError",
         "DuplicateMeetingError",
     ]
     assert annotated[4].error is not_found and annotated[4].attempts == 0

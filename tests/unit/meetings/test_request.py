@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pendulum
 import pytest
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.graph.values import (
     MAX_EXTERNAL_ID_LENGTH,
     format_graph_datetime,
@@ -62,7 +62,7 @@ def test_to_utc_converts(value, expected):
     ],
 )
 def test_to_utc_refuses(value, fragment):
-    with pytest.raises(InvalidMeetingRequestError, match=fragment) as info:
+    with pytest.raises(InvalidRequestError, match=fragment) as info:
         to_utc(value, field_name="start_date_time")
     assert info.value.field == "start_date_time"
     assert str(info.value).startswith("start_date_time: ")
@@ -84,7 +84,7 @@ def test_format_graph_datetime_is_utc_with_seven_digits():
     ],
 )
 def test_external_id_refused(value, fragment):
-    with pytest.raises(InvalidMeetingRequestError, match=fragment):
+    with pytest.raises(InvalidRequestError, match=fragment):
         validate_external_id(value)
 
 
@@ -113,7 +113,7 @@ def test_user_id_accepted(value):
     ],
 )
 def test_user_id_refused(value):
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         validate_user_id(value)
     assert info.value.field == "user_id"
 
@@ -145,7 +145,7 @@ EMPTY_PART = "has an empty part (it starts or ends with a separator, or has two 
     ],
 )
 def test_external_id_with_a_missing_value_or_too_long_is_refused(value, fragment):
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         validate_external_id(value)
     assert info.value.field == "external_id"
     assert fragment in str(info.value)
@@ -155,7 +155,7 @@ def test_external_id_with_a_missing_value_or_too_long_is_refused(value, fragment
 
 
 def test_the_length_error_says_the_limit_is_the_providers_own():
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         validate_external_id("k" * 300)
     assert str(info.value) == (
         "external_id: is 300 characters long ('kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk'...); external ids may "
@@ -216,7 +216,7 @@ def test_external_id_accepted(value):
     ],
 )
 def test_other_fields_with_a_missing_value_are_refused(kwargs, field, fragment):
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         build_create_or_get_body("x", **kwargs)
     assert info.value.field == field
     assert fragment in str(info.value)
@@ -241,7 +241,7 @@ def test_subject_punctuation_is_free_text(subject):
     ],
 )
 def test_user_id_with_a_missing_value_is_refused(value, fragment):
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         validate_user_id(value, field_name="default_user_id")
     assert info.value.field == "default_user_id"
     assert fragment in str(info.value) and repr(value) in str(info.value)
@@ -271,7 +271,7 @@ def test_guest_upn_is_accepted_everywhere(value):
     ],
 )
 def test_hash_outside_a_guest_mark_is_refused(value):
-    with pytest.raises(InvalidMeetingRequestError, match="is neither an Entra object id"):
+    with pytest.raises(InvalidRequestError, match="is neither an Entra object id"):
         validate_user_id(value)
 
 
@@ -373,7 +373,7 @@ def test_body_minimal_leaves_defaults_to_graph():
     ],
 )
 def test_body_refused(kwargs, field, fragments):
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         build_create_or_get_body("x", **kwargs)
     assert info.value.field == field
     for fragment in fragments:
@@ -381,7 +381,7 @@ def test_body_refused(kwargs, field, fragments):
 
 
 def test_organizer_errors_name_the_organizer():
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         normalize_participants({"organizer": "not an id"})
     assert info.value.field == "participants.organizer"
 
@@ -410,7 +410,7 @@ def test_prepare_request_paths():
     ],
 )
 def test_spec_from_mapping_refused(value, fragment):
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         MeetingSpec.from_mapping(value, where="meetings[3]")
     assert fragment in str(info.value)
     assert str(info.value).startswith("meetings[3]")
@@ -435,14 +435,14 @@ PRODUCER = {"upn": "pro@contoso.com"}
     ],
 )
 def test_v1_refuses_what_only_beta_defines(kwargs, field):
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         build_create_or_get_body("x", api_version="v1.0", **kwargs)
     message = str(info.value)
     assert info.value.field == field
     assert "api_version='v1.0'" in message
     assert "'beta'" in message and "drop" in message  # what to do: use beta, or drop the field
     # the default is v1.0
-    with pytest.raises(InvalidMeetingRequestError):
+    with pytest.raises(InvalidRequestError):
         build_create_or_get_body("x", **kwargs)
 
 
@@ -472,7 +472,7 @@ def test_beta_accepts_its_own_properties(kwargs, key, expected):
 
 @pytest.mark.parametrize("api_version", ["v1", "V1.0", "", None, "v2.0"])
 def test_unknown_api_version_is_refused(api_version):
-    with pytest.raises(InvalidMeetingRequestError) as info:
+    with pytest.raises(InvalidRequestError) as info:
         build_create_or_get_body("x", api_version=api_version)
     assert info.value.field == "api_version"
 
@@ -484,7 +484,7 @@ def test_unknown_api_version_is_refused(api_version):
 def test_prepare_request_passes_the_api_version(api_version, refused):
     spec = MeetingSpec("e1", participants={"producers": ["pro@contoso.com"]})
     if refused:
-        with pytest.raises(InvalidMeetingRequestError, match="participants.producers"):
+        with pytest.raises(InvalidRequestError, match="participants.producers"):
             prepare_request(spec, default_user_id=GUID, api_version=api_version)
     else:
         prepared = prepare_request(spec, default_user_id=GUID, api_version=api_version)

@@ -11,7 +11,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_meetings.events.results import EventBulkItemResult
-from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
 from airflow_provider_meetings.operators.calendar_events import BulkCreateOrGetTeamsEventsOperator
 
 EVENT = {"id": "AAMk/+=", "iCalUId": "ical-1", "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/x"}}
@@ -66,7 +66,7 @@ def test_xcom_is_one_dict_per_item_and_the_default_organizer_fills_in() -> None:
 
 def test_permanent_failures_fail_without_retries_naming_the_items() -> None:
     ti = FakeTI()
-    hook = FakeHook({1: InvalidMeetingRequestError("events[1].subject", "is missing")})
+    hook = FakeHook({1: InvalidRequestError("events[1].subject", "is missing")})
     with pytest.raises(AirflowFailException, match=r"1 of 2 event\(s\) failed .*b: events\[1\].subject"):
         operator(hook).execute({"ti": ti})
     assert [r["error"] is None for r in ti.pushed["results"]] == [True, False]

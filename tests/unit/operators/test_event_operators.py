@@ -11,7 +11,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_meetings.events.results import EventResult
-from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
 from airflow_provider_meetings.links.calendar_events import JoinTeamsEventLink, OutlookEventLink, url_of
 from airflow_provider_meetings.operators.calendar_events import (
     EVENT_OPTIONS,
@@ -137,7 +137,7 @@ def test_invalid_input_fails_without_retries_and_names_the_template():
     with DAG(dag_id="event_fail", schedule=None):
         op = make_event_operator(params={"candidate": None})
     op.render_template_fields({"params": op.params})
-    op.__dict__["hook"] = FakeHook(InvalidMeetingRequestError("external_id", "'interview-None' contains None"))
+    op.__dict__["hook"] = FakeHook(InvalidRequestError("external_id", "'interview-None' contains None"))
     with pytest.raises(AirflowFailException, match="rendered from the template 'interview-"):
         op.execute({})
 

@@ -11,7 +11,7 @@ import pytest
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_meetings.graph.errors import InvalidMeetingRequestError
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.operators.online_meetings import (
     CreateOrGetOnlineMeetingOperator,
     DeleteOnlineMeetingOperator,
@@ -77,12 +77,12 @@ def test_a_template_rendering_none_fails_the_task_and_shows_the_template(operato
 
     assert op.external_id == "bad_inputs-None"
     assert str(caught.value) == (
-        "InvalidMeetingRequestError: external_id: 'bad_inputs-None' contains None as a whole word: a template "
+        "InvalidRequestError: external_id: 'bad_inputs-None' contains None as a whole word: a template "
         "probably rendered a missing value; check what the template reads (dag_run.conf, params, the Airflow "
         "variable or XCom) and give it a value or a default; rendered from the template "
         "\"{{ dag.dag_id }}-{{ dag_run.conf.get('event') }}\""
     )
-    assert isinstance(caught.value.__cause__, InvalidMeetingRequestError)
+    assert isinstance(caught.value.__cause__, InvalidRequestError)
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_each_templated_field_names_its_own_template(arguments, field, template)
         run(op, dag, conf={})
 
     message = str(caught.value)
-    assert message.startswith(f"InvalidMeetingRequestError: {field}: {getattr(op, field)!r} ")
+    assert message.startswith(f"InvalidRequestError: {field}: {getattr(op, field)!r} ")
     assert message.endswith(f"; rendered from the template {template!r}")
 
 

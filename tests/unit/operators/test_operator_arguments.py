@@ -16,14 +16,16 @@ from airflow_provider_meetings.graph.errors import (
     AuthenticationError,
     ConnectionConfigError,
     GraphAPIError,
-    InvalidMeetingRequestError,
-    OrganizerLookupDeniedError,
-    OrganizerLookupError,
-    OrganizerNotFoundError,
+    InvalidRequestError,
     RetriesExhaustedError,
 )
 from airflow_provider_meetings.hooks.online_meetings import MeetingResult
 from airflow_provider_meetings.links.online_meetings import JoinTeamsMeetingLink, join_url_of
+from airflow_provider_meetings.meetings.organizers import (
+    OrganizerLookupDeniedError,
+    OrganizerLookupError,
+    OrganizerNotFoundError,
+)
 from airflow_provider_meetings.operators.online_meetings import (
     BulkCreateOrGetOnlineMeetingsOperator,
     CreateOrGetOnlineMeetingOperator,
@@ -134,7 +136,7 @@ _NO_POLICY = {"error": {"code": "Forbidden", "message": "No Application Access P
 @pytest.mark.parametrize(
     "error",
     [
-        pytest.param(InvalidMeetingRequestError("end_date_time", "before start"), id="invalid request"),
+        pytest.param(InvalidRequestError("end_date_time", "before start"), id="invalid request"),
         pytest.param(ConnectionConfigError("tenant_id", "missing"), id="connection config"),
         pytest.param(AuthenticationError("invalid_client", "AADSTS7000215: Invalid client secret"), id="bad secret"),
         pytest.param(ApplicationAccessPolicyError(403, "Forbidden", "No policy"), id="403 access policy"),
