@@ -6,14 +6,21 @@ of an event for a specified time range"; ``startDateTime`` and ``endDateTime`` a
 ``seriesMasterId`` (resources/event, ``type`` and ``seriesMasterId``). Cancelling an instance
 (event-cancel on its id) removes that day from the series.
 
-The emulator expands the patterns ``daily``, ``weekly`` and ``absoluteMonthly``
-(resources/recurrencepattern); the others answer 400 here (an assumption, docs/emulator.md).
+The emulator expands every pattern type of resources/recurrencepattern: ``daily``,
+``weekly``, ``absoluteMonthly``, ``relativeMonthly``, ``absoluteYearly`` and ``relativeYearly``.
+A relative pattern's ``index`` counts the days of the month that are one of ``daysOfWeek``
+(``first`` .. ``fourth``, or ``last``): Exchange's DayOfWeekIndex, "the second Monday of a
+month may occur in the third week of that month"
+(learn.microsoft.com/exchange/client-developer/web-service-reference/dayofweekindex). With
+several days (e.g. Monday to Friday), the first such day of the month (an assumption,
+docs/emulator.md).
 Instance ids are ``{masterId}.{YYYYMMDD}`` (Graph's are opaque: an assumption), each
 occurrence at the master's wall-clock time in its start zone.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import re
 from collections.abc import Iterator, Mapping
@@ -22,12 +29,15 @@ from typing import Any
 from meetings_emulator.errors import bad_request
 from meetings_emulator.event_times import TICKS_PER_SECOND, to_utc_ticks
 
-SUPPORTED = ("daily", "weekly", "absoluteMonthly")
+SUPPORTED = ("daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly")
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")  # date.weekday() order
 #: No expansion walks further than this from the range's start (an emulator bound).
 MAX_DAYS = 366 * 20
 INSTANCE_ID_RE = re.compile(r"^(?P<master>.+)\.(?P<day>\d{8})$")
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+#: ``index`` of a relative pattern (resources/weekindex): its position among the month's days
+#: that are one of ``daysOfWeek``; ``last`` counts from the end.
+_WEEK_INDEX = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
 
 
 def instance_id(master_id: str, day: datetime.date) -> str:
@@ -75,15 +85,29 @@ def _dates(pattern: Mapping[str, Any], span: Mapping[str, Any]) -> Iterator[date
                 day = week_start + datetime.timedelta(days=7 * week + offset)
                 if day >= begin:
                     yield day
-    else:  # absoluteMonthly
-        for n in range(0, MAX_DAYS // 28, interval):
-            year, month = divmod(begin.month - 1 + n, 12)
-            try:
-                day = datetime.date(begin.year + year, month + 1, int(pattern["dayOfMonth"]))
-            except ValueError:
-                continue  # no such day that month (e.g. the 31st)
-            if day >= begin:
+    else:
+        yearly = kind in ("absoluteYearly", "relativeYearly")
+        step = interval * 12 if yearly else interval
+        for n in range(0, MAX_DAYS // 28, step):
+            year, month = divmod((int(pattern["month"]) if yearly else begin.month) - 1 + n, 12)
+            day = _day_in_month(pattern, kind, begin.year + year, month + 1)
+            if day is not None and day >= begin:
                 yield day
+
+
+def _day_in_month(pattern: Mapping[str, Any], kind: str, year: int, month: int) -> datetime.date | None:
+    """The pattern's day in ``month`` of ``year``, or ``None`` when the month has none (the 31st)."""
+    if kind in ("absoluteMonthly", "absoluteYearly"):
+        try:
+            return datetime.date(year, month, int(pattern["dayOfMonth"]))
+        except ValueError:
+            return None
+    weekdays = {_DAYS.index(d) for d in pattern.get("daysOfWeek") or ()}
+    length = calendar.monthrange(year, month)[1]
+    days = [
+        date for date in (datetime.date(year, month, n) for n in range(1, length + 1)) if date.weekday() in weekdays
+    ]
+    return days[_WEEK_INDEX[pattern.get("index") or "first"]] if days else None
 
 
 def occurrence_dates(recurrence: Mapping[str, Any]) -> Iterator[datetime.date]:

@@ -85,3 +85,17 @@ def test_a_bad_day_sends_nothing(meetings_conn_id: str, graph_emulator: Any) -> 
         with pytest.raises(InvalidRequestError, match="occurrence_date"):
             hook.cancel_event_occurrence("weekly-class", bad)
     assert graph_emulator.stats()["graph_requests"] == 0
+
+
+def test_cancel_one_occurrence_of_a_monthly_series_by_weekday(meetings_conn_id: str, graph_emulator: Any) -> None:
+    """A relativeMonthly series (the first Tuesday of each month) from an RRULE: its occurrences
+    and the cancel of one, as for a weekly series."""
+    hook = OnlineMeetingsHook(meetings_conn_id)
+    master = series(hook, "monthly-review", recurrence="RRULE:FREQ=MONTHLY;BYDAY=1TU;COUNT=3")
+    pattern = master.event["recurrence"]["pattern"]
+    assert (pattern["type"], pattern["daysOfWeek"], pattern["index"]) == ("relativeMonthly", ["tuesday"], "first")
+    days = [i["start"]["dateTime"][:10] for i in instances(hook, master.event_id)]
+    assert days == ["2030-03-05", "2030-04-02"]  # the window ends 2030-05-01; May's is the 7th
+    assert hook.cancel_event_occurrence("monthly-review", "2030-04-02") is True
+    assert hook.cancel_event_occurrence("monthly-review", "2030-04-09") is False  # the second Tuesday
+    assert [i["start"]["dateTime"][:10] for i in instances(hook, master.event_id)] == ["2030-03-05"]

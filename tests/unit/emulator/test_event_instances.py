@@ -50,10 +50,52 @@ def test_monthly_on_the_31st_skips_short_months():
     assert dates(rec, 4) == ["2030-01-31", "2030-03-31", "2030-05-31", "2030-07-31"]
 
 
-def test_other_patterns_are_a_400():
+def test_relative_monthly_counts_the_weekday_not_the_calendar_week():
+    # 2030-03-01 is a Friday: its second Monday is the 11th, in the month's third week
+    # (Exchange's DayOfWeekIndex remark).
     rec = recurrence(
-        {"type": "relativeYearly", "daysOfWeek": ["monday"], "month": 1}, {"type": "noEnd", "startDate": "2030-01-07"}
+        {"type": "relativeMonthly", "daysOfWeek": ["monday"], "index": "second"},
+        {"type": "numbered", "startDate": "2030-03-11", "numberOfOccurrences": 3},
     )
+    assert dates(rec) == ["2030-03-11", "2030-04-08", "2030-05-13"]
+
+
+def test_relative_monthly_last_friday_every_other_month():
+    rec = recurrence(
+        {"type": "relativeMonthly", "interval": 2, "daysOfWeek": ["friday"], "index": "last"},
+        {"type": "endDate", "startDate": "2030-01-25", "endDate": "2030-07-26"},
+    )
+    assert dates(rec) == ["2030-01-25", "2030-03-29", "2030-05-31", "2030-07-26"]
+
+
+def test_relative_monthly_first_of_several_days_is_the_first_such_day_of_the_month():
+    # Monday to Friday, index first: the month's first weekday (2030-06-01 is a Saturday).
+    weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+    rec = recurrence(
+        {"type": "relativeMonthly", "daysOfWeek": weekdays, "index": "first"},
+        {"type": "numbered", "startDate": "2030-05-01", "numberOfOccurrences": 3},
+    )
+    assert dates(rec) == ["2030-05-01", "2030-06-03", "2030-07-01"]
+
+
+def test_absolute_yearly_skips_years_without_the_day():
+    rec = recurrence(
+        {"type": "absoluteYearly", "dayOfMonth": 29, "month": 2}, {"type": "noEnd", "startDate": "2028-02-29"}
+    )
+    assert dates(rec, 3) == ["2028-02-29", "2032-02-29", "2036-02-29"]
+
+
+def test_relative_yearly_every_other_year_and_not_before_the_start():
+    # The fourth Thursday of November (Thanksgiving), every two years from 2030.
+    rec = recurrence(
+        {"type": "relativeYearly", "interval": 2, "daysOfWeek": ["thursday"], "index": "fourth", "month": 11},
+        {"type": "numbered", "startDate": "2030-11-28", "numberOfOccurrences": 3},
+    )
+    assert dates(rec) == ["2030-11-28", "2032-11-25", "2034-11-23"]
+
+
+def test_an_unknown_pattern_type_is_a_400():
+    rec = recurrence({"type": "hourly"}, {"type": "noEnd", "startDate": "2030-01-07"})
     with pytest.raises(GraphError) as info:
         dates(rec)
     assert info.value.status == 400
