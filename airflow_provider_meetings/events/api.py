@@ -302,6 +302,9 @@ class CalendarEventsApi:
             if not failed(index, answer):
                 item = plan.items[index]
                 item.found = with_properties(item.found or {}, answer.body or {})
+        for index, answer in send(plan.occurrence_reads(), "GET instances"):
+            if not failed(index, answer):
+                plan.note_occurrence(index, (answer.body or {}).get("value"))
 
         def settle(answers: list[tuple[int, BatchItemResult]]) -> list[int]:
             """Record the write answers; the items to POST again under the next generation."""

@@ -6,13 +6,17 @@ what it asks for. Per item, as for a single event (``events/api.py``):
 
 1. **validation**, once, when the plan is made: an invalid item gets its error result (the
    field named ``events[<index>].<field>``) and is never sent; a repeat of an earlier
-   ``(organizer, external_id)`` too. A cancelled item (``cancelled: true``) keeps only its
-   ``external_id``, ``user_id`` and ``comment``;
+   ``(organizer, external_id)`` too (for an occurrence: ``(organizer, external_id, day)``). A
+   cancelled item (``cancelled: true``) keeps only its ``external_id``, ``user_id``,
+   ``comment`` and, to cancel one day of a series, ``occurrence_date``;
 2. **lookup** by the external id (``GET .../events?$filter=...``), exact comparison;
 3. with ``update_existing``, for a found event whose item has a body: the stored body hash;
+   for an occurrence's cancel, the series' instances of that day
+   (``GET .../events/{masterId}/instances``, as ``cancel_event_occurrence``);
 4. **write**: ``POST`` (with the deterministic ``transactionId``) when none was found,
-   ``PATCH`` of what differs (``update_existing``), or ``POST .../cancel``; nothing for an
-   event found and not compared, or compared and equal, or a cancel that finds none;
+   ``PATCH`` of what differs (``update_existing``), or ``POST .../cancel`` (of the event, or
+   of the day's occurrence); nothing for an event found and not compared, or compared and
+   equal, or a cancel that finds none;
 5. a ``POST`` answered 409 (a repeated ``transactionId``): the lookup again; a ``POST``
    answered with a cancelled event, or a 409 whose lookup finds none: the ``POST`` again
    under the next ``transactionId`` generation (a cancelled booking spent it); an event
@@ -24,11 +28,19 @@ organizer (Outlook's per-mailbox limit counts ``$batch`` items).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 from airflow_provider_meetings.events.diff import changed_fields
+from airflow_provider_meetings.events.occurrences import (
+    NotASeriesError,
+    instances_path,
+    occurrence_day,
+    pick_occurrence,
+    series_zone,
+)
 from airflow_provider_meetings.events.request import (
     MAX_GENERATIONS,
     EventSpec,
@@ -56,9 +68,11 @@ from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequest
 CANCELLED_KEY = "cancelled"
 #: The text attendees receive with a cancellation (cancelled items only).
 COMMENT_KEY = "comment"
+#: The day of a series' occurrence to cancel (cancelled items only; ``YYYY-MM-DD`` or a date).
+OCCURRENCE_KEY = "occurrence_date"
 #: The keys an item may have: the event's, and the cancel's.
 EVENT_KEYS = tuple(f.name for f in fields(EventSpec))
-_CANCEL_KEYS = ("external_id", "user_id", CANCELLED_KEY, COMMENT_KEY)
+_CANCEL_KEYS = ("external_id", "user_id", CANCELLED_KEY, COMMENT_KEY, OCCURRENCE_KEY)
 
 #: Validates one event against the connection (organizer, tenant).
 Preparer = Callable[[EventSpec], PreparedEvent]
@@ -69,10 +83,9 @@ LookupPreparer = Callable[[Any, Any], PreparedEvent]
 class DuplicateEventError(InvalidRequestError):
     """A ``(organizer, external_id)`` pair given twice in one call; the later item is not sent."""
 
-    def __init__(self, index: int, first_index: int, external_id: str) -> None:
-        super().__init__(
-            f"events[{index}].external_id", f"duplicates events[{first_index}] ({external_id!r}); it was sent once"
-        )
+    def __init__(self, index: int, first_index: int, external_id: str, day: datetime.date | None = None) -> None:
+        what = f"{external_id!r}" if day is None else f"{external_id!r} on {day.isoformat()}"
+        super().__init__(f"events[{index}].external_id", f"duplicates events[{first_index}] ({what}); it was sent once")
 
 
 @dataclass
@@ -82,7 +95,9 @@ class BulkEventItem:
     :param prepared: the event validated (a lookup only for a cancel)
     :param cancelled: whether it is to be cancelled
     :param comment: the cancellation's text
+    :param occurrence: the day of the series' occurrence to cancel (``None``: the whole event)
     :param found: the event the lookup found (``None``: none, or not looked up yet)
+    :param target: the id of what the cancel goes to: the event's, or the day's occurrence's
     :param event: the event as it is now
     :param status: what was done
     :param error: why it failed
@@ -94,7 +109,9 @@ class BulkEventItem:
     prepared: PreparedEvent
     cancelled: bool = False
     comment: str | None = None
+    occurrence: datetime.date | None = None
     found: dict[str, Any] | None = None
+    target: str | None = None
     event: dict[str, Any] | None = None
     status: EventBulkStatus | None = None
     error: BaseException | None = None
@@ -128,17 +145,18 @@ class EventBulkPlan:
         self.items: dict[int, BulkEventItem] = {}
         #: the result of each item refused before sending
         self.refused: dict[int, EventBulkItemResult] = {}
-        seen: dict[tuple[str, str], int] = {}
+        seen: dict[tuple[str, str, datetime.date | None], int] = {}
         for index, item in enumerate(self.given):
             try:
                 valid = self._validate(index, item, prepare, prepare_lookup)
             except InvalidRequestError as error:
                 self._refuse(index, item, error_at("events", index, error))
                 continue
-            key = ((valid.prepared.user_id or "").lower(), valid.prepared.external_id)
+            key = ((valid.prepared.user_id or "").lower(), valid.prepared.external_id, valid.occurrence)
             first = seen.setdefault(key, index)
             if first != index:
-                self._refuse(index, item, DuplicateEventError(index, first, valid.prepared.external_id))
+                error = DuplicateEventError(index, first, valid.prepared.external_id, valid.occurrence)
+                self._refuse(index, item, error)
                 continue
             self.items[index] = valid
 
@@ -158,14 +176,22 @@ class EventBulkPlan:
         allowed = _CANCEL_KEYS if cancelled else (*EVENT_KEYS, CANCELLED_KEY)
         unknown = sorted(str(key) for key in item if key not in allowed)
         if unknown:
-            what = "a cancelled item takes only external_id, user_id and comment" if cancelled else "unknown key(s)"
+            what = (
+                "a cancelled item takes only external_id, user_id, comment and occurrence_date"
+                if cancelled
+                else "unknown key(s)"
+            )
+            if not cancelled and OCCURRENCE_KEY in unknown:
+                what = f"{OCCURRENCE_KEY} goes with cancelled: true (it cancels one day of a series); unknown key(s)"
             raise InvalidRequestError(f"events[{index}]", f"{what}: {', '.join(unknown)}; nothing was sent")
         if cancelled:
             comment = item.get(COMMENT_KEY)
             if comment is not None and not isinstance(comment, str):
                 raise InvalidRequestError(f"events[{index}].{COMMENT_KEY}", "must be a string")
+            day = item.get(OCCURRENCE_KEY)
+            occurrence = None if day is None else occurrence_day(day)
             prepared = prepare_lookup(item.get("external_id"), item.get("user_id"))
-            return BulkEventItem(prepared, cancelled=True, comment=comment or None)
+            return BulkEventItem(prepared, cancelled=True, comment=comment or None, occurrence=occurrence)
         if "external_id" not in item:
             raise InvalidRequestError(f"events[{index}].external_id", "is missing")
         spec = EventSpec(**{key: item[key] for key in EVENT_KEYS if key in item})
@@ -218,6 +244,35 @@ class EventBulkPlan:
             and "body" in self.items[i].prepared.fields
         ]
 
+    def occurrence_reads(self) -> list[tuple[int, GraphRequest]]:
+        """Step 3 of an occurrence's cancel: the found series' instances of that day; an item
+        whose series is not found is ``not_found``, one whose event is no series fails."""
+        requests = []
+        for index in self._open():
+            item = self.items[index]
+            if item.occurrence is None:
+                continue
+            master = item.found
+            if not master or not master.get("id"):
+                item.status = "not_found"
+            elif master.get("type") != "seriesMaster":
+                item.error = NotASeriesError(item.prepared.external_id, master.get("type"))
+            else:
+                path = instances_path(item.prepared, master["id"], item.occurrence, series_zone(master))
+                requests.append((index, self._request(index, path, "GET", None, f"instances {item.occurrence}")))
+        return requests
+
+    def note_occurrence(self, index: int, instances: Any) -> None:
+        """The answer of :meth:`occurrence_reads`: the day's occurrence to cancel, or ``not_found``."""
+        item = self.items[index]
+        master = item.found or {}
+        day = item.occurrence or datetime.date.min  # only occurrence items were read
+        found = pick_occurrence(instances or (), day, series_zone(master), master.get("id", ""))
+        if found is None:
+            item.status = "not_found"  # no such day, or cancelled already (no longer an instance)
+        else:
+            item.target = str(found["id"])
+
     def writes(self) -> list[tuple[int, GraphRequest]]:
         """Step 4: decide each item; the POST, PATCH and cancel requests, in input order."""
         requests = []
@@ -225,11 +280,13 @@ class EventBulkPlan:
             item = self.items[index]
             prepared, found = item.prepared, item.found
             if item.cancelled:
-                if not found or not found.get("id"):
+                target = item.target if item.occurrence is not None else (found or {}).get("id")
+                if not target:
                     item.status = "not_found"
                     continue
-                path = f"{prepared.event_path(found['id'])}/cancel"
-                requests.append((index, self._request(index, path, "POST", cancel_body(item.comment), "cancel")))
+                what = "cancel" if item.occurrence is None else f"cancel occurrence {item.occurrence}"
+                path = f"{prepared.event_path(target)}/cancel"
+                requests.append((index, self._request(index, path, "POST", cancel_body(item.comment), what)))
             elif found is None:
                 requests.append((index, self._post(index)))
             elif not self.update_existing:

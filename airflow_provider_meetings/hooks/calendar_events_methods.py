@@ -202,7 +202,8 @@ class CalendarEventsMethods:
 
         :param specs: mappings with the keys of :meth:`create_or_get_event` (``external_id``
             among them), or :class:`EventSpec` objects; ``{"external_id", "user_id",
-            "cancelled": True, "comment"}`` cancels that event
+            "cancelled": True, "comment"}`` cancels that event, and with ``"occurrence_date"``
+            (a date or ``YYYY-MM-DD``) only that day of the series (as :meth:`cancel_event_occurrence`)
         :param update_existing: PATCH found events that differ from their item
         :param max_concurrency: batches in flight at most (1-32; never more than one per
             organizer); default: the connection's ``bulk_concurrency``, at least 10

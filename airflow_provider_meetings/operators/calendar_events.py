@@ -233,7 +233,8 @@ class BulkCreateOrGetTeamsEventsOperator(ProviderOperator, BulkOptions):
 
     Every item is validated first; invalid and repeated items are reported, not sent. Each
     item is then looked up by its external id and created, updated (``update_existing``),
-    cancelled (``"cancelled": True``, with an optional ``"comment"``) or left alone; the
+    cancelled (``"cancelled": True``, with an optional ``"comment"``; with
+    ``"occurrence_date"`` only that day of a series) or left alone; the
     requests go one ``$batch`` per organizer, one batch per mailbox at a time (Outlook's
     per-mailbox limit), and 429s are retried. One failing item does not stop the others:
     the task fails at the end naming each failed external id; when every failure is
@@ -253,7 +254,8 @@ class BulkCreateOrGetTeamsEventsOperator(ProviderOperator, BulkOptions):
         (``external_id``, ``subject``, ``start``, ``end``, ``user_id``, ``attendees``,
         ``time_zone``, ``body``, ``location``, ``recurrence`` and the options such as
         ``allow_new_time_proposals``), or ``{"external_id",
-        "user_id", "cancelled": True, "comment"}`` to cancel; or an ``XComArg``/template
+        "user_id", "cancelled": True, "comment"}`` to cancel (plus ``"occurrence_date"``:
+        one day of a series); or an ``XComArg``/template
         producing one (templated)
     :param conn_id: id of a ``msgraph_meetings`` connection (templated)
     :param user_id: organizer for items without a ``user_id``; default: the connection's

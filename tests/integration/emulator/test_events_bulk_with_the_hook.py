@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 START = datetime.datetime(2030, 3, 5, 9, 0, tzinfo=BERLIN)
 ORGANIZERS = [f"0e7b1c2d-0000-4000-8000-0000000000{n:02d}" for n in range(10)]
+TEACHERS = [f"0e7b1c2d-0000-4000-8000-0000000001{n:02d}" for n in range(3)]
 
 
 def item(n: int, user_id: str = ORGANIZER_ID, **overrides: Any) -> dict[str, Any]:
@@ -115,3 +116,42 @@ def test_a_lost_batch_answer_books_nothing_twice(meetings_conn_id: str, graph_em
     assert {r.status for r in results} == {"created"}
     assert graph_emulator.pending_faults() == []  # the fault fired
     assert graph_emulator.stats()["events_created"] == 30 and len(graph_emulator.events()) == 30
+
+
+def test_a_holiday_cancels_one_day_of_every_series_in_one_call(meetings_conn_id: str, graph_emulator: Any) -> None:
+    """Occurrence cancels in bulk: the day of each weekly class (three organizers), a day of
+    no class, a series unknown, a single event, and the same call again (a rerun)."""
+    for n in range(3):
+        graph_emulator.add_user(TEACHERS[n], f"teacher{n}@contoso.example", f"Teacher {n}")
+    hook = OnlineMeetingsHook(meetings_conn_id)
+    classes = [
+        item(n, TEACHERS[n], external_id=f"class-{n}", recurrence="RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=6")
+        for n in range(3)
+    ]
+    created = hook.create_or_get_events([*classes, item(9, external_id="single")])
+    assert [r.status for r in created] == ["created"] * 4
+    holiday = [
+        {
+            "external_id": f"class-{n}",
+            "user_id": TEACHERS[n],
+            "cancelled": True,
+            "occurrence_date": "2030-04-02",
+            "comment": "Easter break",
+        }
+        for n in range(3)
+    ]
+    others = [
+        {"external_id": "class-0", "user_id": TEACHERS[0], "cancelled": True, "occurrence_date": "2030-04-03"},
+        {"external_id": "no-such-class", "cancelled": True, "occurrence_date": "2030-04-02"},
+        {"external_id": "single", "user_id": ORGANIZER_ID, "cancelled": True, "occurrence_date": "2030-03-05"},
+    ]
+    results = hook.create_or_get_events([*holiday, *others])
+    assert [r.status for r in results] == ["cancelled"] * 3 + ["not_found", "not_found", None]
+    assert type(results[5].error).__name__ == "NotASeriesError" and results[5].permanent
+    stored = {e["event"]["subject"]: e for e in graph_emulator.events()}
+    for n in range(3):
+        assert stored[f"Interview {n}"]["state"] == "active"  # the series stays
+        assert stored[f"Interview {n}"]["cancelled_occurrences"] == {"2030-04-02": "Easter break"}
+    assert stored["Interview 9"]["state"] == "active" and not stored["Interview 9"]["cancelled_occurrences"]
+    rerun = hook.create_or_get_events(holiday)
+    assert [r.status for r in rerun] == ["not_found"] * 3  # cancelled days are no instances any more

@@ -218,3 +218,29 @@ def test_a_cancelled_item_booked_again_moves_on_a_transaction_id_generation() ->
     posted = graph.calendar.posted
     assert len(posted) == 3 + 2 + 3 and len(set(posted)) == 5  # generations 0 | 0, 1 | 0, 1, 2
     assert len(graph.calendar.events) == 3
+
+
+def test_occurrence_cancels_are_checked_before_anything_is_sent() -> None:
+    conn = app_settings()
+    cancel = {"external_id": "class", "user_id": ORGANIZERS[0], "cancelled": True}
+    plan = EventBulkPlan(
+        [
+            {**cancel, "occurrence_date": "2030-04-02"},
+            {**cancel, "occurrence_date": "2030-04-09"},  # another day of the same series
+            {**cancel, "occurrence_date": "2030-04-02"},  # the same day again
+            {**cancel, "occurrence_date": "April 2nd"},
+            {**cancel, "occurrence_date": START},  # a datetime, not a day
+            {**item(0), "occurrence_date": "2030-04-02"},  # not a cancel
+            cancel,  # the whole series, beside its days
+        ],
+        prepare=lambda spec: prepare_calendar_event(spec, conn),
+        prepare_lookup=lambda external_id, user_id: prepare_calendar_lookup(external_id, conn, user_id=user_id),
+    )
+    assert sorted(plan.items) == [0, 1, 6]
+    assert [str(d) for d in (plan.items[0].occurrence, plan.items[1].occurrence)] == ["2030-04-02", "2030-04-09"]
+    assert plan.items[6].occurrence is None
+    errors = {index: str(result.error) for index, result in plan.refused.items()}
+    assert isinstance(plan.refused[2].error, DuplicateEventError) and "on 2030-04-02" in errors[2]
+    assert "events[3].occurrence_date" in errors[3] and "YYYY-MM-DD" in errors[3]
+    assert "events[4].occurrence_date" in errors[4] and "not a datetime" in errors[4]
+    assert "occurrence_date goes with cancelled: true" in errors[5]
