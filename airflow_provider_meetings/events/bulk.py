@@ -33,14 +33,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from airflow_provider_meetings.events import occurrences
 from airflow_provider_meetings.events.diff import changed_fields
-from airflow_provider_meetings.events.occurrences import (
-    NotASeriesError,
-    instances_path,
-    occurrence_day,
-    pick_occurrence,
-    series_zone,
-)
 from airflow_provider_meetings.events.request import (
     MAX_GENERATIONS,
     EventSpec,
@@ -189,7 +183,7 @@ class EventBulkPlan:
             if comment is not None and not isinstance(comment, str):
                 raise InvalidRequestError(f"events[{index}].{COMMENT_KEY}", "must be a string")
             day = item.get(OCCURRENCE_KEY)
-            occurrence = None if day is None else occurrence_day(day)
+            occurrence = None if day is None else occurrences.occurrence_day(day)
             prepared = prepare_lookup(item.get("external_id"), item.get("user_id"))
             return BulkEventItem(prepared, cancelled=True, comment=comment or None, occurrence=occurrence)
         if "external_id" not in item:
@@ -256,9 +250,11 @@ class EventBulkPlan:
             if not master or not master.get("id"):
                 item.status = "not_found"
             elif master.get("type") != "seriesMaster":
-                item.error = NotASeriesError(item.prepared.external_id, master.get("type"))
+                item.error = occurrences.NotASeriesError(item.prepared.external_id, master.get("type"))
             else:
-                path = instances_path(item.prepared, master["id"], item.occurrence, series_zone(master))
+                path = occurrences.instances_path(
+                    item.prepared, master["id"], item.occurrence, occurrences.series_zone(master)
+                )
                 requests.append((index, self._request(index, path, "GET", None, f"instances {item.occurrence}")))
         return requests
 
@@ -267,7 +263,7 @@ class EventBulkPlan:
         item = self.items[index]
         master = item.found or {}
         day = item.occurrence or datetime.date.min  # only occurrence items were read
-        found = pick_occurrence(instances or (), day, series_zone(master), master.get("id", ""))
+        found = occurrences.pick_occurrence(instances or (), day, occurrences.series_zone(master), master.get("id", ""))
         if found is None:
             item.status = "not_found"  # no such day, or cancelled already (no longer an instance)
         else:
