@@ -13,35 +13,20 @@ from airflow_provider_meetings.graph.permissions import RequiredPermission
 __all__ = ["ARTIFACT_PERMISSIONS", "ATTENDANCE", "MEETING_LOOKUP", "RECORDINGS", "TRANSCRIPTS", "permission_for"]
 
 #: Attendance reports and their records.
-ATTENDANCE = RequiredPermission(
-    operation="attendance reports",
-    application="OnlineMeetingArtifact.Read.All",
-    delegated="OnlineMeetingArtifact.Read.All",
-    source="https://learn.microsoft.com/graph/api/meetingattendancereport-list#permissions",
+ATTENDANCE = RequiredPermission.documented(
+    "attendance reports", "meetingattendancereport-list", "OnlineMeetingArtifact.Read.All"
 )
-
 #: Transcripts and their content.
-TRANSCRIPTS = RequiredPermission(
-    operation="transcripts",
-    application="OnlineMeetingTranscript.Read.All",
-    delegated="OnlineMeetingTranscript.Read.All",
-    source="https://learn.microsoft.com/graph/api/onlinemeeting-list-transcripts#permissions",
+TRANSCRIPTS = RequiredPermission.documented(
+    "transcripts", "onlinemeeting-list-transcripts", "OnlineMeetingTranscript.Read.All"
 )
-
 #: Recordings and their content.
-RECORDINGS = RequiredPermission(
-    operation="recordings",
-    application="OnlineMeetingRecording.Read.All",
-    delegated="OnlineMeetingRecording.Read.All",
-    source="https://learn.microsoft.com/graph/api/onlinemeeting-list-recordings#permissions",
+RECORDINGS = RequiredPermission.documented(
+    "recordings", "onlinemeeting-list-recordings", "OnlineMeetingRecording.Read.All"
 )
-
 #: Finding a meeting by its join URL (``$filter=JoinWebUrl eq '...'``).
-MEETING_LOOKUP = RequiredPermission(
-    operation="finding a meeting by its join URL",
-    application="OnlineMeetings.Read.All",
-    delegated="OnlineMeetings.Read",
-    source="https://learn.microsoft.com/graph/api/onlinemeeting-get#permissions",
+MEETING_LOOKUP = RequiredPermission.documented(
+    "finding a meeting by its join URL", "onlinemeeting-get", "OnlineMeetings.Read.All", "OnlineMeetings.Read"
 )
 
 #: Each artifact kind (as the hook and the sensor name them) and its permission.

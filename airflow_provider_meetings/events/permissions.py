@@ -14,12 +14,7 @@ __all__ = ["CALENDAR_EVENTS", "CALENDAR_EVENTS_SHARED"]
 
 #: ``POST /users/{id}/events`` (``/me/events`` with a delegated token), and the lookup by
 #: extended property, PATCH and ``/cancel`` of the same events.
-CALENDAR_EVENTS = RequiredPermission(
-    operation="calendar events",
-    application="Calendars.ReadWrite",
-    delegated="Calendars.ReadWrite",
-    source="https://learn.microsoft.com/graph/api/user-post-events#permissions",
-)
+CALENDAR_EVENTS = RequiredPermission.documented("calendar events", "user-post-events", "Calendars.ReadWrite")
 
 #: A delegated token that writes to **another** user's calendar (``user_id=`` with a
 #: ``refresh_token`` connection) needs the shared permission and that user's delegation of

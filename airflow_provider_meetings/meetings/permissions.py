@@ -18,19 +18,11 @@ __all__ = ["CREATE_OR_GET", "USER_LOOKUP", "RequiredPermission"]
 
 #: ``POST /users/{id}/onlineMeetings/createOrGet`` (and the PATCH, DELETE and lookup by
 #: ``JoinWebUrl`` of the same meetings, which the same permissions cover).
-CREATE_OR_GET = RequiredPermission(
-    operation="createOrGet",
-    application="OnlineMeetings.ReadWrite.All",
-    delegated="OnlineMeetings.ReadWrite",
-    source="https://learn.microsoft.com/graph/api/onlinemeeting-createorget#permissions",
+CREATE_OR_GET = RequiredPermission.documented(
+    "createOrGet", "onlinemeeting-createorget", "OnlineMeetings.ReadWrite.All", "OnlineMeetings.ReadWrite"
 )
 
 #: ``GET /users/{upn}?$select=id``: an organizer given by user principal name is looked up.
 #: Delegated ``User.ReadBasic.All`` reads other users' basic properties (``id`` is one); the
 #: signed-in user's own user needs only ``User.Read``.
-USER_LOOKUP = RequiredPermission(
-    operation="user lookup",
-    application="User.Read.All",
-    delegated="User.ReadBasic.All",
-    source="https://learn.microsoft.com/graph/api/user-get#permissions",
-)
+USER_LOOKUP = RequiredPermission.documented("user lookup", "user-get", "User.Read.All", "User.ReadBasic.All")
