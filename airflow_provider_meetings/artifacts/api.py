@@ -84,11 +84,14 @@ class MeetingArtifactsApi:
         :return: one :class:`~airflow_provider_meetings.artifacts.downloads.ArtifactFile` per artifact
         """
         meeting = self.resolve(ref)
-        fetch = downloads.download_transcript if kind == "transcript" else downloads.download_recording
-        files = []
-        for item in self.listing(kind, meeting):
-            files.append(self._call(kind, meeting, lambda item=item: fetch(self.client, destination, meeting, item)))
-        return files
+        return [
+            self._call(
+                kind,
+                meeting,
+                lambda item=item: downloads.download_artifact(self.client, destination, meeting, kind, item),
+            )
+            for item in self.listing(kind, meeting)
+        ]
 
     def status(self, ref: MeetingRef, kinds: Iterable[str]) -> dict[str, Any]:
         """What exists of the requested kinds (see :func:`~airflow_provider_meetings.artifacts.status.artifacts_status`)."""

@@ -28,7 +28,7 @@ from airflow_provider_meetings.graph.errors import GraphAPIError
 if TYPE_CHECKING:
     from airflow_provider_meetings.graph.client import GraphRestClient
 
-__all__ = ["ArtifactFile", "FileSink", "download_recording", "download_transcript"]
+__all__ = ["ArtifactFile", "FileSink", "download_artifact"]
 
 #: The code of a 403 to ``text/vtt`` when the tenant turned speaker attribution off.
 SPEAKER_ATTRIBUTION_CODE = "SpeakerAttributionNotAllowed"
@@ -160,17 +160,22 @@ class _Content:
         return ArtifactFile(self.kind, self.item_id, final, size, content_type, self.item.get("createdDateTime"))
 
 
-def download_transcript(
-    client: GraphRestClient, destination: Destination, meeting: ResolvedMeeting, transcript: dict[str, Any]
+def download_artifact(
+    client: GraphRestClient, destination: Destination, meeting: ResolvedMeeting, kind: str, item: dict[str, Any]
 ) -> ArtifactFile:
-    """One transcript's WebVTT content into ``destination``, byte for byte.
+    """One transcript's WebVTT content (byte for byte) or one recording's MP4 content (streamed
+    in chunks) into ``destination``.
 
     :param client: the Graph client
     :param destination: where it goes
     :param meeting: the meeting
-    :param transcript: Graph's ``callTranscript`` (``id``, ``createdDateTime``)
+    :param kind: ``transcript`` or ``recording``
+    :param item: Graph's ``callTranscript`` or ``callRecording`` (``id``, ``createdDateTime``)
     """
-    content = _Content(client, destination, meeting, "transcript", transcript, "vtt")
+    if kind == "recording":
+        content = _Content(client, destination, meeting, kind, item, "mp4")
+        return content.saved(content.write("*/*"))
+    content = _Content(client, destination, meeting, kind, item, "vtt")
     try:
         written = content.write(VTT, f"?$format={quote(VTT, safe='')}")
     except GraphAPIError as error:
@@ -179,17 +184,3 @@ def download_transcript(
         client.log.info("%s: speaker attribution is off in this tenant; asking for %s", content.what, TRANSCRIPT_TEXT)
         written = content.write(TRANSCRIPT_TEXT)
     return content.saved(written)
-
-
-def download_recording(
-    client: GraphRestClient, destination: Destination, meeting: ResolvedMeeting, recording: dict[str, Any]
-) -> ArtifactFile:
-    """One recording's MP4 content into ``destination``, streamed in chunks.
-
-    :param client: the Graph client
-    :param destination: where it goes
-    :param meeting: the meeting
-    :param recording: Graph's ``callRecording`` (``id``, ``createdDateTime``)
-    """
-    content = _Content(client, destination, meeting, "recording", recording, "mp4")
-    return content.saved(content.write("*/*"))

@@ -7,6 +7,7 @@ formatted blob, so callers can tell a permanent error from a transient one with
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -80,28 +81,30 @@ class AuthenticationError(ProviderError):
         self.status = status
         self.retry_after = retry_after
         self.hint = hint
-        text = f"Entra ID refused the token request: {error}"
-        if description:
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        text = f"Entra ID refused the token request: {self.error}"
+        if self.description:
             # Entra descriptions end with trace/correlation lines; the first line is the fact.
-            text += f": {description.splitlines()[0].strip()}"
-        if correlation_id:
-            text += f" (correlation id {correlation_id})"
-        if hint:
-            text += f". {hint}"
-        super().__init__(text)
+            text += f": {self.description.splitlines()[0].strip()}"
+        if self.correlation_id:
+            text += f" (correlation id {self.correlation_id})"
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # copy and pickle rebuild an exception from its args (here the message) and then set
+        # its attributes: the message is made again from the attributes.
+        self.__dict__.update(state)
+        self.args = (self._text(),)
 
     def with_hint(self, hint: str) -> AuthenticationError:
-        """The same error with advice on what to do about it."""
-        return AuthenticationError(
-            self.error,
-            self.description,
-            error_codes=self.error_codes,
-            correlation_id=self.correlation_id,
-            permanent=self.permanent,
-            status=self.status,
-            retry_after=self.retry_after,
-            hint=hint,
-        )
+        """The same error (a copy: not its traceback or cause) with advice on what to do about it."""
+        hinted = copy.copy(self)
+        hinted.__setstate__({"hint": hint})
+        return hinted
 
     @property
     def aadsts_code(self) -> str | None:

@@ -199,22 +199,17 @@ class PreparedRequest(GraphRequest):
         return f"{self.method} {resource}"
 
 
-def build_create_or_get_body(
-    external_id: Any,
-    *,
-    subject: Any = None,
-    start_date_time: Any = None,
-    end_date_time: Any = None,
-    participants: Any = None,
-    chat_info: Any = None,
-    api_version: str = "v1.0",
-) -> dict[str, Any]:
-    """Validate the arguments and return the JSON body for createOrGet.
+def build_create_or_get_body(spec: MeetingSpec, *, api_version: str = "v1.0") -> dict[str, Any]:
+    """Validate the meeting's fields and return the JSON body for createOrGet (``spec.user_id``
+    is where it goes, not part of the body: see :func:`prepare_request`).
 
+    :param spec: the meeting as the caller gave it
     :param api_version: the Graph API version the body is for (``v1.0`` or ``beta``);
         properties that version does not define are refused.
     """
     validate_api_version(api_version)
+    external_id, subject, chat_info = spec.external_id, spec.subject, spec.chat_info
+    start_date_time, end_date_time = spec.start_date_time, spec.end_date_time
     body: dict[str, Any] = {"externalId": validate_external_id(external_id)}
     if subject is not None:
         body["subject"] = check_free_text(subject, "subject")
@@ -236,7 +231,7 @@ def build_create_or_get_body(
         body["startDateTime"] = format_graph_datetime(start)
     if end is not None:
         body["endDateTime"] = format_graph_datetime(end)
-    normalized = normalize_participants(participants, api_version=api_version)
+    normalized = normalize_participants(spec.participants, api_version=api_version)
     if normalized is not None:
         body["participants"] = normalized
     if chat_info is not None:
@@ -266,13 +261,5 @@ def prepare_request(
     """
     user_id = spec.user_id if spec.user_id not in (None, "") else default_user_id
     path = f"{user_path(user_id)}/onlineMeetings/createOrGet"
-    body = build_create_or_get_body(
-        spec.external_id,
-        subject=spec.subject,
-        start_date_time=spec.start_date_time,
-        end_date_time=spec.end_date_time,
-        participants=spec.participants,
-        chat_info=spec.chat_info,
-        api_version=api_version,
-    )
+    body = build_create_or_get_body(spec, api_version=api_version)
     return PreparedRequest(path=path, body=body, user_id=user_id)

@@ -57,7 +57,9 @@ def everything(api_version: str) -> dict:
 
 @pytest.mark.parametrize("api_version", API_VERSIONS)
 def test_create_or_get_body_with_everything(graph_contract, api_version):
-    body = build_create_or_get_body("office-hours-2030-01-07", api_version=api_version, **everything(api_version))
+    body = build_create_or_get_body(
+        MeetingSpec("office-hours-2030-01-07", **everything(api_version)), api_version=api_version
+    )
     assert set(body) >= {"externalId", "subject", "startDateTime", "endDateTime", "participants"}
     graph_contract.check(body, CREATE_OR_GET, api_version)
 
@@ -110,10 +112,10 @@ def test_participant_roles_are_the_models(graph_contract, api_version):
 )
 def test_what_v1_refuses_the_v1_model_lacks(graph_contract, role):
     # The refusal and the oracle agree: the body beta would send fails the v1.0 model.
-    body = build_create_or_get_body("x", participants={role: [ALEX]}, api_version="beta")
+    body = build_create_or_get_body(MeetingSpec("x", participants={role: [ALEX]}), api_version="beta")
     graph_contract.check(body, CREATE_OR_GET, "beta")
     assert graph_contract.violations(body, CREATE_OR_GET, "v1.0") == [
         f"participants.{role} is not a property of meetingParticipants in v1.0"
     ]
     with pytest.raises(InvalidRequestError, match=f"participants.{role}"):
-        build_create_or_get_body("x", participants={role: [ALEX]}, api_version="v1.0")
+        build_create_or_get_body(MeetingSpec("x", participants={role: [ALEX]}), api_version="v1.0")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 
@@ -138,3 +139,26 @@ def test_plain_exceptions_are_not_permanent():
 )
 def test_describe_error(error, text):
     assert describe_error(error) == text
+
+
+def test_authentication_error_hinted_copied_and_pickled_keeps_its_facts():
+    error = AuthenticationError(
+        "invalid_grant",
+        "AADSTS70008: The refresh token has expired.\r\nTrace ID: x",
+        error_codes=[70008],
+        correlation_id="c-1",
+        status=400,
+    )
+    hinted = error.with_hint("Sign in again")
+    assert str(hinted) == str(error) + ". Sign in again"
+    assert error.hint is None  # the original is unchanged
+    for again in (hinted.with_hint("Run login"), pickle.loads(pickle.dumps(hinted))):
+        assert (again.error, again.aadsts_code, again.error_codes, again.correlation_id, again.status) == (
+            "invalid_grant",
+            "AADSTS70008",
+            [70008],
+            "c-1",
+            400,
+        )
+        assert str(again).count("Entra ID refused") == 1
+    assert str(hinted.with_hint("Run login")).endswith("(correlation id c-1). Run login")

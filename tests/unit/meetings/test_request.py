@@ -217,7 +217,7 @@ def test_external_id_accepted(value):
 )
 def test_other_fields_with_a_missing_value_are_refused(kwargs, field, fragment):
     with pytest.raises(InvalidRequestError) as info:
-        build_create_or_get_body("x", **kwargs)
+        build_create_or_get_body(MeetingSpec("x", **kwargs))
     assert info.value.field == field
     assert fragment in str(info.value)
 
@@ -226,7 +226,7 @@ def test_other_fields_with_a_missing_value_are_refused(kwargs, field, fragment):
     "subject", ["Weekly review - 2026-11-28", "Retro (week 49)", "Q&A: ML 101", "Nonesuch planning", ""]
 )
 def test_subject_punctuation_is_free_text(subject):
-    assert build_create_or_get_body("x", subject=subject)["subject"] == subject
+    assert build_create_or_get_body(MeetingSpec("x", subject=subject))["subject"] == subject
 
 
 @pytest.mark.parametrize(
@@ -289,7 +289,7 @@ def test_user_path_encodes_and_me():
 
 
 def test_body_with_everything():
-    body = build_create_or_get_body(
+    spec = MeetingSpec(
         "office-hours-2026-11-28",
         subject="Office hours",
         start_date_time="2026-11-28T10:00:00+01:00",
@@ -298,8 +298,8 @@ def test_body_with_everything():
             "attendees": ["pat@contoso.com", GUID, {"upn": "x@contoso.com", "identity": {"user": {"id": GUID}}}]
         },
         chat_info={"threadId": "19:abc@thread.v2"},
-        api_version="beta",
     )
+    body = build_create_or_get_body(spec, api_version="beta")
     assert body == {
         "externalId": "office-hours-2026-11-28",
         "subject": "Office hours",
@@ -317,8 +317,8 @@ def test_body_with_everything():
 
 
 def test_body_minimal_leaves_defaults_to_graph():
-    assert build_create_or_get_body("x") == {"externalId": "x"}
-    start_only = build_create_or_get_body("x", start_date_time="2026-11-28T09:00:00Z")
+    assert build_create_or_get_body(MeetingSpec("x")) == {"externalId": "x"}
+    start_only = build_create_or_get_body(MeetingSpec("x", start_date_time="2026-11-28T09:00:00Z"))
     assert "endDateTime" not in start_only
 
 
@@ -373,8 +373,9 @@ def test_body_minimal_leaves_defaults_to_graph():
     ],
 )
 def test_body_refused(kwargs, field, fragments):
+    fields = {name: value for name, value in kwargs.items() if name != "api_version"}
     with pytest.raises(InvalidRequestError) as info:
-        build_create_or_get_body("x", **kwargs)
+        build_create_or_get_body(MeetingSpec("x", **fields), api_version=kwargs.get("api_version", "v1.0"))
     assert info.value.field == field
     for fragment in fragments:
         assert fragment in str(info.value)
@@ -436,14 +437,14 @@ PRODUCER = {"upn": "pro@contoso.com"}
 )
 def test_v1_refuses_what_only_beta_defines(kwargs, field):
     with pytest.raises(InvalidRequestError) as info:
-        build_create_or_get_body("x", api_version="v1.0", **kwargs)
+        build_create_or_get_body(MeetingSpec("x", **kwargs), api_version="v1.0")
     message = str(info.value)
     assert info.value.field == field
     assert "api_version='v1.0'" in message
     assert "'beta'" in message and "drop" in message  # what to do: use beta, or drop the field
     # the default is v1.0
     with pytest.raises(InvalidRequestError):
-        build_create_or_get_body("x", **kwargs)
+        build_create_or_get_body(MeetingSpec("x", **kwargs))
 
 
 @pytest.mark.parametrize(
@@ -467,13 +468,13 @@ def test_v1_refuses_what_only_beta_defines(kwargs, field):
     ],
 )
 def test_beta_accepts_its_own_properties(kwargs, key, expected):
-    assert build_create_or_get_body("x", api_version="beta", **kwargs)[key] == expected
+    assert build_create_or_get_body(MeetingSpec("x", **kwargs), api_version="beta")[key] == expected
 
 
 @pytest.mark.parametrize("api_version", ["v1", "V1.0", "", None, "v2.0"])
 def test_unknown_api_version_is_refused(api_version):
     with pytest.raises(InvalidRequestError) as info:
-        build_create_or_get_body("x", api_version=api_version)
+        build_create_or_get_body(MeetingSpec("x"), api_version=api_version)
     assert info.value.field == "api_version"
 
 
