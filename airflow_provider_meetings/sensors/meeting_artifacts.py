@@ -139,7 +139,7 @@ class TeamsMeetingArtifactsSensor(NamedMeeting, BaseSensorOperator):
         )
         self.defer(
             trigger=TeamsMeetingArtifactsTrigger(
-                conn_id=self.conn_id, **reference, artifacts=self.artifacts, poke_interval=self.poke_interval
+                conn_id=self.conn_id, reference=reference, artifacts=self.artifacts, poke_interval=self.poke_interval
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),

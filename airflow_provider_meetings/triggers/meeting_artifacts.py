@@ -15,7 +15,7 @@ hook reads the connection (and gets its token) in the triggerer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -44,10 +44,10 @@ class TeamsMeetingArtifactsTrigger(BaseTrigger):
     Transient errors (throttling, outages) are logged and the next poke tries again.
 
     :param conn_id: the Airflow connection of the Graph app
-    :param meeting_id: the online meeting's id
-    :param join_url: the meeting's join URL
-    :param external_id: a calendar event's external id
-    :param user_id: the organizer (``None``: the connection's ``default_user_id`` or ``/me``)
+    :param reference: the meeting, as
+        :func:`~airflow_provider_meetings.artifact_args.meeting_reference` names it: exactly one
+        of ``meeting_id``, ``join_url``, ``external_id`` (a calendar event's), and ``user_id``
+        (the organizer; left out: the connection's ``default_user_id`` or ``/me``)
     :param artifacts: which of ``attendance``, ``transcript``, ``recording`` must exist
     :param poke_interval: seconds between two checks
     """
@@ -56,18 +56,13 @@ class TeamsMeetingArtifactsTrigger(BaseTrigger):
         self,
         *,
         conn_id: str,
-        meeting_id: str | None = None,
-        join_url: str | None = None,
-        external_id: str | None = None,
-        user_id: str | None = None,
+        reference: Mapping[str, str],
         artifacts: list[str] | tuple[str, ...] = ("attendance",),
         poke_interval: float = 60.0,
     ) -> None:
         super().__init__()
         self.conn_id = conn_id
-        self.reference = meeting_reference(
-            meeting_id=meeting_id, join_url=join_url, external_id=external_id, user_id=user_id
-        )
+        self.reference = meeting_reference(**reference)
         self.artifacts = check_artifacts(artifacts)
         self.poke_interval = float(poke_interval)
         self._hook: OnlineMeetingsHook | None = None
@@ -78,7 +73,7 @@ class TeamsMeetingArtifactsTrigger(BaseTrigger):
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
                 "conn_id": self.conn_id,
-                **self.reference,
+                "reference": dict(self.reference),
                 "artifacts": list(self.artifacts),
                 "poke_interval": self.poke_interval,
             },

@@ -55,8 +55,10 @@ def test_unknown_artifacts_fail_when_the_dag_is_parsed() -> None:
 def test_trigger_kwargs_hold_identifiers_only_and_round_trip() -> None:
     trigger = TeamsMeetingArtifactsTrigger(
         conn_id="msgraph_meetings_default",
-        join_url="https://teams.microsoft.com/l/meetup-join/19%3ameeting",
-        user_id="adele@contoso.example",
+        reference={
+            "join_url": " https://teams.microsoft.com/l/meetup-join/19%3ameeting",
+            "user_id": "adele@contoso.example",
+        },
         artifacts=["recording", "attendance"],
         poke_interval=30,
     )
@@ -64,8 +66,10 @@ def test_trigger_kwargs_hold_identifiers_only_and_round_trip() -> None:
     assert classpath == CLASSPATH
     assert kwargs == {
         "conn_id": "msgraph_meetings_default",
-        "join_url": "https://teams.microsoft.com/l/meetup-join/19%3ameeting",
-        "user_id": "adele@contoso.example",
+        "reference": {
+            "join_url": "https://teams.microsoft.com/l/meetup-join/19%3ameeting",
+            "user_id": "adele@contoso.example",
+        },
         "artifacts": ["attendance", "recording"],
         "poke_interval": 30.0,
     }
@@ -77,7 +81,7 @@ class ScriptedTrigger(TeamsMeetingArtifactsTrigger):
     """The trigger with its Graph check replaced by a script of answers (each an exception or a status)."""
 
     def __init__(self, answers, **kwargs) -> None:
-        super().__init__(conn_id="c", meeting_id="m", poke_interval=0.01, **kwargs)
+        super().__init__(conn_id="c", reference={"meeting_id": "m"}, poke_interval=0.01, **kwargs)
         self.answers = list(answers)
         self.threads: list[int] = []
 
@@ -148,8 +152,7 @@ def test_a_sensor_whose_artifacts_are_missing_defers_with_identifiers_only() -> 
         CLASSPATH,
         {
             "conn_id": "msgraph_meetings_default",
-            "external_id": "interview-1",
-            "user_id": "adele",
+            "reference": {"external_id": "interview-1", "user_id": "adele"},
             "artifacts": ["transcript"],
             "poke_interval": 45.0,
         },
