@@ -149,7 +149,7 @@ MSAL_FLOOR ?= 1.35.0
 MSAL_FLOOR_VENV := .venv-msal-floor
 MSAL_FLOOR_STAMP := $(MSAL_FLOOR_VENV)/.installed-$(MSAL_FLOOR)
 MSAL_FLOOR_TESTS := tests/unit/auth/test_certificate.py tests/unit/auth/test_credentials.py tests/unit/auth/test_token_source.py \
-	tests/unit/auth/test_cache_file.py tests/unit/auth/test_token_cache_file.py \
+	tests/unit/auth/test_cache_file.py tests/unit/auth/test_token_cache.py \
 	tests/integration/hooks/test_token_cache.py tests/integration/hooks/test_token_cache_killed_writer.py \
 	tests/integration/hooks/test_certificate_forms.py tests/integration/emulator/test_entra.py \
 	tests/integration/reliability/test_token_endpoint_outage.py \

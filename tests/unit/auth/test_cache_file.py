@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from test_token_cache_file import Log, mode  # the token cache's own test helpers
 
 from airflow_provider_meetings.auth import cache_file
 from airflow_provider_meetings.auth.cache_file import AtomicFile, LockTimeout, cache_lock, lock_path
 from airflow_provider_meetings.auth.token_cache import LOGIN_RECORD, SharedTokenCache, find_login, remember_login
+from auth.test_token_cache import Log, mode  # the token cache's own test helpers
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -45,7 +45,7 @@ class TaskInstance:
 def connection(monkeypatch: pytest.MonkeyPatch) -> None:
     extra = {"tenant_id": TENANT, "default_user_id": ORGANIZER}
     # Not a prefix of another test's secret: Airflow's masker tries its patterns in set order, so
-    # "unit-secret" masked only the start of test_online_meetings_hook's secret in one process.
+    # "unit-secret" masked only the start of hooks/test_online_meetings.py's secret in one process.
     conn = {"conn_type": "msgraph_meetings", "login": CLIENT, "password": "missing-value-secret", "extra": extra}
     monkeypatch.setenv("AIRFLOW_CONN_MEETINGS_UNIT", json.dumps(conn))
 

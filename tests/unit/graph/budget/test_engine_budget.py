@@ -6,13 +6,13 @@ import logging
 import time
 
 import pytest
-from budget_testlib import MemoryStore
 from mock_graph_testlib import mock_client
 
 from airflow_provider_meetings.graph.batch import GraphRequest
 from airflow_provider_meetings.graph.budget.shared import RateBudget, SharedFlowController
 from airflow_provider_meetings.graph.client import GraphRestClient
 from airflow_provider_meetings.graph.mock_transport import MockRequest, MockTransport, json_answer
+from graph.budget.budget_testlib import MemoryStore
 
 
 class Graph:

@@ -6,11 +6,11 @@ import json
 import logging
 
 import pytest
-from budget_testlib import MemoryStore
 
 from airflow_provider_meetings.graph.budget.shared import FULL_POLL, RateBudget, SharedFlowController
 from airflow_provider_meetings.graph.budget.store import Update
 from airflow_provider_meetings.graph.pacing import FlowController
+from graph.budget.budget_testlib import MemoryStore
 
 
 def budget(store: MemoryStore, caplog_name: str = "budget-test", **kwargs) -> RateBudget:

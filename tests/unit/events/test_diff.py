@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from events_testlib import START, interview
-
 from airflow_provider_meetings.events.diff import changed_fields
 from airflow_provider_meetings.events.request import (
     BODY_HASH_PROPERTY,
     body_hash,
     prepare_event,
 )
+from events.events_testlib import START, interview
 
 
 def prepare(**kwargs):

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from events_testlib import START, interview
 from mock_graph_testlib import CLIENT_ID, CLIENT_SECRET, TENANT_ID, app_settings, mock_client
 
 from airflow_provider_meetings.events.api import (
@@ -28,6 +27,7 @@ from airflow_provider_meetings.graph.mock_transport import (
     json_answer,
 )
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
+from events.events_testlib import START, interview
 
 _VALUE_RE = re.compile(r"ep/value eq '((?:[^']|'')*)'\)$")
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pendulum
 import pytest
-from events_testlib import START, interview
 
 from airflow_provider_meetings.events.request import (
     BODY_HASH_PROPERTY,
@@ -22,6 +21,7 @@ from airflow_provider_meetings.events.request import (
     utc_instant,
 )
 from airflow_provider_meetings.graph.errors import InvalidRequestError
+from events.events_testlib import START, interview
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 

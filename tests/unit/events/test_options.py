@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from event_options_testlib import graph_event_options
-from events_testlib import interview
 
 from airflow_provider_meetings.events.diff import changed_fields
 from airflow_provider_meetings.events.options import GRAPH_NAMES, OPTIONS, option_fields
@@ -12,6 +11,7 @@ from airflow_provider_meetings.events.request import prepare_event
 from airflow_provider_meetings.events.results import EventResult
 from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.operators.calendar_events import EVENT_OPTIONS, CreateOrGetTeamsEventOperator
+from events.events_testlib import interview
 
 EVERYTHING = {
     "allow_new_time_proposals": False,

@@ -8,9 +8,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from events_testlib import START
 from mock_graph_testlib import BatchesInFlight, app_settings
-from test_events_api import FakeCalendar, api  # the one-event tests' fake mailbox
 
 from airflow_provider_meetings.events.api import (
     CalendarAccessDeniedError,
@@ -21,6 +19,8 @@ from airflow_provider_meetings.events.api import (
 from airflow_provider_meetings.events.bulk import DuplicateEventError, EventBulkPlan
 from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.graph.mock_transport import MockRequest, graph_error_answer, json_answer
+from events.events_testlib import START
+from events.test_api import FakeCalendar, api  # the one-event tests' fake mailbox
 
 ORGANIZERS = [f"organizer{n}@contoso.example" for n in range(3)]
 

@@ -1,0 +1,1 @@
+"""Unit tests of the sample DAGs in ``dags/`` and of ``scripts/demo.py``."""
