@@ -16,14 +16,17 @@ __all__ = ["ARTIFACT_PERMISSIONS", "ATTENDANCE", "MEETING_LOOKUP", "RECORDINGS",
 ATTENDANCE = RequiredPermission.documented(
     "attendance reports", "meetingattendancereport-list", "OnlineMeetingArtifact.Read.All"
 )
+
 #: Transcripts and their content.
 TRANSCRIPTS = RequiredPermission.documented(
     "transcripts", "onlinemeeting-list-transcripts", "OnlineMeetingTranscript.Read.All"
 )
+
 #: Recordings and their content.
 RECORDINGS = RequiredPermission.documented(
     "recordings", "onlinemeeting-list-recordings", "OnlineMeetingRecording.Read.All"
 )
+
 #: Finding a meeting by its join URL (``$filter=JoinWebUrl eq '...'``).
 MEETING_LOOKUP = RequiredPermission.documented(
     "finding a meeting by its join URL", "onlinemeeting-get", "OnlineMeetings.Read.All", "OnlineMeetings.Read"
