@@ -1,6 +1,6 @@
 """What the provider's tasks share: the hook of ``conn_id``, the template an invalid argument
-was rendered from, the options and progress line of a bulk call, and the meeting an artifacts
-task names.
+was rendered from, the options and progress line of a bulk call, and the base of the artifacts
+tasks (the meeting they name).
 
 Importing this module loads neither msal nor requests, nor the hook module: the artifacts
 sensor and operator import it, and a DAG file that uses them pays for no resource (the hook
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_meetings.artifact_args import meeting_reference
+from airflow_provider_meetings.artifact_args import ARTIFACTS, check_artifacts, meeting_reference
 from airflow_provider_meetings.operators.task_outcome import template_hint
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from airflow_provider_meetings.graph.errors import ProviderError
     from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
-__all__ = ["BulkOptions", "NamedMeeting", "ProviderOperator", "bulk_items"]
+__all__ = ["BulkOptions", "MeetingArtifactsTask", "ProviderOperator", "bulk_items"]
 
 
 class ProviderOperator(BaseOperator):
@@ -126,13 +126,45 @@ class BulkOptions:
         )
 
 
-class NamedMeeting:
-    """The meeting an artifacts task names (a mixin of the artifacts sensor and fetch operator)."""
+class MeetingArtifactsTask(ProviderOperator):
+    """A task on what one meeting left behind: the meeting it names, which artifacts, and the
+    hook of ``conn_id``. The base of the artifacts sensor and the fetch operator, as Airflow's
+    ``BaseSQLOperator`` is of its SQL operators: a BaseOperator, so ``default_args`` fill its
+    keywords too.
 
-    meeting_id: str | None
-    join_url: str | None
-    external_id: str | None
-    user_id: str | None
+    The meeting is named by exactly one of ``meeting_id``, ``join_url`` or ``external_id``,
+    checked when the task runs (after rendering); see docs/artifacts.md, "Naming the meeting".
+
+    :param meeting_id: the online meeting's id (templated)
+    :param join_url: the meeting's join URL (templated)
+    :param external_id: the external id of the calendar event that holds the meeting
+        (templated); a createOrGet meeting: pass its id or join URL from the creating task's XCom
+    :param user_id: the organizer, Entra object id or UPN (templated); default: the
+        connection's ``default_user_id`` (``/me`` with a delegated connection)
+    :param artifacts: which of ``attendance``, ``transcript``, ``recording`` (checked when
+        the DAG file is parsed)
+    :param conn_id: the Airflow connection of the Graph app
+    """
+
+    template_fields: Sequence[str] = ("meeting_id", "join_url", "external_id", "user_id")
+
+    def __init__(
+        self,
+        *,
+        meeting_id: str | None = None,
+        join_url: str | None = None,
+        external_id: str | None = None,
+        user_id: str | None = None,
+        artifacts: Sequence[str] = ARTIFACTS,
+        conn_id: str = "msgraph_meetings_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(conn_id=conn_id, **kwargs)
+        self.meeting_id = meeting_id
+        self.join_url = join_url
+        self.external_id = external_id
+        self.user_id = user_id
+        self.artifacts = check_artifacts(artifacts)
 
     def _reference(self) -> dict[str, str]:
         """The rendered identifiers, checked (a bad combination fails without retries)."""

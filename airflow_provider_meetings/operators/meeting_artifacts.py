@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_meetings.artifact_args import check_artifacts, describe_reference
+from airflow_provider_meetings.artifact_args import describe_reference
 from airflow_provider_meetings.attendance_table import attendance_rows, rows_to_csv, rows_to_json
-from airflow_provider_meetings.operators.base import NamedMeeting, ProviderOperator
+from airflow_provider_meetings.operators.base import MeetingArtifactsTask
 from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def write_whole(destination: Destination, folder: str, name: str, data: bytes) -
     return destination.commit(file, handle, folder, name)
 
 
-class FetchTeamsMeetingArtifactsOperator(NamedMeeting, ProviderOperator):
+class FetchTeamsMeetingArtifactsOperator(MeetingArtifactsTask):
     """Fetch the requested artifacts of one meeting into ``destination``.
 
     In the meeting's folder (``<destination>/meeting-<hash of the meeting id>/``):
@@ -57,40 +57,20 @@ class FetchTeamsMeetingArtifactsOperator(NamedMeeting, ProviderOperator):
     :param destination: a local folder, an object storage URL (``s3://bucket/prefix``,
         ``gs://…``, ``abfs://…`` with the provider of that store installed) or an
         ``ObjectStoragePath`` (templated)
-    :param meeting_id: the online meeting's id (templated)
-    :param join_url: the meeting's join URL (templated)
-    :param external_id: the external id of the calendar event that holds the meeting
-        (templated); a createOrGet meeting: pass its id or join URL from the creating task's XCom
-    :param user_id: the organizer, Entra object id or UPN (templated); default: the
-        connection's ``default_user_id`` (``/me`` with a delegated connection)
-    :param artifacts: which of ``attendance``, ``transcript``, ``recording`` to fetch
-    :param conn_id: the Airflow connection of the Graph app
+    :param artifacts: which of ``attendance``, ``transcript``, ``recording`` to fetch (default: all)
+
+    The meeting is named by ``meeting_id``, ``join_url`` or ``external_id`` (with ``user_id``
+    and ``conn_id``), the keywords of :class:`~airflow_provider_meetings.operators.base.MeetingArtifactsTask`.
 
     .. seealso:: docs/artifacts.md
     """
 
-    template_fields: Sequence[str] = ("destination", "meeting_id", "join_url", "external_id", "user_id")
+    template_fields: Sequence[str] = ("destination", *MeetingArtifactsTask.template_fields)
     ui_color: ClassVar[str] = "#e8e1f5"
 
-    def __init__(
-        self,
-        *,
-        destination: Any,
-        meeting_id: str | None = None,
-        join_url: str | None = None,
-        external_id: str | None = None,
-        user_id: str | None = None,
-        artifacts: Sequence[str] = ("attendance", "transcript", "recording"),
-        conn_id: str = "msgraph_meetings_default",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(conn_id=conn_id, **kwargs)
+    def __init__(self, *, destination: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.destination = destination
-        self.meeting_id = meeting_id
-        self.join_url = join_url
-        self.external_id = external_id
-        self.user_id = user_id
-        self.artifacts = check_artifacts(artifacts)
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Resolve the meeting once, fetch each requested artifact, announce the paths."""

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_meetings.artifact_args import check_artifacts, describe_reference
+from airflow_provider_meetings.artifact_args import describe_reference
 from airflow_provider_meetings.graph.errors import ProviderError
-from airflow_provider_meetings.operators.base import NamedMeeting
+from airflow_provider_meetings.operators.base import MeetingArtifactsTask
 from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ DEFAULT_POKE_INTERVAL = 300.0
 DEFAULT_TIMEOUT = 24 * 3600.0
 
 
-class TeamsMeetingArtifactsSensor(NamedMeeting, BaseSensorOperator):
+class TeamsMeetingArtifactsSensor(MeetingArtifactsTask, BaseSensorOperator):
     """Wait until a meeting has ended and its requested artifacts exist.
 
     Done means: for ``attendance`` an attendance report of a session that ended (Graph
@@ -47,58 +47,44 @@ class TeamsMeetingArtifactsSensor(NamedMeeting, BaseSensorOperator):
     ``timeout`` the task fails, or is skipped with ``soft_fail=True``: use that when a
     meeting may have taken place without recording.
 
-    :param meeting_id: the online meeting's id (templated)
-    :param join_url: the meeting's join URL (templated)
-    :param external_id: the external id of the calendar event that holds the meeting
-        (templated); a createOrGet meeting: pass its id or join URL from the creating task's XCom
-    :param user_id: the organizer, Entra object id or UPN (templated); default: the
-        connection's ``default_user_id`` (``/me`` with a delegated connection)
     :param artifacts: which of ``attendance``, ``transcript``, ``recording`` to wait for
-    :param conn_id: the Airflow connection of the Graph app
+        (default: attendance)
     :param deferrable: wait in the triggerer (needs a running triggerer); ``False``: poke
         in a worker (``mode="poke"`` or ``mode="reschedule"``)
     :param poke_interval: seconds between two checks (default 300)
     :param timeout: seconds to wait in all (default a day)
 
+    The meeting is named by ``meeting_id``, ``join_url`` or ``external_id`` (with ``user_id``
+    and ``conn_id``), the keywords of :class:`~airflow_provider_meetings.operators.base.MeetingArtifactsTask`.
+
     .. seealso:: docs/artifacts.md
     """
 
-    template_fields: Sequence[str] = ("meeting_id", "join_url", "external_id", "user_id")
-    template_ext: Sequence[str] = ()
     ui_color: ClassVar[str] = "#e8e1f5"
 
     def __init__(
         self,
         *,
-        meeting_id: str | None = None,
-        join_url: str | None = None,
-        external_id: str | None = None,
-        user_id: str | None = None,
         artifacts: Sequence[str] = ("attendance",),
-        conn_id: str = "msgraph_meetings_default",
         deferrable: bool = True,
         poke_interval: float = DEFAULT_POKE_INTERVAL,
         timeout: float = DEFAULT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
-        super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
-        self.meeting_id = meeting_id
-        self.join_url = join_url
-        self.external_id = external_id
-        self.user_id = user_id
-        self.artifacts = check_artifacts(artifacts)
-        self.conn_id = conn_id
+        super().__init__(artifacts=artifacts, poke_interval=poke_interval, timeout=timeout, **kwargs)
         self.deferrable = deferrable
+
+    @property
+    def max_single_wait(self) -> float | None:
+        """Deferrable: a long ``Retry-After`` ends the worker's check (not ready yet), and the
+        trigger waits it out instead of a worker slot."""
+        from airflow_provider_meetings.triggers.meeting_artifacts import MAX_THREAD_WAIT
+
+        return MAX_THREAD_WAIT if self.deferrable else None
 
     def _status(self, reference: dict[str, str]) -> dict[str, Any] | None:
         """The hook's status of the artifacts; ``None`` after a transient error (checked again later)."""
-        from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
-        from airflow_provider_meetings.triggers.meeting_artifacts import MAX_THREAD_WAIT
-
-        # Deferrable: a long Retry-After ends the worker's check (not ready yet), and the
-        # trigger waits it out instead of a worker slot.
-        max_single_wait = MAX_THREAD_WAIT if self.deferrable else None
-        with OnlineMeetingsHook(conn_id=self.conn_id, max_single_wait=max_single_wait) as hook:
+        with self.hook as hook:  # its connections closed after each check (pokes are minutes apart)
             try:
                 with fail_permanent_errors():
                     return hook.meeting_artifacts_status(**reference, artifacts=self.artifacts)
