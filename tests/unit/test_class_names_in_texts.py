@@ -17,7 +17,14 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "airflow_provider_meetings"
 NAME_RE = re.compile(r"\b[A-Z][A-Za-z]+(?:Operator|Sensor|Hook|Trigger)\b")
 #: Airflow's own classes that texts may name.
-AIRFLOW_CLASSES = {"BaseOperator", "BaseHook", "BaseSensorOperator", "BaseTrigger", "DateTimeTrigger"}
+AIRFLOW_CLASSES = {
+    "BaseOperator",
+    "BaseHook",
+    "BaseSensorOperator",
+    "BaseTrigger",
+    "DateTimeTrigger",
+    "BaseSQLOperator",
+}
 
 
 def provider_classes() -> set[str]:
