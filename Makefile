@@ -53,7 +53,7 @@ TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: $(STAMP)
-	@echo "Running the unit and integration tests on $(TEST_WORKERS) workers (-n; about 4 minutes on 2 cores) ..."
+	@echo "Running the unit and integration tests on $(TEST_WORKERS) workers (-n; 4 to 5 minutes on 2 cores) ..."
 	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 # The slow integration tests: every sample DAG run whole with dag.test(), DAG runs that defer,
