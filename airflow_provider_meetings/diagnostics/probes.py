@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
+from airflow_provider_meetings.artifacts.locate import join_url_filter_path
 from airflow_provider_meetings.graph.answer import HttpAnswer
 from airflow_provider_meetings.graph.budget.factory import budget_key, open_store
 from airflow_provider_meetings.graph.budget.store import State
@@ -97,12 +97,6 @@ def probe_join_url(tenant_id: str, organizer_id: str) -> str:
     return PROBE_JOIN_URL.format(tenant=tenant_id, organizer=organizer_id)
 
 
-def meetings_lookup_path(user_id: str | None, join_url: str) -> str:
-    """``users/{id}/onlineMeetings?$filter=JoinWebUrl eq '...'`` (``me/...`` for ``None``)."""
-    # "joinWebUrl must be URL encoded" (onlinemeeting-get); the quotes delimit the literal.
-    return f"{user_path(user_id)}/onlineMeetings?$filter=" + quote(f"JoinWebUrl eq '{join_url}'", safe="'")
-
-
 @dataclass
 class OrganizerProbe:
     """Step 5's Graph requests and what came back (an answer, or the error that replaced one).
@@ -170,7 +164,7 @@ def send_organizer_probe(
     else:
         probe.organizer_in_url = signed_in_user or NO_ORGANIZER
     url = probe_join_url(settings.tenant_id, probe.organizer_in_url)
-    _get(client, probe, meetings_lookup_path(probe.object_id, url), what="check: onlineMeetings by JoinWebUrl")
+    _get(client, probe, join_url_filter_path(probe.object_id, url), what="check: onlineMeetings by JoinWebUrl")
     return probe
 
 

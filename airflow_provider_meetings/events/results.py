@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
-from airflow_provider_meetings.graph.errors import is_permanent
+from airflow_provider_meetings.graph.errors import error_fields, is_permanent
 
 __all__ = [
     "EventBulkItemResult",
@@ -16,6 +16,7 @@ __all__ = [
     "EventStatus",
     "OUTLOOK_ITEM_URL",
     "attendee_responses",
+    "event_summary",
     "has_join_url",
 ]
 
@@ -65,8 +66,7 @@ class EventResult:
     @property
     def join_url(self) -> str | None:
         """The Teams join link (``onlineMeeting.joinUrl``)."""
-        meeting = self.event.get("onlineMeeting")
-        return meeting.get("joinUrl") if isinstance(meeting, dict) else None
+        return _link(self.event)
 
     @property
     def responses(self) -> dict[str, str]:
@@ -77,21 +77,33 @@ class EventResult:
     @property
     def outlook_url(self) -> str | None:
         """The event in today's Outlook on the web (its id URL-encoded)."""
-        return OUTLOOK_ITEM_URL.format(id=quote(self.event_id, safe="")) if self.event_id else None
+        return _outlook_url(self.event_id)
 
     def to_dict(self) -> dict[str, Any]:
         """What an operator pushes to XCom."""
-        return {
-            "event_id": self.event_id,
-            "ical_uid": self.ical_uid,
-            "web_link": self.web_link,
-            "outlook_url": self.outlook_url,
-            "join_url": self.join_url,
-            "status": self.status,
-            "created": self.created,
-            "user_id": self.user_id,
-            "responses": self.responses,
-        }
+        return event_summary(self.event, status=self.status, created=self.created, user_id=self.user_id)
+
+
+def event_summary(
+    event: Mapping[str, Any] | None, *, status: str | None, created: bool | None, user_id: str | None
+) -> dict[str, Any]:
+    """An event's XCom dict (of a single call, or one bulk item): how it is found again
+    (``event_id``, ``ical_uid``, ``web_link``, ``outlook_url``, ``join_url``), what was done
+    (``status``, ``created``), its organizer and the attendees' ``responses``; without an event
+    (an error, a cancel) its fields are ``None``."""
+    found = event or {}
+    event_id = found.get("id")
+    return {
+        "event_id": event_id,
+        "ical_uid": found.get("iCalUId"),
+        "web_link": found.get("webLink"),
+        "outlook_url": _outlook_url(event_id),
+        "join_url": _link(found),
+        "status": status,
+        "created": created,
+        "user_id": user_id,
+        "responses": None if event is None else attendee_responses(event),
+    }
 
 
 def attendee_responses(event: Mapping[str, Any] | None) -> dict[str, str]:
@@ -117,6 +129,10 @@ def has_join_url(event: Mapping[str, Any]) -> bool:
 def _link(event: Mapping[str, Any] | None) -> str | None:
     meeting = event.get("onlineMeeting") if event else None
     return meeting.get("joinUrl") if isinstance(meeting, Mapping) else None
+
+
+def _outlook_url(event_id: str | None) -> str | None:
+    return OUTLOOK_ITEM_URL.format(id=quote(event_id, safe="")) if event_id else None
 
 
 @dataclass(frozen=True)
@@ -167,22 +183,5 @@ class EventBulkItemResult:
 
     def to_dict(self) -> dict[str, Any]:
         """What the bulk operator pushes to XCom (one per item); carries no token."""
-        event_id = self.event_id
-        error = self.error
-        return {
-            "index": self.index,
-            "external_id": self.external_id,
-            "user_id": self.user_id,
-            "event_id": event_id,
-            "ical_uid": self.event.get("iCalUId") if self.event else None,
-            "web_link": self.event.get("webLink") if self.event else None,
-            "outlook_url": OUTLOOK_ITEM_URL.format(id=quote(event_id, safe="")) if event_id else None,
-            "join_url": self.join_url,
-            "status": self.status,
-            "created": self.created,
-            "responses": attendee_responses(self.event) if self.event else None,
-            "error": None if error is None else str(error),
-            "error_status": getattr(error, "status", None),
-            "error_code": getattr(error, "code", None),
-            "permanent": None if error is None else is_permanent(error),
-        }
+        summary = event_summary(self.event, status=self.status, created=self.created, user_id=self.user_id)
+        return {"index": self.index, "external_id": self.external_id, **summary, **error_fields(self.error)}

@@ -263,6 +263,22 @@ def is_permanent(error: BaseException) -> bool:
     return bool(getattr(error, "permanent", False))
 
 
+def error_fields(error: BaseException | None) -> dict[str, Any]:
+    """A bulk item's failure for its XCom dict: ``error`` (the message), ``error_status`` and
+    ``error_code`` (Graph's, when it answered), ``permanent``; all ``None`` when it succeeded.
+
+    The message is the exception's text, which carries no secret (tests/reliability check it).
+    """
+    if error is None:
+        return {"error": None, "error_status": None, "error_code": None, "permanent": None}
+    return {
+        "error": str(error),
+        "error_status": getattr(error, "status", None),
+        "error_code": getattr(error, "code", None),
+        "permanent": is_permanent(error),
+    }
+
+
 def describe_error(error: BaseException) -> str:
     """Short reason for a retry log line, e.g. ``429 TooManyRequests`` or ``ConnectionError``."""
     if isinstance(error, GraphAPIError):

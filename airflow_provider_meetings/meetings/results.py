@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from airflow_provider_meetings.graph.batch import BulkProgress
-from airflow_provider_meetings.graph.errors import is_permanent
+from airflow_provider_meetings.graph.errors import error_fields, is_permanent
 
 __all__ = [
     "CANCELLED",
@@ -141,7 +141,6 @@ class BulkItemResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (for XCom); carries no token and no passcode."""
-        error = self.error
         return {
             "index": self.index,
             "external_id": self.external_id,
@@ -151,8 +150,5 @@ class BulkItemResult:
             "join_web_url": self.join_url,
             "created": self.created,
             "status": self.outcome,
-            "error": None if error is None else str(error),
-            "error_status": getattr(error, "status", None),
-            "error_code": getattr(error, "code", None),
-            "permanent": None if error is None else is_permanent(error),
+            **error_fields(self.error),
         }

@@ -12,6 +12,7 @@ from airflow_provider_meetings.graph.errors import (
     RetriesExhaustedError,
     authentication_error_from_msal,
     describe_error,
+    error_fields,
     graph_error_from_response,
     is_permanent,
 )
@@ -123,6 +124,36 @@ def test_retries_exhausted_says_what_and_how_long():
 
 def test_plain_exceptions_are_not_permanent():
     assert not is_permanent(ConnectionError("reset"))
+
+
+@pytest.mark.parametrize(
+    ("error", "fields"),
+    [
+        pytest.param(None, {"error": None, "error_status": None, "error_code": None, "permanent": None}, id="ok"),
+        pytest.param(
+            GraphAPIError(403, "Forbidden", "no policy"),
+            {"error": "Microsoft Graph answered 403 Forbidden: no policy", "error_status": 403},
+            id="graph",
+        ),
+        pytest.param(
+            RetriesExhaustedError("createOrGet external_id=e1", 3, 4.0, GraphAPIError(429, "TooManyRequests", "slow")),
+            {"error_status": 429, "error_code": "TooManyRequests", "permanent": False},
+            id="exhausted",
+        ),
+        pytest.param(
+            ConnectionResetError("peer"),
+            {"error": "peer", "error_status": None, "error_code": None, "permanent": False},
+            id="network",
+        ),
+    ],
+)
+def test_error_fields_of_a_bulk_item(error, fields):
+    got = error_fields(error)
+    assert set(got) == {"error", "error_status", "error_code", "permanent"}
+    assert {key: got[key] for key in fields} == fields
+    if isinstance(error, GraphAPIError):
+        assert got["error_code"] == "Forbidden" and got["permanent"] is True
+    json.dumps(got)  # XCom: plain JSON
 
 
 @pytest.mark.parametrize(
