@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow_provider_meetings.graph.errors import GraphAPIError
 from airflow_provider_meetings.graph.retry import parse_retry_after
@@ -25,6 +26,19 @@ def header(headers: Mapping[str, Any] | None, name: str) -> str | None:
         if str(key).lower() == lowered:
             return str(value)
     return None
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a ``Content-Type`` value, without parameters and in lower case, e.g.
+    ``application/json`` for ``application/json; charset=utf-8`` (``""`` when absent)."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def url_without_query(url: str) -> str:
+    """Where a request went, for errors and logs: scheme, host and path (a query may carry
+    a filter's values, and a download URL a signature)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,7 @@ class HttpAnswer:
     @property
     def content_type(self) -> str:
         """The media type without parameters, e.g. ``application/json`` (``""`` when absent)."""
-        return (self.header("Content-Type") or "").split(";", 1)[0].strip().lower()
+        return media_type(self.header("Content-Type"))
 
     def header(self, name: str) -> str | None:
         """A header's value, whatever the case of its name."""
@@ -104,6 +118,11 @@ class StreamedAnswer:
     def ok(self) -> bool:
         """A 2xx answer."""
         return 200 <= self.status < 300
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, e.g. ``video/mp4`` (``""`` when absent)."""
+        return media_type(self.header("Content-Type"))
 
     def header(self, name: str) -> str | None:
         """A header's value, whatever the case of its name."""

@@ -124,7 +124,15 @@ class GraphRestClient:
         self.rate_budget.close()
 
     def url(self, path: str) -> str:
-        """Absolute URL of a Graph path such as ``users/<id>``."""
+        """The absolute URL a request for ``path`` goes to, with the access token.
+
+        :param path: a Graph path such as ``users/<id>``, or an absolute URL on the Graph host
+            of the connection (an ``@odata.nextLink``)
+        :raises GraphAPIError: ``UntrustedNextLink`` for an absolute URL on another host: the
+            token would be sent there
+        """
+        if "://" in path:
+            return self._same_host_url(path)
         return f"{self.settings.graph_base}/{path.lstrip('/')}"
 
     @staticmethod
@@ -201,7 +209,7 @@ class GraphRestClient:
         :raises GraphAPIError: for an error answer that retrying cannot fix
         :raises RetriesExhaustedError: when transient failures outlast the retry bound
         """
-        url = self._same_host_url(path) if "://" in path else self.url(path)
+        url = self.url(path)
         what = what or f"{method} /{path.lstrip('/')}"
         refreshes = 0
 

@@ -23,8 +23,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 
+from airflow_provider_meetings.graph.answer import url_without_query
 from airflow_provider_meetings.graph.errors import TransportError
 
 if TYPE_CHECKING:
@@ -109,8 +109,8 @@ def download(
     :raises GraphAPIError: for an error answer that retrying cannot fix
     :raises RetriesExhaustedError: when drops or transient answers outlast the retry bound
     """
-    url = client.url(path) if "://" not in path else path
-    where = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}{urlsplit(url).path}"
+    url = client.url(path)  # an absolute URL on another host is refused: the token would go there
+    where = url_without_query(url)
     what = what or f"GET /{path.lstrip('/')}"
     counts = {"resumed": 0, "restarted": 0}
     content_type = [""]
@@ -149,7 +149,7 @@ def _receive(
     content_type: list[str],
 ) -> int:
     """Write one answer's body into the sink (continuing it, or from the start)."""
-    content_type[0] = (answer.header("Content-Type") or "").split(";", 1)[0].strip().lower()
+    content_type[0] = answer.content_type
     if start:
         parsed = content_range_start(answer.header("Content-Range"))
         if answer.status == PARTIAL_CONTENT and parsed and parsed[0] == start:

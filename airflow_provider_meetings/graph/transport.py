@@ -32,17 +32,12 @@ from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 from urllib3.exceptions import InsecureRequestWarning
 
 from airflow_provider_meetings import __version__
-from airflow_provider_meetings.graph.answer import HttpAnswer, StreamedAnswer
+from airflow_provider_meetings.graph.answer import HttpAnswer, StreamedAnswer, media_type, url_without_query
 from airflow_provider_meetings.graph.errors import ConnectionConfigError, TransportError
 
 USER_AGENT = f"airflow-provider-meetings/{__version__}"
 _ERRNO_RE = re.compile(r"\[Errno -?\d+\][^'\")\]]*")
 _REASON_CHARS = 160
-
-
-def _without_query(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 def _short_reason(error: BaseException) -> str:
@@ -63,7 +58,7 @@ def map_transport_errors(url: str) -> Iterator[None]:
     cannot fix them); everything else that left no answer is a transient
     :class:`~airflow_provider_meetings.graph.errors.TransportError`.
     """
-    where = _without_query(url)
+    where = url_without_query(url)
     try:
         yield
     except requests.exceptions.SSLError as error:
@@ -252,10 +247,10 @@ class MsalHttpClient:
         response = self.transport.raw_response(method, url, **kwargs)
         exchanges = _EXCHANGES.get()
         if exchanges is not None:
-            content_type = (response.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+            content_type = media_type(response.headers.get("Content-Type"))
             exchanges.append(
                 Exchange(
-                    _without_query(url),
+                    url_without_query(url),
                     response.status_code,
                     content_type,
                     response.headers.get("Retry-After"),

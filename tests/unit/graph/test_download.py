@@ -59,6 +59,17 @@ def test_a_body_arrives_in_chunks_into_the_sink() -> None:
     assert "Range" not in transport.requests[0].headers
 
 
+def test_an_absolute_url_goes_only_to_the_graph_host_with_the_token() -> None:
+    client, transport, _ = client_on(lambda r: streamed(200, BODY))
+    on_graph = f"{client.settings.graph_base}/users/u/x/content"
+    client.download(on_graph, Sink())
+    assert transport.requests[0].url == on_graph
+    with pytest.raises(GraphAPIError) as caught:
+        client.download("https://files.example.net/users/u/x/content", Sink())
+    assert caught.value.code == "UntrustedNextLink" and "files.example.net" in str(caught.value)
+    assert len(transport.requests) == 1  # nothing, and no token, went to the other host
+
+
 def test_a_drop_mid_stream_resumes_with_range_where_the_server_honours_it() -> None:
     def handler(request):
         asked = request.headers.get("Range")
