@@ -28,7 +28,15 @@ from typing import Any, BinaryIO
 
 from airflow_provider_meetings.graph.errors import InvalidRequestError
 
-__all__ = ["Destination", "LocalFolder", "ObjectStore", "artifact_file_name", "meeting_folder", "resolve_destination"]
+__all__ = [
+    "Destination",
+    "FileSink",
+    "LocalFolder",
+    "ObjectStore",
+    "artifact_file_name",
+    "meeting_folder",
+    "resolve_destination",
+]
 
 #: Hex digits of SHA-256 kept in a file name (64 bits: no two artifacts of a tenant collide in practice).
 KEY_LENGTH = 16
@@ -82,6 +90,67 @@ class Destination:
     def discard(self, file: BinaryIO, handle: Any) -> None:
         """Drop the file: nothing of it stays (never under its final name)."""
         raise NotImplementedError
+
+    def write_file(self, folder: str, name: str, data: bytes) -> str:
+        """Write ``data`` as one file: under a temporary name, then moved into place (on
+        failure nothing stays, and no truncated object is committed on an object store).
+
+        :param folder: the folder below the root, e.g. the meeting's
+        :param name: the file's final name
+        :param data: the whole content
+        :return: :meth:`final`
+        """
+        sink = FileSink(self, folder, name)
+        try:
+            sink.write(data)
+        except BaseException:
+            sink.abort()
+            raise
+        return sink.commit()
+
+
+class FileSink:
+    """One file of a destination, written in chunks: a
+    :class:`~airflow_provider_meetings.graph.download.DownloadSink` for a download, and what
+    :meth:`Destination.write_file` writes a whole file with.
+
+    The temporary file is opened on the first chunk (an error answer leaves nothing),
+    dropped and reopened when the server starts over, moved into place by :meth:`commit`
+    and discarded by :meth:`abort`.
+    """
+
+    def __init__(self, destination: Destination, folder: str, name: str) -> None:
+        self.destination = destination
+        self.folder = folder
+        self.name = name
+        self.written = 0
+        self._file: BinaryIO | None = None
+        self._handle: Any = None
+
+    def write(self, data: bytes) -> None:
+        """Keep the next chunk."""
+        if self._file is None:
+            self._file, self._handle = self.destination.open_temporary(self.folder, self.name)
+        self._file.write(data)
+        self.written += len(data)
+
+    def restart(self) -> None:
+        """Forget everything written: the server sends the whole body again."""
+        self.abort()
+        self.written = 0
+
+    def commit(self) -> str:
+        """Move the complete file into place (an empty body makes an empty file)."""
+        if self._file is None:
+            self._file, self._handle = self.destination.open_temporary(self.folder, self.name)
+        file, self._file = self._file, None
+        return self.destination.commit(file, self._handle, self.folder, self.name)
+
+    def abort(self) -> None:
+        """Drop the temporary file, if any."""
+        if self._file is not None:
+            file, self._file = self._file, None
+            self.destination.discard(file, self._handle)
 
 
 class LocalFolder(Destination):

@@ -18,17 +18,17 @@ on failure the temporary file is discarded.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from airflow_provider_meetings.artifacts.destinations import Destination, artifact_file_name, meeting_folder
+from airflow_provider_meetings.artifacts.destinations import Destination, FileSink, artifact_file_name, meeting_folder
 from airflow_provider_meetings.artifacts.locate import ResolvedMeeting
 from airflow_provider_meetings.graph.errors import GraphAPIError
 
 if TYPE_CHECKING:
     from airflow_provider_meetings.graph.client import GraphRestClient
 
-__all__ = ["ArtifactFile", "FileSink", "download_artifact"]
+__all__ = ["ArtifactFile", "download_artifact"]
 
 #: The code of a 403 to ``text/vtt`` when the tenant turned speaker attribution off.
 SPEAKER_ATTRIBUTION_CODE = "SpeakerAttributionNotAllowed"
@@ -59,48 +59,6 @@ class ArtifactFile:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict (for XCom)."""
         return asdict(self)
-
-
-class FileSink:
-    """A :class:`~airflow_provider_meetings.graph.download.DownloadSink` writing one file of a destination.
-
-    The temporary file is opened on the first chunk (an error answer leaves nothing),
-    dropped and reopened when the server starts over, moved into place by :meth:`commit`
-    and discarded by :meth:`abort`.
-    """
-
-    def __init__(self, destination: Destination, folder: str, name: str) -> None:
-        self.destination = destination
-        self.folder = folder
-        self.name = name
-        self.written = 0
-        self._file: BinaryIO | None = None
-        self._handle: Any = None
-
-    def write(self, data: bytes) -> None:
-        """Keep the next chunk."""
-        if self._file is None:
-            self._file, self._handle = self.destination.open_temporary(self.folder, self.name)
-        self._file.write(data)
-        self.written += len(data)
-
-    def restart(self) -> None:
-        """Forget everything written: the server sends the whole body again."""
-        self.abort()
-        self.written = 0
-
-    def commit(self) -> str:
-        """Move the complete file into place (an empty body makes an empty file)."""
-        if self._file is None:
-            self._file, self._handle = self.destination.open_temporary(self.folder, self.name)
-        file, self._file = self._file, None
-        return self.destination.commit(file, self._handle, self.folder, self.name)
-
-    def abort(self) -> None:
-        """Drop the temporary file, if any."""
-        if self._file is not None:
-            file, self._file = self._file, None
-            self.destination.discard(file, self._handle)
 
 
 @dataclass(frozen=True)

@@ -20,24 +20,11 @@ from airflow_provider_meetings.operators.task_outcome import fail_permanent_erro
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_meetings.artifacts.destinations import Destination
     from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
 #: File names of the attendance table, in the meeting's folder.
 ATTENDANCE_CSV = "attendance.csv"
 ATTENDANCE_JSON = "attendance.json"
-
-
-def write_whole(destination: Destination, folder: str, name: str, data: bytes) -> str:
-    """Write ``data`` under a temporary name and move it into place (on failure nothing
-    stays, and no truncated object is committed on an object store); returns the path."""
-    file, handle = destination.open_temporary(folder, name)
-    try:
-        file.write(data)
-    except BaseException:
-        destination.discard(file, handle)
-        raise
-    return destination.commit(file, handle, folder, name)
 
 
 class FetchTeamsMeetingArtifactsOperator(MeetingArtifactsTask):
@@ -114,7 +101,7 @@ class FetchTeamsMeetingArtifactsOperator(MeetingArtifactsTask):
                 (ATTENDANCE_CSV, rows_to_csv(rows)),
                 (ATTENDANCE_JSON, rows_to_json(rows, meeting_id=meeting_id, user_id=user_id)),
             ):
-                path = write_whole(destination, folder, name, data)
+                path = destination.write_file(folder, name, data)
                 written.append(path)
                 result["sizes"][path] = len(data)
             result["paths"]["attendance"] = written
