@@ -91,9 +91,18 @@ class BulkOptions:
     """
 
     log: logging.Logger
+    user_id: str | None
     update_existing: bool
     max_concurrency: int | None
     progress_interval: float
+
+    def _with_default_organizer(self, item: Any) -> Any:
+        """A mapping item with the operator's ``user_id`` where it names no organizer (an
+        empty one included: a template rendered to ``""``); other items as given, for the
+        hook to report with their position."""
+        if isinstance(item, Mapping) and self.user_id and not item.get("user_id"):
+            return {**item, "user_id": self.user_id}
+        return item
 
     def _bulk_options(self) -> dict[str, Any]:
         """The hook's keyword arguments of a bulk call: progress logged every ``progress_interval``."""

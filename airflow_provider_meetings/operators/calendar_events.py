@@ -287,17 +287,10 @@ class BulkCreateOrGetTeamsEventsOperator(ProviderOperator, BulkOptions):
         self.max_concurrency = max_concurrency
         self.progress_interval = progress_interval
 
-    def _specs(self, items: Sequence[Any]) -> list[Any]:
-        """Each item with the default organizer filled in (other items as given: the hook reports them)."""
-        specs = []
-        for item in items:
-            if isinstance(item, Mapping) and self.user_id and not item.get("user_id"):
-                item = {**item, "user_id": self.user_id}
-            specs.append(item)
-        return specs
-
     def execute(self, context: Context) -> list[dict[str, Any]]:
         items = bulk_items(self.events, field="events", noun="event")
         with fail_permanent_errors(self._show_template):  # connection problems: nothing was sent
-            results = self.hook.create_or_get_events(self._specs(items), **self._bulk_options())
+            results = self.hook.create_or_get_events(
+                [self._with_default_organizer(item) for item in items], **self._bulk_options()
+            )
         return finish_bulk(self.log, context, [result.to_dict() for result in results], noun="event", field="events")

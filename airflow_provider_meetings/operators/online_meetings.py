@@ -459,9 +459,7 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator, BulkOpt
                 render_context["item"] = item
                 spec = {k: v for k, v in spec.items() if k in fields}
                 spec["external_id"] = template.render(render_context)
-            if self.user_id and not spec.get("user_id"):
-                spec["user_id"] = self.user_id
-            yield spec
+            yield self._with_default_organizer(spec)
 
     def _run(self, context: Context, state: DeferralState) -> list[dict[str, Any]]:
         specs = list(self._specs(bulk_items(self.meetings, field="meetings", noun="meeting"), context))

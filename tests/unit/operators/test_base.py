@@ -1,5 +1,6 @@
-"""The artifacts tasks' shared base: its keywords reach every subclass as they would if each
-declared them (``default_args``, mapping, templating), without a network."""
+"""The operators' shared bases: the artifacts tasks' keywords reach every subclass as they would if each
+declared them (``default_args``, mapping, templating); the bulk operators fill in one default
+organizer. Without a network."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 from airflow.sdk import DAG
 
 from airflow_provider_meetings.operators.base import MeetingArtifactsTask
+from airflow_provider_meetings.operators.calendar_events import BulkCreateOrGetTeamsEventsOperator
 from airflow_provider_meetings.operators.meeting_artifacts import FetchTeamsMeetingArtifactsOperator
+from airflow_provider_meetings.operators.online_meetings import BulkCreateOrGetOnlineMeetingsOperator
 from airflow_provider_meetings.sensors.meeting_artifacts import TeamsMeetingArtifactsSensor
 
 DEFAULTS = {"conn_id": "graph_teaching", "user_id": "adele@contoso.example", "artifacts": ["recording"]}
@@ -55,3 +58,24 @@ def test_mapping_over_a_keyword_of_the_base() -> None:
     assert mapped.expand_input.value == {"meeting_id": ["m1", "m2"]}
     with pytest.raises(TypeError, match="meetng_id"):
         FetchTeamsMeetingArtifactsOperator.partial(task_id="bad", destination="/data").expand(meetng_id=["m1"])
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        pytest.param({"external_id": "a"}, {"external_id": "a", "user_id": "hr@contoso.com"}, id="none named"),
+        pytest.param(
+            {"external_id": "a", "user_id": ""}, {"external_id": "a", "user_id": "hr@contoso.com"}, id="empty"
+        ),
+        pytest.param(
+            {"external_id": "a", "user_id": "it@contoso.com"},
+            {"external_id": "a", "user_id": "it@contoso.com"},
+            id="own",
+        ),
+        pytest.param("not a mapping", "not a mapping", id="as given"),
+    ],
+)
+def test_the_bulk_operators_fill_in_their_default_organizer(item, expected) -> None:
+    for operator in (BulkCreateOrGetTeamsEventsOperator, BulkCreateOrGetOnlineMeetingsOperator):
+        task = operator(task_id="bulk", user_id="hr@contoso.com", **{operator.template_fields[1]: []})
+        assert task._with_default_organizer(item) == expected
