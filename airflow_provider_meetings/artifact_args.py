@@ -1,13 +1,17 @@
 """The arguments that name a meeting and its artifacts, shared by the artifacts sensor,
-its trigger and the fetch operator: checked once, the same way everywhere.
+its trigger, the fetch operator and the hook (through ``artifacts/``): checked once, the
+same way everywhere.
 
 The meeting is named by exactly one of ``meeting_id``, ``join_url`` (looked up with
 ``$filter=JoinWebUrl eq '…'``) or ``external_id`` (a calendar event's external id: the
-event's Teams link is then looked up); ``user_id`` is the organizer (``None``: the
-connection's ``default_user_id``, or ``/me`` with a delegated connection). See
-docs/artifacts.md, "Naming the meeting".
+event's Teams link is then looked up); ``user_id`` is the organizer (not given: the
+connection's ``default_user_id``, or ``/me`` with a delegated connection). An empty value
+(``None``, ``""`` or white space only: what a templated field renders when it is unset)
+means "not given". See docs/artifacts.md, "Naming the meeting".
 
-Pure: no Airflow, no network.
+Pure: the standard library only (imported when Airflow parses a DAG file): no Airflow, no
+network, no hook. ``artifacts/`` raises these rules' :class:`ArgumentError` again as the
+provider's ``InvalidRequestError``.
 """
 
 from __future__ import annotations
@@ -15,58 +19,112 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+__all__ = [
+    "ARTIFACTS",
+    "MEETING_KEYS",
+    "SHOWN_CHARS",
+    "ArgumentError",
+    "check_artifacts",
+    "describe_reference",
+    "meeting_reference",
+    "shown",
+]
+
 #: The artifacts of a meeting, in the order the provider fetches them.
 ARTIFACTS: tuple[str, ...] = ("attendance", "transcript", "recording")
 #: The keyword names that name a meeting (as the hook methods take them).
 MEETING_KEYS: tuple[str, ...] = ("meeting_id", "join_url", "external_id")
+#: The longest value a log line or an error shows whole (a join URL is longer, and carries no secret).
+SHOWN_CHARS = 80
+
+
+class ArgumentError(ValueError):
+    """An argument refused by these rules; its text is what the operators show.
+
+    :param argument: the argument refused: ``artifacts``, one of :data:`MEETING_KEYS`,
+        ``user_id``, or ``meeting`` (which of :data:`MEETING_KEYS` were given)
+    :param problem: what is wrong and what to do, without the argument's name (for an
+        error of the form ``argument: problem``, as ``InvalidRequestError``'s)
+    :param message: the whole text (default: ``"<argument> <problem>"``)
+    """
+
+    def __init__(self, argument: str, problem: str, message: str | None = None) -> None:
+        self.argument = argument
+        self.problem = problem
+        super().__init__(message if message is not None else f"{argument} {problem}")
 
 
 def check_artifacts(value: Any) -> tuple[str, ...]:
-    """``value`` (one name or several) as a tuple of known artifact names, without repeats.
+    """``value`` (one name or several) as a tuple of known artifact names, without repeats,
+    in the order of :data:`ARTIFACTS` (the order the provider fetches them).
 
-    :raises ValueError: an unknown name, or none at all
+    :param value: ``"transcript"``, or an iterable of names, e.g. ``["recording", "attendance"]``
+    :return: e.g. ``("attendance", "recording")``
+    :raises ArgumentError: (a ``ValueError``, argument ``artifacts``) not text, an unknown
+        name, or none at all
     """
     names = [value] if isinstance(value, str) else list(value) if isinstance(value, Iterable) else None
     if not names or not all(isinstance(name, str) for name in names):
-        raise ValueError(f"artifacts must name at least one of {list(ARTIFACTS)}, got {value!r}")
+        raise ArgumentError("artifacts", f"must name at least one of {list(ARTIFACTS)}, got {value!r}")
     unknown = sorted({name for name in names if name not in ARTIFACTS})
     if unknown:
-        raise ValueError(f"unknown artifact(s) {unknown}: choose from {list(ARTIFACTS)}")
+        problem = f"unknown artifact(s) {unknown}: choose from {list(ARTIFACTS)}"
+        raise ArgumentError("artifacts", problem, problem)
     return tuple(name for name in ARTIFACTS if name in names)
 
 
 def meeting_reference(
     *,
-    meeting_id: str | None = None,
-    join_url: str | None = None,
-    external_id: str | None = None,
-    user_id: str | None = None,
+    meeting_id: Any = None,
+    join_url: Any = None,
+    external_id: Any = None,
+    user_id: Any = None,
 ) -> dict[str, str]:
-    """The keyword arguments naming one meeting for the hook's artifact methods (empty
-    values left out).
+    """The keyword arguments naming one meeting for the hook's artifact methods: each value
+    stripped, empty ones (``None``, ``""``, white space) left out as not given.
 
-    :raises ValueError: none or more than one of ``meeting_id``, ``join_url``, ``external_id``,
-        or a value that is not text
+    Only the choice is checked here (and that values are text); what makes a value usable
+    (an ``https://`` join URL, an organizer's id) is ``artifacts/locate.py``'s.
+
+    :param meeting_id: Graph's meeting id
+    :param join_url: the meeting's join URL
+    :param external_id: the external id of the calendar event that holds the meeting
+    :param user_id: the organizer (left out: the connection's default, or ``/me``)
+    :return: e.g. ``{"meeting_id": "MSo1...", "user_id": "adele@contoso.com"}``
+    :raises ArgumentError: (a ``ValueError``) none or more than one of ``meeting_id``,
+        ``join_url``, ``external_id`` (argument ``meeting``), or a value that is not text
+        (that argument)
     """
     given = {"meeting_id": meeting_id, "join_url": join_url, "external_id": external_id, "user_id": user_id}
     for name, value in given.items():
         if value is not None and not isinstance(value, str):
-            raise ValueError(f"{name} must be text, got {type(value).__name__}: {value!r}")
+            raise ArgumentError(name, f"must be text, got {type(value).__name__}: {value!r}")
     reference = {name: value.strip() for name, value in given.items() if value and value.strip()}
     named = [name for name in MEETING_KEYS if name in reference]
     if len(named) != 1:
-        raise ValueError(
+        problem = (
             "name the meeting by exactly one of meeting_id, join_url or external_id (a calendar event's); "
-            f"got {named or 'none'}. For a createOrGet meeting pass the meeting id or join URL from the "
-            "creating task's XCom: its external id cannot be looked up without creating the meeting"
+            f"got {named or 'none'} (an empty value counts as not given). For a createOrGet meeting pass the "
+            "meeting id or join URL from the creating task's XCom: its external id cannot be looked up without "
+            "creating the meeting"
         )
+        raise ArgumentError("meeting", problem, problem)
     return reference
 
 
+def shown(name: str, value: str) -> str:
+    """``name=value`` for a log line or an error, a value longer than :data:`SHOWN_CHARS`
+    shortened (a join URL: it is long and carries no secret).
+
+    :param name: the argument, e.g. ``join_url``
+    :param value: its value
+    """
+    return f"{name}={value if len(value) <= SHOWN_CHARS else value[: SHOWN_CHARS - 3] + '...'}"
+
+
 def describe_reference(reference: Mapping[str, str]) -> str:
-    """``meeting_id=… user_id=…`` for a log line (a join URL shortened: it is long and carries no secret)."""
-    parts = []
-    for name, value in reference.items():
-        shown = value if len(value) <= 80 else f"{value[:77]}..."
-        parts.append(f"{name}={shown}")
-    return " ".join(parts)
+    """``meeting_id=… user_id=…`` for a log line (each value as :func:`shown` shows it).
+
+    :param reference: what :func:`meeting_reference` returned
+    """
+    return " ".join(shown(name, value) for name, value in reference.items())

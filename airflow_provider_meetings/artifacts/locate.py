@@ -11,7 +11,12 @@
   external id without createOrGet, which would create it: pass its meeting id or join URL
   from the creating task's XCom.
 
-Everything is checked by :func:`prepare_meeting_ref` before any request.
+Everything is checked by :func:`prepare_meeting_ref` before any request. The choice (exactly
+one of the three; an empty value, ``None``, ``""`` or white space, is not given) is
+:func:`~airflow_provider_meetings.artifact_args.meeting_reference`'s, the rule the sensor and
+the operator apply; this module adds what makes each value usable. The organizer is
+:func:`~airflow_provider_meetings.graph.values.request_organizer`'s (the default of the
+connection, ``/me`` only for a delegated one).
 """
 
 from __future__ import annotations
@@ -21,20 +26,29 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from airflow_provider_meetings.artifact_args import ArgumentError, meeting_reference, shown
 from airflow_provider_meetings.artifacts.errors import MeetingNotFoundError, artifact_error
 from airflow_provider_meetings.events.api import CalendarEventsApi, prepare_calendar_lookup
 from airflow_provider_meetings.events.request import PreparedEvent
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
 from airflow_provider_meetings.graph.settings import ConnectionSettings
-from airflow_provider_meetings.graph.values import check_missing_value, user_path, validate_user_id
+from airflow_provider_meetings.graph.values import check_missing_value, odata_string, request_organizer, user_path
 
 if TYPE_CHECKING:
     from airflow_provider_meetings.graph.client import GraphRestClient
 
-__all__ = ["MeetingRef", "MeetingLocator", "ResolvedMeeting", "join_url_filter_path", "prepare_meeting_ref"]
+__all__ = [
+    "MEETINGS_RESOURCE",
+    "MeetingLocator",
+    "MeetingRef",
+    "ResolvedMeeting",
+    "join_url_filter_path",
+    "prepare_meeting_ref",
+]
 
-_NAMES = ("meeting_id", "join_url", "external_id")
 _MAX_ID_LENGTH = 2048
+#: The path of the meetings below the organizer (``users/{id}/`` or ``me/``).
+MEETINGS_RESOURCE = "onlineMeetings"
 
 
 @dataclass(frozen=True)
@@ -56,13 +70,14 @@ class MeetingRef:
 
     @property
     def named(self) -> str:
-        """How the caller named it, for logs and errors (the join URL shortened)."""
+        """How the caller named it, for logs and errors (a long join URL shortened, as the
+        sensor's and the operator's log lines show it:
+        :func:`~airflow_provider_meetings.artifact_args.shown`)."""
         if self.meeting_id is not None:
-            return f"meeting_id={self.meeting_id}"
+            return shown("meeting_id", self.meeting_id)
         if self.join_url is not None:
-            url = self.join_url
-            return f"join_url={url[:60]}..." if len(url) > 60 else f"join_url={url}"
-        return f"external_id={self.external_id}"
+            return shown("join_url", self.join_url)
+        return shown("external_id", self.external_id or "")
 
 
 @dataclass(frozen=True)
@@ -79,14 +94,11 @@ class ResolvedMeeting:
     @property
     def path(self) -> str:
         """``users/{id}/onlineMeetings/{meetingId}`` (``me/...``), each id one encoded segment."""
-        return f"{user_path(self.user_id)}/onlineMeetings/{quote(self.meeting_id, safe='')}"
+        return f"{user_path(self.user_id)}/{MEETINGS_RESOURCE}/{quote(self.meeting_id, safe='')}"
 
 
-def _check_text(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidRequestError(name, f"must be a string, got {type(value).__name__}")
-    if not value.strip():
-        raise InvalidRequestError(name, "is empty; a template probably rendered a missing value")
+def _check_usable(value: str, name: str) -> str:
+    """A given value (text, stripped, not empty: :func:`meeting_reference`'s) that an id or a URL can be."""
     if len(value) > _MAX_ID_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise InvalidRequestError(name, f"is not a usable value: {value[:60]!r}")
     return value
@@ -102,45 +114,40 @@ def prepare_meeting_ref(
 ) -> MeetingRef:
     """Check how a meeting is named, against the connection, before any request.
 
+    Each value is stripped, and an empty one (``None``, ``""``, white space: what a template
+    renders when unset) is not given, as for the sensor and the operator (docs/artifacts.md,
+    "Naming the meeting").
+
     :param settings: the connection's settings (default organizer, token kind)
-    :param user_id: the organizer; default: the connection's ``default_user_id``, else ``/me``
+    :param user_id: the organizer; not given: the connection's ``default_user_id``, else ``/me``
+        (delegated connections only)
     :param meeting_id: Graph's meeting id
-    :param join_url: the meeting's join URL
+    :param join_url: the meeting's join URL (``https://``)
     :param external_id: the external id of the calendar event that holds the meeting
-    :raises InvalidRequestError: none or more than one named, bad values, or no
-        organizer with an app-only token
+    :raises InvalidRequestError: none or more than one named (field ``meeting``), a value that
+        is not text or not usable (its field), or no organizer with an app-only token (``user_id``)
     """
-    given = {
-        name: value
-        for name, value in zip(_NAMES, (meeting_id, join_url, external_id), strict=True)
-        if value is not None
-    }
-    if len(given) != 1:
-        which = ", ".join(given) if given else "none"
-        raise InvalidRequestError(
-            "meeting",
-            f"name the meeting by exactly one of meeting_id, join_url or external_id (given: {which})",
+    try:
+        reference = meeting_reference(
+            meeting_id=meeting_id, join_url=join_url, external_id=external_id, user_id=user_id
         )
-    user = user_id if user_id is not None else settings.default_user_id
-    if user is not None:
-        user = validate_user_id(user)
-    elif not settings.delegated:
-        raise InvalidRequestError(
-            "user_id",
-            "no organizer: app-only tokens cannot use /me. Pass user_id (the meeting's organizer), set the "
-            "connection extra default_user_id, or use a delegated connection",
-        )
-    if meeting_id is not None:
-        return MeetingRef(
-            user,
-            meeting_id=check_missing_value(_check_text(meeting_id, "meeting_id"), "meeting_id", empty_segments=False),
-        )
-    if join_url is not None:
-        url = _check_text(join_url, "join_url").strip()
+    except ArgumentError as error:
+        raise InvalidRequestError(error.argument, error.problem) from None
+    user = request_organizer(
+        reference.get("user_id"),
+        default_user_id=settings.default_user_id,
+        delegated=settings.delegated,
+        resource=MEETINGS_RESOURCE,
+    )
+    if "meeting_id" in reference:
+        meeting = _check_usable(reference["meeting_id"], "meeting_id")
+        return MeetingRef(user, meeting_id=check_missing_value(meeting, "meeting_id", empty_segments=False))
+    if "join_url" in reference:
+        url = _check_usable(reference["join_url"], "join_url")
         if not url.lower().startswith("https://"):
             raise InvalidRequestError("join_url", f"must be the meeting's https:// join URL, got {url[:60]!r}")
         return MeetingRef(user, join_url=url)
-    lookup = prepare_calendar_lookup(external_id, settings, user_id=user)
+    lookup = prepare_calendar_lookup(reference["external_id"], settings, user_id=user)
     return MeetingRef(user, external_id=lookup.external_id, event_lookup=lookup)
 
 
@@ -151,8 +158,9 @@ def join_url_filter_path(user_id: str | None, join_url: str) -> str:
     ``SQUOTE-in-string``) and, escapes and all, URL-encoded once more ("joinWebUrl must be
     URL encoded", onlinemeeting-get).
     """
-    literal = join_url.replace("'", "''")
-    return f"{user_path(user_id)}/onlineMeetings?$filter=" + quote(f"JoinWebUrl eq '{literal}'", safe="'")
+    return f"{user_path(user_id)}/{MEETINGS_RESOURCE}?$filter=" + quote(
+        f"JoinWebUrl eq {odata_string(join_url)}", safe="'"
+    )
 
 
 class MeetingLocator:

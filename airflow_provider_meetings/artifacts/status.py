@@ -10,27 +10,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from airflow_provider_meetings.artifact_args import ARTIFACTS, ArgumentError, check_artifacts
 from airflow_provider_meetings.graph.errors import InvalidRequestError
 
-__all__ = ["ARTIFACT_KINDS", "artifacts_status", "check_artifact_kinds"]
-
-#: The kinds a caller may ask for.
-ARTIFACT_KINDS = ("attendance", "transcript", "recording")
+__all__ = ["artifacts_status", "check_artifact_kinds"]
 
 
 def check_artifact_kinds(artifacts: Any) -> tuple[str, ...]:
-    """The requested kinds, checked (before any request).
+    """The requested kinds, checked before any request: the rule of
+    :func:`~airflow_provider_meetings.artifact_args.check_artifacts` (the one the operators
+    apply when a DAG file is parsed), refused as the provider's error.
 
     :param artifacts: an iterable of ``attendance``, ``transcript``, ``recording`` (or one of them)
-    :raises InvalidRequestError: empty, or an unknown kind
+    :return: the kinds without repeats, in the order of
+        :data:`~airflow_provider_meetings.artifact_args.ARTIFACTS`
+    :raises InvalidRequestError: (field ``artifacts``) not text, empty, or an unknown kind
     """
-    kinds = (artifacts,) if isinstance(artifacts, str) else tuple(artifacts or ())
-    unknown = [kind for kind in kinds if kind not in ARTIFACT_KINDS]
-    if unknown or not kinds:
-        raise InvalidRequestError(
-            "artifacts", f"must name one or more of {', '.join(ARTIFACT_KINDS)}; got {list(kinds) or 'none'}"
-        )
-    return tuple(dict.fromkeys(kinds))
+    try:
+        return check_artifacts(artifacts)
+    except ArgumentError as error:
+        raise InvalidRequestError(error.argument, error.problem) from None
 
 
 def artifacts_status(meeting_id: str, kinds: Iterable[str], count: Callable[[str], int]) -> dict[str, Any]:
@@ -45,7 +44,7 @@ def artifacts_status(meeting_id: str, kinds: Iterable[str], count: Callable[[str
         session ended)
     """
     kinds = tuple(kinds)
-    counts = {kind: count(kind) if kind in kinds else 0 for kind in ARTIFACT_KINDS}
+    counts = {kind: count(kind) if kind in kinds else 0 for kind in ARTIFACTS}
     ready = all(counts[kind] > 0 for kind in kinds)
     ended = counts["attendance"] > 0 if "attendance" in kinds else any(counts[kind] > 0 for kind in kinds)
     return {"meeting_id": meeting_id, "ended": ended, **counts, "ready": ready}

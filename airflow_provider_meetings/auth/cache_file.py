@@ -9,11 +9,13 @@ process leaves behind, so every later writer waits 5 s and gives up.
 
 Here instead:
 
-* :class:`AtomicFile` writes a temporary file in the same folder (``mkstemp``: mode 0600),
-  flushes it to disk and ``os.replace()``\\ s the cache file with it. ``rename(2)`` is atomic
-  within a file system, so a reader sees the old content or the new one, never a part; a
-  writer killed before the rename leaves only its temporary file, which the next writer
-  removes.
+* :class:`AtomicFile` writes a temporary file in the same folder (``mkstemp``: a new name,
+  mode 0600, so a symbolic link planted in the folder is never followed), flushes it to disk
+  and ``os.replace()``\\ s the cache file with it. ``rename(2)`` is atomic within a file
+  system, so a reader sees the old content or the new one, never a part; a writer killed
+  before the rename leaves only its temporary file, which the next writer removes. The rate
+  budget's files (:mod:`~airflow_provider_meetings.graph.budget.file_store`) are written the
+  same way, without the flush.
 * :func:`cache_lock` is ``flock(2)`` on the lock file: the kernel releases it when the process
   that holds it ends, however it ends (SIGKILL included). The lock file itself stays, empty;
   its presence means nothing. Where ``fcntl`` is missing (Windows, where Airflow does not
@@ -98,13 +100,19 @@ class AtomicFile:
     """A private text file that is replaced whole, never rewritten in place.
 
     Write only under :func:`cache_lock` (:meth:`remove_leftovers` relies on it); read at any time.
+    Nothing here follows a symbolic link planted in the folder: the temporary file is a new
+    name (``mkstemp``: ``O_EXCL``), the rename replaces a link rather than its target, and
+    :meth:`read` opens with ``O_NOFOLLOW``.
 
     :param path: the file (its folder must exist and be writable)
+    :param fsync: flush each write to disk before the rename (the token cache does); a file
+        whose loss after a machine crash only means a fresh start (the rate budget's) may skip it
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, fsync: bool = True) -> None:
         self.path = path
         self.folder = os.path.dirname(path) or "."
+        self.fsync = fsync
         self._prefix = f".{os.path.basename(path)}."
 
     def signature(self) -> Signature | None:
@@ -115,7 +123,10 @@ class AtomicFile:
             return None
 
     def read(self) -> tuple[bytes, Signature | None]:
-        """The content (empty without a file) and the signature of exactly that version."""
+        """The content (empty without a file) and the signature of exactly that version.
+
+        :raises OSError: ``ELOOP`` when the file is a symbolic link (it is not followed)
+        """
         try:
             descriptor = os.open(self.path, os.O_RDONLY | _NO_FOLLOW)
         except FileNotFoundError:
@@ -125,8 +136,10 @@ class AtomicFile:
             return handle.read(), signature
 
     def write(self, text: str) -> Signature | None:
-        """Replace the file with ``text``: a 0600 temporary file, flushed to disk, renamed over it.
+        """Replace the file with ``text``: a new 0600 temporary file, flushed to disk (unless
+        ``fsync`` is off), renamed over it; the temporary file is removed if anything fails.
 
+        :param text: the new content (written as UTF-8)
         :return: the new version's signature
         """
         descriptor, temporary = tempfile.mkstemp(prefix=self._prefix, suffix=TEMPORARY_SUFFIX, dir=self.folder)
@@ -136,7 +149,8 @@ class AtomicFile:
                 handle.flush()
                 # Without it a machine crash after the rename can leave an empty file on
                 # file systems that do not order data before the rename (XFS; ext4 does).
-                os.fsync(handle.fileno())
+                if self.fsync:
+                    os.fsync(handle.fileno())
             os.replace(temporary, self.path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -14,9 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_meetings.artifacts.permissions import MEETING_LOOKUP
+from airflow_provider_meetings.diagnostics.claims import claim_name, holds
 from airflow_provider_meetings.diagnostics.report import Failed, Outcome
 from airflow_provider_meetings.events.permissions import CALENDAR_EVENTS, CALENDAR_EVENTS_SHARED
 from airflow_provider_meetings.graph.errors import (
+    ApplicationAccessPolicyError,
     AuthenticationError,
     ConnectionConfigError,
     GraphAPIError,
@@ -427,7 +429,7 @@ def graph_refused(
     app_permission = CREATE_OR_GET.application
     if lookup and error.status in (403, 404) and user:
         return _lookup_refused(settings, user, error, said)
-    if error.status == 403 and "access policy" in error.message.lower():
+    if isinstance(error, ApplicationAccessPolicyError):  # graph_error_from_response's 403 of a missing policy
         return Failed(
             "no_access_policy",
             f"Graph answered {said} for {who}: no application access policy lets app {settings.client_id} "
@@ -502,18 +504,16 @@ def calendar_events_note(granted: list[str], *, delegated: bool) -> str:
     :param delegated: whether the token acts as a signed-in user
     """
     wanted = CALENDAR_EVENTS.for_token(delegated=delegated)
-    claim = "scp" if delegated else "roles"
-    lower = {n.lower() for n in granted}
-    if wanted.lower() not in lower:
+    if not holds(granted, wanted):
         kind = "delegated" if delegated else "application"
         return (
             f"Calendar events: the token lacks the {kind} permission {wanted}, which calendar events "
             "(CreateOrGetTeamsEventOperator, create_or_get_event) need; createOrGet alone does not. "
             f"Grant {wanted} ({'with admin consent' if not delegated else 'and sign in again'}) to use them."
         )
-    note = f"Calendar events: the token also carries {wanted} ({claim})"
+    note = f"Calendar events: the token also carries {wanted} ({claim_name(delegated)})"
     shared = CALENDAR_EVENTS_SHARED.delegated
-    if delegated and shared.lower() not in lower:
+    if delegated and not holds(granted, shared):
         note += f"; writing to another user's calendar (user_id=) also needs {shared} and their delegation"
     return note + "."
 
@@ -545,7 +545,7 @@ def artifact_permissions_missing(missing: dict[str, str], granted: list[str], se
     :param granted: the permission names of the token's ``roles`` or ``scp``
     :param settings: the connection's settings
     """
-    claim = "scp" if settings.delegated else "roles"
+    claim = claim_name(settings.delegated)
     listed = "; ".join(f"{kind} needs {permission}" for kind, permission in missing.items())
     wanted = ", ".join(dict.fromkeys(missing.values()))
     if settings.delegated:
@@ -574,11 +574,10 @@ def artifacts_granted(needed: dict[str, str], granted: list[str], *, delegated: 
     :param granted: the permission names of the token's ``roles`` or ``scp``
     :param delegated: whether the token acts as a signed-in user
     """
-    claim = "scp" if delegated else "roles"
     found = ", ".join(f"{permission} ({kind})" for kind, permission in needed.items())
-    message = f"The token carries {found} in {claim}."
+    message = f"The token carries {found} in {claim_name(delegated)}."
     lookup = MEETING_LOOKUP.for_token(delegated=delegated)
-    if lookup.lower() not in {name.lower() for name in granted}:
+    if not holds(granted, lookup):
         message += (
             f" Naming a meeting by join_url or external_id also needs {lookup}, which the token lacks; "
             "meeting_id works without it."

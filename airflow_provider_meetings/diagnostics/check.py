@@ -42,20 +42,19 @@ connection's secrets and of every token the check saw before it is returned.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from airflow_provider_meetings.artifact_args import check_artifacts
 from airflow_provider_meetings.artifacts.permissions import permission_for
 from airflow_provider_meetings.diagnostics import advice
-from airflow_provider_meetings.diagnostics.claims import holds, names, read_claims, signed_in_user_id
+from airflow_provider_meetings.diagnostics.claims import granted, holds, read_claims, signed_in_user_id
 from airflow_provider_meetings.diagnostics.probes import (
     OrganizerProbe,
+    attempt_error,
     check_client,
     fetch_openid_configuration,
     probe_rate_budget,
@@ -72,10 +71,9 @@ from airflow_provider_meetings.graph.errors import (
     ConnectionConfigError,
     GraphAPIError,
     ProviderError,
-    RetriesExhaustedError,
     TransportError,
 )
-from airflow_provider_meetings.graph.settings import CLOUDS, ConnectionSettings, parse_extra
+from airflow_provider_meetings.graph.settings import CLOUDS, ConnectionSettings, parse_extra, url_passwords
 from airflow_provider_meetings.meetings.availability import has_create_or_get
 from airflow_provider_meetings.meetings.permissions import CREATE_OR_GET
 
@@ -176,10 +174,7 @@ def _connection_secrets(conn: Any) -> list[str]:
     except Exception:  # an extra that is not JSON: step 1's finding
         return [str(conn.password)] if conn.password else []
     values = [conn.password, extra.get("private_key_password"), extra.get("refresh_token")]
-    budget_url = str(extra.get("rate_budget_url") or "")
-    with contextlib.suppress(ValueError):
-        values.append(urlsplit(budget_url).password)
-    return [str(v) for v in values if v]
+    return [str(v) for v in values if v] + list(url_passwords(str(extra.get("rate_budget_url") or "")))
 
 
 #: What Airflow's API and UI show in place of a secret (``airflow.sdk`` secrets masker's
@@ -246,7 +241,7 @@ def step_settings(run: CheckRun) -> Outcome:
             raise
         raise advice.connection_not_found(hook.conn_id) from None
     run.settings = settings
-    run.secrets.extend(settings.credential.secrets())
+    run.secrets.extend(settings.secrets())
     if isinstance(settings.verify, str) and not os.path.isfile(settings.verify):
         raise advice.ca_bundle_missing(settings.verify)
     if not has_create_or_get(settings.cloud):
@@ -267,7 +262,7 @@ def step_settings(run: CheckRun) -> Outcome:
 
 
 def _token_failure(run: CheckRun, error: ProviderError) -> Failed:
-    cause = error.last_error if isinstance(error, RetriesExhaustedError) else error
+    cause = attempt_error(error)
     if isinstance(cause, AuthenticationError) and cause.error == "invalid_authority":
         # MSAL could not read the tenant's OpenID configuration; Entra's answer says why.
         status, body = fetch_openid_configuration(run.client, run.cfg)
@@ -309,14 +304,14 @@ def step_permission(run: CheckRun) -> Outcome:
         )
     run.roles_checked = True
     if settings.delegated:
-        scopes = names(claims.get("scp"))
+        scopes = granted(claims, delegated=True)
         if holds(scopes, CREATE_OR_GET.delegated):
             return Outcome(
                 f"The delegated token carries the permission {CREATE_OR_GET.delegated} (scp). "
                 + advice.calendar_events_note(scopes, delegated=True)
             )
         raise advice.scope_missing(scopes)
-    roles = names(claims.get("roles"))
+    roles = granted(claims, delegated=False)
     if holds(roles, CREATE_OR_GET.application):
         return Outcome(
             f"The app token carries the application permission {CREATE_OR_GET.application} (roles). "
@@ -413,9 +408,8 @@ def _with_calendar_providers(run: CheckRun, probe: OrganizerProbe, message: str)
     Only a token with calendar events' permission asks (one more read-only GET); whatever
     the answer, the step does not fail for it.
     """
-    claims = run.claims or {}
-    granted = names(claims.get("scp" if run.cfg.delegated else "roles"))
-    if not holds(granted, CALENDAR_EVENTS.for_token(delegated=run.cfg.delegated)):
+    delegated = run.cfg.delegated
+    if not holds(granted(run.claims, delegated), CALENDAR_EVENTS.for_token(delegated=delegated)):
         return message
     note = advice.calendar_providers_note(read_online_meeting_providers(run.client, probe.object_id))
     return f"{message} {note}" if note else message
@@ -440,12 +434,12 @@ def step_artifacts(run: CheckRun) -> Outcome:
             skipped=True,
         )
     delegated = run.cfg.delegated
-    granted = names(run.claims.get("scp" if delegated else "roles"))
+    carried = granted(run.claims, delegated)
     needed = {kind: permission_for(kind).for_token(delegated=delegated) for kind in run.artifacts}
-    missing = {kind: permission for kind, permission in needed.items() if not holds(granted, permission)}
+    missing = {kind: permission for kind, permission in needed.items() if not holds(carried, permission)}
     if missing:
-        raise advice.artifact_permissions_missing(missing, granted, run.cfg)
-    return Outcome(advice.artifacts_granted(needed, granted, delegated=delegated))
+        raise advice.artifact_permissions_missing(missing, carried, run.cfg)
+    return Outcome(advice.artifacts_granted(needed, carried, delegated=delegated))
 
 
 # -- step 7: the shared rate budget's store ---------------------------------------------------
@@ -528,9 +522,7 @@ def check_connection(
     run = CheckRun(
         hook, mask=mask, artifacts=None if artifacts is None else check_artifacts(artifacts), database_url=database_url
     )
-    if database_url:
-        with contextlib.suppress(ValueError):
-            run.secrets.extend(p for p in [urlsplit(database_url).password] if p)
+    run.secrets.extend(url_passwords(database_url))
     results: list[StepResult] = []
     try:
         for number, (key, title, step) in enumerate(STEPS, start=1):

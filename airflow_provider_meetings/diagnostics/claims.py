@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow_provider_meetings.graph.values import is_guid
 
-__all__ = ["holds", "names", "read_claims", "signed_in_user_id"]
+__all__ = ["claim_name", "granted", "holds", "names", "read_claims", "signed_in_user_id"]
 
 
 def read_claims(token: str) -> dict[str, Any] | None:
@@ -48,8 +48,29 @@ def names(value: Any) -> list[str]:
     return []
 
 
+def claim_name(delegated: bool) -> str:
+    """The claim that lists a token's permissions: ``scp`` (delegated) or ``roles`` (app-only).
+
+    :param delegated: whether the token acts as a signed-in user
+    """
+    return "scp" if delegated else "roles"
+
+
+def granted(claims: Mapping[str, Any] | None, delegated: bool) -> list[str]:
+    """The permission names a token carries: its ``scp`` (delegated) or ``roles`` (app-only).
+
+    :param claims: the token's claims (``None`` when the token was not readable: none)
+    :param delegated: whether the token acts as a signed-in user
+    """
+    return names((claims or {}).get(claim_name(delegated)))
+
+
 def holds(granted: Iterable[str], permission: str) -> bool:
-    """Whether ``permission`` is among ``granted`` (Graph compares names without case)."""
+    """Whether ``permission`` is among ``granted`` (Graph compares names without case).
+
+    :param granted: the permission names a token carries (:func:`granted`)
+    :param permission: the permission asked about
+    """
     return permission.lower() in {n.lower() for n in granted}
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "NO_ORGANIZER",
     "PROBE_JOIN_URL",
     "OrganizerProbe",
+    "attempt_error",
     "check_client",
     "fetch_openid_configuration",
     "probe_join_url",
@@ -86,6 +87,18 @@ def check_client(
     :param conn_id: the connection's id, named in advice on refresh tokens
     """
     return GraphClient(dataclasses.replace(settings, retry=CHECK_RETRY_POLICY), mask=mask, log=log, conn_id=conn_id)
+
+
+def attempt_error(error: BaseException) -> BaseException:
+    """What the request itself ran into: a :class:`RetriesExhaustedError`'s ``last_error``, else ``error``.
+
+    The check's client retries nothing (:data:`CHECK_RETRY_POLICY`), yet a transient failure
+    (a 429, a 503, a timeout, Entra's ``temporarily_unavailable``) still ends the call wrapped
+    in a :class:`RetriesExhaustedError`; the advice is about the failure inside.
+
+    :param error: what the client or its token source raised
+    """
+    return error.last_error if isinstance(error, RetriesExhaustedError) else error
 
 
 def probe_join_url(tenant_id: str, organizer_id: str) -> str:
@@ -173,8 +186,7 @@ def _get(client: GraphClient, probe: OrganizerProbe, path: str, *, what: str) ->
     try:
         answer = client.request("GET", path, what=what, user_id=probe.object_id)
     except ProviderError as error:
-        # With no retries allowed a transient error ends the call at once, wrapped.
-        cause = error.last_error if isinstance(error, RetriesExhaustedError) else error
+        cause = attempt_error(error)  # with no retries allowed a transient error ends the call at once, wrapped
         if isinstance(cause, GraphAPIError):
             probe.error = cause
         else:

@@ -20,7 +20,7 @@ import datetime
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_meetings.events.bulk import EventBulkPlan, is_conflict, is_gone
+from airflow_provider_meetings.events.bulk import EventBulkPlan, is_conflict
 from airflow_provider_meetings.events.diff import changed_fields
 from airflow_provider_meetings.events.occurrences import (
     NotASeriesError,
@@ -44,9 +44,9 @@ from airflow_provider_meetings.graph.batch import BatchItemResult, BulkProgress,
 from airflow_provider_meetings.graph.batch_engine import user_group
 from airflow_provider_meetings.graph.errors import (
     GraphAPIError,
-    InvalidRequestError,
     ProviderError,
     answer_facts,
+    is_not_found,
 )
 from airflow_provider_meetings.graph.settings import ConnectionSettings
 
@@ -85,30 +85,33 @@ class MissingJoinUrlError(ProviderError):
 def prepare_calendar_event(spec: EventSpec, settings: ConnectionSettings) -> PreparedEvent:
     """Validate an event against the connection (organizer, tenant), sending nothing.
 
+    :param spec: the event as given
+    :param settings: the connection's settings (tenant, default organizer, token kind)
     :raises InvalidRequestError: for bad input, or no organizer with an app-only token
     """
-    prepared = prepare_event(spec, tenant_id=settings.tenant_id, default_user_id=settings.default_user_id)
-    return _with_organizer(prepared, settings)
+    return prepare_event(
+        spec, tenant_id=settings.tenant_id, default_user_id=settings.default_user_id, delegated=settings.delegated
+    )
 
 
 def prepare_calendar_lookup(
     external_id: str, settings: ConnectionSettings, *, user_id: str | None = None
 ) -> PreparedEvent:
-    """Validate what finds an event (external id, organizer) against the connection, for a cancel."""
-    prepared = prepare_lookup(
-        external_id, tenant_id=settings.tenant_id, user_id=user_id, default_user_id=settings.default_user_id
+    """Validate what finds an event (external id, organizer) against the connection, for a cancel.
+
+    :param external_id: the event's external id
+    :param settings: the connection's settings (tenant, default organizer, token kind)
+    :param user_id: the organizer (``None`` or ``""``: the connection's ``default_user_id``,
+        else ``/me`` with a delegated connection)
+    :raises InvalidRequestError: a bad external id or organizer, or none with an app-only token
+    """
+    return prepare_lookup(
+        external_id,
+        tenant_id=settings.tenant_id,
+        user_id=user_id,
+        default_user_id=settings.default_user_id,
+        delegated=settings.delegated,
     )
-    return _with_organizer(prepared, settings)
-
-
-def _with_organizer(prepared: PreparedEvent, settings: ConnectionSettings) -> PreparedEvent:
-    if prepared.user_id is None and not settings.delegated:
-        raise InvalidRequestError(
-            "user_id",
-            "no organizer: app-only tokens cannot use /me/events. Pass user_id (the mailbox whose calendar "
-            "holds the event), set the connection extra default_user_id, or use a refresh_token (delegated mode)",
-        )
-    return prepared
 
 
 def pick_event(events: Any, prepared: PreparedEvent, log: Any) -> dict[str, Any] | None:
@@ -244,7 +247,7 @@ class CalendarEventsApi:
                 ),
             )
         except GraphAPIError as error:
-            if error.status != 404:  # gone in between (a cancel retried after a lost answer)
+            if not is_not_found(error):  # gone in between (a cancel retried after a lost answer)
                 raise
             return False
         return True
@@ -313,7 +316,7 @@ class CalendarEventsApi:
             for index, answer in answers:
                 item = plan.note(index, answer)
                 if item.cancelled:
-                    if answer.ok or is_gone(answer.error):
+                    if answer.ok or is_not_found(answer.error):
                         item.status = "cancelled" if answer.ok else "not_found"
                     else:
                         item.error = self.access_denied(item.prepared, answer.error)

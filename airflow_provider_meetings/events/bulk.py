@@ -378,8 +378,3 @@ class EventBulkPlan:
 def is_conflict(error: BaseException | None) -> bool:
     """A POST answered 409: its ``transactionId`` was seen, the event exists (look it up)."""
     return isinstance(error, GraphAPIError) and error.status == 409
-
-
-def is_gone(error: BaseException | None) -> bool:
-    """A cancel answered 404: the event went in between (a cancel retried after a lost answer)."""
-    return isinstance(error, GraphAPIError) and error.status == 404

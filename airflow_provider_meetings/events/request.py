@@ -34,6 +34,8 @@ from airflow_provider_meetings.graph.errors import InvalidRequestError, Provider
 from airflow_provider_meetings.graph.values import (
     check_free_text,
     check_missing_value,
+    odata_string,
+    request_organizer,
     to_utc,
     user_path,
     validate_external_id,
@@ -47,6 +49,8 @@ EXTERNAL_ID_PROPERTY = f"String {{{PROPERTY_SET_GUID}}} Name ExternalId"
 #: The extended property that holds a hash of the body last sent (so ``update_existing``
 #: sends ``body`` only when it changed: Graph's answer holds the Teams block in it).
 BODY_HASH_PROPERTY = f"String {{{PROPERTY_SET_GUID}}} Name BodyHash"
+#: The path of the calendar's events below the organizer (``users/{id}/`` or ``me/``).
+EVENTS_RESOURCE = "events"
 #: Bookings of one external id after cancels, at most (each cancel spends a ``transactionId``).
 MAX_GENERATIONS = 50
 #: Namespace of the derived ``transactionId`` values.
@@ -57,11 +61,6 @@ MAX_ATTENDEES = 500
 # A plain address: no white space, one @, a dot in the domain.
 _ADDRESS_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
-
-
-def odata_string(value: str) -> str:
-    """An OData string literal: the value in single quotes, each quote doubled (``'O''Brien-1'``)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def lookup_filter(external_id: str) -> str:
@@ -340,7 +339,7 @@ class PreparedEvent:
     @property
     def base(self) -> str:
         """The events collection of the organizer: ``users/<id>/events`` or ``me/events``."""
-        return f"{user_path(self.user_id)}/events"
+        return f"{user_path(self.user_id)}/{EVENTS_RESOURCE}"
 
     def event_path(self, event_id: str) -> str:
         """The path of one event (its id percent-encoded as one segment)."""
@@ -371,17 +370,23 @@ class PreparedEvent:
         }
 
 
-def prepare_event(spec: EventSpec, *, tenant_id: str, default_user_id: str | None = None) -> PreparedEvent:
+def prepare_event(
+    spec: EventSpec, *, tenant_id: str, default_user_id: str | None = None, delegated: bool = True
+) -> PreparedEvent:
     """Validate ``spec`` and build what is sent; nothing is sent.
 
     :param spec: the event as given
     :param tenant_id: the connection's tenant (part of the ``transactionId``)
-    :param default_user_id: the organizer when ``spec.user_id`` is empty (``None``: ``/me``)
+    :param default_user_id: the organizer when ``spec.user_id`` is not given (``None`` or
+        ``""``); ``None``: ``/me``
+    :param delegated: whether the connection's tokens are delegated (``False``: ``/me`` is
+        refused); the organizer follows :func:`~airflow_provider_meetings.graph.values.request_organizer`
     :raises InvalidRequestError: which field, what is wrong, what to do
     """
     external_id = validate_external_id(spec.external_id)
-    user_id = spec.user_id if spec.user_id not in (None, "") else default_user_id
-    user_path(user_id)  # validates the organizer
+    user_id = request_organizer(
+        spec.user_id, default_user_id=default_user_id, delegated=delegated, resource=EVENTS_RESOURCE
+    )
     if not isinstance(spec.subject, str) or not spec.subject.strip():
         raise InvalidRequestError("subject", f"must be a non-empty string, got {spec.subject!r}")
     subject = check_missing_value(spec.subject, "subject", empty_segments=False)
@@ -414,15 +419,26 @@ def prepare_event(spec: EventSpec, *, tenant_id: str, default_user_id: str | Non
 
 
 def prepare_lookup(
-    external_id: Any, *, tenant_id: str, user_id: Any = None, default_user_id: str | None = None
+    external_id: Any,
+    *,
+    tenant_id: str,
+    user_id: Any = None,
+    default_user_id: str | None = None,
+    delegated: bool = True,
 ) -> PreparedEvent:
     """Validate what finds an event (its external id and organizer), for a cancel: no fields.
 
-    :raises InvalidRequestError: a bad external id or organizer
+    :param external_id: the event's external id
+    :param tenant_id: the connection's tenant (part of the ``transactionId``)
+    :param user_id: the organizer (``None`` or ``""``: ``default_user_id``)
+    :param default_user_id: the connection's default organizer (``None``: ``/me``)
+    :param delegated: whether the connection's tokens are delegated (``False``: ``/me`` is refused)
+    :raises InvalidRequestError: a bad external id or organizer, or none with an app-only token
     """
     key = validate_external_id(external_id)
-    organizer = user_id if user_id not in (None, "") else default_user_id
-    user_path(organizer)  # validates the organizer
+    organizer = request_organizer(
+        user_id, default_user_id=default_user_id, delegated=delegated, resource=EVENTS_RESOURCE
+    )
     return PreparedEvent(
         external_id=key, user_id=organizer, fields={}, transaction_id=transaction_id(tenant_id, organizer, key)
     )

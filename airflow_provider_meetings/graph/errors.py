@@ -263,6 +263,20 @@ def is_permanent(error: BaseException) -> bool:
     return bool(getattr(error, "permanent", False))
 
 
+def is_not_found(error: BaseException | None) -> bool:
+    """Whether Graph answered ``404 Not Found``: for a ``DELETE`` or a cancel, the item is
+    gone already (a call retried after its answer was lost, or another run's), which is
+    what the call wanted.
+
+    A single call raises the :class:`GraphAPIError`; a ``$batch`` item carries it as its
+    error (``BatchItemResult.error``; per item, its own status: https://learn.microsoft.com/graph/json-batching,
+    "Response format").
+
+    :param error: what the call raised, or a batch item's error (``None``: it succeeded)
+    """
+    return isinstance(error, GraphAPIError) and error.status == 404
+
+
 def error_fields(error: BaseException | None) -> dict[str, Any]:
     """A bulk item's failure for its XCom dict: ``error`` (the message), ``error_status`` and
     ``error_code`` (Graph's, when it answered), ``permanent``; all ``None`` when it succeeded.

@@ -12,7 +12,7 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from airflow_provider_meetings.auth.credentials import (
     PUBLIC,
@@ -171,6 +171,25 @@ def _parse_cache_path(value: Any) -> str | None:
     return path
 
 
+def url_passwords(url: str | None) -> tuple[str, ...]:
+    """The password of a URL such as ``redis://:pw@host:6379/2``, as written and percent-decoded.
+
+    Both forms are secrets: the URL holds the first, the client that connects sends the second.
+
+    :param url: the URL (``None`` or one that does not parse: no password)
+    :return: the password's forms, without repeats; ``()`` when there is none
+    """
+    if not url:
+        return ()
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return ()
+    if not password:
+        return ()
+    return tuple(dict.fromkeys(p for p in (password, unquote(password)) if p))
+
+
 def _parse_rate_budget(extras: Mapping[str, Any]) -> tuple[str, str | None]:
     """The extras ``rate_budget`` and ``rate_budget_url``, checked together."""
     backend = str(extras.get("rate_budget") or DEFAULT_RATE_BUDGET).strip().lower()
@@ -258,6 +277,17 @@ class ConnectionSettings:
     def credential_kind(self) -> str:
         """The app's credential: ``secret``, ``certificate``, ``federated`` or ``public`` (none)."""
         return self.credential.kind
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value of the connection, for the log masker and the connection check's texts.
+
+        The credential's (:meth:`~airflow_provider_meetings.auth.credentials.Credential.secrets`:
+        the client secret, the private key's passphrase, the refresh token) and the password
+        of :attr:`rate_budget_url` (:func:`url_passwords`).
+
+        :return: the values, without repeats
+        """
+        return tuple(dict.fromkeys((*self.credential.secrets(), *url_passwords(self.rate_budget_url))))
 
     @property
     def delegated(self) -> bool:

@@ -14,6 +14,10 @@ The rules (the docs repeat them, e.g. docs/operators.md):
   ``name_example.org#EXT#@contoso.onmicrosoft.com`` included; it is percent-encoded into
   the URL path (``#`` as ``%23``), and anything else (slashes, ``..``, ``?``, a ``#``
   outside ``#EXT#``, ``%``, white space) is refused. ``None`` means ``/me`` (delegated tokens).
+* The organizer of a request (:func:`request_organizer`): ``user_id`` when given (``None``
+  and ``""``, what an unset template renders, are not given), else the connection's
+  ``default_user_id``, else ``/me``, which only a delegated token may use.
+* OData string literals (:func:`odata_string`): in single quotes, a quote inside doubled.
 * Datetimes: timezone-aware ``datetime`` objects (pendulum's included) and ISO-8601
   strings **with** an offset or ``Z``; naive values are refused, because guessing a
   timezone silently moves a meeting by hours.
@@ -158,6 +162,49 @@ def user_path(user_id: str | None) -> str:
     if user_id is None:
         return "me"
     return "users/" + quote(validate_user_id(user_id), safe="")
+
+
+def request_organizer(user_id: Any, *, default_user_id: str | None, delegated: bool, resource: str) -> str | None:
+    """The organizer a request is for, checked: ``user_id`` when given, else the
+    connection's ``default_user_id``, else ``None`` (``/me``) for a delegated connection.
+
+    ``/me`` needs a signed-in user: "Calling the /me endpoint requires a signed-in user and
+    therefore a delegated permission. Application permissions are not supported"
+    (https://learn.microsoft.com/graph/api/user-get, "HTTP request"), so an app-only
+    connection must name the organizer.
+
+    :param user_id: the organizer as the caller gave it; ``None`` and ``""`` (what a template
+        renders when unset) mean not given
+    :param default_user_id: the connection's extra ``default_user_id`` (``None``: not set)
+    :param delegated: whether the connection's tokens act as a signed-in user (a refresh token)
+    :param resource: the path below the user that the request is for, e.g. ``events`` or
+        ``onlineMeetings/createOrGet``: named in the error
+    :return: the organizer's object id or UPN as given (checked by :func:`validate_user_id`),
+        or ``None`` for ``/me``
+    :raises InvalidRequestError: (field ``user_id``) a bad organizer, or none with an app-only token
+    """
+    organizer = user_id if user_id not in (None, "") else default_user_id
+    if organizer is not None:
+        return validate_user_id(organizer)
+    if not delegated:
+        raise InvalidRequestError(
+            "user_id",
+            f"no organizer: app-only tokens cannot use /me/{resource} (they sign in no user). Pass user_id "
+            "(the organizer's Entra object id or UPN), set the connection extra default_user_id, or use a "
+            "delegated connection (a refresh_token)",
+        )
+    return None
+
+
+def odata_string(value: str) -> str:
+    """An OData string literal: ``value`` in single quotes, each quote inside doubled
+    (``O'Brien-1`` gives ``'O''Brien-1'``; OData 4.01 ABNF, ``SQUOTE-in-string``).
+
+    URL-encoding the query that holds it is the caller's: each path encodes its own way.
+
+    :param value: the text to compare with, e.g. an external id or a join URL
+    """
+    return "'" + value.replace("'", "''") + "'"
 
 
 def to_utc(value: Any, *, field_name: str) -> datetime | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_meetings.artifact_args import ARTIFACTS
+
 if TYPE_CHECKING:
     from airflow_provider_meetings.artifacts.api import MeetingArtifactsApi
     from airflow_provider_meetings.artifacts.destinations import Destination
@@ -52,7 +54,17 @@ class MeetingArtifactsMethods:
         join_url: str | None = None,
         external_id: str | None = None,
     ) -> MeetingRef:
-        """Check how a meeting is named, against the connection, without any request."""
+        """Check how a meeting is named, against the connection, without any request.
+
+        An empty value (``None``, ``""``, white space) is not given, as for the operators.
+
+        :param user_id: the organizer; not given: the connection's ``default_user_id``, else
+            ``/me`` (delegated connections only)
+        :param meeting_id: Graph's meeting id
+        :param join_url: the join URL
+        :param external_id: the external id of a calendar event
+        :raises InvalidRequestError: not exactly one named, a bad value, or no organizer
+        """
         from airflow_provider_meetings.artifacts.locate import prepare_meeting_ref
 
         return prepare_meeting_ref(
@@ -133,10 +145,19 @@ class MeetingArtifactsMethods:
         meeting_id: str | None = None,
         join_url: str | None = None,
         external_id: str | None = None,
-        artifacts: Sequence[str] = ("attendance", "transcript", "recording"),
+        artifacts: Sequence[str] = ARTIFACTS,
     ) -> dict[str, Any]:
         """``{"meeting_id", "ended", "attendance", "transcript", "recording", "ready"}``: counts of
-        what exists now, ``ready`` when every kind in ``artifacts`` has one (for the sensor)."""
+        what exists now, ``ready`` when every kind in ``artifacts`` has one (for the sensor).
+
+        :param user_id: the organizer (as for :meth:`resolve_meeting`)
+        :param meeting_id: Graph's meeting id
+        :param join_url: the join URL
+        :param external_id: the external id of a calendar event
+        :param artifacts: which of :data:`~airflow_provider_meetings.artifact_args.ARTIFACTS`
+            must exist for ``ready`` (default: all), checked by the rule of the operators
+        :raises InvalidRequestError: a bad ``artifacts`` or meeting name, before any request
+        """
         from airflow_provider_meetings.artifacts.status import check_artifact_kinds
 
         kinds = check_artifact_kinds(artifacts)

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
 
@@ -109,10 +108,8 @@ class OnlineMeetingsHook(OnlineMeetingsMethods, CalendarEventsMethods, MeetingAr
         settings = parse_connection(
             login=conn.login, password=conn.password, host=conn.host, extra=conn.extra_dejson, other_extras=CHECK_EXTRAS
         )
-        budget_password = urlsplit(settings.rate_budget_url).password if settings.rate_budget_url else None
-        for secret in (settings.client_secret, settings.private_key_password, settings.refresh_token, budget_password):
-            if secret:
-                _mask_secret(secret)
+        for secret in settings.secrets():
+            _mask_secret(secret)
         if settings.unknown_extras:
             self.log.warning(
                 "Connection %r has extras this provider does not read (typo?): %s",

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_meetings.graph.batch import BulkProgress
-from airflow_provider_meetings.graph.errors import ConnectionConfigError, GraphAPIError, InvalidRequestError
+from airflow_provider_meetings.graph.errors import ConnectionConfigError, GraphAPIError, is_not_found
 from airflow_provider_meetings.graph.settings import MAX_BULK_CONCURRENCY, ConnectionSettings
 from airflow_provider_meetings.meetings.availability import has_create_or_get
 from airflow_provider_meetings.meetings.bulk import BulkPlan
@@ -44,14 +44,12 @@ def prepare_meeting(spec: MeetingSpec, settings: ConnectionSettings) -> Prepared
         raise ConnectionConfigError(
             "cloud", f"onlineMeetings/createOrGet is not available in Graph v1.0 of the {settings.cloud!r} cloud"
         )
-    prepared = prepare_request(spec, default_user_id=settings.default_user_id, api_version=settings.api_version)
-    if prepared.user_id is None and not settings.delegated:
-        raise InvalidRequestError(
-            "user_id",
-            "no organizer: app-only tokens cannot use /me. Pass user_id, set the connection "
-            "extra default_user_id, or use a refresh_token (delegated mode)",
-        )
-    return prepared
+    return prepare_request(
+        spec,
+        default_user_id=settings.default_user_id,
+        api_version=settings.api_version,
+        delegated=settings.delegated,
+    )
 
 
 def check_concurrency(max_concurrency: Any, default: int) -> int:
@@ -159,7 +157,7 @@ class OnlineMeetingsApi:
         try:
             self.client.delete(delete.path, what=f"DELETE external_id={delete.external_id}", user_id=delete.user_id)
         except GraphAPIError as error:
-            if error.status != 404:
+            if not is_not_found(error):  # gone already: what a DELETE wants
                 raise
             return False
         return True

@@ -31,10 +31,7 @@ from dataclasses import replace
 from typing import Any, cast
 
 from airflow_provider_meetings.graph.batch import BatchItemResult, check_bulk_size, error_at, given, keep_fields
-from airflow_provider_meetings.graph.errors import (
-    GraphAPIError,
-    InvalidRequestError,
-)
+from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError, is_not_found
 from airflow_provider_meetings.meetings.diff import SYNC_MEETING_FIELDS, after_create_or_get
 from airflow_provider_meetings.meetings.organizers import (
     OrganizerDirectory,
@@ -331,7 +328,7 @@ class BulkPlan:
     def _cancel_result(first: BulkItemResult, answer: BatchItemResult, attempts: int) -> BulkItemResult:
         # 404: the meeting is gone already (a retried DELETE whose first answer was lost, or
         # a cancel running at the same time): what a cancel wants.
-        gone = answer.ok or (isinstance(answer.error, GraphAPIError) and answer.error.status == 404)
+        gone = answer.ok or is_not_found(answer.error)
         if not gone:
             return replace(BulkPlan._failed(first, answer.error), attempts=attempts, first_created=first.created)
         return BulkItemResult(

@@ -42,12 +42,15 @@ from airflow_provider_meetings.graph.values import (
     check_missing_value,
     format_graph_datetime,
     is_guid,
+    request_organizer,
     to_utc,
     user_path,
     validate_external_id,
 )
 
 API_VERSIONS = ("v1.0", "beta")
+#: The path of createOrGet below the organizer (``users/{id}/`` or ``me/``).
+CREATE_OR_GET_RESOURCE = "onlineMeetings/createOrGet"
 #: Properties of ``meetingParticipants`` per Graph API version (official SDK models).
 PARTICIPANT_ROLES_BY_VERSION: dict[str, tuple[str, ...]] = {
     "v1.0": ("organizer", "attendees"),
@@ -251,15 +254,22 @@ def build_create_or_get_body(spec: MeetingSpec, *, api_version: str = "v1.0") ->
 
 
 def prepare_request(
-    spec: MeetingSpec, *, default_user_id: str | None = None, api_version: str = "v1.0"
+    spec: MeetingSpec, *, default_user_id: str | None = None, api_version: str = "v1.0", delegated: bool = True
 ) -> PreparedRequest:
     """Validate ``spec`` and say where and what to send; ``None`` user means ``/me``.
 
     :param spec: the meeting as the caller gave it.
-    :param default_user_id: organizer when ``spec.user_id`` is empty (``None``: ``/me``).
+    :param default_user_id: organizer when ``spec.user_id`` is not given (``None`` or ``""``);
+        ``None``: ``/me``.
     :param api_version: the connection's Graph API version; what it does not define is refused.
+    :param delegated: whether the connection's tokens are delegated (``False``: ``/me`` is
+        refused, an organizer is needed); the organizer follows
+        :func:`~airflow_provider_meetings.graph.values.request_organizer`.
+    :raises InvalidRequestError: which field, what is wrong, what to do
     """
-    user_id = spec.user_id if spec.user_id not in (None, "") else default_user_id
-    path = f"{user_path(user_id)}/onlineMeetings/createOrGet"
+    user_id = request_organizer(
+        spec.user_id, default_user_id=default_user_id, delegated=delegated, resource=CREATE_OR_GET_RESOURCE
+    )
+    path = f"{user_path(user_id)}/{CREATE_OR_GET_RESOURCE}"
     body = build_create_or_get_body(spec, api_version=api_version)
     return PreparedRequest(path=path, body=body, user_id=user_id)

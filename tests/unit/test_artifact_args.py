@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import ast
+import sys
+from pathlib import Path
+
 import pytest
 
-from airflow_provider_meetings.artifact_args import ARTIFACTS, check_artifacts, describe_reference, meeting_reference
+import airflow_provider_meetings.artifact_args as artifact_args
+from airflow_provider_meetings.artifact_args import (
+    ARTIFACTS,
+    SHOWN_CHARS,
+    ArgumentError,
+    check_artifacts,
+    describe_reference,
+    meeting_reference,
+    shown,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +77,46 @@ def test_a_meeting_is_named_exactly_once(kwargs, message) -> None:
 def test_description_shortens_long_join_urls() -> None:
     text = describe_reference({"join_url": "https://teams.microsoft.com/l/meetup-join/" + "x" * 200, "user_id": "u"})
     assert text.startswith("join_url=https://teams.microsoft.com/l/meetup-join/x") and text.endswith("... user_id=u")
+
+
+@pytest.mark.parametrize(
+    ("call", "argument", "problem"),
+    [
+        (lambda: check_artifacts([]), "artifacts", "must name at least one of"),
+        (lambda: check_artifacts("chat"), "artifacts", "unknown artifact(s) ['chat']"),
+        (lambda: meeting_reference(join_url=7), "join_url", "must be text, got int: 7"),
+        (lambda: meeting_reference(meeting_id="", join_url=" "), "meeting", "name the meeting by exactly one"),
+    ],
+    ids=["no artifacts", "unknown artifact", "not text", "empty values"],
+)
+def test_refusals_name_their_argument(call, argument, problem) -> None:
+    """What artifacts/ raises again as InvalidRequestError(argument, problem)."""
+    with pytest.raises(ArgumentError) as caught:
+        call()
+    assert caught.value.argument == argument and caught.value.problem.startswith(problem)
+    assert isinstance(caught.value, ValueError)  # the operators catch ValueError
+
+
+def test_empty_and_blank_values_are_not_given() -> None:
+    assert meeting_reference(meeting_id="", join_url=" https://t/x ", external_id=" \t", user_id="") == {
+        "join_url": "https://t/x"
+    }
+
+
+def test_shown_shortens_what_is_long_only() -> None:
+    assert shown("meeting_id", "m-1") == "meeting_id=m-1"
+    exact = "x" * SHOWN_CHARS
+    assert shown("join_url", exact) == f"join_url={exact}"
+    long = shown("join_url", exact + "y")
+    assert long == f"join_url={exact[: SHOWN_CHARS - 3]}..." and len(long) == len("join_url=") + SHOWN_CHARS
+
+
+def test_only_the_standard_library_is_imported() -> None:
+    """Airflow imports this module when it parses a DAG file: no hook, no msal, no requests
+    (docs/architecture.md, "What each layer may import")."""
+    tree = ast.parse(Path(artifact_args.__file__).read_text(encoding="utf-8"))
+    modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    modules |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert modules and all(name.split(".")[0] in sys.stdlib_module_names or name == "__future__" for name in modules), (
+        modules
+    )

@@ -50,6 +50,40 @@ def test_every_extra_the_provider_reads_has_a_form_field():
     assert set(CONN_TYPE["conn-fields"]) == KNOWN_EXTRAS | set(CHECK_EXTRAS)
 
 
+def test_form_defaults_and_choices_are_the_ones_the_provider_applies():
+    # get_provider_info.py writes them out rather than importing them: Airflow imports it for
+    # every provider, and graph/settings.py brings cryptography (auth/certificate.py).
+    from airflow_provider_meetings.graph import settings
+    from airflow_provider_meetings.graph.retry import RetryPolicy
+
+    fields = {name: spec["schema"] for name, spec in CONN_TYPE["conn-fields"].items()}
+    described = {name: spec["description"] for name, spec in CONN_TYPE["conn-fields"].items()}
+
+    assert fields["bulk_concurrency"]["default"] == settings.DEFAULT_BULK_CONCURRENCY
+    assert fields["bulk_concurrency"]["maximum"] == settings.MAX_BULK_CONCURRENCY
+    assert f"(1-{settings.MAX_BULK_CONCURRENCY})" in described["bulk_concurrency"]
+    assert fields["max_retries"]["default"] == RetryPolicy.max_retries
+    assert fields["max_retry_wait"]["default"] == RetryPolicy.max_total_wait
+    assert f"(default {settings.DEFAULT_TIMEOUT:g})" in described["timeout"]
+    assert fields["rate_budget"]["enum"] == list(settings.RATE_BUDGETS)
+    assert fields["rate_budget"]["default"] == settings.DEFAULT_RATE_BUDGET
+    assert fields["cloud"]["enum"] == list(settings.CLOUDS) and fields["cloud"]["default"] == "global"
+    assert fields["api_version"]["enum"] == list(settings.API_VERSIONS)
+    assert fields["api_version"]["default"] == settings.API_VERSIONS[0]
+
+
+def test_reading_the_provider_info_imports_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import airflow_provider_meetings.get_provider_info as m; m.get_provider_info(); "
+        "print(sorted(n for n in ('msal', 'requests', 'cryptography', 'airflow') if n in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
 @pytest.mark.parametrize(
     ("field", "secret"),
     [(name, name in {"private_key_password", "refresh_token", "rate_budget_url"}) for name in sorted(KNOWN_EXTRAS)],

@@ -2,9 +2,16 @@
 
 The lock is the token cache's (:func:`~airflow_provider_meetings.auth.cache_file.cache_lock`
 on ``<file>.lockfile``): the kernel releases it when its process ends, however it ends, so
-a worker killed inside a transaction blocks no one. The file is replaced by a rename
-(readers hold the lock too, so they never see a part). Unlike the token cache it is not
-flushed to disk: after a machine crash an empty or missing file only means a fresh start.
+a worker killed inside a transaction blocks no one. The file is written as the token cache
+is (:class:`~airflow_provider_meetings.auth.cache_file.AtomicFile`: a new 0600 temporary file
+of a random name, renamed over it; readers hold the lock too, so they never see a part), so a
+symbolic link planted in the folder is neither followed nor written through. Unlike the
+token cache it is not flushed to disk (``fsync=False``): after a machine crash an empty or
+missing file only means a fresh start.
+
+:func:`default_folder` is in the temporary directory that every user shares, so the store
+uses it only when it is a directory of this user's: one that another user created first
+could hold their files and their lock.
 
 The clock is ``CLOCK_MONOTONIC`` (:func:`time.monotonic`): one clock for every process of
 the machine, which wall-clock changes (NTP, an administrator) do not move. It restarts at
@@ -13,15 +20,16 @@ boot, so the document carries the boot id and a document of another boot is not 
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable
 
-from airflow_provider_meetings.auth.cache_file import LockTimeout, cache_lock
+from airflow_provider_meetings.auth.cache_file import AtomicFile, LockTimeout, cache_lock
 from airflow_provider_meetings.graph.budget.store import StoreUnavailable, Update
 
 #: Seconds a transaction waits for another process's: the lock is held for a read and a
@@ -56,6 +64,10 @@ class FileStore:
     :param folder: the folder (created 0700 if missing)
     :param lock_timeout: seconds to wait for another process's transaction
     :param clock: the shared clock (``time.monotonic``; tests pass a skewed one)
+    :param private: use the folder only if it is a directory (not a link) of this user's;
+        ``None``: only when it is :func:`default_folder`, in the shared temporary directory
+        (a folder beside the token cache is the deployment's choice, e.g. a volume that root
+        owns and a group may write to)
     """
 
     kind = "file"
@@ -66,41 +78,72 @@ class FileStore:
         *,
         lock_timeout: float = LOCK_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
+        private: bool | None = None,
     ) -> None:
         self.folder = folder
         self.lock_timeout = lock_timeout
         self.clock = clock
+        self.private = os.path.abspath(folder) == os.path.abspath(default_folder()) if private is None else private
         self._boot = boot_id()
+        self._swept: set[str] = set()  # the files whose killed writers' leftovers are removed
 
     def describe(self) -> str:
         """The folder of the budget files."""
         return f"files in {self.folder}"
 
     def transact(self, key: str, update: Update) -> None:
-        """Read, update and replace the budget file of ``key`` under its lock."""
+        """Read, update and replace the budget file of ``key`` under its lock.
+
+        :param key: the budget's name (:func:`budget_file` hashes it)
+        :param update: the change, from the current state (``None``: none yet) and the clock
+        :raises StoreUnavailable: the folder or the file cannot be used, or the lock is held too long
+        """
         path = budget_file(self.folder, key)
+        file = AtomicFile(path, fsync=False)
         try:
-            os.makedirs(self.folder, mode=0o700, exist_ok=True)
+            self._prepare_folder()
             with cache_lock(path, timeout=self.lock_timeout):
-                state = self._read(path)
-                new = update(state, self.clock())
+                if path not in self._swept:  # under the lock: no one else writes now
+                    file.remove_leftovers()
+                    self._swept.add(path)
+                new = update(self._read(file), self.clock())
                 new["boot"] = self._boot
-                temporary = f"{path}.partial"  # one writer at a time: the lock is held
-                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                    json.dump(new, handle)
-                os.replace(temporary, path)
+                file.write(json.dumps(new))
         except LockTimeout as error:
             raise StoreUnavailable(f"{path}: {error}") from None
         except OSError as error:
             raise StoreUnavailable(f"{path}: {error.strerror or error}") from None
 
-    def _read(self, path: str) -> dict | None:
-        with contextlib.suppress(FileNotFoundError, ValueError):
-            with open(path, encoding="utf-8") as handle:
-                state = json.load(handle)
-            if isinstance(state, dict) and state.get("boot") == self._boot:
-                return state
+    def _prepare_folder(self) -> None:
+        """Create the folder (0700) if missing; when :attr:`private`, refuse one that is not this user's."""
+        os.makedirs(self.folder, mode=0o700, exist_ok=True)
+        if not self.private:
+            return
+        info = os.lstat(self.folder)
+        if not stat.S_ISDIR(info.st_mode):
+            raise StoreUnavailable(f"{self.folder}: not a directory (a symbolic link?); remove it")
+        if info.st_uid != os.geteuid():
+            raise StoreUnavailable(
+                f"{self.folder}: it belongs to another user (uid {info.st_uid}), who could change or block the "
+                "budget; remove it, or set token_cache_path to keep the budget beside the token cache"
+            )
+
+    def _read(self, file: AtomicFile) -> dict | None:
+        """The budget of this boot in ``file``; ``None`` when there is none, or none readable.
+
+        A symbolic link in its place is not followed: it reads as no budget, and the write replaces it.
+        """
+        try:
+            content, _ = file.read()
+            state = json.loads(content) if content else None
+        except ValueError:  # not JSON, or not UTF-8
+            return None
+        except OSError as error:
+            if error.errno in (errno.ELOOP, errno.EMLINK):  # O_NOFOLLOW met a link (EMLINK: the BSDs)
+                return None
+            raise
+        if isinstance(state, dict) and state.get("boot") == self._boot:
+            return state
         return None
 
     def close(self) -> None:

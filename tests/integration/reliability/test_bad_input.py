@@ -164,8 +164,9 @@ REQUEST_CASES = [
     case(
         "no organizer with an app-only token",
         "user_id",
-        "no organizer: app-only tokens cannot use /me. Pass user_id, set the connection extra default_user_id, "
-        "or use a refresh_token (delegated mode)",
+        "no organizer: app-only tokens cannot use /me/onlineMeetings/createOrGet (they sign in no user). Pass "
+        "user_id (the organizer's Entra object id or UPN), set the connection extra default_user_id, or use a "
+        "delegated connection (a refresh_token)",
         connection={"default_user_id": None},
     ),
     case("user_id int", "user_id", "must be a string (an Entra object id or UPN), got int", user_id=12345),

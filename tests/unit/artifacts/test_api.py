@@ -163,7 +163,7 @@ def test_exactly_one_name_of_the_meeting(named) -> None:
 @pytest.mark.parametrize(
     ("named", "field"),
     [
-        ({"meeting_id": ""}, "meeting_id"),
+        ({"meeting_id": ""}, "meeting"),  # empty: not given (docs/artifacts.md, "Naming the meeting")
         ({"meeting_id": 5}, "meeting_id"),
         ({"join_url": "teams.microsoft.com/l/x"}, "join_url"),
         ({"external_id": "class-None"}, "external_id"),

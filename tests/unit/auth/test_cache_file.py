@@ -53,6 +53,33 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path
     assert path.read_text() == "old" and leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("durable", [True, False])
+def test_fsync_is_the_callers_choice(tmp_path, monkeypatch, durable):
+    flushed: list[int] = []
+    monkeypatch.setattr(os, "fsync", flushed.append)
+    file = AtomicFile(str(tmp_path / "cache.json"), fsync=durable)
+
+    file.write("{}")
+
+    assert len(flushed) == (1 if durable else 0) and file.read()[0] == b"{}"
+
+
+def test_a_link_planted_in_the_folder_is_not_written_through(tmp_path):
+    target = tmp_path / "victim.txt"
+    target.write_text("precious")
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    (folder / "cache.json").symlink_to(target)
+    file = AtomicFile(str(folder / "cache.json"))
+
+    with pytest.raises(OSError):
+        file.read()  # O_NOFOLLOW
+    file.write("{}")
+
+    assert target.read_text() == "precious"
+    assert not (folder / "cache.json").is_symlink() and mode(folder / "cache.json") == 0o600
+
+
 def test_leftovers_of_killed_writers_are_removed_and_nothing_else(tmp_path):
     (tmp_path / ".cache.json.abc123.partial").write_text("half a wri")
     (tmp_path / ".other.json.abc123.partial").write_text("another cache's")

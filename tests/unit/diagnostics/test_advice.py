@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from mock_graph_testlib import mock_client
 
+from airflow_provider_meetings.artifacts.permissions import MEETING_LOOKUP
 from airflow_provider_meetings.diagnostics.advice import (
     aadsts_number,
+    artifacts_granted,
+    calendar_events_note,
     calendar_providers_note,
     graph_refused,
     proxy_for,
 )
+from airflow_provider_meetings.diagnostics.probes import send_organizer_probe
 from airflow_provider_meetings.diagnostics.report import Failed, Outcome
-from airflow_provider_meetings.graph.errors import AuthenticationError, GraphAPIError
+from airflow_provider_meetings.events.permissions import CALENDAR_EVENTS, CALENDAR_EVENTS_SHARED
+from airflow_provider_meetings.graph.errors import ApplicationAccessPolicyError, AuthenticationError, GraphAPIError
+from airflow_provider_meetings.graph.mock_transport import MockTransport, graph_error_answer
 
 SIGNED_IN = "6e8d2b1a-3c4f-4a5b-9d7e-1f2a3b4c5d6e"
 
@@ -74,3 +81,50 @@ def test_calendar_providers_note_warns_without_teams():
     warning = calendar_providers_note([])
     assert warning.startswith("Warning: the organizer's calendar does not offer teamsForBusiness")
     assert "allowedOnlineMeetingProviders: none" in warning
+
+
+# -- no application access policy: the error class, as the Graph client makes it ----------------
+
+
+def test_a_missing_access_policy_from_the_graph_client_is_named(make_settings):
+    # The probe's requests go through GraphRestClient, which builds its errors with
+    # graph_error_from_response: a missing policy arrives as ApplicationAccessPolicyError.
+    settings = make_settings(default_user_id=SIGNED_IN)
+    message = "No Application Access Policy found for this app."
+    client = mock_client(MockTransport(lambda request: graph_error_answer(403, "Forbidden", message)), settings)
+    probe = send_organizer_probe(client, settings, signed_in_user=None)
+
+    assert probe is not None and isinstance(probe.error, ApplicationAccessPolicyError)
+    found = graph_refused(settings, probe.error, user=SIGNED_IN, lookup=False, roles_checked=True)
+    assert isinstance(found, Failed) and found.problem == "no_access_policy"
+    assert "New-CsApplicationAccessPolicy" in (found.fix or "")
+
+
+def test_the_access_policy_advice_follows_the_error_class_not_the_wording(make_settings):
+    settings = make_settings(default_user_id=SIGNED_IN)
+    classified = ApplicationAccessPolicyError(403, "Forbidden", "Request denied for this user.")
+    unclassified = GraphAPIError(403, "Forbidden", "Request denied for this user.")
+
+    found = graph_refused(settings, classified, user=SIGNED_IN, lookup=False, roles_checked=True)
+    other = graph_refused(settings, unclassified, user=SIGNED_IN, lookup=False, roles_checked=True)
+
+    assert isinstance(found, Failed) and found.problem == "no_access_policy"
+    assert isinstance(other, Failed) and other.problem == "organizer_forbidden"
+
+
+# -- the permission names, compared without case ------------------------------------------------
+
+
+@pytest.mark.parametrize("delegated", [False, True])
+def test_the_calendar_note_and_the_artifacts_compare_permissions_as_holds_does(delegated):
+    shouting = [
+        CALENDAR_EVENTS.for_token(delegated=delegated).upper(),
+        CALENDAR_EVENTS_SHARED.delegated.upper(),
+        MEETING_LOOKUP.for_token(delegated=delegated).upper(),
+    ]
+
+    note = calendar_events_note(shouting, delegated=delegated)
+    message = artifacts_granted({"attendance": "x"}, shouting, delegated=delegated)
+
+    assert note.startswith("Calendar events: the token also carries") and "also needs" not in note
+    assert f"in {'scp' if delegated else 'roles'}." in message and "which the token lacks" not in message

@@ -10,10 +10,12 @@ from airflow_provider_meetings.diagnostics.check import (
     step_audience,
     step_organizer,
     step_permission,
+    step_settings,
+    step_token,
 )
 from airflow_provider_meetings.diagnostics.report import Failed
 from airflow_provider_meetings.graph.answer import HttpAnswer
-from airflow_provider_meetings.graph.errors import GraphAPIError
+from airflow_provider_meetings.graph.errors import AuthenticationError, GraphAPIError, RetriesExhaustedError
 from airflow_provider_meetings.graph.settings import parse_connection
 
 SIGNED_IN = "6e8d2b1a-3c4f-4a5b-9d7e-1f2a3b4c5d6e"
@@ -160,3 +162,91 @@ def test_permission_step_tells_about_calendar_events_without_failing(run_with, c
     result = step_permission(run)
     assert not result.skipped
     assert note in result.message
+
+
+class _StoredConnection:
+    def __init__(self, password: str | None, extra: dict) -> None:
+        self.password = password
+        self.extra_dejson = extra
+
+
+class _Hook:
+    """What step 1 reads of a hook: the stored connection and the settings parsed from it."""
+
+    conn_id = "meetings_check"
+    log = None
+
+    def __init__(self, password: str | None, extra: dict) -> None:
+        self.connection = _StoredConnection(password, extra)
+
+    def get_connection(self, conn_id: str) -> _StoredConnection:
+        return self.connection
+
+    @property
+    def settings(self):
+        return parse_connection(
+            login="8a2d4c6e-1b3f-4e5a-9c7d-2f4b6d8e0a13",
+            password=self.connection.password,
+            host=None,
+            extra=self.connection.extra_dejson,
+            environ={},
+        )
+
+
+BUDGET = {"rate_budget": "redis", "rate_budget_url": "redis://default:chk%40budget-pw@redis:6379/2"}
+
+
+@pytest.mark.parametrize(
+    ("password", "extra"),
+    [
+        pytest.param("chk-secret", {}, id="client secret"),
+        pytest.param(None, {"certificate_path": "/k.pem", "private_key_password": "chk-key-pw"}, id="certificate"),
+        pytest.param("chk-secret", {"refresh_token": "chk-refresh"}, id="refresh token"),
+    ],
+)
+def test_step_1_scrubs_every_secret_of_the_connection(password, extra):
+    hook = _Hook(password, {"tenant_id": "contoso.example", **extra, **BUDGET})
+    run = CheckRun(hook=hook)  # type: ignore[arg-type]
+
+    step_settings(run)
+
+    assert set(run.cfg.secrets()) <= set(run.secrets)
+    assert {"chk%40budget-pw", "chk@budget-pw"} <= set(run.secrets)
+
+
+def test_step_1_scrubs_the_budget_password_of_a_connection_that_does_not_parse():
+    hook = _Hook("chk-secret", {"tenant_id": "", **BUDGET})  # refused: no tenant
+    run = CheckRun(hook=hook)  # type: ignore[arg-type]
+
+    with pytest.raises(Failed, match="tenant_id"):
+        step_settings(run)
+    assert {"chk-secret", "chk%40budget-pw", "chk@budget-pw"} <= set(run.secrets)
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        pytest.param(AuthenticationError("invalid_client", "AADSTS7000215: bad secret", error_codes=[7000215])),
+        pytest.param(
+            RetriesExhaustedError(
+                "token", 1, 0.0, AuthenticationError("invalid_client", "AADSTS7000215: bad", error_codes=[7000215])
+            ),
+            id="wrapped",
+        ),
+    ],
+)
+def test_step_2_names_the_failure_inside_a_retry_wrapper(make_settings, raised):
+    class Tokens:
+        def get(self):
+            raise raised
+
+    class Client:
+        tokens = Tokens()
+
+    run = CheckRun(hook=_Hook("chk-secret", {"tenant_id": "contoso.example"}))  # type: ignore[arg-type]
+    run.settings = make_settings()
+    run.graph = Client()  # type: ignore[assignment]
+
+    with pytest.raises(Failed) as caught:
+        step_token(run)
+    assert caught.value.problem == "wrong_secret"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_meetings.diagnostics.claims import holds, names, read_claims, signed_in_user_id
+from airflow_provider_meetings.diagnostics.claims import (
+    claim_name,
+    granted,
+    holds,
+    names,
+    read_claims,
+    signed_in_user_id,
+)
 
 OID = "6e8d2b1a-3c4f-4a5b-9d7e-1f2a3b4c5d6e"
 
@@ -50,3 +57,27 @@ def test_permission_names_of_scp_and_roles():
 )
 def test_signed_in_user_is_the_oid_claim(claims, user):
     assert signed_in_user_id(claims) == user
+
+
+# -- granted(): the one reading of a token's permissions -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claims", "delegated", "expected"),
+    [
+        pytest.param({"roles": ["A.Read.All", "B"], "scp": "C D"}, False, ["A.Read.All", "B"], id="app: roles"),
+        pytest.param({"roles": ["A.Read.All"], "scp": "C D"}, True, ["C", "D"], id="delegated: scp"),
+        pytest.param({"scp": "C"}, False, [], id="app without roles"),
+        pytest.param({}, True, [], id="delegated without scp"),
+        pytest.param(None, True, [], id="no readable token"),
+    ],
+)
+def test_granted_reads_the_claim_of_the_tokens_kind(claims, delegated, expected):
+    assert granted(claims, delegated) == expected
+    assert claim_name(delegated) == ("scp" if delegated else "roles")
+
+
+def test_holds_compares_without_case():
+    carried = granted({"scp": "onlinemeetings.readwrite User.Read"}, delegated=True)
+
+    assert holds(carried, "OnlineMeetings.ReadWrite") and not holds(carried, "Calendars.ReadWrite")

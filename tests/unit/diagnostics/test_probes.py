@@ -11,6 +11,7 @@ import pytest
 from airflow_provider_meetings.diagnostics.probes import (
     CHECK_RETRY_POLICY,
     NO_ORGANIZER,
+    attempt_error,
     check_client,
     read_online_meeting_providers,
     send_organizer_probe,
@@ -145,3 +146,10 @@ def test_a_calendar_that_cannot_be_read_gives_none(fake_graph):
     graph = fake_graph(refuse)
     assert read_online_meeting_providers(graph, None) is None
     assert graph.paths == ["me/calendar?$select=allowedOnlineMeetingProviders"]
+
+
+def test_attempt_error_unwraps_only_a_retry_wrapper():
+    inner = GraphAPIError(503, "ServiceNotAvailable", "busy")
+
+    assert attempt_error(RetriesExhaustedError("x", 1, 0.0, inner)) is inner
+    assert attempt_error(inner) is inner

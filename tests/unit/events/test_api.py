@@ -17,8 +17,9 @@ from airflow_provider_meetings.events.api import (
     CalendarEventsApi,
     MissingJoinUrlError,
     prepare_calendar_event,
+    prepare_calendar_lookup,
 )
-from airflow_provider_meetings.events.request import EXTERNAL_ID_PROPERTY, EventSpec
+from airflow_provider_meetings.events.request import EVENTS_RESOURCE, EXTERNAL_ID_PROPERTY, EventSpec
 from airflow_provider_meetings.graph.errors import InvalidRequestError, TransportError
 from airflow_provider_meetings.graph.mock_transport import (
     MockRequest,
@@ -26,6 +27,7 @@ from airflow_provider_meetings.graph.mock_transport import (
     graph_error_answer,
     json_answer,
 )
+from airflow_provider_meetings.graph.values import request_organizer
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 from events.events_testlib import START, interview
 
@@ -251,6 +253,30 @@ def test_delegated_events_go_to_me():
 def test_app_only_without_organizer_is_refused():
     with pytest.raises(InvalidRequestError, match="user_id"):
         spec(user_id=None)
+
+
+@pytest.mark.parametrize(
+    "prepare",
+    [
+        lambda user_id: spec(user_id=user_id),
+        lambda user_id: prepare_calendar_lookup("interview-1", app_settings(), user_id=user_id),
+    ],
+    ids=["event", "lookup"],
+)
+@pytest.mark.parametrize("user_id", [None, ""])
+def test_app_only_without_organizer_gets_the_one_message_of_every_resource(prepare, user_id):
+    with pytest.raises(InvalidRequestError) as expected:
+        request_organizer(None, default_user_id=None, delegated=False, resource=EVENTS_RESOURCE)
+    with pytest.raises(InvalidRequestError) as caught:
+        prepare(user_id)
+    assert str(caught.value) == str(expected.value)
+    assert "app-only tokens cannot use /me/events" in str(caught.value)
+
+
+def test_an_empty_organizer_is_the_connections_default():
+    conn = app_settings(default_user_id="hr@contoso.com")
+    assert prepare_calendar_lookup("interview-1", conn, user_id="").user_id == "hr@contoso.com"
+    assert prepare_calendar_event(interview(user_id=""), conn).user_id == "hr@contoso.com"
 
 
 def test_result_to_dict():

@@ -15,12 +15,13 @@ from airflow_provider_meetings.events.request import (
     external_id_of,
     lookup_filter,
     lookup_query,
-    odata_string,
     prepare_event,
+    prepare_lookup,
     transaction_id,
     utc_instant,
 )
 from airflow_provider_meetings.graph.errors import InvalidRequestError
+from airflow_provider_meetings.graph.values import odata_string
 from events.events_testlib import START, interview
 
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -52,6 +53,17 @@ def test_delegated_events_go_to_me():
     prepared = prepare(user_id=None)
     assert prepared.base == "me/events"
     assert prepared.transaction_id == transaction_id(TENANT, None, "interview-1")
+
+
+def test_app_only_events_need_an_organizer():
+    with pytest.raises(InvalidRequestError, match="app-only tokens cannot use /me/events"):
+        prepare_event(interview(user_id=None), tenant_id=TENANT, delegated=False)
+    with pytest.raises(InvalidRequestError, match="app-only tokens cannot use /me/events"):
+        prepare_lookup("interview-1", tenant_id=TENANT, user_id="", delegated=False)
+    lookup = prepare_lookup(
+        "interview-1", tenant_id=TENANT, user_id="", default_user_id="hr@contoso.com", delegated=False
+    )
+    assert lookup.base == "users/hr%40contoso.com/events"
 
 
 def test_unlisted_zone_is_sent_as_its_windows_name_with_its_wall_clock_time():

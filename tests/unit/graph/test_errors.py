@@ -14,6 +14,7 @@ from airflow_provider_meetings.graph.errors import (
     describe_error,
     error_fields,
     graph_error_from_response,
+    is_not_found,
     is_permanent,
 )
 
@@ -124,6 +125,23 @@ def test_retries_exhausted_says_what_and_how_long():
 
 def test_plain_exceptions_are_not_permanent():
     assert not is_permanent(ConnectionError("reset"))
+
+
+@pytest.mark.parametrize(
+    ("error", "gone"),
+    [
+        (GraphAPIError(404, "ErrorItemNotFound", "The specified object was not found in the store."), True),
+        (graph_error_from_response(404, {}, graph_body("NotFound", "gone")), True),
+        (GraphAPIError(403, "Forbidden", "no"), False),
+        (GraphAPIError(410, "Gone", "x"), False),
+        (None, False),  # a batch item that succeeded
+        (ConnectionError("reset"), False),
+    ],
+    ids=["404", "404 parsed", "403", "410", "none", "no answer"],
+)
+def test_is_not_found_is_a_graph_404_only(error, gone):
+    """The one test of "404 means already gone" that meetings/ and events/ share (DELETE, cancel)."""
+    assert is_not_found(error) is gone
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 from airflow_provider_meetings.auth.credentials import WorkloadIdentity
 from airflow_provider_meetings.graph.errors import ConnectionConfigError
 from airflow_provider_meetings.graph.retry import RetryPolicy
-from airflow_provider_meetings.graph.settings import CLOUDS, KNOWN_EXTRAS, parse_connection
+from airflow_provider_meetings.graph.settings import CLOUDS, KNOWN_EXTRAS, parse_connection, url_passwords
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 CLIENT = "99999999-8888-7777-6666-555555555555"
@@ -147,6 +147,55 @@ def test_secrets_stay_out_of_repr():
     s = settings(password=None, certificate_path="/k.pem", refresh_token="refresh-456", private_key_password="pkpw-789")
     assert "refresh-456" not in repr(s) and "pkpw-789" not in repr(s) and "/k.pem" in repr(s)
     assert (s.refresh_token, s.private_key_password, s.certificate_path) == ("refresh-456", "pkpw-789", "/k.pem")
+
+
+#: Every kind of credential a connection can hold, and its secrets.
+CREDENTIALS = [
+    pytest.param({}, ("s3cr3t-value",), id="client secret"),
+    pytest.param(
+        {"password": None, "certificate_path": "/k.pem", "private_key_password": "pkpw"}, ("pkpw",), id="cert"
+    ),
+    pytest.param({"password": None, "certificate_path": "/k.pem"}, (), id="cert without passphrase"),
+    pytest.param({"password": None, "federated_token_file": "/t"}, (), id="federated"),
+    pytest.param({"password": None, "refresh_token": "rt-1"}, ("rt-1",), id="refresh token, public client"),
+    pytest.param({"refresh_token": "rt-1"}, ("rt-1", "s3cr3t-value"), id="refresh token and secret"),
+    pytest.param(
+        {"password": None, "certificate_path": "/k.pem", "private_key_password": "pkpw", "refresh_token": "rt-1"},
+        ("rt-1", "pkpw"),
+        id="refresh token and cert",
+    ),
+    pytest.param(
+        {"password": None, "federated_token_file": "/t", "refresh_token": "rt-1"}, ("rt-1",), id="refresh token, fed"
+    ),
+]
+#: A Redis URL whose password is percent-encoded: the URL holds one form, redis-py sends the other.
+BUDGET_URL = "redis://default:b%40dg3t-pw@redis:6379/2"
+BUDGET_SECRETS = ("b%40dg3t-pw", "b@dg3t-pw")
+
+
+@pytest.mark.parametrize(("credential", "expected"), CREDENTIALS)
+@pytest.mark.parametrize("budget_url", [None, "redis://redis:6379/2", BUDGET_URL])
+def test_secrets_are_the_credentials_and_the_rate_budget_urls_password(credential, expected, budget_url):
+    budget = {"rate_budget": "redis", "rate_budget_url": budget_url} if budget_url else {}
+
+    found = settings(**credential, **budget).secrets()
+
+    assert found == expected + (BUDGET_SECRETS if budget_url == BUDGET_URL else ())
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param(None, (), id="none"),
+        pytest.param("redis://redis:6379/2", (), id="no password"),
+        pytest.param("redis://:pw@redis:6379/2", ("pw",), id="password only"),
+        pytest.param("rediss://user:p%3Aw@redis/1", ("p%3Aw", "p:w"), id="percent-encoded"),
+        pytest.param("redis://:pw@[::1", (), id="does not parse"),
+        pytest.param("postgresql://airflow:db-pw@postgres/airflow", ("db-pw",), id="a database URL"),
+    ],
+)
+def test_url_passwords(url, expected):
+    assert url_passwords(url) == expected
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
 import pytest
 
+from airflow_provider_meetings.artifact_args import ARTIFACTS
 from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
@@ -30,6 +32,8 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("download_recordings", {"destination": 3, "meeting_id": "m"}, "destination"),
     ("download_recordings", {"destination": "/tmp", "meeting_id": "m", "external_id": "e"}, "meeting"),
     ("meeting_artifacts_status", {"meeting_id": "m", "artifacts": ("slides",)}, "artifacts"),
+    ("meeting_artifacts_status", {"meeting_id": "m", "artifacts": 5}, "artifacts"),  # was a TypeError
+    ("attendance_records", {"meeting_id": "", "join_url": "", "external_id": "  "}, "meeting"),
     ("resolve_meeting", {"join_url": "http://insecure/x"}, "join_url"),
 ]
 
@@ -54,3 +58,14 @@ def test_a_url_destination_becomes_an_object_storage_path(hook, tmp_path) -> Non
 def test_a_meeting_id_resolves_without_a_request(hook) -> None:
     assert hook.meeting_ref(meeting_id="a/b+c=").meeting_id == "a/b+c="
     assert hook._client is None
+
+
+def test_an_empty_value_is_not_given_as_for_the_operators(hook) -> None:
+    ref = hook.meeting_ref(user_id="", meeting_id="", join_url="https://teams.microsoft.com/l/x")
+    assert (ref.user_id, ref.meeting_id, ref.join_url) == (USER, None, "https://teams.microsoft.com/l/x")
+    assert hook._client is None
+
+
+def test_the_status_asks_for_every_artifact_by_default() -> None:
+    default = inspect.signature(OnlineMeetingsHook.meeting_artifacts_status).parameters["artifacts"].default
+    assert default is ARTIFACTS

@@ -71,6 +71,41 @@ def test_secrets_are_masked_and_kept_out_of_repr(make_hook):
         assert secret not in repr(hook) and secret not in repr(settings)
 
 
+@pytest.mark.parametrize(
+    ("credential", "expected"),
+    [
+        pytest.param({}, {SECRET}, id="client secret"),
+        pytest.param(
+            {"password": None, "certificate_path": "/k.pem", "private_key_password": KEY_PASSWORD},
+            {KEY_PASSWORD},
+            id="certificate",
+        ),
+        pytest.param({"password": None, "federated_token_file": "/t"}, set(), id="federated"),
+        pytest.param({"password": None, "refresh_token": REFRESH}, {REFRESH}, id="refresh token, public client"),
+        pytest.param({"refresh_token": REFRESH}, {REFRESH, SECRET}, id="refresh token and secret"),
+        pytest.param(
+            {
+                "password": None,
+                "certificate_path": "/k.pem",
+                "private_key_password": KEY_PASSWORD,
+                "refresh_token": REFRESH,
+            },
+            {REFRESH, KEY_PASSWORD},
+            id="refresh token and certificate",
+        ),
+    ],
+)
+def test_every_secret_of_the_connection_is_masked(make_hook, monkeypatch, credential, expected):
+    masked: list[str] = []
+    monkeypatch.setattr("airflow_provider_meetings.hooks.online_meetings._mask_secret", masked.append)
+    password = credential.pop("password", SECRET)
+    budget = {"rate_budget": "redis", "rate_budget_url": "redis://default:unit%2Fbudget-pw@redis:6379/2"}
+
+    settings = make_hook(password=password, **credential, **budget).settings
+
+    assert set(masked) == expected | {"unit%2Fbudget-pw", "unit/budget-pw"} == set(settings.secrets())
+
+
 def test_china_cloud_is_refused_before_any_request(make_hook):
     hook = make_hook(cloud="china", default_user_id="adelev@contoso.example")
 

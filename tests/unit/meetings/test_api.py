@@ -16,11 +16,12 @@ from airflow_provider_meetings.graph.mock_transport import (
     json_answer,
 )
 from airflow_provider_meetings.graph.retry import RetryPolicy
+from airflow_provider_meetings.graph.values import request_organizer
 from airflow_provider_meetings.meetings.api import OnlineMeetingsApi, check_concurrency, prepare_meeting
 from airflow_provider_meetings.meetings.availability import CLOUDS_WITHOUT_CREATE_OR_GET
 from airflow_provider_meetings.meetings.bulk import BulkPlan
 from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
-from airflow_provider_meetings.meetings.request import MeetingSpec
+from airflow_provider_meetings.meetings.request import CREATE_OR_GET_RESOURCE, MeetingSpec
 
 ADELE = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 FAST = RetryPolicy(max_retries=2, max_total_wait=1, backoff_base=0.001, backoff_max=0.002)
@@ -130,10 +131,20 @@ def test_check_concurrency(value, ok):
             check_concurrency(value, 4)
 
 
-def test_prepare_meeting_refuses_me_for_app_only_tokens():
+@pytest.mark.parametrize("user_id", [None, ""])
+def test_prepare_meeting_refuses_me_for_app_only_tokens(user_id):
     settings = replace(SETTINGS, default_user_id=None)
-    with pytest.raises(InvalidRequestError, match="app-only tokens cannot use /me"):
-        prepare_meeting(MeetingSpec("ev"), settings)
+    with pytest.raises(InvalidRequestError, match="app-only tokens cannot use /me") as caught:
+        prepare_meeting(MeetingSpec("ev", user_id=user_id), settings)
+    with pytest.raises(InvalidRequestError) as expected:  # the one message of every resource
+        request_organizer(None, default_user_id=None, delegated=False, resource=CREATE_OR_GET_RESOURCE)
+    assert str(caught.value) == str(expected.value)
+    assert "/me/onlineMeetings/createOrGet" in str(caught.value)
+
+
+def test_prepare_meeting_uses_me_for_delegated_tokens():
+    settings = replace(app_settings(FAST, refresh_token="r"), default_user_id=None)
+    assert prepare_meeting(MeetingSpec("ev"), settings).path == "me/onlineMeetings/createOrGet"
 
 
 @pytest.mark.parametrize("cloud", sorted(CLOUDS_WITHOUT_CREATE_OR_GET))

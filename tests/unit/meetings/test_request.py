@@ -400,6 +400,14 @@ def test_prepare_request_paths():
     assert explicit.path == "users/pat%40contoso.com/onlineMeetings/createOrGet"
     assert explicit.user_id == "pat@contoso.com"
     assert explicit.external_id == "e1"
+    assert prepare_request(MeetingSpec("e1", user_id=""), default_user_id=GUID).user_id == GUID
+
+
+def test_prepare_request_refuses_me_for_app_only_tokens():
+    spec = MeetingSpec("e1", subject="s")
+    with pytest.raises(InvalidRequestError, match="app-only tokens cannot use /me/onlineMeetings/createOrGet"):
+        prepare_request(spec, delegated=False)
+    assert prepare_request(spec, default_user_id=GUID, delegated=False).user_id == GUID
 
 
 @pytest.mark.parametrize(

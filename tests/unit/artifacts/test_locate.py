@@ -1,0 +1,96 @@
+"""artifacts/locate.py: a meeting is named by artifact_args' rule (the operators'), the organizer by graph/'s."""
+
+from __future__ import annotations
+
+import pytest
+from mock_graph_testlib import app_settings
+
+from airflow_provider_meetings.artifact_args import (
+    MEETING_KEYS,
+    ArgumentError,
+    describe_reference,
+    meeting_reference,
+)
+from airflow_provider_meetings.artifacts.locate import (
+    MEETINGS_RESOURCE,
+    MeetingRef,
+    prepare_meeting_ref,
+)
+from airflow_provider_meetings.graph.errors import InvalidRequestError
+from airflow_provider_meetings.graph.values import request_organizer
+
+USER = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+JOIN_URL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_" + "a" * 120 + "%40thread.v2/0"
+
+
+def settings(**extra):
+    return app_settings(default_user_id=USER, **extra)
+
+
+def test_the_keys_are_artifact_args() -> None:
+    assert MEETING_KEYS == ("meeting_id", "join_url", "external_id")
+
+
+@pytest.mark.parametrize(
+    ("named", "expected"),
+    [
+        ({"meeting_id": "", "join_url": JOIN_URL}, MeetingRef(USER, join_url=JOIN_URL)),
+        ({"meeting_id": "m-1", "join_url": "", "external_id": "  "}, MeetingRef(USER, meeting_id="m-1")),
+        ({"meeting_id": " m-1 "}, MeetingRef(USER, meeting_id="m-1")),
+    ],
+    ids=["empty id beside a URL", "empty URL and blank external id", "stripped"],
+)
+def test_an_empty_value_is_not_given_as_for_the_operators(named, expected) -> None:
+    """Templated fields render unset values as "": the hook now reads them as the sensor does."""
+    assert prepare_meeting_ref(settings(), **named) == expected
+
+
+@pytest.mark.parametrize(
+    "named",
+    [{}, {"meeting_id": ""}, {"join_url": "  ", "user_id": USER}, {"meeting_id": "m", "join_url": JOIN_URL}],
+    ids=["nothing", "only empty", "only blank", "two"],
+)
+def test_not_exactly_one_is_the_operators_refusal(named) -> None:
+    with pytest.raises(ArgumentError) as operators:
+        meeting_reference(**named)
+    with pytest.raises(InvalidRequestError) as caught:
+        prepare_meeting_ref(settings(), **named)
+    assert caught.value.field == "meeting"
+    assert str(caught.value) == f"meeting: {operators.value}"
+    assert "exactly one of meeting_id, join_url or external_id" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["meeting_id", "join_url", "external_id", "user_id"])
+def test_a_value_that_is_not_text_names_its_argument(name) -> None:
+    named = {name: 5} if name != "user_id" else {"meeting_id": "m", "user_id": 5}
+    with pytest.raises(InvalidRequestError) as caught:
+        prepare_meeting_ref(settings(), **named)
+    assert caught.value.field == name
+    assert str(caught.value) == f"{name}: must be text, got int: 5"
+
+
+def test_an_empty_organizer_is_the_connections_default() -> None:
+    """``user_id=""`` skipped the default before and failed as no Entra id."""
+    assert prepare_meeting_ref(settings(), user_id="", meeting_id="m").user_id == USER
+    assert prepare_meeting_ref(settings(), user_id="", external_id="e-1").event_lookup.user_id == USER
+
+
+def test_an_app_only_connection_without_organizer_gets_the_one_message() -> None:
+    with pytest.raises(InvalidRequestError) as expected:
+        request_organizer(None, default_user_id=None, delegated=False, resource=MEETINGS_RESOURCE)
+    with pytest.raises(InvalidRequestError) as caught:
+        prepare_meeting_ref(app_settings(), user_id="", meeting_id="m")
+    assert str(caught.value) == str(expected.value)
+    assert "/me/onlineMeetings" in str(caught.value)
+
+
+def test_a_delegated_connection_without_organizer_uses_me() -> None:
+    ref = prepare_meeting_ref(app_settings(refresh_token="r"), meeting_id="m")
+    assert ref.user_id is None
+
+
+def test_a_long_join_url_is_shown_as_the_sensor_logs_it() -> None:
+    ref = prepare_meeting_ref(settings(), join_url=JOIN_URL)
+    assert len(JOIN_URL) > 80
+    assert ref.named == describe_reference({"join_url": JOIN_URL})
+    assert ref.named.endswith("...") and len(ref.named) == len("join_url=") + 80
