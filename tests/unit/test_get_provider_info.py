@@ -8,6 +8,7 @@ from importlib.metadata import distribution, entry_points
 from pathlib import Path
 
 import pytest
+from import_cost_testlib import HEAVY, loaded_by
 
 from airflow_provider_meetings.diagnostics import CHECK_EXTRAS
 from airflow_provider_meetings.get_provider_info import get_provider_info
@@ -73,15 +74,8 @@ def test_form_defaults_and_choices_are_the_ones_the_provider_applies():
 
 
 def test_reading_the_provider_info_imports_nothing_heavy():
-    import subprocess
-    import sys
-
-    code = (
-        "import sys; import airflow_provider_meetings.get_provider_info as m; m.get_provider_info(); "
-        "print(sorted(n for n in ('msal', 'requests', 'cryptography', 'airflow') if n in sys.modules))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    module = "airflow_provider_meetings.get_provider_info"
+    assert loaded_by([module], [*HEAVY, "cryptography", "airflow"], then=f"{module}.get_provider_info()") == []
 
 
 @pytest.mark.parametrize(

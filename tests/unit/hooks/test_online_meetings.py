@@ -6,10 +6,10 @@ Connections come from ``AIRFLOW_CONN_*`` variables (JSON form).
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import pytest
+from import_cost_testlib import loaded_by
 
 from airflow_provider_meetings.graph.errors import ConnectionConfigError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
@@ -116,11 +116,4 @@ def test_china_cloud_is_refused_before_any_request(make_hook):
 
 
 def test_hook_module_imports_neither_msal_nor_requests():
-    import subprocess
-
-    code = (
-        "import sys; import airflow_provider_meetings.hooks.online_meetings; "
-        "print(sorted(m for m in ('msal', 'requests') if m in sys.modules))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert loaded_by(["airflow_provider_meetings.hooks.online_meetings"]) == []

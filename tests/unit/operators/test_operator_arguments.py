@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import inspect
 import json
-import subprocess
-import sys
 from datetime import datetime, timezone
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
+from import_cost_testlib import loaded_by
 
 from airflow_provider_meetings.graph.errors import (
     ApplicationAccessPolicyError,
@@ -304,11 +303,4 @@ def test_operator_serialises_with_its_link(monkeypatch):
     ],
 )
 def test_importing_the_operator_module_loads_neither_msal_nor_requests(modules):
-    code = (
-        "import sys, json\n"
-        + "".join(f"import airflow_provider_meetings.{module}\n" for module in modules)
-        + "heavy = ['msal', 'requests', 'urllib3', 'meetings_emulator']\n"
-        + "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert json.loads(out.strip().splitlines()[-1]) == []
+    assert loaded_by(f"airflow_provider_meetings.{module}" for module in modules) == []

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import threading
 from datetime import timedelta
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, TaskDeferred
+from import_cost_testlib import HEAVY, loaded_by
 
 from airflow_provider_meetings.graph.errors import GraphAPIError, RetriesExhaustedError
 from airflow_provider_meetings.sensors.meeting_artifacts import TeamsMeetingArtifactsSensor
@@ -23,16 +22,8 @@ STATUS = {"meeting_id": "MSo+/=", "ended": True, "attendance": 1, "transcript": 
 
 
 def test_importing_sensor_trigger_and_operator_loads_neither_msal_nor_requests() -> None:
-    code = (
-        "import sys, json\n"
-        "import airflow_provider_meetings.sensors.meeting_artifacts\n"
-        "import airflow_provider_meetings.triggers.meeting_artifacts\n"
-        "import airflow_provider_meetings.operators.meeting_artifacts\n"
-        "heavy = ['msal', 'requests', 'urllib3', 'meetings_emulator', 'airflow_provider_meetings.hooks.online_meetings']\n"
-        "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert json.loads(out.strip().splitlines()[-1]) == []
+    modules = [f"airflow_provider_meetings.{kind}.meeting_artifacts" for kind in ("sensors", "triggers", "operators")]
+    assert loaded_by(modules, [*HEAVY, "airflow_provider_meetings.hooks.online_meetings"]) == []
 
 
 def test_sensor_defaults_and_templated_fields() -> None:
