@@ -31,6 +31,9 @@ from airflow_provider_meetings.graph.retry import needs_fresh_token, parse_retry
 
 #: Graph's limit of requests in one ``$batch``.
 MAX_BATCH_ITEMS = 20
+#: ``$batch`` requests one bulk call keeps in flight at most (its ``max_concurrency``, and the
+#: connection's ``bulk_concurrency``).
+MAX_BULK_CONCURRENCY = 32
 #: Items one bulk call takes. Results (and the task's XCom) grow with the list; beyond
 #: this, split the work across tasks (by week, by organizer) so each stays retryable.
 MAX_BULK_ITEMS = 10_000
@@ -49,6 +52,25 @@ def check_bulk_size(count: int, field_name: str) -> None:
             f"has {count:,} items; one bulk call takes at most {MAX_BULK_ITEMS:,}. "
             "Split the list across tasks (e.g. by week or by organizer); nothing was sent",
         )
+
+
+def check_concurrency(max_concurrency: Any, default: int) -> int:
+    """``max_concurrency`` of a bulk call, checked before anything is sent.
+
+    :param max_concurrency: the caller's value; ``None``: ``default``
+    :param default: the connection's ``bulk_concurrency`` (already checked)
+    :raises ValueError: unless it is a whole number from 1 to :data:`MAX_BULK_CONCURRENCY`
+    """
+    concurrency = default if max_concurrency is None else max_concurrency
+    if (
+        isinstance(concurrency, bool)
+        or not isinstance(concurrency, int)
+        or not 1 <= concurrency <= MAX_BULK_CONCURRENCY
+    ):
+        raise ValueError(
+            f"max_concurrency must be a whole number from 1 to {MAX_BULK_CONCURRENCY}, got {concurrency!r}"
+        )
+    return concurrency
 
 
 @dataclass(frozen=True)

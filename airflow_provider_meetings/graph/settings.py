@@ -23,6 +23,7 @@ from airflow_provider_meetings.auth.credentials import (
     RefreshToken,
     credential_from_connection,
 )
+from airflow_provider_meetings.graph.batch import MAX_BULK_CONCURRENCY
 from airflow_provider_meetings.graph.errors import ConnectionConfigError, InvalidRequestError
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.graph.values import validate_user_id
@@ -72,7 +73,6 @@ KNOWN_EXTRAS = frozenset(
 _LEGACY_PREFIX = "extra__msgraph_meetings__"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_BULK_CONCURRENCY = 4
-MAX_BULK_CONCURRENCY = 32
 #: Where the rate budget shared by the processes of one tenant and app lives (graph/budget/).
 RATE_BUDGETS = ("file", "redis", "database", "off")
 DEFAULT_RATE_BUDGET = "file"

@@ -218,7 +218,7 @@ class CalendarEventsMethods:
         # many organizers as the connection's concurrency allows, and ten at least.
         from airflow_provider_meetings.events.api import prepare_calendar_lookup
         from airflow_provider_meetings.events.bulk import EventBulkPlan
-        from airflow_provider_meetings.meetings.api import check_concurrency
+        from airflow_provider_meetings.graph.batch import check_concurrency
 
         concurrency = check_concurrency(max_concurrency, max(self.settings.bulk_concurrency, 10))
         settings = self.settings

@@ -177,7 +177,7 @@ class OnlineMeetingsMethods:
         :return: one :class:`~airflow_provider_meetings.meetings.results.BulkItemResult` per item,
             in input order
         """
-        from airflow_provider_meetings.meetings.api import check_concurrency
+        from airflow_provider_meetings.graph.batch import check_concurrency
         from airflow_provider_meetings.meetings.bulk import BulkPlan
 
         concurrency = check_concurrency(max_concurrency, self.settings.bulk_concurrency)

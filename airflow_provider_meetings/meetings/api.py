@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from airflow_provider_meetings.graph.batch import BulkProgress
 from airflow_provider_meetings.graph.errors import ConnectionConfigError, GraphAPIError, is_not_found
-from airflow_provider_meetings.graph.settings import MAX_BULK_CONCURRENCY, ConnectionSettings
+from airflow_provider_meetings.graph.settings import ConnectionSettings
 from airflow_provider_meetings.meetings.availability import has_create_or_get
 from airflow_provider_meetings.meetings.bulk import BulkPlan
 from airflow_provider_meetings.meetings.diff import after_create_or_get, delete_request
@@ -50,23 +50,6 @@ def prepare_meeting(spec: MeetingSpec, settings: ConnectionSettings) -> Prepared
         api_version=settings.api_version,
         delegated=settings.delegated,
     )
-
-
-def check_concurrency(max_concurrency: Any, default: int) -> int:
-    """``max_concurrency`` of a bulk call (``None``: ``default``, the connection's ``bulk_concurrency``).
-
-    :raises ValueError: unless it is a whole number from 1 to ``MAX_BULK_CONCURRENCY``
-    """
-    concurrency = default if max_concurrency is None else max_concurrency
-    if (
-        isinstance(concurrency, bool)
-        or not isinstance(concurrency, int)
-        or not 1 <= concurrency <= MAX_BULK_CONCURRENCY
-    ):
-        raise ValueError(
-            f"max_concurrency must be a whole number from 1 to {MAX_BULK_CONCURRENCY}, got {concurrency!r}"
-        )
-    return concurrency
 
 
 class OnlineMeetingsApi:

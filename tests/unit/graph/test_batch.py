@@ -15,6 +15,7 @@ from airflow_provider_meetings.graph.batch import (
     batch_item_id,
     batch_responses,
     build_batch_payload,
+    check_concurrency,
     chunked,
     classify_batch_response,
     keep_fields,
@@ -221,3 +222,15 @@ def test_an_item_answered_202_without_a_body_succeeded() -> None:
     from_graph = {"responses": [{"id": "0", "status": 202, "headers": {}, "body": None}]}
     (outcome,) = classify_batch_response([(0, "u")], from_graph)
     assert outcome.kind is ItemKind.OK and outcome.body is None
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [(None, True), (1, True), (32, True), (0, False), (33, False), (True, False), (2.0, False)],
+)
+def test_check_concurrency(value, ok):
+    if ok:
+        assert check_concurrency(value, 4) == (4 if value is None else value)
+    else:
+        with pytest.raises(ValueError, match="max_concurrency must be a whole number"):
+            check_concurrency(value, 4)

@@ -17,7 +17,7 @@ from airflow_provider_meetings.graph.mock_transport import (
 )
 from airflow_provider_meetings.graph.retry import RetryPolicy
 from airflow_provider_meetings.graph.values import request_organizer
-from airflow_provider_meetings.meetings.api import OnlineMeetingsApi, check_concurrency, prepare_meeting
+from airflow_provider_meetings.meetings.api import OnlineMeetingsApi, prepare_meeting
 from airflow_provider_meetings.meetings.availability import CLOUDS_WITHOUT_CREATE_OR_GET
 from airflow_provider_meetings.meetings.bulk import BulkPlan
 from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
@@ -117,18 +117,6 @@ def test_bulk_creates_updates_and_deletes_in_two_batch_runs():
     assert [r.to_dict()["status"] for r in results] == ["created", "unchanged", "updated", "cancelled", None]
     assert graph.meetings["m-moved"]["subject"] == "new" and "m-gone" not in graph.meetings
     assert results[4].error is not None and results[4].attempts == 0
-
-
-@pytest.mark.parametrize(
-    ("value", "ok"),
-    [(None, True), (1, True), (32, True), (0, False), (33, False), (True, False), (2.0, False)],
-)
-def test_check_concurrency(value, ok):
-    if ok:
-        assert check_concurrency(value, 4) == (4 if value is None else value)
-    else:
-        with pytest.raises(ValueError, match="max_concurrency must be a whole number"):
-            check_concurrency(value, 4)
 
 
 @pytest.mark.parametrize("user_id", [None, ""])
