@@ -50,10 +50,12 @@ from airflow_provider_meetings.events.results import (
 )
 from airflow_provider_meetings.graph.batch import (
     BatchItemResult,
+    DuplicateItemError,
     GraphRequest,
     check_bulk_size,
     error_at,
     given,
+    item_flag,
     keep_fields,
 )
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
@@ -74,12 +76,19 @@ Preparer = Callable[[EventSpec], PreparedEvent]
 LookupPreparer = Callable[[Any, Any], PreparedEvent]
 
 
-class DuplicateEventError(InvalidRequestError):
-    """A ``(organizer, external_id)`` pair given twice in one call; the later item is not sent."""
+class DuplicateEventError(DuplicateItemError):
+    """A ``(organizer, external_id)`` pair (and occurrence day) given twice in one call; the
+    later item is not sent.
+
+    :param index: position of the repeated item
+    :param first_index: position of the first item with the same pair
+    :param external_id: the repeated external id
+    :param day: the occurrence cancelled, for an item that cancels one day of a series
+    """
 
     def __init__(self, index: int, first_index: int, external_id: str, day: datetime.date | None = None) -> None:
         what = f"{external_id!r}" if day is None else f"{external_id!r} on {day.isoformat()}"
-        super().__init__(f"events[{index}].external_id", f"duplicates events[{first_index}] ({what}); it was sent once")
+        super().__init__("events", index, first_index, what)
 
 
 @dataclass
@@ -162,11 +171,7 @@ class EventBulkPlan:
             raise InvalidRequestError(
                 f"events[{index}]", f"must be a mapping or an EventSpec, got {type(item).__name__}"
             )
-        cancelled = item.get(CANCELLED_KEY)
-        if cancelled is not None and not isinstance(cancelled, bool):
-            raise InvalidRequestError(
-                f"events[{index}].{CANCELLED_KEY}", f"must be true or false, got {cancelled!r}; nothing was sent"
-            )
+        cancelled = item_flag(item, CANCELLED_KEY)  # its error gets the item's position from error_at
         allowed = _CANCEL_KEYS if cancelled else (*EVENT_KEYS, CANCELLED_KEY)
         unknown = sorted(str(key) for key in item if key not in allowed)
         if unknown:

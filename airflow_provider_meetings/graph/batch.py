@@ -324,6 +324,41 @@ def given(item: Any, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def item_flag(item: Mapping[str, Any], key: str) -> bool | None:
+    """A true/false key of a bulk item, e.g. ``cancelled``: ``None`` when absent or null.
+
+    :param item: the item
+    :param key: the key
+    :raises InvalidRequestError: (field ``key``) a value that is not ``true``/``false``
+    """
+    flag = item.get(key)
+    if flag is not None and not isinstance(flag, bool):
+        raise InvalidRequestError(
+            key, f"must be true or false, got {type(flag).__name__} {flag!r}; nothing was sent for this item"
+        )
+    return flag
+
+
+class DuplicateItemError(InvalidRequestError):
+    """An item of a bulk call whose key an earlier item has: the later one is not sent.
+
+    :param items: the argument that holds the items, e.g. ``meetings``
+    :param index: position of the repeated item
+    :param first_index: position of the first item with the same key
+    :param what: the key as the message shows it, e.g. ``'ev-1' for user 'adele@contoso.com'``
+    """
+
+    def __init__(self, items: str, index: int, first_index: int, what: str) -> None:
+        super().__init__(f"{items}[{index}].external_id", "")
+        self.index = index
+        self.first_index = first_index
+        # The base class formats "field: message"; this message reads as one sentence.
+        self.args = (f"{self.field} duplicates {items}[{first_index}] ({what}); it was sent once",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def error_at(items: str, index: int, error: InvalidRequestError) -> InvalidRequestError:
     """The same validation error with the item's position in front of its field.
 

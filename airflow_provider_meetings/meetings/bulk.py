@@ -30,7 +30,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from airflow_provider_meetings.graph.batch import BatchItemResult, check_bulk_size, error_at, given, keep_fields
+from airflow_provider_meetings.graph.batch import (
+    BatchItemResult,
+    DuplicateItemError,
+    check_bulk_size,
+    error_at,
+    given,
+    item_flag,
+    keep_fields,
+)
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError, is_not_found
 from airflow_provider_meetings.meetings.diff import SYNC_MEETING_FIELDS, after_create_or_get
 from airflow_provider_meetings.meetings.organizers import (
@@ -55,7 +63,7 @@ DEFAULT_MEETING_FIELDS: tuple[str, ...] = ("id", "joinWebUrl")
 Preparer = Callable[[MeetingSpec], PreparedRequest]
 
 
-class DuplicateMeetingError(InvalidRequestError):
+class DuplicateMeetingError(DuplicateItemError):
     """A ``(user, external_id)`` pair given twice in one bulk call; the later one is not sent.
 
     :param index: position of the repeated item
@@ -65,18 +73,8 @@ class DuplicateMeetingError(InvalidRequestError):
     """
 
     def __init__(self, index: int, first_index: int, external_id: str, user_id: str | None) -> None:
-        super().__init__(f"meetings[{index}].external_id", "")
-        self.index = index
-        self.first_index = first_index
         who = f"user {user_id!r}" if user_id else "/me"
-        # The base class formats "field: message"; this message reads as one sentence.
-        self.args = (
-            f"meetings[{index}].external_id duplicates meetings[{first_index}] "
-            f"({external_id!r} for {who}); it was sent once",
-        )
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+        super().__init__("meetings", index, first_index, f"{external_id!r} for {who}")
 
 
 def identity_key(prepared: PreparedRequest) -> tuple[str | None, str | None]:
@@ -94,11 +92,9 @@ def _split(item: Any) -> tuple[Any, bool, InvalidRequestError | None]:
     """An item as step 1 sends it, whether it is cancelled, and why it is refused (if it is)."""
     if not isinstance(item, Mapping) or CANCELLED_KEY not in item:
         return item, False, None
-    flag = item[CANCELLED_KEY]
-    if flag is not None and not isinstance(flag, bool):
-        problem = InvalidRequestError(
-            CANCELLED_KEY, f"must be true or false, got {type(flag).__name__} {flag!r}; nothing was sent for this item"
-        )
+    try:
+        flag = item_flag(item, CANCELLED_KEY)
+    except InvalidRequestError as problem:
         return item, False, problem
     if flag:
         return {key: item[key] for key in _IDENTITY_KEYS if key in item}, True, None

@@ -10,6 +10,7 @@ import pytest
 from airflow_provider_meetings.graph.batch import (
     MAX_BATCH_ITEMS,
     BatchItemResult,
+    DuplicateItemError,
     GraphRequest,
     ItemKind,
     batch_item_id,
@@ -18,8 +19,10 @@ from airflow_provider_meetings.graph.batch import (
     check_concurrency,
     chunked,
     classify_batch_response,
+    item_flag,
     keep_fields,
 )
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest, prepare_request
 
 USER = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
@@ -234,3 +237,25 @@ def test_check_concurrency(value, ok):
     else:
         with pytest.raises(ValueError, match="max_concurrency must be a whole number"):
             check_concurrency(value, 4)
+
+
+@pytest.mark.parametrize(("item", "flag"), [({}, None), ({"cancelled": None}, None), ({"cancelled": True}, True)])
+def test_item_flag(item, flag):
+    assert item_flag(item, "cancelled") is flag
+
+
+@pytest.mark.parametrize("value", ["true", 1, "yes"])
+def test_item_flag_refuses_what_is_not_true_or_false(value):
+    with pytest.raises(InvalidRequestError) as caught:
+        item_flag({"cancelled": value}, "cancelled")
+    assert caught.value.field == "cancelled"
+    assert str(caught.value) == (
+        f"cancelled: must be true or false, got {type(value).__name__} {value!r}; nothing was sent for this item"
+    )
+
+
+def test_a_duplicate_item_reads_as_one_sentence_naming_both_positions():
+    error = DuplicateItemError("events", 5, 2, "'lecture-1' on 2030-04-02")
+    assert str(error) == "events[5].external_id duplicates events[2] ('lecture-1' on 2030-04-02); it was sent once"
+    assert (error.field, error.index, error.first_index) == ("events[5].external_id", 5, 2)
+    assert error.permanent
