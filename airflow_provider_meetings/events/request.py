@@ -35,6 +35,7 @@ from airflow_provider_meetings.graph.values import (
     check_free_text,
     check_missing_value,
     odata_string,
+    parse_iso,
     request_organizer,
     to_utc,
     user_path,
@@ -454,9 +455,8 @@ def utc_instant(value: Any) -> datetime | None:
     if not isinstance(value, Mapping) or not isinstance(value.get("dateTime"), str):
         return None
     text = value["dateTime"].rstrip("Zz")
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
     try:
-        local = datetime.fromisoformat(text)
+        local = parse_iso(text)
     except ValueError:
         return None
     if local.tzinfo is not None:

@@ -207,6 +207,16 @@ def odata_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def parse_iso(text: str) -> datetime:
+    """``datetime.fromisoformat`` that also reads Graph's timestamps, whose 7 fraction digits
+    (``2026-11-28T09:00:00.0000000``) are cut to the 6 Python reads.
+
+    :param text: an ISO-8601 date and time, with or without an offset
+    :raises ValueError: as ``datetime.fromisoformat`` does
+    """
+    return datetime.fromisoformat(_FRACTION_RE.sub(r"\1", text))
+
+
 def to_utc(value: Any, *, field_name: str) -> datetime | None:
     """Convert an aware datetime or an ISO-8601 string with an offset to a UTC datetime."""
     if value is None:
@@ -216,9 +226,8 @@ def to_utc(value: Any, *, field_name: str) -> datetime | None:
         if not text:
             return None
         iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-        iso = _FRACTION_RE.sub(r"\1", iso)  # Graph writes 7 fractional digits; Python reads 6
         try:
-            parsed = datetime.fromisoformat(iso)
+            parsed = parse_iso(iso)
         except ValueError:
             raise InvalidRequestError(
                 field_name,

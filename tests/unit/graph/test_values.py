@@ -1,11 +1,13 @@
-"""graph/values.py: the rules every resource shares (here: the organizer and OData literals)."""
+"""graph/values.py: the rules every resource shares (here: the organizer, OData literals, Graph timestamps)."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from airflow_provider_meetings.graph.errors import InvalidRequestError
-from airflow_provider_meetings.graph.values import odata_string, request_organizer
+from airflow_provider_meetings.graph.values import odata_string, parse_iso, request_organizer
 
 ADELE = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 DEFAULT = "hr@contoso.example"
@@ -55,3 +57,23 @@ def test_the_organizer_is_checked_whichever_it_is(user_id, default) -> None:
 )
 def test_odata_string_quotes_and_doubles_quotes(value, literal) -> None:
     assert odata_string(value) == literal
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-28T09:00:00.0000000", datetime(2026, 11, 28, 9)),
+        (
+            "2026-11-28T09:00:00.1234567+01:00",
+            datetime(2026, 11, 28, 9, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1))),
+        ),
+        ("2026-11-28T09:00:00", datetime(2026, 11, 28, 9)),
+    ],
+)
+def test_parse_iso_reads_graphs_seven_fraction_digits(text, expected):
+    assert parse_iso(text) == expected
+
+
+def test_parse_iso_refuses_what_is_not_iso():
+    with pytest.raises(ValueError):
+        parse_iso("28/11/2026 09:00")
