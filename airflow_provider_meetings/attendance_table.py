@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 #: The CSV header (and the keys of each JSON row), in order.
@@ -74,19 +74,46 @@ def attendance_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]
     return rows
 
 
+def table_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """``rows`` as CSV text: a header of ``columns``, then each row's values of those columns
+    (``None`` or a missing key as an empty cell, other keys left out), ``\\n`` line ends.
+
+    The one CSV writer of the attendance files and of the sample DAGs' reports.
+    """
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(["" if row.get(name) is None else row.get(name) for name in columns] for row in rows)
+    return out.getvalue()
+
+
 def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
     """The rows as UTF-8 CSV with the :data:`COLUMNS` header (``None`` as an empty cell)."""
-    out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({name: "" if row.get(name) is None else row.get(name) for name in COLUMNS})
-    return out.getvalue().encode("utf-8")
+    return table_csv(rows, COLUMNS).encode("utf-8")
 
 
-def rows_to_json(rows: Iterable[Mapping[str, Any]], *, meeting_id: str, user_id: str | None) -> bytes:
-    """The rows as a UTF-8 JSON document ``{"meeting_id", "user_id", "reports", "rows"}``."""
+def report_ids(rows: Iterable[Mapping[str, Any]], reports: Iterable[Mapping[str, Any]] = ()) -> list[str]:
+    """The ids of the meeting's attendance reports, sorted: every report of ``reports``
+    (Graph's ``meetingAttendanceReport`` objects: one per session that ended, a report
+    without records too) and every report a row names.
+
+    The count of attendance reports is ``len`` of this, as the artifacts status counts the
+    reports Graph lists: a session whose report has no records still ended.
+    """
+    ids = {str(report["id"]) for report in reports if report.get("id")}
+    ids |= {str(row["report_id"]) for row in rows if row.get("report_id")}
+    return sorted(ids)
+
+
+def rows_to_json(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    meeting_id: str,
+    user_id: str | None,
+    reports: Iterable[Mapping[str, Any]] = (),
+) -> bytes:
+    """The rows as a UTF-8 JSON document ``{"meeting_id", "user_id", "reports", "rows"}``;
+    ``reports`` is :func:`report_ids` of the rows and of ``reports``."""
     rows = [dict(row) for row in rows]
-    reports = sorted({row["report_id"] for row in rows if row.get("report_id")})
-    document = {"meeting_id": meeting_id, "user_id": user_id, "reports": reports, "rows": rows}
+    document = {"meeting_id": meeting_id, "user_id": user_id, "reports": report_ids(rows, reports), "rows": rows}
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")

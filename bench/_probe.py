@@ -23,6 +23,8 @@ import sys
 import threading
 import time
 
+from _spec import meeting_specs
+
 CONN_ID = "msgraph_meetings_bench"
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -79,15 +81,7 @@ def measure_memory(n: int, mode: str, prefix: str) -> dict[str, object]:
     from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
     from airflow_provider_meetings.operators import online_meetings  # noqa: F401
 
-    specs = [
-        {
-            "external_id": f"{prefix}-{i}",
-            "subject": f"Bench meeting {i}",
-            "start_date_time": "2026-12-07T09:00:00Z",
-            "end_date_time": "2026-12-07T09:30:00Z",
-        }
-        for i in range(n)
-    ]
+    specs = meeting_specs(prefix, n)
     hook = OnlineMeetingsHook(CONN_ID)
     gc.collect()
     start = time.perf_counter()
@@ -212,15 +206,7 @@ def run_bulk_worker(n: int, prefix: str) -> dict[str, object]:
     """
     from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
-    specs = [
-        {
-            "external_id": f"{prefix}-{i}",
-            "subject": f"Bench meeting {i}",
-            "start_date_time": "2026-12-07T09:00:00Z",
-            "end_date_time": "2026-12-07T09:30:00Z",
-        }
-        for i in range(n)
-    ]
+    specs = meeting_specs(prefix, n)
     last: list[object] = []
     with OnlineMeetingsHook(CONN_ID) as hook:
         hook.get_access_token()  # the token request is start-up, not part of the race

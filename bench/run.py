@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import scale_out
+from _spec import meeting_spec, meeting_specs
 from scenario_artifacts import render_artifacts, run_artifacts
 from scenario_events import render_events, run_events
 
@@ -75,15 +76,6 @@ def machine() -> dict[str, str]:
     }
 
 
-def spec(prefix: str, i: int) -> dict[str, Any]:
-    return {
-        "external_id": f"{prefix}-{i}",
-        "subject": f"Bench meeting {i}",
-        "start_date_time": "2026-12-07T09:00:00Z",
-        "end_date_time": "2026-12-07T09:30:00Z",
-    }
-
-
 def duplicates(emulator: Any) -> tuple[int, int]:
     """(meetings stored, meetings stored more than once for the same user and external id)."""
     stored = emulator.meetings()
@@ -102,7 +94,7 @@ def run_bulk(emulator: Any, n: int, prefix: str, *, max_concurrency: int | None 
     from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
     hook = OnlineMeetingsHook(CONN_ID)  # a fresh hook: its own MSAL app and token
-    specs = [spec(prefix, i) for i in range(n)]
+    specs = meeting_specs(prefix, n)
     last: list[Any] = []
     start = time.perf_counter()
     results = hook.create_or_get_meetings(specs, max_concurrency=max_concurrency, progress=last.append)
@@ -132,7 +124,7 @@ def run_sequential(emulator: Any, sample: int, prefix: str) -> dict[str, Any]:
     failures = 0
     start = time.perf_counter()
     for i in range(sample):
-        s = spec(prefix, i)
+        s = meeting_spec(prefix, i)
         try:
             hook.create_or_get_meeting(s.pop("external_id"), **s)
         except Exception:  # counted, not fatal: the table reports it

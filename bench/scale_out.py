@@ -105,15 +105,6 @@ def budget_extras(backend: str, folder: Path, redis_url: str | None) -> dict[str
     return extras
 
 
-def _spec(prefix: str, i: int) -> dict[str, Any]:
-    return {
-        "external_id": f"{prefix}-{i}",
-        "subject": f"Bench meeting {i}",
-        "start_date_time": "2026-12-07T09:00:00Z",
-        "end_date_time": "2026-12-07T09:30:00Z",
-    }
-
-
 def split(total: int, parts: int) -> list[int]:
     """``total`` meetings over ``parts`` processes, as even as can be."""
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]

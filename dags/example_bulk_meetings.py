@@ -71,14 +71,14 @@ with DAG(
     @task
     def read_events(**context: Any) -> list[dict[str, Any]]:
         """The meeting of every event in this run's window (same rules as the mapped DAG)."""
-        from meetings_dag_helpers.events import bulk_items, events_in_window, read_events_file, resolve_events_file
-        from meetings_dag_helpers.window import run_anchor
+        from meetings_dag_helpers.events import bulk_items, read_events_file, resolve_events_file
+        from meetings_dag_helpers.window import run_anchor, starting_in
 
         params = context["params"]
         path = resolve_events_file(params["events_file"], Path(__file__).parent)
         start = run_anchor(context["dag_run"])
         end = start + timedelta(hours=params["horizon_hours"])
-        events = events_in_window(read_events_file(path), start, end)
+        events = starting_in(read_events_file(path), start, end)
         log.info("%d event(s) in %s starting in [%s, %s)", len(events), path, start, end)
         duration = timedelta(minutes=params["duration_minutes"])
         return bulk_items(

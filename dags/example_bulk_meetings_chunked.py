@@ -67,19 +67,13 @@ with DAG(
     @task
     def split_events(**context: Any) -> list[list[dict[str, Any]]]:
         """The meeting of every event in this run's window, in ``chunks`` parts."""
-        from meetings_dag_helpers.events import (
-            bulk_items,
-            chunks,
-            events_in_window,
-            read_events_file,
-            resolve_events_file,
-        )
-        from meetings_dag_helpers.window import run_anchor
+        from meetings_dag_helpers.events import bulk_items, chunks, read_events_file, resolve_events_file
+        from meetings_dag_helpers.window import run_anchor, starting_in
 
         params = context["params"]
         path = resolve_events_file(params["events_file"], Path(__file__).parent)
         start = run_anchor(context["dag_run"])
-        events = events_in_window(read_events_file(path), start, start + timedelta(hours=params["horizon_hours"]))
+        events = starting_in(read_events_file(path), start, start + timedelta(hours=params["horizon_hours"]))
         duration = timedelta(minutes=params["duration_minutes"])
         items = bulk_items(
             events, dag_id=context["dag"].dag_id, default_organizer=params["organizer"], default_duration=duration

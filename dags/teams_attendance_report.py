@@ -83,7 +83,7 @@ with DAG(
         )
         from meetings_dag_helpers.events import resolve_events_file
         from meetings_dag_helpers.interviews import interview_external_id, read_schedule
-        from meetings_dag_helpers.outputs import resolve_output_dir, run_folder
+        from meetings_dag_helpers.outputs import resolve_output_dir, run_folder, write_text
         from meetings_dag_helpers.window import run_anchor
 
         params = context["params"]
@@ -115,9 +115,8 @@ with DAG(
                 "uninvited": [line["person"] for line in report if line["status"] == "uninvited"],
             }
         folder = run_folder(resolve_output_dir(params["output_dir"]), DAG_ID, run_anchor(context["dag_run"]))
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / REPORT_FILE).write_text(report_csv(lines), encoding="utf-8")
-        log.info("Attendance of %d interview(s) -> %s", len(summary), folder / REPORT_FILE)
+        path = write_text(folder / REPORT_FILE, report_csv(lines))
+        log.info("Attendance of %d interview(s) -> %s", len(summary), path)
         return summary
 
     # [END howto_attendance_report_task]

@@ -93,21 +93,16 @@ with DAG(
         """The operator arguments of every interview in this run's window: to book or to cancel."""
         from airflow.sdk.exceptions import AirflowFailException
         from meetings_dag_helpers.events import resolve_events_file
-        from meetings_dag_helpers.interviews import (
-            ScheduleError,
-            cancel_kwargs,
-            event_kwargs,
-            interviews_in_window,
-        )
+        from meetings_dag_helpers.interviews import ScheduleError, cancel_kwargs, event_kwargs
         from meetings_dag_helpers.interviews import read_schedule as read_file
-        from meetings_dag_helpers.window import run_anchor
+        from meetings_dag_helpers.window import run_anchor, starting_in
 
         params = context["params"]
         path = resolve_events_file(params["schedule_file"], Path(__file__).parent)
         start = run_anchor(context["dag_run"])
         end = start + timedelta(days=params["horizon_days"])
         try:
-            interviews = interviews_in_window(read_file(path), start, end)
+            interviews = starting_in(read_file(path), start, end)
         except ScheduleError as err:
             raise AirflowFailException(str(err)) from err  # bad data: retrying will not help
         log.info("%d interview(s) in %s starting in [%s, %s)", len(interviews), path, start, end)

@@ -105,19 +105,18 @@ with DAG(
         from meetings_dag_helpers.events import (
             EventsFileError,
             cancel_kwargs,
-            events_in_window,
             meeting_kwargs,
             read_events_file,
             resolve_events_file,
         )
-        from meetings_dag_helpers.window import run_anchor
+        from meetings_dag_helpers.window import run_anchor, starting_in
 
         params = context["params"]
         path = resolve_events_file(params["events_file"], Path(__file__).parent)
         start = run_anchor(context["dag_run"])
         end = start + timedelta(hours=params["horizon_hours"])
         try:
-            events = events_in_window(read_events_file(path), start, end)
+            events = starting_in(read_events_file(path), start, end)
         except EventsFileError as err:
             raise AirflowFailException(str(err)) from err  # bad data: retrying will not help
         log.info("%d event(s) in %s starting in [%s, %s)", len(events), path, start, end)

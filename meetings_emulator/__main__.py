@@ -10,7 +10,6 @@ import os
 import shlex
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 from importlib import metadata
@@ -165,15 +164,6 @@ def _os_error_message(error: OSError, host: str, port: int) -> str:
     return f"{error.strerror or error}{where}"
 
 
-def _write_atomically(path: str, content: str) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(content)
-    os.replace(tmp, target)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the emulator, print how to connect, serve until a signal arrives."""
     args = build_parser().parse_args(argv)
@@ -182,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("meetings_emulator").setLevel(logging.WARNING)
 
     from meetings_emulator.config import DEFAULT_CLIENT_SECRET, EmulatorConfig, default_users
+    from meetings_emulator.persistence import write_atomically
     from meetings_emulator.runtime import RunningEmulator
 
     optional: dict[str, object] = {}
@@ -224,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     emulator.start()
     info = emulator.info()
-    connection = emulator.connection_json()
+    [(variable, connection)] = emulator.environment().items()
     where = "loopback only" if emulator.is_loopback else f"bound to {args.host}: REACHABLE FROM THE NETWORK"
     lines = [
         f"Meetings emulator (Entra ID + Graph onlineMeetings) listening on {emulator.url} ({where})",
@@ -247,11 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         f"Control endpoint: {emulator.url}/_emulator/",
         "Airflow connection (paste into the shell that runs airflow):",
-        f"export AIRFLOW_CONN_MSGRAPH_MEETINGS_DEFAULT={shlex.quote(connection)}",
+        f"export {variable}={shlex.quote(connection)}",
     ]
     print("\n".join(lines), flush=True)
     if args.ready_file:
-        _write_atomically(
+        write_atomically(
             args.ready_file,
             json.dumps(
                 {

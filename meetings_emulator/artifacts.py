@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meetings_emulator.errors import GraphError
-from meetings_emulator.meetings import TICKS_PER_SECOND, format_ticks, now_ticks, parse_datetime
 from meetings_emulator.recording_stream import GeneratedStream
+from meetings_emulator.ticks import TICKS_PER_SECOND, format_ticks, now_ticks, parse_datetime
 
 #: "This method only returns up to 50 of the most recent reports" (meetingattendancereport-list).
 MAX_REPORTS = 50

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import uuid
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,16 @@ DEFAULT_DEVICE_CODE_LIFETIME = 900
 DEFAULT_DEVICE_CODE_INTERVAL = 5
 
 
+#: An Entra object id as Entra writes it: a GUID in its 8-4-4-4-12 form (the ``oid`` claim,
+#: https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference).
+OBJECT_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def is_object_id(value: object) -> bool:
+    """Whether ``value`` is an object id (the one check of it: users' ids, ``{userId}`` of onlineMeetings)."""
+    return isinstance(value, str) and OBJECT_ID_RE.match(value) is not None
+
+
 @dataclass(frozen=True)
 class SeedUser:
     """A user of the emulated tenant.
@@ -79,10 +89,8 @@ class SeedUser:
     has_policy: bool = True
 
     def __post_init__(self) -> None:
-        try:
-            uuid.UUID(self.id)
-        except (ValueError, TypeError, AttributeError):
-            raise ValueError(f"user id {self.id!r} is not an Entra object id (a GUID)") from None
+        if not is_object_id(self.id):
+            raise ValueError(f"user id {self.id!r} is not an Entra object id (a GUID, 8-4-4-4-12)")
         if not isinstance(self.user_principal_name, str) or "@" not in self.user_principal_name.strip("@"):
             raise ValueError(f"user principal name {self.user_principal_name!r} is not of the form name@domain")
         if not isinstance(self.display_name, str) or not self.display_name.strip():

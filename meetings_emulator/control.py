@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from meetings_emulator.messages import Reply
-from meetings_emulator.service import EmulatorService
+from meetings_emulator.service import KEEP, EmulatorService
 
 CONTROL_PREFIX = "/_emulator"
 
@@ -116,7 +116,7 @@ def set_latency(service: EmulatorService, body: Body, match: re.Match[str]) -> R
 def set_rate_limit(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
     """``POST /rate-limit`` ``{"per_second": ..., "retry_after"?: ...}``."""
     per_second = body.get("per_second")
-    retry_after = body["retry_after"] if "retry_after" in body else "keep"
+    retry_after = body.get("retry_after", KEEP)
     service.set_rate_limit(None if per_second is None else float(per_second), retry_after)
     return Reply(200, {"rate_limit": per_second, "retry_after": service.rate_limit_retry_after})
 
@@ -124,7 +124,7 @@ def set_rate_limit(service: EmulatorService, body: Body, match: re.Match[str]) -
 def set_mailbox_concurrency(service: EmulatorService, body: Body, match: re.Match[str]) -> Reply:
     """``POST /mailbox-concurrency`` ``{"limit": 4 | null, "retry_after"?: seconds | null}``."""
     limit = body["limit"]
-    service.set_mailbox_concurrency(limit, body["retry_after"] if "retry_after" in body else "keep")
+    service.set_mailbox_concurrency(limit, body.get("retry_after", KEEP))
     return Reply(200, {"limit": service.mailboxes.limit, "retry_after": service.mailboxes.retry_after})
 
 

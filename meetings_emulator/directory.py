@@ -14,6 +14,7 @@ from meetings_emulator.config import (
     FederatedCredential,
     SeedUser,
 )
+from meetings_emulator.signing import b64url, x5t
 
 
 @dataclass
@@ -42,8 +43,8 @@ class RegisteredCertificate:
         der = cert.public_bytes(serialization.Encoding.DER)
         return cls(
             pem=data.decode(),
-            sha1=_b64url(hashlib.sha1(der).digest()),  # noqa: S324 - x5t is SHA-1 by definition
-            sha256=_b64url(hashlib.sha256(der).digest()),
+            sha1=x5t(der),
+            sha256=b64url(hashlib.sha256(der).digest()),
             der=der,
         )
 
@@ -52,10 +53,6 @@ class RegisteredCertificate:
         from cryptography import x509
 
         return x509.load_der_x509_certificate(self.der).public_key()
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class UserTable:
@@ -260,14 +257,10 @@ class Directory:
         """Register a federated identity credential on the app."""
         self.federated_credentials.append(credential)
 
+    def user_json(self, user: SeedUser) -> dict[str, Any]:
+        """A user's JSON form with its current policy state (``hasPolicy``)."""
+        return {**user.to_json(), "hasPolicy": self.has_policy(user)}
+
     def users_json(self) -> list[dict[str, Any]]:
-        """The users as JSON-able dicts, with their current policy state."""
-        return [
-            {
-                "id": u.id,
-                "userPrincipalName": u.user_principal_name,
-                "displayName": u.display_name,
-                "hasPolicy": self.has_policy(u),
-            }
-            for u in self.users
-        ]
+        """Every user's :meth:`user_json`."""
+        return [self.user_json(u) for u in self.users]

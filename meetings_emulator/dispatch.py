@@ -8,16 +8,13 @@ table is ``routes.py``; ``server.py`` only moves bytes.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from meetings_emulator.control import CONTROL_PREFIX
 from meetings_emulator.graph import answer_graph
-from meetings_emulator.messages import GraphRequest, HttpRequest, Reply
+from meetings_emulator.messages import GRAPH_PATH_RE, GraphRequest, HttpRequest, Reply
 from meetings_emulator.routes import CONTROL_ROUTES, ENTRA_ROUTES, resolve
 from meetings_emulator.service import EmulatorService
-
-GRAPH_RE = re.compile(r"^/(?P<version>v1\.0|beta)(?P<path>/.*)$")
 
 
 def answer(service: EmulatorService, request: HttpRequest) -> Reply:
@@ -32,7 +29,7 @@ def answer(service: EmulatorService, request: HttpRequest) -> Reply:
     _, handler, match = resolve(ENTRA_ROUTES, method, path)
     if handler is not None:
         return handler(service, request, match)
-    match = GRAPH_RE.match(path)
+    match = GRAPH_PATH_RE.match(path)
     if match:
         graph_request = GraphRequest(
             method=method,

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from meetings_emulator.errors import EntraError, tenant_not_found
-from meetings_emulator.fault_replies import fault_reply
+from meetings_emulator.fault_replies import strike
 from meetings_emulator.messages import HttpRequest, Reply
 from meetings_emulator.service import EmulatorService
 
@@ -37,11 +37,21 @@ def _form(request: HttpRequest) -> dict[str, str]:
     return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
+def _correlation_id(request: HttpRequest) -> str | None:
+    """The client's ``client-request-id``, which Entra's error bodies echo as ``correlation_id``."""
+    return request.headers.get("client-request-id") or None
+
+
+def _refused(error: EntraError, correlation_id: str | None) -> Reply:
+    """Entra's error answer: the body of ``error`` (``correlation_id``: the client's
+    ``client-request-id``, else a new one), not cached (``NO_STORE``)."""
+    return Reply(error.status, error.body(correlation_id), dict(NO_STORE))
+
+
 def openid_configuration(service: EmulatorService, request: HttpRequest, match: re.Match[str]) -> Reply:
     """``GET /{tenant}/v2.0/.well-known/openid-configuration``."""
     if not service.directory.is_tenant(match["tenant"]):
-        error = tenant_not_found(match["tenant"])
-        return Reply(400, error.body())
+        return _refused(tenant_not_found(match["tenant"]), _correlation_id(request))
     base, tid = service.base_url, service.directory.tenant_id
     return Reply(
         200,
@@ -77,16 +87,12 @@ def openid_configuration(service: EmulatorService, request: HttpRequest, match: 
 def token_endpoint(service: EmulatorService, request: HttpRequest, match: re.Match[str]) -> Reply:
     """``POST /{tenant}/oauth2/v2.0/token``, with the scripted faults whose target is ``token``."""
     fault = service.take_fault("token", "POST", request.target)
-    if fault is not None and fault.when == "before":
-        if fault.kind != "slow":
-            return fault_reply(fault, graph=False)
-        service.sleep(fault.seconds)
-    reply = issue_token(service, match["tenant"], _form(request), request.headers.get("client-request-id"))
-    if fault is not None and fault.when == "after":
-        if fault.kind != "slow":
-            return fault_reply(fault, graph=False)
-        service.sleep(fault.seconds)
-    return reply
+    ids = ("", _correlation_id(request) or "")
+    before = strike(fault, "before", service.sleep, graph=False, ids=ids)
+    if before is not None:
+        return before
+    reply = issue_token(service, match["tenant"], _form(request), _correlation_id(request))
+    return strike(fault, "after", service.sleep, graph=False, ids=ids) or reply
 
 
 def issue_token(service: EmulatorService, tenant: str, form: Mapping[str, str], correlation_id: str | None) -> Reply:
@@ -112,20 +118,19 @@ def issue_token(service: EmulatorService, tenant: str, form: Mapping[str, str], 
                 error.error,
                 form.get("grant_type"),
             )
-            return Reply(error.status, error.body(correlation_id), dict(NO_STORE))
+            return _refused(error, correlation_id)
     log.info("token issued (grant_type=%s)", form.get("grant_type"))
     return Reply(200, body, dict(NO_STORE))
 
 
 def device_authorization(service: EmulatorService, request: HttpRequest, match: re.Match[str]) -> Reply:
     """``POST /{tenant}/oauth2/v2.0/devicecode``."""
-    correlation_id = request.headers.get("client-request-id")
     with service.lock:
         try:
             body: Any = service.tokens.device_authorization(match["tenant"], _form(request), service.base_url)
         except EntraError as error:
             log.info("device code request refused: AADSTS%s %s", error.code, error.error)
-            return Reply(error.status, error.body(correlation_id), dict(NO_STORE))
+            return _refused(error, _correlation_id(request))
     log.info("device code issued")
     return Reply(200, body, dict(NO_STORE))
 
@@ -134,8 +139,7 @@ def keys(service: EmulatorService, request: HttpRequest, match: re.Match[str]) -
     """``GET /{tenant}/discovery/v2.0/keys``: the JSON Web Key Set that verifies the emulator's tokens."""
     tenant = match["tenant"]
     if not (service.directory.is_tenant(tenant) or tenant.lower() in KEY_ALIASES):
-        error = tenant_not_found(tenant)
-        return Reply(400, error.body())
+        return _refused(tenant_not_found(tenant), _correlation_id(request))
     issuer = f"{service.base_url}/{service.directory.tenant_id}/v2.0"
     return Reply(200, service.tokens.signing.jwks(issuer))
 

@@ -47,6 +47,23 @@ class EntraError(Exception):
         }
 
 
+def missing_parameter(parameter: str) -> EntraError:
+    """AADSTS900144: the form lacks a parameter the request needs."""
+    return EntraError(
+        400, "invalid_request", 900144, f"The request body must contain the following parameter: '{parameter}'."
+    )
+
+
+def credential_required() -> EntraError:
+    """AADSTS7000218: a confidential client (or a flow that needs one) presented no client credential."""
+    return EntraError(
+        401,
+        "invalid_client",
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    )
+
+
 def tenant_not_found(tenant: str, error: str = "invalid_tenant") -> EntraError:
     """AADSTS90002, Entra's answer for a tenant it does not know.
 
@@ -103,6 +120,57 @@ def bad_request(message: str) -> GraphError:
     return GraphError(400, "BadRequest", message)
 
 
+class EmptyPayload(GraphError):
+    """400 for a request body that is empty or not the JSON object the operation takes."""
+
+    def __init__(self) -> None:
+        super().__init__(400, "BadRequest", "Empty Payload. JSON content expected.")
+
+
+#: Graph's ``WWW-Authenticate`` challenge on a 401: ``Bearer realm="", authorization_uri="..."``
+#: and the Graph app's ``client_id``. The claims-challenge page's header table makes
+#: ``authorization_uri`` required, against the common endpoint when the realm is empty
+#: (https://learn.microsoft.com/entra/identity-platform/claims-challenge, "Claims challenge
+#: header format"); MSAL reads it from Graph's 401
+#: (https://learn.microsoft.com/entra/msal/dotnet/advanced/extract-authentication-parameters).
+BEARER_CHALLENGE = (
+    'Bearer realm="", authorization_uri="{authority}/common/oauth2/authorize", '
+    'client_id="00000003-0000-0000-c000-000000000000"'
+)
+#: The 401 texts of Graph's token check (docs/emulator.md, "Graph" error table).
+TOKEN_EMPTY = "Access token is empty."
+TOKEN_NOT_VALIDATED = "Access token validation failure."
+TOKEN_EXPIRED = "Access token has expired or is not yet valid."
+TOKEN_AUDIENCE = "Access token validation failure. Invalid audience."
+
+
+class InvalidAuthenticationToken(GraphError):
+    """401 ``InvalidAuthenticationToken`` with Graph's ``WWW-Authenticate`` challenge.
+
+    :param message: the text, e.g. :data:`TOKEN_EXPIRED`.
+    :param authority: the emulator's base URL (its ``/common/oauth2/authorize`` is the challenge's ``authorization_uri``).
+    """
+
+    def __init__(self, message: str, authority: str) -> None:
+        challenge = BEARER_CHALLENGE.format(authority=authority.rstrip("/"))
+        super().__init__(401, "InvalidAuthenticationToken", message, {"WWW-Authenticate": challenge})
+
+
+class TooManyRequests(GraphError):
+    """429 ``TooManyRequests``: the rate limit or a scripted 429.
+
+    Graph documents the status, the code and ``Retry-After``
+    (https://learn.microsoft.com/graph/throttling), not the message: an assumption
+    (docs/emulator.md).
+
+    :param retry_after: the ``Retry-After`` value as sent (``None``: no header).
+    """
+
+    def __init__(self, retry_after: str | None) -> None:
+        headers = {} if retry_after is None else {"Retry-After": retry_after}
+        super().__init__(429, "TooManyRequests", "Too many requests.", headers)
+
+
 # Named Graph errors (one class per answer, as moto names its services' errors). Where the
 # wording comes from and what is assumed is listed in docs/emulator.md ("Graph messages").
 
@@ -140,11 +208,42 @@ class ParameterNotDefined(GraphError):
         super().__init__(400, "BadRequest", PARAMETER_NOT_DEFINED.format(name=name, operation=operation))
 
 
+#: Message of the 403 for a token without the permission (also Graph's for a delegated token on
+#: another user's meetings). Graph documents 403 as "Access is denied to the requested resource.
+#: The user might not have enough permission" (https://learn.microsoft.com/graph/errors) but not
+#: this text: confirmed from reported answers for ``GET /users``, assumed elsewhere
+#: (docs/emulator.md).
+INSUFFICIENT_PRIVILEGES = "Insufficient privileges to complete the operation."
+#: The text of a 404 for a user id (or UPN) Graph does not find.
+RESOURCE_NOT_FOUND = "Resource '{key}' does not exist or one of its queried reference-property objects are not present."
+
+
+class Forbidden(GraphError):
+    """403 ``Forbidden`` of Teams' routes (onlineMeetings, artifacts).
+
+    :param message: the reason (default :data:`INSUFFICIENT_PRIVILEGES`).
+    """
+
+    def __init__(self, message: str = INSUFFICIENT_PRIVILEGES) -> None:
+        super().__init__(403, "Forbidden", message)
+
+
 class InsufficientPrivileges(GraphError):
     """403 of directory reads (``GET /users/...``) without the permission, e.g. ``User.Read.All``."""
 
     def __init__(self) -> None:
-        super().__init__(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        super().__init__(403, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES)
+
+
+class CalendarAccessDenied(GraphError):
+    """403 of Outlook's routes (calendar events): no ``Calendars.*`` permission, or another user's calendar.
+
+    Outlook's code and text as users report them (the event pages document neither): an
+    assumption, docs/emulator.md.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 
 
 class DirectoryObjectNotFound(GraphError):
@@ -154,11 +253,17 @@ class DirectoryObjectNotFound(GraphError):
     """
 
     def __init__(self, key: str) -> None:
-        super().__init__(
-            404,
-            "Request_ResourceNotFound",
-            f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
-        )
+        super().__init__(404, "Request_ResourceNotFound", RESOURCE_NOT_FOUND.format(key=key))
+
+
+class UserNotFound(GraphError):
+    """404 ``NotFound`` of the onlineMeetings routes for a ``{userId}`` that is no user's object id.
+
+    :param key: the id (or UPN) from the URL.
+    """
+
+    def __init__(self, key: str) -> None:
+        super().__init__(404, "NotFound", RESOURCE_NOT_FOUND.format(key=key))
 
 
 class MeetingNotFound(GraphError):
@@ -247,8 +352,5 @@ class NotCalendarBacked(GraphError):
         )
 
 
-class ArtifactNotFound(GraphError):
-    """404 for a report, transcript or recording id the meeting does not have."""
-
-    def __init__(self) -> None:
-        super().__init__(404, "NotFound", "The requested resource does not exist.")
+class ArtifactNotFound(MeetingNotFound):
+    """404 for a report, transcript or recording id the meeting does not have (the same answer)."""

@@ -27,14 +27,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from meetings_emulator.errors import bad_request
-from meetings_emulator.event_times import TICKS_PER_SECOND, to_utc_ticks
+from meetings_emulator.event_times import to_utc_ticks
+from meetings_emulator.ticks import parse_datetime
 
 SUPPORTED = ("daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly")
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")  # date.weekday() order
 #: No expansion walks further than this from the range's start (an emulator bound).
 MAX_DAYS = 366 * 20
 INSTANCE_ID_RE = re.compile(r"^(?P<master>.+)\.(?P<day>\d{8})$")
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 #: ``index`` of a relative pattern (resources/weekindex): its position among the month's days
 #: that are one of ``daysOfWeek``; ``last`` counts from the end.
 _WEEK_INDEX = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
@@ -57,15 +57,11 @@ def split_instance_id(event_id: str) -> tuple[str, datetime.date] | None:
 
 
 def window_ticks(value: Any, name: str) -> int:
-    """UTC ticks of ``startDateTime``/``endDateTime``: ISO 8601 with an offset (without one: UTC,
-    an assumption)."""
-    try:
-        moment = datetime.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise bad_request(f"Invalid value for '{name}': expected an ISO 8601 date and time, got {value!r}.") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return int((moment - _EPOCH).total_seconds()) * TICKS_PER_SECOND
+    """UTC ticks of ``startDateTime``/``endDateTime``: "represented in ISO 8601 format. For
+    example, 2019-11-08T19:00:00-08:00" (event-list-instances, "Query parameters"); without an
+    offset, UTC (an assumption). Read as every Graph date-time is
+    (:func:`~meetings_emulator.ticks.parse_datetime`): its fraction counts, to the tick."""
+    return parse_datetime(value, name)
 
 
 def _dates(pattern: Mapping[str, Any], span: Mapping[str, Any]) -> Iterator[datetime.date]:

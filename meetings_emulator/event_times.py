@@ -17,6 +17,7 @@ import re
 import zoneinfo
 
 from meetings_emulator.errors import GraphError, bad_request
+from meetings_emulator.ticks import ticks_of, wall_clock
 
 #: Windows zone name -> the IANA zone Unicode CLDR's ``windowsZones`` maps it to (territory
 #: "001"). The IANA names are exactly the "Additional time zones" of the datetimetimezone
@@ -128,8 +129,6 @@ LISTED_IANA_ZONES = frozenset(WINDOWS_ZONES.values())
 _TZDB_ALIASES = {"Asia/Rangoon": "Asia/Yangon", "America/Godthab": "America/Nuuk", "Europe/Kiev": "Europe/Kyiv"}
 
 _LOCAL_RE = re.compile(r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:\.(?P<frac>\d{1,7}))?$")
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-TICKS_PER_SECOND = 10_000_000
 
 
 class TimeZoneNotSupported(GraphError):
@@ -192,18 +191,13 @@ def to_utc_ticks(value: object, time_zone: object, field_name: str) -> int:
     if not isinstance(time_zone, str) or not time_zone.strip():
         raise bad_request(f"Invalid value for '{field_name}.timeZone': a time zone name is required.")
     naive, fraction = parse_local(value, field_name)
-    aware = naive.replace(tzinfo=zone(time_zone))
-    seconds = int((aware.astimezone(datetime.timezone.utc) - _EPOCH).total_seconds())
-    return seconds * TICKS_PER_SECOND + fraction
+    return ticks_of(naive.replace(tzinfo=zone(time_zone)), fraction)
 
 
 def from_utc_ticks(ticks: int, time_zone: str) -> dict[str, str]:
     """A ``dateTimeTimeZone`` of ``ticks`` in ``time_zone`` (seven fraction digits, as Graph writes)."""
-    seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
-    moment = _EPOCH + datetime.timedelta(seconds=seconds)
-    if time_zone != "UTC":
-        moment = moment.astimezone(zone(time_zone))
-    return {"dateTime": f"{moment:%Y-%m-%dT%H:%M:%S}.{fraction:07d}", "timeZone": time_zone}
+    clock = datetime.timezone.utc if time_zone == "UTC" else zone(time_zone)
+    return {"dateTime": wall_clock(ticks, clock), "timeZone": time_zone}
 
 
 def local_date(ticks: int, time_zone: str) -> str:

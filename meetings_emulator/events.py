@@ -21,10 +21,11 @@ from typing import Any
 from urllib.parse import quote
 
 from meetings_emulator.config import SeedUser
-from meetings_emulator.errors import GraphError, bad_request
+from meetings_emulator.errors import EmptyPayload, GraphError, bad_request
 from meetings_emulator.event_instances import instance_id, occurrences, split_instance_id
 from meetings_emulator.event_recurrence import checked_recurrence
-from meetings_emulator.event_times import TICKS_PER_SECOND, from_utc_ticks, is_supported_zone, local_date, to_utc_ticks
+from meetings_emulator.event_times import from_utc_ticks, is_supported_zone, local_date, to_utc_ticks
+from meetings_emulator.ticks import format_ticks, now_ticks
 
 #: https://learn.microsoft.com/graph/api/event-update, "Request body": what a PATCH may change
 #: (extended properties too: singlevaluelegacyextendedproperty-post-singlevalueextendedproperties,
@@ -70,7 +71,6 @@ RESPONSES = ("none", "organizer", "tentativelyAccepted", "accepted", "declined",
 #: A mailbox's calendar allows Teams meetings unless told otherwise
 #: (https://learn.microsoft.com/graph/api/resources/calendar, ``allowedOnlineMeetingProviders``).
 DEFAULT_PROVIDERS = ("teamsForBusiness",)
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 #: Makes the Teams meeting behind an event: ``(start ticks, end ticks, subject) -> join URL``.
 JoinUrlMaker = Callable[[int, int, str], str]
@@ -100,17 +100,6 @@ def property_key(property_id: Any) -> tuple[str, ...]:
     if match["id"]:
         return (match["type"].lower(), match["guid"].lower(), "id", str(int(match["id"], 16)))
     return (match["type"].lower(), match["guid"].lower(), "name", match["name"])
-
-
-def now_ticks() -> int:
-    """The current UTC time in ticks."""
-    now = datetime.datetime.now(datetime.timezone.utc) - _EPOCH
-    return (now.days * 86400 + now.seconds) * TICKS_PER_SECOND + now.microseconds * 10
-
-
-def utc_text(ticks: int) -> str:
-    """UTC ticks as Graph writes ``createdDateTime``: ``2019-02-01T17:36:59.3384396Z``."""
-    return from_utc_ticks(ticks, "UTC")["dateTime"] + "Z"
 
 
 @dataclass
@@ -266,7 +255,7 @@ class EventStore:
         it for as long as it keeps the event (cancelled and deleted ones too) is an assumption.
         """
         if not isinstance(body, dict):
-            raise bad_request("Empty Payload. JSON content expected.")
+            raise EmptyPayload()
         start, end, start_zone, end_zone = _checked_times(body, None)
         transaction_id = body.get("transactionId")
         if transaction_id is not None and not isinstance(transaction_id, str):
@@ -321,7 +310,7 @@ class EventStore:
         """
         event = self.get(tenant_id, user_id, event_id)
         if not isinstance(body, dict):
-            raise bad_request("Empty Payload. JSON content expected.")
+            raise EmptyPayload()
         for name in body:
             if name not in UPDATABLE and name != "@odata.type":
                 raise bad_request(f"Invalid request: property '{name}' of an event cannot be updated.")
@@ -362,7 +351,7 @@ class EventStore:
         resource["start"] = {**from_utc_ticks(start, start_zone)}
         resource["end"] = {**from_utc_ticks(end, end_zone)}
         resource["originalStartTimeZone"], resource["originalEndTimeZone"] = start_zone, end_zone
-        resource["lastModifiedDateTime"] = utc_text(now_ticks())
+        resource["lastModifiedDateTime"] = format_ticks(now_ticks())
         resource["changeKey"] = _change_key()
         resource["@odata.etag"] = f'W/"{resource["changeKey"]}"'
         event.resource, event.start_ticks, event.end_ticks, event.properties = resource, start, end, properties
@@ -382,7 +371,7 @@ class EventStore:
             raise KeyError(f"no event {event_id!r}")
         for attendee in event.resource.get("attendees") or ():
             if attendee["emailAddress"]["address"].lower() == address.lower():
-                attendee["status"] = {"response": response, "time": utc_text(now_ticks())}
+                attendee["status"] = {"response": response, "time": format_ticks(now_ticks())}
                 return event
         raise KeyError(f"{address!r} is not an attendee of event {event_id!r}")
 
@@ -594,7 +583,7 @@ def _new_event(
     """A new event as user-post-events answers it (its example response's fields)."""
     event_id = "AAMkA" + base64.urlsafe_b64encode(secrets.token_bytes(104)).decode()
     ical = "040000008200E00074C5B7101A82E00800000000" + secrets.token_hex(28).upper()
-    created = utc_text(now_ticks())
+    created = format_ticks(now_ticks())
     change_key = _change_key()
     content = _content(body["body"]) if body.get("body") is not None else ""
     resource: dict[str, Any] = {

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import html
 import http
+from collections.abc import Callable
 
-from meetings_emulator.errors import EntraError, GraphError
+from meetings_emulator.errors import TOKEN_EXPIRED, EntraError, GraphError, InvalidAuthenticationToken, TooManyRequests
 from meetings_emulator.faults import ScriptedFault
 from meetings_emulator.messages import Reply
 
-#: Graph's code and message for each status a scripted fault may answer with.
+#: Graph's code and message for each 5xx a scripted fault may answer with (401 and 429 are the
+#: named errors the token check and the rate limit raise).
 _GRAPH_CODES = {
-    401: ("InvalidAuthenticationToken", "Access token has expired or is not yet valid."),
-    429: ("TooManyRequests", "Too many requests."),
     500: ("InternalServerError", "An internal server error occurred."),
     502: ("BadGateway", "Bad gateway."),
     503: ("ServiceNotAvailable", "The service is temporarily unavailable. Retry later."),
@@ -37,12 +37,47 @@ def proxy_html(status: int) -> str:
     )
 
 
-def fault_reply(fault: ScriptedFault, graph: bool, ids: tuple[str, str] = ("", "")) -> Reply:
+def _graph_error(status: int, retry_after: str | None, authority: str) -> GraphError:
+    """The Graph error a scripted status stands for: a 401 is the token check's expired-token
+    answer and a 429 the rate limit's, each the same named error; others by :data:`_GRAPH_CODES`."""
+    if status == 401:
+        return InvalidAuthenticationToken(TOKEN_EXPIRED, authority)
+    if status == 429:
+        return TooManyRequests(retry_after)
+    code, message = _GRAPH_CODES.get(status, ("UnknownError", f"Scripted error {status}."))
+    return GraphError(status, code, message)
+
+
+def strike(
+    fault: ScriptedFault | None,
+    when: str,
+    sleep: Callable[[float], None],
+    *,
+    graph: bool,
+    ids: tuple[str, str] = ("", ""),
+    authority: str = "",
+) -> Reply | None:
+    """The reply of ``fault`` if it strikes at ``when`` (``before`` or ``after`` the request is
+    processed), else ``None``: a ``slow`` fault sleeps and answers nothing, a ``drop_mid_stream``
+    one is applied by the caller to the answer it cuts. The one place a scripted fault strikes,
+    on Graph and on the token endpoint; the other parameters are :func:`fault_reply`'s.
+    """
+    if fault is None or fault.when != when or fault.kind == "drop_mid_stream":
+        return None
+    if fault.kind == "slow":
+        sleep(fault.seconds)
+        return None
+    return fault_reply(fault, graph, ids, authority)
+
+
+def fault_reply(fault: ScriptedFault, graph: bool, ids: tuple[str, str] = ("", ""), authority: str = "") -> Reply:
     """The answer a scripted fault stands for (``slow`` is handled by the caller).
 
     :param fault: the fault taken for this request.
     :param graph: a Graph error body (``True``) or an Entra ID one (``False``).
-    :param ids: ``(request-id, client-request-id)`` for a Graph error body.
+    :param ids: ``(request-id, client-request-id)``: Graph echoes both; Entra's ``correlation_id``
+        is the ``client-request-id`` (a new one when it is empty).
+    :param authority: the emulator's base URL, for the ``WWW-Authenticate`` challenge of a Graph 401.
     """
     if fault.kind == "drop":
         return Reply(0, drop=True)
@@ -60,10 +95,9 @@ def fault_reply(fault: ScriptedFault, graph: bool, ids: tuple[str, str] = ("", "
     headers = {}
     if fault.retry_after is not None:
         headers["Retry-After"] = fault.retry_after
-    code, message = _GRAPH_CODES.get(status, ("UnknownError", f"Scripted error {status}."))
+    error = _graph_error(status, fault.retry_after, authority)
     if graph:
-        if status == 401:
-            headers["WWW-Authenticate"] = 'Bearer realm="", error="invalid_token"'
-        return Reply(status, GraphError(status, code, message).body(*ids), headers)
-    error = "temporarily_unavailable" if status >= 500 or status == 429 else "invalid_request"
-    return Reply(status, EntraError(status, error, 50196 if status == 429 else 90033, message).body(), headers)
+        return Reply(status, error.body(*ids), {**headers, **error.headers})
+    kind = "temporarily_unavailable" if status >= 500 or status == 429 else "invalid_request"
+    entra = EntraError(status, kind, 50196 if status == 429 else 90033, error.message)
+    return Reply(status, entra.body(ids[1] or None), headers)

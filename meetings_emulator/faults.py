@@ -319,10 +319,18 @@ class Stats:
     def count_graph(self, route: str, status: int | str) -> None:
         """Count one Graph request (or batch item) with its outcome."""
         self.graph_requests += 1
-        per_route = self.by_route.setdefault(route, {})
-        per_route[str(status)] = per_route.get(str(status), 0) + 1
+        self._count_route(route, status)
         if status == 429:
             self.throttled += 1
+
+    def count_batch(self, route: str, status: int | str) -> None:
+        """Count one ``$batch`` envelope with its outcome (its items are counted as requests)."""
+        self.batches += 1
+        self._count_route(route, status)
+
+    def _count_route(self, route: str, status: int | str) -> None:
+        per_route = self.by_route.setdefault(route, {})
+        per_route[str(status)] = per_route.get(str(status), 0) + 1
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""

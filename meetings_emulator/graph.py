@@ -15,9 +15,9 @@ import re
 import uuid
 from collections.abc import Iterator
 
-from meetings_emulator.errors import GraphError, MethodNotAllowed, bad_request
-from meetings_emulator.fault_replies import fault_reply
-from meetings_emulator.faults import ScriptedFault, format_retry_after
+from meetings_emulator.errors import GraphError, MethodNotAllowed, TooManyRequests, bad_request
+from meetings_emulator.fault_replies import strike
+from meetings_emulator.faults import format_retry_after
 from meetings_emulator.graph_auth import authenticate
 from meetings_emulator.graph_events import mailbox_id
 from meetings_emulator.mailboxes import OUTLOOK_CONCURRENCY
@@ -74,7 +74,7 @@ def answer_graph(
         fault = service.take_explicit_fault("graph", request.method, request.path)
     else:
         fault = service.take_fault("graph", request.method, request.path, top_level=top_level)
-    reply = _apply_fault(service, fault, "before", ids)
+    reply = strike(fault, "before", service.sleep, graph=True, ids=ids, authority=service.base_url)
     if reply is not None and latency_s > 0:
         service.sleep(latency_s)
     if reply is None:
@@ -88,7 +88,7 @@ def answer_graph(
                 reply = _call_route(service, request, route, handler, match, latency_s)
         except GraphError as error:
             reply = Reply(error.status, error.body(request_id, client_request_id), error.headers)
-        reply = _apply_fault(service, fault, "after", ids) or reply
+        reply = strike(fault, "after", service.sleep, graph=True, ids=ids, authority=service.base_url) or reply
         if fault is not None and fault.kind == "drop_mid_stream":
             # The answer starts, then the connection drops after ``after_bytes`` of its body.
             reply.drop_after = fault.after_bytes
@@ -108,27 +108,13 @@ def answer_graph(
     return reply
 
 
-def _apply_fault(
-    service: EmulatorService, fault: ScriptedFault | None, when: str, ids: tuple[str, str]
-) -> Reply | None:
-    """The fault's reply if it strikes at ``when`` (``before`` or ``after`` the handler); ``slow`` sleeps."""
-    if fault is None or fault.when != when or fault.kind == "drop_mid_stream":
-        return None
-    if fault.kind == "slow":
-        service.sleep(fault.seconds)
-        return None
-    return fault_reply(fault, graph=True, ids=ids)
-
-
 def _count(service: EmulatorService, route: str, reply: Reply) -> None:
+    outcome = "dropped" if reply.drop else reply.status
     with service.lock:
         if route == BATCH:
-            service.stats.batches += 1
-            by_status = service.stats.by_route.setdefault(BATCH, {})
-            key = "dropped" if reply.drop else str(reply.status)
-            by_status[key] = by_status.get(key, 0) + 1
+            service.stats.count_batch(route, outcome)
         else:
-            service.stats.count_graph(route, "dropped" if reply.drop else reply.status)
+            service.stats.count_graph(route, outcome)
 
 
 def _call_route(
@@ -172,16 +158,6 @@ def _admitted_token(service: EmulatorService, request: GraphRequest) -> AccessTo
     token = authenticate(service, request.headers)
     with service.lock:
         if not service.limiter.admit():
-            headers = {}
-            if service.rate_limit_retry_after is not None:
-                headers["Retry-After"] = format_retry_after(service.rate_limit_retry_after)
-            raise GraphError(
-                429,
-                "TooManyRequests",
-                # Graph documents the 429 status, the TooManyRequests code and Retry-After
-                # (https://learn.microsoft.com/graph/throttling), not the message text:
-                # the same neutral text as a scripted 429 (assumption, docs/emulator.md).
-                "Too many requests.",
-                headers,
-            )
+            retry_after = service.rate_limit_retry_after
+            raise TooManyRequests(None if retry_after is None else format_retry_after(retry_after))
     return token

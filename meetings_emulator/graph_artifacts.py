@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import quote, unquote
 
 from meetings_emulator.artifacts import (
     Recording,
@@ -41,10 +41,11 @@ from meetings_emulator.errors import (
     TranscriptAccessDisabled,
     bad_request,
 )
-from meetings_emulator.graph_meetings import organizer
-from meetings_emulator.meetings import format_ticks
+from meetings_emulator.graph_meetings import organizer, stored_meeting
 from meetings_emulator.messages import GraphRequest, Reply
+from meetings_emulator.odata import context_url, next_link, query_option, top_option
 from meetings_emulator.service import EmulatorService
+from meetings_emulator.ticks import format_ticks
 from meetings_emulator.tokens import AccessToken
 
 VTT = "text/vtt"
@@ -53,21 +54,14 @@ TRANSCRIPT_TEXT = "application/vnd.microsoft.graph.transcript+text"
 MP4 = "video/mp4"
 
 
-def _query(request: GraphRequest) -> dict[str, list[str]]:
-    query = parse_qs(request.query, keep_blank_values=True)
-    return {k.replace("%24", "$"): v for k, v in query.items()}
-
-
 def _meeting(service: EmulatorService, match: re.Match[str], token: AccessToken) -> tuple[str, dict[str, Any]]:
     """``(organizer id, meeting resource)``; Graph's 403/404 for the organizer or meeting."""
     user = organizer(service, match, token)
-    with service.lock:
-        meeting = service.meetings.get(service.directory.tenant_id, user.id, unquote(match["meeting"]))
-    return user.id, meeting
+    return user.id, stored_meeting(service, user, match)
 
 
 def _context(service: EmulatorService, request: GraphRequest, user_id: str, meeting_id: str, tail: str) -> str:
-    return f"{service.base_url}/{request.version}/$metadata#users('{user_id}')/onlineMeetings('{meeting_id}')/{tail}"
+    return context_url(service.base_url, request, f"users('{user_id}')/onlineMeetings('{meeting_id}')/{tail}")
 
 
 def _segment(value: str) -> str:
@@ -106,7 +100,7 @@ def get_attendance_report(
         "@odata.context": _context(service, request, user_id, meeting["id"], "attendanceReports/$entity"),
         **session.report(),
     }
-    expand = ",".join(_query(request).get("$expand", []))
+    expand = query_option(request, "$expand")
     if expand:
         if [e.strip() for e in expand.split(",")] != ["attendanceRecords"]:
             raise bad_request(
@@ -117,7 +111,7 @@ def get_attendance_report(
 
 
 def _skip(request: GraphRequest) -> int:
-    token = (_query(request).get("$skiptoken") or [""])[0]
+    token = query_option(request, "$skiptoken")
     if not token:
         return 0
     try:
@@ -139,11 +133,9 @@ def list_attendance_records(
     records = session.records()
     with service.lock:
         size = service.artifacts.page_size
-    top = (_query(request).get("$top") or [""])[0]
-    if top:
-        if not top.isdigit() or int(top) < 1:
-            raise bad_request(f"Invalid value '{top}' for $top query option.")
-        size = min(size, int(top))
+    top = top_option(request)
+    if top is not None:
+        size = min(size, top)
     start = _skip(request)
     body: dict[str, Any] = {
         "@odata.context": _context(
@@ -153,8 +145,7 @@ def list_attendance_records(
     }
     if start + size < len(records):
         skiptoken = base64.urlsafe_b64encode(f"records:{start + size}".encode()).decode()
-        top_part = f"$top={top}&" if top else ""
-        body["@odata.nextLink"] = f"{service.base_url}/{request.version}{request.path}?{top_part}$skiptoken={skiptoken}"
+        body["@odata.nextLink"] = next_link(service.base_url, request, {"$skiptoken": skiptoken})
     return Reply(200, body)
 
 
@@ -199,8 +190,7 @@ def _calendar_meeting(
             allowed = service.artifacts.transcript_access
         if not allowed:
             raise TranscriptAccessDisabled()
-    with service.lock:
-        meeting = service.meetings.get(service.directory.tenant_id, user.id, unquote(match["meeting"]))
+    meeting = stored_meeting(service, user, match)
     if not service.is_calendar_backed(meeting):
         raise NotCalendarBacked()
     return user.id, meeting
@@ -295,7 +285,7 @@ def _transcript_format(request: GraphRequest) -> str:
     ``application/vnd.microsoft.graph.transcript+text`` "must be selected with the Accept
     header; the $format query parameter does not support it" (a 400 here: an assumption).
     """
-    asked = (_query(request).get("$format") or [""])[0]
+    asked = query_option(request, "$format")
     if asked:
         if asked.lower() != VTT:
             raise bad_request(f"The $format '{asked}' is not supported for transcript content; use text/vtt.")

@@ -5,7 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from meetings_emulator.errors import GraphError
+from meetings_emulator.errors import (
+    TOKEN_AUDIENCE,
+    TOKEN_EMPTY,
+    TOKEN_EXPIRED,
+    TOKEN_NOT_VALIDATED,
+    InvalidAuthenticationToken,
+)
 from meetings_emulator.service import EmulatorService
 from meetings_emulator.tokens import AccessToken
 
@@ -24,39 +30,30 @@ def authenticate(service: EmulatorService, headers: Mapping[str, str]) -> Access
 
     :param service: the emulator that issued the tokens.
     :param headers: request headers (lower-case names).
-    :raises GraphError: 401 ``InvalidAuthenticationToken`` with Graph's ``WWW-Authenticate``
+    :raises InvalidAuthenticationToken: 401 with Graph's ``WWW-Authenticate``
         challenge: no token, one this emulator did not issue, an expired one, or one for
         another resource.
     """
-    challenge = {
-        "WWW-Authenticate": (
-            f'Bearer realm="", authorization_uri="{service.base_url}/common/oauth2/authorize", '
-            'client_id="00000003-0000-0000-c000-000000000000"'
-        )
-    }
+
+    def refused(message: str) -> InvalidAuthenticationToken:
+        return InvalidAuthenticationToken(message, service.base_url)
+
     value = headers.get("authorization", "")
     scheme, _, token = value.partition(" ")
     token = token.strip()
     if not value or scheme.lower() != "bearer" or not token:
-        raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.", challenge)
+        raise refused(TOKEN_EMPTY)
     with service.lock:
         record = service.tokens.lookup(token)
     if record is None and token.count(".") == 2:
         # A JWT this emulator did not issue (or issued before a restart): its signature does
         # not verify. Graph's text for that case is an assumption (docs/emulator.md).
-        raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure.", challenge)
+        raise refused(TOKEN_NOT_VALIDATED)
     if record is None:
-        raise GraphError(401, "InvalidAuthenticationToken", NOT_WELL_FORMED, challenge)
+        raise refused(NOT_WELL_FORMED)
     if record.expires_at <= time.time():
-        raise GraphError(
-            401,
-            "InvalidAuthenticationToken",
-            "Access token has expired or is not yet valid.",
-            challenge,
-        )
+        raise refused(TOKEN_EXPIRED)
     if record.audience.lower() not in (service.config.graph_resource.lower(), service.base_url.lower()):
         # A token for another resource, e.g. another national cloud's Graph (community-reported text).
-        raise GraphError(
-            401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.", challenge
-        )
+        raise refused(TOKEN_AUDIENCE)
     return record

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import base64
 import random
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from meetings_emulator.errors import MethodNotAllowed, bad_request
 from meetings_emulator.graph_auth import authenticate
-from meetings_emulator.messages import GraphRequest, Reply
+from meetings_emulator.messages import GRAPH_PATH_RE, GraphRequest, Reply
 from meetings_emulator.service import EmulatorService
 
 MAX_BATCH = 20
-#: The version segment an item's URL may carry (``/v1.0/users/...``); items run in the envelope's version.
-VERSION_RE = re.compile(r"^/(v1\.0|beta)(/.*)$")
+
+
+def _item_headers(item: dict[str, Any]) -> dict[str, str]:
+    """An item's ``headers`` with lower-case names (as a top-level request's)."""
+    return {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
 
 
 def _checked_items(payload: Any) -> list[dict[str, Any]]:
@@ -38,24 +40,24 @@ def _checked_items(payload: Any) -> list[dict[str, Any]]:
         if item_id in seen:
             raise bad_request(f"Batch request ids must be unique; '{item_id}' is repeated.")
         seen.add(item_id)
-        headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
-        if item.get("body") is not None and "content-type" not in headers:
+        if item.get("body") is not None and "content-type" not in _item_headers(item):
             raise bad_request(f"Write request id : {item_id} does not contain Content-Type header or body.")
     return items
 
 
 def item_request(envelope: GraphRequest, item: dict[str, Any]) -> GraphRequest:
     """The Graph request one batch item stands for (the envelope's token unless it has its own)."""
-    item_headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
+    item_headers = _item_headers(item)
     item_headers.setdefault("authorization", envelope.headers.get("authorization", ""))
     url = str(item["url"])
     if url.lower().startswith("https://"):
         url = urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
     if not url.startswith("/"):
         url = "/" + url
-    version_match = VERSION_RE.match(url)
+    # An item's URL may carry the version segment (``/v1.0/users/...``); items run in the envelope's version.
+    version_match = GRAPH_PATH_RE.match(url)
     if version_match:
-        url = version_match.group(2)
+        url = version_match["path"]
     path, _, query = url.partition("?")
     return GraphRequest(
         method=str(item["method"]).upper(),

@@ -11,76 +11,74 @@ from __future__ import annotations
 import re
 import uuid
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode
+from urllib.parse import unquote
 
 from meetings_emulator.config import SeedUser
-from meetings_emulator.errors import GraphError, bad_request
+from meetings_emulator.errors import CalendarAccessDenied, GraphError, bad_request
 from meetings_emulator.event_instances import window_ticks
 from meetings_emulator.events import StoredEvent
 from meetings_emulator.graph_meetings import check_properties
-from meetings_emulator.meetings import format_ticks
+from meetings_emulator.graph_users import find_user, path_key, signed_in_user
 from meetings_emulator.messages import GraphRequest, Reply
+from meetings_emulator.odata import (
+    context_url,
+    literal_value,
+    next_link,
+    query_option,
+    select_option,
+    skip_option,
+    string_literal,
+    top_option,
+)
 from meetings_emulator.service import EmulatorService
+from meetings_emulator.ticks import format_ticks
 from meetings_emulator.tokens import AccessToken
 
 #: The mailbox part of every events path (after the version segment).
 MAILBOX = r"^/(?:users/(?P<user>[^/]+)|(?P<me>me))/events"
 #: A mailbox's default calendar (learn.microsoft.com/graph/api/calendar-get).
 CALENDAR = r"^/(?:users/(?P<user>[^/]+)|(?P<me>me))/calendar/?$"
-_LITERAL = r"'(?P<{}>(?:[^']|'')*)'"
 #: singlevaluelegacyextendedproperty-get, "Get resource instances using a filter":
 #: ``singleValueExtendedProperties/Any(ep: ep/id eq '{id}' and ep/value eq '{value}')``.
 FILTER_RE = re.compile(
     r"^\s*singleValueExtendedProperties/any\(\s*(?P<var>\w+)\s*:\s*(?P=var)/id\s+eq\s+"
-    + _LITERAL.format("id")
+    + string_literal("id")
     + r"\s+and\s+(?P=var)/value\s+eq\s+"
-    + _LITERAL.format("value")
+    + string_literal("value")
     + r"\s*\)\s*$",
     re.IGNORECASE,
 )
 #: singlevaluelegacyextendedproperty-get, "Get a resource instance expanded with a matching
 #: extended property": ``$expand=singleValueExtendedProperties($filter=id eq '{id}')``.
 EXPAND_RE = re.compile(
-    r"^\s*singleValueExtendedProperties\(\s*\$filter\s*=\s*id\s+eq\s+" + _LITERAL.format("id") + r"\s*\)\s*$",
+    r"^\s*singleValueExtendedProperties\(\s*\$filter\s*=\s*id\s+eq\s+" + string_literal("id") + r"\s*\)\s*$",
     re.IGNORECASE,
 )
 PREFER_ZONE_RE = re.compile(r'outlook\.timezone\s*=\s*"(?P<zone>[^"]*)"', re.IGNORECASE)
 #: user-list-events: a page holds 10 events unless ``$top`` asks for another number.
 DEFAULT_PAGE = 10
 MAX_PAGE = 1000
-#: Outlook's 403 as users report it (the permission tables do not give the answer): an assumption.
-ACCESS_DENIED = "Access is denied. Check credentials and try again."
-
-
-def _literal(text: str) -> str:
-    """An OData string literal's value: a doubled quote is one quote."""
-    return text.replace("''", "'")
 
 
 def mailbox_id(service: EmulatorService, match: re.Match[str], token: AccessToken) -> str | None:
     """The object id of the mailbox a route acts on, or ``None`` when it names no known user."""
-    key = token.user_id if match["me"] else unquote(match["user"])
-    with service.lock:
-        user = service.directory.find_user(key) if key else None
+    user = find_user(service, path_key(match, token))
     return user.id if user is not None else None
 
 
 def mailbox(service: EmulatorService, match: re.Match[str], token: AccessToken) -> SeedUser:
     """The mailbox (its owner) a route acts on, with the access rules of the event pages."""
     if match["me"]:
-        if not token.is_delegated:
-            raise bad_request("/me request is only valid with delegated authentication flow.")
-        return service.directory.require_user(token.user_id)
+        return signed_in_user(service, token)
     key = unquote(match["user"])
-    with service.lock:
-        user = service.directory.find_user(key)
+    user = find_user(service, key)
     if user is None:
         # Outlook's answer for an unknown mailbox as users report it: an assumption.
         raise GraphError(404, "ErrorInvalidUser", f"The requested user '{key}' is invalid.")
     if token.is_delegated and user.id != token.user_id:
         # Another user's calendar needs Calendars.ReadWrite.Shared and a delegation (event
         # pages, "Permissions"); the emulator models no delegations, so it is always refused.
-        raise GraphError(403, "ErrorAccessDenied", ACCESS_DENIED)
+        raise CalendarAccessDenied()
     return user
 
 
@@ -89,12 +87,8 @@ def _prefer_zone(request: GraphRequest) -> str | None:
     return found["zone"] if found else None
 
 
-def _query(request: GraphRequest) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(request.query, keep_blank_values=True).items()}
-
-
-def _expand(query: dict[str, str]) -> tuple[str, ...] | None:
-    expression = query.get("$expand")
+def _expand(request: GraphRequest) -> tuple[str, ...] | None:
+    expression = query_option(request, "$expand")
     if expression is None:
         return None
     found = EXPAND_RE.match(expression)
@@ -102,15 +96,15 @@ def _expand(query: dict[str, str]) -> tuple[str, ...] | None:
         raise bad_request(
             f"The emulator expands only singleValueExtendedProperties($filter=id eq '...'), not {expression!r}."
         )
-    return (_literal(found["id"]),)
+    return (literal_value(found["id"]),)
 
 
 def _context(service: EmulatorService, request: GraphRequest, user: SeedUser) -> str:
-    return f"{service.base_url}/{request.version}/$metadata#users('{user.id}')/events"
+    return context_url(service.base_url, request, f"users('{user.id}')/events")
 
 
 def _answer(service: EmulatorService, request: GraphRequest, user: SeedUser, event: StoredEvent, status: int) -> Reply:
-    view = event.view(_prefer_zone(request), _expand(_query(request)))
+    view = event.view(_prefer_zone(request), _expand(request))
     return Reply(status, {"@odata.context": f"{_context(service, request, user)}/$entity", **view})
 
 
@@ -158,26 +152,22 @@ def get_event(service: EmulatorService, request: GraphRequest, match: re.Match[s
 def list_events(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
     """``GET /users/{id}/events`` with the extended-property ``$filter``, ``$expand``, ``$top``, ``$skip``."""
     user = mailbox(service, match, token)
-    query = _query(request)
-    expand = _expand(query)
-    expression = query.get("$filter")
+    expand = _expand(request)
+    expression = query_option(request, "$filter")
     found = FILTER_RE.match(expression) if expression is not None else None
     if expression is not None and found is None:
         raise bad_request(
             "Invalid filter clause: the emulator filters events only by "
             "singleValueExtendedProperties/Any(ep: ep/id eq '...' and ep/value eq '...')."
         )
-    try:
-        top = int(query.get("$top", DEFAULT_PAGE))
-        skip = int(query.get("$skip", 0))
-    except ValueError:
-        raise bad_request("Invalid value for $top or $skip.") from None
-    if not 0 < top <= MAX_PAGE or skip < 0:
-        raise bad_request("Invalid value for $top or $skip.")
+    top = top_option(request, MAX_PAGE) or DEFAULT_PAGE
+    skip = skip_option(request)
     tenant = service.directory.tenant_id
     with service.lock:
         if found is not None:
-            events = service.events.find_by_property(tenant, user.id, _literal(found["id"]), _literal(found["value"]))
+            events = service.events.find_by_property(
+                tenant, user.id, literal_value(found["id"]), literal_value(found["value"])
+            )
         else:
             events = service.events.in_calendar(tenant, user.id)
     zone = _prefer_zone(request)
@@ -187,8 +177,7 @@ def list_events(service: EmulatorService, request: GraphRequest, match: re.Match
         "value": [e.view(zone, expand) for e in page],
     }
     if skip + top < len(events):
-        following = {**query, "$top": str(top), "$skip": str(skip + top)}
-        answer["@odata.nextLink"] = f"{service.base_url}/{request.version}{request.path}?{urlencode(following)}"
+        answer["@odata.nextLink"] = next_link(service.base_url, request, {"$top": str(top), "$skip": str(skip + top)})
     return Reply(200, answer)
 
 
@@ -197,13 +186,16 @@ def list_instances(service: EmulatorService, request: GraphRequest, match: re.Ma
     (learn.microsoft.com/graph/api/event-list-instances): the occurrences in the window, both
     parameters required; ``Prefer: outlook.timezone`` as for events."""
     user = mailbox(service, match, token)
-    query = _query(request)
-    for name in ("startDateTime", "endDateTime"):
-        if not query.get(name):
+    bounds = {name: query_option(request, name) for name in ("startDateTime", "endDateTime")}
+    for name, value in bounds.items():
+        if not value:
             raise bad_request(
                 f"This request requires a time window specified by startDateTime and endDateTime ({name})."
             )
-    window = (window_ticks(query["startDateTime"], "startDateTime"), window_ticks(query["endDateTime"], "endDateTime"))
+    window = (
+        window_ticks(bounds["startDateTime"], "startDateTime"),
+        window_ticks(bounds["endDateTime"], "endDateTime"),
+    )
     with service.lock:
         found = service.events.instances(
             service.directory.tenant_id, user.id, unquote(match["event"]), window, _prefer_zone(request)
@@ -281,9 +273,8 @@ def get_calendar(service: EmulatorService, request: GraphRequest, match: re.Matc
         "isRemovable": False,
         "owner": {"name": user.display_name, "address": user.user_principal_name},
     }
-    selected = _query(request).get("$select")
+    selected = select_option(request)
     if selected:
-        names = {n.strip() for n in selected.split(",") if n.strip()} | {"id"}
-        calendar = {k: v for k, v in calendar.items() if k in names}
-    context = f"{service.base_url}/{request.version}/$metadata#users('{user.id}')/calendar/$entity"
+        calendar = {k: v for k, v in calendar.items() if k in {*selected, "id"}}
+    context = context_url(service.base_url, request, f"users('{user.id}')/calendar/$entity")
     return Reply(200, {"@odata.context": context, **calendar})

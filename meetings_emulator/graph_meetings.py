@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
-from meetings_emulator.config import SeedUser
-from meetings_emulator.errors import GraphError, ParameterNotDefined, PropertyNotDefined, bad_request
+from meetings_emulator.config import SeedUser, is_object_id
+from meetings_emulator.errors import Forbidden, ParameterNotDefined, PropertyNotDefined, UserNotFound, bad_request
 from meetings_emulator.graph_schema import undefined_property
+from meetings_emulator.graph_users import find_user, signed_in_user
 from meetings_emulator.meetings import require_join_url_organizer
 from meetings_emulator.messages import GraphRequest, Reply
+from meetings_emulator.odata import context_url, literal_value, query_option, string_literal
 from meetings_emulator.service import EmulatorService
 from meetings_emulator.tokens import AccessToken
 
 #: The organizer part of every onlineMeetings path (after the version segment).
 ORGANIZER = r"^/(?:users/(?P<user>[^/]+)|(?P<me>me))/onlineMeetings"
-GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-FILTER_RE = re.compile(r"^\s*joinWebUrl\s+eq\s+'(?P<v>(?:[^']|'')*)'\s*$", re.IGNORECASE)
+FILTER_RE = re.compile(r"^\s*joinWebUrl\s+eq\s+" + string_literal("v") + r"\s*$", re.IGNORECASE)
 
 
 def check_properties(body: Any, type_name: str, version: str, operation: str | None = None) -> None:
@@ -44,33 +45,33 @@ def check_properties(body: Any, type_name: str, version: str, operation: str | N
 def organizer(service: EmulatorService, match: re.Match[str], token: AccessToken) -> SeedUser:
     """The organizer a meeting route acts for, with the access rules of the onlineMeetings pages."""
     if match["me"]:
-        if not token.is_delegated:
-            raise bad_request("/me request is only valid with delegated authentication flow.")
-        return service.directory.require_user(token.user_id)
+        return signed_in_user(service, token)
     key = unquote(match["user"])
     # The pages say {userId} is the user's object id; callers who put a UPN there have
     # reported 404s (an assumption, see docs/emulator.md), so only object ids resolve.
-    user = service.directory.find_user(key) if GUID_RE.match(key) else None
+    user = find_user(service, key) if is_object_id(key) else None
     if user is None:
-        raise GraphError(
-            404,
-            "NotFound",
-            f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
-        )
+        raise UserNotFound(key)
     if token.is_delegated and user.id != token.user_id:
-        raise GraphError(403, "Forbidden", "Insufficient privileges to complete the operation.")
+        raise Forbidden()
     if not token.is_delegated:
         # App tokens need an application access policy granted to the user
         # (https://learn.microsoft.com/graph/cloud-communication-online-meeting-application-access-policy).
         with service.lock:
             allowed = service.directory.has_policy(user)
         if not allowed:
-            raise GraphError(403, "Forbidden", "No Application Access Policy found for this app.")
+            raise Forbidden("No Application Access Policy found for this app.")
     return user
 
 
+def stored_meeting(service: EmulatorService, user: SeedUser, match: re.Match[str]) -> dict[str, Any]:
+    """The meeting ``{meetingId}`` the route names, of that organizer; else 404 (``MeetingNotFound``)."""
+    with service.lock:
+        return service.meetings.get(service.directory.tenant_id, user.id, unquote(match["meeting"]))
+
+
 def _context(service: EmulatorService, request: GraphRequest, user: SeedUser) -> str:
-    return f"{service.base_url}/{request.version}/$metadata#users('{user.id}')/onlineMeetings"
+    return context_url(service.base_url, request, f"users('{user.id}')/onlineMeetings")
 
 
 def create_or_get(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
@@ -94,8 +95,7 @@ def create_or_get(service: EmulatorService, request: GraphRequest, match: re.Mat
 def get_meeting(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
     """``GET .../onlineMeetings/{meetingId}``."""
     user = organizer(service, match, token)
-    with service.lock:
-        meeting = service.meetings.get(service.directory.tenant_id, user.id, unquote(match["meeting"]))
+    meeting = stored_meeting(service, user, match)
     return Reply(200, {"@odata.context": f"{_context(service, request, user)}/$entity", **meeting})
 
 
@@ -123,12 +123,10 @@ def delete_meeting(service: EmulatorService, request: GraphRequest, match: re.Ma
 def list_meetings(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
     """``GET .../onlineMeetings?$filter=joinWebUrl eq '...'`` (the only listing Graph offers)."""
     user = organizer(service, match, token)
-    query = parse_qs(request.query, keep_blank_values=True)
-    expression = (query.get("$filter") or query.get("%24filter") or [""])[0]
-    filter_match = FILTER_RE.match(expression)
+    filter_match = FILTER_RE.match(query_option(request, "$filter") or "")
     if filter_match is None:
         raise bad_request("Filter expression expected - /onlineMeetings?$filter=joinWebUrl eq '{joinWebUrl}'.")
-    url = filter_match["v"].replace("''", "'")
+    url = literal_value(filter_match["v"])
     require_join_url_organizer(url, user.id)  # Graph matches the join URL's organizer
     with service.lock:
         found = service.meetings.find_by_join_web_url(service.directory.tenant_id, user.id, url)

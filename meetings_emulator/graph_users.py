@@ -1,16 +1,39 @@
-"""Graph ``users`` handler: ``GET /users/{id | userPrincipalName}``, for organizer lookups."""
+"""Graph ``users``: ``GET /users/{id | userPrincipalName}`` (for organizer lookups), and the one
+way every Graph route finds the user its path names (``/users/{key}`` or ``/me``)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
+from meetings_emulator.config import SeedUser
 from meetings_emulator.errors import DirectoryObjectNotFound, InsufficientPrivileges, bad_request
 from meetings_emulator.messages import GraphRequest, Reply
+from meetings_emulator.odata import context_url, select_option
 from meetings_emulator.permissions import may_read_user
 from meetings_emulator.service import EmulatorService
 from meetings_emulator.tokens import AccessToken
+
+
+def find_user(service: EmulatorService, key: str | None) -> SeedUser | None:
+    """The user with this object id or UPN (any case), or ``None``; under the service lock."""
+    if not key:
+        return None
+    with service.lock:
+        return service.directory.find_user(key)
+
+
+def path_key(match: re.Match[str], token: AccessToken) -> str | None:
+    """Who a route's path names: ``{key}`` of ``/users/{key}`` (decoded), the signed-in user's id for ``/me``."""
+    return token.user_id if match["me"] else unquote(match["user"])
+
+
+def signed_in_user(service: EmulatorService, token: AccessToken) -> SeedUser:
+    """The user of ``/me``: the signed-in user of a delegated token; an app token is Graph's 400."""
+    if not token.is_delegated:
+        raise bad_request("/me request is only valid with delegated authentication flow.")
+    return service.directory.require_user(token.user_id or "")
 
 
 def get_user(service: EmulatorService, request: GraphRequest, match: re.Match[str], token: AccessToken) -> Reply:
@@ -22,7 +45,7 @@ def get_user(service: EmulatorService, request: GraphRequest, match: re.Match[st
     :func:`~meetings_emulator.permissions.may_read_user`).
     """
     key = unquote(match["user"])
-    user = service.directory.find_user(key)
+    user = find_user(service, key)
     if not may_read_user(token, user.id if user is not None else None):
         raise InsufficientPrivileges()
     if user is None:
@@ -40,11 +63,9 @@ def get_user(service: EmulatorService, request: GraphRequest, match: re.Match[st
         "userPrincipalName": user.user_principal_name,
         "id": user.id,
     }
-    query = parse_qs(request.query, keep_blank_values=True)
-    select = (query.get("$select") or query.get("%24select") or [""])[0]
-    context = f"{service.base_url}/{request.version}/$metadata#users"
-    if select.strip():
-        names = [n.strip() for n in select.split(",") if n.strip()]
+    names = select_option(request)
+    context = context_url(service.base_url, request, "users")
+    if names:
         for name in names:
             if name not in resource:
                 raise bad_request(f"Could not find a property named '{name}' on type 'microsoft.graph.user'.")

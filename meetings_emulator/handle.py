@@ -8,6 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 CONN_TYPE = "msgraph_meetings"
+#: The provider's default connection id (``OnlineMeetingsHook.default_conn_name``): what DAGs
+#: use unless they name another connection.
+DEFAULT_CONN_ID = "msgraph_meetings_default"
 
 
 class EmulatorHandle(ABC):
@@ -125,7 +128,7 @@ class EmulatorHandle(ABC):
         scheme = conn["conn_type"].replace("_", "-")
         return f"{scheme}://{protocol}://{login}:{password}@{hostport}/?__extra__={extra}"
 
-    def environment(self, conn_id: str = "msgraph_meetings_default", **overrides: Any) -> dict[str, str]:
+    def environment(self, conn_id: str = DEFAULT_CONN_ID, **overrides: Any) -> dict[str, str]:
         """``{"AIRFLOW_CONN_<ID>": json}`` for a subprocess environment."""
         return {f"AIRFLOW_CONN_{conn_id.upper()}": self.connection_json(**overrides)}
 

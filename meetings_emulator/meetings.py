@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import base64
 import copy
-import datetime
 import json
-import re
 import secrets
 import string
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from meetings_emulator.config import SeedUser
-from meetings_emulator.errors import GraphError, MeetingNotFound, bad_request
+from meetings_emulator.errors import EmptyPayload, GraphError, MeetingNotFound, bad_request
+from meetings_emulator.ticks import TICKS_PER_SECOND, format_ticks, now_ticks, parse_datetime
 
 #: What "Update onlineMeeting" lists as updatable
 #: (https://learn.microsoft.com/graph/api/onlinemeeting-update, "Request body"). Other
@@ -52,55 +50,7 @@ UPDATABLE_PROPERTIES = frozenset(
         "broadcastSettings",
     }
 )
-TICKS_PER_SECOND = 10_000_000
 HOUR_TICKS = 3600 * TICKS_PER_SECOND
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
-_ISO_RE = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d+))?)?"
-    r"(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?$"
-)
-
-
-def parse_datetime(value: Any, field_name: str) -> int:
-    """Parse an ISO-8601 date-time (any offset, any fraction length) into UTC ticks.
-
-    A value without an offset is taken as UTC, as Graph does. Raises a 400
-    :class:`GraphError` for anything else.
-    """
-    if not isinstance(value, str):
-        raise bad_request(f"Invalid value for '{field_name}': expected an ISO 8601 date-time.")
-    match = _ISO_RE.match(value.strip())
-    if not match:
-        raise bad_request(f"Cannot convert the literal '{value}' to the expected type 'Edm.DateTimeOffset'.")
-    try:
-        base = datetime.datetime.strptime(
-            f"{match['date']}T{match['h']}:{match['m']}:{match['s'] or '00'}", "%Y-%m-%dT%H:%M:%S"
-        )
-    except ValueError:
-        raise bad_request(f"Cannot convert the literal '{value}' to the expected type 'Edm.DateTimeOffset'.") from None
-    offset = datetime.timedelta(0)
-    tz = match["tz"]
-    if tz and tz not in ("Z", "z"):
-        sign = -1 if tz[0] == "-" else 1
-        digits = tz[1:].replace(":", "")
-        offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-    aware = base.replace(tzinfo=datetime.timezone.utc) - offset
-    seconds = int((aware - _EPOCH).total_seconds())
-    frac = (match["frac"] or "")[:7].ljust(7, "0")
-    return seconds * TICKS_PER_SECOND + int(frac)
-
-
-def format_ticks(ticks: int) -> str:
-    """UTC ticks as Graph prints them: ``2020-02-06T01:49:21.3524945Z``."""
-    seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
-    moment = _EPOCH + datetime.timedelta(seconds=seconds)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{fraction:07d}Z"
-
-
-def now_ticks() -> int:
-    """The current time in ticks."""
-    return time.time_ns() // 100
 
 
 @dataclass
@@ -165,7 +115,7 @@ class MeetingStore:
         does not update it.
         """
         if not isinstance(body, dict):
-            raise bad_request("Empty Payload. JSON content expected.")
+            raise EmptyPayload()
         external_id = body.get("externalId")
         if not isinstance(external_id, str) or not external_id.strip():
             raise bad_request("Invalid request: externalId is required and must not be empty.")
@@ -206,7 +156,7 @@ class MeetingStore:
         """
         meeting = self._owned(tenant_id, user_id, meeting_id)
         if not isinstance(body, dict):
-            raise bad_request("Empty Payload. JSON content expected.")
+            raise EmptyPayload()
         for name in body:
             if name not in UPDATABLE_PROPERTIES:
                 raise bad_request(f"Invalid request: property '{name}' of an onlineMeeting cannot be updated.")
@@ -250,6 +200,13 @@ class MeetingStore:
         found = self._by_id.get(key)
         if found is None:
             found = next((m for m in self._by_key.values() if m.resource["joinWebUrl"] == key), None)
+        return found
+
+    def require(self, key: str) -> StoredMeeting:
+        """Like :meth:`find`; raises ``KeyError`` (``"meeting {key}"``) for an unknown meeting."""
+        found = self.find(key)
+        if found is None:
+            raise KeyError(f"meeting {key}")
         return found
 
     def find_by_join_web_url(self, tenant_id: str, user_id: str, url: str) -> list[dict[str, Any]]:

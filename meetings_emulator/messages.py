@@ -7,11 +7,15 @@ everything between (``dispatch.py``, the handlers) sees only these values.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from meetings_emulator.errors import bad_request
+from meetings_emulator.errors import EmptyPayload, bad_request
+
+#: A Graph path: the version segment (``v1.0`` or ``beta``) and the path after it.
+GRAPH_PATH_RE = re.compile(r"^/(?P<version>v1\.0|beta)(?P<path>/.*)$")
 
 
 @dataclass
@@ -83,7 +87,7 @@ class GraphRequest:
         body = self.body
         if isinstance(body, (bytes, bytearray)):
             if not body.strip():
-                raise bad_request("Empty Payload. JSON content expected.")
+                raise EmptyPayload()
             try:
                 return json.loads(body)
             except ValueError:
@@ -92,5 +96,5 @@ class GraphRequest:
                     "header is set and payload is of valid JSON format."
                 ) from None
         if body is None:
-            raise bad_request("Empty Payload. JSON content expected.")
+            raise EmptyPayload()
         return body

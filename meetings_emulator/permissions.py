@@ -7,9 +7,10 @@ separately (it is not a permission).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from meetings_emulator.errors import GraphError
+from meetings_emulator.errors import CalendarAccessDenied, Forbidden, GraphError
 from meetings_emulator.tokens import AccessToken
 
 
@@ -23,6 +24,11 @@ class Permissions:
 
     delegated: tuple[str, ...]
     application: tuple[str, ...]
+
+    def granted_to(self, token: AccessToken) -> bool:
+        """Whether ``token`` holds one of them: a delegated token in its ``scp``, an app token in its ``roles``."""
+        accepted = self.delegated if token.is_delegated else self.application
+        return any(token.grants(permission) for permission in accepted)
 
 
 #: https://learn.microsoft.com/graph/api/onlinemeeting-createorget#permissions
@@ -77,9 +83,6 @@ WRITE_EVENTS = Permissions(("Calendars.ReadWrite",), ("Calendars.ReadWrite",))
 #: takes ``Calendars.Read`` too (``Calendars.ReadBasic`` returns no extended properties or
 #: body, so the emulator does not take it).
 READ_EVENTS = Permissions(("Calendars.Read", "Calendars.ReadWrite"), ("Calendars.Read", "Calendars.ReadWrite"))
-#: Outlook's 403 code and text as users report them (the event pages document neither): an
-#: assumption, docs/emulator.md.
-CALENDAR_ACCESS_DENIED = ("ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 #: The event routes of ``routes.py`` that only read (calendar-get takes the same permissions).
 READ_EVENT_ROUTES = frozenset({"listEvents", "listInstances", "getEvent", "getCalendar"})
 #: The routes of a mailbox's calendar (Outlook's: its concurrency limit applies to them).
@@ -96,30 +99,22 @@ EVENT_ROUTES = frozenset(
     }
 )
 
-#: Message of the 403 for a token without the permission. Graph documents 403 as "Access is
-#: denied to the requested resource. The user might not have enough permission"
-#: (https://learn.microsoft.com/graph/errors) but not this operation's text: an assumption,
-#: listed in docs/emulator.md.
-INSUFFICIENT_PRIVILEGES = "Insufficient privileges to complete the operation."
 
-
-def require(
-    token: AccessToken, needed: Permissions, error: tuple[str, str] = ("Forbidden", INSUFFICIENT_PRIVILEGES)
-) -> None:
+def require(token: AccessToken, needed: Permissions, refusal: Callable[[], GraphError] = Forbidden) -> None:
     """Raise Graph's 403 unless ``token`` holds one of the permissions ``needed``.
 
-    :param error: the 403's code and message.
+    :param refusal: the named 403 (Teams' ``Forbidden`` by default, Outlook's ``ErrorAccessDenied``
+        for events).
     """
-    accepted = needed.delegated if token.is_delegated else needed.application
-    if not any(token.grants(permission) for permission in accepted):
-        raise GraphError(403, *error)
+    if not needed.granted_to(token):
+        raise refusal()
 
 
 def require_for_route(token: AccessToken, route: str, method: str) -> None:
     """Raise the 403 of a Graph route (onlineMeetings or events) unless ``token`` may call it."""
     if route in EVENT_ROUTES:
         needed = READ_EVENTS if route in READ_EVENT_ROUTES else WRITE_EVENTS
-        require(token, needed, CALENDAR_ACCESS_DENIED)
+        require(token, needed, CalendarAccessDenied)
     else:
         require(token, for_meeting_route(route, method))
 
@@ -130,8 +125,7 @@ def may_read_user(token: AccessToken, user_id: str | None) -> bool:
     ``user_id`` is the object id of the user read (``None``: no such user, which only the
     permissions of :data:`READ_USER` may find out).
     """
-    accepted = READ_USER.delegated if token.is_delegated else READ_USER.application
-    if any(token.grants(permission) for permission in accepted):
+    if READ_USER.granted_to(token):
         return True
     return token.is_delegated and user_id is not None and user_id == token.user_id and token.grants(READ_OWN_USER)
 

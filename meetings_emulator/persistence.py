@@ -61,8 +61,6 @@ def save_state(
     :param users: users added at run time.
     :param events: every stored calendar event (cancelled and deleted ones too).
     """
-    file = Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "version": STATE_VERSION,
         "meetings": [m.to_json() for m in meetings],
@@ -70,10 +68,21 @@ def save_state(
         "users": [u.to_json() for u in users or []],
         "events": [e.to_json() for e in events or []],
     }
+    write_atomically(path, json.dumps(payload, indent=1))
+
+
+def write_atomically(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` so that a reader sees the old file or the whole new one, never a part.
+
+    A temp file in the same directory, flushed to disk, then ``os.replace``; the temp file is
+    removed if anything fails. The one writer of the state file and the ``--ready-file``.
+    """
+    file = Path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump(payload, handle, indent=1)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, file)

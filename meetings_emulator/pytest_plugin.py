@@ -30,14 +30,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# DEFAULT_CONN_ID (what DAGs use unless they name another connection): meetings_conn_id
+# points it at the emulator too.
+from meetings_emulator.handle import DEFAULT_CONN_ID
+
 if TYPE_CHECKING:
     from meetings_emulator.runtime import RunningEmulator
 
 #: Connection id yielded by :func:`meetings_conn_id`.
 TEST_CONN_ID = "msgraph_meetings_test"
-#: The provider's default connection id (``OnlineMeetingsHook.default_conn_name``): what DAGs
-#: use unless they name another connection. :func:`meetings_conn_id` points it at the emulator too.
-DEFAULT_CONN_ID = "msgraph_meetings_default"
 
 HOME_OPTION = "meetings_airflow_home"
 DAGS_FOLDER_OPTION = "meetings_dags_folder"
@@ -146,7 +147,8 @@ def meetings_conn_id(graph_emulator: RunningEmulator, monkeypatch: pytest.Monkey
     """
     graph_emulator.reset()
     for conn_id in (DEFAULT_CONN_ID, TEST_CONN_ID):
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", graph_emulator.connection_json())
+        for name, value in graph_emulator.environment(conn_id).items():
+            monkeypatch.setenv(name, value)
     yield TEST_CONN_ID
     graph_emulator.clear_faults()
 

@@ -10,13 +10,13 @@ tokens." Error codes from https://learn.microsoft.com/entra/identity-platform/re
 
 from __future__ import annotations
 
-import datetime
 import secrets
 import time
 from dataclasses import dataclass
 
 from meetings_emulator.client_credentials import Credential
-from meetings_emulator.errors import EntraError
+from meetings_emulator.errors import EntraError, credential_required, missing_parameter
+from meetings_emulator.ticks import epoch_ticks, format_ticks
 
 
 @dataclass
@@ -68,12 +68,7 @@ class RefreshTokenStore:
         :param credential: how the client authenticated (``Credential.NONE``: not at all).
         """
         if not token:
-            raise EntraError(
-                400,
-                "invalid_request",
-                900144,
-                "The request body must contain the following parameter: 'refresh_token'.",
-            )
+            raise missing_parameter("refresh_token")
         record = self._records.get(token)
         if record is None:
             raise EntraError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
@@ -85,12 +80,7 @@ class RefreshTokenStore:
                 "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
             )
         if not record.public and credential is Credential.NONE:
-            raise EntraError(
-                401,
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-            )
+            raise credential_required()
         now = time.time()
         if record.expires_at <= now:
             raise EntraError(
@@ -98,7 +88,7 @@ class RefreshTokenStore:
                 "invalid_grant",
                 700082,
                 f"The refresh token has expired due to inactivity. The token was issued on "
-                f"{_entra_time(record.issued_at)} and was inactive for {_entra_span(now - record.issued_at)}.",
+                f"{format_ticks(epoch_ticks(record.issued_at))} and was inactive for {_entra_span(now - record.issued_at)}.",
             )
         return record
 
@@ -121,11 +111,6 @@ class RefreshTokenStore:
     def minted(self) -> list[str]:
         """Every refresh token handed out by the token endpoint (not the seeded ones)."""
         return [token for token, record in self._records.items() if not record.seeded]
-
-
-def _entra_time(epoch: float) -> str:
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
 
 
 def _entra_span(seconds: float) -> str:

@@ -38,8 +38,19 @@ log = logging.getLogger("meetings_emulator")
 BATCH_ORDERS = ("inorder", "reverse", "shuffle")
 
 
-def retry_after_setting(value: float | None) -> float | None:
-    """The ``Retry-After`` seconds of a rate-limit 429 as configured (``None``: no header)."""
+#: ``retry_after`` of a control call that leaves the setting as it is.
+KEEP = "keep"
+
+
+def retry_after_setting(value: Any, current: float | None = None) -> float | None:
+    """The ``Retry-After`` seconds of a 429 (the rate limit's, the mailbox limit's) as configured.
+
+    :param value: seconds (decimals allowed, checked), ``None`` (no header) or :data:`KEEP`.
+    :param current: the setting :data:`KEEP` leaves.
+    :raises ValueError: not a finite number of seconds >= 0.
+    """
+    if isinstance(value, str) and value == KEEP:
+        return current
     return None if value is None else parse_retry_after_seconds(value)
 
 
@@ -59,7 +70,7 @@ class EmulatorService:
         self.meetings = MeetingStore()
         self.events = EventStore()
         self.artifacts = ArtifactStore()
-        self.mailboxes = MailboxSlots(config.mailbox_concurrency, config.mailbox_retry_after)
+        self.mailboxes = MailboxSlots(config.mailbox_concurrency, retry_after_setting(config.mailbox_retry_after))
         self.faults = FaultPlan()
         self.limiter = RateLimiter(config.rate_limit)
         self.rate_limit_retry_after = retry_after_setting(config.rate_limit_retry_after)
@@ -196,12 +207,10 @@ class EmulatorService:
         """
         if per_second is not None and per_second <= 0:
             raise ValueError("rate limit must be positive or None")
-        if retry_after not in ("keep", None):
-            retry_after = parse_retry_after_seconds(retry_after)
         with self.lock:
+            seconds = retry_after_setting(retry_after, self.rate_limit_retry_after)
             self.limiter.configure(per_second)
-            if retry_after != "keep":
-                self.rate_limit_retry_after = retry_after
+            self.rate_limit_retry_after = seconds
 
     def set_policy(self, user_id: str, granted: bool) -> dict[str, Any]:
         """Grant or revoke a user's application access policy; raises ``KeyError``."""
@@ -234,9 +243,7 @@ class EmulatorService:
         """
         key = str(body["meeting"])
         with self.lock:
-            stored = self.meetings.find(key)
-            if stored is None:
-                raise KeyError(f"meeting {key}")
+            stored = self.meetings.require(key)
             session = self.artifacts.hold(stored.resource, stored.tenant_id, stored.user_id, body)
         if session.ended:
             session.ended = False
@@ -250,9 +257,7 @@ class EmulatorService:
     def end_meeting(self, key: str) -> list[dict[str, Any]]:
         """End the sessions of a meeting still in progress (by id or join URL); their summaries."""
         with self.lock:
-            stored = self.meetings.find(key)
-            if stored is None:
-                raise KeyError(f"meeting {key}")
+            stored = self.meetings.require(key)
             return [s.summary() for s in self.artifacts.end_sessions(stored.resource["id"])]
 
     def is_calendar_backed(self, meeting: Mapping[str, Any]) -> bool:
@@ -314,11 +319,7 @@ class EmulatorService:
         :param retry_after: seconds in ``Retry-After`` of its 429 (``None`` omits the header;
             ``"keep"`` leaves it as it is).
         """
-        if retry_after == "keep":
-            retry_after = self.mailboxes.retry_after
-        elif retry_after is not None:
-            retry_after = parse_retry_after_seconds(retry_after)
-        self.mailboxes.configure(limit, retry_after)
+        self.mailboxes.configure(limit, retry_after_setting(retry_after, self.mailboxes.retry_after))
 
     def stats_json(self) -> dict[str, Any]:
         """Counters, plus the current latency, rate limit and pending faults."""
@@ -383,7 +384,7 @@ class EmulatorService:
         with self.lock:
             self.directory.add_user(user)
             self.persist()
-            return {**user.to_json(), "hasPolicy": self.directory.has_policy(user)}
+            return self.directory.user_json(user)
 
     def expire_refresh_tokens(self) -> int:
         """Expire every refresh token (seeded and minted) now."""
@@ -429,7 +430,9 @@ class EmulatorService:
             self.meetings.clear()
             self.events.clear()
             self.artifacts.clear()
-            self.mailboxes.configure(self.config.mailbox_concurrency, self.config.mailbox_retry_after)
+            self.mailboxes.configure(
+                self.config.mailbox_concurrency, retry_after_setting(self.config.mailbox_retry_after)
+            )
             self.mailboxes.reset_peaks()
             self.faults.clear()
             self.stats = Stats()

@@ -23,6 +23,11 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def x5t(der: bytes) -> str:
+    """A certificate's ``x5t``: the base64url SHA-1 thumbprint of its DER form (RFC 7515, 4.1.7)."""
+    return b64url(hashlib.sha1(der).digest())  # noqa: S324 - x5t is SHA-1 by definition
+
+
 def b64url_json(data: Mapping[str, Any]) -> str:
     """Compact JSON, base64url-encoded: one JWT segment."""
     return b64url(json.dumps(data, separators=(",", ":")).encode())
@@ -52,7 +57,7 @@ class SigningKey:
         )
         self._der = certificate.public_bytes(serialization.Encoding.DER)
         #: Entra's ``kid`` is the SHA-1 thumbprint of the signing certificate, like ``x5t``.
-        self.kid = b64url(hashlib.sha1(self._der).digest())  # noqa: S324 - x5t is SHA-1 by definition
+        self.kid = x5t(self._der)
         self.public_key_pem = (
             self._key.public_key()
             .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

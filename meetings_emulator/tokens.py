@@ -26,7 +26,7 @@ from meetings_emulator.client_credentials import ClientAuthenticator, Credential
 from meetings_emulator.config import GRAPH_ROOTS, EmulatorConfig
 from meetings_emulator.device_codes import DeviceCodeStore
 from meetings_emulator.directory import Directory
-from meetings_emulator.errors import EntraError, tenant_not_found
+from meetings_emulator.errors import EntraError, credential_required, missing_parameter, tenant_not_found
 from meetings_emulator.refresh_tokens import RefreshTokenStore
 from meetings_emulator.signing import SigningKey, b64url, b64url_json
 
@@ -133,7 +133,7 @@ class TokenService:
         self._check_tenant(tenant)
         grant_type = form.get("grant_type", "")
         if not grant_type:
-            raise _missing("grant_type")
+            raise missing_parameter("grant_type")
         if grant_type not in GRANT_TYPES:
             raise EntraError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
         self._check_client_id(form.get("client_id", ""))
@@ -142,10 +142,10 @@ class TokenService:
             return self._device_code_grant(form, credential, issuer, base_url)
         scopes = form.get("scope", "").split()
         if not scopes:
-            raise _missing("scope")
+            raise missing_parameter("scope")
         if grant_type == "client_credentials":
             if credential is Credential.NONE:
-                raise _credential_required()
+                raise credential_required()
             resource = self._check_app_scopes(scopes, base_url)
             return self._issue(None, resource, credential)
         record = self.refresh_tokens.redeem(form.get("refresh_token", ""), credential)
@@ -161,7 +161,7 @@ class TokenService:
         self._check_client_id(form.get("client_id", ""))
         scopes = form.get("scope", "").split()
         if not scopes:
-            raise _missing("scope")
+            raise missing_parameter("scope")
         self._check_delegated_scopes(scopes, base_url)
         code = self.device_codes.start(scopes)
         # Entra sends https://microsoft.com/devicelogin; the emulator's page says how to approve.
@@ -183,11 +183,11 @@ class TokenService:
     ) -> dict[str, Any]:
         device_code = form.get("device_code", "")
         if not device_code:
-            raise _missing("device_code")
+            raise missing_parameter("device_code")
         if credential is Credential.NONE and not self.directory.allow_public_client:
             # Without "Allow public client flows" the app is confidential and must authenticate
             # (reported as AADSTS7000218 for device code redemption, e.g. learn.microsoft.com/answers/questions/446907).
-            raise _credential_required()
+            raise credential_required()
         code = self.device_codes.poll(device_code)
         user_id = code.user_id or ""  # poll() only returns approved codes, which name their user
         resource = self._check_delegated_scopes(code.scopes, base_url)
@@ -298,7 +298,7 @@ class TokenService:
 
     def _check_client_id(self, client_id: str) -> None:
         if not client_id:
-            raise _missing("client_id")
+            raise missing_parameter("client_id")
         if client_id.lower() != self.directory.client_id:
             raise EntraError(
                 400,
@@ -350,21 +350,6 @@ class TokenService:
                 "tenant. You might have sent your authentication request to the wrong tenant.",
             )
         return match
-
-
-def _missing(parameter: str) -> EntraError:
-    return EntraError(
-        400, "invalid_request", 900144, f"The request body must contain the following parameter: '{parameter}'."
-    )
-
-
-def _credential_required() -> EntraError:
-    return EntraError(
-        401,
-        "invalid_client",
-        7000218,
-        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-    )
 
 
 def _pairwise_subject(object_id: str, client_id: str) -> str:

@@ -55,6 +55,17 @@ class MeetingArtifactsApi:
         meeting = self.resolve(ref)
         return self._call("attendance", meeting, lambda: attendance.attendance_records(self.client, meeting))
 
+    def attendance(self, ref: MeetingRef) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The meeting's attendance reports (oldest first) and every record of them, the reports
+        listed once: a report without records counts too (a session that ended)."""
+        meeting = self.resolve(ref)
+
+        def both() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            reports = attendance.attendance_reports(self.client, meeting)
+            return reports, attendance.attendance_records(self.client, meeting, reports)
+
+        return self._call("attendance", meeting, both)
+
     def attendance_reports(self, meeting: ResolvedMeeting) -> list[dict[str, Any]]:
         """The meeting's attendance reports (the 50 most recent), oldest first."""
         return self._call("attendance", meeting, lambda: attendance.attendance_reports(self.client, meeting))

@@ -38,16 +38,20 @@ def attendance_reports(client: GraphRestClient, meeting: ResolvedMeeting) -> lis
     return sorted(reports, key=lambda report: str(report.get("meetingStartDateTime") or ""))
 
 
-def attendance_records(client: GraphRestClient, meeting: ResolvedMeeting) -> list[dict[str, Any]]:
+def attendance_records(
+    client: GraphRestClient, meeting: ResolvedMeeting, reports: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Every record of every report of the meeting, across pages; ``[]`` before the meeting.
 
     :param client: the Graph client
     :param meeting: the meeting
+    :param reports: the meeting's reports as :func:`attendance_reports` listed them (default:
+        listed here)
     :return: Graph's ``attendanceRecord`` objects with ``reportId``, ``meetingStartDateTime``
         and ``meetingEndDateTime`` added
     """
     records: list[dict[str, Any]] = []
-    for report in attendance_reports(client, meeting):
+    for report in attendance_reports(client, meeting) if reports is None else reports:
         report_id = str(report["id"])
         path = f"{meeting.path}/attendanceReports/{quote(report_id, safe='')}/attendanceRecords"
         extra = {"reportId": report_id, **{name: report.get(name) for name in REPORT_FIELDS}}

@@ -13,19 +13,24 @@ Here instead:
   mode 0600, so a symbolic link planted in the folder is never followed), flushes it to disk
   and ``os.replace()``\\ s the cache file with it. ``rename(2)`` is atomic within a file
   system, so a reader sees the old content or the new one, never a part; a writer killed
-  before the rename leaves only its temporary file, which the next writer removes. The rate
-  budget's files (:mod:`~airflow_provider_meetings.graph.budget.file_store`) are written the
-  same way, without the flush.
+  before the rename leaves only its temporary file, which the first write of the next
+  :class:`AtomicFile` on that path removes (once: under the lock, nobody else writes then). The
+  rate budget's files (:mod:`~airflow_provider_meetings.graph.budget.file_store`) are written
+  the same way, without the flush.
 * :func:`cache_lock` is ``flock(2)`` on the lock file: the kernel releases it when the process
   that holds it ends, however it ends (SIGKILL included). The lock file itself stays, empty;
   its presence means nothing. Where ``fcntl`` is missing (Windows, where Airflow does not
   run) it falls back to msal-extensions' ``CrossPlatLock``.
+* :func:`check_own` is the one test of "is this path mine": the token cache file and the rate
+  budget's folder in the shared temporary directory are used only when they are what they
+  should be (not a symbolic link) and belong to this process's user.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -42,7 +47,8 @@ LOCK_TIMEOUT = 5.0
 #: The temporary files of a write are ``.<cache file name>.<random><TEMPORARY_SUFFIX>`` in its folder.
 TEMPORARY_SUFFIX = ".partial"
 _POLL = 0.01
-_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+#: Flags of every ``open`` of a cache path: never through a symbolic link, never inherited.
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 #: What identifies one version of the file: inode, size, modification and change times (ns).
 #: Every write makes a new inode, so this changes with every write, even within the file
@@ -53,6 +59,41 @@ Signature = tuple[int, int, int, int]
 
 class LockTimeout(Exception):
     """Another process held the cache's lock for longer than :data:`LOCK_TIMEOUT`."""
+
+
+class NotOwn(Exception):
+    """A path that is not this user's own file or folder (the reason is safe to log).
+
+    :param reason: what it is instead
+    :param owner: the other user's id, when that is the reason
+    """
+
+    def __init__(self, reason: str, owner: int | None = None) -> None:
+        super().__init__(reason)
+        self.owner = owner
+
+
+def effective_uid() -> int | None:
+    """The user id that owns the files this process creates; ``None`` where the platform has none."""
+    return os.geteuid() if hasattr(os, "geteuid") else None
+
+
+def check_own(info: os.stat_result, *, directory: bool = False) -> None:
+    """Refuse what is not a regular file (or, with ``directory``, a folder) of this process's user.
+
+    :param info: ``os.lstat`` of the path, or ``os.fstat`` of it opened with :data:`NO_FOLLOW`
+        (either way a symbolic link is seen as a link, not as its target)
+    :param directory: the path must be a folder rather than a regular file
+    :raises NotOwn: when it is something else, or belongs to another user (checked only where
+        the platform has user ids: :func:`effective_uid`)
+    """
+    if directory and not stat.S_ISDIR(info.st_mode):
+        raise NotOwn("it is not a directory (a symbolic link?)")
+    if not directory and not stat.S_ISREG(info.st_mode):
+        raise NotOwn("it is not a regular file")
+    uid = effective_uid()
+    if uid is not None and info.st_uid != uid:
+        raise NotOwn(f"it belongs to another user (uid {info.st_uid})", owner=info.st_uid)
 
 
 def lock_path(path: str) -> str:
@@ -77,7 +118,7 @@ def cache_lock(path: str, timeout: float | None = None) -> Iterator[None]:
         with CrossPlatLock(lock_path(path)):
             yield
         return
-    descriptor = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | _NO_FOLLOW, 0o600)
+    descriptor = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | NO_FOLLOW, 0o600)
     timeout = LOCK_TIMEOUT if timeout is None else timeout
     try:
         deadline = time.monotonic() + timeout
@@ -99,7 +140,10 @@ def cache_lock(path: str, timeout: float | None = None) -> Iterator[None]:
 class AtomicFile:
     """A private text file that is replaced whole, never rewritten in place.
 
-    Write only under :func:`cache_lock` (:meth:`remove_leftovers` relies on it); read at any time.
+    Write only under :func:`cache_lock`: the first :meth:`write` of each object first removes
+    the temporary files of writers killed before their rename (:meth:`remove_leftovers`),
+    which is safe only while no one else writes. Read at any time. Keep one object per file
+    for as long as the process uses it, so that this happens once.
     Nothing here follows a symbolic link planted in the folder: the temporary file is a new
     name (``mkstemp``: ``O_EXCL``), the rename replaces a link rather than its target, and
     :meth:`read` opens with ``O_NOFOLLOW``.
@@ -114,6 +158,7 @@ class AtomicFile:
         self.folder = os.path.dirname(path) or "."
         self.fsync = fsync
         self._prefix = f".{os.path.basename(path)}."
+        self._swept = False  # the leftovers of killed writers are removed (first write)
 
     def signature(self) -> Signature | None:
         """The current version's :data:`Signature`, ``None`` without a file."""
@@ -128,7 +173,7 @@ class AtomicFile:
         :raises OSError: ``ELOOP`` when the file is a symbolic link (it is not followed)
         """
         try:
-            descriptor = os.open(self.path, os.O_RDONLY | _NO_FOLLOW)
+            descriptor = os.open(self.path, os.O_RDONLY | NO_FOLLOW)
         except FileNotFoundError:
             return b"", None
         with os.fdopen(descriptor, "rb") as handle:
@@ -138,10 +183,14 @@ class AtomicFile:
     def write(self, text: str) -> Signature | None:
         """Replace the file with ``text``: a new 0600 temporary file, flushed to disk (unless
         ``fsync`` is off), renamed over it; the temporary file is removed if anything fails.
+        The first write of this object removes killed writers' leftovers first.
 
         :param text: the new content (written as UTF-8)
         :return: the new version's signature
         """
+        if not self._swept:
+            self.remove_leftovers()
+            self._swept = True
         descriptor, temporary = tempfile.mkstemp(prefix=self._prefix, suffix=TEMPORARY_SUFFIX, dir=self.folder)
         try:
             with os.fdopen(descriptor, "wb") as handle:
@@ -159,7 +208,8 @@ class AtomicFile:
         return self.signature()
 
     def remove_leftovers(self) -> int:
-        """Remove temporary files of writers killed before their rename; call under the lock.
+        """Remove temporary files of writers killed before their rename; call under the lock
+        (the first :meth:`write` does).
 
         :return: how many were removed
         """

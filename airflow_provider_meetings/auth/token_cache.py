@@ -33,7 +33,16 @@ from typing import Any
 import msal
 from msal_extensions import LockError
 
-from airflow_provider_meetings.auth.cache_file import AtomicFile, LockTimeout, Signature, cache_lock, lock_path
+from airflow_provider_meetings.auth.cache_file import (
+    NO_FOLLOW,
+    AtomicFile,
+    LockTimeout,
+    NotOwn,
+    Signature,
+    cache_lock,
+    check_own,
+    lock_path,
+)
 
 #: The credential type under which the cache remembers a connection's refresh token's account.
 LOGIN_RECORD = "AirflowProviderMeetingsLogin"
@@ -92,15 +101,15 @@ def prepare_private_file(path: str) -> bool:
     try:
         if directory and not os.path.isdir(directory):
             os.makedirs(directory, mode=DIRECTORY_MODE, exist_ok=True)
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | NO_FOLLOW, FILE_MODE)
     except OSError as err:
         raise TokenCacheUnusable(f"cannot open it for reading and writing ({_describe(err)})") from None
     try:
         info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise TokenCacheUnusable("it is not a regular file")
-        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-            raise TokenCacheUnusable(f"it belongs to another user (uid {info.st_uid}), who can read its tokens")
+        try:
+            check_own(info)
+        except NotOwn as err:
+            raise TokenCacheUnusable(f"{err}, who can read its tokens" if err.owner is not None else str(err)) from None
         if stat.S_IMODE(info.st_mode) & 0o077:
             os.fchmod(descriptor, FILE_MODE)
             return True
@@ -134,7 +143,6 @@ class SharedTokenCache(msal.SerializableTokenCache):
         self._signature: Signature | None = None  # of the version last read or written
         self._loaded = False
         self._refused: Signature | None = None  # the version last found not to be a token cache
-        self._leftovers_removed = False
         _add_login_records(self)
 
     def deserialize(self, state: str | None) -> None:
@@ -187,9 +195,6 @@ class SharedTokenCache(msal.SerializableTokenCache):
                 with self._lock, cache_lock(self.path):
                     self._reload(always=True)  # under the lock: the other processes' newest entries
                     super().modify(credential_type, old_entry, new_key_value_pairs)
-                    if not self._leftovers_removed:  # no one else writes now: these are a killed writer's
-                        self._file.remove_leftovers()
-                        self._leftovers_removed = True
                     self._signature = self._file.write(self.serialize())
                 return
             except Exception as err:  # never fail a task for its cache
@@ -199,15 +204,20 @@ class SharedTokenCache(msal.SerializableTokenCache):
     def _give_up(self, error: BaseException) -> None:
         """Keep tokens in memory from now on (the file cannot be read, written or locked)."""
         self._in_memory = True
-        self._log.warning(
-            "Token cache %s cannot be used (%s); this task keeps its tokens in memory and asks Entra ID "
-            "for new ones. Check the file's owner and mode (0600) and that its folder is writable%s",
-            self.path,
-            _describe(error),
-            f", and which process holds the lock on {self.lock_path} (a hung one: a killed one releases it)"
-            if isinstance(error, (LockTimeout, LockError))
-            else "",
-        )
+        _warn_unusable(self._log, self.path, error)
+
+
+def _warn_unusable(log: Any, path: str, error: BaseException) -> None:
+    """The one warning of a cache file that cannot be used (at the start or later): tokens stay in memory."""
+    log.warning(
+        "Token cache %s cannot be used (%s); this task keeps its tokens in memory and asks Entra ID "
+        "for new ones. Check the file's owner and mode (0600) and that its folder is writable%s",
+        path,
+        _describe(error),
+        f", and which process holds the lock on {lock_path(path)} (a hung one: a killed one releases it)"
+        if isinstance(error, (LockTimeout, LockError))
+        else "",
+    )
 
 
 def open_token_cache(path: str | None, log: Any) -> msal.SerializableTokenCache:
@@ -223,12 +233,7 @@ def open_token_cache(path: str | None, log: Any) -> msal.SerializableTokenCache:
         try:
             cache = SharedTokenCache(path, log)
         except Exception as err:  # never fail a task for its cache
-            log.warning(
-                "Token cache %s cannot be used (%s); this task keeps its tokens in memory and asks Entra ID "
-                "for new ones. Check the file's owner and mode (0600)",
-                path,
-                _describe(err),
-            )
+            _warn_unusable(log, path, err)
             cache = msal.SerializableTokenCache()
     _add_login_records(cache)
     return cache

@@ -274,9 +274,8 @@ class TokenSource:
             self.log.warning(
                 "Delegated mode without token_cache_path: every task redeems the connection's refresh token, "
                 "which Entra ID ends 90 days after it was minted (sooner by tenant policy). Set token_cache_path "
-                "so that tasks go on with the newest rotated token, or re-mint it in time with "
-                "'airflow-provider-meetings login --conn-id %s'",
-                self.conn_id or "<conn id>",
+                "so that tasks go on with the newest rotated token, or re-mint it in time with %s",
+                login_command(self.conn_id),
             )
         refresh_token = self.settings.refresh_token or ""
         result = self._acquire(lambda app: app.acquire_token_by_refresh_token(refresh_token, scopes=scopes), policy)
@@ -438,19 +437,58 @@ def _signed_in_account(app: msal.ClientApplication, claims: dict[str, Any]) -> s
     return None
 
 
-#: AADSTS codes of a refresh token that is no longer any good: mint a new one.
-_REMINT_CODES = frozenset({"AADSTS700082", "AADSTS9002313", "AADSTS50173", "AADSTS70043", "AADSTS70008"})
+#: What Entra's refusal of a refresh token says became of it, when only a new one cures it
+#: (https://learn.microsoft.com/entra/identity-platform/reference-error-codes): AADSTS700082
+#: expired; AADSTS9002313 malformed or unknown; AADSTS50173, AADSTS70043, AADSTS70008 revoked
+#: or ended by policy. The task's error (:func:`delegated_hint`) and the connection check
+#: (``diagnostics/advice.py``) both read it.
+REFRESH_TOKEN_ENDED: dict[str, str] = {
+    "AADSTS700082": "expired",
+    "AADSTS9002313": "is no longer valid",
+    "AADSTS50173": "is no longer valid",
+    "AADSTS70043": "is no longer valid",
+    "AADSTS70008": "is no longer valid",
+}
+#: A request without a client credential to an app that takes none: a confidential client's
+#: refresh token redeemed without its credential, or a device code sign-in while the app
+#: registration's "Allow public client flows" is off.
+NO_PUBLIC_CLIENT = "AADSTS7000218"
+#: That setting, as advice names it.
+PUBLIC_CLIENT_FLOWS = "'Allow public client flows' in the app registration (Authentication, Advanced settings)"
+
+
+def login_command(conn_id: str | None) -> str:
+    """The command that mints a connection's refresh token (``cli/login.py``), quoted for advice."""
+    return f"'airflow-provider-meetings login --conn-id {conn_id or '<conn id>'}'"
+
+
+def refresh_token_ended(error: AuthenticationError) -> str | None:
+    """What became of the refresh token Entra refused (``expired``, ``is no longer valid``), when
+    only a new one cures the refusal; ``None`` for any other refusal."""
+    code = error.aadsts_code
+    if code in REFRESH_TOKEN_ENDED:
+        return REFRESH_TOKEN_ENDED[code]
+    if error.error == "invalid_grant" and code is None:
+        return REFRESH_TOKEN_ENDED["AADSTS9002313"]
+    return None
+
+
+def remint_advice(settings: ConnectionSettings, conn_id: str | None) -> str:
+    """What to do about a refresh token that ended: mint a new one (and keep its successors)."""
+    return f"mint a new one with {login_command(conn_id)} and put it into the connection's refresh_token extra" + (
+        "" if settings.token_cache_path else "; set token_cache_path so that tasks keep its newest rotated successor"
+    )
 
 
 def delegated_hint(error: AuthenticationError, *, settings: ConnectionSettings, conn_id: str | None) -> str | None:
     """What to do about Entra's refusal of a refresh token, or ``None`` when there is no advice.
 
     The codes are Entra's (https://learn.microsoft.com/entra/identity-platform/reference-error-codes):
-    AADSTS700025 a public client's token presented with a credential, AADSTS7000218 a
-    confidential client's without one, AADSTS700082 expired, AADSTS9002313 malformed or
-    unknown, AADSTS50173 / AADSTS70043 / AADSTS70008 revoked or expired by policy.
+    AADSTS700025 a public client's token presented with a credential, AADSTS7000218
+    (:data:`NO_PUBLIC_CLIENT`) a confidential client's without one, and those of
+    :data:`REFRESH_TOKEN_ENDED`.
     """
-    login = f"'airflow-provider-meetings login --conn-id {conn_id or '<conn id>'}'"
+    login = login_command(conn_id)
     code = error.aadsts_code
     if code == "AADSTS700025":
         return (
@@ -459,24 +497,19 @@ def delegated_hint(error: AuthenticationError, *, settings: ConnectionSettings, 
             "(password), certificate_path and federated_token_file from the connection, or mint the "
             "token with this confidential app instead"
         )
-    if code == "AADSTS7000218" and settings.public_client:
+    if code == NO_PUBLIC_CLIENT and settings.public_client:
         return (
             "The refresh_token belongs to a confidential client, which must present its credential: set "
             "the app's client secret as the connection's password (or certificate_path or "
-            f"federated_token_file), or mint a public client's token with {login} (the app registration "
-            "needs 'Allow public client flows')"
+            f"federated_token_file), or turn on {PUBLIC_CLIENT_FLOWS} and mint a public client's token "
+            f"with {login}"
         )
-    if code in _REMINT_CODES or (error.error == "invalid_grant" and code is None):
-        expired = "expired" if code == "AADSTS700082" else "is no longer valid"
+    ended = refresh_token_ended(error)
+    if ended is not None:
         return (
-            f"The connection's refresh token {expired} (Entra ID ends refresh tokens 90 days after they "
-            f"are issued by default, sooner by tenant policy or when the user's password changes): mint a "
-            f"new one with {login} and put it into the connection's refresh_token extra"
-            + (
-                ""
-                if settings.token_cache_path
-                else "; set token_cache_path so that tasks keep its newest rotated successor"
-            )
+            f"The connection's refresh token {ended} (Entra ID ends refresh tokens 90 days after they "
+            "are issued by default, sooner by tenant policy or when the user's password changes): "
+            + remint_advice(settings, conn_id)
         )
     return None
 

@@ -3,20 +3,89 @@
 Each subcommand module defines ``add_arguments(parser)`` and ``run(args) -> int`` (the exit
 status) and a one-line ``HELP``; :data:`COMMANDS` names them. Modules are imported only for
 the subcommand that runs, so ``--help`` stays fast.
+
+What every subcommand shares is here: :func:`server_connections` (connections read as
+Airflow's own ``airflow connections get`` and ``test`` read them, metadata database included),
+:func:`read_connection`, and :func:`stdout_to_stderr` (standard output kept for the command's
+result alone).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 #: subcommand -> module below ``airflow_provider_meetings.cli``
 COMMANDS: dict[str, str] = {
     "check": "check",
     "login": "login",
 }
+
+
+#: Airflow's variable that tells its secrets lookup which process it runs in.
+PROCESS_CONTEXT = "_AIRFLOW_PROCESS_CONTEXT"
+
+
+@contextlib.contextmanager
+def server_connections() -> Iterator[None]:
+    """Read Airflow connections as a server process does meanwhile: the metadata database included.
+
+    Outside a task, the Task SDK looks for a connection in ``AIRFLOW_CONN_*`` variables and the
+    configured secrets backends only, unless ``_AIRFLOW_PROCESS_CONTEXT`` is ``server``
+    (``ensure_secrets_backend_loaded``, airflow/sdk/execution_time/supervisor.py); Airflow's
+    ``connections get`` and ``connections test`` set it (airflow/cli/commands/connection_command.py).
+    The variable is restored (or removed) afterwards, as Airflow's triggerer does.
+    """
+    saved = os.environ.get(PROCESS_CONTEXT)
+    os.environ[PROCESS_CONTEXT] = "server"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(PROCESS_CONTEXT, None)
+        else:
+            os.environ[PROCESS_CONTEXT] = saved
+
+
+def read_connection(conn_id: str) -> Any:
+    """The Airflow connection ``conn_id``, from wherever Airflow keeps it (:func:`server_connections`).
+
+    :raises airflow.exceptions.AirflowNotFoundException: when it is nowhere
+    """
+    from airflow.sdk import BaseHook  # imports Airflow
+
+    with server_connections():
+        return BaseHook.get_connection(conn_id)
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to standard output meanwhile to standard error.
+
+    Airflow's loggers write to standard output, through stream objects taken when logging was
+    configured; moving file descriptor 1 catches them all, so that stdout carries the command's
+    result alone (``--json`` output stays parseable, a refresh token is the only line).
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # no real file behind stdout (embedded use)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+        return
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, sys.stdout.fileno())
+        os.close(saved)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,8 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from airflow_provider_meetings.cli import server_connections, stdout_to_stderr
+
 if TYPE_CHECKING:
     from airflow_provider_meetings.diagnostics.report import CheckReport
 
@@ -100,31 +102,6 @@ def _check(conn_id: str, artifacts: tuple[str, ...] | None) -> CheckReport:
         return check_connection(hook, artifacts=artifacts, database_url=metadata_database_url())
 
 
-@contextlib.contextmanager
-def _logs_to_stderr() -> Iterator[None]:
-    """Send everything written to standard output meanwhile to standard error.
-
-    Airflow's loggers write to standard output, through stream objects taken when logging was
-    configured; moving file descriptor 1 catches them all, so that stdout carries the report
-    alone (``--json`` output stays parseable).
-    """
-    sys.stdout.flush()
-    try:
-        saved = os.dup(sys.stdout.fileno())
-    except (AttributeError, OSError, ValueError):  # no real file behind stdout (embedded use)
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-        return
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, sys.stdout.fileno())
-        os.close(saved)
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the check; 0 when every step passed (or was skipped), 1 when one failed, 2 when
     ``--emulator`` cannot start for want of the emulator extra or ``--artifacts`` names an unknown artifact."""
@@ -142,17 +119,14 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "emulator", False):
         # The connection is this process's AIRFLOW_CONN_ variable: no metadata database needed.
         try:
-            with _logs_to_stderr(), _emulator_connection(args.conn_id) as emulator_url:
+            with stdout_to_stderr(), _emulator_connection(args.conn_id) as emulator_url:
                 report = _check(args.conn_id, artifacts)
         except EmulatorUnavailable as err:
             print(f"airflow-provider-meetings check: {err}", file=sys.stderr)
             return 2
     else:
-        # Read connections as a server process does, metadata database included (Airflow's
-        # `connections test` does the same: airflow/cli/commands/connection_command.py); without it
-        # the Task SDK looks only at variables and secrets backends outside a task.
-        os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
-        with _logs_to_stderr():
+        # The hook reads the connection as Airflow's `connections test` does, metadata database included.
+        with stdout_to_stderr(), server_connections():
             report = _check(args.conn_id, artifacts)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))

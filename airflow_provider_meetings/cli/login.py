@@ -21,7 +21,6 @@ requests or Airflow.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import json
 import logging
@@ -29,6 +28,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from airflow_provider_meetings.cli import read_connection, stdout_to_stderr
 from airflow_provider_meetings.meetings.permissions import CREATE_OR_GET
 
 #: One line for ``airflow-provider-meetings --help``.
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     err = sys.stderr
     try:
         # Airflow may log to standard output while it loads; keep that for the token alone.
-        with contextlib.redirect_stdout(err):
+        with stdout_to_stderr():
             settings = _settings(args.conn_id)
             result = _sign_in(settings, timeout=args.timeout, err=err)
     except LoginFailed as failure:
@@ -98,9 +98,7 @@ def _settings(conn_id: str) -> Any:
     from airflow_provider_meetings.graph.settings import parse_connection
 
     try:
-        from airflow.sdk import BaseHook
-
-        conn = BaseHook.get_connection(conn_id)
+        conn = read_connection(conn_id)  # as the check reads it: the metadata database too
     except Exception as error:  # AirflowNotFoundException, or a secrets backend's error
         raise LoginFailed(
             f"cannot read connection {conn_id!r}: {error}. Create it first (type msgraph_meetings, the app's "
@@ -165,7 +163,15 @@ def _entra_error(result: dict[str, Any]) -> str:
 
 
 def _explain_failure(result: dict[str, Any], timeout: float | None) -> str:
-    """What went wrong with the sign-in, and what to do (never the tokens: there are none)."""
+    """What went wrong with the sign-in, and what to do (never the tokens: there are none).
+
+    The device code flow's own errors (``authorization_pending`` ...) are OAuth's
+    (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code); Entra's AADSTS
+    codes are read and explained where the token source reads them (auth/token_source.py).
+    """
+    from airflow_provider_meetings.auth.token_source import NO_PUBLIC_CLIENT, PUBLIC_CLIENT_FLOWS
+    from airflow_provider_meetings.graph.errors import authentication_error_from_msal
+
     error = result.get("error")
     if "access_token" in result:
         return "Entra ID issued no refresh token (offline_access was not granted); ask an admin to allow it"
@@ -181,11 +187,8 @@ def _explain_failure(result: dict[str, Any], timeout: float | None) -> str:
         )
     if error == "bad_verification_code":
         return "Entra ID no longer knows the code (already used?). Run the command again"
-    if "AADSTS7000218" in str(result.get("error_description")):
-        return (
-            f"{_entra_error(result)}. Turn on 'Allow public client flows' in the app registration "
-            "(Authentication, Advanced settings), then run the command again"
-        )
+    if authentication_error_from_msal(result).aadsts_code == NO_PUBLIC_CLIENT:
+        return f"{_entra_error(result)}. Turn on {PUBLIC_CLIENT_FLOWS}, then run the command again"
     return f"Entra ID refused the sign-in: {_entra_error(result)}"
 
 

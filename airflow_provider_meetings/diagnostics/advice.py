@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_meetings.artifacts.permissions import MEETING_LOOKUP
+from airflow_provider_meetings.auth.token_source import refresh_token_ended, remint_advice
 from airflow_provider_meetings.diagnostics.claims import claim_name, holds
 from airflow_provider_meetings.diagnostics.report import Failed, Outcome
 from airflow_provider_meetings.events.permissions import CALENDAR_EVENTS, CALENDAR_EVENTS_SHARED
@@ -28,7 +29,6 @@ from airflow_provider_meetings.graph.settings import ConnectionSettings
 from airflow_provider_meetings.meetings.permissions import CREATE_OR_GET, USER_LOOKUP
 
 __all__ = [
-    "aadsts_number",
     "artifact_permissions_missing",
     "artifacts_granted",
     "audience_refused",
@@ -186,14 +186,6 @@ def network_failure(
 # -- step 2: the access token -----------------------------------------------------------------
 
 
-def aadsts_number(error: AuthenticationError) -> int | None:
-    """The AADSTS number of Entra's refusal (``error_codes``, else the description's prefix)."""
-    if error.error_codes:
-        return int(error.error_codes[0])
-    code = error.aadsts_code
-    return int(code[len("AADSTS") :]) if code and code[len("AADSTS") :].isdigit() else None
-
-
 def discovery_refused(settings: ConnectionSettings, status: int | None, body: Any) -> Failed:
     """Why MSAL could not read the tenant's OpenID configuration, from Entra's own answer.
 
@@ -221,7 +213,8 @@ def discovery_refused(settings: ConnectionSettings, status: int | None, body: An
 
 
 def token_refused(error: BaseException, settings: ConnectionSettings, *, conn_id: str) -> Failed | None:
-    """Entra ID's refusal (or no answer) to the token request, by AADSTS number.
+    """Entra ID's refusal (or no answer) to the token request, by its AADSTS code
+    (:attr:`~airflow_provider_meetings.graph.errors.AuthenticationError.aadsts_code`).
 
     :param error: what the token source raised (a retry wrapper already removed)
     :return: the advice, or ``None`` for an error the check has no name for
@@ -232,9 +225,9 @@ def token_refused(error: BaseException, settings: ConnectionSettings, *, conn_id
         return network_failure(error, where="login", settings=settings)
     if not isinstance(error, AuthenticationError):
         return None
-    code = aadsts_number(error)
+    code = error.aadsts_code
     app = settings.client_id
-    if code == 7000215:
+    if code == "AADSTS7000215":
         return Failed(
             "wrong_secret",
             f"Entra ID refused the client secret of app {app} (AADSTS7000215: invalid client secret).",
@@ -242,14 +235,14 @@ def token_refused(error: BaseException, settings: ConnectionSettings, *, conn_id
             "App registrations > the app > Certificates & secrets). The value is shown only when the secret "
             "is created: if it is lost, create a new secret.",
         )
-    if code == 7000222:
+    if code == "AADSTS7000222":
         return Failed(
             "expired_secret",
             f"The client secret of app {app} has expired (AADSTS7000222).",
             "Create a new client secret (App registrations > the app > Certificates & secrets > New client "
             "secret), put its Value in the connection's password, and delete the expired one.",
         )
-    if code == 700027:
+    if code == "AADSTS700027":
         return Failed(
             "certificate_not_registered",
             f"Entra ID does not accept the certificate of {settings.certificate_path} for app {app} "
@@ -258,25 +251,25 @@ def token_refused(error: BaseException, settings: ConnectionSettings, *, conn_id
             "Certificates, or point certificate_path at the PEM of a certificate registered there (and clear "
             "certificate_thumbprint if it names another certificate).",
         )
-    if code == 90002:
+    if code == "AADSTS90002":
         return Failed(
             "wrong_tenant",
             f"Entra ID at {settings.authority_host} does not know the tenant {settings.tenant_id!r} (AADSTS90002).",
             "Set the extra tenant_id to the Directory (tenant) ID on the app registration's Overview page.",
         )
-    if code == 700016:
+    if code == "AADSTS700016":
         return Failed(
             "unknown_client",
             f"Tenant {settings.tenant_id} has no application with client id {app} (AADSTS700016).",
             "Set login to the Application (client) ID on the app registration's Overview page, and tenant_id "
             "to the tenant the app is registered in.",
         )
-    if code == 700082:
+    ended = refresh_token_ended(error) if settings.delegated else None
+    if ended is not None:  # the task's error gives the same advice (auth/token_source.py delegated_hint)
         return Failed(
-            "refresh_token_expired",
-            "The refresh token has expired (AADSTS700082).",
-            f"Sign in again: 'airflow-provider-meetings login --conn-id {conn_id}' runs the device code "
-            "flow and prints the new refresh_token extra to store (docs/connection.md, Delegated mode).",
+            "refresh_token_expired" if code == "AADSTS700082" else "refresh_token_invalid",
+            f"The connection's refresh token {ended} ({code or error.error}).",
+            f"Sign in again: {remint_advice(settings, conn_id)} (docs/connection.md, Delegated mode).",
         )
     if error.error == "invalid_response":
         return Failed(
@@ -291,7 +284,7 @@ def token_refused(error: BaseException, settings: ConnectionSettings, *, conn_id
             f"Entra ID could not issue a token right now: {sentence(error)}",
             "Throttling or an outage, not a setting: run the check again in a few minutes.",
         )
-    lookup = f" Microsoft explains AADSTS{code} at {_ENTRA_ERROR_PAGE.format(code=code)}." if code else ""
+    lookup = f" Microsoft explains {code} at {_ENTRA_ERROR_PAGE.format(code=code[len('AADSTS') :])}." if code else ""
     return Failed("token_refused", sentence(error), f"Follow Entra's message above.{lookup}")
 
 

@@ -59,6 +59,7 @@ from airflow_provider_meetings.graph.batch import (
     keep_fields,
 )
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
+from airflow_provider_meetings.graph.values import organizer_key
 
 #: The item key that asks for the event to be cancelled.
 CANCELLED_KEY = "cancelled"
@@ -155,7 +156,7 @@ class EventBulkPlan:
             except InvalidRequestError as error:
                 self._refuse(index, item, error_at("events", index, error))
                 continue
-            key = ((valid.prepared.user_id or "").lower(), valid.prepared.external_id, valid.occurrence)
+            key = (organizer_key(valid.prepared.user_id), valid.prepared.external_id, valid.occurrence)
             first = seen.setdefault(key, index)
             if first != index:
                 error = DuplicateEventError(index, first, valid.prepared.external_id, valid.occurrence)

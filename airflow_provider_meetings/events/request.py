@@ -9,8 +9,10 @@ Rules a caller meets here (``docs/events.md`` repeats them):
 * Datetimes: aware ``datetime`` objects or ISO-8601 strings with an offset; naive ones are
   refused. The event is sent in its start's own zone (``time_zone=`` overrides it), named as
   Graph accepts (:mod:`~airflow_provider_meetings.events.timezones`), so that a series keeps
-  its wall-clock time across daylight-saving changes. A start with a fixed offset only is
-  sent in UTC; a series then needs ``time_zone``.
+  its wall-clock time across daylight-saving changes. A string's zone is its offset, as a
+  datetime's fixed-offset ``tzinfo`` is: ``Z`` and ``+00:00`` are UTC, as
+  ``tzinfo=timezone.utc`` is; a start with another fixed offset only (``+01:00``, string
+  or datetime) is sent in UTC, and a series then needs ``time_zone``.
 * ``transactionId``: a UUID derived from the tenant, the organizer and the external id, so a
   POST whose answer was lost and that is sent again books nothing twice.
 """
@@ -35,9 +37,10 @@ from airflow_provider_meetings.graph.values import (
     check_free_text,
     check_missing_value,
     odata_string,
+    organizer_key,
     parse_iso,
     request_organizer,
-    to_utc,
+    to_aware,
     user_path,
     validate_external_id,
 )
@@ -115,7 +118,9 @@ def transaction_id(tenant_id: str, organizer: str | None, external_id: str) -> s
     recognised by Graph as a repeat (https://learn.microsoft.com/graph/api/resources/event,
     ``transactionId``).
     """
-    key = "\n".join((tenant_id.lower(), (organizer or "me").lower(), external_id))
+    # organizer_key(x) or "me" is (x or "me").lower(), the form every transactionId so far was
+    # made with, for every x: a non-empty string never lowers to "" (pinned in the tests).
+    key = "\n".join((tenant_id.lower(), organizer_key(organizer) or "me", external_id))
     return str(uuid.uuid5(TRANSACTION_NAMESPACE, key))
 
 
@@ -191,16 +196,17 @@ def event_times(start: Any, end: Any, *, time_zone: Any = None, series: bool = F
         raise InvalidRequestError("start", "is required: an aware datetime or an ISO-8601 string with offset")
     if end is None or (isinstance(end, str) and not end.strip()):
         raise InvalidRequestError("end", "is required: an aware datetime or an ISO-8601 string with offset")
-    start_utc = to_utc(start, field_name="start")
-    end_utc = to_utc(end, field_name="end")
-    assert start_utc is not None and end_utc is not None
+    start_at = to_aware(start, field_name="start")  # its own tzinfo: the zone is decided on it
+    end_at = to_aware(end, field_name="end")
+    assert start_at is not None and end_at is not None
+    start_utc, end_utc = start_at.astimezone(timezone.utc), end_at.astimezone(timezone.utc)
     if end_utc <= start_utc:
         raise InvalidRequestError("end", f"{end!r} is not after start {start!r}")
     if time_zone is not None:
         name = str(time_zone)
         sent = graph_time_zone(name)
     else:
-        name = zone_name_of(start.tzinfo) if isinstance(start, datetime) else None
+        name = zone_name_of(start_at.tzinfo)
         if name is None:
             if series:
                 raise InvalidRequestError(

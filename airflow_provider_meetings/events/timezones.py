@@ -345,7 +345,11 @@ def graph_time_zone(name: str) -> str:
 
 def zone_name_of(tz: tzinfo | None) -> str | None:
     """The IANA name behind a datetime's ``tzinfo`` (zoneinfo's ``key``, pendulum's ``name``),
-    ``UTC`` for a zero offset, or ``None`` for a fixed offset that names no zone."""
+    ``UTC`` for a zero offset, or ``None`` for a fixed offset that names no zone.
+
+    An ISO string's ``tzinfo`` is its offset (``graph.values.to_aware`` keeps it): ``Z`` and
+    ``+00:00`` give ``UTC``, ``+01:00`` gives ``None``, as the same ``tzinfo`` of a datetime does.
+    """
     if tz is None:
         return None
     for attribute in ("key", "name", "zone"):

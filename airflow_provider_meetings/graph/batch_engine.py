@@ -71,7 +71,6 @@ from airflow_provider_meetings.graph.retry import (
     UNAUTHORIZED_STATUS,
     RetryPolicy,
     needs_fresh_token,
-    whole_batch_hold,
 )
 from airflow_provider_meetings.graph.retry_loop import RetryBudget
 
@@ -434,6 +433,7 @@ class _BulkRun:
             self._refresh_token()
         throttled = len(batch.items) if answer.status == THROTTLED_STATUS else 0
         self.stats.throttled += throttled
+        # a whole-batch 429: nothing may go for graph/retry.py's whole_batch_hold (the controller's answer)
         hold = self.controller.on_batch_done(
             self.clock(),
             sent_at=batch.sent_at,
@@ -443,8 +443,6 @@ class _BulkRun:
             failed=not is_permanent(error),
             whole_batch=True,
         )
-        if self.stopped is None:  # a whole-batch 429: nothing may go for its Retry-After (graph/retry.py)
-            hold = max(hold, whole_batch_hold(answer.status, answer.retry_after, self.engine.retry_policy))
         self._hold(hold)
 
     def _on_items(self, batch: _Batch, answer: HttpAnswer, payload: Any) -> None:

@@ -6,7 +6,8 @@ Layers with one job each, as in requests (build, token, transport, one retry dec
 * :class:`~airflow_provider_meetings.auth.token_source.TokenSource` supplies access tokens;
 * :meth:`GraphRestClient.request` is one Graph call: a token, a request, the 401 rule and
   the retries of :mod:`~airflow_provider_meetings.graph.retry` (applied by
-  :func:`~airflow_provider_meetings.graph.retry_loop.run_with_retries`);
+  :func:`~airflow_provider_meetings.graph.retry_loop.run_with_retries`), all in
+  :meth:`GraphRestClient.call`, which downloads share;
 * :meth:`GraphRestClient.pages` follows ``@odata.nextLink``;
 * :meth:`GraphRestClient.download` streams a large body into a sink (:mod:`~airflow_provider_meetings.graph.download`);
 * :meth:`GraphRestClient.bulk_engine` builds the ``$batch`` engine on this client (as its
@@ -46,6 +47,7 @@ from airflow_provider_meetings.graph.transport import USER_AGENT, Transport
 NEXT_LINK = "@odata.nextLink"
 
 T = TypeVar("T")
+A = TypeVar("A", HttpAnswer, StreamedAnswer)
 
 
 class AnswerTransport(Protocol):
@@ -165,12 +167,52 @@ class GraphRestClient:
             retry_on=(GraphAPIError, TransportError),
         )
 
+    def call(
+        self,
+        send: Callable[[str], A],
+        *,
+        what: str,
+        user_id: str | None = None,
+        receive: Callable[[A], T],
+    ) -> T:
+        """One Graph call (a single call or a download): a token, ``send``, the 401 rule, retries.
+
+        Each try gets a token and sends with it; a 2xx answer goes to ``receive`` (within the
+        try, so that a connection dropped while reading is retried), any other answer to
+        :meth:`refusal`. The fresh tokens are counted per call, across its retries: a 401
+        after a fresh token is final even when another failure (a 503) was retried in between
+        (:func:`~airflow_provider_meetings.graph.retry.needs_fresh_token`).
+
+        :param send: one request with the given access token; its answer, whatever the status
+        :param what: the call in logs and errors
+        :param user_id: the user the call is about, named in access-policy and not-found errors
+        :param receive: what the call returns, from its 2xx answer
+        :raises GraphAPIError: for an error answer that retrying cannot fix
+        :raises RetriesExhaustedError: when transient failures outlast the retry bound
+        """
+        refreshes = 0
+
+        def attempt() -> T:
+            nonlocal refreshes
+            while True:
+                answer = send(self.tokens.get())
+                if answer.ok:
+                    return receive(answer)
+                full = answer.read_all() if isinstance(answer, StreamedAnswer) else answer
+                error = self.refusal(full, what=what, user_id=user_id, refreshes=refreshes)
+                if error is None:
+                    refreshes += 1
+                    continue
+                raise error
+
+        return self.with_retries(attempt, what=what)
+
     def refusal(self, answer: HttpAnswer, *, what: str, user_id: str | None, refreshes: int) -> GraphAPIError | None:
         """The error of a refused single call, or ``None`` when the 401 rule asks for one more try.
 
         The one place the 401 rule (:func:`~airflow_provider_meetings.graph.retry.needs_fresh_token`)
-        acts for single calls and downloads: the cached token is dropped, so the next try
-        gets a fresh one.
+        acts for single calls and downloads (through :meth:`call`): the cached token is dropped,
+        so the next try gets a fresh one.
 
         :param answer: the non-2xx answer (a streamed one read in full)
         :param what: the call in logs and errors
@@ -210,25 +252,11 @@ class GraphRestClient:
         :raises RetriesExhaustedError: when transient failures outlast the retry bound
         """
         url = self.url(path)
-        what = what or f"{method} /{path.lstrip('/')}"
-        refreshes = 0
 
-        def attempt() -> HttpAnswer:
-            nonlocal refreshes
-            while True:
-                token = self.tokens.get()
-                answer = self.transport.send(
-                    method, url, headers=self.headers(token, has_body=json is not None), json=json
-                )
-                if answer.ok:
-                    return answer
-                error = self.refusal(answer, what=what, user_id=user_id, refreshes=refreshes)
-                if error is None:
-                    refreshes += 1
-                    continue
-                raise error
+        def send(token: str) -> HttpAnswer:
+            return self.transport.send(method, url, headers=self.headers(token, has_body=json is not None), json=json)
 
-        return self.with_retries(attempt, what=what)
+        return self.call(send, what=what or f"{method} /{path.lstrip('/')}", user_id=user_id, receive=lambda a: a)
 
     def get(self, path: str, **kwargs: Any) -> HttpAnswer:
         """``GET`` (see :meth:`request` for the keywords)."""

@@ -1,7 +1,7 @@
 """Downloads too large for memory: a Graph ``GET`` streamed in chunks into a sink, resumed or restarted.
 
-One attempt sends the request (with the token and the 401 rule of
-:meth:`~airflow_provider_meetings.graph.client.GraphRestClient.request`) and writes the body,
+One attempt sends the request (with the token, the 401 rule and the retries of every call:
+:meth:`~airflow_provider_meetings.graph.client.GraphRestClient.call`) and writes the body,
 chunk by chunk, into a :class:`DownloadSink`. A connection that drops mid-answer is retried
 by :func:`~airflow_provider_meetings.graph.retry_loop.run_with_retries` under the
 connection's one retry policy (:mod:`~airflow_provider_meetings.graph.retry`), like any
@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from airflow_provider_meetings.graph.answer import url_without_query
+from airflow_provider_meetings.graph.answer import StreamedAnswer, url_without_query
 from airflow_provider_meetings.graph.errors import TransportError
 
 if TYPE_CHECKING:
@@ -115,26 +115,19 @@ def download(
     counts = {"resumed": 0, "restarted": 0}
     content_type = [""]
 
-    def attempt() -> int:
-        refreshes = 0
-        while True:
-            start = sink.written
-            request_headers = {**client.headers(client.tokens.get(), has_body=False), **(headers or {})}
-            if start:
-                request_headers["Range"] = f"bytes={start}-"
-            answer = client.transport.stream("GET", url, headers=request_headers, chunk_size=chunk_size)
-            if not answer.ok:
-                error = client.refusal(answer.read_all(), what=what, user_id=user_id, refreshes=refreshes)
-                if error is None:
-                    refreshes += 1
-                    continue
-                raise error
-            try:
-                return _receive(answer, sink, start, where, what, client.log, counts, content_type)
-            finally:
-                answer.close()
+    def send(token: str) -> StreamedAnswer:
+        request_headers = {**client.headers(token, has_body=False), **(headers or {})}
+        if sink.written:  # the rest of what a dropped connection cut short
+            request_headers["Range"] = f"bytes={sink.written}-"
+        return client.transport.stream("GET", url, headers=request_headers, chunk_size=chunk_size)
 
-    client.with_retries(attempt, what=what)
+    def receive(answer: StreamedAnswer) -> int:
+        try:  # nothing was written since send(): the sink is where the request asked to start
+            return _receive(answer, sink, sink.written, where, what, client.log, counts, content_type)
+        finally:
+            answer.close()
+
+    client.call(send, what=what, user_id=user_id, receive=receive)
     return DownloadOutcome(sink.written, content_type[0], counts["resumed"], counts["restarted"])
 
 

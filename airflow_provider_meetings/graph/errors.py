@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_meetings.graph.retry import TRANSIENT_STATUSES, is_transient_status
 
 _BODY_SNIPPET_CHARS = 200
+#: ``AADSTS700082:`` at the start of Entra's ``error_description``
+_AADSTS_PREFIX = re.compile(r"\s*AADSTS(\d+)\b")
 
 
 class ProviderError(Exception):
@@ -108,9 +111,20 @@ class AuthenticationError(ProviderError):
 
     @property
     def aadsts_code(self) -> str | None:
-        """The ``AADSTSnnnn`` code at the start of the description, if any."""
-        head = self.description.split(":", 1)[0].strip()
-        return head if head.startswith("AADSTS") else None
+        """Entra's code of the refusal, ``AADSTSnnnn``: the first of ``error_codes``, else the
+        description's prefix; ``None`` when the answer carries neither.
+
+        Entra's error response documents ``error_codes`` ("a list of STS-specific error codes")
+        and asks clients not to act on the text of ``error_description``, which starts with the
+        same code (https://learn.microsoft.com/entra/identity-platform/reference-error-codes,
+        *Handling error codes in your application*); an answer without ``error_codes`` (MSAL's
+        own errors, a proxy's) still names the code in the text.
+        """
+        for code in self.error_codes[:1]:
+            if isinstance(code, int) or str(code).strip().isdigit():
+                return f"AADSTS{int(code)}"
+        match = _AADSTS_PREFIX.match(self.description)
+        return f"AADSTS{match.group(1)}" if match else None
 
 
 class GraphAPIError(ProviderError):

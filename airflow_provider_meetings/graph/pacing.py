@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from airflow_provider_meetings.graph.batch import MAX_BATCH_ITEMS
-from airflow_provider_meetings.graph.retry import PacingPolicy
+from airflow_provider_meetings.graph.retry import THROTTLED_STATUS, PacingPolicy, whole_batch_hold
 
 #: The pacing numbers used unless a caller gives others.
 DEFAULT_PACING = PacingPolicy()
@@ -25,10 +25,11 @@ class FlowController:
     * Concurrency is AIMD: halved on throttling or on a failed batch, raised by one after
       a round (``concurrency`` batches) without throttling, between 1 and the maximum.
     * Pacing starts when a per-item 429 shows that a limit exists. The limit is estimated
-      as the most items the service accepted in any window of ``Retry-After`` seconds (at
-      least ``min_window``, at most 10 s) during the last two windows (or since sending
-      began, if that is shorter): the *peak*, because the window just before a 429 may be
-      one where answers were lost to failures or to throttling itself. Items are then
+      as the most items the service accepted in any *rate window* (``Retry-After`` seconds,
+      at least ``min_rate_window``, at most ``max_rate_window``: 1-10 s) during the last
+      two rate windows (or since sending began, if that is shorter): the *peak*, because the
+      window just before a 429 may be one where answers were lost to failures or to
+      throttling itself. Items are then
       paced at ``margin`` times that *ceiling*, in batches of about ``slice_seconds`` worth
       of items: a batch sent late lets the next go at once, so one batch is the most a
       window can overshoot by, and it must fit within the margin.
@@ -37,16 +38,19 @@ class FlowController:
       against the limit too (https://learn.microsoft.com/graph/throttling), so going over
       it costs a full window in which everything is refused, and the limit found is the
       best guess of where it still is. Another 429 learns the ceiling again.
-    * Every decrease holds all sending for one window (``Retry-After``), because the
-      service's window is full then, throttled requests included, and everything sent
-      would be throttled too. At most one decrease per window: answers to batches sent
-      before the hold ended say nothing about the new rate.
+    * Every decrease holds all sending for one rate window, because the service's window is
+      full then, throttled requests included, and everything sent would be throttled too.
+      At most one decrease per rate window: answers to batches sent before the hold ended
+      say nothing about the new rate.
+    * A whole-batch 429 holds for :func:`~airflow_provider_meetings.graph.retry.whole_batch_hold`
+      (its ``Retry-After``, up to minutes): the one rule of that hold, which the engine
+      applies and a shared budget shares as it is.
 
     Pure: the caller passes the time. Not thread-safe (the engine uses it from one thread).
 
     :param max_concurrency: the ceiling of batches in flight
     :param max_batch_items: the largest batch (Graph allows 20)
-    :param policy: the numbers (margin, probes, windows): :class:`~airflow_provider_meetings.graph.retry.PacingPolicy`
+    :param policy: the numbers (margin, probes, rate windows): :class:`~airflow_provider_meetings.graph.retry.PacingPolicy`
     """
 
     #: The attributes that make up the pace (rather than this process's concurrency): what
@@ -84,11 +88,11 @@ class FlowController:
         self.cruise_probe = policy.cruise_probe
         self.slice_seconds = policy.slice_seconds
         self.min_rate = policy.min_rate
-        self.min_window = policy.min_window
         self.concurrency = max_concurrency
         self.rate: float | None = None
         #: the last estimate of the service's limit (items per second)
         self.ceiling: float | None = None
+        #: the rate window last learnt (seconds)
         self.window = 1.0
         self.rtt: float | None = None
         self.decreases = 0
@@ -207,8 +211,9 @@ class FlowController:
         :param retry_after: the largest ``Retry-After`` among them
         :param failed: the batch as a whole failed (transport error or 5xx)
         :param whole_batch: the 429 was the envelope's, without per-item answers: it says
-            "wait", not how fast items may go, so it holds sending and lowers concurrency
-            but leaves the paced rate alone (rates are learnt from per-item answers)
+            "wait", not how fast items may go, so it holds sending (``whole_batch_hold``) and
+            lowers concurrency but leaves the paced rate alone (rates are learnt from per-item
+            answers)
         :return: seconds to hold all sending (0: none)
         """
         self._settle(now)
@@ -217,7 +222,7 @@ class FlowController:
         if accepted:
             # At the time sent: the service admitted them then; answers arrive bunched.
             self._accepted.append((sent_at, accepted))
-        while self._accepted and self._accepted[0][0] <= now - self.policy.max_window:
+        while self._accepted and self._accepted[0][0] <= now - self.policy.max_rate_window:
             self._accepted.popleft()
         if failed and not throttled:
             if sent_at > self._last_decrease:
@@ -229,12 +234,12 @@ class FlowController:
             self._clean_batches = 0
             self.concurrency = max(self._concurrency_floor(), self.concurrency // 2)
             self._tokens, self._tokens_at = 0.0, now
-            return self.policy.window(retry_after)
+            return whole_batch_hold(THROTTLED_STATUS, retry_after, shortest=self.policy.min_rate_window)
         if throttled:
             self._clean_batches = 0
             if sent_at <= self._last_decrease:
                 return 0.0
-            self.window = self.policy.window(retry_after)
+            self.window = self.policy.rate_window(retry_after)
             estimate = self.peak_accepted_rate(now, self.window)
             self._rate_before = self.rate or math.inf  # a 429 never raises the rate
             if estimate > 0:

@@ -23,8 +23,12 @@ that applies them (:mod:`~airflow_provider_meetings.graph.retry_loop` for the wa
 * **how long to wait**: :class:`RetryPolicy` (``Retry-After`` as given, else exponential
   backoff with jitter, all within ``max_retry_wait``; ``max_single_wait`` for deferrable tasks);
 * **whole-batch holds**: :func:`whole_batch_hold`: a ``$batch`` envelope answered 429 without
-  per-item answers stops all sending for its ``Retry-After``;
-* **the pace of bulk calls**: :class:`PacingPolicy`, the numbers of the flow controller.
+  per-item answers stops all sending for its ``Retry-After``, at most :data:`LONGEST_HOLD`
+  (the one rule: the flow controller returns it, the engine applies it, and a shared rate
+  budget shares it and keeps no hold longer);
+* **the pace of bulk calls**: :class:`PacingPolicy`, the numbers of the flow controller,
+  among them the bounds of the *rate window* (how long Graph is assumed to count requests
+  in, to estimate its limit): not a bound on holds.
 
 Pure data and arithmetic: nothing here imports another module of the provider, does I/O or sleeps.
 """
@@ -176,22 +180,35 @@ class RetryPolicy:
 
 # -- whole-batch holds -----------------------------------------------------------------------
 
-#: The longest hold or window assumed from a ``Retry-After`` in a bulk call, in seconds.
-MAX_WINDOW = 10.0
+#: The longest hold of all sending, in seconds, whatever a ``Retry-After`` says (five minutes,
+#: the default waiting budget ``max_retry_wait``). Every hold is at most this long, the pacing's
+#: (one rate window, :attr:`PacingPolicy.max_rate_window`) too, so a shared rate budget reads a
+#: hold that ends later than this from now as garbage (a document written on a clock far ahead)
+#: and only then shortens it.
+LONGEST_HOLD = 300.0
+#: The longest rate window assumed from a ``Retry-After``, in seconds (:class:`PacingPolicy`).
+MAX_RATE_WINDOW = 10.0
+#: The shortest rate window assumed, in seconds; also the shortest whole-batch hold.
+MIN_RATE_WINDOW = 1.0
 
 
-def whole_batch_hold(status: int, retry_after: float | None, policy: RetryPolicy) -> float:
+def whole_batch_hold(status: int, retry_after: float | None, *, shortest: float = MIN_RATE_WINDOW) -> float:
     """Seconds no ``$batch`` may be sent after an envelope answered ``status`` without per-item answers.
 
     A whole-batch 429 says the service's window is full: anything sent before its
     ``Retry-After`` would be throttled too (and throttled requests count against the limit,
-    https://learn.microsoft.com/graph/throttling), so all sending holds that long, as long as
-    an item may wait (:meth:`RetryPolicy.longest_wait`). Other statuses hold nothing here
-    (the flow controller lowers concurrency for them).
+    https://learn.microsoft.com/graph/throttling), so all sending holds that long: at least
+    ``shortest`` (never again at once, even without ``Retry-After``), at most
+    :data:`LONGEST_HOLD`, and not cut to what this process's items may wait (an item that may
+    not wait that long gives up, as for any ``Retry-After``; the processes that share the rate
+    budget still hold as long as Graph asked). Other statuses hold nothing here (the flow
+    controller lowers concurrency for them).
+
+    :param shortest: the shortest hold (:attr:`PacingPolicy.min_rate_window`)
     """
     if status != THROTTLED_STATUS:
         return 0.0
-    return min(retry_after or 0.0, policy.longest_wait())
+    return min(LONGEST_HOLD, max(shortest, retry_after or 0.0))
 
 
 # -- the pace of bulk calls ------------------------------------------------------------------
@@ -201,14 +218,21 @@ def whole_batch_hold(status: int, retry_after: float | None, policy: RetryPolicy
 class PacingPolicy:
     """The numbers of :class:`~airflow_provider_meetings.graph.pacing.FlowController`.
 
+    The *rate window* is the flow controller's estimate of the span Graph counts requests in
+    (from a per-item 429's ``Retry-After``): the limit is estimated per rate window, and a
+    decrease of the rate holds sending for one. How long a whole-batch 429 holds is
+    :func:`whole_batch_hold`'s, not bounded by the rate window.
+
     :param margin: paced rate as a fraction of the estimated limit (the ceiling)
     :param probe: relative rate increase per second without throttling, below the ceiling
     :param cruise_probe: relative rate increase per second at the ceiling
     :param slice_seconds: target time span of one paced batch
     :param min_rate: the paced rate never drops below this (items per second)
-    :param min_window: the shortest window assumed when ``Retry-After`` is absent or small
-    :param max_window: the longest window (and whole-batch hold) assumed from ``Retry-After``
-    :param lookback: windows looked back on to estimate the limit
+    :param min_rate_window: the shortest rate window, when ``Retry-After`` is absent or small
+        (also the shortest whole-batch hold)
+    :param max_rate_window: the longest rate window assumed from ``Retry-After`` (at most
+        :data:`LONGEST_HOLD`)
+    :param lookback: rate windows looked back on to estimate the limit
     """
 
     margin: float = 0.95
@@ -216,10 +240,14 @@ class PacingPolicy:
     cruise_probe: float = 0.001
     slice_seconds: float = 0.05
     min_rate: float = 1.0
-    min_window: float = 1.0
-    max_window: float = MAX_WINDOW
+    min_rate_window: float = MIN_RATE_WINDOW
+    max_rate_window: float = MAX_RATE_WINDOW
     lookback: int = 2
 
-    def window(self, retry_after: float | None) -> float:
-        """The service's window, from a 429's ``Retry-After``, within ``min_window``..``max_window``."""
-        return min(self.max_window, max(self.min_window, retry_after or 0.0))
+    def __post_init__(self) -> None:
+        if not 0 < self.min_rate_window <= self.max_rate_window <= LONGEST_HOLD:
+            raise ValueError("rate windows must satisfy 0 < min_rate_window <= max_rate_window <= LONGEST_HOLD")
+
+    def rate_window(self, retry_after: float | None) -> float:
+        """The service's rate window, from a 429's ``Retry-After``, within ``min_rate_window``..``max_rate_window``."""
+        return min(self.max_rate_window, max(self.min_rate_window, retry_after or 0.0))

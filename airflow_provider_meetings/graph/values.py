@@ -20,7 +20,9 @@ The rules (the docs repeat them, e.g. docs/operators.md):
 * OData string literals (:func:`odata_string`): in single quotes, a quote inside doubled.
 * Datetimes: timezone-aware ``datetime`` objects (pendulum's included) and ISO-8601
   strings **with** an offset or ``Z``; naive values are refused, because guessing a
-  timezone silently moves a meeting by hours.
+  timezone silently moves a meeting by hours. :func:`to_aware` keeps the value's own zone
+  (a string's is its offset), :func:`to_utc` converts to UTC.
+* The organizer as a key (:func:`organizer_key`): without case, ``""`` for ``/me``.
 """
 
 from __future__ import annotations
@@ -164,6 +166,18 @@ def user_path(user_id: str | None) -> str:
     return "users/" + quote(validate_user_id(user_id), safe="")
 
 
+def organizer_key(user_id: str | None) -> str:
+    """An organizer compared as Entra compares it: an object id or UPN without case; ``""``
+    for ``/me`` (``None``, or ``""`` as an unset template renders it).
+
+    The one key of "the same organizer" in bulk calls (repeated items), and part of an
+    event's ``transactionId``.
+
+    :param user_id: the organizer as checked (:func:`request_organizer`), ``None`` for ``/me``
+    """
+    return user_id.lower() if user_id else ""
+
+
 def request_organizer(user_id: Any, *, default_user_id: str | None, delegated: bool, resource: str) -> str | None:
     """The organizer a request is for, checked: ``user_id`` when given, else the
     connection's ``default_user_id``, else ``None`` (``/me``) for a delegated connection.
@@ -217,8 +231,16 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(_FRACTION_RE.sub(r"\1", text))
 
 
-def to_utc(value: Any, *, field_name: str) -> datetime | None:
-    """Convert an aware datetime or an ISO-8601 string with an offset to a UTC datetime."""
+def to_aware(value: Any, *, field_name: str) -> datetime | None:
+    """An aware datetime as given, or an ISO-8601 string with an offset parsed: its own
+    ``tzinfo`` kept (a zoneinfo or pendulum zone of a datetime; a fixed offset, UTC for ``Z``
+    and ``+00:00``, of a string), so the datetime and the string of one instant give one value.
+
+    :param value: an aware ``datetime``, an ISO-8601 string with an offset or ``Z``, or ``None``
+    :param field_name: the argument, named in the error
+    :return: the aware datetime, or ``None`` for ``None`` and a blank string
+    :raises InvalidRequestError: naive values, dates, text that is no ISO-8601 datetime, other types
+    """
     if value is None:
         return None
     if isinstance(value, str):
@@ -239,7 +261,7 @@ def to_utc(value: Any, *, field_name: str) -> datetime | None:
                 field_name,
                 f"{value!r} has no timezone; add 'Z' for UTC or an offset such as '+01:00'",
             )
-        return parsed.astimezone(timezone.utc)
+        return parsed
     if isinstance(value, datetime):
         if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
             raise InvalidRequestError(
@@ -247,12 +269,19 @@ def to_utc(value: Any, *, field_name: str) -> datetime | None:
                 f"{value.isoformat()} is a naive datetime; give it a timezone "
                 "(datetime(..., tzinfo=timezone.utc) or pendulum.datetime(..., tz='Europe/Paris'))",
             )
-        return value.astimezone(timezone.utc)
+        return value
     if isinstance(value, date):
         raise InvalidRequestError(
             field_name, f"{value.isoformat()} is a date without a time; give a datetime with a timezone"
         )
     raise InvalidRequestError(field_name, f"must be a datetime or an ISO-8601 string, got {type(value).__name__}")
+
+
+def to_utc(value: Any, *, field_name: str) -> datetime | None:
+    """Convert an aware datetime or an ISO-8601 string with an offset to a UTC datetime
+    (:func:`to_aware`'s rules and errors)."""
+    aware = to_aware(value, field_name=field_name)
+    return None if aware is None else aware.astimezone(timezone.utc)
 
 
 def format_graph_datetime(value: datetime) -> str:

@@ -40,6 +40,7 @@ from airflow_provider_meetings.graph.batch import (
     keep_fields,
 )
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError, is_not_found
+from airflow_provider_meetings.graph.values import organizer_key
 from airflow_provider_meetings.meetings.diff import SYNC_MEETING_FIELDS, after_create_or_get
 from airflow_provider_meetings.meetings.organizers import (
     OrganizerDirectory,
@@ -77,15 +78,15 @@ class DuplicateMeetingError(DuplicateItemError):
         super().__init__("meetings", index, first_index, f"{external_id!r} for {who}")
 
 
-def identity_key(prepared: PreparedRequest) -> tuple[str | None, str | None]:
+def identity_key(prepared: PreparedRequest) -> tuple[str, str | None]:
     """What makes two items the same meeting: organizer and external id (see :func:`identity`)."""
     return identity(prepared.user_id, prepared.external_id)
 
 
-def identity(user_id: str | None, external_id: str | None) -> tuple[str | None, str | None]:
-    """Organizer and external id, compared as Entra does: object ids and UPNs in any case,
-    ``externalId`` as given."""
-    return (user_id.lower() if user_id else None), external_id
+def identity(user_id: str | None, external_id: str | None) -> tuple[str, str | None]:
+    """Organizer and external id, compared as Entra does: object ids and UPNs in any case
+    (:func:`~airflow_provider_meetings.graph.values.organizer_key`), ``externalId`` as given."""
+    return organizer_key(user_id), external_id
 
 
 def _split(item: Any) -> tuple[Any, bool, InvalidRequestError | None]:
@@ -208,7 +209,7 @@ class BulkPlan:
         """
         failures = failures or {}
         refused = dict(self.refused)
-        first_seen: dict[tuple[str | None, str | None], int] = {}
+        first_seen: dict[tuple[str, str | None], int] = {}
         for index, item in enumerate(self.items):
             if index in refused:
                 continue

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_meetings.artifact_args import describe_reference
-from airflow_provider_meetings.attendance_table import attendance_rows, rows_to_csv, rows_to_json
+from airflow_provider_meetings.attendance_table import attendance_rows, report_ids, rows_to_csv, rows_to_json
 from airflow_provider_meetings.operators.base import MeetingArtifactsTask
 from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors
 
@@ -93,13 +93,15 @@ class FetchTeamsMeetingArtifactsOperator(MeetingArtifactsTask):
             "files": [],
         }
         if "attendance" in self.artifacts:
-            records = hook.artifacts.attendance_records(ref)
+            # The reports too, not only their records: a session whose report has no records
+            # still ended, and counts as the sensor counts it (artifacts/status.py).
+            reports, records = hook.artifacts.attendance(ref)
             rows = attendance_rows(records)
             folder = meeting_folder(meeting_id)
             written = []
             for name, data in (
                 (ATTENDANCE_CSV, rows_to_csv(rows)),
-                (ATTENDANCE_JSON, rows_to_json(rows, meeting_id=meeting_id, user_id=user_id)),
+                (ATTENDANCE_JSON, rows_to_json(rows, meeting_id=meeting_id, user_id=user_id, reports=reports)),
             ):
                 path = destination.write_file(folder, name, data)
                 written.append(path)
@@ -107,8 +109,14 @@ class FetchTeamsMeetingArtifactsOperator(MeetingArtifactsTask):
             result["paths"]["attendance"] = written
             result["counts"]["attendance_records"] = len(records)
             result["counts"]["attendance_rows"] = len(rows)
-            result["counts"]["attendance_reports"] = len({row["report_id"] for row in rows if row.get("report_id")})
-            self.log.info("Attendance: %d record(s), %d row(s) -> %s", len(records), len(rows), written)
+            result["counts"]["attendance_reports"] = len(report_ids(rows, reports))
+            self.log.info(
+                "Attendance: %d report(s), %d record(s), %d row(s) -> %s",
+                result["counts"]["attendance_reports"],
+                len(records),
+                len(rows),
+                written,
+            )
         for kind in ("transcript", "recording"):
             if kind not in self.artifacts:
                 continue

@@ -15,12 +15,12 @@ Pure: no Airflow, no network.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from airflow_provider_meetings.attendance_table import table_csv
 
 REPORT_FILE = "attendance_minutes.csv"
 REPORT_COLUMNS = ("external_id", "meeting_id", "person", "email", "identity_id", "invited", "status", "minutes")
@@ -141,9 +141,4 @@ def attendance_json_path(extra: Mapping[str, Any]) -> str | None:
 
 def report_csv(lines: Iterable[Mapping[str, Any]]) -> str:
     """The report as CSV text with the :data:`REPORT_COLUMNS` header."""
-    out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for line in lines:
-        writer.writerow({name: "" if line.get(name) is None else line.get(name) for name in REPORT_COLUMNS})
-    return out.getvalue()
+    return table_csv(lines, REPORT_COLUMNS)

@@ -18,10 +18,7 @@ the column is optional.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,19 +26,18 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_meetings.graph.errors import ProviderError
-from airflow_provider_meetings.graph.values import to_utc, validate_user_id
+from airflow_provider_meetings.graph.values import validate_user_id
+
+from .common import DataFileError, check_text, csv_rows, date_time, parse_unique, read_data_file
 
 COLUMNS = ("event_key", "title", "start", "end", "organizer", "attendees", "status")
 REQUIRED = ("event_key", "title", "start")
 #: ``status`` values: the event takes place, or is cancelled (either spelling).
 SCHEDULED = ("", "scheduled")
 CANCELLED = ("cancelled", "canceled")
-# Values mapped from XCom are rendered as templates by the operator: keep Jinja out of data.
-_TEMPLATE_RE = re.compile(r"\{\{|\{%|\{#")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class EventsFileError(ValueError):
+class EventsFileError(DataFileError):
     """The events file, or one of its rows, cannot be used."""
 
 
@@ -67,18 +63,8 @@ class Event:
     cancelled: bool = False
 
 
-def _text(row: Mapping[str, Any], name: str, where: str) -> str | None:
-    value = row.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise EventsFileError(f"{where}: {name} must be text, got {type(value).__name__}")
-    value = value.strip()
-    if _CONTROL_RE.search(value):
-        raise EventsFileError(f"{where}: {name} contains control characters: {value!r}")
-    if _TEMPLATE_RE.search(value):
-        raise EventsFileError(f"{where}: {name} contains a Jinja template marker ({{{{, {{% or {{#): {value!r}")
-    return value or None
+def _text(value: Any, name: str, where: str) -> str | None:
+    return check_text(value, name, where, error=EventsFileError) or None
 
 
 def _attendees(value: Any, where: str) -> tuple[str, ...]:
@@ -92,7 +78,7 @@ def _attendees(value: Any, where: str) -> tuple[str, ...]:
         raise EventsFileError(f"{where}: attendees must be a list or a ';' separated string")
     result = []
     for item in items:
-        text = _text({"attendee": item}, "attendee", where)
+        text = _text(item, "attendee", where)
         if text:
             result.append(_user(text, "attendee", where))
     return tuple(result)
@@ -101,13 +87,6 @@ def _attendees(value: Any, where: str) -> tuple[str, ...]:
 def _user(value: str, name: str, where: str) -> str:
     try:
         return validate_user_id(value, field_name=name)
-    except ProviderError as err:
-        raise EventsFileError(f"{where}: {err}") from None
-
-
-def _datetime(value: str | None, name: str, where: str) -> datetime | None:
-    try:
-        return to_utc(value, field_name=name)
     except ProviderError as err:
         raise EventsFileError(f"{where}: {err}") from None
 
@@ -126,12 +105,12 @@ def parse_event(row: Mapping[str, Any], *, where: str = "event") -> Event:
     unknown = sorted(set(row) - set(COLUMNS))
     if unknown:
         raise EventsFileError(f"{where}: unknown column(s) {unknown}; allowed: {list(COLUMNS)}")
-    values = {name: _text(row, name, where) for name in COLUMNS if name != "attendees"}
+    values = {name: _text(row.get(name), name, where) for name in COLUMNS if name != "attendees"}
     missing = [name for name in REQUIRED if not values[name]]
     if missing:
         raise EventsFileError(f"{where}: {', '.join(missing)} missing")
-    start = _datetime(values["start"], "start", where)
-    end = _datetime(values["end"], "end", where)
+    start = date_time(values["start"], "start", where, error=EventsFileError)
+    end = date_time(values["end"], "end", where, error=EventsFileError)
     assert start is not None
     if end is not None and end <= start:
         raise EventsFileError(f"{where}: end {values['end']} is not after start {values['start']}")
@@ -149,14 +128,7 @@ def parse_event(row: Mapping[str, Any], *, where: str = "event") -> Event:
 
 def _rows(text: str, suffix: str) -> list[tuple[str, Mapping[str, Any]]]:
     if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        rows = []
-        for row in reader:
-            if None in row:
-                raise EventsFileError(f"line {reader.line_num}: more values than header columns")
-            if any((v or "").strip() for v in row.values()):
-                rows.append((f"line {reader.line_num}", row))
-        return rows
+        return list(csv_rows(text, error=EventsFileError))
     if suffix == ".json":
         try:
             data = json.loads(text)
@@ -170,18 +142,7 @@ def _rows(text: str, suffix: str) -> list[tuple[str, Mapping[str, Any]]]:
 
 def parse_events(text: str, *, suffix: str) -> list[Event]:
     """All events of a file's content; event keys must be unique."""
-    events: list[Event] = []
-    seen: dict[str, str] = {}
-    for where, row in _rows(text, suffix.lower()):
-        event = parse_event(row, where=where)
-        if event.key in seen:
-            raise EventsFileError(
-                f"{where}: event_key {event.key!r} repeats {seen[event.key]}; each event needs "
-                "its own key, or two events would share one meeting"
-            )
-        seen[event.key] = where
-        events.append(event)
-    return events
+    return parse_unique(_rows(text, suffix.lower()), parse_event, key_name="event_key", error=EventsFileError)
 
 
 def resolve_events_file(value: str, dag_folder: Path) -> Path:
@@ -192,19 +153,9 @@ def resolve_events_file(value: str, dag_folder: Path) -> Path:
 
 def read_events_file(path: Path) -> list[Event]:
     """Read and validate an events file (errors name the file and the row)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise EventsFileError(f"cannot read events file {path}: {err.strerror or err}") from None
-    try:
-        return parse_events(text, suffix=path.suffix)
-    except EventsFileError as err:
-        raise EventsFileError(f"{path}: {err}") from None
-
-
-def events_in_window(events: Iterable[Event], start: datetime, end: datetime) -> list[Event]:
-    """Events starting in ``[start, end)``, earliest first."""
-    return sorted((e for e in events if start <= e.start < end), key=lambda e: (e.start, e.key))
+    return read_data_file(
+        path, lambda text: parse_events(text, suffix=path.suffix), what="events file", error=EventsFileError
+    )
 
 
 def event_external_id(dag_id: str, event_key: str) -> str:

@@ -16,15 +16,15 @@ The file is CSV with a header row:
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from .common import DataFileError, check_text, csv_rows, date_time, parse_unique, read_data_file
 
 COLUMNS = (
     "interview_key",
@@ -43,14 +43,11 @@ SCHEDULED = ("", "scheduled")
 CANCELLED = ("cancelled", "canceled")
 #: The comment sent with a cancellation when the file gives none.
 DEFAULT_COMMENT = "This interview is cancelled."
-# Values mapped from XCom are rendered as templates by the operator: keep Jinja out of data.
-TEMPLATE_RE = re.compile(r"\{\{|\{%|\{#")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # A deliberately loose check: Graph validates addresses; this catches a shifted CSV column.
 EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 
 
-class ScheduleError(ValueError):
+class ScheduleError(DataFileError):
     """The schedule file, or one of its rows, cannot be used."""
 
 
@@ -82,16 +79,6 @@ class Interview:
     comment: str = ""
 
 
-def check_text(value: str | None, name: str, where: str) -> str:
-    """``value`` stripped; refused when it holds control characters or a Jinja marker."""
-    text = (value or "").strip()
-    if CONTROL_RE.search(text):
-        raise ScheduleError(f"{where}: {name} contains control characters: {text!r}")
-    if TEMPLATE_RE.search(text):
-        raise ScheduleError(f"{where}: {name} contains a Jinja template marker: {text!r}")
-    return text
-
-
 def check_email(value: str, name: str, where: str) -> str:
     """``value`` when it looks like one e-mail address."""
     if not EMAIL_RE.match(value):
@@ -105,14 +92,11 @@ def addresses(value: str, name: str, where: str) -> tuple[str, ...]:
 
 
 def aware(value: str, name: str, where: str) -> datetime:
-    """An ISO-8601 value with an offset (``Z`` too)."""
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ScheduleError(f"{where}: {name} is not an ISO-8601 date and time: {value!r}") from None
-    if parsed.utcoffset() is None:
-        raise ScheduleError(f"{where}: {name} has no offset (write 2026-12-07T10:00:00+01:00): {value!r}")
-    return parsed
+    """An ISO-8601 value with an offset (``Z`` too), its offset kept: the event is written
+    in the zone the file gives, unless the DAG's ``time_zone`` names another."""
+    moment = date_time(value, name, where, error=ScheduleError, keep_offset=True)
+    assert moment is not None  # required: checked before
+    return moment
 
 
 def parse_interview(row: Mapping[str, str | None], *, where: str = "interview") -> Interview:
@@ -120,7 +104,7 @@ def parse_interview(row: Mapping[str, str | None], *, where: str = "interview") 
     unknown = sorted(set(row) - set(COLUMNS))
     if unknown:
         raise ScheduleError(f"{where}: unknown column(s) {unknown}; allowed: {list(COLUMNS)}")
-    values = {name: check_text(row.get(name), name, where) for name in COLUMNS}
+    values = {name: check_text(row.get(name), name, where, error=ScheduleError) for name in COLUMNS}
     missing = [name for name in REQUIRED if not values[name]]
     if missing:
         raise ScheduleError(f"{where}: {', '.join(missing)} missing")
@@ -146,38 +130,14 @@ def parse_interview(row: Mapping[str, str | None], *, where: str = "interview") 
 
 def parse_schedule(text: str) -> list[Interview]:
     """Every interview of a CSV schedule; keys must be unique."""
-    reader = csv.DictReader(io.StringIO(text))
-    interviews: list[Interview] = []
-    seen: dict[str, str] = {}
-    for row in reader:
-        where = f"line {reader.line_num}"
-        if None in row:
-            raise ScheduleError(f"{where}: more values than header columns")
-        if not any((v or "").strip() for v in row.values()):
-            continue
-        interview = parse_interview(row, where=where)
-        if interview.key in seen:
-            raise ScheduleError(f"{where}: interview_key {interview.key!r} repeats {seen[interview.key]}")
-        seen[interview.key] = where
-        interviews.append(interview)
-    return interviews
+    return parse_unique(
+        csv_rows(text, error=ScheduleError), parse_interview, key_name="interview_key", error=ScheduleError
+    )
 
 
 def read_schedule(path: Path) -> list[Interview]:
     """Read and validate a schedule file (errors name the file and the line)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise ScheduleError(f"cannot read schedule file {path}: {err.strerror or err}") from None
-    try:
-        return parse_schedule(text)
-    except ScheduleError as err:
-        raise ScheduleError(f"{path}: {err}") from None
-
-
-def interviews_in_window(interviews: Iterable[Interview], start: datetime, end: datetime) -> list[Interview]:
-    """Interviews starting in ``[start, end)``, earliest first."""
-    return sorted((i for i in interviews if start <= i.start < end), key=lambda i: (i.start, i.key))
+    return read_data_file(path, parse_schedule, what="schedule file", error=ScheduleError)
 
 
 def interview_external_id(dag_id: str, interview_key: str) -> str:

@@ -8,13 +8,15 @@ temp directory when ``AIRFLOW_HOME`` is unset), never the DAGs folder.
 from __future__ import annotations
 
 import csv
-import io
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from airflow_provider_meetings.attendance_table import table_csv
+from airflow_provider_meetings.graph.values import to_utc
 
 REPORT_FILE = "meetings.csv"
 INVITATION_FILE = "invitation.ics"
@@ -64,12 +66,8 @@ def report_row(event_key: str, meeting: Mapping[str, Any], outcome: bool | str |
 
 
 def report_csv(rows: Iterable[Mapping[str, str]]) -> str:
-    """The report as CSV text with a header row."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    """The report as CSV text with the :data:`REPORT_COLUMNS` header."""
+    return table_csv(rows, REPORT_COLUMNS)
 
 
 def read_report(path: Path) -> list[dict[str, str]]:
@@ -87,10 +85,11 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
-def _ics_time(value: str) -> str:
-    # Graph writes seven fractional digits; Python's fromisoformat in 3.10 reads six.
-    head, _, tail = value.rstrip("Zz").partition(".")
-    moment = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+def _ics_time(value: str, name: str) -> str:
+    # The provider's reading: Graph's seven fraction digits, and any offset turned into UTC.
+    moment = to_utc(value, field_name=name)
+    if moment is None:
+        raise ValueError(f"the meeting has no {name}")
     return f"{moment:%Y%m%dT%H%M%S}Z"
 
 
@@ -114,7 +113,7 @@ def _fold(line: str, width: int = 74) -> str:
 
 
 def invitation_ics(meeting: Mapping[str, Any], *, stamp: datetime) -> str:
-    """An iCalendar invitation (RFC 5545) for a Graph meeting; times are Graph's UTC times."""
+    """An iCalendar invitation (RFC 5545) for a Graph meeting; times are written in UTC."""
     join_url = str(meeting.get("joinWebUrl") or "")
     lines = [
         "BEGIN:VCALENDAR",
@@ -124,8 +123,8 @@ def invitation_ics(meeting: Mapping[str, Any], *, stamp: datetime) -> str:
         "BEGIN:VEVENT",
         f"UID:{meeting.get('id')}",
         f"DTSTAMP:{stamp.astimezone(timezone.utc):%Y%m%dT%H%M%S}Z",
-        f"DTSTART:{_ics_time(str(meeting['startDateTime']))}",
-        f"DTEND:{_ics_time(str(meeting['endDateTime']))}",
+        f"DTSTART:{_ics_time(str(meeting['startDateTime']), 'startDateTime')}",
+        f"DTEND:{_ics_time(str(meeting['endDateTime']), 'endDateTime')}",
         f"SUMMARY:{_ics_text(str(meeting.get('subject') or 'Teams meeting'))}",
         "LOCATION:Microsoft Teams",
         f"URL:{join_url}",

@@ -7,7 +7,8 @@ with ``create_cron_data_intervals``) it is the *end* of the interval, i.e. again
 tick at which the run starts, not the week before. Runs without a logical date (manual
 runs triggered with ``logical_date=None``) have no data interval: their anchor is
 ``run_after``. The anchor of a run never changes, so clearing or re-running it computes
-the same meeting and the same external id.
+the same meeting and the same external id. The DAGs that read a file (events, interviews)
+book what starts in ``[anchor, anchor + horizon)`` (:func:`starting_in`).
 
 The weekly DAG books **the next occurrence ahead of the run**, not the one of the run's
 own tick (:func:`occurrence_window`). Its sessions are every Monday 08:00 Europe/Paris
@@ -23,8 +24,9 @@ The external id comes from the session's date, so the runs that book the same se
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 #: The weekly DAG's cron tick (its schedule: ``0 8 * * MON`` in Europe/Paris).
@@ -33,6 +35,19 @@ WEEKLY_TICK_WEEKDAY = 0  # Monday
 WEEKLY_TICK_TIME = time(8, 0)
 #: How late a scheduled run of the weekly DAG can start: until its next tick.
 WEEKLY_PERIOD = timedelta(weeks=1)
+
+
+class Scheduled(Protocol):
+    """Something that starts at a moment and has its own key (an event, an interview)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def start(self) -> datetime: ...
+
+
+S = TypeVar("S", bound=Scheduled)
 
 
 def run_anchor(dag_run: Any) -> datetime:
@@ -44,6 +59,11 @@ def run_anchor(dag_run: Any) -> datetime:
                 raise ValueError(f"dag_run.{name} is a naive datetime: {value!r}")
             return value.astimezone(timezone.utc)
     raise ValueError("the DAG run has neither a data interval, a logical date nor run_after")
+
+
+def starting_in(items: Iterable[S], start: datetime, end: datetime) -> list[S]:
+    """The items (events, interviews) starting in ``[start, end)``, earliest first (then by key)."""
+    return sorted((item for item in items if start <= item.start < end), key=lambda item: (item.start, item.key))
 
 
 def meeting_window(anchor: datetime, *, start_offset: timedelta, duration: timedelta) -> tuple[datetime, datetime]:

@@ -6,7 +6,14 @@ import csv
 import io
 import json
 
-from airflow_provider_meetings.attendance_table import COLUMNS, attendance_rows, rows_to_csv, rows_to_json
+from airflow_provider_meetings.attendance_table import (
+    COLUMNS,
+    attendance_rows,
+    report_ids,
+    rows_to_csv,
+    rows_to_json,
+    table_csv,
+)
 
 # Shaped like graph/api/attendancerecord-list's example, plus the hook's report fields.
 ADA = {
@@ -77,3 +84,20 @@ def test_json_keeps_types_unicode_and_the_reports() -> None:
 
 def test_no_records_is_a_header_only_csv() -> None:
     assert rows_to_csv(attendance_rows([])).decode() == ",".join(COLUMNS) + "\n"
+
+
+def test_report_ids_are_the_listed_reports_and_those_of_the_rows() -> None:
+    rows = attendance_rows([ADA, PHONE, {**PHONE, "reportId": "r0"}])
+    assert report_ids(rows) == ["r0", "r1"]
+    # A report without records (a session that ended with none) is named by the list only.
+    listed = [{"id": "r1", "meetingStartDateTime": "2026-12-07T09:00:00Z"}, {"id": "r2"}]
+    assert report_ids(rows, listed) == ["r0", "r1", "r2"]
+    assert report_ids([], listed) == ["r1", "r2"]
+    document = json.loads(rows_to_json(rows, meeting_id="m", user_id="u", reports=listed))
+    assert document["reports"] == ["r0", "r1", "r2"]
+
+
+def test_table_csv_writes_the_columns_in_order_and_leaves_other_keys_out() -> None:
+    text = table_csv([{"b": 2, "a": None, "extra": "x"}, {"a": "x,y"}], ("a", "b"))
+    assert text == 'a,b\n,2\n"x,y",\n'
+    assert table_csv([], ("a",)) == "a\n"

@@ -10,8 +10,9 @@ token cache it is not flushed to disk (``fsync=False``): after a machine crash a
 missing file only means a fresh start.
 
 :func:`default_folder` is in the temporary directory that every user shares, so the store
-uses it only when it is a directory of this user's: one that another user created first
-could hold their files and their lock.
+uses it only when it is a directory of this user's (the token cache's test,
+:func:`~airflow_provider_meetings.auth.cache_file.check_own`): one that another user created
+first could hold their files and their lock.
 
 The clock is ``CLOCK_MONOTONIC`` (:func:`time.monotonic`): one clock for every process of
 the machine, which wall-clock changes (NTP, an administrator) do not move. It restarts at
@@ -24,12 +25,18 @@ import errno
 import hashlib
 import json
 import os
-import stat
 import tempfile
 import time
 from collections.abc import Callable
 
-from airflow_provider_meetings.auth.cache_file import AtomicFile, LockTimeout, cache_lock
+from airflow_provider_meetings.auth.cache_file import (
+    AtomicFile,
+    LockTimeout,
+    NotOwn,
+    cache_lock,
+    check_own,
+    effective_uid,
+)
 from airflow_provider_meetings.graph.budget.store import StoreUnavailable, Update
 
 #: Seconds a transaction waits for another process's: the lock is held for a read and a
@@ -54,8 +61,13 @@ def budget_file(folder: str, key: str) -> str:
 
 
 def default_folder() -> str:
-    """Where budget files go without a token cache: a private folder in the temporary directory."""
-    return os.path.join(tempfile.gettempdir(), f"airflow-provider-meetings-{os.getuid()}")
+    """Where budget files go without a token cache: a private folder in the temporary directory.
+
+    Named after the user who owns what this process creates, the user :meth:`FileStore.transact`
+    requires it to belong to (no suffix where the platform has no user ids).
+    """
+    uid = effective_uid()
+    return os.path.join(tempfile.gettempdir(), "airflow-provider-meetings" + ("" if uid is None else f"-{uid}"))
 
 
 class FileStore:
@@ -85,7 +97,7 @@ class FileStore:
         self.clock = clock
         self.private = os.path.abspath(folder) == os.path.abspath(default_folder()) if private is None else private
         self._boot = boot_id()
-        self._swept: set[str] = set()  # the files whose killed writers' leftovers are removed
+        self._files: dict[str, AtomicFile] = {}  # one per budget file: its first write sweeps leftovers
 
     def describe(self) -> str:
         """The folder of the budget files."""
@@ -99,13 +111,12 @@ class FileStore:
         :raises StoreUnavailable: the folder or the file cannot be used, or the lock is held too long
         """
         path = budget_file(self.folder, key)
-        file = AtomicFile(path, fsync=False)
+        file = self._files.get(path)
+        if file is None:
+            file = self._files[path] = AtomicFile(path, fsync=False)
         try:
             self._prepare_folder()
             with cache_lock(path, timeout=self.lock_timeout):
-                if path not in self._swept:  # under the lock: no one else writes now
-                    file.remove_leftovers()
-                    self._swept.add(path)
                 new = update(self._read(file), self.clock())
                 new["boot"] = self._boot
                 file.write(json.dumps(new))
@@ -119,14 +130,14 @@ class FileStore:
         os.makedirs(self.folder, mode=0o700, exist_ok=True)
         if not self.private:
             return
-        info = os.lstat(self.folder)
-        if not stat.S_ISDIR(info.st_mode):
-            raise StoreUnavailable(f"{self.folder}: not a directory (a symbolic link?); remove it")
-        if info.st_uid != os.geteuid():
+        try:
+            check_own(os.lstat(self.folder), directory=True)
+        except NotOwn as error:
+            consequence = ", who could change or block the budget" if error.owner is not None else ""
             raise StoreUnavailable(
-                f"{self.folder}: it belongs to another user (uid {info.st_uid}), who could change or block the "
-                "budget; remove it, or set token_cache_path to keep the budget beside the token cache"
-            )
+                f"{self.folder}: {error}{consequence}; remove it, or set token_cache_path to keep the budget "
+                "beside the token cache"
+            ) from None
 
     def _read(self, file: AtomicFile) -> dict | None:
         """The budget of this boot in ``file``; ``None`` when there is none, or none readable.

@@ -7,8 +7,10 @@ before each decision and saved after it, in one transaction on the store's clock
 * the **pace** (rate, the limit learnt, items accepted lately by every process): a 429 seen
   by one worker lowers the rate of all, and the limit is estimated from what all of them
   got through, not from one worker's share; recovery is shared the same way;
-* the **hold**: a 429 or 503 makes every process wait until the same instant of the store's
-  clock (each reads the time left, never compares the instant with its own clock);
+* the **hold**: a 429 makes every process wait until the same instant of the store's
+  clock (each reads the time left, never compares the instant with its own clock), as long
+  as the process that was throttled holds (``graph/retry.py``'s ``whole_batch_hold``, or one
+  rate window after a decrease);
 * **leases** on batches in flight: at most ``max_concurrency`` batches of all the processes
   at once; each lease ends when its answer arrives or after ``lease_seconds`` (the
   connection's timeout and a margin), so a worker killed mid-batch leaks nothing.
@@ -34,7 +36,7 @@ from typing import Any, TypeVar
 from airflow_provider_meetings.graph.batch import MAX_BATCH_ITEMS
 from airflow_provider_meetings.graph.budget.store import BudgetStore, State
 from airflow_provider_meetings.graph.pacing import DEFAULT_PACING, FlowController
-from airflow_provider_meetings.graph.retry import PacingPolicy
+from airflow_provider_meetings.graph.retry import LONGEST_HOLD, PacingPolicy
 
 T = TypeVar("T")
 
@@ -182,19 +184,24 @@ class SharedFlowController(FlowController):
         self._now = 0.0
         #: items whose pace :meth:`delay` took when it answered 0, until :meth:`on_sent` comes
         self._reserved = 0
-        #: a document unused for this long is not read: no window of the service lasts that long
-        self.idle_reset = self.policy.lookback * self.policy.max_window
+        #: a document unused for this long is not read once its hold is over (every process may
+        #: be waiting a long hold out): no rate window of the service lasts that long
+        self.idle_reset = self.policy.lookback * self.policy.max_rate_window
 
     # -- the document -----------------------------------------------------------------------
 
     def _load(self, state: State, now: float) -> None:
-        if state.get("layout") != LAYOUT or now - float(state.get("touched", now)) > self.idle_reset:
+        hold_until = float(state.get("hold_until", -math.inf))
+        idle = now - float(state.get("touched", now)) > self.idle_reset and hold_until <= now
+        if state.get("layout") != LAYOUT or idle:
             return  # another layout, or unused for longer than the service remembers: start afresh
         self.load_rate_state(state["pace"])
         # Sanity bounds against a document written on another clock (a store restored,
         # a machine rebooted): no hold or lease lasts longer than it could have been given.
+        # Every hold is at most LONGEST_HOLD (graph/retry.py): a longer one is garbage, and
+        # this is the only bound, so that no process shortens a hold another one shared.
         self._tokens_at = min(self._tokens_at, now)
-        self.hold_until = min(float(state.get("hold_until", -math.inf)), now + self.policy.max_window)
+        self.hold_until = min(hold_until, now + LONGEST_HOLD)
         self.hold_by = state.get("hold_by")
         ceiling = now + self.budget.lease_seconds
         self.leases = {

@@ -48,10 +48,14 @@ class Login:
         return self.process.returncode, out, "".join(self.stderr)
 
 
-def start_login(emu: Any, *args: str, conn_id: str = CONN_ID, **conn: Any) -> Login:
-    """Start the console script and wait until it prints the code to enter."""
+def start_login(emu: Any, *args: str, conn_id: str = CONN_ID, env: dict[str, str] | None = None, **conn: Any) -> Login:
+    """Start the console script and wait until it prints the code to enter.
+
+    :param env: the command's whole environment (default: this one, with the connection as
+        an ``AIRFLOW_CONN_`` variable)
+    """
     assert SCRIPT.exists(), f"the console script is not installed next to {sys.executable}"
-    environment = {**os.environ, **emu.environment(conn_id, **conn)}
+    environment = env if env is not None else {**os.environ, **emu.environment(conn_id, **conn)}
     process = subprocess.Popen(
         [str(SCRIPT), "login", "--conn-id", conn_id, *args],
         env=environment,
@@ -130,6 +134,36 @@ def test_walkthrough_of_the_docs_from_login_to_the_first_meeting(emu, dags_folde
     assert meeting["external_id"] == "my_first_delegated_meeting-2026-11-28"
     assert meeting["user_id"] == emu.user("adelev")["id"]  # /me: the user who signed in
     assert meeting["meeting"]["subject"] == "Planning 2026-11-28"
+
+
+@pytest.mark.usefixtures("airflow_db")
+def test_login_reads_a_connection_that_only_the_metadata_database_has(emu):
+    """Made with `airflow connections add` (or the UI), as the command's own error message recommends."""
+    from cryptography.fernet import Fernet
+
+    conn_id = "meetings_login_in_db"
+    # Both processes must share a Fernet key (in unit-test mode Airflow makes one per process).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    env["AIRFLOW__CORE__FERNET_KEY"] = Fernet.generate_key().decode()
+    env.pop("_AIRFLOW_PROCESS_CONTEXT", None)
+    conn = json.dumps(emu.connection_dict(password=None, default_user_id=None))
+    airflow = SCRIPT.with_name("airflow")
+    added = subprocess.run(
+        [str(airflow), "connections", "add", conn_id, "--conn-json", conn], capture_output=True, text=True, env=env
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
+    try:
+        login = start_login(emu, "--json", conn_id=conn_id, env=env)
+        emu.approve_device_code("adelev@contoso.example", user_code=login.code)
+        status, out, err = login.finish()
+    finally:
+        subprocess.run([str(airflow), "connections", "delete", conn_id], capture_output=True, env=env)
+
+    assert status == 0, err
+    result = json.loads(out)  # standard output is the JSON alone
+    assert result["conn_id"] == conn_id and result["refresh_token"] in emu.issued_refresh_tokens()
+    assert result["connection_has_credential"] is None
+    assert "cannot read connection" not in err
 
 
 def test_login_without_json_prints_the_token_and_what_to_do_with_it(emu):

@@ -321,6 +321,20 @@ def test_scripted_401_is_graphs_expired_token_answer(graph: Graph, emu: Any) -> 
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_scripted_401_carries_the_challenge_of_a_real_expiry(graph: Graph, emu: Any) -> None:
+    # One builder of the expired-token answer: its WWW-Authenticate names the authorize
+    # endpoint, which the claims-challenge page makes required (learn.microsoft.com/entra/
+    # identity-platform/claims-challenge); the scripted one used to send error="invalid_token" only.
+    emu.script(401)
+    scripted = graph("POST", ADELE, json={"externalId": "x401"})
+    emu.expire_tokens()
+    expired = graph("POST", ADELE, json={"externalId": "x401"})
+    assert scripted.status_code == expired.status_code == 401
+    assert scripted.json()["error"]["message"] == expired.json()["error"]["message"]
+    assert scripted.headers["WWW-Authenticate"] == expired.headers["WWW-Authenticate"]
+    assert f'authorization_uri="{emu.url}/common/oauth2/authorize"' in scripted.headers["WWW-Authenticate"]
+
+
 def test_issued_tokens_lists_what_was_handed_out(graph: Graph, emu: Any) -> None:
     token = graph("POST", ADELE, json={"externalId": "tok"}).request.headers["Authorization"].split()[1]
     assert token in emu.issued_tokens()

@@ -417,3 +417,61 @@ def test_token_lifetime_is_configurable() -> None:
 
     with run_emulator(token_lifetime=120) as emu:
         assert make_app(emu).acquire_token_for_client(GRAPH_SCOPE)["expires_in"] == 120
+
+
+def test_a_signed_assertion_without_exp_fails_the_time_check_as_an_unsigned_one_does(
+    emu: Any, certificate: tuple[str, str, Any]
+) -> None:
+    # One check of the time claims for signed and unsigned assertions: a missing exp is
+    # AADSTS700024 ("not within its valid time range"), not a signature failure (7000274).
+    key_pem, cert_pem, cert = certificate
+    emu.add_certificate(cert_pem)
+    payload = {k: v for k, v in _assertion_claims(emu).items() if k != "exp"}
+    assert_entra_error(
+        post_token(emu, _assertion_form(emu, _assertion(key_pem, cert, **payload))), 401, "invalid_client", 700024
+    )
+    issuer, subject = "https://oidc.example", "repo:org/app:ref:refs/heads/main"
+    emu.add_federated_credential(issuer, subject)
+    unsigned = _assertion(key_pem, cert, iss=issuer, sub=subject, aud="api://AzureADTokenExchange")
+    assert_entra_error(post_token(emu, _assertion_form(emu, unsigned)), 401, "invalid_client", 700024)
+
+
+def test_an_unsigned_federated_assertion_issued_in_the_future_is_refused_as_a_signed_one_is(emu: Any) -> None:
+    key_pem, _, cert = make_certificate("workload")
+    from cryptography.hazmat.primitives import serialization
+
+    public_pem = (
+        cert.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    later = int(time.time()) + 3600
+    claims = {"sub": "worker", "aud": "api://AzureADTokenExchange", "exp": later + 600, "iat": later}
+    emu.add_federated_credential("https://signed.example", "worker", public_key_pem=public_pem)
+    emu.add_federated_credential("https://unsigned.example", "worker")
+    for issuer in ("https://signed.example", "https://unsigned.example"):
+        assertion = _jwt({"iss": issuer, **claims}, key_pem)
+        assert_entra_error(post_token(emu, _assertion_form(emu, assertion)), 401, "invalid_client", 700024)
+
+
+def _jwt(claims: dict[str, Any], key_pem: str) -> str:
+    import jwt
+
+    return jwt.encode(claims, key_pem, algorithm="RS256")
+
+
+def test_every_entra_error_echoes_the_client_request_id(emu: Any) -> None:
+    # docs/emulator.md: Entra's errors carry correlation_id = the request's client-request-id,
+    # the discovery endpoints' and a scripted token fault's too.
+    session = make_session(emu.ca_path)
+    headers = {"client-request-id": str(uuid.uuid4())}
+    unknown = uuid.uuid4()
+    discovery = session.get(f"{emu.url}/{unknown}/v2.0/.well-known/openid-configuration", headers=headers)
+    keys = session.get(f"{emu.url}/{unknown}/discovery/v2.0/keys", headers=headers)
+    token = session.post(f"{emu.url}/{unknown}/oauth2/v2.0/token", data=secret_form(emu), headers=headers)
+    emu.script(503, target="token")
+    faulted = session.post(f"{emu.url}/{emu.tenant_id}/oauth2/v2.0/token", data=secret_form(emu), headers=headers)
+    assert faulted.status_code == 503
+    for response in (discovery, keys, token, faulted):
+        assert response.json()["correlation_id"] == headers["client-request-id"], response.url
+    assert all("no-store" in r.headers["Cache-Control"] for r in (discovery, keys, token))

@@ -188,3 +188,46 @@ def test_a_lock_held_too_long_keeps_the_tokens_in_memory_with_a_warning(tmp_path
     [warning] = log.warnings
     assert "cannot be used (another process held the lock for over 0.1 s)" in warning
     assert f"which process holds the lock on {path}.lockfile" in warning
+
+
+def test_the_first_write_of_a_file_removes_killed_writers_leftovers_once(tmp_path):
+    (tmp_path / ".cache.json.killed.partial").write_text('{"half": ')
+    file = AtomicFile(str(tmp_path / "cache.json"))
+
+    file.write("{}")
+    assert leftovers(tmp_path) == []
+    (tmp_path / ".cache.json.later.partial").write_text("")  # not looked for again by this object
+    file.write('{"a": {}}')
+
+    assert leftovers(tmp_path) == [".cache.json.later.partial"]
+    AtomicFile(str(tmp_path / "cache.json")).write("{}")  # another process's first write
+    assert leftovers(tmp_path) == []
+
+
+def test_check_own_accepts_this_users_file_or_folder_only(tmp_path, monkeypatch):
+    file, folder, link = tmp_path / "cache.json", tmp_path / "folder", tmp_path / "link"
+    file.write_text("{}")
+    folder.mkdir()
+    link.symlink_to(folder)
+
+    cache_file.check_own(os.lstat(file))
+    cache_file.check_own(os.lstat(folder), directory=True)
+    with pytest.raises(cache_file.NotOwn, match="not a regular file"):
+        cache_file.check_own(os.lstat(folder))
+    with pytest.raises(cache_file.NotOwn, match="not a directory"):
+        cache_file.check_own(os.lstat(link), directory=True)
+    owner = file.stat().st_uid
+    monkeypatch.setattr(os, "geteuid", lambda: owner + 1)
+    with pytest.raises(cache_file.NotOwn, match=f"another user \\(uid {owner}\\)") as refused:
+        cache_file.check_own(os.lstat(file))
+    assert refused.value.owner == owner
+
+
+def test_check_own_without_user_ids_checks_the_kind_only(tmp_path, monkeypatch):
+    (tmp_path / "cache.json").write_text("{}")
+    monkeypatch.delattr(os, "geteuid")
+
+    assert cache_file.effective_uid() is None
+    cache_file.check_own(os.lstat(tmp_path / "cache.json"))
+    with pytest.raises(cache_file.NotOwn, match="not a regular file"):
+        cache_file.check_own(os.lstat(tmp_path))

@@ -61,6 +61,15 @@ def test_what_is_not_a_private_file_is_refused(tmp_path, kind):
         prepare_private_file(str(path))
 
 
+def test_a_file_of_another_user_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "cache.json"
+    path.write_text("{}")
+    owner = path.stat().st_uid
+    monkeypatch.setattr(os, "geteuid", lambda: owner + 1)
+    with pytest.raises(TokenCacheUnusable, match=f"belongs to another user \\(uid {owner}\\), who can read its tokens"):
+        prepare_private_file(str(path))
+
+
 def test_login_records_survive_the_file_and_name_no_token(tmp_path):
     path = str(tmp_path / "cache.json")
     refresh_token = "0.AR-the-refresh-token-itself"
@@ -91,3 +100,21 @@ def test_an_unusable_path_gives_a_memory_cache_and_a_warning(tmp_path):
     assert find_login(cache, "client", "rt") == "uid.utid"
     [warning] = log.warnings
     assert "cannot be used" in warning and "keeps its tokens in memory" in warning
+
+
+def test_a_cache_unusable_from_the_start_gives_the_same_advice_as_one_that_fails_later(tmp_path, monkeypatch):
+    (tmp_path / "cache.json").mkdir()
+    at_start = Log()
+    open_token_cache(str(tmp_path / "cache.json"), at_start)
+    later = Log()
+    cache = open_token_cache(str(tmp_path / "later.json"), later)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise TokenCacheUnusable("it is not a regular file")
+
+    monkeypatch.setattr(cache, "_reload", refuse)
+    remember_login(cache, "client", "rt", "uid")
+
+    [first], [second] = at_start.warnings, later.warnings
+    assert first.split("); ", 1)[1] == second.split("); ", 1)[1]  # the same text after the reason
+    assert "Check the file's owner and mode (0600) and that its folder is writable" in first

@@ -92,6 +92,12 @@ def refusal(code: str | None, error: str = "invalid_grant") -> AuthenticationErr
             id="revoked, with cache",
         ),
         pytest.param(delegated(), refusal(None), ["is no longer valid"], id="invalid_grant without a code"),
+        pytest.param(
+            delegated(),
+            AuthenticationError("invalid_grant", "The refresh token has expired.", error_codes=[700082]),
+            ["refresh token expired", "login --conn-id c1"],
+            id="expired, told by error_codes alone",
+        ),
     ],
 )
 def test_advice_on_refused_refresh_tokens(settings, error, fragments):

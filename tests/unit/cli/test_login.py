@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -80,3 +81,74 @@ def test_a_token_endpoint_failure_is_a_clear_exit_without_a_token(
         "error: cannot reach Entra ID for connection settings https://login.microsoftonline.com/contoso.example" in err
     )
     assert "HTTP 503" in err
+
+
+def test_the_connection_is_read_as_a_server_process_does_and_the_context_restored(
+    source: FakeSource, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The metadata database is one of Airflow's places only in a server context (as for ``check``)."""
+    from airflow.sdk import BaseHook
+
+    real = BaseHook.get_connection.__func__  # type: ignore[attr-defined]
+    contexts: list[str | None] = []
+
+    def get_connection(cls: Any, conn_id: str) -> Any:
+        contexts.append(os.environ.get("_AIRFLOW_PROCESS_CONTEXT"))
+        return real(cls, conn_id)
+
+    monkeypatch.setattr(BaseHook, "get_connection", classmethod(get_connection))
+    monkeypatch.delenv("_AIRFLOW_PROCESS_CONTEXT", raising=False)
+    source.result = {"refresh_token": "the-refresh-token"}
+
+    assert main(["login", "--conn-id", CONN_ID, "--json"]) == 0
+
+    assert contexts == ["server"]
+    assert "_AIRFLOW_PROCESS_CONTEXT" not in os.environ  # restored
+    capsys.readouterr()
+
+
+def test_what_airflow_writes_to_file_descriptor_1_does_not_reach_standard_output(
+    source: FakeSource, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Airflow's loggers hold the standard output stream of before the command: only the token goes there."""
+    import sys
+
+    from airflow_provider_meetings.cli import login
+
+    real = login.read_connection
+    held = sys.stdout  # as a logging handler configured before the command holds it
+
+    def noisy(conn_id: str) -> Any:
+        held.write("an Airflow log line\n")
+        held.flush()
+        return real(conn_id)
+
+    monkeypatch.setattr(login, "read_connection", noisy)
+    source.result = {"refresh_token": "the-refresh-token"}
+
+    assert main(["login", "--conn-id", CONN_ID]) == 0
+
+    out, err = capfd.readouterr()
+    assert out.strip() == "the-refresh-token"
+    assert "an Airflow log line" in err
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        pytest.param(
+            {"error": "invalid_client", "error_description": "AADSTS7000218: The request body must contain ..."},
+            id="description",
+        ),
+        pytest.param({"error": "invalid_client", "error_description": "", "error_codes": [7000218]}, id="codes"),
+    ],
+)
+def test_public_client_flows_off_is_read_from_entras_code(
+    source: FakeSource, capsys: pytest.CaptureFixture[str], result: dict[str, Any]
+) -> None:
+    source.result = result
+
+    assert main(["login", "--conn-id", CONN_ID]) == 1
+
+    out, err = capsys.readouterr()
+    assert out == "" and "Turn on 'Allow public client flows' in the app registration" in err

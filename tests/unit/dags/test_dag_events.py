@@ -15,13 +15,13 @@ from meetings_dag_helpers.events import (
     chunks,
     event_external_id,
     event_key_of,
-    events_in_window,
     meeting_kwargs,
     parse_event,
     parse_events,
     read_events_file,
     resolve_events_file,
 )
+from meetings_dag_helpers.window import starting_in
 
 UTC = timezone.utc
 DAGS_DIR = Path(__file__).resolve().parents[3] / "dags"
@@ -155,7 +155,7 @@ def test_resolve_events_file(tmp_path: Path) -> None:
     assert resolve_events_file(str(tmp_path / "e.csv"), DAGS_DIR) == tmp_path / "e.csv"
 
 
-def test_events_in_window_is_half_open_and_sorted() -> None:
+def test_the_window_is_half_open_and_sorted() -> None:
     start = datetime(2026, 12, 7, 5, tzinfo=UTC)
     events = [
         Event("late", "T", start + timedelta(hours=3)),
@@ -163,7 +163,7 @@ def test_events_in_window_is_half_open_and_sorted() -> None:
         Event("at-start", "T", start),
         Event("before", "T", start - timedelta(seconds=1)),
     ]
-    assert [e.key for e in events_in_window(events, start, start + timedelta(days=1))] == ["at-start", "late"]
+    assert [e.key for e in starting_in(events, start, start + timedelta(days=1))] == ["at-start", "late"]
 
 
 def test_meeting_kwargs_defaults() -> None:
@@ -207,7 +207,7 @@ def test_sample_events_file_is_valid() -> None:
     events = read_events_file(DAGS_DIR / "data" / "events.csv")
     assert len(events) >= 4
     day = datetime(2026, 12, 7, 5, tzinfo=UTC)  # the demo's run: 06:00 Europe/Paris
-    assert 0 < len(events_in_window(events, day, day + timedelta(days=1))) < len(events)
+    assert 0 < len(starting_in(events, day, day + timedelta(days=1))) < len(events)
 
 
 def test_bulk_items_meetings_and_cancellations() -> None:

@@ -11,11 +11,11 @@ from meetings_dag_helpers.interviews import (
     ScheduleError,
     cancel_kwargs,
     event_kwargs,
-    interviews_in_window,
     parse_interview,
     parse_schedule,
     read_schedule,
 )
+from meetings_dag_helpers.window import starting_in
 
 DAGS_DIR = Path(__file__).resolve().parents[3] / "dags"
 ROW = {
@@ -72,7 +72,7 @@ def test_cancelled_interviews_carry_their_comment() -> None:
     [
         ({"panel": ""}, "panel missing"),
         ({"candidate_email": "Ada Lovelace"}, "not an e-mail address"),
-        ({"start": "2026-12-07T10:00:00"}, "has no offset"),
+        ({"start": "2026-12-07T10:00:00"}, "has no timezone"),
         ({"end": "2026-12-07T09:00:00+01:00"}, "is not after start"),
         ({"status": "maybe"}, "status must be"),
         ({"candidate": "{{ var.value.secret }}"}, "Jinja"),
@@ -91,5 +91,30 @@ def test_repeated_keys_are_refused_and_the_window_is_half_open() -> None:
         parse_schedule(f"{header}\n{line}\n{line}\n")
     (interview,) = parse_schedule(f"{header}\n{line}\n\n")
     start = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
-    assert interviews_in_window([interview], start, start.replace(hour=10)) == [interview]
-    assert interviews_in_window([interview], start.replace(hour=8), start) == []
+    assert starting_in([interview], start, start.replace(hour=10)) == [interview]
+    assert starting_in([interview], start.replace(hour=8), start) == []
+
+
+@pytest.mark.parametrize(
+    ("start", "utc"),
+    [
+        pytest.param("2026-12-07T10:00:00+01:00", datetime(2026, 12, 7, 9, tzinfo=timezone.utc), id="offset"),
+        pytest.param("2026-12-07T09:00:00z", datetime(2026, 12, 7, 9, tzinfo=timezone.utc), id="lower-case-z"),
+        pytest.param(
+            "2026-12-07T09:00:00.5000000Z",
+            datetime(2026, 12, 7, 9, 0, 0, 500000, tzinfo=timezone.utc),
+            id="graph-7-digits",
+        ),
+    ],
+)
+def test_times_are_read_as_the_events_file_reads_them(start: str, utc: datetime) -> None:
+    from meetings_dag_helpers.events import parse_event
+
+    interview = parse_interview({**ROW, "start": start})
+    event = parse_event({"event_key": "k", "title": "T", "start": start})
+    assert interview.start == event.start == utc
+
+
+def test_an_interview_keeps_the_offset_of_the_file() -> None:
+    interview = parse_interview(ROW)
+    assert interview.start.isoformat() == "2026-12-07T10:00:00+01:00"  # the event is written as the file says

@@ -91,3 +91,38 @@ def test_invitation_folding_keeps_utf8_whole() -> None:
     text = invitation_ics({**MEETING, "subject": "é" * 100}, stamp=datetime(2026, 1, 1, tzinfo=UTC))
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
     assert "SUMMARY:" + "é" * 100 in unfold(text)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "dtstart", "dtend"),
+    [
+        pytest.param(
+            "2026-11-28T10:00:00+01:00",
+            "2026-11-28T11:30:00+01:00",
+            "20261128T090000Z",
+            "20261128T103000Z",
+            id="offset",
+        ),
+        pytest.param(
+            "2026-07-01T08:00:00-04:00",
+            "2026-07-01T23:30:00-04:00",
+            "20260701T120000Z",
+            "20260702T033000Z",
+            id="next-day",
+        ),
+        pytest.param(
+            "2026-11-28T09:00:00.1234567z", "2026-11-28T10:00:00Z", "20261128T090000Z", "20261128T100000Z", id="z"
+        ),
+    ],
+)
+def test_invitation_times_are_the_instants_in_utc(start: str, end: str, dtstart: str, dtend: str) -> None:
+    lines = unfold(invitation_ics({**MEETING, "startDateTime": start, "endDateTime": end}, stamp=datetime.now(UTC)))
+    assert [line for line in lines if line.startswith(("DTSTART:", "DTEND:"))] == [
+        f"DTSTART:{dtstart}",
+        f"DTEND:{dtend}",
+    ]
+
+
+def test_report_csv_leaves_none_empty() -> None:
+    row = {**report_row("k", MEETING, "updated"), "subject": None}
+    assert report_csv([row]).splitlines()[1].startswith("k,updated,,2026-12-07T13:00:00.0000000Z,")

@@ -76,12 +76,13 @@ def test_edit_events_moves_one_event_and_cancels_another(demo: ModuleType, tmp_p
 
 def test_demo_dates_match_the_sample_events(demo: ModuleType) -> None:
     """The demo's fixed logical dates must select events from dags/data/events.csv."""
-    from meetings_dag_helpers.events import events_in_window, read_events_file
+    from meetings_dag_helpers.events import read_events_file
+    from meetings_dag_helpers.window import starting_in
 
     (events_dag,) = [d for d in demo.DEMO_DAGS if d.dag_id == "teams_meetings_from_events"]
     start = datetime.fromisoformat(events_dag.logical_date)
     events = read_events_file(demo.REPO / "dags" / "data" / "events.csv")
-    assert len(events_in_window(events, start, start + timedelta(hours=24))) == 3
+    assert len(starting_in(events, start, start + timedelta(hours=24))) == 3
 
 
 def stored_event(key: str, event_id: str, change_key: str, state: str = "active", **fields: object) -> dict:

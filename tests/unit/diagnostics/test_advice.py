@@ -7,12 +7,12 @@ from mock_graph_testlib import mock_client
 
 from airflow_provider_meetings.artifacts.permissions import MEETING_LOOKUP
 from airflow_provider_meetings.diagnostics.advice import (
-    aadsts_number,
     artifacts_granted,
     calendar_events_note,
     calendar_providers_note,
     graph_refused,
     proxy_for,
+    token_refused,
 )
 from airflow_provider_meetings.diagnostics.probes import send_organizer_probe
 from airflow_provider_meetings.diagnostics.report import Failed, Outcome
@@ -24,19 +24,43 @@ SIGNED_IN = "6e8d2b1a-3c4f-4a5b-9d7e-1f2a3b4c5d6e"
 
 
 @pytest.mark.parametrize(
-    ("error", "number"),
+    ("error", "problem", "message"),
     [
         pytest.param(
-            AuthenticationError("invalid_client", "AADSTS7000222: expired", error_codes=[7000222]), 7000222, id="codes"
+            AuthenticationError("invalid_grant", "", error_codes=[700082]),
+            "refresh_token_expired",
+            "The connection's refresh token expired (AADSTS700082).",
+            id="expired, told by error_codes",
         ),
-        pytest.param(AuthenticationError("invalid_client", "AADSTS700027: Client assertion failed"), 700027, id="text"),
         pytest.param(
-            AuthenticationError("invalid_authority", "Unable to get authority configuration"), None, id="none"
+            AuthenticationError("invalid_grant", "AADSTS50173: The provided grant has expired due to it being revoked"),
+            "refresh_token_invalid",
+            "The connection's refresh token is no longer valid (AADSTS50173).",
+            id="revoked",
         ),
     ],
 )
-def test_aadsts_number(error, number):
-    assert aadsts_number(error) == number
+def test_a_refresh_token_that_ended_gets_the_tasks_advice(make_settings, error, problem, message):
+    from airflow_provider_meetings.auth.token_source import delegated_hint
+
+    settings = make_settings(refresh_token="0.AR-refresh-token-value")
+    found = token_refused(error, settings, conn_id="c1")
+
+    assert (found.problem, found.message) == (problem, message)
+    assert "'airflow-provider-meetings login --conn-id c1'" in found.fix
+    assert found.fix.removeprefix("Sign in again: ").split(" (docs/")[0] in delegated_hint(
+        error, settings=settings, conn_id="c1"
+    )
+    assert "0.AR-refresh-token-value" not in found.message + found.fix
+
+
+def test_an_unnamed_refusal_links_microsofts_page_of_its_code(make_settings):
+    error = AuthenticationError("invalid_request", "", error_codes=[50011])
+
+    found = token_refused(error, make_settings(), conn_id="c1")
+
+    assert found.problem == "token_refused"
+    assert found.fix.endswith("Microsoft explains AADSTS50011 at https://login.microsoftonline.com/error?code=50011.")
 
 
 def test_proxy_is_named_without_its_credentials(make_settings):

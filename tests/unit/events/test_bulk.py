@@ -244,3 +244,14 @@ def test_occurrence_cancels_are_checked_before_anything_is_sent() -> None:
     assert "events[3].occurrence_date" in errors[3] and "YYYY-MM-DD" in errors[3]
     assert "events[4].occurrence_date" in errors[4] and "not a datetime" in errors[4]
     assert "occurrence_date goes with cancelled: true" in errors[5]
+
+
+def test_the_same_organizer_in_another_case_is_a_repeat():
+    conn = app_settings()
+    plan = EventBulkPlan(
+        [item(0), item(0, user=ORGANIZERS[0].upper()), item(0, user=ORGANIZERS[1])],
+        prepare=lambda spec: prepare_calendar_event(spec, conn),
+        prepare_lookup=lambda external_id, user_id: prepare_calendar_lookup(external_id, conn, user_id=user_id),
+    )
+    assert sorted(plan.items) == [0, 2]
+    assert isinstance(plan.refused[1].error, DuplicateEventError)

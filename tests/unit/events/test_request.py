@@ -98,6 +98,49 @@ def test_fixed_offset_series_is_refused():
         prepare(start=start, end=start + timedelta(hours=1), recurrence="FREQ=WEEKLY")
 
 
+WEEKLY = "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4"
+PLUS_ONE = timezone(timedelta(hours=1))
+
+
+def same_instant(start: datetime) -> dict[str, tuple]:
+    """One hour from ``start`` as datetimes and as the ISO strings a template renders."""
+    end = start + timedelta(hours=1)
+    forms = {"datetime": (start, end), "isoformat": (start.isoformat(), end.isoformat())}
+    if start.utcoffset() == timedelta(0):
+        forms["z"] = tuple(moment.isoformat().replace("+00:00", "Z") for moment in (start, end))
+    return forms
+
+
+@pytest.mark.parametrize(
+    ("start", "recurrence", "zone", "wall_clock"),
+    [
+        pytest.param(datetime(2026, 12, 7, 9, tzinfo=timezone.utc), WEEKLY, "UTC", "09:00", id="utc-series"),
+        pytest.param(datetime(2026, 12, 7, 9, tzinfo=timezone.utc), None, "UTC", "09:00", id="utc-single"),
+        pytest.param(datetime(2026, 12, 7, 10, tzinfo=PLUS_ONE), None, "UTC", "09:00", id="fixed-offset-single"),
+    ],
+)
+def test_a_string_start_gives_the_body_of_its_datetime(start, recurrence, zone, wall_clock):
+    bodies = {
+        form: prepare(start=begin, end=end, recurrence=recurrence).create_body()
+        for form, (begin, end) in same_instant(start).items()
+    }
+    expected = bodies.pop("datetime")
+    assert expected["start"] == {"dateTime": f"2026-12-07T{wall_clock}:00", "timeZone": zone}
+    if recurrence:
+        assert expected["recurrence"]["range"]["recurrenceTimeZone"] == zone
+    assert bodies and all(body == expected for body in bodies.values())
+
+
+@pytest.mark.parametrize("form", ["datetime", "isoformat"])
+def test_a_fixed_offset_series_is_refused_as_string_and_as_datetime(form):
+    begin, end = same_instant(datetime(2026, 12, 7, 10, tzinfo=PLUS_ONE))[form]
+    with pytest.raises(InvalidRequestError, match="has a fixed offset, not a zone") as info:
+        prepare(start=begin, end=end, recurrence=WEEKLY)
+    assert info.value.field == "time_zone"
+    body = prepare(start=begin, end=end, recurrence=WEEKLY, time_zone="Europe/Berlin").create_body()
+    assert body["start"] == {"dateTime": "2026-12-07T10:00:00", "timeZone": "Europe/Berlin"}
+
+
 def test_berlin_series_keeps_berlin():
     body = prepare(recurrence="RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=20").create_body()
     assert body["start"]["timeZone"] == "Europe/Berlin"
@@ -149,6 +192,22 @@ def test_transaction_id_is_deterministic_and_specific():
     assert one != transaction_id(TENANT, "hr@contoso.com", "X-1")  # ids keep their case
     assert one != transaction_id(TENANT, "it@contoso.com", "x-1")
     assert one != transaction_id("99999999-2222-3333-4444-555555555555", "hr@contoso.com", "x-1")
+
+
+@pytest.mark.parametrize(
+    ("organizer", "expected"),
+    [
+        (None, "26a1b8ef-3d35-5a53-a9be-35e85fc48c93"),
+        ("", "26a1b8ef-3d35-5a53-a9be-35e85fc48c93"),
+        ("6F0D3A52-9C1E-4B7A-8E25-3D4A1F6C9B80", "fde5e0d5-73a1-5d9e-b140-edf636f626c9"),
+        ("HR@Contoso.com", "6a8d2a4c-65ff-5322-9dde-e2d4d2f84ab4"),
+        ("hr@contoso.com", "6a8d2a4c-65ff-5322-9dde-e2d4d2f84ab4"),
+        ("jane_example.org#EXT#@contoso.onmicrosoft.com", "bb6eddd5-2941-5a53-a364-71c55abc850d"),
+    ],
+)
+def test_transaction_id_keeps_its_exact_value(organizer, expected):
+    """Pinned: events booked earlier are found again only under the same ``transactionId``."""
+    assert transaction_id(TENANT, organizer, "interview-1") == expected
 
 
 def test_odata_quoting():

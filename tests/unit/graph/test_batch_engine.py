@@ -140,7 +140,9 @@ def engine(transport: FakeTransport, **kw: Any) -> BulkEngine:
     kw.setdefault("retry_policy", FAST)
     kw.setdefault("keep_fields", ("id", "joinWebUrl"))
     # A short assumed window keeps the throttling tests fast.
-    kw.setdefault("controller", lambda concurrency: FlowController(concurrency, policy=PacingPolicy(min_window=0.05)))
+    kw.setdefault(
+        "controller", lambda concurrency: FlowController(concurrency, policy=PacingPolicy(min_rate_window=0.05))
+    )
     return PlannedEngine(transport, **kw)
 
 

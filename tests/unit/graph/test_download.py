@@ -127,6 +127,24 @@ def test_an_error_answer_is_permanent_and_a_401_gets_one_fresh_token() -> None:
     assert caught.value.status == 403 and tokens.invalidations == 1 and len(transport.requests) == 2
 
 
+def test_a_second_401_is_final_even_with_a_retried_failure_between() -> None:
+    """One fresh token per call (graph/retry.py), counted across retries, as for a single call."""
+    answers = iter(
+        [
+            graph_error_answer(401, "InvalidAuthenticationToken"),
+            graph_error_answer(503, "ServiceNotAvailable", headers={"Retry-After": "0"}),
+            graph_error_answer(401, "InvalidAuthenticationToken"),
+            streamed(200, BODY),
+        ]
+    )
+    client, transport, tokens = client_on(lambda r: next(answers))
+    sink = Sink()
+    with pytest.raises(GraphAPIError) as caught:
+        client.download("users/u/x/content", sink)
+    assert caught.value.status == 401 and tokens.invalidations == 1 and len(transport.requests) == 3
+    assert sink.written == 0
+
+
 def test_a_transient_error_answer_is_retried() -> None:
     answers = iter([graph_error_answer(503, "ServiceNotAvailable"), streamed(200, BODY)])
     client, _, _ = client_on(lambda r: next(answers))

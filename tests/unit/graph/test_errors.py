@@ -111,6 +111,28 @@ def test_authentication_error_from_msal_dict():
     assert is_permanent(error)
 
 
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        pytest.param(
+            AuthenticationError("invalid_client", "AADSTS7000222: expired", error_codes=[7000222]),
+            "AADSTS7000222",
+            id="both",
+        ),
+        pytest.param(AuthenticationError("invalid_grant", "", error_codes=[700082]), "AADSTS700082", id="codes only"),
+        pytest.param(
+            AuthenticationError("invalid_client", "AADSTS700027: Client assertion failed"), "AADSTS700027", id="text"
+        ),
+        pytest.param(
+            AuthenticationError("invalid_authority", "Unable to get authority configuration"), None, id="none"
+        ),
+        pytest.param(AuthenticationError("invalid_client", "AADSTSxyz: not a code"), None, id="no number"),
+    ],
+)
+def test_aadsts_code_reads_error_codes_then_the_description(error, code):
+    assert error.aadsts_code == code
+
+
 def test_entra_outage_is_transient():
     assert not is_permanent(authentication_error_from_msal({"error": "temporarily_unavailable"}))
 

@@ -16,6 +16,7 @@ from airflow_provider_meetings.graph.mock_transport import (
     json_answer,
 )
 from airflow_provider_meetings.graph.retry import (
+    LONGEST_HOLD,
     TRANSIENT_STATUSES,
     PacingPolicy,
     RetryPolicy,
@@ -86,18 +87,26 @@ def test_max_single_wait_is_set_by_the_policy():
     ("status", "retry_after", "hold"),
     [
         pytest.param(429, 7.0, 7.0, id="429 holds for Retry-After"),
-        pytest.param(429, None, 0.0, id="429 without Retry-After"),
-        pytest.param(429, 900.0, 300.0, id="no longer than an item may wait"),
+        pytest.param(429, 30.0, 30.0, id="longer than a rate window"),
+        pytest.param(429, None, 1.0, id="429 without Retry-After: never again at once"),
+        pytest.param(429, 900.0, LONGEST_HOLD, id="no longer than LONGEST_HOLD"),
         pytest.param(503, 7.0, 0.0, id="503 holds nothing"),
     ],
 )
 def test_whole_batch_hold(status, retry_after, hold):
-    assert whole_batch_hold(status, retry_after, RetryPolicy(max_total_wait=300)) == hold
+    assert whole_batch_hold(status, retry_after) == hold
 
 
-def test_pacing_window_is_bounded():
-    pacing = PacingPolicy(min_window=1.0, max_window=10.0)
-    assert [pacing.window(None), pacing.window(0.2), pacing.window(4.0), pacing.window(60.0)] == [1.0, 1.0, 4.0, 10.0]
+def test_whole_batch_hold_is_at_least_the_shortest_rate_window_given():
+    assert whole_batch_hold(429, 0.0, shortest=0.05) == 0.05 and whole_batch_hold(429, 0.2, shortest=0.05) == 0.2
+
+
+def test_pacing_rate_window_is_bounded_and_no_hold_outlasts_longest_hold():
+    pacing = PacingPolicy(min_rate_window=1.0, max_rate_window=10.0)
+    windows = [pacing.rate_window(None), pacing.rate_window(0.2), pacing.rate_window(4.0), pacing.rate_window(60.0)]
+    assert windows == [1.0, 1.0, 4.0, 10.0]
+    with pytest.raises(ValueError, match="LONGEST_HOLD"):
+        PacingPolicy(max_rate_window=LONGEST_HOLD + 1)
 
 
 # -- the rules applied to single calls, on a mock transport ------------------------------------
@@ -131,6 +140,15 @@ def test_a_second_401_in_a_row_is_final():
     with pytest.raises(GraphAPIError) as caught:
         graph.request("GET", "users/x", what="GET x")
     assert caught.value.status == 401 and len(transport.requests) == 2 and tokens.invalidations == 1
+
+
+def test_a_second_401_is_final_even_with_a_retried_failure_between():
+    unauthorized = graph_error_answer(401, "InvalidAuthenticationToken")
+    busy = graph_error_answer(503, "ServiceNotAvailable", headers={"Retry-After": "0"})
+    graph, transport, tokens = client_on(Answers(unauthorized, busy, unauthorized))
+    with pytest.raises(GraphAPIError) as caught:
+        graph.get("users/x", what="GET x")
+    assert caught.value.status == 401 and len(transport.requests) == 3 and tokens.invalidations == 1
 
 
 @pytest.mark.parametrize("status", sorted(TRANSIENT_STATUSES))

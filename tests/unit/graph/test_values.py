@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from airflow_provider_meetings.graph.errors import InvalidRequestError
-from airflow_provider_meetings.graph.values import odata_string, parse_iso, request_organizer
+from airflow_provider_meetings.graph.values import (
+    odata_string,
+    organizer_key,
+    parse_iso,
+    request_organizer,
+    to_aware,
+    to_utc,
+)
 
 ADELE = "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"
 DEFAULT = "hr@contoso.example"
@@ -77,3 +85,67 @@ def test_parse_iso_reads_graphs_seven_fraction_digits(text, expected):
 def test_parse_iso_refuses_what_is_not_iso():
     with pytest.raises(ValueError):
         parse_iso("28/11/2026 09:00")
+
+
+PLUS_ONE = timezone(timedelta(hours=1))
+NINE_UTC = datetime(2026, 12, 7, 9, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("value", "tz", "instant"),
+    [
+        ("2026-12-07T09:00:00Z", timezone.utc, NINE_UTC),
+        ("2026-12-07T09:00:00z", timezone.utc, NINE_UTC),
+        ("2026-12-07T09:00:00+00:00", timezone.utc, NINE_UTC),
+        (" 2026-12-07T10:00:00+01:00 ", PLUS_ONE, NINE_UTC),
+        ("2026-12-07T10:00:00.1234567+01:00", PLUS_ONE, NINE_UTC.replace(microsecond=123456)),
+        (datetime(2026, 12, 7, 10, tzinfo=ZoneInfo("Europe/Berlin")), ZoneInfo("Europe/Berlin"), NINE_UTC),
+        (datetime(2026, 12, 7, 10, tzinfo=PLUS_ONE), PLUS_ONE, NINE_UTC),
+    ],
+)
+def test_to_aware_keeps_the_values_own_zone(value, tz, instant) -> None:
+    aware = to_aware(value, field_name="start")
+    assert aware.tzinfo == tz and aware == instant
+    utc = to_utc(value, field_name="start")
+    assert utc == instant and utc.tzinfo is timezone.utc
+
+
+def test_to_aware_returns_a_datetime_as_given() -> None:
+    start = datetime(2026, 12, 7, 10, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert to_aware(start, field_name="start") is start
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("2026-12-07T09:00:00", "no timezone"),
+        (datetime(2026, 12, 7, 9), "naive"),
+        (date(2026, 12, 7), "date without a time"),
+        ("07/12/2026 09:00", "not an ISO-8601"),
+        (3, "must be a datetime"),
+    ],
+)
+def test_to_aware_and_to_utc_refuse_the_same(value, words) -> None:
+    for convert in (to_aware, to_utc):
+        with pytest.raises(InvalidRequestError, match=words) as info:
+            convert(value, field_name="start")
+        assert info.value.field == "start"
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_to_aware_of_nothing_is_none(value) -> None:
+    assert to_aware(value, field_name="start") is None and to_utc(value, field_name="start") is None
+
+
+@pytest.mark.parametrize(
+    ("user_id", "key"),
+    [
+        (None, ""),
+        ("", ""),
+        ("0B6C2A1E-4F3D-4A5B-8C9D-1E2F3A4B5C01", "0b6c2a1e-4f3d-4a5b-8c9d-1e2f3a4b5c01"),
+        ("AdeleV@Contoso.example", "adelev@contoso.example"),
+        ("jane_example.org#EXT#@contoso.onmicrosoft.com", "jane_example.org#ext#@contoso.onmicrosoft.com"),
+    ],
+)
+def test_organizer_key_ignores_case_and_names_me_empty(user_id, key) -> None:
+    assert organizer_key(user_id) == key

@@ -16,6 +16,7 @@ from airflow_provider_meetings.meetings.bulk import (
     BulkPlan,
     DuplicateMeetingError,
     cancel_items,
+    identity,
     identity_key,
 )
 from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
@@ -276,6 +277,10 @@ def test_identity_key(a: tuple[str, str], b: tuple[str, str], same: bool) -> Non
     ka = identity_key(prepare_request(MeetingSpec(a[1], user_id=a[0])))
     kb = identity_key(prepare_request(MeetingSpec(b[1], user_id=b[0])))
     assert (ka == kb) is same
+
+
+def test_identity_of_me_is_one_key() -> None:
+    assert identity(None, "x") == identity("", "x") != identity(ADELE, "x")
 
 
 def test_errors_name_the_position() -> None:

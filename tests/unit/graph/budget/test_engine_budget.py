@@ -64,6 +64,23 @@ def test_a_hold_another_worker_set_holds_this_engine() -> None:
     assert graph.sent_at[0] - started >= 0.35
 
 
+def test_a_whole_batch_429_holds_the_others_for_its_whole_retry_after() -> None:
+    """Retry-After 30 s is more than this call may wait (the test connection's max_retry_wait
+    is 5 s): the call stops at once, and every other process still holds for 30 s."""
+    store = MemoryStore(live=True)
+    throttled = json_answer(429, {"error": {"code": "TooManyRequests"}}, headers={"Retry-After": "30"})
+    started = time.monotonic()
+    results = (
+        mock_client(
+            MockTransport(lambda request: throttled), rate_budget=RateBudget(store, "k", log=logging.getLogger("me"))
+        )
+        .bulk_engine(max_concurrency=2, operation="GET users")
+        .run(requests(3))
+    )
+    assert not any(result.ok for result in results) and time.monotonic() - started < 2
+    assert store.document()["hold_until"] == pytest.approx(1030.0, abs=1.0)
+
+
 def test_a_throttle_this_engine_gets_is_written_for_the_others() -> None:
     store = MemoryStore(live=True)
     graph = Graph(throttle=3)

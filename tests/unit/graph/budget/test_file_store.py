@@ -157,12 +157,13 @@ def test_only_the_default_folder_must_be_this_users(tmp_path: Path, monkeypatch)
 def test_a_default_folder_another_user_created_is_refused(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     folder = Path(default_folder())
-    folder.mkdir(mode=0o777)  # created first by someone else (uid below)
+    folder.mkdir(mode=0o777)  # created first by someone else (uid below), under this user's name
+    store = FileStore(str(folder))
     owner = folder.stat().st_uid
     monkeypatch.setattr(os, "geteuid", lambda: owner + 1)
 
     with pytest.raises(StoreUnavailable, match=f"belongs to another user \\(uid {owner}\\)"):
-        FileStore(str(folder)).transact(KEY, count)
+        store.transact(KEY, count)
     assert list(folder.iterdir()) == []  # no lock file, no budget written there
 
 
@@ -207,3 +208,24 @@ def test_a_budget_of_another_boot_or_not_json_reads_as_none(tmp_path: Path) -> N
     store.transact(KEY, record)
 
     assert seen == [None, None, {"n": 1, "boot": boot_id()}]
+
+
+def test_the_default_folder_is_named_after_the_user_it_must_belong_to(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(os, "getuid", lambda: os.geteuid() + 1)  # e.g. a setuid program: files are the euid's
+
+    assert default_folder() == str(tmp_path / f"airflow-provider-meetings-{os.geteuid()}")
+    FileStore(default_folder()).transact(KEY, count)
+    assert budget_state(Path(default_folder()))["n"] == 1
+
+
+def test_a_platform_without_user_ids_still_keeps_a_private_budget(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delattr(os, "geteuid")
+    monkeypatch.delattr(os, "getuid")
+
+    store = FileStore(default_folder())
+    store.transact(KEY, count)
+
+    assert store.private and default_folder() == str(tmp_path / "airflow-provider-meetings")
+    assert budget_state(Path(default_folder()))["n"] == 1

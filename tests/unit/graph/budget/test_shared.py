@@ -10,6 +10,7 @@ import pytest
 from airflow_provider_meetings.graph.budget.shared import FULL_POLL, RateBudget, SharedFlowController
 from airflow_provider_meetings.graph.budget.store import Update
 from airflow_provider_meetings.graph.pacing import FlowController
+from airflow_provider_meetings.graph.retry import LONGEST_HOLD
 from graph.budget.budget_testlib import MemoryStore
 
 
@@ -163,14 +164,52 @@ def test_workers_clocks_do_not_matter(skew: float) -> None:
     assert [t for t, _ in store.document()["pace"]["accepted"]][-1] == pytest.approx(1001.2, abs=0.1)
 
 
-def test_a_hold_from_another_clock_lasts_no_longer_than_a_window() -> None:
+def test_a_hold_from_another_clock_lasts_no_longer_than_any_hold_may() -> None:
     store = MemoryStore()
     a = budget(store).controller(4)
     a.delay(1, 0.0)
     document = store.document()
     document["hold_until"] = store.now + 1e9  # written on a clock far ahead (a restored store)
     store.documents["k"] = json.dumps(document)
-    assert a.delay(1, 0.0) == pytest.approx(a.policy.max_window)
+    assert a.delay(1, 0.0) == pytest.approx(LONGEST_HOLD)
+    assert store.document()["hold_until"] == pytest.approx(store.now + LONGEST_HOLD)
+
+
+def test_a_hold_longer_than_a_rate_window_is_as_long_for_every_process() -> None:
+    """A shares a 30 s hold (a whole-batch 429, Retry-After: 30): B reads 30 s, and leaves it 30 s."""
+    store = MemoryStore()
+    a, b = budget(store).controller(4), budget(store).controller(4)
+    a.hold(30.0, 0.0)
+    until = store.document()["hold_until"]
+    assert until == pytest.approx(store.now + 30.0)
+    store.now += 1.0
+    assert b.delay(1, 7.0) == pytest.approx(29.0)
+    assert store.document()["hold_until"] == pytest.approx(until)  # not shortened for the others
+    store.now += 14.0
+    assert a.delay(1, 15.0) == pytest.approx(15.0) and b.delay(1, 21.0) == pytest.approx(15.0)
+    store.now += 15.0
+    assert b.delay(1, 36.0) == 0
+
+
+def test_a_whole_batch_429_is_shared_for_its_whole_retry_after() -> None:
+    store = MemoryStore()
+    a, b = budget(store).controller(4), budget(store).controller(4)
+    a.on_sent(20, 0.0)
+    store.now += 0.1
+    hold = a.on_batch_done(0.1, sent_at=0.0, accepted=0, throttled=20, retry_after=30.0, whole_batch=True)
+    assert hold == 30.0 and store.document()["hold_until"] == pytest.approx(store.now + 30.0)
+    assert b.delay(1, 0.1) == pytest.approx(30.0)
+
+
+def test_a_hold_outlasts_the_idle_reset_of_the_pace() -> None:
+    """Nobody touches the budget while every process waits out a long hold: one that starts
+    then holds too, though the document is older than any rate window."""
+    store = MemoryStore()
+    a = budget(store).controller(4)
+    a.hold(60.0, 0.0)
+    store.now += a.idle_reset + 5.0
+    newcomer = budget(store).controller(4)
+    assert newcomer.delay(1, 0.0) == pytest.approx(60.0 - a.idle_reset - 5.0)
 
 
 def test_a_budget_unused_for_longer_than_the_service_remembers_starts_afresh() -> None:
