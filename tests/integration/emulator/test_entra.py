@@ -356,15 +356,20 @@ def _federated_jwt(
     )
 
 
-def test_federated_assertion_with_configured_key(emu: Any) -> None:
-    key_pem, _, cert = make_certificate("workload")
+def public_key_pem(cert: Any) -> str:
+    """The certificate's public key as PEM, as an app registration's federated credential holds it."""
     from cryptography.hazmat.primitives import serialization
 
-    public_pem = (
+    return (
         cert.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+
+
+def test_federated_assertion_with_configured_key(emu: Any) -> None:
+    key_pem, _, cert = make_certificate("workload")
+    public_pem = public_key_pem(cert)
     issuer, subject = "https://token.actions.example", "system:serviceaccount:airflow:worker"
     emu.add_federated_credential(issuer, subject, public_key_pem=public_pem)
     token = _federated_jwt(key_pem, issuer, subject)
@@ -438,13 +443,7 @@ def test_a_signed_assertion_without_exp_fails_the_time_check_as_an_unsigned_one_
 
 def test_an_unsigned_federated_assertion_issued_in_the_future_is_refused_as_a_signed_one_is(emu: Any) -> None:
     key_pem, _, cert = make_certificate("workload")
-    from cryptography.hazmat.primitives import serialization
-
-    public_pem = (
-        cert.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    public_pem = public_key_pem(cert)
     later = int(time.time()) + 3600
     claims = {"sub": "worker", "aud": "api://AzureADTokenExchange", "exp": later + 600, "iat": later}
     emu.add_federated_credential("https://signed.example", "worker", public_key_pem=public_pem)
