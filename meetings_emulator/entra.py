@@ -21,14 +21,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from meetings_emulator.errors import EntraError, tenant_not_found
+from meetings_emulator.errors import NO_STORE, EntraError, tenant_not_found
 from meetings_emulator.fault_replies import strike
 from meetings_emulator.messages import HttpRequest, Reply
 from meetings_emulator.service import EmulatorService
 
 log = logging.getLogger("meetings_emulator")
 
-NO_STORE = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
 #: Tenant aliases Entra serves keys for besides a tenant id or domain.
 KEY_ALIASES = ("common", "organizations")
 
@@ -45,7 +44,7 @@ def _correlation_id(request: HttpRequest) -> str | None:
 def _refused(error: EntraError, correlation_id: str | None) -> Reply:
     """Entra's error answer: the body of ``error`` (``correlation_id``: the client's
     ``client-request-id``, else a new one), not cached (``NO_STORE``)."""
-    return Reply(error.status, error.body(correlation_id), dict(NO_STORE))
+    return Reply(error.status, error.body(correlation_id), error.headers)
 
 
 def openid_configuration(service: EmulatorService, request: HttpRequest, match: re.Match[str]) -> Reply:

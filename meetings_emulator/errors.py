@@ -12,6 +12,10 @@ def utc_now_iso() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+#: Entra's token and error answers are not to be cached (RFC 6749, 5.1: "Cache-Control: no-store").
+NO_STORE = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
+
+
 class EntraError(Exception):
     """An OAuth2 error answer of the token endpoint.
 
@@ -27,6 +31,11 @@ class EntraError(Exception):
         self.error = error
         self.code = code
         self.description = description
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers Entra sends with this error (:data:`NO_STORE`)."""
+        return dict(NO_STORE)
 
     def body(self, correlation_id: str | None = None) -> dict[str, Any]:
         """The JSON body Entra sends for this error."""

@@ -100,4 +100,4 @@ def fault_reply(fault: ScriptedFault, graph: bool, ids: tuple[str, str] = ("", "
         return Reply(status, error.body(*ids), {**headers, **error.headers})
     kind = "temporarily_unavailable" if status >= 500 or status == 429 else "invalid_request"
     entra = EntraError(status, kind, 50196 if status == 429 else 90033, error.message)
-    return Reply(status, entra.body(ids[1] or None), headers)
+    return Reply(status, entra.body(ids[1] or None), {**headers, **entra.headers})

@@ -21,12 +21,10 @@ _COUNT_RE = re.compile(r"^[0-9]+$")
 
 
 def _parsed(request: GraphRequest) -> dict[str, list[str]]:
-    """Every value of each query parameter, by name. A ``%24`` left in a name by a client that
-    encoded the query twice reads as ``$``."""
-    found: dict[str, list[str]] = {}
-    for name, values in parse_qs(request.query, keep_blank_values=True).items():
-        found.setdefault(name.replace("%24", "$", 1) if name.startswith("%24") else name, []).extend(values)
-    return found
+    """Every value of each query parameter, by name, decoded once (``%24top`` is ``$top``). A
+    name encoded twice (``%2524top``) stays ``%24top``: a parameter no route reads, which Graph
+    ignores ("might fail silently", query-parameters, "Error handling for query parameters")."""
+    return parse_qs(request.query, keep_blank_values=True)
 
 
 def query_options(request: GraphRequest) -> dict[str, str]:

@@ -73,18 +73,23 @@ def stdout_to_stderr() -> Iterator[None]:
     """
     sys.stdout.flush()
     try:
-        saved = os.dup(sys.stdout.fileno())
-    except (AttributeError, OSError, ValueError):  # no real file behind stdout (embedded use)
+        stdout, stderr = sys.stdout.fileno(), sys.stderr.fileno()
+        saved = os.dup(stdout)
+    except (AttributeError, OSError, ValueError):  # no real file behind stdout or stderr (embedded use)
         with contextlib.redirect_stdout(sys.stderr):
             yield
         return
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    try:
+        os.dup2(stderr, stdout)
+    except OSError:
+        os.close(saved)
+        raise
     try:
         with contextlib.redirect_stdout(sys.stderr):
             yield
     finally:
         sys.stdout.flush()
-        os.dup2(saved, sys.stdout.fileno())
+        os.dup2(saved, stdout)
         os.close(saved)
 
 

@@ -130,7 +130,7 @@ class GraphRestClient:
 
         :param path: a Graph path such as ``users/<id>``, or an absolute URL on the Graph host
             of the connection (an ``@odata.nextLink``)
-        :raises GraphAPIError: ``UntrustedNextLink`` for an absolute URL on another host: the
+        :raises GraphAPIError: ``UntrustedUrl`` for an absolute URL on another host: the
             token would be sent there
         """
         if "://" in path:
@@ -325,14 +325,16 @@ class GraphRestClient:
         return items
 
     def _same_host_url(self, url: str) -> str:
-        """``url`` if it is on the Graph host of the connection; a link elsewhere is refused."""
+        """``url`` if it is on the Graph host of the connection; a URL elsewhere (an
+        ``@odata.nextLink``, a download's) is refused: the access token would go with it."""
         base, target = urlsplit(self.settings.graph_base), urlsplit(url)
         if (target.scheme, target.netloc.lower()) != (base.scheme, base.netloc.lower()):
             raise GraphAPIError(
                 200,
-                "UntrustedNextLink",
-                f"refused to follow a link to {target.scheme}://{target.netloc}: it is not the Graph host "
-                f"{base.netloc} of the connection, and the access token would be sent there",
+                "UntrustedUrl",
+                # The host alone: a URL's netloc may carry user:password@.
+                f"refused to send the access token to {target.scheme}://{target.hostname}: it is not the "
+                f"Graph host {base.hostname} of the connection",
             )
         return url
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_meetings.graph.batch import check_concurrency
+
 if TYPE_CHECKING:
     from datetime import date
 
@@ -218,7 +220,6 @@ class CalendarEventsMethods:
         # many organizers as the connection's concurrency allows, and ten at least.
         from airflow_provider_meetings.events.api import prepare_calendar_lookup
         from airflow_provider_meetings.events.bulk import EventBulkPlan
-        from airflow_provider_meetings.graph.batch import check_concurrency
 
         concurrency = check_concurrency(max_concurrency, max(self.settings.bulk_concurrency, 10))
         settings = self.settings

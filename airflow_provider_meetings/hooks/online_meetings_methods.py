@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_meetings.graph.batch import check_concurrency
 from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest
 from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgress, MeetingResult, SyncResult
 
@@ -177,7 +178,6 @@ class OnlineMeetingsMethods:
         :return: one :class:`~airflow_provider_meetings.meetings.results.BulkItemResult` per item,
             in input order
         """
-        from airflow_provider_meetings.graph.batch import check_concurrency
         from airflow_provider_meetings.meetings.bulk import BulkPlan
 
         concurrency = check_concurrency(max_concurrency, self.settings.bulk_concurrency)

@@ -92,8 +92,9 @@ def addresses(value: str, name: str, where: str) -> tuple[str, ...]:
 
 
 def aware(value: str, name: str, where: str) -> datetime:
-    """An ISO-8601 value with an offset (``Z`` too), its offset kept: the event is written
-    in the zone the file gives, unless the DAG's ``time_zone`` names another."""
+    """An ISO-8601 value with an offset (``Z`` too), its offset kept: the instant the file
+    means; the event is written in the DAG's ``time_zone`` param (an event's zone is a name,
+    which an offset is not)."""
     moment = date_time(value, name, where, error=ScheduleError, keep_offset=True)
     assert moment is not None  # required: checked before
     return moment

@@ -473,4 +473,4 @@ def test_every_entra_error_echoes_the_client_request_id(emu: Any) -> None:
     assert faulted.status_code == 503
     for response in (discovery, keys, token, faulted):
         assert response.json()["correlation_id"] == headers["client-request-id"], response.url
-    assert all("no-store" in r.headers["Cache-Control"] for r in (discovery, keys, token))
+    assert all("no-store" in r.headers["Cache-Control"] for r in (discovery, keys, token, faulted))

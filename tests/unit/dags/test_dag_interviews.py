@@ -117,4 +117,4 @@ def test_times_are_read_as_the_events_file_reads_them(start: str, utc: datetime)
 
 def test_an_interview_keeps_the_offset_of_the_file() -> None:
     interview = parse_interview(ROW)
-    assert interview.start.isoformat() == "2026-12-07T10:00:00+01:00"  # the event is written as the file says
+    assert interview.start.isoformat() == "2026-12-07T10:00:00+01:00"  # the instant as the file writes it

@@ -74,7 +74,8 @@ def test_a_user_id_is_an_object_id_written_as_entra_writes_it(user_id: str) -> N
     # GUID could be added, then never found there.
     with pytest.raises(ValueError, match="not an Entra object id"):
         SeedUser(user_id, "dana@contoso.example", "Dana Scully")
-    assert SeedUser("0B6C2A1E-4F3D-4A5B-8C9D-1E2F3A4B5C09", "dana@contoso.example", "Dana Scully")
+    upper = SeedUser("0B6C2A1E-4F3D-4A5B-8C9D-1E2F3A4B5C09", "dana@contoso.example", "Dana Scully")
+    assert upper.id == "0B6C2A1E-4F3D-4A5B-8C9D-1E2F3A4B5C09"  # the 8-4-4-4-12 form in any case is accepted
 
 
 def test_the_mailbox_retry_after_is_checked_like_the_rate_limits() -> None:

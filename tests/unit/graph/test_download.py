@@ -66,7 +66,7 @@ def test_an_absolute_url_goes_only_to_the_graph_host_with_the_token() -> None:
     assert transport.requests[0].url == on_graph
     with pytest.raises(GraphAPIError) as caught:
         client.download("https://files.example.net/users/u/x/content", Sink())
-    assert caught.value.code == "UntrustedNextLink" and "files.example.net" in str(caught.value)
+    assert caught.value.code == "UntrustedUrl" and "files.example.net" in str(caught.value)
     assert len(transport.requests) == 1  # nothing, and no token, went to the other host
 
 

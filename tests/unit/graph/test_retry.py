@@ -250,7 +250,7 @@ def test_a_next_link_to_another_host_is_refused():
     graph, transport, _ = client_on(
         lambda request: json_answer(200, {"value": [], "@odata.nextLink": "https://evil.example/users?x"})
     )
-    with pytest.raises(GraphAPIError, match="refused to follow a link to https://evil.example"):
+    with pytest.raises(GraphAPIError, match="refused to send the access token to https://evil.example"):
         graph.get_all("users")
     assert len(transport.requests) == 1
 

@@ -76,6 +76,9 @@ def test_mapping_over_a_keyword_of_the_base() -> None:
     ],
 )
 def test_the_bulk_operators_fill_in_their_default_organizer(item, expected) -> None:
-    for operator in (BulkCreateOrGetTeamsEventsOperator, BulkCreateOrGetOnlineMeetingsOperator):
-        task = operator(task_id="bulk", user_id="hr@contoso.com", **{operator.template_fields[1]: []})
+    tasks = (
+        BulkCreateOrGetTeamsEventsOperator(task_id="events", user_id="hr@contoso.com", events=[]),
+        BulkCreateOrGetOnlineMeetingsOperator(task_id="meetings", user_id="hr@contoso.com", meetings=[]),
+    )
+    for task in tasks:
         assert task._with_default_organizer(item) == expected

@@ -10,7 +10,6 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from mock_graph_testlib import CLIENT_ID, CLIENT_SECRET, TENANT_ID, app_settings, mock_client
 
-from airflow_provider_meetings.artifacts.status import artifacts_status
 from airflow_provider_meetings.graph.answer import HttpAnswer
 from airflow_provider_meetings.graph.mock_transport import MockRequest, MockTransport, json_answer
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
@@ -75,15 +74,18 @@ def test_a_report_without_records_counts_as_the_sensor_counts_it(hook: OnlineMee
     )
     task.__dict__["hook"] = hook  # the cached hook property
     transport = hook._client.transport
+    # What the sensor's poke reads, through the same client (the fetch closes the hook after).
+    sensed = hook.meeting_artifacts_status(meeting_id=MEETING, artifacts=["attendance"])["attendance"]
+    sent_before = len(transport.requests)
     result = task.execute({"outlet_events": None})  # type: ignore[typeddict-item]
 
-    status = artifacts_status(MEETING, ["attendance"], lambda kind: len(REPORTS))  # what the sensor's XCom says
     assert result["counts"] == {"attendance_records": 2, "attendance_rows": 2, "attendance_reports": 2}
-    assert result["counts"]["attendance_reports"] == status["attendance"]
+    assert result["counts"]["attendance_reports"] == sensed == len(REPORTS)
     csv_path, json_path = (Path(path) for path in result["paths"]["attendance"])
     document = json.loads(json_path.read_text(encoding="utf-8"))
     assert document["reports"] == ["rep-1", "rep-2"]  # the session nobody's record names is listed too
     assert [row["report_id"] for row in document["rows"]] == ["rep-1", "rep-1"]
     assert csv_path.read_text(encoding="utf-8").count("\n") == 1 + 2
-    listed = [r.url for r in transport.requests if r.url.split("?")[0].endswith("/attendanceReports")]
+    fetched = transport.requests[sent_before:]
+    listed = [r.url for r in fetched if r.url.split("?")[0].endswith("/attendanceReports")]
     assert len(listed) == 1  # the reports are listed once, for the count and for their records

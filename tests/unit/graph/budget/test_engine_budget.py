@@ -77,7 +77,8 @@ def test_a_whole_batch_429_holds_the_others_for_its_whole_retry_after() -> None:
         .bulk_engine(max_concurrency=2, operation="GET users")
         .run(requests(3))
     )
-    assert not any(result.ok for result in results) and time.monotonic() - started < 2
+    # At once: far less than the 30 s hold (a loose bound for a busy machine).
+    assert not any(result.ok for result in results) and time.monotonic() - started < 10
     assert store.document()["hold_until"] == pytest.approx(1030.0, abs=1.0)
 
 
