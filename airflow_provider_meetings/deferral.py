@@ -28,7 +28,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from airflow_provider_meetings.graph.errors import ProviderError
 
@@ -121,10 +121,24 @@ class DeferralState:
         return [index for index, result in enumerate(self.results) if result is None]
 
 
+class MergedRun(NamedTuple):
+    """One bulk run folded into the item list (:func:`merge_results`); the state is not changed."""
+
+    #: one entry per item, ``None`` for an item still to do
+    results: list[dict[str, Any] | None]
+    #: the longest pause asked for (``None`` when nothing is left to do)
+    wait: float | None
+    #: the ``created_before`` to keep when the task defers now
+    created_before: dict[str, bool]
+
+
 def merge_results(
     state: DeferralState, todo: Sequence[int], results: Sequence[dict[str, Any]], *, deferrable: bool
-) -> tuple[list[dict[str, Any] | None], float | None]:
+) -> MergedRun:
     """Fold the results of one bulk run over the items ``todo`` into the item list.
+
+    A pure function of its arguments: the operator may fold the same run twice (deferrable,
+    then final when it may not defer again), and both must read the same ``state``.
 
     :param state: the state so far (its ``results`` and ``created_before`` are read)
     :param todo: the original index of each item sent in this run, in the order sent
@@ -132,26 +146,25 @@ def merge_results(
         the pause Graph asked for when the item stopped for it) and a ``first_created`` entry
     :param deferrable: whether items that stopped for a long pause stay to do (else they
         are final, failed)
-    :return: one entry per item (``None``: still to do) and the longest pause asked for
-        (``None`` when nothing is left to do)
     """
     total = len(state.results) if state.results is not None else len(todo)
     merged: list[dict[str, Any] | None] = list(state.results) if state.results is not None else [None] * total
     longest: float | None = None
+    created_before = {key: value for key, value in state.created_before.items() if int(key) not in set(todo)}
     for position, result in enumerate(results):
         index = todo[position]
         wait = result.get("asked_wait")
-        created_before = state.created_before.pop(str(index), None)
+        made_before = state.created_before.get(str(index), False)
         if deferrable and wait is not None:
             longest = max(longest or 0.0, wait)
-            if result.get("first_created") or created_before:
-                state.created_before[str(index)] = True
+            if result.get("first_created") or made_before:
+                created_before[str(index)] = True
             continue
         final = {key: value for key, value in result.items() if key not in ("asked_wait", "first_created")}
         final["index"] = index
-        if created_before and final.get("status") == "cancelled":
+        if made_before and final.get("status") == "cancelled":
             # The createOrGet before the deferral made the meeting: none existed, as a run
             # without deferral would have said (BulkPlan._cancel_result).
             final["status"] = "not_found"
         merged[index] = final
-    return merged, longest
+    return MergedRun(merged, longest, created_before)

@@ -80,7 +80,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     ),
     "max_retries": _number(
         "Max retries",
-        "Retries of throttled (429) or failed (502/503/504, network) requests.",
+        "Retries of failed requests (408/424/500/502/503/504, network); throttling (429) does not count.",
         "integer",
         default=6,
         minimum=0,

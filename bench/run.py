@@ -306,9 +306,11 @@ def render(
             f"{s2['rate'] / s2['limit']:.0%}, {s2['failures']} failures",
         ),
         (
-            "operator import < 30 ms, no msal/requests",
-            imp["ms"] < 30 and not imp["msal"] and not imp["requests"],
-            f"{imp['ms']:.1f} ms",
+            # A share, not milliseconds: both sides are measured in this run on this machine
+            # (issue 19's measure; docs/performance.md, section 3).
+            "operator import < 3% of `import airflow.sdk`, no msal/requests",
+            imp["ms"] < 0.03 * imp["process_base_ms"] and not imp["msal"] and not imp["requests"],
+            f"{imp['ms'] / imp['process_base_ms']:.1%} ({imp['ms']:.1f} of {imp['process_base_ms']:.0f} ms)",
         ),
         (
             f"peak memory at {max(mem):,} < 1.5x at {min(mem):,} (process peak RSS of the worker)",

@@ -21,7 +21,8 @@ only for meetings that belong to a calendar event (docs/artifacts.md).
 
 **Nothing recorded?** The sensor gives up after 8 hours; `soft_fail=True` then skips the
 interview (its storing task too) instead of failing the run: a meeting may take place
-without a recording, or not at all.
+without a recording, or not at all. As with any Airflow sensor, `soft_fail` skips a
+permanent error too (a missing permission): the task log names it.
 
 **Permissions.** `Calendars.Read` (finding the event), `OnlineMeetings.Read.All`
 (finding the meeting by its join URL), `OnlineMeetingArtifact.Read.All` (attendance),

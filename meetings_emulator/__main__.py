@@ -30,6 +30,8 @@ def emulator_version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
+    from meetings_emulator.config import DEFAULT_APP_ROLES
+
     parser = argparse.ArgumentParser(
         prog="meetings-emulator",
         description="Local HTTPS stand-in for Entra ID and Microsoft Graph onlineMeetings (testing only).",
@@ -86,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="app_roles",
         metavar="PERMISSION",
         help="application permission granted with admin consent, in the roles of app tokens (repeatable; "
-        "default: OnlineMeetings.ReadWrite.All and User.Read.All)",
+        f"default: {', '.join(DEFAULT_APP_ROLES)})",
     )
     roles.add_argument(
         "--no-app-roles",

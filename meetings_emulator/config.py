@@ -216,7 +216,9 @@ class EmulatorConfig:
         the events routes (Graph's is 4, ``mailboxes.OUTLOOK_CONCURRENCY``); ``None`` (the
         default) leaves it off.
     :param mailbox_retry_after: ``Retry-After`` seconds of its 429; ``None`` (the default)
-        omits the header, as nothing documents one.
+        omits the header, so that a client's own backoff is exercised (the throttling page's
+        "provide a Retry-After header except when noted" does not note Outlook, so real
+        Outlook may send one: set this to test that path).
     :param state_file: JSON file persisting meetings and policy changes across restarts.
     :param ca_file: where to write the throwaway CA certificate (PEM); a temp file if unset.
     :param log_requests: log one line per request to stderr.

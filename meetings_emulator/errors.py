@@ -168,16 +168,24 @@ class InvalidAuthenticationToken(GraphError):
 class TooManyRequests(GraphError):
     """429 ``TooManyRequests``: the rate limit or a scripted 429.
 
-    Graph documents the status, the code and ``Retry-After``
-    (https://learn.microsoft.com/graph/throttling), not the message: an assumption
-    (docs/emulator.md).
+    The body follows the "Sample response" of https://learn.microsoft.com/graph/throttling
+    ("Whenever the throttling threshold is exceeded, Microsoft Graph responds with a response
+    similar to this one"): ``message`` "Please retry again later." and an ``innerError`` with
+    ``code`` "429", ``status`` "429" and ``message`` "Please retry after" beside ``date`` and
+    ``request-id``. ``client-request-id`` is added as in every Graph error (json-batching's
+    example bodies carry it).
 
     :param retry_after: the ``Retry-After`` value as sent (``None``: no header).
     """
 
     def __init__(self, retry_after: str | None) -> None:
         headers = {} if retry_after is None else {"Retry-After": retry_after}
-        super().__init__(429, "TooManyRequests", "Too many requests.", headers)
+        super().__init__(429, "TooManyRequests", "Please retry again later.", headers)
+
+    def body(self, request_id: str, client_request_id: str) -> dict[str, Any]:
+        body = super().body(request_id, client_request_id)
+        body["error"]["innerError"].update({"code": "429", "message": "Please retry after", "status": "429"})
+        return body
 
 
 # Named Graph errors (one class per answer, as moto names its services' errors). Where the
@@ -285,11 +293,33 @@ class MeetingNotFound(GraphError):
 class MethodNotAllowed(GraphError):
     """405 for a known path with a method it does not serve.
 
-    :param method: the HTTP method.
+    Code and text of the one 405 Graph documents, request 4 of the example batch response in
+    https://learn.microsoft.com/graph/json-batching: ``Request_BadRequest`` "Specified HTTP
+    method is not allowed for the request target." That example is a directory route
+    (``/users/...``); that Teams' and Outlook's routes answer alike is an assumption
+    (docs/emulator.md).
+
+    :param method: the HTTP method (not part of the documented text).
     """
 
     def __init__(self, method: str) -> None:
-        super().__init__(405, "BadRequest", f"The HTTP method '{method}' is not supported.")
+        super().__init__(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
+        self.method = method
+
+
+class FailedDependency(GraphError):
+    """424 of a ``$batch`` item whose ``dependsOn`` names an item that failed.
+
+    https://learn.microsoft.com/graph/json-batching, "Sequencing requests with the dependsOn
+    property": "If an individual request fails, any request that depends on that request fails
+    with status code 424 (Failed Dependency)." The code and the text are assumptions
+    (docs/emulator.md).
+
+    :param dependency: the id of the failed item it depends on.
+    """
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__(424, "FailedDependency", f"The request depends on request '{dependency}', which failed.")
 
 
 class InnerCodeError(GraphError):

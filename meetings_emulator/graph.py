@@ -23,7 +23,7 @@ from meetings_emulator.graph_events import mailbox_id
 from meetings_emulator.mailboxes import OUTLOOK_CONCURRENCY
 from meetings_emulator.messages import GraphRequest, Reply
 from meetings_emulator.permissions import EVENT_ROUTES, require_for_route
-from meetings_emulator.routes import BATCH, GRAPH_ROUTES, Handler, resolve
+from meetings_emulator.routes import BATCH, GRAPH_ROUTES, Handler, resolve, unresolved_segment
 from meetings_emulator.service import EmulatorService
 from meetings_emulator.tokens import AccessToken
 
@@ -133,7 +133,7 @@ def _call_route(
     slept = False
     try:
         if match is None:
-            segment = request.path.strip("/").split("/")[0] or request.path
+            segment = unresolved_segment(GRAPH_ROUTES, request.path)
             raise bad_request(f"Resource not found for the segment '{segment}'.")
         token = _admitted_token(service, request)
         if handler is None:

@@ -2,22 +2,32 @@
 
 The envelope is checked here; each item runs through the same pipeline as a top-level Graph
 request (``graph.py``), handed in as ``run_item`` so that this module does not import it.
+Items run one after another, in the order they are listed except that an item runs after
+the items its ``dependsOn`` names.
 """
 
 from __future__ import annotations
 
 import base64
 import random
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
-from meetings_emulator.errors import MethodNotAllowed, bad_request
+from meetings_emulator.errors import FailedDependency, MethodNotAllowed, bad_request
 from meetings_emulator.graph_auth import authenticate
-from meetings_emulator.messages import GRAPH_PATH_RE, GraphRequest, Reply
+from meetings_emulator.messages import GraphRequest, Reply
 from meetings_emulator.service import EmulatorService
 
 MAX_BATCH = 20
+#: The text of a malformed envelope: users report it for an item with an absolute ``url``
+#: (microsoftgraph/microsoft-graph-docs-contrib#8576); the page says only "400".
+INVALID_PAYLOAD = "Invalid batch payload format."
+#: An absolute URL (a scheme and ``://``). json-batching: "The relative resource URL for the
+#: individual request. Therefore, while the absolute URL is
+#: ``https://graph.microsoft.com/v1.0/users``, this url is ``/users``."
+_ABSOLUTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _item_headers(item: dict[str, Any]) -> dict[str, str]:
@@ -25,11 +35,23 @@ def _item_headers(item: dict[str, Any]) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
 
 
+def _key(item_id: Any) -> str:
+    """An id as the batch compares it: json-batching's ``id`` is "Not case-sensitive"."""
+    return str(item_id).casefold()
+
+
+def _depends_on(item: dict[str, Any]) -> list[str]:
+    """The ids an item's ``dependsOn`` names (checked by :func:`_checked_items`)."""
+    return list(item.get("dependsOn") or [])
+
+
 def _checked_items(payload: Any) -> list[dict[str, Any]]:
-    """The envelope's ``requests``, each with a unique ``id``, a ``method`` and a ``url``."""
+    """The envelope's ``requests``: each with an ``id`` unique in the batch (without case),
+    a ``method``, a relative ``url`` and a ``dependsOn`` (if any) naming other items; else
+    400 for the whole batch."""
     items = payload.get("requests") if isinstance(payload, dict) else None
     if not isinstance(items, list) or not items:
-        raise bad_request("Invalid batch payload format.")
+        raise bad_request(INVALID_PAYLOAD)
     if len(items) > MAX_BATCH:
         raise bad_request(f"Number of batch request steps exceeds the maximum of {MAX_BATCH}.")
     seen: set[str] = set()
@@ -37,27 +59,53 @@ def _checked_items(payload: Any) -> list[dict[str, Any]]:
         if not isinstance(item, dict) or not item.get("id") or not item.get("method") or not item.get("url"):
             raise bad_request("Invalid batch payload format. Each request needs id, method and url.")
         item_id = str(item["id"])
-        if item_id in seen:
+        # "Not case-sensitive. Must be unique in the batch, otherwise, the batch request fails
+        # with a 400 error code." (json-batching, the id property)
+        if _key(item_id) in seen:
             raise bad_request(f"Batch request ids must be unique; '{item_id}' is repeated.")
-        seen.add(item_id)
+        seen.add(_key(item_id))
+        if _ABSOLUTE_URL.match(str(item["url"])):
+            raise bad_request(INVALID_PAYLOAD)
+        depends = item.get("dependsOn")
+        if depends is not None and (not isinstance(depends, list) or not all(isinstance(d, str) for d in depends)):
+            raise bad_request(INVALID_PAYLOAD)
         if item.get("body") is not None and "content-type" not in _item_headers(item):
             raise bad_request(f"Write request id : {item_id} does not contain Content-Type header or body.")
+    for item in items:
+        if any(_key(d) not in seen or _key(d) == _key(item["id"]) for d in _depends_on(item)):
+            raise bad_request(INVALID_PAYLOAD)
     return items
 
 
+def _run_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items in the order they run: each after the items its ``dependsOn`` names
+    ("requests should be run in the order [...]", json-batching), otherwise as listed; a
+    cycle is 400 for the whole batch (an assumption)."""
+    pending, done, order = list(items), set(), []
+    while pending:
+        ready = next((i for i in pending if all(_key(d) in done for d in _depends_on(i))), None)
+        if ready is None:
+            raise bad_request(INVALID_PAYLOAD)
+        pending.remove(ready)
+        done.add(_key(ready["id"]))
+        order.append(ready)
+    return order
+
+
 def item_request(envelope: GraphRequest, item: dict[str, Any]) -> GraphRequest:
-    """The Graph request one batch item stands for (the envelope's token unless it has its own)."""
+    """The Graph request one batch item stands for (the envelope's token unless it has its own).
+
+    The ``url`` is relative to the envelope's version root (json-batching), with or without
+    its leading ``/`` (the page's example has ``users?$select=...``). A version segment is
+    not taken off: ``/v1.0/users`` is an unknown path whose first segment is ``v1.0``, and
+    the item answers 400 "Resource not found for the segment 'v1.0'." as users report of
+    Graph (microsoftgraph/msgraph-sdk-javascript#1178).
+    """
     item_headers = _item_headers(item)
     item_headers.setdefault("authorization", envelope.headers.get("authorization", ""))
     url = str(item["url"])
-    if url.lower().startswith("https://"):
-        url = urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
     if not url.startswith("/"):
         url = "/" + url
-    # An item's URL may carry the version segment (``/v1.0/users/...``); items run in the envelope's version.
-    version_match = GRAPH_PATH_RE.match(url)
-    if version_match:
-        url = version_match["path"]
     path, _, query = url.partition("?")
     return GraphRequest(
         method=str(item["method"]).upper(),
@@ -80,24 +128,43 @@ def answer_batch(service: EmulatorService, request: GraphRequest, run_item: Call
         raise MethodNotAllowed(request.method)
     authenticate(service, request.headers)
     items = _checked_items(request.json_body())
+    order = _run_order(items)
     with service.lock:
         service.stats.batch_items += len(items)
-    responses = []
+    answered: dict[str, dict[str, Any]] = {}
+    failed: set[str] = set()
     drop = False
-    for item in items:
+    for item in order:
+        item_id = str(item["id"])
+        failed_dependency = next((d for d in _depends_on(item) if _key(d) in failed), None)
+        if failed_dependency is not None:
+            # "If an individual request fails, any request that depends on that request fails
+            # with status code 424 (Failed Dependency)." (json-batching, dependsOn); it is not run.
+            error = FailedDependency(failed_dependency)
+            client_request_id = _item_headers(item).get("client-request-id") or str(uuid.uuid4())
+            answered[_key(item_id)] = {
+                "id": item_id,
+                "status": error.status,
+                "headers": {"Content-Type": "application/json"},
+                "body": error.body(str(uuid.uuid4()), client_request_id),
+            }
+            failed.add(_key(item_id))
+            continue
         reply = run_item(item_request(request, item))
         drop = drop or reply.drop
         item_response_headers = {
             k: v for k, v in reply.headers.items() if k.lower() not in ("request-id", "client-request-id")
         }
-        responses.append(
-            {
-                "id": str(item["id"]),
-                "status": 502 if reply.drop else reply.status,
-                "headers": item_response_headers,
-                "body": _item_body(reply),
-            }
-        )
+        status = 502 if reply.drop else reply.status
+        if not 200 <= status < 300:
+            failed.add(_key(item_id))
+        answered[_key(item_id)] = {
+            "id": item_id,
+            "status": status,
+            "headers": item_response_headers,
+            "body": _item_body(reply),
+        }
+    responses = [answered[_key(item["id"])] for item in items]
     if service.batch_order == "reverse":
         responses.reverse()
     elif service.batch_order == "shuffle":

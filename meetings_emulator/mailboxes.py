@@ -23,8 +23,14 @@ class MailboxConcurrency(GraphError):
     """429 for a request over the mailbox's concurrency limit.
 
     As reported: code ``ApplicationThrottled``, with ``MailboxConcurrency`` only in the
-    message (the message's wording and whether a
-    ``Retry-After`` comes with it are assumptions, docs/emulator.md).
+    message (its wording is an assumption, docs/emulator.md). The body has Graph's general
+    error shape (``innerError`` with ``date``, ``request-id``, ``client-request-id``), not the
+    extra ``innerError`` fields of the throttling page's ``TooManyRequests`` sample, which
+    reports of this answer do not show (an assumption). No ``Retry-After`` by default,
+    although https://learn.microsoft.com/graph/throttling says "All the resources and APIs
+    described in the Service-specific limits section provide a Retry-After header except
+    when noted" and does not note Outlook: without it the client's own backoff is exercised;
+    ``mailbox_retry_after`` sends one.
 
     :param retry_after: seconds for ``Retry-After``, or ``None`` for no header.
     """

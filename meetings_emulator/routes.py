@@ -220,3 +220,24 @@ def resolve(routes: tuple[Route, ...], method: str, path: str) -> tuple[str, Han
             return name, handler, match
         return next(iter(route.methods.values()))[0], None, match
     return UNKNOWN, None, None
+
+
+def unresolved_segment(routes: tuple[Route, ...], path: str) -> str:
+    """The segment of an unknown path that no route resolves: the one after its longest known prefix.
+
+    ``/users/{id}/nothing`` is ``nothing`` (``/users/{id}`` is a route), ``/v1.0/users`` is
+    ``v1.0``; ``/me`` counts as ``/users/{id}``, its alias. The text of Graph's 400 names it
+    ("Resource not found for the segment '...'.", docs/emulator.md).
+
+    :param routes: :data:`GRAPH_ROUTES`.
+    :param path: a path no route matches (after the version segment).
+    """
+    segments = [segment for segment in path.split("/") if segment]
+    if not segments:
+        return path
+    for depth in range(len(segments) - 1, 0, -1):
+        prefix = "/" + "/".join(segments[:depth])
+        candidates = (prefix, "/users/me" + prefix[3:]) if segments[0].lower() == "me" else (prefix,)
+        if any(route.pattern.match(candidate) for route in routes for candidate in candidates):
+            return segments[depth]
+    return segments[0]

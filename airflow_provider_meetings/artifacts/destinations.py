@@ -259,6 +259,14 @@ def resolve_destination(value: Any, *, url_to_path: Callable[[str], Any] | None 
         value = Path(text)
     if isinstance(value, os.PathLike) and not (hasattr(value, "fs") and hasattr(value, "path")):
         path = Path(value).expanduser()
+        if not path.is_absolute():
+            # Tasks do not share a working directory (as for token_cache_path); a relative
+            # path is also what a template rendering "None" or "['/data']" gives.
+            raise InvalidRequestError(
+                "destination",
+                f"{str(value)!r} is a relative path: give an absolute folder (e.g. /data/meetings), an "
+                "ObjectStoragePath or a URL such as s3://bucket/prefix",
+            )
         if path.exists() and not path.is_dir():
             raise InvalidRequestError("destination", f"{str(path)!r} exists and is not a folder")
         return LocalFolder(path)

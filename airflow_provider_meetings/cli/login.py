@@ -108,7 +108,7 @@ def _settings(conn_id: str) -> Any:
         ) from None
     try:
         return parse_connection(
-            login=conn.login, password=conn.password, host=conn.host, extra=conn.extra_dejson, require_credential=False
+            login=conn.login, password=conn.password, host=conn.host, extra=conn.extra, require_credential=False
         )
     except ConnectionConfigError as error:
         raise LoginFailed(f"connection {conn_id!r}: {error}", EXIT_CONFIG) from None

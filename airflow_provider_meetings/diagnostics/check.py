@@ -170,7 +170,7 @@ def _stored_connection(hook: CheckableHook) -> Any | None:
 def _connection_secrets(conn: Any) -> list[str]:
     """The secrets of the stored connection, to scrub from texts even when it does not parse."""
     try:
-        extra = parse_extra(conn.extra_dejson)
+        extra = parse_extra(conn.extra)  # not extra_dejson, which logs a traceback for bad JSON
     except Exception:  # an extra that is not JSON: step 1's finding
         return [str(conn.password)] if conn.password else []
     values = [conn.password, extra.get("private_key_password"), extra.get("refresh_token")]
@@ -193,8 +193,8 @@ def _masked_fields(conn: Any) -> list[str]:
     ``refresh_token`` and ``federated_token_file``; secrets_masker.DEFAULT_SENSITIVE_FIELDS).
     """
     try:
-        extra = conn.extra_dejson
-    except Exception:  # step 1 reports an unreadable extra itself
+        extra = parse_extra(conn.extra)
+    except ConnectionConfigError:  # step 1 reports an unreadable extra itself
         extra = {}
     found = ["password"] if conn.password == MASKED_VALUE else []
     return found + sorted(key for key, value in extra.items() if value == MASKED_VALUE)
@@ -212,7 +212,7 @@ def parse_artifact_list(value: Any) -> tuple[str, ...]:
 
 def _artifacts_of_connection(conn: Any, conn_id: str) -> tuple[str, ...]:
     """The extra ``check_artifacts`` (empty when not set): which artifacts step 6 checks."""
-    value = parse_extra(conn.extra_dejson).get("check_artifacts")
+    value = parse_extra(conn.extra).get("check_artifacts")
     if value in (None, "", []):
         return ()
     try:

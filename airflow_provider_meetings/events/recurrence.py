@@ -19,6 +19,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from airflow_provider_meetings.graph.errors import InvalidRequestError
+from airflow_provider_meetings.graph.values import check_member, check_properties
 
 PATTERN_TYPES = ("daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly")
 RANGE_TYPES = ("endDate", "noEnd", "numbered")
@@ -127,7 +128,24 @@ def _relative(parts: dict[str, str], days: list[tuple[int | None, str]]) -> tupl
                 "Friday); Graph has one index per series"
             )
         ordinal = ordinals.pop()  # type: ignore[assignment]
-    return [day for _, day in days], _week_index(ordinal)
+        if len(days) > 1:
+            # 1MO,1TU is two days a month in RFC 5545; Graph's pattern would book one.
+            raise _refuse(
+                f"BYDAY={parts['BYDAY']} means each of those days; Graph's relative pattern books one day per "
+                "month or year. Use one weekday (2TU), or several with BYSETPOS=1 (MO,TU;BYSETPOS=1: the first "
+                "of them)"
+            )
+    index = _week_index(ordinal)
+    if len(days) > 1 and ordinal != 1:
+        # recurrencePattern: with several daysOfWeek "the event falls on the first day that satisfies
+        # the pattern", i.e. the earliest of the n-th Monday, n-th Tuesday...; RFC 5545's BYSETPOS=n is
+        # the n-th of all those days in the month. The two agree only for the first.
+        raise _refuse(
+            f"BYSETPOS={parts['BYSETPOS']} with several weekdays counts all those days together; Graph would "
+            f"take the earliest of each weekday's {index} occurrence. Only BYSETPOS=1 means the same in both: "
+            "use one weekday per series"
+        )
+    return [day for _, day in days], index
 
 
 def _pattern(parts: dict[str, str], start: date) -> dict[str, Any]:
@@ -170,6 +188,14 @@ def _pattern(parts: dict[str, str], start: date) -> dict[str, Any]:
     # YEARLY
     if days and "BYMONTHDAY" in parts:
         raise _refuse("give BYDAY or BYMONTHDAY, not both")
+    if (days or "BYMONTHDAY" in parts) and "BYMONTH" not in parts:
+        # RFC 5545: without BYMONTH, a yearly BYMONTHDAY=15 is the 15th of every month and
+        # BYDAY=-1FR the last Friday of the year; Graph's yearly patterns name one month.
+        part = "BYDAY" if days else "BYMONTHDAY"
+        raise _refuse(
+            f"FREQ=YEARLY with {part}={parts[part]} and no BYMONTH repeats within the year in RFC 5545; "
+            "add BYMONTH (e.g. BYMONTH=3) for the month Graph repeats it in"
+        )
     month = _int(parts, "BYMONTH", low=1, high=12) if "BYMONTH" in parts else start.month
     if days:
         weekdays, index = _relative(parts, days)
@@ -224,6 +250,14 @@ def rrule_to_recurrence(text: str, *, start: datetime, time_zone: str) -> dict[s
     return {"pattern": pattern, "range": dict(sorted(range_.items()))}
 
 
+#: The properties of patternedRecurrence, recurrencePattern and recurrenceRange
+#: (https://learn.microsoft.com/graph/api/resources/recurrencepattern, .../recurrencerange;
+#: tests/contract keeps them equal to the SDK models).
+RECURRENCE_PROPERTIES = ("pattern", "range")
+PATTERN_PROPERTIES = ("type", "interval", "month", "dayOfMonth", "daysOfWeek", "firstDayOfWeek", "index")
+RANGE_PROPERTIES = ("type", "startDate", "endDate", "recurrenceTimeZone", "numberOfOccurrences")
+
+
 def check_recurrence(value: Mapping[str, Any], *, start: datetime, time_zone: str) -> dict[str, Any]:
     """Check a ``patternedRecurrence`` given as Graph's JSON; fill ``range.startDate`` and
     ``range.recurrenceTimeZone`` when absent.
@@ -237,6 +271,17 @@ def check_recurrence(value: Mapping[str, Any], *, start: datetime, time_zone: st
         raise _refuse(f"pattern.type {pattern.get('type')!r} is not one of {list(PATTERN_TYPES)}")
     if range_.get("type") not in RANGE_TYPES:
         raise _refuse(f"range.type {range_.get('type')!r} is not one of {list(RANGE_TYPES)}")
+    check_properties(value, RECURRENCE_PROPERTIES, FIELD, model="patternedRecurrence")
+    check_properties(pattern, PATTERN_PROPERTIES, f"{FIELD}.pattern", model="recurrencePattern")
+    check_properties(range_, RANGE_PROPERTIES, f"{FIELD}.range", model="recurrenceRange")
+    days = pattern.get("daysOfWeek", [])
+    if isinstance(days, str) or not isinstance(days, (list, tuple)):
+        raise _refuse(f"pattern.daysOfWeek must be a list such as ['monday'], got {days!r}")
+    for i, day in enumerate(days):
+        check_member(day, _WEEKDAY_BY_INDEX, f"{FIELD}.pattern.daysOfWeek[{i}]")
+    for name, allowed in (("firstDayOfWeek", _WEEKDAY_BY_INDEX), ("index", list(WEEK_INDEX.values()))):
+        if name in pattern:
+            check_member(pattern[name], allowed, f"{FIELD}.pattern.{name}")
     start_date = start.date().isoformat()
     given = range_.get("startDate")
     if given is not None and str(given) != start_date:

@@ -36,6 +36,7 @@ from airflow_provider_meetings.graph.errors import InvalidRequestError, Provider
 from airflow_provider_meetings.graph.values import (
     check_free_text,
     check_missing_value,
+    check_properties,
     odata_string,
     organizer_key,
     parse_iso,
@@ -289,6 +290,19 @@ def body_of(value: Any) -> dict[str, str] | None:
     raise InvalidRequestError("body", f"must be a string (HTML) or a mapping, got {type(value).__name__}")
 
 
+#: Properties of Graph's ``location`` (both versions; tests/contract keeps them equal to the SDK).
+LOCATION_PROPERTIES = (
+    "displayName",
+    "address",
+    "coordinates",
+    "locationEmailAddress",
+    "locationType",
+    "locationUri",
+    "uniqueId",
+    "uniqueIdType",
+)
+
+
 def location_of(value: Any) -> dict[str, Any] | None:
     """Graph's ``location``: a string is its ``displayName``; a mapping needs ``displayName``."""
     if value is None:
@@ -296,6 +310,7 @@ def location_of(value: Any) -> dict[str, Any] | None:
     if isinstance(value, str):
         return {"displayName": check_missing_value(value, "location", empty_segments=False)}
     if isinstance(value, Mapping) and isinstance(value.get("displayName"), str):
+        check_properties(value, LOCATION_PROPERTIES, "location", model="location")
         return dict(value)
     raise InvalidRequestError("location", "must be a string or a mapping with 'displayName'")
 

@@ -172,22 +172,34 @@ def _parse_cache_path(value: Any) -> str | None:
 
 
 def url_passwords(url: str | None) -> tuple[str, ...]:
-    """The password of a URL such as ``redis://:pw@host:6379/2``, as written and percent-decoded.
+    """The passwords of a URL such as ``redis://:pw@host:6379/2``, as written and percent-decoded.
 
     Both forms are secrets: the URL holds the first, the client that connects sends the second.
+    A ``password`` in the query counts too: redis-py reads every query argument as a keyword,
+    and its docs give ``unix:///path/to/socket.sock?db=0&password=...`` for sockets.
 
     :param url: the URL (``None`` or one that does not parse: no password)
-    :return: the password's forms, without repeats; ``()`` when there is none
+    :return: the passwords' forms, without repeats; ``()`` when there is none
     """
     if not url:
         return ()
     try:
-        password = urlsplit(url).password
+        parts = urlsplit(url)
+        given = [parts.password, *query_passwords(parts.query)]
     except ValueError:  # e.g. an unbalanced "[" in the host
         return ()
-    if not password:
-        return ()
-    return tuple(dict.fromkeys(p for p in (password, unquote(password)) if p))
+    return tuple(dict.fromkeys(form for p in given if p for form in (p, unquote(p)) if form))
+
+
+def is_password(name: str) -> bool:
+    """Whether a URL query argument (as written) is a ``password``."""
+    return unquote(name).lower() == "password"
+
+
+def query_passwords(query: str) -> list[str]:
+    """The ``password`` values of a URL's query, as written (not decoded)."""
+    pairs = (item.partition("=") for item in query.split("&"))
+    return [value for name, _, value in pairs if is_password(name) and value]
 
 
 def _parse_rate_budget(extras: Mapping[str, Any]) -> tuple[str, str | None]:

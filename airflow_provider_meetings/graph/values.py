@@ -28,6 +28,7 @@ The rules (the docs repeat them, e.g. docs/operators.md):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -208,6 +209,28 @@ def request_organizer(user_id: Any, *, default_user_id: str | None, delegated: b
             "delegated connection (a refresh_token)",
         )
     return None
+
+
+def check_properties(value: Mapping[str, Any], allowed: Sequence[str], where: str, *, model: str) -> None:
+    """Refuse a key of a mapping passed on to Graph that its type ``model`` does not define
+    (Graph answers 400); ``@odata.`` annotations pass.
+
+    :param allowed: the type's properties (the contract tests keep them equal to the SDK models)
+    :raises InvalidRequestError: naming the keys and the ones allowed
+    """
+    unknown = sorted(str(name) for name in value if name not in allowed and not str(name).startswith("@odata."))
+    if unknown:
+        raise InvalidRequestError(where, f"{unknown} not properties of Graph's {model}; allowed: {list(allowed)}")
+
+
+def check_member(value: Any, allowed: Sequence[str], where: str) -> Any:
+    """Return ``value`` if it is a member of a Graph enum; Graph's members are lower camel case
+    (``monday``, ``presenter``), so ``Monday`` is refused with the spelling to use."""
+    if value in allowed:
+        return value
+    spelling = {member.lower(): member for member in allowed}
+    hint = f" (write {spelling[value.lower()]!r})" if isinstance(value, str) and value.lower() in spelling else ""
+    raise InvalidRequestError(where, f"{value!r} is not one of {list(allowed)}{hint}")
 
 
 def odata_string(value: str) -> str:

@@ -105,8 +105,10 @@ class OnlineMeetingsHook(OnlineMeetingsMethods, CalendarEventsMethods, MeetingAr
         from airflow_provider_meetings.graph.settings import parse_connection
 
         conn = self.get_connection(self.conn_id)
+        # conn.extra, not extra_dejson: that one logs a traceback for text that is not JSON and
+        # returns {}, so the error would read "tenant_id is missing" (parse_extra names it).
         settings = parse_connection(
-            login=conn.login, password=conn.password, host=conn.host, extra=conn.extra_dejson, other_extras=CHECK_EXTRAS
+            login=conn.login, password=conn.password, host=conn.host, extra=conn.extra, other_extras=CHECK_EXTRAS
         )
         for secret in settings.secrets():
             _mask_secret(secret)

@@ -39,7 +39,9 @@ from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.graph.values import (
     UPN_RE,
     check_free_text,
+    check_member,
     check_missing_value,
+    check_properties,
     format_graph_datetime,
     is_guid,
     request_organizer,
@@ -61,6 +63,11 @@ PARTICIPANT_ROLES = PARTICIPANT_ROLES_BY_VERSION["beta"]
 #: createOrGet arguments that only some versions accept: argument -> versions.
 #: "chatInfo" is documented for createOrGet in beta only.
 VERSIONED_ARGUMENTS: dict[str, tuple[str, ...]] = {"chat_info": ("beta",)}
+#: Properties of ``meetingParticipantInfo`` and of ``chatInfo`` (the same in both versions).
+PARTICIPANT_INFO_PROPERTIES = ("identity", "upn", "role")
+CHAT_INFO_PROPERTIES = ("threadId", "messageId", "replyChainMessageId")
+#: ``onlineMeetingRole`` (both versions; ``unknownFutureValue`` is Graph's evolvable-enum sentinel).
+ONLINE_MEETING_ROLES = ("attendee", "presenter", "producer", "coorganizer")
 _USE_BETA = "set the connection extra api_version to 'beta' (global cloud only)"
 
 
@@ -80,6 +87,9 @@ def _attendee(item: Any, where: str) -> dict[str, Any]:
     upn = item.get("upn")
     if identity is None and upn is None:
         raise InvalidRequestError(where, "needs 'identity' ({'user': {'id': <object id>}}) or 'upn' (or both)")
+    check_properties(item, PARTICIPANT_INFO_PROPERTIES, where, model="meetingParticipantInfo")
+    if "role" in item:
+        check_member(item["role"], ONLINE_MEETING_ROLES, f"{where}.role")
     if identity is not None and not isinstance(identity, Mapping):
         raise InvalidRequestError(f"{where}.identity", f"must be a mapping, got {type(identity).__name__}")
     if upn is not None and not (isinstance(upn, str) and upn.strip()):
@@ -249,6 +259,7 @@ def build_create_or_get_body(spec: MeetingSpec, *, api_version: str = "v1.0") ->
                 "chat_info",
                 f"must be a mapping like {{'threadId': '19:...@thread.v2'}}, got {type(chat_info).__name__}",
             )
+        check_properties(chat_info, CHAT_INFO_PROPERTIES, "chat_info", model="chatInfo")
         body["chatInfo"] = dict(chat_info)
     return body
 

@@ -458,7 +458,10 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator, BulkOpt
             if template is not None:
                 render_context["item"] = item
                 spec = {k: v for k, v in spec.items() if k in fields}
-                spec["external_id"] = template.render(render_context)
+                # Text even where the DAG renders templates as native objects: NativeEnvironment's
+                # concat would turn a key "20260101" into an int (jinja2.nativetypes.native_concat).
+                # Template.render's own steps, joined as the default Environment.concat does.
+                spec["external_id"] = "".join(template.root_render_func(template.new_context(render_context)))
             yield self._with_default_organizer(spec)
 
     def _run(self, context: Context, state: DeferralState) -> list[dict[str, Any]]:
@@ -481,14 +484,14 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator, BulkOpt
         ran = [
             {**self._item_dict(r), "asked_wait": asked_wait(r.error), "first_created": r.first_created} for r in results
         ]
-        merged, wait = merge_results(state, todo, ran, deferrable=self.deferrable)
-        if wait is not None and self._may_defer(state, wait):
-            state.results = merged
-            left = sum(result is None for result in merged)
-            self._defer_for(context, state, wait, f"with {left} of {len(merged)} item(s) not done")
-        if wait is not None:  # may not defer again: the items not done fail with their error
-            merged, _ = merge_results(state, todo, ran, deferrable=False)
-        return self._finish(context, [result for result in merged if result is not None])
+        run = merge_results(state, todo, ran, deferrable=self.deferrable)
+        if run.wait is not None and self._may_defer(state, run.wait):
+            state.results, state.created_before = run.results, run.created_before
+            left = sum(result is None for result in run.results)
+            self._defer_for(context, state, run.wait, f"with {left} of {len(run.results)} item(s) not done")
+        if run.wait is not None:  # may not defer again: the items not done fail with their error
+            run = merge_results(state, todo, ran, deferrable=False)
+        return self._finish(context, [result for result in run.results if result is not None])
 
     def _item_dict(self, result: BulkItemResult) -> dict[str, Any]:
         """An item's result as a dict; an invalid rendered external id shows ``external_id_template``."""

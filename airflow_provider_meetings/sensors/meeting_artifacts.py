@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from airflow_provider_meetings.artifact_args import describe_reference
 from airflow_provider_meetings.graph.errors import ProviderError
@@ -44,8 +44,9 @@ class TeamsMeetingArtifactsSensor(MeetingArtifactsTask, BaseSensorOperator):
     ``mode="reschedule"`` like any sensor. Permanent errors (a missing permission, a
     standalone meeting asked for its transcript, transcript access off in the tenant) fail
     the task without retries; transient ones are retried at the next poke. After
-    ``timeout`` the task fails, or is skipped with ``soft_fail=True``: use that when a
-    meeting may have taken place without recording.
+    ``timeout`` the task fails. With ``soft_fail=True`` it is skipped instead (use that when
+    a meeting may have taken place without recording), and, as Airflow's sensors treat
+    ``soft_fail``, so is a permanent error, in every mode; the error is logged first.
 
     :param artifacts: which of ``attendance``, ``transcript``, ``recording`` to wait for
         (default: attendance)
@@ -92,11 +93,26 @@ class TeamsMeetingArtifactsSensor(MeetingArtifactsTask, BaseSensorOperator):
                 self.log.warning("Checking the artifacts failed, trying again at the next poke: %s", err)
                 return None
 
+    def _fail(self, error: AirflowFailException) -> NoReturn:
+        """A permanent error: logged, then skipped with ``soft_fail`` (as ``BaseSensorOperator``
+        does with a failing poke or resume, whose skip message names no cause), else failed."""
+        if self.soft_fail:
+            self.log.error("Skipping (soft_fail=True) after a permanent error: %s", error)
+            raise AirflowSkipException(f"Skipping due to soft_fail is set to True: {error}") from error
+        raise error
+
+    def _check(self) -> tuple[dict[str, str], dict[str, Any] | None]:
+        """The meeting's reference and its status now (``None``: a transient error)."""
+        try:
+            reference = self._reference()
+            return reference, self._status(reference)
+        except AirflowFailException as error:  # a bad reference, or a permanent Graph error
+            self._fail(error)
+
     def poke(self, context: Context) -> PokeReturnValue:
         """One check: done once the meeting has ended and the requested artifacts exist (the
         status is then the task's XCom)."""
-        reference = self._reference()
-        status = self._status(reference)
+        reference, status = self._check()
         if status is None:
             return PokeReturnValue(is_done=False)
         self.log.info("Artifacts of %s: %s", describe_reference(reference), status)
@@ -106,8 +122,7 @@ class TeamsMeetingArtifactsSensor(MeetingArtifactsTask, BaseSensorOperator):
         """Poke (or reschedule) as any sensor; deferrable: check once, then wait in the triggerer."""
         if not self.deferrable:
             return super().execute(context)
-        reference = self._reference()
-        status = self._status(reference)
+        reference, status = self._check()
         if status is not None and status.get("ready"):
             self.log.info(
                 "Artifacts %s of %s are ready: %s", list(self.artifacts), describe_reference(reference), status
@@ -142,4 +157,4 @@ class TeamsMeetingArtifactsSensor(MeetingArtifactsTask, BaseSensorOperator):
         error_type = (event or {}).get("error_type", "Error")
         message = (event or {}).get("message", f"unexpected trigger event {event!r}")
         # Permanent errors only reach here (the trigger retries transient ones).
-        raise AirflowFailException(f"{error_type}: {message}")
+        self._fail(AirflowFailException(f"{error_type}: {message}"))

@@ -113,7 +113,7 @@ def _result(index: int, status: str | None, *, wait: float | None = None, first_
 
 def test_merge_keeps_finished_items_and_leaves_long_waits_to_do() -> None:
     state = DeferralState()
-    merged, wait = merge_results(
+    merged, wait, _ = merge_results(
         state,
         [0, 1, 2],
         [_result(0, None, wait=8.0), _result(1, "created"), _result(2, None, wait=5.0)],
@@ -125,21 +125,36 @@ def test_merge_keeps_finished_items_and_leaves_long_waits_to_do() -> None:
 
 def test_merge_after_resuming_puts_results_back_at_their_original_index() -> None:
     state = DeferralState(deferrals=1, results=[None, {"index": 1, "status": "created"}, None])
-    merged, wait = merge_results(state, [0, 2], [_result(0, "created"), _result(1, "existing")], deferrable=True)
+    merged, wait, _ = merge_results(state, [0, 2], [_result(0, "created"), _result(1, "existing")], deferrable=True)
     assert wait is None
     assert [r["index"] for r in merged] == [0, 1, 2]
     assert [r["status"] for r in merged] == ["created", "created", "existing"]
 
 
 def test_merge_without_deferral_makes_long_waits_final_failures() -> None:
-    merged, wait = merge_results(DeferralState(), [0], [_result(0, None, wait=8.0)], deferrable=False)
+    merged, wait, _ = merge_results(DeferralState(), [0], [_result(0, None, wait=8.0)], deferrable=False)
     assert wait is None and merged == [{"index": 0, "status": None, "error": "throttled"}]
 
 
 def test_a_cancel_whose_meeting_was_made_before_its_delete_waited_reports_not_found() -> None:
     state = DeferralState()
-    merged, _ = merge_results(state, [0], [_result(0, None, wait=8.0, first_created=True)], deferrable=True)
-    assert merged == [None] and state.created_before == {"0": True}
-    state.results = merged
-    merged, _ = merge_results(state, [0], [_result(0, "cancelled")], deferrable=True)
-    assert merged[0]["status"] == "not_found" and state.created_before == {}
+    merged, _, created_before = merge_results(
+        state, [0], [_result(0, None, wait=8.0, first_created=True)], deferrable=True
+    )
+    assert merged == [None] and created_before == {"0": True}
+    state.results, state.created_before = merged, created_before
+    merged, _, created_before = merge_results(state, [0], [_result(0, "cancelled")], deferrable=True)
+    assert merged[0]["status"] == "not_found" and created_before == {}
+
+
+def test_folding_a_run_twice_reads_the_same_state() -> None:
+    # Deferrable first; when the task may not defer again the operator folds the same run as
+    # final. The first fold once consumed created_before, and the cancel then said "cancelled".
+    state = DeferralState(deferrals=1, results=[None, None], created_before={"0": True, "1": True})
+    ran = [_result(0, "cancelled"), _result(1, None, wait=600.0)]
+    first = merge_results(state, [0, 1], ran, deferrable=True)
+    assert first.wait == 600.0 and first.created_before == {"1": True}
+    assert state.created_before == {"0": True, "1": True}  # not changed
+    final = merge_results(state, [0, 1], ran, deferrable=False)
+    assert final.wait is None
+    assert [r["status"] for r in final.results] == ["not_found", None]

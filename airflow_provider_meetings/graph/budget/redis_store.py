@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from airflow_provider_meetings.graph.budget.store import StoreUnavailable, Update
+from airflow_provider_meetings.graph.settings import is_password, query_passwords
 
 #: Seconds a connect or a command may take before the store counts as down.
 SOCKET_TIMEOUT = 0.5
@@ -25,15 +26,26 @@ KEY_PREFIX = "airflow-provider-meetings:rate-budget:"
 
 
 def redact_url(url: str) -> str:
-    """``url`` without its password (for logs and the connection check)."""
+    """``url`` without its passwords, in the user part or the query (``?password=``, which
+    redis-py also reads), for logs and the connection check."""
     parts = urlsplit(url)
-    if parts.password is None:
+    netloc, query = parts.netloc, parts.query
+    if parts.password is not None:
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        netloc = (f"{parts.username}:***@" if parts.username else ":***@") + host
+    if query_passwords(query):
+        pairs = (item.partition("=") for item in query.split("&"))
+        query = "&".join(f"{n}{eq}***" if is_password(n) and v else f"{n}{eq}{v}" for n, eq, v in pairs)
+    if (netloc, query) == (parts.netloc, parts.query):
         return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+    # Not urlunsplit: it drops the "//" of unix:///path (a scheme it does not know to have a netloc).
+    return (
+        f"{parts.scheme}://{netloc}{parts.path}"
+        + (f"?{query}" if query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
 
 
 class RedisStore:

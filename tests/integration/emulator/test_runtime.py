@@ -115,9 +115,9 @@ def test_process_helper_and_remote_control(tmp_path: Path) -> None:
         assert create(emu, "decimal").status_code == 201
         throttled = create(emu, "decimal")
         assert throttled.headers["Retry-After"] == "2.128"
-        # Graph documents the code, not the text: the emulator sends a neutral message
+        # the "Sample response" of https://learn.microsoft.com/graph/throttling
         assert throttled.json()["error"]["code"] == "TooManyRequests"
-        assert throttled.json()["error"]["message"] == "Too many requests."
+        assert throttled.json()["error"]["message"] == "Please retry again later."
         process = emu.process
     assert process.returncode == 0
 

@@ -377,6 +377,14 @@ def test_bad_destinations(value) -> None:
     assert caught.value.field == "destination"
 
 
+@pytest.mark.parametrize("value", ["None", "['/data/meetings']", "out/meetings", Path("out")])
+def test_relative_destinations_are_refused(value) -> None:
+    # What a template rendering None or a list as text gives; tasks share no working directory.
+    with pytest.raises(InvalidRequestError, match="is a relative path: give an absolute folder"):
+        resolve_destination(value)
+    assert isinstance(resolve_destination("~/meetings"), LocalFolder)  # the home folder is absolute
+
+
 def test_a_file_is_no_folder(tmp_path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(InvalidRequestError, match="not a folder"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from airflow_provider_meetings.diagnostics.check import (
@@ -165,9 +167,11 @@ def test_permission_step_tells_about_calendar_events_without_failing(run_with, c
 
 
 class _StoredConnection:
+    """As ``airflow.sdk.Connection`` holds them: the extra as JSON text."""
+
     def __init__(self, password: str | None, extra: dict) -> None:
         self.password = password
-        self.extra_dejson = extra
+        self.extra = json.dumps(extra)
 
 
 class _Hook:
@@ -188,7 +192,7 @@ class _Hook:
             login="8a2d4c6e-1b3f-4e5a-9c7d-2f4b6d8e0a13",
             password=self.connection.password,
             host=None,
-            extra=self.connection.extra_dejson,
+            extra=self.connection.extra,
             environ={},
         )
 

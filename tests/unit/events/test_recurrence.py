@@ -48,7 +48,15 @@ def convert(rule: str) -> dict:
             "FREQ=MONTHLY;BYDAY=FR;BYSETPOS=-1",
             {"type": "relativeMonthly", "interval": 1, "daysOfWeek": ["friday"], "index": "last"},
         ),
+        (
+            "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=1",
+            {"type": "relativeMonthly", "interval": 1, "daysOfWeek": ["monday", "tuesday"], "index": "first"},
+        ),
         ("FREQ=YEARLY", {"type": "absoluteYearly", "interval": 1, "dayOfMonth": 2, "month": 3}),
+        (
+            "FREQ=YEARLY;BYMONTH=6;BYMONTHDAY=15",
+            {"type": "absoluteYearly", "interval": 1, "dayOfMonth": 15, "month": 6},
+        ),
         (
             "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH",
             {"type": "relativeYearly", "interval": 1, "daysOfWeek": ["thursday"], "index": "fourth", "month": 11},
@@ -85,6 +93,14 @@ def test_ranges():
         ("FREQ=YEARLY;BYWEEKNO=20", "BYWEEKNO"),
         ("FREQ=MONTHLY;BYDAY=5MO", "ordinal 5"),
         ("FREQ=MONTHLY;BYDAY=1MO,2TU", "one ordinal"),
+        # Graph books the earliest day of several (recurrencePattern); RFC 5545 books each
+        ("FREQ=MONTHLY;BYDAY=1MO,1TU", "BYDAY=1MO,1TU means each of those days"),
+        ("FREQ=YEARLY;BYMONTH=3;BYDAY=-1MO,-1FR", "BYDAY=-1MO,-1FR means each"),
+        ("FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=2", "Only BYSETPOS=1 means the same"),
+        ("FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=-1", "Only BYSETPOS=1 means the same"),
+        # RFC 5545: without BYMONTH, yearly BYMONTHDAY/BYDAY repeat within the year
+        ("FREQ=YEARLY;BYMONTHDAY=15", "add BYMONTH"),
+        ("FREQ=YEARLY;BYDAY=-1FR", "add BYMONTH"),
         ("FREQ=WEEKLY;COUNT=3;UNTIL=20260601", "COUNT and UNTIL"),
         ("FREQ=WEEKLY;UNTIL=20250101", "before the start"),
         ("INTERVAL=2", "needs FREQ"),
@@ -119,3 +135,40 @@ def test_bad_recurrence_shapes(value):
 
 def test_none_is_no_series():
     assert to_recurrence(None, start=START, time_zone=TZ) is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "extra", "words"),
+    [
+        # recurrencePattern's enums are lower camel case: the SDK model has no 'Monday'
+        ({"type": "weekly", "interval": 1, "daysOfWeek": ["Monday"]}, {}, "write 'monday'"),
+        ({"type": "weekly", "interval": 1, "daysOfWeek": "monday"}, {}, "must be a list"),
+        (
+            {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"], "firstDayOfWeek": "Sun"},
+            {},
+            "recurrence.pattern.firstDayOfWeek: 'Sun' is not one of",
+        ),
+        ({"type": "relativeMonthly", "interval": 1, "daysOfWeek": ["friday"], "index": "Last"}, {}, "write 'last'"),
+        ({"type": "daily", "interval": 1, "days": 2}, {}, "['days'] not properties of Graph's recurrencePattern"),
+        ({"type": "daily", "interval": 1}, {"numberOfOccurences": 3}, "['numberOfOccurences'] not properties"),
+    ],
+)
+def test_given_recurrence_names_and_values_are_graphs(pattern, extra, words):
+    given = {"pattern": pattern, "range": {"type": "numbered", "numberOfOccurrences": 3, **extra}}
+    with pytest.raises(InvalidRequestError, match="recurrence") as info:
+        check_recurrence(given, start=START, time_zone=TZ)
+    assert words in str(info.value)
+
+
+def test_given_recurrence_keeps_odata_annotations_and_every_property():
+    pattern = {
+        "@odata.type": "#microsoft.graph.recurrencePattern",
+        "type": "relativeYearly",
+        "interval": 1,
+        "month": 11,
+        "daysOfWeek": ["thursday"],
+        "firstDayOfWeek": "sunday",
+        "index": "fourth",
+    }
+    given = {"pattern": pattern, "range": {"type": "endDate", "endDate": "2030-12-31"}}
+    assert check_recurrence(given, start=START, time_zone=TZ)["pattern"] == pattern

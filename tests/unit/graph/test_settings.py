@@ -192,6 +192,8 @@ def test_secrets_are_the_credentials_and_the_rate_budget_urls_password(credentia
         pytest.param("rediss://user:p%3Aw@redis/1", ("p%3Aw", "p:w"), id="percent-encoded"),
         pytest.param("redis://:pw@[::1", (), id="does not parse"),
         pytest.param("postgresql://airflow:db-pw@postgres/airflow", ("db-pw",), id="a database URL"),
+        pytest.param("unix:///run/redis.sock?db=2&password=p%21w", ("p%21w", "p!w"), id="query password"),
+        pytest.param("redis://:a@redis/0?Password=b&db=1", ("a", "b"), id="both"),
     ],
 )
 def test_url_passwords(url, expected):

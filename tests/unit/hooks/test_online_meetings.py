@@ -60,6 +60,18 @@ def test_bad_connection_is_a_config_error_and_test_connection_says_so(make_hook)
     assert not ok and "tenant_id" in message
 
 
+def test_an_extra_that_is_not_json_is_named(monkeypatch):
+    # extra_dejson would log a traceback, return {} and the error would blame tenant_id.
+    conn = {"conn_type": "msgraph_meetings", "login": CLIENT, "password": SECRET, "extra": '{"tenant_id": "x",}'}
+    monkeypatch.setenv("AIRFLOW_CONN_MEETINGS_UNIT", json.dumps(conn))
+    hook = OnlineMeetingsHook(conn_id="meetings_unit")
+
+    with pytest.raises(ConnectionConfigError, match="'extra': is not valid JSON"):
+        _ = hook.settings
+    ok, message = hook.test_connection()
+    assert not ok and "not valid JSON" in message and "tenant_id" not in message
+
+
 def test_secrets_are_masked_and_kept_out_of_repr(make_hook):
     from airflow.sdk._shared.secrets_masker import redact
 

@@ -370,6 +370,31 @@ def test_body_minimal_leaves_defaults_to_graph():
         pytest.param(
             {"chat_info": "19:abc", "api_version": "beta"}, "chat_info", ["must be a mapping"], id="chat-info-str"
         ),
+        # Keys and enum members the SDK models do not have: Graph would answer 400.
+        pytest.param(
+            {"chat_info": {"threadID": "19:abc"}, "api_version": "beta"},
+            "chat_info",
+            ["['threadID'] not properties of Graph's chatInfo"],
+            id="chat-info-unknown-key",
+        ),
+        pytest.param(
+            {"participants": {"attendees": [{"upn": "pat@contoso.example", "email": "pat@contoso.example"}]}},
+            "participants.attendees[0]",
+            ["['email'] not properties of Graph's meetingParticipantInfo"],
+            id="attendee-unknown-key",
+        ),
+        pytest.param(
+            {"participants": {"attendees": [{"upn": "pat@contoso.example", "role": "Presenter"}]}},
+            "participants.attendees[0].role",
+            ["'Presenter' is not one of", "(write 'presenter')"],
+            id="attendee-role-case",
+        ),
+        pytest.param(
+            {"participants": {"organizer": {"upn": "pat@contoso.example", "role": "organizer"}}},
+            "participants.organizer.role",
+            ["'organizer' is not one of"],
+            id="organizer-role-is-not-a-role",
+        ),
     ],
 )
 def test_body_refused(kwargs, field, fragments):

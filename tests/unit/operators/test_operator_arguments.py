@@ -304,3 +304,18 @@ def test_operator_serialises_with_its_link(monkeypatch):
 )
 def test_importing_the_operator_module_loads_neither_msal_nor_requests(modules):
     assert loaded_by(f"airflow_provider_meetings.{module}" for module in modules) == []
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_external_id_template_renders_text_in_native_dags(native) -> None:
+    # render_template_as_native_obj=True made "{{ item.key }}" of "20260101" the int 20260101,
+    # and every item failed with "external_id: must be a string".
+    from airflow.sdk import DAG
+
+    with DAG("native_bulk", schedule=None, render_template_as_native_obj=native):
+        task = BulkCreateOrGetOnlineMeetingsOperator(
+            task_id="bulk", meetings=[], external_id_template="{{ item.key }}", user_id="adele@contoso.example"
+        )
+    items = [{"key": "20260101", "subject": "s"}, {"key": "1e3"}]
+    specs = list(task._specs(items, {"ds": "2026-01-01"}))
+    assert [spec["external_id"] for spec in specs] == ["20260101", "1e3"]

@@ -14,6 +14,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, T
 from import_cost_testlib import HEAVY, loaded_by
 
 from airflow_provider_meetings.graph.errors import GraphAPIError, RetriesExhaustedError
+from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors
 from airflow_provider_meetings.sensors.meeting_artifacts import TeamsMeetingArtifactsSensor
 from airflow_provider_meetings.triggers.meeting_artifacts import ERROR, READY, TeamsMeetingArtifactsTrigger
 
@@ -169,6 +170,33 @@ def test_resuming_returns_the_status_or_fails_with_the_error() -> None:
         sensor.execute_complete(
             {}, {"status": ERROR, "error_type": "StandaloneMeetingError", "message": "needs a calendar event"}
         )
+
+
+class DeniedSensor(TeamsMeetingArtifactsSensor):
+    """The sensor whose status check meets a permanent error (a missing permission)."""
+
+    def _status(self, reference):
+        with fail_permanent_errors():
+            raise GraphAPIError(403, "Forbidden", "Missing role OnlineMeetingArtifact.Read.All", request_id="r")
+
+
+@pytest.mark.parametrize("soft_fail", [False, True])
+def test_a_permanent_error_is_treated_alike_in_every_mode(soft_fail, capsys) -> None:
+    # Airflow's sensors skip a failing poke or resume with soft_fail; the first check of a
+    # deferrable sensor, the provider's own code, did not (it failed).
+    expected = AirflowSkipException if soft_fail else AirflowFailException
+    for deferrable in (False, True):
+        sensor = DeniedSensor(task_id="wait", meeting_id="m", deferrable=deferrable, soft_fail=soft_fail, timeout=5)
+        with pytest.raises(expected, match="soft_fail" if soft_fail else "OnlineMeetingArtifact.Read.All"):
+            sensor.execute(context={})
+    resumed = TeamsMeetingArtifactsSensor(task_id="wait", meeting_id="m", soft_fail=soft_fail)
+    event = {"status": ERROR, "error_type": "GraphAPIError", "message": "403 Forbidden: Missing role"}
+    with pytest.raises(expected):
+        resumed.resume_execution("execute_complete", {"event": event}, {})
+    if soft_fail:  # the cause is in the task log (Airflow's logs go to stdout here), not only "skipped"
+        log = capsys.readouterr().out
+        assert log.count("Skipping (soft_fail=True) after a permanent error") == 3
+        assert "OnlineMeetingArtifact.Read.All" in log and "403 Forbidden: Missing role" in log
 
 
 def test_soft_fail_skips_when_the_deferral_timed_out() -> None:

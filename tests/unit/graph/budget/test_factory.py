@@ -57,6 +57,9 @@ def test_redis_needs_a_redis_url_and_keeps_it_out_of_repr_and_logs() -> None:
         ("redis://redis:6379/0", "redis://redis:6379/0"),
         ("redis://default:pw@redis:6379/0", "redis://default:***@redis:6379/0"),
         ("rediss://:pw@redis/1", "rediss://:***@redis/1"),
+        # redis-py reads a query password too (its docs give this form for sockets)
+        ("unix:///run/redis.sock?db=2&password=pw%21", "unix:///run/redis.sock?db=2&password=***"),
+        ("redis://:a@redis/0?password=b#x", "redis://:***@redis/0?password=***#x"),
     ],
 )
 def test_redis_urls_are_shown_without_password(url: str, shown: str) -> None:
