@@ -294,7 +294,9 @@ def credential_from_connection(
     secret = password or None
     certificate_path = _text(extras.get("certificate_path"))
     federated_token_file = _text(extras.get("federated_token_file"))
-    refresh_token = _text(extras.get("refresh_token"))
+    # A refresh token holds no white space: one pasted with a trailing newline (a secrets file)
+    # would be refused as malformed (AADSTS9002313), and the advice would blame the token.
+    refresh_token = _text(str(extras.get("refresh_token") or "").strip())
     raw_thumbprint = extras.get("certificate_thumbprint")
     thumbprint = normalize_thumbprint(raw_thumbprint) if raw_thumbprint else None
     if secret and certificate_path:

@@ -307,7 +307,14 @@ class TokenSource:
             if self.settings.delegated:
                 self._force_refresh = True
             elif self._app is not None:
-                self._app.remove_tokens_for_client()
+                # What remove_tokens_for_client() does, without its authority aliases: those come
+                # from Entra's instance discovery, a request outside the retry core that can raise
+                # MSAL's own errors after a Graph 401 (msal/application.py). Every environment's
+                # app-only tokens of this client go.
+                cache = self._app.token_cache
+                query = {"client_id": self.settings.client_id, "home_account_id": None}
+                for token in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query=query)):
+                    cache.remove_at(token)
 
     def _acquire(
         self,
@@ -524,6 +531,17 @@ def _explain_discovery_error(error: ValueError, exchanges: list[Exchange]) -> Pr
     not_json = _not_json(exchanges)
     if not_json is not None:
         return not_json
+    last = exchanges[-1] if exchanges else None
+    if last is not None and last.status in (408, 429):
+        # MSAL reads any 4xx of discovery as a bad authority; a throttled or timed-out one is
+        # worth asking again (every task process discovers the authority once).
+        return AuthenticationError(
+            "temporarily_unavailable",
+            f"Entra ID answered {last.status} to the authority's metadata request ({error})",
+            permanent=False,
+            status=last.status,
+            retry_after=parse_retry_after(last.retry_after),
+        )
     # MSAL's text names the authority URL and the HTTP status, never a credential.
     return AuthenticationError("invalid_authority", f"{error} Check the extras tenant_id and authority_host.")
 

@@ -132,8 +132,11 @@ def _sign_in(settings: Any, *, timeout: float | None, err: TextIO) -> dict[str, 
         print(
             flow.get("message") or f"Open {flow['verification_uri']} and enter the code {flow['user_code']}", file=err
         )
+        code_expires = float(flow.get("expires_at", 0))
         if timeout is not None:
-            flow["expires_at"] = min(float(flow.get("expires_at", 0)), time.time() + timeout)
+            flow["expires_at"] = min(code_expires, time.time() + timeout)
+        # Which limit ends the wait: --timeout, or the code's own life.
+        stopped_by_timeout = timeout is not None and flow["expires_at"] < code_expires
         waited = max(0, round(float(flow.get("expires_at", time.time())) - time.time()))
         print(
             f"Sign in as the organizer of the meetings. Waiting up to {waited // 60} min {waited % 60} s "
@@ -149,7 +152,7 @@ def _sign_in(settings: Any, *, timeout: float | None, err: TextIO) -> dict[str, 
         source.close()
     if "refresh_token" in result:
         return result
-    raise LoginFailed(_explain_failure(result, timeout))
+    raise LoginFailed(_explain_failure(result, timeout if stopped_by_timeout else None))
 
 
 def _no_mask(secret: str) -> None:
@@ -165,6 +168,8 @@ def _entra_error(result: dict[str, Any]) -> str:
 def _explain_failure(result: dict[str, Any], timeout: float | None) -> str:
     """What went wrong with the sign-in, and what to do (never the tokens: there are none).
 
+    :param timeout: ``--timeout`` when it ended the wait, else ``None`` (the code's life did)
+
     The device code flow's own errors (``authorization_pending`` ...) are OAuth's
     (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code); Entra's AADSTS
     codes are read and explained where the token source reads them (auth/token_source.py).
@@ -177,14 +182,13 @@ def _explain_failure(result: dict[str, Any], timeout: float | None) -> str:
         return "Entra ID issued no refresh token (offline_access was not granted); ask an admin to allow it"
     if error == "authorization_declined":
         return "the sign-in was declined. Run the command again and approve it"
+    expired = "the code expired before anyone signed in (codes live 15 minutes). Run the command again"
     if error == "expired_token":
-        return "the code expired before anyone signed in (codes live 15 minutes). Run the command again"
+        return expired
     if error == "authorization_pending":
-        return (
-            f"nobody signed in within --timeout {timeout:g} s. Run the command again"
-            if timeout
-            else _entra_error(result)
-        )
+        # MSAL stops polling at expires_at and returns its last answer, still "pending"
+        # (oauth2cli/oauth2.py, obtain_token_by_device_flow's exit_condition).
+        return f"nobody signed in within --timeout {timeout:g} s. Run the command again" if timeout else expired
     if error == "bad_verification_code":
         return "Entra ID no longer knows the code (already used?). Run the command again"
     if authentication_error_from_msal(result).aadsts_code == NO_PUBLIC_CLIENT:

@@ -73,7 +73,13 @@ from airflow_provider_meetings.graph.errors import (
     ProviderError,
     TransportError,
 )
-from airflow_provider_meetings.graph.settings import CLOUDS, ConnectionSettings, parse_extra, url_passwords
+from airflow_provider_meetings.graph.settings import (
+    CLOUDS,
+    ConnectionSettings,
+    parse_extra,
+    parse_proxies,
+    url_passwords,
+)
 from airflow_provider_meetings.meetings.availability import has_create_or_get
 from airflow_provider_meetings.meetings.permissions import CREATE_OR_GET
 
@@ -174,7 +180,12 @@ def _connection_secrets(conn: Any) -> list[str]:
     except Exception:  # an extra that is not JSON: step 1's finding
         return [str(conn.password)] if conn.password else []
     values = [conn.password, extra.get("private_key_password"), extra.get("refresh_token")]
-    return [str(v) for v in values if v] + list(url_passwords(str(extra.get("rate_budget_url") or "")))
+    try:
+        proxies = parse_proxies(extra.get("proxies")) or {}  # a mapping, or JSON text (the UI form's field)
+    except ConnectionConfigError:
+        proxies = {}
+    urls = [extra.get("rate_budget_url"), *proxies.values()]
+    return [str(v) for v in values if v] + [p for url in urls for p in url_passwords(str(url or ""))]
 
 
 #: What Airflow's API and UI show in place of a secret (``airflow.sdk`` secrets masker's

@@ -39,7 +39,14 @@ from airflow_provider_meetings.events.request import (
     prepare_event,
     prepare_lookup,
 )
-from airflow_provider_meetings.events.results import EventBulkItemResult, EventResult, EventStatus, has_join_url
+from airflow_provider_meetings.events.results import (
+    EventBulkItemResult,
+    EventResult,
+    EventStatus,
+    body_holds_link,
+    has_join_url,
+    join_url_of,
+)
 from airflow_provider_meetings.graph.batch import BatchItemResult, BulkProgress, GraphRequest
 from airflow_provider_meetings.graph.batch_engine import user_group
 from airflow_provider_meetings.graph.errors import (
@@ -138,10 +145,14 @@ def with_properties(found: Mapping[str, Any], read: Mapping[str, Any]) -> dict[s
 
 
 def patched_event(answer: Mapping[str, Any], found: Mapping[str, Any]) -> dict[str, Any]:
-    """A PATCH's answer, with the found event's join link when the answer lacks one."""
+    """A PATCH's answer, with the found event's join link when the answer lacks one, unless
+    the answer's body no longer holds that link (a body PATCH without the Teams block
+    removes it: the event is then read again, :meth:`CalendarEventsApi._with_join_url`)."""
     event = dict(answer)
-    if not has_join_url(event) and has_join_url(found):
-        event["onlineMeeting"] = found["onlineMeeting"]
+    link = join_url_of(found)
+    if not has_join_url(event) and link:
+        if not (event.get("body") or {}).get("content") or body_holds_link(event, link):
+            event["onlineMeeting"] = found["onlineMeeting"]
     return event
 
 

@@ -294,7 +294,11 @@ class EventBulkPlan:
             elif not self.update_existing:
                 item.event, item.status = found, "existing"
             else:
-                patch = changed_fields(prepared, found)
+                try:
+                    patch = changed_fields(prepared, found)
+                except InvalidRequestError as error:  # this item cannot be brought in step
+                    item.error = error
+                    continue
                 if not patch:
                     item.event, item.status = found, "unchanged"
                 else:

@@ -129,23 +129,14 @@ def _relative(parts: dict[str, str], days: list[tuple[int | None, str]]) -> tupl
             )
         ordinal = ordinals.pop()  # type: ignore[assignment]
         if len(days) > 1:
-            # 1MO,1TU is two days a month in RFC 5545; Graph's pattern would book one.
+            # 1MO,1TU is two days a month in RFC 5545; Graph's pattern books one: the index-th of
+            # all the days given (MS-OXOCAL 2.2.1.44.1.6, MonthNth), which is BYSETPOS.
             raise _refuse(
                 f"BYDAY={parts['BYDAY']} means each of those days; Graph's relative pattern books one day per "
-                "month or year. Use one weekday (2TU), or several with BYSETPOS=1 (MO,TU;BYSETPOS=1: the first "
-                "of them)"
+                "month or year: the n-th of the days given. Use one weekday (2TU), or several with BYSETPOS "
+                "(MO,TU,WE,TH,FR;BYSETPOS=-1: the last weekday)"
             )
-    index = _week_index(ordinal)
-    if len(days) > 1 and ordinal != 1:
-        # recurrencePattern: with several daysOfWeek "the event falls on the first day that satisfies
-        # the pattern", i.e. the earliest of the n-th Monday, n-th Tuesday...; RFC 5545's BYSETPOS=n is
-        # the n-th of all those days in the month. The two agree only for the first.
-        raise _refuse(
-            f"BYSETPOS={parts['BYSETPOS']} with several weekdays counts all those days together; Graph would "
-            f"take the earliest of each weekday's {index} occurrence. Only BYSETPOS=1 means the same in both: "
-            "use one weekday per series"
-        )
-    return [day for _, day in days], index
+    return [day for _, day in days], _week_index(ordinal)
 
 
 def _pattern(parts: dict[str, str], start: date) -> dict[str, Any]:
@@ -163,6 +154,13 @@ def _pattern(parts: dict[str, str], start: date) -> dict[str, Any]:
         raise _refuse(f"WKST={parts['WKST']} is not a weekday code such as MO")
     if "BYSETPOS" in parts and freq not in ("MONTHLY", "YEARLY"):
         raise _refuse(f"BYSETPOS with FREQ={freq} cannot be expressed in Graph")
+    if "BYSETPOS" in parts and not days:
+        raise _refuse("BYSETPOS picks among the days of BYDAY (e.g. BYDAY=TU;BYSETPOS=2); without BYDAY Graph has none")
+    for part in ("BYMONTH", "BYMONTHDAY"):
+        if part in parts and freq in ("DAILY", "WEEKLY"):
+            # RFC 5545 limits the days to those months or days of the month; Graph's daily and
+            # weekly patterns have no such limit, and dropping it books a different series.
+            raise _refuse(f"{part} with FREQ={freq} cannot be expressed in Graph (its {freq.lower()} pattern has none)")
     if freq == "DAILY":
         if not days:
             return {"type": "daily", "interval": interval}

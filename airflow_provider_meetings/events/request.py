@@ -200,6 +200,10 @@ def event_times(start: Any, end: Any, *, time_zone: Any = None, series: bool = F
     start_at = to_aware(start, field_name="start")  # its own tzinfo: the zone is decided on it
     end_at = to_aware(end, field_name="end")
     assert start_at is not None and end_at is not None
+    # Whole seconds, as sent (_LOCAL_FORMAT): a start with microseconds (a manual run's
+    # logical_date, now()) would otherwise differ from Graph's answer on every comparison,
+    # and update_existing would PATCH (and notify every attendee) on every run.
+    start_at, end_at = start_at.replace(microsecond=0), end_at.replace(microsecond=0)
     start_utc, end_utc = start_at.astimezone(timezone.utc), end_at.astimezone(timezone.utc)
     if end_utc <= start_utc:
         raise InvalidRequestError("end", f"{end!r} is not after start {start!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -66,7 +67,7 @@ class EventResult:
     @property
     def join_url(self) -> str | None:
         """The Teams join link (``onlineMeeting.joinUrl``)."""
-        return _link(self.event)
+        return join_url_of(self.event)
 
     @property
     def responses(self) -> dict[str, str]:
@@ -98,7 +99,7 @@ def event_summary(
         "ical_uid": found.get("iCalUId"),
         "web_link": found.get("webLink"),
         "outlook_url": _outlook_url(event_id),
-        "join_url": _link(found),
+        "join_url": join_url_of(found),
         "status": status,
         "created": created,
         "user_id": user_id,
@@ -123,12 +124,19 @@ def attendee_responses(event: Mapping[str, Any] | None) -> dict[str, str]:
 
 def has_join_url(event: Mapping[str, Any]) -> bool:
     """Whether ``event`` carries its Teams link (``onlineMeeting.joinUrl``)."""
-    return bool(_link(event))
+    return bool(join_url_of(event))
 
 
-def _link(event: Mapping[str, Any] | None) -> str | None:
+def join_url_of(event: Mapping[str, Any] | None) -> str | None:
+    """The event's Teams link (``onlineMeeting.joinUrl``), if any."""
     meeting = event.get("onlineMeeting") if event else None
     return meeting.get("joinUrl") if isinstance(meeting, Mapping) else None
+
+
+def body_holds_link(event: Mapping[str, Any], link: str) -> bool:
+    """Whether the event's body holds ``link``, as written or HTML-escaped (``&amp;``)."""
+    content = str((event.get("body") or {}).get("content") or "")
+    return bool(link) and (link in content or html.escape(link) in content)
 
 
 def _outlook_url(event_id: str | None) -> str | None:
@@ -179,7 +187,7 @@ class EventBulkItemResult:
     @property
     def join_url(self) -> str | None:
         """The Teams join link."""
-        return _link(self.event)
+        return join_url_of(self.event)
 
     def to_dict(self) -> dict[str, Any]:
         """What the bulk operator pushes to XCom (one per item); carries no token."""

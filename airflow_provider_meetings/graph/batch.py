@@ -16,6 +16,7 @@ Nothing here imports requests or msal.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,21 @@ def check_concurrency(max_concurrency: Any, default: int) -> int:
             f"max_concurrency must be a whole number from 1 to {MAX_BULK_CONCURRENCY}, got {concurrency!r}"
         )
     return concurrency
+
+
+def check_progress_interval(progress_interval: Any) -> float:
+    """``progress_interval`` of a bulk call, checked before anything is sent.
+
+    :raises ValueError: unless it is a finite number of seconds above 0 (0 made the engine's
+        loop call ``progress`` on every pass, tens of thousands of log lines a second)
+    """
+    if (
+        isinstance(progress_interval, bool)
+        or not isinstance(progress_interval, (int, float))
+        or not 0 < progress_interval < math.inf
+    ):
+        raise ValueError(f"progress_interval must be a number of seconds above 0, got {progress_interval!r}")
+    return float(progress_interval)
 
 
 @dataclass(frozen=True)

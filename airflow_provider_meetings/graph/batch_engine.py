@@ -248,7 +248,10 @@ class _BulkRun:
 
     def execute(self) -> list[BatchItemResult]:
         if self.fresh_left:
-            workers = min(self.engine.max_concurrency, math.ceil(self.fresh_left / MAX_BATCH_ITEMS))
+            # A batch holds at least one item, not always 20 (one organizer's items, a paced or
+            # retried batch): fewer threads than batches in flight left batches queued in the
+            # pool while counted as in flight. The pool starts threads only as batches need them.
+            workers = min(self.engine.max_concurrency, self.fresh_left)
             with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="graph-batch") as pool:
                 self._loop(pool)
         if self.stopped is not None:
@@ -394,6 +397,10 @@ class _BulkRun:
                 self._fail_items(batch, error)
             else:  # no answer: the connection dropped or timed out
                 self._on_no_answer(batch, error)
+            return
+        except Exception as error:  # an error nobody mapped: stop, but every item still gets a result
+            self._stop(error)
+            self._fail_items(batch, error)
             return
         payload = answer.json()
         if batch_responses(payload) is not None:
@@ -602,11 +609,12 @@ class _BulkRun:
 
     def _fail_unfinished(self, error: BaseException) -> None:
         """Every item without a result (queued for a retry, or never sent) fails with ``error``."""
+        waiting = {index for _, _, index in self.ready}  # their next attempt, counted, was never sent
         for index, result in enumerate(self.results):
             if result is None:
                 request = self.requests[index]
                 sent = index < self.cursor or index in self.in_progress  # else: never sent
-                attempts = self._attempts(index) if sent else 0
+                attempts = max(0, self._attempts(index) - (index in waiting)) if sent else 0
                 self._complete(BatchItemResult(index, request.key, request.user_id, error=error, attempts=attempts))
         self.ready.clear()
         self.fresh_left = 0

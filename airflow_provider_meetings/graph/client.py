@@ -302,10 +302,11 @@ class GraphRestClient:
 
         :param path: the first page's path (with its query, e.g. ``users?$select=id``)
         :param what: the call in logs and errors
-        :raises GraphAPIError: for a page that is not a JSON object, or a ``nextLink`` to
-            another host (the token would go there)
+        :raises GraphAPIError: for a page that is not a JSON object, a ``nextLink`` to
+            another host (the token would go there), or one that repeats a page already read
         """
         link: str | None = path
+        followed: set[str] = set()
         while link:
             answer = self.request("GET", link, what=what)
             page = answer.json()
@@ -314,6 +315,16 @@ class GraphRestClient:
             yield page
             next_link = page.get(NEXT_LINK)
             link = next_link if isinstance(next_link, str) and next_link else None
+            if link is not None:
+                # Graph has answered a nextLink that points at the same page again
+                # (microsoftgraph/microsoft-graph-docs#4897): following it never ends.
+                if link in followed:
+                    raise GraphAPIError(
+                        answer.status,
+                        "InvalidResponse",
+                        f"@odata.nextLink repeats a page already read ({what or path})",
+                    )
+                followed.add(link)
 
     def get_all(self, path: str, *, what: str | None = None) -> list[Any]:
         """The ``value`` items of every page of a collection (see :meth:`pages`)."""

@@ -213,7 +213,7 @@ class FlowController:
         :param whole_batch: the 429 was the envelope's, without per-item answers: it says
             "wait", not how fast items may go, so it holds sending (``whole_batch_hold``) and
             lowers concurrency but leaves the paced rate alone (rates are learnt from per-item
-            answers)
+            answers); a failed envelope with ``retry_after`` (a 503) holds sending that long
         :return: seconds to hold all sending (0: none)
         """
         self._settle(now)
@@ -229,7 +229,7 @@ class FlowController:
                 self.concurrency = max(1, self.concurrency // 2)
                 self._last_decrease = now
             self._clean_batches = 0
-            return 0.0
+            return whole_batch_hold(None, retry_after) if whole_batch else 0.0
         if throttled and whole_batch:
             self._clean_batches = 0
             self.concurrency = max(self._concurrency_floor(), self.concurrency // 2)

@@ -192,7 +192,7 @@ MAX_RATE_WINDOW = 10.0
 MIN_RATE_WINDOW = 1.0
 
 
-def whole_batch_hold(status: int, retry_after: float | None, *, shortest: float = MIN_RATE_WINDOW) -> float:
+def whole_batch_hold(status: int | None, retry_after: float | None, *, shortest: float = MIN_RATE_WINDOW) -> float:
     """Seconds no ``$batch`` may be sent after an envelope answered ``status`` without per-item answers.
 
     A whole-batch 429 says the service's window is full: anything sent before its
@@ -201,14 +201,18 @@ def whole_batch_hold(status: int, retry_after: float | None, *, shortest: float 
     ``shortest`` (never again at once, even without ``Retry-After``), at most
     :data:`LONGEST_HOLD`, and not cut to what this process's items may wait (an item that may
     not wait that long gives up, as for any ``Retry-After``; the processes that share the rate
-    budget still hold as long as Graph asked). Other statuses hold nothing here (the flow
-    controller lowers concurrency for them).
+    budget still hold as long as Graph asked). Another failed envelope (``status`` any other,
+    or ``None``: a 503 most often) holds for its ``Retry-After`` when it gives one: "You may
+    repeat the request after a delay, the length of which may be specified in a Retry-After
+    header" (https://learn.microsoft.com/graph/errors, 503), and every new batch sent before
+    would meet the same outage; without one it holds nothing (the flow controller lowers
+    concurrency, and each item backs off).
 
-    :param shortest: the shortest hold (:attr:`PacingPolicy.min_rate_window`)
+    :param shortest: the shortest hold of a 429 (:attr:`PacingPolicy.min_rate_window`)
     """
-    if status != THROTTLED_STATUS:
-        return 0.0
-    return min(LONGEST_HOLD, max(shortest, retry_after or 0.0))
+    if status == THROTTLED_STATUS:
+        return min(LONGEST_HOLD, max(shortest, retry_after or 0.0))
+    return min(LONGEST_HOLD, retry_after) if retry_after else 0.0
 
 
 # -- the pace of bulk calls ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -128,10 +129,16 @@ def _parse_bool_or_path(value: Any) -> bool | str:
 
 def _parse_number(value: Any, field_name: str, *, minimum: float, integer: bool = False) -> float:
     try:
+        # true is no number (int(True) is 1); nan and inf pass every comparison check and then
+        # fail deep in the socket layer, or (max_retry_wait) turn every retry off.
+        if isinstance(value, bool):
+            raise ValueError
         number = int(value) if integer else float(value)
         if integer and isinstance(value, float) and not value.is_integer():
             raise ValueError
-    except (TypeError, ValueError):
+        if not math.isfinite(number):
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
         kind = "a whole number" if integer else "a number"
         raise ConnectionConfigError(field_name, f"must be {kind}, got {value!r}") from None
     if number < minimum:
@@ -139,7 +146,11 @@ def _parse_number(value: Any, field_name: str, *, minimum: float, integer: bool 
     return number
 
 
-def _parse_proxies(value: Any) -> dict[str, str] | None:
+def parse_proxies(value: Any) -> dict[str, str] | None:
+    """The extra ``proxies``: a mapping of scheme to proxy URL, or its JSON text (the form's field).
+
+    :raises ConnectionConfigError: anything else
+    """
     if value in (None, "", {}):
         return None
     if isinstance(value, str):
@@ -253,7 +264,7 @@ class ConnectionSettings:
     custom_authority: bool
     api_version: str
     verify: bool | str
-    proxies: dict[str, str] | None
+    proxies: dict[str, str] | None = field(repr=False)  # a proxy URL may hold a password
     timeout: float
     credential: Credential  # its repr() shows no secret
     retry: RetryPolicy
@@ -294,12 +305,13 @@ class ConnectionSettings:
         """Every secret value of the connection, for the log masker and the connection check's texts.
 
         The credential's (:meth:`~airflow_provider_meetings.auth.credentials.Credential.secrets`:
-        the client secret, the private key's passphrase, the refresh token) and the password
-        of :attr:`rate_budget_url` (:func:`url_passwords`).
+        the client secret, the private key's passphrase, the refresh token) and the passwords
+        of :attr:`rate_budget_url` and of the :attr:`proxies` URLs (:func:`url_passwords`).
 
         :return: the values, without repeats
         """
-        return tuple(dict.fromkeys((*self.credential.secrets(), *url_passwords(self.rate_budget_url))))
+        urls = [self.rate_budget_url, *(self.proxies or {}).values()]
+        return tuple(dict.fromkeys((*self.credential.secrets(), *(p for url in urls for p in url_passwords(url)))))
 
     @property
     def delegated(self) -> bool:
@@ -449,7 +461,7 @@ def parse_connection(
         custom_authority=bool(authority_raw),
         api_version=api_version,
         verify=verify,
-        proxies=_parse_proxies(extras.get("proxies")),
+        proxies=parse_proxies(extras.get("proxies")),
         timeout=timeout,
         credential=credential,
         retry=retry,

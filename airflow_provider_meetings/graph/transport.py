@@ -82,6 +82,10 @@ def map_transport_errors(url: str) -> Iterator[None]:
         # "Connection aborted." (RemoteDisconnected, reset): the request may have been processed.
         kind = "dropped" if "aborted" in str(error).lower() else "connection"
         raise TransportError(kind, where, _short_reason(error)) from error
+    except requests.exceptions.RequestException as error:
+        # The rest left no usable answer either: a body that does not decode (a proxy's broken
+        # gzip: ContentDecodingError), TooManyRedirects... A bulk call counts on our errors only.
+        raise TransportError("connection", where, f"{type(error).__name__}: {_short_reason(error)}") from error
 
 
 class Transport:

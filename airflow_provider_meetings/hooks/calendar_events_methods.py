@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_meetings.graph.batch import check_concurrency
+from airflow_provider_meetings.graph.batch import check_concurrency, check_progress_interval
 
 if TYPE_CHECKING:
     from datetime import date
@@ -222,6 +222,7 @@ class CalendarEventsMethods:
         from airflow_provider_meetings.events.bulk import EventBulkPlan
 
         concurrency = check_concurrency(max_concurrency, max(self.settings.bulk_concurrency, 10))
+        progress_interval = check_progress_interval(progress_interval)
         settings = self.settings
         plan = EventBulkPlan(
             specs,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_meetings.graph.batch import check_concurrency
+from airflow_provider_meetings.graph.batch import check_concurrency, check_progress_interval
 from airflow_provider_meetings.meetings.request import MeetingSpec, PreparedRequest
 from airflow_provider_meetings.meetings.results import BulkItemResult, BulkProgress, MeetingResult, SyncResult
 
@@ -181,6 +181,7 @@ class OnlineMeetingsMethods:
         from airflow_provider_meetings.meetings.bulk import BulkPlan
 
         concurrency = check_concurrency(max_concurrency, self.settings.bulk_concurrency)
+        progress_interval = check_progress_interval(progress_interval)
         # Each item is validated here, once, before the client exists: bad input sends nothing.
         plan = BulkPlan(meetings, prepare=self.prepare, update_existing=update_existing, meeting_fields=meeting_fields)
         return self.meetings.create_update_or_delete_many(

@@ -461,7 +461,8 @@ class BulkCreateOrGetOnlineMeetingsOperator(_DeferrableMeetingsOperator, BulkOpt
                 # Text even where the DAG renders templates as native objects: NativeEnvironment's
                 # concat would turn a key "20260101" into an int (jinja2.nativetypes.native_concat).
                 # Template.render's own steps, joined as the default Environment.concat does.
-                spec["external_id"] = "".join(template.root_render_func(template.new_context(render_context)))
+                parts = template.root_render_func(template.new_context(render_context))
+                spec["external_id"] = "".join(map(str, parts))  # a native node yields the value itself
             yield self._with_default_organizer(spec)
 
     def _run(self, context: Context, state: DeferralState) -> list[dict[str, Any]]:

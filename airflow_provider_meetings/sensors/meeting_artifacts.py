@@ -94,11 +94,13 @@ class TeamsMeetingArtifactsSensor(MeetingArtifactsTask, BaseSensorOperator):
                 return None
 
     def _fail(self, error: AirflowFailException) -> NoReturn:
-        """A permanent error: logged, then skipped with ``soft_fail`` (as ``BaseSensorOperator``
-        does with a failing poke or resume, whose skip message names no cause), else failed."""
-        if self.soft_fail:
-            self.log.error("Skipping (soft_fail=True) after a permanent error: %s", error)
-            raise AirflowSkipException(f"Skipping due to soft_fail is set to True: {error}") from error
+        """A permanent error: logged, then skipped with ``soft_fail`` or ``never_fail`` (as
+        ``BaseSensorOperator`` does with a failing poke or resume, whose skip message names no
+        cause), else failed."""
+        for name in ("soft_fail", "never_fail"):
+            if getattr(self, name, False):
+                self.log.error("Skipping (%s=True) after a permanent error: %s", name, error)
+                raise AirflowSkipException(f"Skipping due to {name} is set to True: {error}") from error
         raise error
 
     def _check(self) -> tuple[dict[str, str], dict[str, Any] | None]:

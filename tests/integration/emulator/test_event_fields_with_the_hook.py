@@ -163,3 +163,20 @@ def test_delegated_403_for_another_users_calendar_names_the_shared_permission(
     assert "share the calendar with the signed-in user" in text
     assert graph_emulator.stats()["by_route"]["listEvents"] == {"403": 1}  # one request, no retry
     assert hook.create_or_get_event("delegated-1", **fields(user_id=None)).created  # /me/events works
+
+
+@pytest.mark.parametrize("body", ["<p>Bring your <b>ID</b></p>", {"contentType": "text", "content": "Bring\nyour ID"}])
+def test_a_changed_body_keeps_the_teams_link(meetings_conn_id: str, graph_emulator: Any, body: Any) -> None:
+    # GRAPH_FACTS: a PATCH of body without the Teams block removes the link. The body was sent
+    # alone: the event lost its link, the result still showed the old one, and the next run
+    # failed with MissingJoinUrlError.
+    hook = OnlineMeetingsHook(meetings_conn_id)
+    created = hook.create_or_get_event("body-1", **fields(body="<p>Welcome</p>"))
+    updated = hook.create_or_get_event("body-1", update_existing=True, **fields(body=body))
+    assert updated.status == "updated" and updated.join_url == created.join_url
+    event = stored_event(graph_emulator)
+    assert event["onlineMeeting"]["joinUrl"] == created.join_url
+    assert "Bring" in event["body"]["content"] and "Welcome" not in event["body"]["content"]
+    assert event["body"]["content"].count("Microsoft Teams meeting") == 1  # the block once, not twice
+    again = hook.create_or_get_event("body-1", update_existing=True, **fields(body=body))
+    assert again.status == "unchanged" and again.join_url == created.join_url

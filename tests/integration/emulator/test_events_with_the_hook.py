@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from emulator_testlib import START, interview_fields
 
+from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.hooks.online_meetings import OnlineMeetingsHook
 
 pytestmark = pytest.mark.integration
@@ -45,3 +46,38 @@ def test_a_series_in_an_unlisted_zone_goes_as_its_windows_name(meetings_conn_id:
     )
     assert result.event["type"] == "seriesMaster"
     assert result.event["originalStartTimeZone"] == "W. Europe Standard Time"
+
+
+def test_a_series_moved_to_another_week_is_one_patch(meetings_conn_id: str, graph_emulator: Any) -> None:
+    # start and end alone left range.startDate on the old day: Graph's rule made it a 400.
+    hook = OnlineMeetingsHook(meetings_conn_id)
+    rule = "FREQ=WEEKLY;BYDAY=TU;COUNT=10"
+    hook.create_or_get_event("class-a", recurrence=rule, **fields())
+    week = datetime.timedelta(days=7)
+    moved = hook.create_or_get_event(
+        "class-a",
+        recurrence=rule,
+        update_existing=True,
+        **fields(start=START + week, end=START + week + datetime.timedelta(hours=1)),
+    )
+    assert moved.status == "updated"
+    assert moved.event["recurrence"]["range"]["startDate"] == (START + week).date().isoformat()
+    again = hook.create_or_get_event(
+        "class-a",
+        recurrence=rule,
+        update_existing=True,
+        **fields(start=START + week, end=START + week + datetime.timedelta(hours=1)),
+    )
+    assert again.status == "unchanged"
+
+
+def test_a_single_event_is_not_made_a_series_in_place(meetings_conn_id: str, graph_emulator: Any) -> None:
+    hook = OnlineMeetingsHook(meetings_conn_id)
+    hook.create_or_get_event("one-off", **fields())
+    with pytest.raises(InvalidRequestError, match="a series was asked for, but .* is a single event"):
+        hook.create_or_get_event("one-off", recurrence="FREQ=WEEKLY;BYDAY=TU", update_existing=True, **fields())
+    [item] = hook.create_or_get_events(
+        [{"external_id": "one-off", "recurrence": "FREQ=WEEKLY;BYDAY=TU", **fields()}], update_existing=True
+    )
+    assert item.error is not None and "is a single event" in str(item.error)
+    assert graph_emulator.stats()["events_updated"] == 0

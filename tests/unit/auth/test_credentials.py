@@ -68,6 +68,12 @@ def credential(password=None, environ=None, require_credential=True, **extras):
             RefreshToken("0.AR", WorkloadIdentity("/t")),
             id="refresh token with a federated token file",
         ),
+        pytest.param(
+            {"refresh_token": " 0.AR\n"}, RefreshToken("0.AR", None), id="refresh token pasted with white space"
+        ),
+        pytest.param(
+            {"refresh_token": "\n", "password": "s3cret"}, ClientSecret("s3cret"), id="refresh token of white space"
+        ),
         pytest.param({"require_credential": False}, DeviceCode(), id="nothing, for login: device code"),
         pytest.param(
             {"require_credential": False, "environ": {"AZURE_FEDERATED_TOKEN_FILE": ENV_FILE}},

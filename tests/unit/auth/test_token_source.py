@@ -268,3 +268,61 @@ def test_a_token_source_closes_its_own_transport_only():
         own = source.transport
         assert isinstance(own, transport_module.Transport) and own.timeout == settings.timeout
     assert source._transport is None
+
+
+class _AppWithoutNetwork:
+    """An MSAL app whose ``remove_tokens_for_client`` would ask Entra's instance discovery."""
+
+    def __init__(self, cache) -> None:
+        self.token_cache = cache
+
+    def remove_tokens_for_client(self) -> None:
+        raise MsalServiceError(error="service_error", error_description="GET .../common/discovery/instance: 503")
+
+
+def test_invalidating_an_app_token_sends_nothing_and_keeps_other_clients_tokens():
+    # After a Graph 401 the app-only token is dropped; MSAL's remove_tokens_for_client asks
+    # Entra for the authority's aliases first, outside the retry core, and raised MSAL's error.
+    import msal
+
+    settings = parse_connection(
+        login="client-id", password="secret", host=None, extra={"tenant_id": "contoso.example"}, environ={}
+    )
+    cache = msal.SerializableTokenCache()
+    for client, realm in (
+        ("client-id", "contoso.example"),
+        ("client-id", "other.example"),
+        ("another", "contoso.example"),
+    ):
+        cache.add(
+            {
+                "client_id": client,
+                "scope": ["https://graph.microsoft.com/.default"],
+                "token_endpoint": f"https://login.microsoftonline.com/{realm}/oauth2/v2.0/token",
+                "response": {"access_token": f"at-{client}-{realm}", "expires_in": 3600, "token_type": "Bearer"},
+                "grant_type": "client_credentials",
+            }
+        )
+    source = TokenSource(settings, mask=lambda _: None, log=logging.getLogger("test"))
+    source._app = _AppWithoutNetwork(cache)
+
+    source.invalidate()
+
+    left = [t["secret"] for t in cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)]
+    assert left == ["at-another-contoso.example"]
+
+
+@pytest.mark.parametrize(("status", "permanent"), [(429, False), (408, False), (400, True), (404, True)])
+def test_a_throttled_discovery_is_asked_again_a_refused_one_is_not(status, permanent):
+    # MSAL raises ValueError for any 4xx of the authority's metadata (msal/authority.py).
+    from airflow_provider_meetings.auth.token_source import _explain_discovery_error
+
+    answer = Exchange(
+        "https://login.example/t/v2.0/.well-known/openid-configuration", status, "application/json", "2", 1.0
+    )
+    error = _explain_discovery_error(ValueError(f"Unable to get authority configuration ({status})"), [answer])
+    assert isinstance(error, AuthenticationError) and error.permanent is permanent
+    if not permanent:
+        assert (error.status, error.retry_after) == (status, 2.0)
+    else:
+        assert error.error == "invalid_authority" and "tenant_id" in str(error)

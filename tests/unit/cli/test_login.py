@@ -26,10 +26,15 @@ class FakeSource:
         self.settings: Any = None
         self.scopes: list[str] = []
         self.closed = False
+        self.expires_at = 0.0
 
     def start_device_flow(self, scopes: list[str]) -> dict[str, Any]:
         self.scopes = list(scopes)
-        return {"user_code": "ABCD-EFGH", "verification_uri": "https://login.example/device", "expires_at": 0}
+        return {
+            "user_code": "ABCD-EFGH",
+            "verification_uri": "https://login.example/device",
+            "expires_at": self.expires_at,
+        }
 
     def finish_device_flow(self, flow: dict[str, Any]) -> dict[str, Any]:
         if self.error is not None:
@@ -81,6 +86,30 @@ def test_a_token_endpoint_failure_is_a_clear_exit_without_a_token(
         "error: cannot reach Entra ID for connection settings https://login.microsoftonline.com/contoso.example" in err
     )
     assert "HTTP 503" in err
+
+
+@pytest.mark.parametrize(
+    ("code_life", "timeout", "said"),
+    [
+        (60, None, "the code expired before anyone signed in"),
+        (2, ["--timeout", "60"], "the code expired before anyone signed in"),
+        (900, ["--timeout", "5"], "nobody signed in within --timeout 5 s"),
+    ],
+    ids=["code-expired", "code-expired-before-timeout", "timeout"],
+)
+def test_a_sign_in_nobody_made_says_which_limit_ended_it(
+    source: FakeSource, capsys: pytest.CaptureFixture[str], code_life: float, timeout: Any, said: str
+) -> None:
+    # MSAL stops polling at expires_at and returns its last answer: still "authorization_pending".
+    import time
+
+    source.expires_at = time.time() + code_life
+    source.result = {"error": "authorization_pending", "error_description": "AADSTS70016: Authorization is pending."}
+
+    assert main(["login", "--conn-id", CONN_ID, *(timeout or [])]) == 1
+
+    err = capsys.readouterr().err
+    assert said in err and "AADSTS70016" not in err
 
 
 def test_the_connection_is_read_as_a_server_process_does_and_the_context_restored(

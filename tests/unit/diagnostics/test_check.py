@@ -232,6 +232,19 @@ def test_step_1_scrubs_the_budget_password_of_a_connection_that_does_not_parse()
 
 
 @pytest.mark.parametrize(
+    "proxies", [{"https": "http://bob:chk-proxy-pw@proxy:3128"}, '{"https": "http://bob:chk-proxy-pw@proxy:3128"}']
+)
+def test_step_1_scrubs_a_proxy_password_of_a_connection_that_does_not_parse(proxies):
+    # the UI form stores proxies as JSON text; the hook's settings read both forms
+    hook = _Hook("chk-secret", {"tenant_id": "", "proxies": proxies})
+    run = CheckRun(hook=hook)  # type: ignore[arg-type]
+
+    with pytest.raises(Failed, match="tenant_id"):
+        step_settings(run)
+    assert {"chk-secret", "chk-proxy-pw"} <= set(run.secrets)
+
+
+@pytest.mark.parametrize(
     "raised",
     [
         pytest.param(AuthenticationError("invalid_client", "AADSTS7000215: bad secret", error_codes=[7000215])),

@@ -52,6 +52,16 @@ def convert(rule: str) -> dict:
             "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=1",
             {"type": "relativeMonthly", "interval": 1, "daysOfWeek": ["monday", "tuesday"], "index": "first"},
         ),
+        # the last weekday of the month: the index counts all the days given (MS-OXOCAL MonthNth)
+        (
+            "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+            {
+                "type": "relativeMonthly",
+                "interval": 1,
+                "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+                "index": "last",
+            },
+        ),
         ("FREQ=YEARLY", {"type": "absoluteYearly", "interval": 1, "dayOfMonth": 2, "month": 3}),
         (
             "FREQ=YEARLY;BYMONTH=6;BYMONTHDAY=15",
@@ -96,8 +106,11 @@ def test_ranges():
         # Graph books the earliest day of several (recurrencePattern); RFC 5545 books each
         ("FREQ=MONTHLY;BYDAY=1MO,1TU", "BYDAY=1MO,1TU means each of those days"),
         ("FREQ=YEARLY;BYMONTH=3;BYDAY=-1MO,-1FR", "BYDAY=-1MO,-1FR means each"),
-        ("FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=2", "Only BYSETPOS=1 means the same"),
-        ("FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=-1", "Only BYSETPOS=1 means the same"),
+        # parts that limit the days: dropping them booked a different series
+        ("FREQ=DAILY;BYMONTHDAY=1;COUNT=3", "BYMONTHDAY with FREQ=DAILY"),
+        ("FREQ=DAILY;BYMONTH=12", "BYMONTH with FREQ=DAILY"),
+        ("FREQ=WEEKLY;BYMONTH=3;COUNT=4", "BYMONTH with FREQ=WEEKLY"),
+        ("FREQ=MONTHLY;BYSETPOS=2", "without BYDAY"),
         # RFC 5545: without BYMONTH, yearly BYMONTHDAY/BYDAY repeat within the year
         ("FREQ=YEARLY;BYMONTHDAY=15", "add BYMONTH"),
         ("FREQ=YEARLY;BYDAY=-1FR", "add BYMONTH"),

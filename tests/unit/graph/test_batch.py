@@ -17,6 +17,7 @@ from airflow_provider_meetings.graph.batch import (
     batch_responses,
     build_batch_payload,
     check_concurrency,
+    check_progress_interval,
     chunked,
     classify_batch_response,
     item_flag,
@@ -237,6 +238,20 @@ def test_check_concurrency(value, ok):
     else:
         with pytest.raises(ValueError, match="max_concurrency must be a whole number"):
             check_concurrency(value, 4)
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [(5.0, True), (1, True), (0.25, True), (0, False), (-1, False), (float("inf"), False), (float("nan"), False)]
+    + [(True, False), ("5", False), (None, False)],
+)
+def test_check_progress_interval(value, ok):
+    # 0 or less made the engine call progress (and the operators log) on every pass of its loop
+    if ok:
+        assert check_progress_interval(value) == float(value)
+    else:
+        with pytest.raises(ValueError, match="progress_interval must be a number of seconds above 0"):
+            check_progress_interval(value)
 
 
 @pytest.mark.parametrize(("item", "flag"), [({}, None), ({"cancelled": None}, None), ({"cancelled": True}, True)])

@@ -292,6 +292,30 @@ def test_whole_batch_permanent_error_fails_every_item() -> None:
     assert [r.error.status for r in results] == [400, 400]
 
 
+def test_an_error_nobody_mapped_still_gives_every_item_a_result() -> None:
+    # A library error that escaped the transport's mapping used to end the whole bulk call
+    # without a result for any item, those already created included.
+    boom = ValueError("a library's own error")
+    transport = FakeTransport(batch_status=[200, boom])
+    results = engine(transport, max_concurrency=1).run([spec(f"m{n}") for n in range(45)])
+    assert len(results) == 45 and all(r.ok for r in results[:20])
+    assert {type(r.error) for r in results[20:]} == {ValueError}
+
+
+def test_a_retry_never_sent_is_not_counted_as_an_attempt() -> None:
+    # "a" failed once and waited for its retry when "b" asked for more than the waiting budget:
+    # the call stopped, and "a" reported 2 attempts for the 1 request that went out.
+    def behaviour(eid: str, attempt: int) -> tuple[int, dict[str, str]]:
+        if eid == "a" and attempt == 0:
+            return 503, {"Retry-After": "0.2"}
+        return (429, {"Retry-After": "9999"}) if eid == "b" else (201, {})
+
+    transport = FakeTransport(behaviour)
+    a, b = engine(transport).run([spec("a"), spec("b")])
+    assert transport.attempts == {"a": 1, "b": 1}
+    assert (a.attempts, b.attempts) == (1, 1) and a.error is not None and b.error is not None
+
+
 def test_progress_is_reported_at_the_end() -> None:
     seen: list[BulkProgress] = []
     engine(FakeTransport(), progress=seen.append).run([spec("a"), spec(""), spec("b")])

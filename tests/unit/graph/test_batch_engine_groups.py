@@ -87,3 +87,13 @@ def test_without_the_option_batches_mix_users() -> None:
 def test_user_group_ignores_case_and_names_me() -> None:
     assert user_group("Ada@Contoso.example") == user_group("ada@contoso.example")
     assert user_group(None) == ""
+
+
+def test_small_batches_go_side_by_side_up_to_max_concurrency() -> None:
+    # The pool was sized for full batches (ceil(items / 20)): 16 organizers of one item each
+    # ran one batch at a time while peak_in_flight said 8.
+    transport = MailboxTransport(delay=0.05)
+    engine = BulkEngine(transport, max_concurrency=8, retry_policy=FAST, one_batch_per_user=True)
+    results = engine.run(requests_for(users=16, per_user=1))
+    assert all(r.ok for r in results)
+    assert transport.peak_total == 8 and engine.stats.peak_in_flight == 8

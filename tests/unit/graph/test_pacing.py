@@ -126,3 +126,23 @@ def test_one_decrease_per_window() -> None:
     assert flow.rate == pytest.approx(100) and flow.decreases == 1
     flow.on_batch_done(2.5, sent_at=2.4, accepted=40, throttled=5, retry_after=1.0)
     assert flow.rate == pytest.approx(40) and flow.decreases == 2
+
+
+def test_a_whole_batch_503_with_retry_after_holds_sending() -> None:
+    # Sending new batches into an outage Graph asked to wait out only met it again.
+    from airflow_provider_meetings.graph.pacing import FlowController
+
+    controller = FlowController(4)
+    assert (
+        controller.on_batch_done(
+            10.0, sent_at=9.9, accepted=0, throttled=0, retry_after=2.0, failed=True, whole_batch=True
+        )
+        == 2.0
+    )
+    assert (
+        controller.on_batch_done(
+            11.0, sent_at=10.9, accepted=0, throttled=0, retry_after=None, failed=True, whole_batch=True
+        )
+        == 0.0
+    )
+    assert controller.on_batch_done(12.0, sent_at=11.9, accepted=0, throttled=0, retry_after=2.0, failed=True) == 0.0

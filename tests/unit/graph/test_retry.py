@@ -90,7 +90,10 @@ def test_max_single_wait_is_set_by_the_policy():
         pytest.param(429, 30.0, 30.0, id="longer than a rate window"),
         pytest.param(429, None, 1.0, id="429 without Retry-After: never again at once"),
         pytest.param(429, 900.0, LONGEST_HOLD, id="no longer than LONGEST_HOLD"),
-        pytest.param(503, 7.0, 0.0, id="503 holds nothing"),
+        pytest.param(503, None, 0.0, id="503 without Retry-After holds nothing"),
+        pytest.param(503, 7.0, 7.0, id="503 with Retry-After holds that long"),
+        pytest.param(None, 0.5, 0.5, id="a failure's Retry-After has no minimum"),
+        pytest.param(503, 900.0, LONGEST_HOLD, id="failure: no longer than LONGEST_HOLD"),
     ],
 )
 def test_whole_batch_hold(status, retry_after, hold):
@@ -253,6 +256,17 @@ def test_a_next_link_to_another_host_is_refused():
     with pytest.raises(GraphAPIError, match="refused to send the access token to https://evil.example"):
         graph.get_all("users")
     assert len(transport.requests) == 1
+
+
+def test_a_next_link_that_repeats_a_page_ends_the_paging():
+    # Graph has answered the same nextLink again and again: get_all never ended.
+    base = app_settings().graph_base
+    graph, transport, _ = client_on(
+        lambda request: json_answer(200, {"value": [1], "@odata.nextLink": f"{base}/users?$skip=0"})
+    )
+    with pytest.raises(GraphAPIError, match="nextLink repeats a page already read"):
+        graph.get_all("users")
+    assert len(transport.requests) == 2
 
 
 def test_the_old_name_still_imports():

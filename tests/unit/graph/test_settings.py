@@ -218,6 +218,10 @@ def test_url_passwords(url, expected):
         pytest.param({"host": "ftp://graph.example.com"}, "host", "not an https URL", id="host-ftp"),
         pytest.param({"verify": 3}, "verify", "true, false or a CA bundle path", id="verify-int"),
         pytest.param({"timeout": "soon"}, "timeout", "must be a number", id="timeout-text"),
+        pytest.param({"timeout": "nan"}, "timeout", "must be a number", id="timeout-nan"),
+        pytest.param({"max_retry_wait": "inf"}, "max_retry_wait", "must be a number", id="wait-inf"),
+        pytest.param({"max_retries": True}, "max_retries", "must be a whole number", id="retries-bool"),
+        pytest.param({"bulk_concurrency": "1e400"}, "bulk_concurrency", "must be a whole number", id="huge"),
         pytest.param({"timeout": 0}, "timeout", "at least", id="timeout-zero"),
         pytest.param({"max_retries": 1.5}, "max_retries", "whole number", id="retries-fraction"),
         pytest.param({"max_retries": -1}, "max_retries", "at least", id="retries-negative"),
@@ -252,3 +256,12 @@ def test_refused(kwargs, field, fragment):
 def test_extra_not_json():
     with pytest.raises(ConnectionConfigError, match="'extra': is not valid JSON"):
         parse_connection(login=CLIENT, password="x", host=None, extra="{tenant_id", environ={})
+
+
+def test_a_proxy_password_is_a_secret_and_kept_out_of_repr():
+    proxies = {"https": "http://bob:Pr0xy%21pw@proxy:3128", "http": "http://proxy:3128"}
+    checked = settings(proxies=proxies)
+
+    assert checked.secrets() == ("s3cr3t-value", "Pr0xy%21pw", "Pr0xy!pw")
+    assert "Pr0xy" not in repr(checked)
+    assert checked.proxies == proxies  # still used as given

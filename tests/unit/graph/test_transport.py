@@ -114,6 +114,9 @@ def test_msal_answers_are_recorded_for_the_running_call_only():
         pytest.param(requests.exceptions.ConnectionError("Connection aborted.", "reset"), "dropped", id="aborted"),
         pytest.param(requests.exceptions.ConnectionError("[Errno 111] Connection refused"), "connection", id="refused"),
         pytest.param(requests.exceptions.ProxyError("proxy down"), "proxy", id="proxy"),
+        # The rest of requests' errors: a bulk call must never see requests' own exceptions.
+        pytest.param(requests.exceptions.ContentDecodingError("bad gzip"), "connection", id="broken gzip"),
+        pytest.param(requests.exceptions.TooManyRedirects("30 redirects"), "connection", id="redirect loop"),
     ],
 )
 def test_errors_without_an_answer_are_transient(error, kind):

@@ -314,8 +314,16 @@ def test_external_id_template_renders_text_in_native_dags(native) -> None:
 
     with DAG("native_bulk", schedule=None, render_template_as_native_obj=native):
         task = BulkCreateOrGetOnlineMeetingsOperator(
+            task_id="bulk",
+            meetings=[],
+            external_id_template="{{ item.key }}-{{ item.n }}",
+            user_id="adele@contoso.example",
+        )
+    items = [{"key": "20260101", "n": 5, "subject": "s"}, {"key": "1e3", "n": None}]
+    specs = list(task._specs(items, {"ds": "2026-01-01"}))
+    assert [spec["external_id"] for spec in specs] == ["20260101-5", "1e3-None"]  # "None": refused by the hook
+    with DAG("native_bulk_alone", schedule=None, render_template_as_native_obj=native):
+        alone = BulkCreateOrGetOnlineMeetingsOperator(
             task_id="bulk", meetings=[], external_id_template="{{ item.key }}", user_id="adele@contoso.example"
         )
-    items = [{"key": "20260101", "subject": "s"}, {"key": "1e3"}]
-    specs = list(task._specs(items, {"ds": "2026-01-01"}))
-    assert [spec["external_id"] for spec in specs] == ["20260101", "1e3"]
+    assert [spec["external_id"] for spec in alone._specs([{"key": "20260101"}, {"key": 7}], {})] == ["20260101", "7"]

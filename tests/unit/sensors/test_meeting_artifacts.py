@@ -180,22 +180,23 @@ class DeniedSensor(TeamsMeetingArtifactsSensor):
             raise GraphAPIError(403, "Forbidden", "Missing role OnlineMeetingArtifact.Read.All", request_id="r")
 
 
-@pytest.mark.parametrize("soft_fail", [False, True])
-def test_a_permanent_error_is_treated_alike_in_every_mode(soft_fail, capsys) -> None:
-    # Airflow's sensors skip a failing poke or resume with soft_fail; the first check of a
-    # deferrable sensor, the provider's own code, did not (it failed).
-    expected = AirflowSkipException if soft_fail else AirflowFailException
+@pytest.mark.parametrize("skip", [None, "soft_fail", "never_fail"])
+def test_a_permanent_error_is_treated_alike_in_every_mode(skip, capsys) -> None:
+    # Airflow's sensors skip a failing poke or resume with soft_fail (or never_fail); the first
+    # check of a deferrable sensor, the provider's own code, did not (it failed).
+    expected = AirflowSkipException if skip else AirflowFailException
+    flags = {skip: True} if skip else {}
     for deferrable in (False, True):
-        sensor = DeniedSensor(task_id="wait", meeting_id="m", deferrable=deferrable, soft_fail=soft_fail, timeout=5)
-        with pytest.raises(expected, match="soft_fail" if soft_fail else "OnlineMeetingArtifact.Read.All"):
+        sensor = DeniedSensor(task_id="wait", meeting_id="m", deferrable=deferrable, timeout=5, **flags)
+        with pytest.raises(expected, match=skip or "OnlineMeetingArtifact.Read.All"):
             sensor.execute(context={})
-    resumed = TeamsMeetingArtifactsSensor(task_id="wait", meeting_id="m", soft_fail=soft_fail)
+    resumed = TeamsMeetingArtifactsSensor(task_id="wait", meeting_id="m", **flags)
     event = {"status": ERROR, "error_type": "GraphAPIError", "message": "403 Forbidden: Missing role"}
     with pytest.raises(expected):
         resumed.resume_execution("execute_complete", {"event": event}, {})
-    if soft_fail:  # the cause is in the task log (Airflow's logs go to stdout here), not only "skipped"
+    if skip:  # the cause is in the task log (Airflow's logs go to stdout here), not only "skipped"
         log = capsys.readouterr().out
-        assert log.count("Skipping (soft_fail=True) after a permanent error") == 3
+        assert log.count(f"Skipping ({skip}=True) after a permanent error") == 3
         assert "OnlineMeetingArtifact.Read.All" in log and "403 Forbidden: Missing role" in log
 
 
