@@ -528,11 +528,8 @@ def _explain_discovery_error(error: ValueError, exchanges: list[Exchange]) -> Pr
     ours = _our_error(error)
     if ours is not None:
         return ours
-    not_json = _not_json(exchanges)
-    if not_json is not None:
-        return not_json
     last = exchanges[-1] if exchanges else None
-    if last is not None and last.status in (408, 429):
+    if last is not None and last.status in (408, 429):  # whatever its body: MSAL reads none of a 4xx
         # MSAL reads any 4xx of discovery as a bad authority; a throttled or timed-out one is
         # worth asking again (every task process discovers the authority once).
         return AuthenticationError(
@@ -542,6 +539,9 @@ def _explain_discovery_error(error: ValueError, exchanges: list[Exchange]) -> Pr
             status=last.status,
             retry_after=parse_retry_after(last.retry_after),
         )
+    not_json = _not_json(exchanges)
+    if not_json is not None:
+        return not_json
     # MSAL's text names the authority URL and the HTTP status, never a credential.
     return AuthenticationError("invalid_authority", f"{error} Check the extras tenant_id and authority_host.")
 

@@ -206,7 +206,7 @@ def event_times(start: Any, end: Any, *, time_zone: Any = None, series: bool = F
     start_at, end_at = start_at.replace(microsecond=0), end_at.replace(microsecond=0)
     start_utc, end_utc = start_at.astimezone(timezone.utc), end_at.astimezone(timezone.utc)
     if end_utc <= start_utc:
-        raise InvalidRequestError("end", f"{end!r} is not after start {start!r}")
+        raise InvalidRequestError("end", f"{end!r} is not after start {start!r} (in whole seconds, as sent)")
     if time_zone is not None:
         name = str(time_zone)
         sent = graph_time_zone(name)

@@ -315,15 +315,16 @@ class GraphRestClient:
             yield page
             next_link = page.get(NEXT_LINK)
             link = next_link if isinstance(next_link, str) and next_link else None
+            if link is not None and link in followed:
+                # Graph has answered a nextLink that points at the same page again, empty
+                # (microsoftgraph/microsoft-graph-docs#4897): following it never ends. An empty
+                # page is the end; one with items would repeat them.
+                if not page.get("value"):
+                    return
+                raise GraphAPIError(
+                    answer.status, "InvalidResponse", f"@odata.nextLink repeats a page already read ({what or path})"
+                )
             if link is not None:
-                # Graph has answered a nextLink that points at the same page again
-                # (microsoftgraph/microsoft-graph-docs#4897): following it never ends.
-                if link in followed:
-                    raise GraphAPIError(
-                        answer.status,
-                        "InvalidResponse",
-                        f"@odata.nextLink repeats a page already read ({what or path})",
-                    )
                 followed.add(link)
 
     def get_all(self, path: str, *, what: str | None = None) -> list[Any]:

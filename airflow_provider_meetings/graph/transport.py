@@ -82,6 +82,16 @@ def map_transport_errors(url: str) -> Iterator[None]:
         # "Connection aborted." (RemoteDisconnected, reset): the request may have been processed.
         kind = "dropped" if "aborted" in str(error).lower() else "connection"
         raise TransportError(kind, where, _short_reason(error)) from error
+    except (
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidURL,
+    ) as error:
+        # Retrying cannot fix these: most often a proxy scheme requests cannot use (socks5h://
+        # without PySocks: "Missing dependencies for SOCKS support").
+        raise ConnectionConfigError(
+            "proxies", f"{where} cannot be sent through the configured URLs: {_short_reason(error)}"
+        ) from None
     except requests.exceptions.RequestException as error:
         # The rest left no usable answer either: a body that does not decode (a proxy's broken
         # gzip: ContentDecodingError), TooManyRedirects... A bulk call counts on our errors only.

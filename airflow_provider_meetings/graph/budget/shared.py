@@ -7,7 +7,7 @@ before each decision and saved after it, in one transaction on the store's clock
 * the **pace** (rate, the limit learnt, items accepted lately by every process): a 429 seen
   by one worker lowers the rate of all, and the limit is estimated from what all of them
   got through, not from one worker's share; recovery is shared the same way;
-* the **hold**: a 429 makes every process wait until the same instant of the store's
+* the **hold**: a 429 (or a whole-batch 503 with ``Retry-After``) makes every process wait until the same instant of the store's
   clock (each reads the time left, never compares the instant with its own clock), as long
   as the process that was throttled holds (``graph/retry.py``'s ``whole_batch_hold``, or one
   rate window after a decrease);
@@ -319,7 +319,11 @@ class SharedFlowController(FlowController):
         hold = self._run(now, action)
         if hold:
             self._told_hold = max(self._told_hold, self.hold_until)
-            self.budget.log.info("rate budget: throttled here; every process sharing the budget holds for %.1f s", hold)
+            self.budget.log.info(
+                "rate budget: Graph asked to wait here (429, or a 503 with Retry-After); every process sharing "
+                "the budget holds for %.1f s",
+                hold,
+            )
         return hold
 
     def hold(self, seconds: float, now: float) -> None:

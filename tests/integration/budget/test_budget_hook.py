@@ -39,7 +39,7 @@ def test_the_file_budget_lives_beside_the_token_cache(make_hook, graph_emulator,
     assert [p.name for p in cache.parent.glob("rate-budget-*.json")] and hook.client.rate_budget.transactions > 0
     lines = log_lines(capsys)
     assert any("rate budget: shared by every process" in line for line in lines)
-    assert any("rate budget: throttled here" in line for line in lines)
+    assert any("rate budget: Graph asked to wait here" in line for line in lines)
     assert not [line for line in lines if "unavailable" in line]
 
 

@@ -312,14 +312,17 @@ def test_invalidating_an_app_token_sends_nothing_and_keeps_other_clients_tokens(
     assert left == ["at-another-contoso.example"]
 
 
-@pytest.mark.parametrize(("status", "permanent"), [(429, False), (408, False), (400, True), (404, True)])
-def test_a_throttled_discovery_is_asked_again_a_refused_one_is_not(status, permanent):
-    # MSAL raises ValueError for any 4xx of the authority's metadata (msal/authority.py).
+@pytest.mark.parametrize(
+    ("status", "permanent", "content_type"),
+    [(429, False, "application/json"), (429, False, "text/html"), (408, False, "")]
+    + [(400, True, "application/json"), (404, True, "application/json")],
+)
+def test_a_throttled_discovery_is_asked_again_a_refused_one_is_not(status, permanent, content_type):
+    # MSAL raises ValueError for any 4xx of the authority's metadata (msal/authority.py), and
+    # reads none of its body: a throttled answer is retried whatever its content type.
     from airflow_provider_meetings.auth.token_source import _explain_discovery_error
 
-    answer = Exchange(
-        "https://login.example/t/v2.0/.well-known/openid-configuration", status, "application/json", "2", 1.0
-    )
+    answer = Exchange("https://login.example/t/v2.0/.well-known/openid-configuration", status, content_type, "2", 1.0)
     error = _explain_discovery_error(ValueError(f"Unable to get authority configuration ({status})"), [answer])
     assert isinstance(error, AuthenticationError) and error.permanent is permanent
     if not permanent:

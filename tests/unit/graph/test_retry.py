@@ -269,5 +269,19 @@ def test_a_next_link_that_repeats_a_page_ends_the_paging():
     assert len(transport.requests) == 2
 
 
+def test_an_empty_page_behind_a_repeated_next_link_is_the_end():
+    # As reported (microsoft-graph-docs#4897): the repeated link answers an empty page.
+    base = app_settings().graph_base
+
+    def handler(request: MockRequest):
+        if "skiptoken" in request.url:
+            return json_answer(200, {"value": [], "@odata.nextLink": f"{base}/users?$skiptoken=x"})
+        return json_answer(200, {"value": [1, 2], "@odata.nextLink": f"{base}/users?$skiptoken=x"})
+
+    graph, transport, _ = client_on(handler)
+    assert graph.get_all("users") == [1, 2]
+    assert len(transport.requests) == 2
+
+
 def test_the_old_name_still_imports():
     assert GraphClient is GraphRestClient

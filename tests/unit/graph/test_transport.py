@@ -128,6 +128,22 @@ def test_errors_without_an_answer_are_transient(error, kind):
     assert caught.value.url == "https://graph.example/v1.0/$batch"
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.InvalidSchema("Missing dependencies for SOCKS support."),
+        requests.exceptions.MissingSchema("no scheme"),
+        requests.exceptions.InvalidURL("bad"),
+    ],
+)
+def test_an_unusable_url_is_a_config_error_not_retried(error):
+    transport = transport_with(RecordingAdapter(error=error))
+
+    with pytest.raises(ConnectionConfigError, match="proxies") as caught:
+        transport.send("POST", "https://graph.example/v1.0/$batch")
+    assert caught.value.permanent
+
+
 def test_an_untrusted_certificate_is_a_config_error():
     error = requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
     transport = transport_with(RecordingAdapter(error=error))
