@@ -144,7 +144,13 @@ class FileSink:
         if self._file is None:
             self._file, self._handle = self.destination.open_temporary(self.folder, self.name)
         file, self._file = self._file, None
-        return self.destination.commit(file, self._handle, self.folder, self.name)
+        try:
+            return self.destination.commit(file, self._handle, self.folder, self.name)
+        except BaseException:
+            # The move failed (a folder in the way; an object store's copy): the temporary
+            # file goes too, as for any failure (on S3 a hidden full copy would stay).
+            self.destination.discard(file, self._handle)
+            raise
 
     def abort(self) -> None:
         """Drop the temporary file, if any."""

@@ -62,8 +62,9 @@ class TranscriptAccessDisabledError(GraphAPIError):
             detail=(
                 "The tenant does not allow apps to read meeting transcripts through Microsoft Graph "
                 f"({TRANSCRIPTS_DISABLED_CODE}; off by default). A Teams administrator must turn it on: "
-                "Teams admin center > Meetings > Meeting policies > Recording & transcription, the setting "
-                "that allows Graph API access to transcripts (or the PowerShell equivalent of that policy). "
+                "Teams admin center > Meetings > Meeting settings > Transcript API access > Microsoft Graph "
+                "access: On (PowerShell: Set-CsTeamsMeetingConfiguration -EnableGraphTranscriptAccess $true; "
+                "https://learn.microsoft.com/microsoftteams/meeting-transcript-api-access). "
                 "Retrying does not help. See docs/artifacts.md."
             ),
         )

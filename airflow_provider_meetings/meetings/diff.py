@@ -75,8 +75,8 @@ class OrganizerMismatchError(InvalidRequestError):
 def person_keys(participant: Any) -> frozenset[str]:
     """What identifies a participant: ``id:<object id>`` and ``upn:<upn>``, lower case.
 
-    A participant with neither (an application, a phone) is identified by its whole
-    ``identity``.
+    A participant with neither (an application, a phone) is identified by the kind and id of
+    its ``identity`` (``identity:application:<id>``), else by the whole ``identity``.
     """
     if not isinstance(participant, Mapping):
         return frozenset()
@@ -89,6 +89,13 @@ def person_keys(participant: Any) -> frozenset[str]:
     upn = participant.get("upn")
     if isinstance(upn, str) and upn.strip():
         keys.add("upn:" + upn.strip().lower())
+    if not keys and isinstance(identity, Mapping):
+        # An application, device or phone: its kind and id, as Graph's answer adds fields
+        # (displayName, "user": null) that a whole-object comparison would see as a change.
+        for kind, member in sorted(identity.items()):
+            member_id = member.get("id") if isinstance(member, Mapping) else None
+            if isinstance(member_id, str) and member_id.strip():
+                keys.add(f"identity:{kind}:{member_id.strip().lower()}")
     if not keys and identity is not None:
         keys.add("identity:" + json.dumps(identity, sort_keys=True, default=str))
     return frozenset(keys)

@@ -275,7 +275,9 @@ def test_transcript_without_speaker_attribution_asks_for_the_text_format(graph, 
 def test_transcript_access_disabled_is_permanent_and_names_the_setting(graph, tmp_path) -> None:
     graph.transcripts_disabled = True
     api, transport = make_api(graph)
-    with pytest.raises(TranscriptAccessDisabledError, match="Teams admin center") as caught:
+    with pytest.raises(
+        TranscriptAccessDisabledError, match="Meetings > Meeting settings > Transcript API access"
+    ) as caught:
         api.download("transcript", ref(), LocalFolder(tmp_path))
     assert caught.value.permanent and len(transport.requests) == 1
 
@@ -383,6 +385,14 @@ def test_relative_destinations_are_refused(value) -> None:
     with pytest.raises(InvalidRequestError, match="is a relative path: give an absolute folder"):
         resolve_destination(value)
     assert isinstance(resolve_destination("~/meetings"), LocalFolder)  # the home folder is absolute
+
+
+def test_a_failed_move_into_place_leaves_no_temporary_file(tmp_path) -> None:
+    # commit() forgot the file before the move, so the caller's abort() found nothing to drop.
+    (tmp_path / "m" / "attendance.csv").mkdir(parents=True)  # in the way of the final name
+    with pytest.raises(OSError):
+        LocalFolder(tmp_path).write_file("m", "attendance.csv", b"a,b\n")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["attendance.csv"]
 
 
 def test_a_file_is_no_folder(tmp_path) -> None:

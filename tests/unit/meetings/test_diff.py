@@ -250,6 +250,24 @@ def test_meeting_changes_against_other_answers(meeting: dict, arguments: dict, e
             id="not a user: the whole identity",
         ),
         pytest.param(
+            [{"identity": {"application": {"id": "App-1"}}}],
+            [{"identity": {"application": {"id": "app-1", "displayName": "Bot"}, "user": None}, "role": None}],
+            True,
+            id="not a user: its kind and id, whatever Graph adds",
+        ),
+        pytest.param(
+            [{"identity": {"application": {"id": "app-1"}}}],
+            [{"identity": {"application": {"id": "app-2", "displayName": "Bot"}}}],
+            False,
+            id="another application",
+        ),
+        pytest.param(
+            [{"identity": {"phone": {"displayName": "+1 555"}}}],
+            [{"identity": {"phone": {"displayName": "+1 555"}}}],
+            True,
+            id="no id at all: the whole identity",
+        ),
+        pytest.param(
             [{"upn": "a@x.example", "role": "Presenter"}],
             [attendee("a@x.example", role="presenter")],
             True,
