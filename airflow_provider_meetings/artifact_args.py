@@ -17,11 +17,12 @@ provider's ``InvalidRequestError``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 __all__ = [
     "ARTIFACTS",
     "MEETING_KEYS",
+    "MeetingNames",
     "SHOWN_CHARS",
     "ArgumentError",
     "check_artifacts",
@@ -34,6 +35,26 @@ __all__ = [
 ARTIFACTS: tuple[str, ...] = ("attendance", "transcript", "recording")
 #: The keyword names that name a meeting (as the hook methods take them).
 MEETING_KEYS: tuple[str, ...] = ("meeting_id", "join_url", "external_id")
+
+
+class MeetingNames(TypedDict, total=False):
+    """The keywords that name a meeting to the hook's artifacts methods (``**names``): exactly
+    one of ``meeting_id``, ``join_url`` or ``external_id``, and the organizer ``user_id``.
+
+    :param user_id: the organizer, Entra object id or UPN; not given: the connection's
+        ``default_user_id``, else ``/me`` (delegated connections only)
+    :param meeting_id: Graph's meeting id (used as given)
+    :param join_url: the join URL (found with ``$filter=JoinWebUrl eq '...'``)
+    :param external_id: the external id of a **calendar event** (for a createOrGet meeting,
+        pass its meeting id or join URL from the creating task's XCom)
+    """
+
+    user_id: str | None
+    meeting_id: str | None
+    join_url: str | None
+    external_id: str | None
+
+
 #: The longest value a log line or an error shows whole (a join URL is longer, and carries no secret).
 SHOWN_CHARS = 80
 

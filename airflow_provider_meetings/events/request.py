@@ -321,27 +321,29 @@ def location_of(value: Any) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class EventSpec:
-    """One calendar event, as the caller gave it (not yet validated); the arguments of
-    :meth:`~airflow_provider_meetings.hooks.online_meetings.OnlineMeetingsHook.create_or_get_event`."""
+    """One calendar event, as the caller gave it: the arguments of
+    :meth:`~airflow_provider_meetings.hooks.online_meetings.OnlineMeetingsHook.create_or_get_event`,
+    typed as it declares them. Nothing is checked here (a bulk item may hold anything):
+    :func:`~airflow_provider_meetings.events.api.prepare_calendar_event` checks every value."""
 
-    external_id: Any
-    subject: Any = None
+    external_id: str
+    subject: str | None = None
     start: Any = None
     end: Any = None
-    user_id: Any = None
-    attendees: Any = ()
-    time_zone: Any = None
-    body: Any = None
-    location: Any = None
-    recurrence: Any = None
-    allow_new_time_proposals: Any = None
-    hide_attendees: Any = None
-    response_requested: Any = None
-    is_reminder_on: Any = None
-    reminder_minutes_before_start: Any = None
-    sensitivity: Any = None
-    show_as: Any = None
-    categories: Any = None
+    user_id: str | None = None
+    attendees: Sequence[str | Mapping[str, Any]] = ()
+    time_zone: str | None = None
+    body: str | Mapping[str, Any] | None = None
+    location: str | Mapping[str, Any] | None = None
+    recurrence: str | Mapping[str, Any] | None = None
+    allow_new_time_proposals: bool | None = None
+    hide_attendees: bool | None = None
+    response_requested: bool | None = None
+    is_reminder_on: bool | None = None
+    reminder_minutes_before_start: int | None = None
+    sensitivity: str | None = None
+    show_as: str | None = None
+    categories: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
-from airflow_provider_meetings.graph.errors import error_fields, is_permanent
+from airflow_provider_meetings.graph.batch import FailableResult
+from airflow_provider_meetings.graph.errors import error_fields
+from airflow_provider_meetings.graph.fields import ResourceField
 
 __all__ = [
     "EventBulkItemResult",
@@ -49,20 +51,9 @@ class EventResult:
     status: EventStatus
     user_id: str | None = None
 
-    @property
-    def event_id(self) -> str | None:
-        """Graph's event id."""
-        return self.event.get("id")
-
-    @property
-    def ical_uid(self) -> str | None:
-        """The ``iCalUId`` other calendars know the event by."""
-        return self.event.get("iCalUId")
-
-    @property
-    def web_link(self) -> str | None:
-        """Graph's ``webLink`` (opens the event in Outlook on the web)."""
-        return self.event.get("webLink")
+    event_id = ResourceField("event", "id", "Graph's event id.")
+    ical_uid = ResourceField("event", "iCalUId", "The ``iCalUId`` other calendars know the event by.")
+    web_link = ResourceField("event", "webLink", "Graph's ``webLink`` (opens the event in Outlook on the web).")
 
     @property
     def join_url(self) -> str | None:
@@ -144,7 +135,7 @@ def _outlook_url(event_id: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class EventBulkItemResult:
+class EventBulkItemResult(FailableResult):
     """The outcome of one item of a bulk events call: an event, or an ``error`` instead.
 
     :param index: the item's position in the input
@@ -164,25 +155,12 @@ class EventBulkItemResult:
     error: BaseException | None = None
     attempts: int = 0
 
-    @property
-    def ok(self) -> bool:
-        """Whether the item succeeded."""
-        return self.error is None
+    event_id = ResourceField("event", "id", "Graph's event id (``None`` on error or cancel).")
 
     @property
     def created(self) -> bool | None:
         """``True`` when this call created the event; ``None`` on error."""
         return None if self.error is not None else self.status == "created"
-
-    @property
-    def permanent(self) -> bool:
-        """Whether the failure would repeat on a re-run (``False`` when it succeeded)."""
-        return self.error is not None and is_permanent(self.error)
-
-    @property
-    def event_id(self) -> str | None:
-        """Graph's event id."""
-        return self.event.get("id") if self.event else None
 
     @property
     def join_url(self) -> str | None:

@@ -41,20 +41,12 @@ def url_without_query(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-@dataclass(frozen=True)
-class HttpAnswer:
-    """Status, headers and body of one HTTP answer.
-
-    :param status: HTTP status
-    :param headers: response headers (any case)
-    :param content: the raw body
-    :param url: the URL the request went to
-    """
+class AnswerHead:
+    """What a whole and a streamed answer both tell before their body: the status and the
+    headers, read the same way."""
 
     status: int
-    headers: Mapping[str, str] = field(default_factory=dict)
-    content: bytes = b""
-    url: str = ""
+    headers: Mapping[str, str]
 
     @property
     def ok(self) -> bool:
@@ -74,6 +66,22 @@ class HttpAnswer:
     def header(self, name: str) -> str | None:
         """A header's value, whatever the case of its name."""
         return header(self.headers, name)
+
+
+@dataclass(frozen=True)
+class HttpAnswer(AnswerHead):
+    """Status, headers and body of one HTTP answer.
+
+    :param status: HTTP status
+    :param headers: response headers (any case)
+    :param content: the raw body
+    :param url: the URL the request went to
+    """
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    url: str = ""
 
     def json(self) -> Any:
         """The decoded JSON body, or ``None`` when the body is empty or not JSON."""
@@ -97,7 +105,7 @@ class HttpAnswer:
 
 
 @dataclass
-class StreamedAnswer:
+class StreamedAnswer(AnswerHead):
     """An answer whose body is read in chunks, for downloads too large to hold in memory.
 
     :param status: HTTP status
@@ -113,20 +121,6 @@ class StreamedAnswer:
     chunks: Iterator[bytes]
     url: str = ""
     close: Callable[[], None] = field(default=lambda: None, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        """A 2xx answer."""
-        return 200 <= self.status < 300
-
-    @property
-    def content_type(self) -> str:
-        """The media type without parameters, e.g. ``video/mp4`` (``""`` when absent)."""
-        return media_type(self.header("Content-Type"))
-
-    def header(self, name: str) -> str | None:
-        """A header's value, whatever the case of its name."""
-        return header(self.headers, name)
 
     def read_all(self) -> HttpAnswer:
         """The whole answer as an :class:`HttpAnswer` (for an error answer, which is small)."""

@@ -115,8 +115,26 @@ class GraphRequest:
         return f"{operation} {self.label}" if self.label else f"{self.method} /{self.path}"
 
 
+class FailableResult:
+    """What every item result of a bulk call tells alike, from its ``error`` (``None``: it
+    succeeded): the base of :class:`BatchItemResult` and of each resource's bulk item result."""
+
+    __slots__ = ()
+    error: BaseException | None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the item succeeded."""
+        return self.error is None
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the failure would repeat on a re-run (``False`` when it succeeded)."""
+        return self.error is not None and is_permanent(self.error)
+
+
 @dataclass(frozen=True, slots=True)
-class BatchItemResult:
+class BatchItemResult(FailableResult):
     """The outcome of one request of a bulk run.
 
     :param index: position of the request in the run
@@ -135,11 +153,6 @@ class BatchItemResult:
     error: BaseException | None = None
     attempts: int = 0
     http_status: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether the request succeeded."""
-        return self.error is None
 
     @property
     def created(self) -> bool | None:

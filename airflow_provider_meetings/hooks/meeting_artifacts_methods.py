@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_meetings.artifact_args import ARTIFACTS
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from airflow_provider_meetings.artifact_args import MeetingNames
     from airflow_provider_meetings.artifacts.api import MeetingArtifactsApi
     from airflow_provider_meetings.artifacts.destinations import Destination
     from airflow_provider_meetings.artifacts.locate import MeetingRef
@@ -71,97 +74,57 @@ class MeetingArtifactsMethods:
             self.settings, user_id=user_id, meeting_id=meeting_id, join_url=join_url, external_id=external_id
         )
 
-    def resolve_meeting(
-        self,
-        *,
-        user_id: str | None = None,
-        meeting_id: str | None = None,
-        join_url: str | None = None,
-        external_id: str | None = None,
-    ) -> tuple[str | None, str]:
+    def resolve_meeting(self, **names: Unpack[MeetingNames]) -> tuple[str | None, str]:
         """``(organizer user id or None for /me, meeting id)`` of the meeting named.
 
-        :param user_id: the organizer; default: the connection's ``default_user_id``, else ``/me``
-        :param meeting_id: Graph's meeting id (used as given)
-        :param join_url: the join URL (found with ``$filter=JoinWebUrl eq '...'``)
-        :param external_id: the external id of a **calendar event** (for a createOrGet
-            meeting, pass its meeting id or join URL from the creating task's XCom)
+        :param names: exactly one of ``meeting_id``, ``join_url`` or ``external_id``, and
+            ``user_id`` (:class:`~airflow_provider_meetings.artifact_args.MeetingNames`);
+            these keywords, the same for every artifacts method, are checked by :meth:`meeting_ref`
         """
-        ref = self.meeting_ref(user_id=user_id, meeting_id=meeting_id, join_url=join_url, external_id=external_id)
+        ref = self.meeting_ref(**names)
         meeting = self.artifacts.resolve(ref)
         return meeting.user_id, meeting.meeting_id
 
-    def attendance_records(
-        self,
-        *,
-        user_id: str | None = None,
-        meeting_id: str | None = None,
-        join_url: str | None = None,
-        external_id: str | None = None,
-    ) -> list[dict[str, Any]]:
+    def attendance_records(self, **names: Unpack[MeetingNames]) -> list[dict[str, Any]]:
         """Every attendance record of every report of the meeting, across pages (``[]`` before it
         took place), each with ``reportId``, ``meetingStartDateTime`` and ``meetingEndDateTime``.
-        Needs ``OnlineMeetingArtifact.Read.All``. The keywords as for :meth:`resolve_meeting`."""
-        ref = self.meeting_ref(user_id=user_id, meeting_id=meeting_id, join_url=join_url, external_id=external_id)
+        Needs ``OnlineMeetingArtifact.Read.All``. ``names`` as for :meth:`resolve_meeting`."""
+        ref = self.meeting_ref(**names)
         return self.artifacts.attendance_records(ref)
 
-    def download_transcripts(
-        self,
-        destination: Any,
-        *,
-        user_id: str | None = None,
-        meeting_id: str | None = None,
-        join_url: str | None = None,
-        external_id: str | None = None,
-    ) -> list[str]:
+    def download_transcripts(self, destination: Any, **names: Unpack[MeetingNames]) -> list[str]:
         """Write every transcript of the meeting (WebVTT, byte for byte) to ``destination``.
 
         :param destination: a local folder, an ``airflow.sdk.ObjectStoragePath`` or a URL
             (``s3://bucket/prefix``); files are ``meeting-<key>/transcript-<key>.vtt``, replaced on a rerun
+        :param names: the meeting, as for :meth:`resolve_meeting`
         :return: the paths written
         """
-        return self._download("transcript", destination, user_id, meeting_id, join_url, external_id)
+        return self._download("transcript", destination, names)
 
-    def download_recordings(
-        self,
-        destination: Any,
-        *,
-        user_id: str | None = None,
-        meeting_id: str | None = None,
-        join_url: str | None = None,
-        external_id: str | None = None,
-    ) -> list[str]:
+    def download_recordings(self, destination: Any, **names: Unpack[MeetingNames]) -> list[str]:
         """Stream every recording of the meeting (MP4) to ``destination`` (as :meth:`download_transcripts`,
         files ``meeting-<key>/recording-<key>.mp4``); never held in memory.
 
         :return: the paths written
         """
-        return self._download("recording", destination, user_id, meeting_id, join_url, external_id)
+        return self._download("recording", destination, names)
 
     def meeting_artifacts_status(
-        self,
-        *,
-        user_id: str | None = None,
-        meeting_id: str | None = None,
-        join_url: str | None = None,
-        external_id: str | None = None,
-        artifacts: Sequence[str] = ARTIFACTS,
+        self, *, artifacts: Sequence[str] = ARTIFACTS, **names: Unpack[MeetingNames]
     ) -> dict[str, Any]:
         """``{"meeting_id", "ended", "attendance", "transcript", "recording", "ready"}``: counts of
         what exists now, ``ready`` when every kind in ``artifacts`` has one (for the sensor).
 
-        :param user_id: the organizer (as for :meth:`resolve_meeting`)
-        :param meeting_id: Graph's meeting id
-        :param join_url: the join URL
-        :param external_id: the external id of a calendar event
         :param artifacts: which of :data:`~airflow_provider_meetings.artifact_args.ARTIFACTS`
             must exist for ``ready`` (default: all), checked by the rule of the operators
+        :param names: the meeting, as for :meth:`resolve_meeting`
         :raises InvalidRequestError: a bad ``artifacts`` or meeting name, before any request
         """
         from airflow_provider_meetings.artifacts.status import check_artifact_kinds
 
         kinds = check_artifact_kinds(artifacts)
-        ref = self.meeting_ref(user_id=user_id, meeting_id=meeting_id, join_url=join_url, external_id=external_id)
+        ref = self.meeting_ref(**names)
         return self.artifacts.status(ref, kinds)
 
     def artifact_destination(self, destination: Any) -> Destination:
@@ -175,9 +138,7 @@ class MeetingArtifactsMethods:
 
         return resolve_destination(destination, url_to_path=url_to_path)
 
-    def _download(
-        self, kind: str, destination: Any, user_id: Any, meeting_id: Any, join_url: Any, external_id: Any
-    ) -> list[str]:
-        ref = self.meeting_ref(user_id=user_id, meeting_id=meeting_id, join_url=join_url, external_id=external_id)
+    def _download(self, kind: str, destination: Any, names: MeetingNames) -> list[str]:
+        ref = self.meeting_ref(**names)
         target = self.artifact_destination(destination)  # both checked before any request
         return [written.path for written in self.artifacts.download(kind, ref, target)]

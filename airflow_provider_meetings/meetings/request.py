@@ -144,7 +144,9 @@ def normalize_participants(value: Any, *, api_version: str = "v1.0") -> dict[str
 
 @dataclass(frozen=True)
 class MeetingSpec:
-    """One meeting to create or get, as the caller gave it (not yet validated).
+    """One meeting to create or get, as the caller gave it: typed as the hook's
+    :meth:`~airflow_provider_meetings.hooks.online_meetings.OnlineMeetingsHook.create_or_get_meeting`
+    declares its arguments, and not yet checked (a bulk item may hold anything; preparing it checks).
 
     :param external_id: the meeting's stable key (with tenant and organizer, its identity)
     :param user_id: organizer's object id or UPN; ``None`` for the connection's default
@@ -155,13 +157,13 @@ class MeetingSpec:
     :param chat_info: Graph ``chatInfo``
     """
 
-    external_id: Any
-    user_id: Any = None
-    subject: Any = None
+    external_id: str
+    user_id: str | None = None
+    subject: str | None = None
     start_date_time: Any = None
     end_date_time: Any = None
-    participants: Any = None
-    chat_info: Any = None
+    participants: Mapping[str, Any] | None = None
+    chat_info: Mapping[str, Any] | None = None
 
     @classmethod
     def from_mapping(cls, value: Any, *, where: str = "meeting") -> MeetingSpec:

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from airflow_provider_meetings.graph.batch import BulkProgress
-from airflow_provider_meetings.graph.errors import error_fields, is_permanent
+from airflow_provider_meetings.graph.batch import BulkProgress, FailableResult
+from airflow_provider_meetings.graph.errors import error_fields
+from airflow_provider_meetings.graph.fields import ResourceField
 
 __all__ = [
     "CANCELLED",
@@ -56,15 +57,8 @@ class MeetingResult:
     user_id: str | None = None
     given_user_id: str | None = None
 
-    @property
-    def meeting_id(self) -> str | None:
-        """Graph's meeting id."""
-        return self.meeting.get("id")
-
-    @property
-    def join_url(self) -> str | None:
-        """The ``joinWebUrl`` attendees open."""
-        return self.meeting.get("joinWebUrl")
+    meeting_id = ResourceField("meeting", "id", "Graph's meeting id.")
+    join_url = ResourceField("meeting", "joinWebUrl", "The ``joinWebUrl`` attendees open.")
 
 
 @dataclass(frozen=True)
@@ -80,7 +74,7 @@ class SyncResult(MeetingResult):
 
 
 @dataclass(frozen=True, slots=True)
-class BulkItemResult:
+class BulkItemResult(FailableResult):
     """The outcome of one item of a bulk call.
 
     :param index: position of the item in the input
@@ -119,25 +113,8 @@ class BulkItemResult:
         """Deprecated name of :attr:`http_status` (``to_dict()["status"]`` is the :attr:`outcome`)."""
         return self.http_status
 
-    @property
-    def ok(self) -> bool:
-        """Whether the item succeeded (its meeting exists now, or is gone when it was cancelled)."""
-        return self.error is None
-
-    @property
-    def permanent(self) -> bool:
-        """Whether the failure would repeat on a re-run (``False`` when it succeeded)."""
-        return self.error is not None and is_permanent(self.error)
-
-    @property
-    def meeting_id(self) -> str | None:
-        """Graph's meeting id."""
-        return self.meeting.get("id") if self.meeting else None
-
-    @property
-    def join_url(self) -> str | None:
-        """The meeting's ``joinWebUrl``."""
-        return self.meeting.get("joinWebUrl") if self.meeting else None
+    meeting_id = ResourceField("meeting", "id", "Graph's meeting id (``None`` on error or cancel).")
+    join_url = ResourceField("meeting", "joinWebUrl", "The meeting's ``joinWebUrl``.")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (for XCom); carries no token and no passcode."""

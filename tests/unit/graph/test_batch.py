@@ -172,6 +172,10 @@ def test_generic_results_and_requests() -> None:
     ok = BatchItemResult(0, "k", USER, body={"id": "m"}, attempts=1, http_status=201)
     failed = BatchItemResult(1, "k2", USER, error=ValueError("x"))
     assert (ok.ok, ok.created, failed.ok, failed.created) == (True, True, False, None)
+    assert (ok.permanent, failed.permanent) == (False, False)  # a ValueError says nothing of repeating
+    refused = BatchItemResult(2, "k3", USER, error=InvalidRequestError("subject", "bad"))
+    assert (refused.ok, refused.permanent) == (False, True)
+    assert not hasattr(ok, "__dict__")  # the shared base keeps the result's slots
     request = GraphRequest("users/x", method="GET")
     assert request.describe("GET users") == "GET /users/x"
     assert GraphRequest("users/x", label="items[3] key=k").describe("GET") == "GET items[3] key=k"

@@ -69,3 +69,26 @@ def test_an_empty_value_is_not_given_as_for_the_operators(hook) -> None:
 def test_the_status_asks_for_every_artifact_by_default() -> None:
     default = inspect.signature(OnlineMeetingsHook.meeting_artifacts_status).parameters["artifacts"].default
     assert default is ARTIFACTS
+
+
+def test_the_names_of_a_meeting_are_the_keywords_meeting_ref_checks() -> None:
+    # MeetingNames types the ``**names`` of every artifacts method; meeting_ref is the one
+    # place they are taken apart, so the two must list the same keywords.
+    from airflow_provider_meetings.artifact_args import MEETING_KEYS, MeetingNames
+
+    checked = inspect.signature(OnlineMeetingsHook.meeting_ref).parameters
+    assert set(MeetingNames.__annotations__) == {name for name in checked if name != "self"}
+    assert set(MEETING_KEYS) < set(MeetingNames.__annotations__)
+
+
+@pytest.mark.parametrize("method", ["resolve_meeting", "attendance_records", "meeting_artifacts_status"])
+def test_a_misspelt_name_is_refused_before_any_request(hook, method) -> None:
+    with pytest.raises(TypeError, match="meetingid"):
+        getattr(hook, method)(meetingid="m")
+    assert hook._client is None
+
+
+def test_a_download_names_its_meeting_by_keyword_only(hook, tmp_path) -> None:
+    with pytest.raises(TypeError):
+        hook.download_transcripts(str(tmp_path), "m")  # a meeting id given by position
+    assert hook._client is None
