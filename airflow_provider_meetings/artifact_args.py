@@ -17,12 +17,14 @@ provider's ``InvalidRequestError``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, TypedDict
 
 __all__ = [
     "ARTIFACTS",
     "MEETING_KEYS",
     "MeetingNames",
+    "REFERENCE_KEYS",
     "SHOWN_CHARS",
     "ArgumentError",
     "check_artifacts",
@@ -39,7 +41,8 @@ MEETING_KEYS: tuple[str, ...] = ("meeting_id", "join_url", "external_id")
 
 class MeetingNames(TypedDict, total=False):
     """The keywords that name a meeting to the hook's artifacts methods (``**names``): exactly
-    one of ``meeting_id``, ``join_url`` or ``external_id``, and the organizer ``user_id``.
+    one of ``meeting_id``, ``join_url`` or ``external_id``, the organizer ``user_id``, and
+    which of its sessions count (``not_before``).
 
     :param user_id: the organizer, Entra object id or UPN; not given: the connection's
         ``default_user_id``, else ``/me`` (delegated connections only)
@@ -47,13 +50,22 @@ class MeetingNames(TypedDict, total=False):
     :param join_url: the join URL (found with ``$filter=JoinWebUrl eq '...'``)
     :param external_id: the external id of a **calendar event** (for a createOrGet meeting,
         pass its meeting id or join URL from the creating task's XCom)
+    :param not_before: an aware datetime or ISO-8601 text with an offset: only what sessions
+        that started then or later left counts (attendance reports by ``meetingStartDateTime``,
+        transcripts and recordings by ``createdDateTime``); not given: every session's. One join
+        URL serves every session of a recurring meeting (docs/artifacts.md, "Retention and series")
     """
 
     user_id: str | None
     meeting_id: str | None
     join_url: str | None
     external_id: str | None
+    not_before: str | datetime | None
 
+
+#: Every keyword of :class:`MeetingNames`: the meeting, its organizer, which sessions (the
+#: templated fields of the sensor and the operator, and of a trigger's reference).
+REFERENCE_KEYS: tuple[str, ...] = tuple(MeetingNames.__annotations__)
 
 #: The longest value a log line or an error shows whole (a join URL is longer, and carries no secret).
 SHOWN_CHARS = 80
@@ -63,7 +75,7 @@ class ArgumentError(ValueError):
     """An argument refused by these rules; its text is what the operators show.
 
     :param argument: the argument refused: ``artifacts``, one of :data:`MEETING_KEYS`,
-        ``user_id``, or ``meeting`` (which of :data:`MEETING_KEYS` were given)
+        ``user_id``, ``not_before``, or ``meeting`` (which of :data:`MEETING_KEYS` were given)
     :param problem: what is wrong and what to do, without the argument's name (for an
         error of the form ``argument: problem``, as ``InvalidRequestError``'s)
     :param message: the whole text (default: ``"<argument> <problem>"``)
@@ -100,23 +112,39 @@ def meeting_reference(
     join_url: Any = None,
     external_id: Any = None,
     user_id: Any = None,
+    not_before: Any = None,
 ) -> dict[str, str]:
     """The keyword arguments naming one meeting for the hook's artifact methods: each value
     stripped, empty ones (``None``, ``""``, white space) left out as not given.
 
     Only the choice is checked here (and that values are text); what makes a value usable
-    (an ``https://`` join URL, an organizer's id) is ``artifacts/locate.py``'s.
+    (an ``https://`` join URL, an organizer's id, an ISO-8601 ``not_before``) is
+    ``artifacts/locate.py``'s. A ``not_before`` datetime (what a template rendered as a native
+    object gives) becomes its ISO-8601 text, so the reference stays text (trigger kwargs, XCom).
 
     :param meeting_id: Graph's meeting id
     :param join_url: the meeting's join URL
     :param external_id: the external id of the calendar event that holds the meeting
     :param user_id: the organizer (left out: the connection's default, or ``/me``)
+    :param not_before: only sessions that started then or later (:class:`MeetingNames`)
     :return: e.g. ``{"meeting_id": "MSo1...", "user_id": "adele@contoso.com"}``
     :raises ArgumentError: (a ``ValueError``) none or more than one of ``meeting_id``,
-        ``join_url``, ``external_id`` (argument ``meeting``), or a value that is not text
-        (that argument)
+        ``join_url``, ``external_id`` (argument ``meeting``), a value that is not text (that
+        argument), or a naive ``not_before`` datetime
     """
-    given = {"meeting_id": meeting_id, "join_url": join_url, "external_id": external_id, "user_id": user_id}
+    if isinstance(not_before, datetime):
+        if not_before.utcoffset() is None:
+            raise ArgumentError(
+                "not_before", f"is a naive datetime ({not_before.isoformat()}): give it a timezone, e.g. UTC"
+            )
+        not_before = not_before.isoformat()
+    given = {
+        "meeting_id": meeting_id,
+        "join_url": join_url,
+        "external_id": external_id,
+        "user_id": user_id,
+        "not_before": not_before,
+    }
     for name, value in given.items():
         if value is not None and not isinstance(value, str):
             raise ArgumentError(name, f"must be text, got {type(value).__name__}: {value!r}")

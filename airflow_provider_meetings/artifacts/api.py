@@ -3,7 +3,8 @@
 Every method takes a :class:`~airflow_provider_meetings.artifacts.locate.MeetingRef` checked
 by :func:`~airflow_provider_meetings.artifacts.locate.prepare_meeting_ref` (and a
 destination checked by :func:`~airflow_provider_meetings.artifacts.destinations.resolve_destination`):
-bad input is refused before a client exists. Graph's refusals become the errors of
+bad input is refused before a client exists. A ref's ``not_before`` keeps what the sessions
+from then on left (:mod:`~airflow_provider_meetings.artifacts.sessions`). Graph's refusals become the errors of
 :mod:`~airflow_provider_meetings.artifacts.errors` (permanent; never retried).
 Importing this module loads neither msal nor requests: the client is passed in.
 """
@@ -11,6 +12,7 @@ Importing this module loads neither msal nor requests: the client is passed in.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_meetings.artifacts import attendance, downloads
@@ -18,6 +20,7 @@ from airflow_provider_meetings.artifacts.destinations import Destination
 from airflow_provider_meetings.artifacts.downloads import ArtifactFile
 from airflow_provider_meetings.artifacts.errors import artifact_error
 from airflow_provider_meetings.artifacts.locate import MeetingLocator, MeetingRef, ResolvedMeeting
+from airflow_provider_meetings.artifacts.sessions import ARTIFACT_CREATED, REPORT_START, since
 from airflow_provider_meetings.artifacts.status import artifacts_status
 
 if TYPE_CHECKING:
@@ -51,39 +54,52 @@ class MeetingArtifactsApi:
         return MeetingLocator(self.client, delegated=self.delegated, object_id=self.object_id).resolve(ref)
 
     def attendance_records(self, ref: MeetingRef) -> list[dict[str, Any]]:
-        """Every attendance record of every report, each with ``reportId``; ``[]`` before the meeting."""
-        meeting = self.resolve(ref)
-        return self._call("attendance", meeting, lambda: attendance.attendance_records(self.client, meeting))
+        """Every attendance record of every report (of the sessions from ``ref.not_before`` on),
+        each with ``reportId``; ``[]`` before the meeting."""
+        return self.attendance(ref)[1]
 
     def attendance(self, ref: MeetingRef) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The meeting's attendance reports (oldest first) and every record of them, the reports
-        listed once: a report without records counts too (a session that ended)."""
+        """The meeting's attendance reports (oldest first; those of the sessions from
+        ``ref.not_before`` on) and every record of them, the reports listed once: a report
+        without records counts too (a session that ended)."""
         meeting = self.resolve(ref)
 
         def both() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-            reports = attendance.attendance_reports(self.client, meeting)
+            reports = since(attendance.attendance_reports(self.client, meeting), REPORT_START, ref.not_before)
             return reports, attendance.attendance_records(self.client, meeting, reports)
 
         return self._call("attendance", meeting, both)
 
-    def attendance_reports(self, meeting: ResolvedMeeting) -> list[dict[str, Any]]:
-        """The meeting's attendance reports (the 50 most recent), oldest first."""
-        return self._call("attendance", meeting, lambda: attendance.attendance_reports(self.client, meeting))
+    def attendance_reports(self, meeting: ResolvedMeeting, not_before: datetime | None = None) -> list[dict[str, Any]]:
+        """The meeting's attendance reports (the 50 most recent), oldest first.
 
-    def listing(self, kind: str, meeting: ResolvedMeeting) -> list[dict[str, Any]]:
+        :param not_before: only those of the sessions that started then or later (``None``: all)
+        """
+        return self._call(
+            "attendance",
+            meeting,
+            lambda: since(attendance.attendance_reports(self.client, meeting), REPORT_START, not_before),
+        )
+
+    def listing(self, kind: str, meeting: ResolvedMeeting, not_before: datetime | None = None) -> list[dict[str, Any]]:
         """The meeting's transcripts or recordings (Graph's metadata, no content).
 
         :param kind: ``transcript`` or ``recording``
+        :param not_before: only those created then or later (``None``: all)
         """
         path = f"{meeting.path}/{COLLECTIONS[kind]}"
         return self._call(
             kind,
             meeting,
-            lambda: [
-                item
-                for item in self.client.get_all(path, what=f"GET {COLLECTIONS[kind]}")
-                if isinstance(item, dict) and item.get("id")
-            ],
+            lambda: since(
+                (
+                    item
+                    for item in self.client.get_all(path, what=f"GET {COLLECTIONS[kind]}")
+                    if isinstance(item, dict) and item.get("id")
+                ),
+                ARTIFACT_CREATED,
+                not_before,
+            ),
         )
 
     def download(self, kind: str, ref: MeetingRef, destination: Destination) -> list[ArtifactFile]:
@@ -101,7 +117,7 @@ class MeetingArtifactsApi:
                 meeting,
                 lambda item=item: downloads.download_artifact(self.client, destination, meeting, kind, item),
             )
-            for item in self.listing(kind, meeting)
+            for item in self.listing(kind, meeting, ref.not_before)
         ]
 
     def status(self, ref: MeetingRef, kinds: Iterable[str]) -> dict[str, Any]:
@@ -110,8 +126,8 @@ class MeetingArtifactsApi:
 
         def count(kind: str) -> int:
             if kind == "attendance":
-                return len(self.attendance_reports(meeting))
-            return len(self.listing(kind, meeting))
+                return len(self.attendance_reports(meeting, ref.not_before))
+            return len(self.listing(kind, meeting, ref.not_before))
 
         return artifacts_status(meeting.meeting_id, kinds, count)
 

@@ -16,13 +16,15 @@ one of the three; an empty value, ``None``, ``""`` or white space, is not given)
 :func:`~airflow_provider_meetings.artifact_args.meeting_reference`'s, the rule the sensor and
 the operator apply; this module adds what makes each value usable. The organizer is
 :func:`~airflow_provider_meetings.graph.values.request_organizer`'s (the default of the
-connection, ``/me`` only for a delegated one).
+connection, ``/me`` only for a delegated one). ``not_before`` (which sessions count) is
+checked here too, and travels with the :class:`MeetingRef`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -32,7 +34,13 @@ from airflow_provider_meetings.events.api import CalendarEventsApi, prepare_cale
 from airflow_provider_meetings.events.request import PreparedEvent
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
 from airflow_provider_meetings.graph.settings import ConnectionSettings
-from airflow_provider_meetings.graph.values import check_missing_value, odata_string, request_organizer, user_path
+from airflow_provider_meetings.graph.values import (
+    check_missing_value,
+    odata_string,
+    request_organizer,
+    to_utc,
+    user_path,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_meetings.graph.client import GraphRestClient
@@ -58,15 +66,21 @@ class MeetingRef:
     :param user_id: the organizer (``None``: ``/me``, delegated tokens)
     :param meeting_id: Graph's meeting id
     :param join_url: the meeting's join URL
-    :param external_id: the external id of the calendar event that holds the meeting
-    :param event_lookup: the checked calendar lookup of ``external_id``
+    :param event_lookup: the checked calendar lookup of the event that holds the meeting
+        (named by its external id: :attr:`external_id`)
+    :param not_before: only the sessions that started then or later count (UTC; ``None``: all)
     """
 
     user_id: str | None
     meeting_id: str | None = None
     join_url: str | None = None
-    external_id: str | None = None
     event_lookup: PreparedEvent | None = None
+    not_before: datetime | None = None
+
+    @property
+    def external_id(self) -> str | None:
+        """The calendar event's external id (of :attr:`event_lookup`), when it names the meeting."""
+        return self.event_lookup.external_id if self.event_lookup is not None else None
 
     @property
     def named(self) -> str:
@@ -111,6 +125,7 @@ def prepare_meeting_ref(
     meeting_id: Any = None,
     join_url: Any = None,
     external_id: Any = None,
+    not_before: Any = None,
 ) -> MeetingRef:
     """Check how a meeting is named, against the connection, before any request.
 
@@ -124,15 +139,19 @@ def prepare_meeting_ref(
     :param meeting_id: Graph's meeting id
     :param join_url: the meeting's join URL (``https://``)
     :param external_id: the external id of the calendar event that holds the meeting
+    :param not_before: an aware datetime or ISO-8601 text with an offset: only the sessions
+        that started then or later count (:class:`~airflow_provider_meetings.artifact_args.MeetingNames`)
     :raises InvalidRequestError: none or more than one named (field ``meeting``), a value that
-        is not text or not usable (its field), or no organizer with an app-only token (``user_id``)
+        is not text or not usable (its field), no organizer with an app-only token (``user_id``),
+        or a ``not_before`` that is no aware ISO-8601 datetime
     """
     try:
         reference = meeting_reference(
-            meeting_id=meeting_id, join_url=join_url, external_id=external_id, user_id=user_id
+            meeting_id=meeting_id, join_url=join_url, external_id=external_id, user_id=user_id, not_before=not_before
         )
     except ArgumentError as error:
         raise InvalidRequestError(error.argument, error.problem) from None
+    since = to_utc(reference.get("not_before"), field_name="not_before")
     user = request_organizer(
         reference.get("user_id"),
         default_user_id=settings.default_user_id,
@@ -141,14 +160,16 @@ def prepare_meeting_ref(
     )
     if "meeting_id" in reference:
         meeting = _check_usable(reference["meeting_id"], "meeting_id")
-        return MeetingRef(user, meeting_id=check_missing_value(meeting, "meeting_id", empty_segments=False))
+        return MeetingRef(
+            user, meeting_id=check_missing_value(meeting, "meeting_id", empty_segments=False), not_before=since
+        )
     if "join_url" in reference:
         url = _check_usable(reference["join_url"], "join_url")
         if not url.lower().startswith("https://"):
             raise InvalidRequestError("join_url", f"must be the meeting's https:// join URL, got {url[:60]!r}")
-        return MeetingRef(user, join_url=url)
+        return MeetingRef(user, join_url=url, not_before=since)
     lookup = prepare_calendar_lookup(reference["external_id"], settings, user_id=user)
-    return MeetingRef(user, external_id=lookup.external_id, event_lookup=lookup)
+    return MeetingRef(user, event_lookup=lookup, not_before=since)
 
 
 def join_url_filter_path(user_id: str | None, join_url: str) -> str:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_meetings.artifact_args import ARTIFACTS
+from airflow_provider_meetings.artifact_args import ARTIFACTS, REFERENCE_KEYS, MeetingNames
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from airflow_provider_meetings.artifact_args import MeetingNames
     from airflow_provider_meetings.artifacts.api import MeetingArtifactsApi
     from airflow_provider_meetings.artifacts.destinations import Destination
     from airflow_provider_meetings.artifacts.locate import MeetingRef
@@ -24,6 +23,17 @@ if TYPE_CHECKING:
     from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
 
 __all__ = ["MeetingArtifactsMethods"]
+
+
+def checked_names(method: str, names: MeetingNames) -> MeetingNames:
+    """``names`` when each is a keyword of :class:`~airflow_provider_meetings.artifact_args.MeetingNames`;
+    a misspelt one is the ``TypeError`` Python gives an unknown keyword, naming the method the
+    caller called (not :meth:`MeetingArtifactsMethods.meeting_ref`, which takes them apart),
+    before anything else is checked or sent."""
+    unknown = sorted(set(names) - set(REFERENCE_KEYS))
+    if unknown:
+        raise TypeError(f"{method}() got an unexpected keyword argument {unknown[0]!r}")
+    return names
 
 
 class MeetingArtifactsMethods:
@@ -49,39 +59,34 @@ class MeetingArtifactsMethods:
 
         return MeetingArtifactsApi(client, delegated=self.settings.delegated, object_id=object_id)
 
-    def meeting_ref(
-        self,
-        *,
-        user_id: str | None = None,
-        meeting_id: str | None = None,
-        join_url: str | None = None,
-        external_id: str | None = None,
-    ) -> MeetingRef:
-        """Check how a meeting is named, against the connection, without any request.
+    def meeting_ref(self, **names: Unpack[MeetingNames]) -> MeetingRef:
+        """Check how a meeting is named, against the connection, without any request: the one
+        place every artifacts method's ``names`` are taken apart.
 
         An empty value (``None``, ``""``, white space) is not given, as for the operators.
 
-        :param user_id: the organizer; not given: the connection's ``default_user_id``, else
-            ``/me`` (delegated connections only)
-        :param meeting_id: Graph's meeting id
-        :param join_url: the join URL
-        :param external_id: the external id of a calendar event
-        :raises InvalidRequestError: not exactly one named, a bad value, or no organizer
+        :param names: exactly one of ``meeting_id``, ``join_url`` or ``external_id`` (a calendar
+            event's), the organizer ``user_id`` (not given: the connection's ``default_user_id``,
+            else ``/me`` for a delegated connection), and ``not_before`` (an aware datetime or
+            ISO-8601 text: only what the sessions that started then or later left counts);
+            :class:`~airflow_provider_meetings.artifact_args.MeetingNames`
+        :raises InvalidRequestError: not exactly one named, a bad value, no organizer, or a
+            ``not_before`` that is no aware datetime
+        :raises TypeError: a keyword that is none of these
         """
         from airflow_provider_meetings.artifacts.locate import prepare_meeting_ref
 
-        return prepare_meeting_ref(
-            self.settings, user_id=user_id, meeting_id=meeting_id, join_url=join_url, external_id=external_id
-        )
+        return prepare_meeting_ref(self.settings, **checked_names("meeting_ref", names))
 
     def resolve_meeting(self, **names: Unpack[MeetingNames]) -> tuple[str | None, str]:
         """``(organizer user id or None for /me, meeting id)`` of the meeting named.
 
-        :param names: exactly one of ``meeting_id``, ``join_url`` or ``external_id``, and
-            ``user_id`` (:class:`~airflow_provider_meetings.artifact_args.MeetingNames`);
-            these keywords, the same for every artifacts method, are checked by :meth:`meeting_ref`
+        :param names: exactly one of ``meeting_id``, ``join_url`` or ``external_id``, the
+            organizer ``user_id``, and ``not_before``
+            (:class:`~airflow_provider_meetings.artifact_args.MeetingNames`); these keywords,
+            the same for every artifacts method, are checked by :meth:`meeting_ref`
         """
-        ref = self.meeting_ref(**names)
+        ref = self.meeting_ref(**checked_names("resolve_meeting", names))
         meeting = self.artifacts.resolve(ref)
         return meeting.user_id, meeting.meeting_id
 
@@ -89,7 +94,7 @@ class MeetingArtifactsMethods:
         """Every attendance record of every report of the meeting, across pages (``[]`` before it
         took place), each with ``reportId``, ``meetingStartDateTime`` and ``meetingEndDateTime``.
         Needs ``OnlineMeetingArtifact.Read.All``. ``names`` as for :meth:`resolve_meeting`."""
-        ref = self.meeting_ref(**names)
+        ref = self.meeting_ref(**checked_names("attendance_records", names))
         return self.artifacts.attendance_records(ref)
 
     def download_transcripts(self, destination: Any, **names: Unpack[MeetingNames]) -> list[str]:
@@ -100,7 +105,7 @@ class MeetingArtifactsMethods:
         :param names: the meeting, as for :meth:`resolve_meeting`
         :return: the paths written
         """
-        return self._download("transcript", destination, names)
+        return self._download("transcript", destination, checked_names("download_transcripts", names))
 
     def download_recordings(self, destination: Any, **names: Unpack[MeetingNames]) -> list[str]:
         """Stream every recording of the meeting (MP4) to ``destination`` (as :meth:`download_transcripts`,
@@ -108,7 +113,7 @@ class MeetingArtifactsMethods:
 
         :return: the paths written
         """
-        return self._download("recording", destination, names)
+        return self._download("recording", destination, checked_names("download_recordings", names))
 
     def meeting_artifacts_status(
         self, *, artifacts: Sequence[str] = ARTIFACTS, **names: Unpack[MeetingNames]
@@ -123,8 +128,9 @@ class MeetingArtifactsMethods:
         """
         from airflow_provider_meetings.artifacts.status import check_artifact_kinds
 
+        named = checked_names("meeting_artifacts_status", names)
         kinds = check_artifact_kinds(artifacts)
-        ref = self.meeting_ref(**names)
+        ref = self.meeting_ref(**named)
         return self.artifacts.status(ref, kinds)
 
     def artifact_destination(self, destination: Any) -> Destination:

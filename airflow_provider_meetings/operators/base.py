@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_meetings.artifact_args import ARTIFACTS, check_artifacts, meeting_reference
+from airflow_provider_meetings.artifact_args import ARTIFACTS, REFERENCE_KEYS, check_artifacts, meeting_reference
 from airflow_provider_meetings.operators.task_outcome import template_hint
 
 if TYPE_CHECKING:
@@ -150,12 +150,16 @@ class MeetingArtifactsTask(ProviderOperator):
         (templated); a createOrGet meeting: pass its id or join URL from the creating task's XCom
     :param user_id: the organizer, Entra object id or UPN (templated); default: the
         connection's ``default_user_id`` (``/me`` with a delegated connection)
+    :param not_before: only what the sessions that started at or after this time left
+        (templated; an aware datetime or ISO-8601 text with an offset, e.g.
+        ``"{{ data_interval_start }}"``): a recurring meeting's sessions share one join URL,
+        and its earlier sessions' reports and files stay there; empty: every session's
     :param artifacts: which of ``attendance``, ``transcript``, ``recording`` (checked when
         the DAG file is parsed)
     :param conn_id: the Airflow connection of the Graph app
     """
 
-    template_fields: Sequence[str] = ("meeting_id", "join_url", "external_id", "user_id")
+    template_fields: Sequence[str] = REFERENCE_KEYS
 
     def __init__(
         self,
@@ -164,6 +168,7 @@ class MeetingArtifactsTask(ProviderOperator):
         join_url: str | None = None,
         external_id: str | None = None,
         user_id: str | None = None,
+        not_before: Any = None,
         artifacts: Sequence[str] = ARTIFACTS,
         conn_id: str = "msgraph_meetings_default",
         **kwargs: Any,
@@ -173,13 +178,12 @@ class MeetingArtifactsTask(ProviderOperator):
         self.join_url = join_url
         self.external_id = external_id
         self.user_id = user_id
+        self.not_before = not_before
         self.artifacts = check_artifacts(artifacts)
 
     def _reference(self) -> dict[str, str]:
         """The rendered identifiers, checked (a bad combination fails without retries)."""
         try:
-            return meeting_reference(
-                meeting_id=self.meeting_id, join_url=self.join_url, external_id=self.external_id, user_id=self.user_id
-            )
+            return meeting_reference(**{key: getattr(self, key) for key in REFERENCE_KEYS})
         except ValueError as err:
             raise AirflowFailException(str(err)) from err

@@ -80,7 +80,7 @@ class FetchTeamsMeetingArtifactsOperator(MeetingArtifactsTask):
             destination,
         )
         # Named by id from here on: the join URL or the event is looked up once.
-        ref = hook.meeting_ref(user_id=user_id, meeting_id=meeting_id)
+        ref = hook.meeting_ref(user_id=user_id, meeting_id=meeting_id, not_before=reference.get("not_before"))
         result: dict[str, Any] = {
             "meeting_id": meeting_id,
             "user_id": user_id,

@@ -60,6 +60,7 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False, params={{"join_url": "
         task_id="wait",
         conn_id="{conn_id}",
         join_url="{{{{ params.join_url }}}}",
+        not_before="{not_before}",
         artifacts={artifacts!r},
         poke_interval=1,
         timeout={timeout},
@@ -73,6 +74,7 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False, params={{"join_url": "
         conn_id="{conn_id}",
         meeting_id="{{{{ ti.xcom_pull(task_ids='wait')['meeting_id'] }}}}",
         destination="{{{{ params.destination }}}}",
+        not_before="{not_before}",
         artifacts={artifacts!r},
         outlets=[Asset("{dag_id}_artifacts")],
     )
@@ -83,6 +85,7 @@ def artifacts_dag(dags_folder: Path, conn_id: str, dag_id: str, **options: Any) 
     settings = {"artifacts": ("attendance", "transcript", "recording"), "timeout": 60, "soft_fail": False}
     settings["deferrable"] = True
     settings["mode"] = "poke"
+    settings["not_before"] = ""  # empty: every session counts
     settings.update(options)
     return load_dag(dags_folder, dag_id, DAG.format(dag_id=dag_id, conn_id=conn_id, **settings))
 
@@ -198,6 +201,56 @@ def test_the_sensor_defers_until_the_meeting_ended_and_the_operator_stores_it(
     (extra,) = asset_extras("artifacts_deferred_artifacts")
     assert extra["paths"] == result["paths"] and extra["reference"] == {"meeting_id": held["meetingId"]}
     assert "token" not in str(extra).lower()
+
+
+def test_with_not_before_an_earlier_session_of_the_series_does_not_count(
+    dags_folder, graph_emulator, meetings_conn_id, tmp_path
+) -> None:
+    """A weekly clinic: last week's session left its report and files under the same join URL.
+    With ``not_before="{{ data_interval_start }}"`` the sensor defers until this run's session
+    ended, and the operator fetches that session's artifacts only."""
+    dag = artifacts_dag(
+        dags_folder,
+        meetings_conn_id,
+        "artifacts_series",
+        not_before="{{ data_interval_start }}",
+        artifacts=("attendance", "transcript"),
+    )
+    join_url = event_join_url(meetings_conn_id, "clinic-series")
+    earlier = graph_emulator.hold_meeting(
+        join_url, attendees=ATTENDEES, start="2026-11-23T09:00:00Z", end="2026-11-23T10:00:00Z", transcript=VTT
+    )
+    held: dict[str, Any] = {}
+
+    def hold_this_week() -> None:
+        held.update(
+            graph_emulator.hold_meeting(
+                join_url,
+                attendees=ATTENDEES[:1],
+                start="2026-11-30T09:00:00Z",
+                end="2026-11-30T10:00:00Z",
+                transcript=VTT,
+            )
+        )
+
+    with after_checks(graph_emulator, 2, hold_this_week):
+        run = dag.test(logical_date=LOGICAL_DATE, run_conf={"join_url": join_url, "destination": str(tmp_path)})
+    tis = task_instances(run)
+
+    assert {ti.task_id: ti.state for ti in tis.values()} == {"wait": "success", "fetch": "success"}
+    assert held, "the sensor was ready on last week's session"
+    assert attendance_checks(graph_emulator) >= 3
+    assert xcom(tis["wait"])["attendance"] == 1 and xcom(tis["wait"])["transcript"] == 1
+    result = xcom(tis["fetch"])
+    assert result["counts"] == {
+        "attendance_records": 1,
+        "attendance_rows": 2,
+        "attendance_reports": 1,
+        "transcripts": 1,
+    }
+    assert datetime.datetime.fromisoformat(result["reference"]["not_before"]) == LOGICAL_DATE  # as rendered
+    report = Path(result["paths"]["attendance"][1]).read_text(encoding="utf-8")
+    assert held["reportId"] in report and earlier["reportId"] not in report
 
 
 def test_in_reschedule_mode_the_sensor_frees_its_slot_between_pokes(

@@ -193,6 +193,50 @@ def test_status_for_the_sensor(hook, graph_emulator) -> None:
     assert hook.meeting_artifacts_status(external_id="lecture-7", artifacts=("attendance", "transcript"))["ready"]
 
 
+# -- a series: not_before --------------------------------------------------------------------
+
+
+def weekly_sessions(hook: Any, graph_emulator: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Two sessions of one join URL a week apart (a weekly class), each with its transcript."""
+    join_url = event_meeting(hook)
+    last_week = graph_emulator.hold_meeting(
+        join_url, attendees=attendees(3), start="2030-02-26T08:00:00Z", end="2030-02-26T09:00:00Z", transcript=VTT
+    )
+    this_week = graph_emulator.hold_meeting(
+        join_url, attendees=attendees(2), start="2030-03-05T07:58:00Z", end="2030-03-05T09:00:00Z", transcript=VTT
+    )
+    return join_url, last_week, this_week
+
+
+def test_not_before_keeps_this_sessions_attendance_and_files(hook, graph_emulator, tmp_path) -> None:
+    join_url, last_week, this_week = weekly_sessions(hook, graph_emulator)
+    not_before = datetime.datetime(2030, 3, 5, 8, 55, tzinfo=BERLIN)  # 07:55 UTC: this week's session started at 07:58
+
+    records = hook.attendance_records(join_url=join_url, not_before=not_before)
+    assert {r["reportId"] for r in records} == {this_week["reportId"]} and len(records) == 2
+    assert len(hook.attendance_records(join_url=join_url)) == 5  # without it: every session's
+
+    paths = hook.download_transcripts(tmp_path, external_id="lecture-7", not_before="2030-03-05T07:55:00Z")
+    assert len(paths) == 1 and len(hook.download_transcripts(tmp_path / "all", join_url=join_url)) == 2
+    assert last_week["reportId"] not in {r["reportId"] for r in records}
+
+
+def test_the_status_is_not_ready_on_an_earlier_sessions_artifacts(hook, graph_emulator) -> None:
+    join_url, _, _ = weekly_sessions(hook, graph_emulator)
+    asked = {"join_url": join_url, "artifacts": ("attendance", "transcript")}
+    assert hook.meeting_artifacts_status(**asked, not_before="2030-03-05T07:55:00Z")["ready"] is True
+    next_week = hook.meeting_artifacts_status(**asked, not_before="2030-03-12T07:55:00Z")
+    assert next_week == {
+        "meeting_id": next_week["meeting_id"],
+        "ended": False,
+        "attendance": 0,
+        "transcript": 0,
+        "recording": 0,
+        "ready": False,
+    }
+    assert hook.meeting_artifacts_status(**asked)["attendance"] == 2  # every session's
+
+
 # -- refusals --------------------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from mock_graph_testlib import app_settings
 
@@ -94,3 +96,48 @@ def test_a_long_join_url_is_shown_as_the_sensor_logs_it() -> None:
     assert len(JOIN_URL) > 80
     assert ref.named == describe_reference({"join_url": JOIN_URL})
     assert ref.named.endswith("...") and len(ref.named) == len("join_url=") + 80
+
+
+# -- not_before: which sessions count ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "2026-12-07T09:00:00Z",
+        "2026-12-07T10:00:00+01:00",
+        " 2026-12-07T09:00:00.0000000Z ",
+        dt.datetime(2026, 12, 7, 10, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+    ],
+)
+def test_not_before_is_one_utc_instant_whatever_its_form(given) -> None:
+    ref = prepare_meeting_ref(settings(), meeting_id="m-1", not_before=given)
+    assert ref.not_before == dt.datetime(2026, 12, 7, 9, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize("empty", [None, "", "   "])
+def test_an_empty_not_before_is_every_session(empty) -> None:
+    assert prepare_meeting_ref(settings(), join_url=JOIN_URL, not_before=empty).not_before is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-12-07T09:00:00", "has no timezone"),
+        ("last monday", "is not an ISO-8601 datetime"),
+        (1765098000, "must be text"),
+        (dt.datetime(2026, 12, 7, 9), "naive datetime"),
+    ],
+    ids=["no offset", "not a datetime", "a number", "naive datetime"],
+)
+def test_a_bad_not_before_is_refused_before_any_request(value, message) -> None:
+    with pytest.raises(InvalidRequestError, match=message) as caught:
+        prepare_meeting_ref(settings(), meeting_id="m-1", not_before=value)
+    assert caught.value.field == "not_before"
+
+
+def test_not_before_stays_text_in_the_reference_trigger_kwargs_hold() -> None:
+    reference = meeting_reference(join_url=JOIN_URL, not_before=dt.datetime(2026, 12, 7, 9, tzinfo=dt.timezone.utc))
+    assert reference["not_before"] == "2026-12-07T09:00:00+00:00"
+    assert "not_before=2026-12-07T09:00:00+00:00" in describe_reference(reference)
+    assert "not_before" not in meeting_reference(join_url=JOIN_URL, not_before="  ")

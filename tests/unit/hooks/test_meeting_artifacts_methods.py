@@ -71,21 +71,29 @@ def test_the_status_asks_for_every_artifact_by_default() -> None:
     assert default is ARTIFACTS
 
 
-def test_the_names_of_a_meeting_are_the_keywords_meeting_ref_checks() -> None:
-    # MeetingNames types the ``**names`` of every artifacts method; meeting_ref is the one
-    # place they are taken apart, so the two must list the same keywords.
-    from airflow_provider_meetings.artifact_args import MEETING_KEYS, MeetingNames
+def test_the_names_of_a_meeting_are_the_keywords_prepare_meeting_ref_checks() -> None:
+    # MeetingNames types the ``**names`` of every artifacts method; prepare_meeting_ref is
+    # the one place they are taken apart, so the two must list the same keywords.
+    from airflow_provider_meetings.artifact_args import MEETING_KEYS, REFERENCE_KEYS, MeetingNames
+    from airflow_provider_meetings.artifacts.locate import prepare_meeting_ref
 
-    checked = inspect.signature(OnlineMeetingsHook.meeting_ref).parameters
-    assert set(MeetingNames.__annotations__) == {name for name in checked if name != "self"}
-    assert set(MEETING_KEYS) < set(MeetingNames.__annotations__)
+    checked = inspect.signature(prepare_meeting_ref).parameters
+    assert set(MeetingNames.__annotations__) == set(REFERENCE_KEYS) == {name for name in checked if name != "settings"}
+    assert set(MEETING_KEYS) < set(REFERENCE_KEYS)
 
 
-@pytest.mark.parametrize("method", ["resolve_meeting", "attendance_records", "meeting_artifacts_status"])
+@pytest.mark.parametrize("method", ["meeting_ref", "resolve_meeting", "attendance_records", "meeting_artifacts_status"])
 def test_a_misspelt_name_is_refused_before_any_request(hook, method) -> None:
-    with pytest.raises(TypeError, match="meetingid"):
+    with pytest.raises(TypeError, match=rf"^{method}\(\) got an unexpected keyword argument 'meetingid'$"):
         getattr(hook, method)(meetingid="m")
     assert hook._client is None
+
+
+def test_a_misspelt_name_is_found_before_the_artifacts_are_checked(hook, tmp_path) -> None:
+    with pytest.raises(TypeError, match="meetingid"):
+        hook.meeting_artifacts_status(meetingid="m", artifacts=("slides",))
+    with pytest.raises(TypeError, match=r"^download_recordings\(\) .* 'notbefore'$"):
+        hook.download_recordings(str(tmp_path), meeting_id="m", notbefore="2030-01-01T00:00:00Z")
 
 
 def test_a_download_names_its_meeting_by_keyword_only(hook, tmp_path) -> None:

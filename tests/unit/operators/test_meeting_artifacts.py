@@ -19,7 +19,14 @@ from airflow_provider_meetings.operators.meeting_artifacts import FetchTeamsMeet
 def test_defaults_and_templated_fields() -> None:
     task = FetchTeamsMeetingArtifactsOperator(task_id="store", destination="/data", external_id="interview-1")
     assert task.artifacts == ("attendance", "transcript", "recording")
-    assert set(task.template_fields) == {"destination", "meeting_id", "join_url", "external_id", "user_id"}
+    assert set(task.template_fields) == {
+        "destination",
+        "meeting_id",
+        "join_url",
+        "external_id",
+        "user_id",
+        "not_before",
+    }
     assert task.template_ext == ()
 
 

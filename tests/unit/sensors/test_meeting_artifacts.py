@@ -35,7 +35,7 @@ def test_sensor_defaults_and_templated_fields() -> None:
         86400.0,
         ("attendance",),
     )
-    assert set(sensor.template_fields) == {"meeting_id", "join_url", "external_id", "user_id"}
+    assert set(sensor.template_fields) == {"meeting_id", "join_url", "external_id", "user_id", "not_before"}
     assert sensor.template_ext == ()
 
 
@@ -149,6 +149,23 @@ def test_a_sensor_whose_artifacts_are_missing_defers_with_identifiers_only() -> 
             "poke_interval": 45.0,
         },
     )
+
+
+def test_not_before_reaches_the_trigger_as_text() -> None:
+    import datetime as dt
+
+    sensor = StubbedSensor(
+        task_id="wait",
+        join_url="https://teams.microsoft.com/l/x",
+        not_before=dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc),
+    )
+    sensor.answer = {**STATUS, "ready": False}
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute(context={})
+    assert sensor.seen["not_before"] == "2026-12-07T00:00:00+00:00"  # what the worker's check asked
+    _, kwargs = deferred.value.trigger.serialize()
+    assert kwargs["reference"]["not_before"] == "2026-12-07T00:00:00+00:00"
+    assert json.loads(json.dumps(kwargs)) == kwargs  # the metadata database holds JSON
 
 
 def test_a_sensor_whose_artifacts_are_there_does_not_defer() -> None:
