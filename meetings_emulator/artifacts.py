@@ -207,16 +207,19 @@ class Session:
         """
         if self.end is None:
             self.end = end if end is not None else max(now_ticks(), self.start)
+        # createdDateTime "at which the transcript/recording was created", endDateTime "at which
+        # it ends" (calltranscript, callrecording): two times; the emulator starts both with the
+        # session (an assumption, docs/emulator.md) and ends them with it.
         correlation = f"{uuid.uuid4()}-0"
         if self.transcript_text is not None and self.transcript is None:
             self.transcript = Transcript(
-                artifact_id(), self.transcript_text.encode("utf-8"), self.call_id, correlation, self.end, self.end
+                artifact_id(), self.transcript_text.encode("utf-8"), self.call_id, correlation, self.start, self.end
             )
         if self.recording_size is not None and self.recording is None:
             seed = int.from_bytes(hashlib.sha256(f"{self.meeting_id}/{self.report_id}".encode()).digest()[:8], "big")
             stream = GeneratedStream(seed, self.recording_size)
             self.recording = Recording(
-                artifact_id(), stream, stream.sha256(), self.call_id, correlation, self.end, self.end
+                artifact_id(), stream, stream.sha256(), self.call_id, correlation, self.start, self.end
             )
         self.ended = True
 

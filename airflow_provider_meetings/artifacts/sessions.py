@@ -11,6 +11,7 @@ its attendance reports, transcripts and recordings pile up under one meeting id 
   https://learn.microsoft.com/graph/api/resources/callrecording) is not before the start of
   that session.
 
+Graph's ``DateTimeOffset`` values are UTC (``...Z``); one without an offset is read as UTC.
 An item whose time is missing or unreadable is kept: nothing is dropped that cannot be told
 apart (Graph sends both fields on every item).
 """
@@ -18,11 +19,10 @@ apart (Graph sends both fields on every item).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_meetings.graph.errors import InvalidRequestError
-from airflow_provider_meetings.graph.values import to_utc
+from airflow_provider_meetings.graph.values import parse_iso
 
 __all__ = ["REPORT_START", "ARTIFACT_CREATED", "since"]
 
@@ -46,10 +46,11 @@ def since(items: Iterable[dict[str, Any]], field: str, not_before: datetime | No
 
 def _dated(item: dict[str, Any], field: str, not_before: datetime) -> bool:
     value = item.get(field)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.strip():
         return True
+    text = value.strip()
     try:
-        when = to_utc(value, field_name=field)
-    except InvalidRequestError:
+        when = parse_iso(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
+    except ValueError:
         return True
-    return when is None or when >= not_before
+    return (when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)) >= not_before

@@ -83,6 +83,8 @@ def airflow_env(config: StackConfig, secrets: Mapping[str, str]) -> dict[str, st
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         }
     )
+    if not config.schedules:
+        env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
     if config.executor == "celery":
         env.update(
             {

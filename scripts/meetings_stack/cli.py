@@ -109,6 +109,7 @@ def up(config: StackConfig) -> dict[str, Any]:
         "processes_file": str(config.processes_file),
         "airflow_version": components.airflow_version(),
         "heartbeat_timeout": config.heartbeat_timeout,
+        "schedules": config.schedules,
         "emulator": {"url": emulator["url"], "ca_path": emulator["ca_path"], "state_file": str(config.emulator_state)},
     }
     config.stack_file.write_text(json.dumps(info, indent=1) + "\n")

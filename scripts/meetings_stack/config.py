@@ -11,6 +11,7 @@ stacks (a developer's and the e2e tests') can run side by side:
 | ``STACK_CELERY_WORKERS`` | ``2`` | Celery workers with ``EXECUTOR=celery`` |
 | ``STACK_WORKER_CONCURRENCY`` | ``2`` | task slots per Celery worker |
 | ``STACK_HEARTBEAT_TIMEOUT`` | ``30`` | ``[scheduler] task_instance_heartbeat_timeout``: seconds before a task whose worker died is failed (and retried) |
+| ``STACK_SCHEDULES`` | ``on`` | ``off``: ``[scheduler] use_job_schedule = False``, the scheduler starts no run of a schedule or an asset, only the runs triggered by hand or the API (the e2e tests: a sample DAG's daily tick, run when the DAG is unpaused, would interleave with a test's run) |
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class StackConfig:
     :param celery_workers: number of Celery workers (``celery`` only).
     :param worker_concurrency: task slots per Celery worker.
     :param heartbeat_timeout: ``[scheduler] task_instance_heartbeat_timeout`` in seconds.
+    :param schedules: whether the scheduler starts the runs of schedules and assets
+        (``[scheduler] use_job_schedule``); triggered runs run either way.
     :param pool_slots: slots of the ``teams_meetings`` pool.
     :param python: the interpreter whose Airflow and emulator the stack runs.
     """
@@ -100,6 +103,7 @@ class StackConfig:
     celery_workers: int = 2
     worker_concurrency: int = 2
     heartbeat_timeout: int = 30
+    schedules: bool = True
     pool_slots: int = 4
     python: Path = Path(sys.executable)
 
@@ -126,6 +130,14 @@ class StackConfig:
             except ValueError:
                 raise StackError(f"{name}={value!r} is not a whole number") from None
 
+        def switch(name: str, default: bool) -> bool:
+            value = environ.get(name, "").strip().lower()
+            if not value:
+                return default
+            if value not in ("on", "off"):
+                raise StackError(f"{name}={value!r}: use on or off")
+            return value == "on"
+
         values: dict[str, object] = {
             "state_dir": Path(environ.get("STACK_DIR") or REPO / ".stack").resolve(),
             "executor": (environ.get("EXECUTOR") or "local").strip().lower(),
@@ -133,6 +145,7 @@ class StackConfig:
             "celery_workers": number("STACK_CELERY_WORKERS", 2),
             "worker_concurrency": number("STACK_WORKER_CONCURRENCY", 2),
             "heartbeat_timeout": number("STACK_HEARTBEAT_TIMEOUT", 30),
+            "schedules": switch("STACK_SCHEDULES", True),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -134,6 +134,10 @@ class StackRunner:
 
     def run(self, *args: str) -> str:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "STACK_", "EXECUTOR"))}
+        # Each test triggers its own runs. With schedules on, unpausing a sample DAG can start
+        # its latest daily tick too (CronTriggerTimetable, catchup=False, once the DAG has
+        # runs), whose meetings and worker slots a test would count as its own.
+        env["STACK_SCHEDULES"] = "off"
         command = [sys.executable, str(SCRIPTS / "stack.py"), *args]
         command += ["--state-dir", str(self.state_dir), "--port-base", str(self.port_base)]
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=STACK_TIMEOUT, cwd=REPO)

@@ -207,13 +207,13 @@ def test_with_not_before_an_earlier_session_of_the_series_does_not_count(
     dags_folder, graph_emulator, meetings_conn_id, tmp_path
 ) -> None:
     """A weekly clinic: last week's session left its report and files under the same join URL.
-    With ``not_before="{{ data_interval_start }}"`` the sensor defers until this run's session
+    With ``not_before`` as docs/artifacts.md writes it the sensor defers until this run's session
     ended, and the operator fetches that session's artifacts only."""
     dag = artifacts_dag(
         dags_folder,
         meetings_conn_id,
         "artifacts_series",
-        not_before="{{ data_interval_start }}",
+        not_before="{{ (data_interval_end or dag_run.run_after) - macros.timedelta(minutes=30) }}",  # docs/artifacts.md
         artifacts=("attendance", "transcript"),
     )
     join_url = event_join_url(meetings_conn_id, "clinic-series")
@@ -248,7 +248,8 @@ def test_with_not_before_an_earlier_session_of_the_series_does_not_count(
         "attendance_reports": 1,
         "transcripts": 1,
     }
-    assert datetime.datetime.fromisoformat(result["reference"]["not_before"]) == LOGICAL_DATE  # as rendered
+    rendered = datetime.datetime.fromisoformat(result["reference"]["not_before"])
+    assert rendered == LOGICAL_DATE - datetime.timedelta(minutes=30)
     report = Path(result["paths"]["attendance"][1]).read_text(encoding="utf-8")
     assert held["reportId"] in report and earlier["reportId"] not in report
 

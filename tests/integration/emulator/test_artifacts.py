@@ -126,6 +126,20 @@ def test_transcript_is_the_utf8_webvtt_byte_for_byte(emu: Any, graph: Graph) -> 
     assert graph("GET", f"{transcript}/content", params={"$format": TRANSCRIPT_TEXT}).status_code == 400
 
 
+def test_transcripts_and_recordings_are_created_with_their_session_and_end_with_it(emu: Any, graph: Graph) -> None:
+    # calltranscript / callrecording: createdDateTime "at which [it] was created", endDateTime
+    # "at which [it] ends": two times (the emulator's choice of both is in its assumptions).
+    held, path = _held(
+        emu, graph, start="2030-05-06T08:00:00Z", end="2030-05-06T09:30:00Z", transcript=VTT, recording_size=1024
+    )
+    [report] = graph("GET", f"{path}/attendanceReports").json()["value"]
+    for collection in ("transcripts", "recordings"):
+        [item] = graph("GET", f"{path}/{collection}").json()["value"]
+        assert item["createdDateTime"] == report["meetingStartDateTime"] == "2030-05-06T08:00:00.0000000Z"
+        assert item["endDateTime"] == report["meetingEndDateTime"] == "2030-05-06T09:30:00.0000000Z"
+    assert held["meetingId"]
+
+
 def test_recording_streams_the_held_bytes_and_resumes_with_a_range(emu: Any, graph: Graph) -> None:
     size = 3 * 1024 * 1024 + 17
     held, path = _held(emu, graph, recording_size=size)

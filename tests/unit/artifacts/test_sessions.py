@@ -35,3 +35,11 @@ def test_transcripts_and_recordings_go_by_created() -> None:
 def test_an_item_without_a_readable_time_is_kept() -> None:
     files = [{"id": "none"}, {"id": "null", ARTIFACT_CREATED: None}, {"id": "bad", ARTIFACT_CREATED: "yesterday"}]
     assert [f["id"] for f in since(files, ARTIFACT_CREATED, NINE)] == ["none", "null", "bad"]
+
+
+def test_a_time_without_offset_is_utc_as_graph_means_it() -> None:
+    files = [
+        {"id": "before", ARTIFACT_CREATED: "2026-12-07T08:59:59"},
+        {"id": "at", ARTIFACT_CREATED: "2026-12-07T09:00:00.0000000"},
+    ]
+    assert [f["id"] for f in since(files, ARTIFACT_CREATED, NINE)] == ["at"]
