@@ -152,10 +152,10 @@ class MeetingArtifactsTask(ProviderOperator):
         connection's ``default_user_id`` (``/me`` with a delegated connection)
     :param not_before: only what the sessions that started at or after this time left
         (templated; an aware datetime or ISO-8601 text with an offset, e.g.
-        ``"{{ data_interval_end - macros.timedelta(minutes=30) }}"``): a recurring meeting's
-        sessions share one join URL, and its earlier sessions' reports and files stay there;
-        empty: every session's. A lower bound: later sessions count too (docs/artifacts.md,
-        "Sessions of a series")
+        ``"{{ (dag_run.data_interval_end or dag_run.run_after) - macros.timedelta(minutes=30) }}"``):
+        a recurring meeting's sessions share one join URL, and its earlier sessions' reports
+        and files stay there; empty: every session's. A lower bound: later sessions count too
+        (docs/artifacts.md, "Sessions of a series")
     :param artifacts: which of ``attendance``, ``transcript``, ``recording`` (checked when
         the DAG file is parsed)
     :param conn_id: the Airflow connection of the Graph app

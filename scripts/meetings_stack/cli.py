@@ -60,11 +60,15 @@ def up(config: StackConfig) -> dict[str, Any]:
     running = components.running_components(table)
     previous = read_stack_file(config)
     if running:
-        if previous.get("executor") == config.executor and set(running) == wanted:
+        same = previous.get("executor") == config.executor and previous.get("schedules", True) == config.schedules
+        if same and set(running) == wanted:
             print(f"The stack already runs ({EXECUTORS[config.executor]}).")
             print_summary(config, previous, secrets["admin_password"], seconds=None)
             return previous
-        print(f"Stopping the running Airflow components to start them with {EXECUTORS[config.executor]}")
+        print(
+            f"Stopping the running Airflow components to start them with {EXECUTORS[config.executor]}"
+            f" (schedules {'on' if config.schedules else 'off'})"
+        )
         components.stop_components(table)
         components.wait_for_port_release(config.ports.api)
 

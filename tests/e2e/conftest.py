@@ -135,8 +135,8 @@ class StackRunner:
     def run(self, *args: str) -> str:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "STACK_", "EXECUTOR"))}
         # Each test triggers its own runs. With schedules on, unpausing a sample DAG can start
-        # its latest daily tick too (CronTriggerTimetable, catchup=False, once the DAG has
-        # runs), whose meetings and worker slots a test would count as its own.
+        # its latest daily tick too (CronTriggerTimetable, catchup=False: it did 17 minutes
+        # after the 06:00 Paris tick), whose meetings and worker slots a test counts as its own.
         env["STACK_SCHEDULES"] = "off"
         command = [sys.executable, str(SCRIPTS / "stack.py"), *args]
         command += ["--state-dir", str(self.state_dir), "--port-base", str(self.port_base)]

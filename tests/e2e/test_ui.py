@@ -137,9 +137,9 @@ def test_a_connection_saved_through_the_form_works_in_a_dag_run(weekly_run, loca
     states = local_stack.api.task_states(WEEKLY_DAG, run["dag_run_id"])
     assert run["state"] == "success", states
     # The triggered (manual) run books the first session at or after its logical date; its
-    # date is the external id. Unpausing also lets the scheduler run the latest cron tick,
-    # which books the session after the next tick: maybe the same one (then the same
-    # meeting), maybe another: count the meeting of the triggered run.
+    # date is the external id. The e2e stack starts no scheduled run (STACK_SCHEDULES=off);
+    # were it to run the latest cron tick on unpause, that run would book the session after
+    # the next tick (maybe the same meeting): count the meeting of the triggered run.
     from meetings_dag_helpers.window import WEEKLY_TICK_ZONE, occurrence_window
 
     start, _ = occurrence_window(weekly_run["anchor"], start_offset=timedelta(minutes=360), duration=timedelta(hours=1))

@@ -213,7 +213,7 @@ def test_with_not_before_an_earlier_session_of_the_series_does_not_count(
         dags_folder,
         meetings_conn_id,
         "artifacts_series",
-        not_before="{{ (data_interval_end or dag_run.run_after) - macros.timedelta(minutes=30) }}",  # docs/artifacts.md
+        not_before="{{ (dag_run.data_interval_end or dag_run.run_after) - macros.timedelta(minutes=30) }}",  # docs/artifacts.md
         artifacts=("attendance", "transcript"),
     )
     join_url = event_join_url(meetings_conn_id, "clinic-series")

@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, TaskDeferred
 from import_cost_testlib import HEAVY, loaded_by
 
+from airflow_provider_meetings.artifact_args import meeting_reference
 from airflow_provider_meetings.graph.errors import GraphAPIError, RetriesExhaustedError
 from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors
 from airflow_provider_meetings.sensors.meeting_artifacts import TeamsMeetingArtifactsSensor
@@ -264,3 +266,34 @@ def test_poke_treats_a_transient_error_as_not_yet_and_a_permanent_one_as_final(m
     assert done and done.xcom_value == STATUS
     with pytest.raises(AirflowFailException, match="OnlineMeetingArtifact.Read.All"):
         sensor.poke({})
+
+
+#: The template docs/artifacts.md gives for a DAG that runs at each session's start.
+DOCUMENTED_NOT_BEFORE = "{{ (dag_run.data_interval_end or dag_run.run_after) - macros.timedelta(minutes=30) }}"
+
+
+@pytest.mark.parametrize(
+    ("data_interval_end", "expected"),
+    [
+        (datetime(2026, 12, 7, 10, tzinfo=timezone.utc), datetime(2026, 12, 7, 9, 30, tzinfo=timezone.utc)),
+        (None, datetime(2026, 12, 7, 8, 30, tzinfo=timezone.utc)),  # API/CLI run without a logical date, asset run
+    ],
+    ids=["with a data interval", "without"],
+)
+def test_the_documented_not_before_renders_with_and_without_a_data_interval(data_interval_end, expected) -> None:
+    # A run without a logical date has no ``data_interval_end`` in its context at all, and a
+    # DAG renders with StrictUndefined: the template reads the run's attribute instead.
+    from types import SimpleNamespace
+
+    from airflow.sdk import DAG
+    from airflow.sdk.execution_time import macros
+
+    with DAG("series", schedule=None):
+        sensor = TeamsMeetingArtifactsSensor(task_id="wait", join_url="https://t/x", not_before=DOCUMENTED_NOT_BEFORE)
+    run = SimpleNamespace(data_interval_end=data_interval_end, run_after=datetime(2026, 12, 7, 9, tzinfo=timezone.utc))
+    rendered = sensor.render_template(sensor.not_before, {"dag_run": run, "macros": macros})
+    assert (
+        datetime.fromisoformat(meeting_reference(join_url="https://t/x", not_before=rendered)["not_before"]) == expected
+    )
+    docs = Path(__file__).resolve().parents[3] / "docs" / "artifacts.md"
+    assert DOCUMENTED_NOT_BEFORE in docs.read_text(encoding="utf-8")
