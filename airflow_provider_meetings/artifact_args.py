@@ -25,6 +25,7 @@ __all__ = [
     "MEETING_KEYS",
     "MeetingNames",
     "REFERENCE_KEYS",
+    "SESSION_KEYS",
     "SHOWN_CHARS",
     "ArgumentError",
     "check_artifacts",
@@ -53,7 +54,9 @@ class MeetingNames(TypedDict, total=False):
     :param not_before: an aware datetime or ISO-8601 text with an offset: only what sessions
         that started then or later left counts (attendance reports by ``meetingStartDateTime``,
         transcripts and recordings by ``createdDateTime``); not given: every session's. One join
-        URL serves every session of a recurring meeting (docs/artifacts.md, "Retention and series")
+        URL serves every session of a recurring meeting (docs/artifacts.md, "Sessions of a series")
+    :param before: the same kind of value: only what sessions that started earlier left counts
+        (with ``not_before``, one run's window: a backfilled run fetches its own session only)
     """
 
     user_id: str | None
@@ -61,8 +64,11 @@ class MeetingNames(TypedDict, total=False):
     join_url: str | None
     external_id: str | None
     not_before: str | datetime | None
+    before: str | datetime | None
 
 
+#: The keywords of :class:`MeetingNames` that choose the sessions (a window of start times).
+SESSION_KEYS: tuple[str, ...] = ("not_before", "before")
 #: Every keyword of :class:`MeetingNames`: the meeting, its organizer, which sessions (the
 #: templated fields of the sensor and the operator, and of a trigger's reference).
 REFERENCE_KEYS: tuple[str, ...] = tuple(MeetingNames.__annotations__)
@@ -113,37 +119,35 @@ def meeting_reference(
     external_id: Any = None,
     user_id: Any = None,
     not_before: Any = None,
+    before: Any = None,
 ) -> dict[str, str]:
     """The keyword arguments naming one meeting for the hook's artifact methods: each value
     stripped, empty ones (``None``, ``""``, white space) left out as not given.
 
     Only the choice is checked here (and that values are text); what makes a value usable
-    (an ``https://`` join URL, an organizer's id, an ISO-8601 ``not_before``) is
-    ``artifacts/locate.py``'s. A ``not_before`` datetime (what a template rendered as a native
-    object gives) becomes its ISO-8601 text, so the reference stays text (trigger kwargs, XCom).
+    (an ``https://`` join URL, an organizer's id, ISO-8601 ``not_before`` and ``before``) is
+    ``artifacts/locate.py``'s. A datetime of :data:`SESSION_KEYS` (what a template rendered as
+    a native object gives) becomes its ISO-8601 text, so the reference stays text (trigger
+    kwargs, XCom).
 
     :param meeting_id: Graph's meeting id
     :param join_url: the meeting's join URL
     :param external_id: the external id of the calendar event that holds the meeting
     :param user_id: the organizer (left out: the connection's default, or ``/me``)
     :param not_before: only sessions that started then or later (:class:`MeetingNames`)
+    :param before: only sessions that started earlier (:class:`MeetingNames`)
     :return: e.g. ``{"meeting_id": "MSo1...", "user_id": "adele@contoso.com"}``
     :raises ArgumentError: (a ``ValueError``) none or more than one of ``meeting_id``,
         ``join_url``, ``external_id`` (argument ``meeting``), a value that is not text (that
-        argument), or a naive ``not_before`` datetime
+        argument), or a naive ``not_before`` or ``before`` datetime
     """
-    if isinstance(not_before, datetime):
-        if not_before.utcoffset() is None:
-            raise ArgumentError(
-                "not_before", f"is a naive datetime ({not_before.isoformat()}): give it a timezone, e.g. UTC"
-            )
-        not_before = not_before.isoformat()
     given = {
         "meeting_id": meeting_id,
         "join_url": join_url,
         "external_id": external_id,
         "user_id": user_id,
-        "not_before": not_before,
+        "not_before": _as_text(not_before, "not_before"),
+        "before": _as_text(before, "before"),
     }
     for name, value in given.items():
         if value is not None and not isinstance(value, str):
@@ -159,6 +163,15 @@ def meeting_reference(
         )
         raise ArgumentError("meeting", problem, problem)
     return reference
+
+
+def _as_text(value: Any, name: str) -> Any:
+    """A time of :data:`SESSION_KEYS`: an aware datetime as ISO-8601 text, anything else as given."""
+    if not isinstance(value, datetime):
+        return value
+    if value.utcoffset() is None:
+        raise ArgumentError(name, f"is a naive datetime ({value.isoformat()}): give it a timezone, e.g. UTC")
+    return value.isoformat()
 
 
 def shown(name: str, value: str) -> str:

@@ -150,7 +150,8 @@ def merge_results(
     total = len(state.results) if state.results is not None else len(todo)
     merged: list[dict[str, Any] | None] = list(state.results) if state.results is not None else [None] * total
     longest: float | None = None
-    created_before = {key: value for key, value in state.created_before.items() if int(key) not in set(todo)}
+    sent = set(todo)
+    created_before = {key: value for key, value in state.created_before.items() if int(key) not in sent}
     for position, result in enumerate(results):
         index = todo[position]
         wait = result.get("asked_wait")

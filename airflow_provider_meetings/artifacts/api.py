@@ -3,8 +3,8 @@
 Every method takes a :class:`~airflow_provider_meetings.artifacts.locate.MeetingRef` checked
 by :func:`~airflow_provider_meetings.artifacts.locate.prepare_meeting_ref` (and a
 destination checked by :func:`~airflow_provider_meetings.artifacts.destinations.resolve_destination`):
-bad input is refused before a client exists. A ref's ``not_before`` keeps what the sessions
-from then on left (:mod:`~airflow_provider_meetings.artifacts.sessions`). Graph's refusals become the errors of
+bad input is refused before a client exists. A ref's ``sessions`` keep what the sessions in
+its window left (:mod:`~airflow_provider_meetings.artifacts.sessions`). Graph's refusals become the errors of
 :mod:`~airflow_provider_meetings.artifacts.errors` (permanent; never retried).
 Importing this module loads neither msal nor requests: the client is passed in.
 """
@@ -12,7 +12,6 @@ Importing this module loads neither msal nor requests: the client is passed in.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_meetings.artifacts import attendance, downloads
@@ -20,7 +19,7 @@ from airflow_provider_meetings.artifacts.destinations import Destination
 from airflow_provider_meetings.artifacts.downloads import ArtifactFile
 from airflow_provider_meetings.artifacts.errors import artifact_error
 from airflow_provider_meetings.artifacts.locate import MeetingLocator, MeetingRef, ResolvedMeeting
-from airflow_provider_meetings.artifacts.sessions import ARTIFACT_CREATED, REPORT_START, since
+from airflow_provider_meetings.artifacts.sessions import ALL_SESSIONS, ARTIFACT_CREATED, REPORT_START, SessionWindow
 from airflow_provider_meetings.artifacts.status import artifacts_status
 
 if TYPE_CHECKING:
@@ -54,51 +53,54 @@ class MeetingArtifactsApi:
         return MeetingLocator(self.client, delegated=self.delegated, object_id=self.object_id).resolve(ref)
 
     def attendance_records(self, ref: MeetingRef) -> list[dict[str, Any]]:
-        """Every attendance record of every report (of the sessions from ``ref.not_before`` on),
-        each with ``reportId``; ``[]`` before the meeting."""
+        """Every attendance record of every report (of the sessions in ``ref.sessions``), each
+        with ``reportId``; ``[]`` before the meeting."""
         return self.attendance(ref)[1]
 
     def attendance(self, ref: MeetingRef) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The meeting's attendance reports (oldest first; those of the sessions from
-        ``ref.not_before`` on) and every record of them, the reports listed once: a report
-        without records counts too (a session that ended)."""
+        """The meeting's attendance reports (oldest first; those of the sessions in
+        ``ref.sessions``) and every record of them, the reports listed once: a report without
+        records counts too (a session that ended)."""
         meeting = self.resolve(ref)
 
         def both() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-            reports = since(attendance.attendance_reports(self.client, meeting), REPORT_START, ref.not_before)
+            reports = ref.sessions.keep(attendance.attendance_reports(self.client, meeting), REPORT_START)
             return reports, attendance.attendance_records(self.client, meeting, reports)
 
         return self._call("attendance", meeting, both)
 
-    def attendance_reports(self, meeting: ResolvedMeeting, not_before: datetime | None = None) -> list[dict[str, Any]]:
+    def attendance_reports(
+        self, meeting: ResolvedMeeting, sessions: SessionWindow = ALL_SESSIONS
+    ) -> list[dict[str, Any]]:
         """The meeting's attendance reports (the 50 most recent), oldest first.
 
-        :param not_before: only those of the sessions that started then or later (``None``: all)
+        :param sessions: only those of the sessions in this window (default: all)
         """
         return self._call(
             "attendance",
             meeting,
-            lambda: since(attendance.attendance_reports(self.client, meeting), REPORT_START, not_before),
+            lambda: sessions.keep(attendance.attendance_reports(self.client, meeting), REPORT_START),
         )
 
-    def listing(self, kind: str, meeting: ResolvedMeeting, not_before: datetime | None = None) -> list[dict[str, Any]]:
+    def listing(
+        self, kind: str, meeting: ResolvedMeeting, sessions: SessionWindow = ALL_SESSIONS
+    ) -> list[dict[str, Any]]:
         """The meeting's transcripts or recordings (Graph's metadata, no content).
 
         :param kind: ``transcript`` or ``recording``
-        :param not_before: only those created then or later (``None``: all)
+        :param sessions: only those created in this window (default: all)
         """
         path = f"{meeting.path}/{COLLECTIONS[kind]}"
         return self._call(
             kind,
             meeting,
-            lambda: since(
+            lambda: sessions.keep(
                 (
                     item
                     for item in self.client.get_all(path, what=f"GET {COLLECTIONS[kind]}")
                     if isinstance(item, dict) and item.get("id")
                 ),
                 ARTIFACT_CREATED,
-                not_before,
             ),
         )
 
@@ -117,7 +119,7 @@ class MeetingArtifactsApi:
                 meeting,
                 lambda item=item: downloads.download_artifact(self.client, destination, meeting, kind, item),
             )
-            for item in self.listing(kind, meeting, ref.not_before)
+            for item in self.listing(kind, meeting, ref.sessions)
         ]
 
     def status(self, ref: MeetingRef, kinds: Iterable[str]) -> dict[str, Any]:
@@ -126,8 +128,8 @@ class MeetingArtifactsApi:
 
         def count(kind: str) -> int:
             if kind == "attendance":
-                return len(self.attendance_reports(meeting, ref.not_before))
-            return len(self.listing(kind, meeting, ref.not_before))
+                return len(self.attendance_reports(meeting, ref.sessions))
+            return len(self.listing(kind, meeting, ref.sessions))
 
         return artifacts_status(meeting.meeting_id, kinds, count)
 

@@ -16,20 +16,20 @@ one of the three; an empty value, ``None``, ``""`` or white space, is not given)
 :func:`~airflow_provider_meetings.artifact_args.meeting_reference`'s, the rule the sensor and
 the operator apply; this module adds what makes each value usable. The organizer is
 :func:`~airflow_provider_meetings.graph.values.request_organizer`'s (the default of the
-connection, ``/me`` only for a delegated one). ``not_before`` (which sessions count) is
-checked here too, and travels with the :class:`MeetingRef`.
+connection, ``/me`` only for a delegated one). ``not_before`` and ``before`` (which sessions
+count) are checked here too, and travel with the :class:`MeetingRef` as its ``sessions``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from airflow_provider_meetings.artifact_args import ArgumentError, meeting_reference, shown
 from airflow_provider_meetings.artifacts.errors import MeetingNotFoundError, artifact_error
+from airflow_provider_meetings.artifacts.sessions import ALL_SESSIONS, SessionWindow
 from airflow_provider_meetings.events.api import CalendarEventsApi, prepare_calendar_lookup
 from airflow_provider_meetings.events.request import PreparedEvent
 from airflow_provider_meetings.graph.errors import GraphAPIError, InvalidRequestError
@@ -43,10 +43,14 @@ from airflow_provider_meetings.graph.values import (
 )
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from airflow_provider_meetings.artifact_args import MeetingNames
     from airflow_provider_meetings.graph.client import GraphRestClient
 
 __all__ = [
     "MEETINGS_RESOURCE",
+    "session_window",
     "MeetingLocator",
     "MeetingRef",
     "ResolvedMeeting",
@@ -68,14 +72,14 @@ class MeetingRef:
     :param join_url: the meeting's join URL
     :param event_lookup: the checked calendar lookup of the event that holds the meeting
         (named by its external id: :attr:`external_id`)
-    :param not_before: only the sessions that started then or later count (UTC; ``None``: all)
+    :param sessions: which sessions count (``not_before``, ``before``; default: all)
     """
 
     user_id: str | None
     meeting_id: str | None = None
     join_url: str | None = None
     event_lookup: PreparedEvent | None = None
-    not_before: datetime | None = None
+    sessions: SessionWindow = ALL_SESSIONS
 
     @property
     def external_id(self) -> str | None:
@@ -118,15 +122,7 @@ def _check_usable(value: str, name: str) -> str:
     return value
 
 
-def prepare_meeting_ref(
-    settings: ConnectionSettings,
-    *,
-    user_id: Any = None,
-    meeting_id: Any = None,
-    join_url: Any = None,
-    external_id: Any = None,
-    not_before: Any = None,
-) -> MeetingRef:
+def prepare_meeting_ref(settings: ConnectionSettings, **names: Unpack[MeetingNames]) -> MeetingRef:
     """Check how a meeting is named, against the connection, before any request.
 
     Each value is stripped, and an empty one (``None``, ``""``, white space: what a template
@@ -134,24 +130,22 @@ def prepare_meeting_ref(
     "Naming the meeting").
 
     :param settings: the connection's settings (default organizer, token kind)
-    :param user_id: the organizer; not given: the connection's ``default_user_id``, else ``/me``
-        (delegated connections only)
-    :param meeting_id: Graph's meeting id
-    :param join_url: the meeting's join URL (``https://``)
-    :param external_id: the external id of the calendar event that holds the meeting
-    :param not_before: an aware datetime or ISO-8601 text with an offset: only the sessions
-        that started then or later count (:class:`~airflow_provider_meetings.artifact_args.MeetingNames`)
+    :param names: the keywords of :class:`~airflow_provider_meetings.artifact_args.MeetingNames`,
+        as :func:`~airflow_provider_meetings.artifact_args.meeting_reference` takes them:
+        exactly one of ``meeting_id``, ``join_url`` (``https://``) or ``external_id`` (a calendar
+        event's), the organizer ``user_id`` (not given: the connection's ``default_user_id``,
+        else ``/me`` for delegated connections only), and the sessions' ``not_before`` and ``before``
     :raises InvalidRequestError: none or more than one named (field ``meeting``), a value that
         is not text or not usable (its field), no organizer with an app-only token (``user_id``),
-        or a ``not_before`` that is no aware ISO-8601 datetime
+        a ``not_before`` or ``before`` that is no aware ISO-8601 datetime, or a ``before`` not
+        later than ``not_before``
+    :raises TypeError: a keyword that is none of these
     """
     try:
-        reference = meeting_reference(
-            meeting_id=meeting_id, join_url=join_url, external_id=external_id, user_id=user_id, not_before=not_before
-        )
+        reference = meeting_reference(**names)
     except ArgumentError as error:
         raise InvalidRequestError(error.argument, error.problem) from None
-    since = to_utc(reference.get("not_before"), field_name="not_before")
+    sessions = session_window(reference)
     user = request_organizer(
         reference.get("user_id"),
         default_user_id=settings.default_user_id,
@@ -161,15 +155,33 @@ def prepare_meeting_ref(
     if "meeting_id" in reference:
         meeting = _check_usable(reference["meeting_id"], "meeting_id")
         return MeetingRef(
-            user, meeting_id=check_missing_value(meeting, "meeting_id", empty_segments=False), not_before=since
+            user, meeting_id=check_missing_value(meeting, "meeting_id", empty_segments=False), sessions=sessions
         )
     if "join_url" in reference:
         url = _check_usable(reference["join_url"], "join_url")
         if not url.lower().startswith("https://"):
             raise InvalidRequestError("join_url", f"must be the meeting's https:// join URL, got {url[:60]!r}")
-        return MeetingRef(user, join_url=url, not_before=since)
+        return MeetingRef(user, join_url=url, sessions=sessions)
     lookup = prepare_calendar_lookup(reference["external_id"], settings, user_id=user)
-    return MeetingRef(user, event_lookup=lookup, not_before=since)
+    return MeetingRef(user, event_lookup=lookup, sessions=sessions)
+
+
+def session_window(reference: Mapping[str, str]) -> SessionWindow:
+    """The window of :data:`~airflow_provider_meetings.artifact_args.SESSION_KEYS` in a
+    reference (:func:`~airflow_provider_meetings.artifact_args.meeting_reference`'s), checked.
+
+    :raises InvalidRequestError: a bound that is no aware ISO-8601 datetime, or ``before`` not
+        later than ``not_before``
+    """
+    not_before = to_utc(reference.get("not_before"), field_name="not_before")
+    before = to_utc(reference.get("before"), field_name="before")
+    if not_before is not None and before is not None and before <= not_before:
+        raise InvalidRequestError(
+            "before",
+            f"{reference['before']!r} is not later than not_before {reference['not_before']!r}: "
+            "no session could start in between",
+        )
+    return SessionWindow(not_before, before)
 
 
 def join_url_filter_path(user_id: str | None, join_url: str) -> str:

@@ -156,6 +156,9 @@ class MeetingArtifactsTask(ProviderOperator):
         a recurring meeting's sessions share one join URL, and its earlier sessions' reports
         and files stay there; empty: every session's. A lower bound: later sessions count too
         (docs/artifacts.md, "Sessions of a series")
+    :param before: the same kind of value (templated): only what the sessions that started
+        earlier left, e.g. the next session's ``not_before``; with ``not_before``, a backfilled
+        or cleared run sees its own session only
     :param artifacts: which of ``attendance``, ``transcript``, ``recording`` (checked when
         the DAG file is parsed)
     :param conn_id: the Airflow connection of the Graph app
@@ -171,6 +174,7 @@ class MeetingArtifactsTask(ProviderOperator):
         external_id: str | None = None,
         user_id: str | None = None,
         not_before: Any = None,
+        before: Any = None,
         artifacts: Sequence[str] = ARTIFACTS,
         conn_id: str = "msgraph_meetings_default",
         **kwargs: Any,
@@ -181,6 +185,7 @@ class MeetingArtifactsTask(ProviderOperator):
         self.external_id = external_id
         self.user_id = user_id
         self.not_before = not_before
+        self.before = before
         self.artifacts = check_artifacts(artifacts)
 
     def _reference(self) -> dict[str, str]:

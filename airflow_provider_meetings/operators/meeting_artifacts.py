@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_meetings.artifact_args import describe_reference
+from airflow_provider_meetings.artifact_args import SESSION_KEYS, describe_reference
 from airflow_provider_meetings.attendance_table import attendance_rows, report_ids, rows_to_csv, rows_to_json
 from airflow_provider_meetings.operators.base import MeetingArtifactsTask
 from airflow_provider_meetings.operators.task_outcome import fail_permanent_errors
@@ -80,7 +80,8 @@ class FetchTeamsMeetingArtifactsOperator(MeetingArtifactsTask):
             destination,
         )
         # Named by id from here on: the join URL or the event is looked up once.
-        ref = hook.meeting_ref(user_id=user_id, meeting_id=meeting_id, not_before=reference.get("not_before"))
+        window = {key: reference[key] for key in SESSION_KEYS if key in reference}
+        ref = hook.meeting_ref(user_id=user_id, meeting_id=meeting_id, **window)
         result: dict[str, Any] = {
             "meeting_id": meeting_id,
             "user_id": user_id,

@@ -8,7 +8,7 @@ bridges SDK calls made from a thread, such as the connection lookup, back to its
 ``TriggerCommsDecoder.send`` in ``airflow/jobs/triggerer_job_runner.py``).
 
 The trigger's kwargs are stored in the metadata database: they hold only the connection
-id, the meeting's identifiers (and ``not_before``), the artifacts and the poke interval,
+id, the meeting's identifiers (and ``not_before``, ``before``), the artifacts and the poke interval,
 never a token. The
 hook reads the connection (and gets its token) in the triggerer.
 """
@@ -49,7 +49,7 @@ class TeamsMeetingArtifactsTrigger(BaseTrigger):
         :func:`~airflow_provider_meetings.artifact_args.meeting_reference` names it: exactly one
         of ``meeting_id``, ``join_url``, ``external_id`` (a calendar event's), ``user_id``
         (the organizer; left out: the connection's ``default_user_id`` or ``/me``) and
-        ``not_before`` (ISO-8601 text; left out: every session counts)
+        ``not_before``, ``before`` (ISO-8601 text; left out: that side of the sessions' window is open)
     :param artifacts: which of ``attendance``, ``transcript``, ``recording`` must exist
     :param poke_interval: seconds between two checks
     """

@@ -61,6 +61,7 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False, params={{"join_url": "
         conn_id="{conn_id}",
         join_url="{{{{ params.join_url }}}}",
         not_before="{not_before}",
+        before="{before}",
         artifacts={artifacts!r},
         poke_interval=1,
         timeout={timeout},
@@ -75,17 +76,25 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False, params={{"join_url": "
         meeting_id="{{{{ ti.xcom_pull(task_ids='wait')['meeting_id'] }}}}",
         destination="{{{{ params.destination }}}}",
         not_before="{not_before}",
+        before="{before}",
         artifacts={artifacts!r},
         outlets=[Asset("{dag_id}_artifacts")],
     )
 """
 
 
+#: The window docs/artifacts.md gives a weekly DAG that runs at each session's start.
+SERIES_NOT_BEFORE = "{{ (dag_run.data_interval_end or dag_run.run_after) - macros.timedelta(minutes=30) }}"
+SERIES_BEFORE = (
+    "{{ (dag_run.data_interval_end or dag_run.run_after) + macros.timedelta(days=7) - macros.timedelta(minutes=30) }}"
+)
+
+
 def artifacts_dag(dags_folder: Path, conn_id: str, dag_id: str, **options: Any) -> Any:
     settings = {"artifacts": ("attendance", "transcript", "recording"), "timeout": 60, "soft_fail": False}
     settings["deferrable"] = True
     settings["mode"] = "poke"
-    settings["not_before"] = ""  # empty: every session counts
+    settings["not_before"] = settings["before"] = ""  # empty: every session counts
     settings.update(options)
     return load_dag(dags_folder, dag_id, DAG.format(dag_id=dag_id, conn_id=conn_id, **settings))
 
@@ -203,22 +212,25 @@ def test_the_sensor_defers_until_the_meeting_ended_and_the_operator_stores_it(
     assert "token" not in str(extra).lower()
 
 
-def test_with_not_before_an_earlier_session_of_the_series_does_not_count(
-    dags_folder, graph_emulator, meetings_conn_id, tmp_path
-) -> None:
-    """A weekly clinic: last week's session left its report and files under the same join URL.
-    With ``not_before`` as docs/artifacts.md writes it the sensor defers until this run's session
-    ended, and the operator fetches that session's artifacts only."""
+def test_a_run_of_a_series_sees_its_own_session_only(dags_folder, graph_emulator, meetings_conn_id, tmp_path) -> None:
+    """A weekly clinic run late, as a backfill runs it: the sessions of the week before and of
+    the week after left their reports and files under the same join URL. With ``not_before``
+    and ``before`` as docs/artifacts.md writes them, the sensor defers until this run's
+    session ended, and the operator fetches that session's artifacts only."""
     dag = artifacts_dag(
         dags_folder,
         meetings_conn_id,
         "artifacts_series",
-        not_before="{{ (dag_run.data_interval_end or dag_run.run_after) - macros.timedelta(minutes=30) }}",  # docs/artifacts.md
+        not_before=SERIES_NOT_BEFORE,
+        before=SERIES_BEFORE,
         artifacts=("attendance", "transcript"),
     )
     join_url = event_join_url(meetings_conn_id, "clinic-series")
     earlier = graph_emulator.hold_meeting(
         join_url, attendees=ATTENDEES, start="2026-11-23T09:00:00Z", end="2026-11-23T10:00:00Z", transcript=VTT
+    )
+    later = graph_emulator.hold_meeting(
+        join_url, attendees=ATTENDEES, start="2026-12-07T09:00:00Z", end="2026-12-07T10:00:00Z", transcript=VTT
     )
     held: dict[str, Any] = {}
 
@@ -250,8 +262,10 @@ def test_with_not_before_an_earlier_session_of_the_series_does_not_count(
     }
     rendered = datetime.datetime.fromisoformat(result["reference"]["not_before"])
     assert rendered == LOGICAL_DATE - datetime.timedelta(minutes=30)
+    closed = datetime.datetime.fromisoformat(result["reference"]["before"])
+    assert closed == LOGICAL_DATE + datetime.timedelta(days=7, minutes=-30)
     report = Path(result["paths"]["attendance"][1]).read_text(encoding="utf-8")
-    assert held["reportId"] in report and earlier["reportId"] not in report
+    assert held["reportId"] in report and earlier["reportId"] not in report and later["reportId"] not in report
 
 
 def test_in_reschedule_mode_the_sensor_frees_its_slot_between_pokes(

@@ -221,6 +221,17 @@ def test_not_before_keeps_this_sessions_attendance_and_files(hook, graph_emulato
     assert last_week["reportId"] not in {r["reportId"] for r in records}
 
 
+def test_a_window_leaves_out_the_later_sessions_too(hook, graph_emulator, tmp_path) -> None:
+    join_url, last_week, this_week = weekly_sessions(hook, graph_emulator)
+    window = {"not_before": "2030-02-26T07:30:00Z", "before": "2030-03-05T07:30:00Z"}  # last week's run, late
+    records = hook.attendance_records(join_url=join_url, **window)
+    assert {r["reportId"] for r in records} == {last_week["reportId"]} and len(records) == 3
+    assert len(hook.download_transcripts(tmp_path, join_url=join_url, **window)) == 1
+    status = hook.meeting_artifacts_status(join_url=join_url, artifacts=("attendance", "transcript"), **window)
+    assert (status["attendance"], status["transcript"], status["ready"]) == (1, 1, True)
+    assert this_week["reportId"] not in {r["reportId"] for r in records}
+
+
 def test_the_status_is_not_ready_on_an_earlier_sessions_artifacts(hook, graph_emulator) -> None:
     join_url, _, _ = weekly_sessions(hook, graph_emulator)
     asked = {"join_url": join_url, "artifacts": ("attendance", "transcript")}

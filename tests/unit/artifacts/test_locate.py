@@ -18,6 +18,7 @@ from airflow_provider_meetings.artifacts.locate import (
     MeetingRef,
     prepare_meeting_ref,
 )
+from airflow_provider_meetings.artifacts.sessions import SessionWindow
 from airflow_provider_meetings.graph.errors import InvalidRequestError
 from airflow_provider_meetings.graph.values import request_organizer
 
@@ -112,12 +113,14 @@ def test_a_long_join_url_is_shown_as_the_sensor_logs_it() -> None:
 )
 def test_not_before_is_one_utc_instant_whatever_its_form(given) -> None:
     ref = prepare_meeting_ref(settings(), meeting_id="m-1", not_before=given)
-    assert ref.not_before == dt.datetime(2026, 12, 7, 9, tzinfo=dt.timezone.utc)
+    assert ref.sessions.not_before == dt.datetime(2026, 12, 7, 9, tzinfo=dt.timezone.utc)
 
 
 @pytest.mark.parametrize("empty", [None, "", "   "])
 def test_an_empty_not_before_is_every_session(empty) -> None:
-    assert prepare_meeting_ref(settings(), join_url=JOIN_URL, not_before=empty).not_before is None
+    assert (
+        prepare_meeting_ref(settings(), join_url=JOIN_URL, not_before=empty, before=empty).sessions == SessionWindow()
+    )
 
 
 @pytest.mark.parametrize(
@@ -141,3 +144,32 @@ def test_not_before_stays_text_in_the_reference_trigger_kwargs_hold() -> None:
     assert reference["not_before"] == "2026-12-07T09:00:00+00:00"
     assert "not_before=2026-12-07T09:00:00+00:00" in describe_reference(reference)
     assert "not_before" not in meeting_reference(join_url=JOIN_URL, not_before="  ")
+
+
+def test_before_closes_the_window() -> None:
+    ref = prepare_meeting_ref(
+        settings(), meeting_id="m-1", not_before="2026-12-07T08:30:00Z", before="2026-12-14T09:30:00+01:00"
+    )
+    utc = dt.timezone.utc
+    assert ref.sessions == SessionWindow(
+        dt.datetime(2026, 12, 7, 8, 30, tzinfo=utc), dt.datetime(2026, 12, 14, 8, 30, tzinfo=utc)
+    )
+    assert prepare_meeting_ref(settings(), meeting_id="m-1", before="2026-12-14T08:30:00Z").sessions.not_before is None
+
+
+@pytest.mark.parametrize(
+    ("not_before", "before"),
+    [("2026-12-07T09:00:00Z", "2026-12-07T09:00:00Z"), ("2026-12-07T09:00:00Z", "2026-12-07T09:30:00+01:00")],
+    ids=["equal", "earlier in another zone"],
+)
+def test_a_before_not_later_than_not_before_is_refused(not_before, before) -> None:
+    with pytest.raises(InvalidRequestError, match="is not later than not_before") as caught:
+        prepare_meeting_ref(settings(), meeting_id="m-1", not_before=not_before, before=before)
+    assert caught.value.field == "before"
+
+
+def test_a_naive_or_unreadable_before_names_before() -> None:
+    for value, message in ((dt.datetime(2026, 12, 7), "naive datetime"), ("next week", "not an ISO-8601")):
+        with pytest.raises(InvalidRequestError, match=message) as caught:
+            prepare_meeting_ref(settings(), meeting_id="m-1", before=value)
+        assert caught.value.field == "before"

@@ -1,17 +1,19 @@
-"""artifacts/sessions.py: ``not_before`` keeps what the sessions from then on left."""
+"""artifacts/sessions.py: a window of session starts (``not_before``, ``before``) keeps what those sessions left."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from airflow_provider_meetings.artifacts.sessions import ARTIFACT_CREATED, REPORT_START, since
+import pytest
+
+from airflow_provider_meetings.artifacts.sessions import ALL_SESSIONS, ARTIFACT_CREATED, REPORT_START, SessionWindow
 
 NINE = dt.datetime(2026, 12, 7, 9, tzinfo=dt.timezone.utc)
 
 
 def test_without_not_before_everything_counts() -> None:
     items = [{"id": "a", REPORT_START: "2026-11-30T09:00:00Z"}]
-    assert since(iter(items), REPORT_START, None) == items
+    assert ALL_SESSIONS.keep(iter(items), REPORT_START) == items
 
 
 def test_items_dated_before_are_left_out_in_order() -> None:
@@ -21,25 +23,29 @@ def test_items_dated_before_are_left_out_in_order() -> None:
         {"id": "later", REPORT_START: "2026-12-07T10:05:00+01:00"},  # 09:05 UTC
         {"id": "just-before", REPORT_START: "2026-12-07T09:59:59+01:00"},  # 08:59:59 UTC
     ]
-    assert [r["id"] for r in since(reports, REPORT_START, NINE)] == ["on-time", "later"]
+    assert [r["id"] for r in SessionWindow(NINE).keep(reports, REPORT_START)] == ["on-time", "later"]
 
 
-def test_transcripts_and_recordings_go_by_created() -> None:
-    files = [
-        {"id": "t1", ARTIFACT_CREATED: "2026-11-30T09:10:00Z"},
-        {"id": "t2", ARTIFACT_CREATED: "2026-12-07T09:10:00Z"},
-    ]
-    assert [f["id"] for f in since(files, ARTIFACT_CREATED, NINE)] == ["t2"]
+@pytest.mark.parametrize(
+    ("created", "kept"),
+    [
+        ({"t1": "2026-11-30T09:10:00Z", "t2": "2026-12-07T09:10:00Z"}, ["t2"]),
+        ({"none": None, "bad": "yesterday", "blank": " "}, ["none", "bad", "blank"]),  # no readable time: kept
+        (
+            {"before": "2026-12-07T08:59:59", "at": "2026-12-07T09:00:00.0000000"},
+            ["at"],
+        ),  # no offset: UTC, as Graph means it
+    ],
+    ids=["by created", "unreadable kept", "no offset is UTC"],
+)
+def test_transcripts_and_recordings_go_by_created(created, kept) -> None:
+    files = [{"id": key} if value is None else {"id": key, ARTIFACT_CREATED: value} for key, value in created.items()]
+    assert [f["id"] for f in SessionWindow(NINE).keep(files, ARTIFACT_CREATED)] == kept
 
 
-def test_an_item_without_a_readable_time_is_kept() -> None:
-    files = [{"id": "none"}, {"id": "null", ARTIFACT_CREATED: None}, {"id": "bad", ARTIFACT_CREATED: "yesterday"}]
-    assert [f["id"] for f in since(files, ARTIFACT_CREATED, NINE)] == ["none", "null", "bad"]
-
-
-def test_a_time_without_offset_is_utc_as_graph_means_it() -> None:
-    files = [
-        {"id": "before", ARTIFACT_CREATED: "2026-12-07T08:59:59"},
-        {"id": "at", ARTIFACT_CREATED: "2026-12-07T09:00:00.0000000"},
-    ]
-    assert [f["id"] for f in since(files, ARTIFACT_CREATED, NINE)] == ["at"]
+def test_before_is_the_first_start_that_no_longer_counts() -> None:
+    weekly = [{"id": f"w{d}", REPORT_START: f"2026-12-{d:02d}T09:00:00Z"} for d in (7, 14, 21)]
+    window = SessionWindow(NINE, NINE.replace(day=14))
+    assert [r["id"] for r in window.keep(weekly, REPORT_START)] == ["w7"]
+    assert [r["id"] for r in SessionWindow(before=NINE.replace(day=14)).keep(weekly, REPORT_START)] == ["w7"]
+    assert [r["id"] for r in SessionWindow(NINE.replace(day=14)).keep(weekly, REPORT_START)] == ["w14", "w21"]

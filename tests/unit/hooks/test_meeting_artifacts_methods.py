@@ -71,15 +71,20 @@ def test_the_status_asks_for_every_artifact_by_default() -> None:
     assert default is ARTIFACTS
 
 
-def test_the_names_of_a_meeting_are_the_keywords_prepare_meeting_ref_checks() -> None:
-    # MeetingNames types the ``**names`` of every artifacts method; prepare_meeting_ref is
-    # the one place they are taken apart, so the two must list the same keywords.
-    from airflow_provider_meetings.artifact_args import MEETING_KEYS, REFERENCE_KEYS, MeetingNames
-    from airflow_provider_meetings.artifacts.locate import prepare_meeting_ref
+def test_the_names_of_a_meeting_are_the_keywords_meeting_reference_checks() -> None:
+    # MeetingNames types the ``**names`` of every artifacts method (and of prepare_meeting_ref);
+    # meeting_reference is the one place they are taken apart, so the two list the same keywords.
+    from airflow_provider_meetings.artifact_args import (
+        MEETING_KEYS,
+        REFERENCE_KEYS,
+        SESSION_KEYS,
+        MeetingNames,
+        meeting_reference,
+    )
 
-    checked = inspect.signature(prepare_meeting_ref).parameters
-    assert set(MeetingNames.__annotations__) == set(REFERENCE_KEYS) == {name for name in checked if name != "settings"}
-    assert set(MEETING_KEYS) < set(REFERENCE_KEYS)
+    checked = inspect.signature(meeting_reference).parameters
+    assert set(MeetingNames.__annotations__) == set(REFERENCE_KEYS) == set(checked)
+    assert set(MEETING_KEYS) | set(SESSION_KEYS) | {"user_id"} == set(REFERENCE_KEYS)
 
 
 @pytest.mark.parametrize("method", ["meeting_ref", "resolve_meeting", "attendance_records", "meeting_artifacts_status"])

@@ -40,7 +40,7 @@ def test_without_default_args_each_task_keeps_its_own_defaults() -> None:
 def test_the_base_keywords_are_templated_in_both_tasks() -> None:
     sensor, fetch = tasks_with({})
     base = set(MeetingArtifactsTask.template_fields)
-    assert base == {"meeting_id", "join_url", "external_id", "user_id", "not_before"}
+    assert base == {"meeting_id", "join_url", "external_id", "user_id", "not_before", "before"}
     assert set(sensor.template_fields) == base and set(fetch.template_fields) == base | {"destination"}
 
 

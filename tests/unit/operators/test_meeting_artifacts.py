@@ -26,6 +26,7 @@ def test_defaults_and_templated_fields() -> None:
         "external_id",
         "user_id",
         "not_before",
+        "before",
     }
     assert task.template_ext == ()
 

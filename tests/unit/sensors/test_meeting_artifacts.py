@@ -37,7 +37,7 @@ def test_sensor_defaults_and_templated_fields() -> None:
         86400.0,
         ("attendance",),
     )
-    assert set(sensor.template_fields) == {"meeting_id", "join_url", "external_id", "user_id", "not_before"}
+    assert set(sensor.template_fields) == {"meeting_id", "join_url", "external_id", "user_id", "not_before", "before"}
     assert sensor.template_ext == ()
 
 
@@ -268,32 +268,42 @@ def test_poke_treats_a_transient_error_as_not_yet_and_a_permanent_one_as_final(m
         sensor.poke({})
 
 
-#: The template docs/artifacts.md gives for a DAG that runs at each session's start.
+#: The window docs/artifacts.md gives a weekly DAG that runs at each session's start.
 DOCUMENTED_NOT_BEFORE = "{{ (dag_run.data_interval_end or dag_run.run_after) - macros.timedelta(minutes=30) }}"
+DOCUMENTED_BEFORE = (
+    "{{ (dag_run.data_interval_end or dag_run.run_after) + macros.timedelta(days=7) - macros.timedelta(minutes=30) }}"
+)
+UTC = timezone.utc
 
 
 @pytest.mark.parametrize(
-    ("data_interval_end", "expected"),
+    ("data_interval_end", "window"),
     [
-        (datetime(2026, 12, 7, 10, tzinfo=timezone.utc), datetime(2026, 12, 7, 9, 30, tzinfo=timezone.utc)),
-        (None, datetime(2026, 12, 7, 8, 30, tzinfo=timezone.utc)),  # API/CLI run without a logical date, asset run
+        (
+            datetime(2026, 12, 7, 10, tzinfo=UTC),
+            (datetime(2026, 12, 7, 9, 30, tzinfo=UTC), datetime(2026, 12, 14, 9, 30, tzinfo=UTC)),
+        ),
+        # A run started from the API or CLI without a logical date, and an asset-triggered run:
+        (None, (datetime(2026, 12, 7, 8, 30, tzinfo=UTC), datetime(2026, 12, 14, 8, 30, tzinfo=UTC))),
     ],
     ids=["with a data interval", "without"],
 )
-def test_the_documented_not_before_renders_with_and_without_a_data_interval(data_interval_end, expected) -> None:
+def test_the_documented_window_renders_with_and_without_a_data_interval(data_interval_end, window) -> None:
     # A run without a logical date has no ``data_interval_end`` in its context at all, and a
-    # DAG renders with StrictUndefined: the template reads the run's attribute instead.
+    # DAG renders with StrictUndefined: the templates read the run's attribute instead.
     from types import SimpleNamespace
 
     from airflow.sdk import DAG
     from airflow.sdk.execution_time import macros
 
     with DAG("series", schedule=None):
-        sensor = TeamsMeetingArtifactsSensor(task_id="wait", join_url="https://t/x", not_before=DOCUMENTED_NOT_BEFORE)
-    run = SimpleNamespace(data_interval_end=data_interval_end, run_after=datetime(2026, 12, 7, 9, tzinfo=timezone.utc))
-    rendered = sensor.render_template(sensor.not_before, {"dag_run": run, "macros": macros})
-    assert (
-        datetime.fromisoformat(meeting_reference(join_url="https://t/x", not_before=rendered)["not_before"]) == expected
-    )
-    docs = Path(__file__).resolve().parents[3] / "docs" / "artifacts.md"
-    assert DOCUMENTED_NOT_BEFORE in docs.read_text(encoding="utf-8")
+        sensor = TeamsMeetingArtifactsSensor(
+            task_id="wait", join_url="https://t/x", not_before=DOCUMENTED_NOT_BEFORE, before=DOCUMENTED_BEFORE
+        )
+    run = SimpleNamespace(data_interval_end=data_interval_end, run_after=datetime(2026, 12, 7, 9, tzinfo=UTC))
+    context = {"dag_run": run, "macros": macros}
+    rendered = {key: sensor.render_template(getattr(sensor, key), context) for key in ("not_before", "before")}
+    reference = meeting_reference(join_url="https://t/x", **rendered)
+    assert (datetime.fromisoformat(reference["not_before"]), datetime.fromisoformat(reference["before"])) == window
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "artifacts.md").read_text(encoding="utf-8")
+    assert DOCUMENTED_NOT_BEFORE in docs and DOCUMENTED_BEFORE in docs
