@@ -29,6 +29,7 @@ __all__ = [
     "SHOWN_CHARS",
     "ArgumentError",
     "check_artifacts",
+    "checked_names",
     "describe_reference",
     "meeting_reference",
     "shown",
@@ -43,7 +44,7 @@ MEETING_KEYS: tuple[str, ...] = ("meeting_id", "join_url", "external_id")
 class MeetingNames(TypedDict, total=False):
     """The keywords that name a meeting to the hook's artifacts methods (``**names``): exactly
     one of ``meeting_id``, ``join_url`` or ``external_id``, the organizer ``user_id``, and
-    which of its sessions count (``not_before``).
+    which of its sessions count (``not_before``, ``before``).
 
     :param user_id: the organizer, Entra object id or UPN; not given: the connection's
         ``default_user_id``, else ``/me`` (delegated connections only)
@@ -81,7 +82,8 @@ class ArgumentError(ValueError):
     """An argument refused by these rules; its text is what the operators show.
 
     :param argument: the argument refused: ``artifacts``, one of :data:`MEETING_KEYS`,
-        ``user_id``, ``not_before``, or ``meeting`` (which of :data:`MEETING_KEYS` were given)
+        ``user_id``, ``not_before``, ``before``, or ``meeting`` (which of :data:`MEETING_KEYS`
+        were given)
     :param problem: what is wrong and what to do, without the argument's name (for an
         error of the form ``argument: problem``, as ``InvalidRequestError``'s)
     :param message: the whole text (default: ``"<argument> <problem>"``)
@@ -163,6 +165,21 @@ def meeting_reference(
         )
         raise ArgumentError("meeting", problem, problem)
     return reference
+
+
+def checked_names(method: str, names: MeetingNames) -> MeetingNames:
+    """``names`` when each is a keyword of :class:`MeetingNames`; a misspelt one is the
+    ``TypeError`` Python gives an unknown keyword, naming ``method``, the function the caller
+    called (not :func:`meeting_reference`, which takes them apart), before anything else is
+    checked or sent.
+
+    :param method: the name of the function that took ``**names``
+    :param names: its keywords
+    """
+    unknown = sorted(set(names) - set(REFERENCE_KEYS))
+    if unknown:
+        raise TypeError(f"{method}() got an unexpected keyword argument {unknown[0]!r}")
+    return names
 
 
 def _as_text(value: Any, name: str) -> Any:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from airflow_provider_meetings.artifact_args import ArgumentError, meeting_reference, shown
+from airflow_provider_meetings.artifact_args import ArgumentError, checked_names, meeting_reference, shown
 from airflow_provider_meetings.artifacts.errors import MeetingNotFoundError, artifact_error
 from airflow_provider_meetings.artifacts.sessions import ALL_SESSIONS, SessionWindow
 from airflow_provider_meetings.events.api import CalendarEventsApi, prepare_calendar_lookup
@@ -142,7 +142,7 @@ def prepare_meeting_ref(settings: ConnectionSettings, **names: Unpack[MeetingNam
     :raises TypeError: a keyword that is none of these
     """
     try:
-        reference = meeting_reference(**names)
+        reference = meeting_reference(**checked_names("prepare_meeting_ref", names))
     except ArgumentError as error:
         raise InvalidRequestError(error.argument, error.problem) from None
     sessions = session_window(reference)

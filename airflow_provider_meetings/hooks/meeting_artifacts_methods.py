@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_meetings.artifact_args import ARTIFACTS, REFERENCE_KEYS, MeetingNames
+from airflow_provider_meetings.artifact_args import ARTIFACTS, MeetingNames, checked_names
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -23,17 +23,6 @@ if TYPE_CHECKING:
     from airflow_provider_meetings.meetings.organizers import OrganizerDirectory
 
 __all__ = ["MeetingArtifactsMethods"]
-
-
-def checked_names(method: str, names: MeetingNames) -> MeetingNames:
-    """``names`` when each is a keyword of :class:`~airflow_provider_meetings.artifact_args.MeetingNames`;
-    a misspelt one is the ``TypeError`` Python gives an unknown keyword, naming the method the
-    caller called (not :meth:`MeetingArtifactsMethods.meeting_ref`, which takes them apart),
-    before anything else is checked or sent."""
-    unknown = sorted(set(names) - set(REFERENCE_KEYS))
-    if unknown:
-        raise TypeError(f"{method}() got an unexpected keyword argument {unknown[0]!r}")
-    return names
 
 
 class MeetingArtifactsMethods:
@@ -67,11 +56,13 @@ class MeetingArtifactsMethods:
 
         :param names: exactly one of ``meeting_id``, ``join_url`` or ``external_id`` (a calendar
             event's), the organizer ``user_id`` (not given: the connection's ``default_user_id``,
-            else ``/me`` for a delegated connection), and ``not_before`` (an aware datetime or
-            ISO-8601 text: only what the sessions that started then or later left counts);
+            else ``/me`` for a delegated connection), and the sessions' window ``not_before``,
+            ``before`` (aware datetimes or ISO-8601 text: only what the sessions that started at
+            or after ``not_before`` and before ``before`` left counts);
             :class:`~airflow_provider_meetings.artifact_args.MeetingNames`
-        :raises InvalidRequestError: not exactly one named, a bad value, no organizer, or a
-            ``not_before`` that is no aware datetime
+        :raises InvalidRequestError: not exactly one named, a bad value, no organizer, a
+            ``not_before`` or ``before`` that is no aware datetime, or a ``before`` not later
+            than ``not_before``
         :raises TypeError: a keyword that is none of these
         """
         from airflow_provider_meetings.artifacts.locate import prepare_meeting_ref
@@ -82,7 +73,7 @@ class MeetingArtifactsMethods:
         """``(organizer user id or None for /me, meeting id)`` of the meeting named.
 
         :param names: exactly one of ``meeting_id``, ``join_url`` or ``external_id``, the
-            organizer ``user_id``, and ``not_before``
+            organizer ``user_id``, and the sessions' window ``not_before``, ``before``
             (:class:`~airflow_provider_meetings.artifact_args.MeetingNames`); these keywords,
             the same for every artifacts method, are checked by :meth:`meeting_ref`
         """

@@ -85,9 +85,7 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False, params={{"join_url": "
 
 #: The window docs/artifacts.md gives a weekly DAG that runs at each session's start.
 SERIES_NOT_BEFORE = "{{ (dag_run.data_interval_end or dag_run.run_after) - macros.timedelta(minutes=30) }}"
-SERIES_BEFORE = (
-    "{{ (dag_run.data_interval_end or dag_run.run_after) + macros.timedelta(days=7) - macros.timedelta(minutes=30) }}"
-)
+SERIES_BEFORE = "{{ ((dag_run.data_interval_end or dag_run.run_after).astimezone(dag.timezone) + macros.timedelta(days=7)) - macros.timedelta(minutes=30) }}"
 
 
 def artifacts_dag(dags_folder: Path, conn_id: str, dag_id: str, **options: Any) -> Any:

@@ -173,3 +173,8 @@ def test_a_naive_or_unreadable_before_names_before() -> None:
         with pytest.raises(InvalidRequestError, match=message) as caught:
             prepare_meeting_ref(settings(), meeting_id="m-1", before=value)
         assert caught.value.field == "before"
+
+
+def test_a_misspelt_keyword_names_prepare_meeting_ref() -> None:
+    with pytest.raises(TypeError, match=r"^prepare_meeting_ref\(\) got an unexpected keyword argument 'befor'$"):
+        prepare_meeting_ref(settings(), meeting_id="m-1", befor="2026-12-14T08:30:00Z")

@@ -270,38 +270,44 @@ def test_poke_treats_a_transient_error_as_not_yet_and_a_permanent_one_as_final(m
 
 #: The window docs/artifacts.md gives a weekly DAG that runs at each session's start.
 DOCUMENTED_NOT_BEFORE = "{{ (dag_run.data_interval_end or dag_run.run_after) - macros.timedelta(minutes=30) }}"
-DOCUMENTED_BEFORE = (
-    "{{ (dag_run.data_interval_end or dag_run.run_after) + macros.timedelta(days=7) - macros.timedelta(minutes=30) }}"
-)
+DOCUMENTED_BEFORE = "{{ ((dag_run.data_interval_end or dag_run.run_after).astimezone(dag.timezone) + macros.timedelta(days=7)) - macros.timedelta(minutes=30) }}"
 UTC = timezone.utc
+PARIS_WINTER, PARIS_SUMMER = timezone(timedelta(hours=1)), timezone(timedelta(hours=2))
 
 
 @pytest.mark.parametrize(
     ("data_interval_end", "window"),
     [
         (
-            datetime(2026, 12, 7, 10, tzinfo=UTC),
-            (datetime(2026, 12, 7, 9, 30, tzinfo=UTC), datetime(2026, 12, 14, 9, 30, tzinfo=UTC)),
+            datetime(2026, 12, 7, 8, tzinfo=UTC),
+            (datetime(2026, 12, 7, 7, 30, tzinfo=UTC), datetime(2026, 12, 14, 7, 30, tzinfo=UTC)),
         ),
         # A run started from the API or CLI without a logical date, and an asset-triggered run:
         (None, (datetime(2026, 12, 7, 8, 30, tzinfo=UTC), datetime(2026, 12, 14, 8, 30, tzinfo=UTC))),
+        # Paris moves to summer time on 2027-03-28: the next Monday 09:00 is 167 h later.
+        (
+            datetime(2027, 3, 22, 8, tzinfo=UTC),
+            (datetime(2027, 3, 22, 8, 30, tzinfo=PARIS_WINTER), datetime(2027, 3, 29, 8, 30, tzinfo=PARIS_SUMMER)),
+        ),
     ],
-    ids=["with a data interval", "without"],
+    ids=["with a data interval", "without", "across daylight saving time"],
 )
 def test_the_documented_window_renders_with_and_without_a_data_interval(data_interval_end, window) -> None:
     # A run without a logical date has no ``data_interval_end`` in its context at all, and a
-    # DAG renders with StrictUndefined: the templates read the run's attribute instead.
+    # DAG renders with StrictUndefined: the templates read the run's attribute instead. The
+    # week is added in the DAG's zone (its start_date's), as the series keeps its local time.
     from types import SimpleNamespace
 
+    import pendulum
     from airflow.sdk import DAG
     from airflow.sdk.execution_time import macros
 
-    with DAG("series", schedule=None):
+    with DAG("series", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Paris")) as dag:
         sensor = TeamsMeetingArtifactsSensor(
             task_id="wait", join_url="https://t/x", not_before=DOCUMENTED_NOT_BEFORE, before=DOCUMENTED_BEFORE
         )
     run = SimpleNamespace(data_interval_end=data_interval_end, run_after=datetime(2026, 12, 7, 9, tzinfo=UTC))
-    context = {"dag_run": run, "macros": macros}
+    context = {"dag_run": run, "dag": dag, "macros": macros}
     rendered = {key: sensor.render_template(getattr(sensor, key), context) for key in ("not_before", "before")}
     reference = meeting_reference(join_url="https://t/x", **rendered)
     assert (datetime.fromisoformat(reference["not_before"]), datetime.fromisoformat(reference["before"])) == window
