@@ -154,8 +154,8 @@ class MeetingArtifactsTask(ProviderOperator):
         (templated; an aware datetime or ISO-8601 text with an offset, e.g.
         ``"{{ (dag_run.data_interval_end or dag_run.run_after) - macros.timedelta(minutes=30) }}"``):
         a recurring meeting's sessions share one join URL, and its earlier sessions' reports
-        and files stay there; empty: every session's. A lower bound: later sessions count too
-        (docs/artifacts.md, "Sessions of a series")
+        and files stay there; empty: every session's. Without ``before``, later sessions count
+        too (docs/artifacts.md, "Sessions of a series")
     :param before: the same kind of value (templated): only what the sessions that started
         earlier left, e.g. the next session's ``not_before``; with ``not_before``, a backfilled
         or cleared run sees its own session only
